@@ -1,0 +1,408 @@
+/**
+ * answers (YAML / object) -> validated, resolved configuration with every derived value made explicit
+ * (per-instance priorities, health-check weight, VRRP version...). Problems are collected, one line each,
+ * naming the key path and what is allowed; the caller turns them into a ValidationError (exit 2).
+ */
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import {
+  answersSchema,
+  instanceSchema,
+  nodeSchema,
+  isIPv4,
+  parseCidr,
+  type Answers,
+  type Vip,
+} from './schema.js';
+
+export interface ResolvedNode {
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  interface: string;
+  priority: number;
+  /** IPv4 on the VRRP interface when known (node.address, else host when it is an IP) */
+  address?: string;
+  sudo: boolean;
+}
+
+export interface ResolvedVip {
+  address: string;
+  prefix: number;
+  dev?: string;
+  label?: string;
+}
+
+export interface ResolvedInstance {
+  name: string;
+  virtualRouterId: number;
+  vips: ResolvedVip[];
+  master: string;
+  advertInt: number;
+  /** the password itself (never printed); null when no authentication (VRRPv3 or none given) */
+  authPass: string | null;
+  preempt: boolean;
+  preemptDelay?: number;
+  unicast: boolean;
+  /** effective priority of every node in this instance */
+  priorities: Record<string, number>;
+  /** weight of the health check on this instance (0 = FAULT on failure) */
+  trackWeight: number;
+}
+
+export interface ResolvedHealthCheck {
+  mode: 'weight' | 'restart-then-stop';
+  interval: number;
+  fall: number;
+  rise: number;
+  timeout: number;
+  weight: number;
+  url?: string;
+}
+
+export interface Config {
+  answers: Answers;
+  nodes: ResolvedNode[];
+  instances: ResolvedInstance[];
+  profile: 'standard' | 'fast';
+  vrrpVersion: 2 | 3;
+  healthCheck: ResolvedHealthCheck;
+  nginx: { install: boolean; syncFrom: string; configDir: string };
+  system: Answers['system'];
+  logging: Answers['logging'] & { facilityNumber: number };
+  notify: Answers['notify'];
+  restartOnCrash: boolean;
+  /** every secret value, for redaction of anything printed or logged */
+  secrets: string[];
+  warnings: string[];
+}
+
+const SECRET_KEYS = new Set(['authPass', 'password']);
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let s = '';
+  for (const p of path) {
+    if (typeof p === 'number') s += `[${p}]`;
+    else s += s ? `.${String(p)}` : String(p);
+  }
+  return s || '(top level)';
+}
+
+function shapeKeys(schema: unknown): string[] {
+  let s = schema as { def?: { innerType?: unknown; type?: string; options?: unknown[] }; shape?: Record<string, unknown> };
+  for (let i = 0; i < 5 && s && !s.shape && s.def?.innerType; i++) s = s.def.innerType as typeof s;
+  return s?.shape ? Object.keys(s.shape) : [];
+}
+
+function allowedKeysAt(path: ReadonlyArray<PropertyKey>): string[] {
+  if (path.length === 0) return Object.keys(answersSchema.shape);
+  if (path[0] === 'nodes' && path.length === 2) return Object.keys(nodeSchema.shape);
+  if (path[0] === 'instances' && path.length === 2) return Object.keys(instanceSchema.shape);
+  if (path[0] === 'instances' && path[2] === 'vips') return ['address', 'dev', 'label'];
+  if (path.length === 1) return shapeKeys((answersSchema.shape as Record<string, unknown>)[String(path[0])]);
+  return [];
+}
+
+function describeValue(path: ReadonlyArray<PropertyKey>, input: unknown): string {
+  if (path.some((p) => SECRET_KEYS.has(String(p)))) return '';
+  if (input === undefined) return ' (missing)';
+  if (typeof input === 'string' || typeof input === 'number' || typeof input === 'boolean') {
+    return ` (got ${JSON.stringify(input)})`;
+  }
+  return '';
+}
+
+/** zod issues -> one line each: "nodes[0].priority: must be 1..254 (got 300)" */
+export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
+  const lines: string[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const allowed = allowedKeysAt(issue.path);
+        lines.push(`${formatPath([...issue.path, key])}: unknown key${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`);
+      }
+      continue;
+    }
+    let msg = issue.message;
+    if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) msg = `is required (${expectedOf(issue)})`;
+    else if (issue.code === 'invalid_type') msg = `must be ${expectedOf(issue)}`;
+    else if (issue.code === 'invalid_value') msg = `must be one of ${(issue as { values: unknown[] }).values.map(String).join(', ')}`;
+    lines.push(`${formatPath(issue.path)}: ${msg}${issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined ? '' : describeValue(issue.path, (issue as { input?: unknown }).input)}`);
+  }
+  return lines;
+}
+
+function expectedOf(issue: z.core.$ZodIssue): string {
+  const e = (issue as { expected?: string }).expected;
+  if (e === 'number') return 'a number';
+  if (e === 'string') return 'a string';
+  if (e === 'boolean') return 'true or false';
+  if (e === 'array') return 'a list';
+  if (e === 'object') return 'a mapping';
+  return e ?? 'a valid value';
+}
+
+export interface ResolveOptions {
+  env?: NodeJS.ProcessEnv;
+  /** where the answers came from, for messages */
+  source?: string;
+}
+
+/** Parse YAML text into a plain object; YAML syntax errors become one ValidationError line each. */
+export function parseAnswersYaml(text: string, source = 'answers'): unknown {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new ValidationError(`${source}: not valid YAML`, doc.errors.map((e) => `${source}: ${e.message.split('\n')[0]}`));
+  }
+  const value = doc.toJS() as unknown;
+  if (value === null || value === undefined) return {};
+  return value;
+}
+
+export function loadAnswersFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ValidationError(`--answers: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseAnswersYaml(text, path);
+}
+
+/** Validate the shape only (no cross-field checks): used by the wizard to know what is missing. */
+export function checkShape(data: unknown): { ok: true; answers: Answers } | { ok: false; problems: string[]; issues: z.core.$ZodIssue[] } {
+  const r = answersSchema.safeParse(data, { reportInput: true });
+  if (r.success) return { ok: true, answers: r.data };
+  return { ok: false, problems: formatIssues(r.error.issues), issues: r.error.issues };
+}
+
+function vipOf(v: Vip): ResolvedVip {
+  if (typeof v === 'string') {
+    const c = parseCidr(v)!;
+    return { address: c.address, prefix: c.prefix };
+  }
+  const c = parseCidr(v.address)!;
+  return { address: c.address, prefix: c.prefix, dev: v.dev, label: v.label };
+}
+
+const FACILITY = { local0: 0, local1: 1, local2: 2, local3: 3, local4: 4, local5: 5, local6: 6, local7: 7 } as const;
+
+/**
+ * Full validation and resolution. Throws ValidationError listing every problem found.
+ */
+export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const shape = checkShape(data);
+  if (!shape.ok) throw new ValidationError(`${opts.source ?? 'answers'}: ${shape.problems.length} problem(s)`, shape.problems);
+  const a = shape.answers;
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const secrets: string[] = [];
+
+  // nodes
+  const nodes: ResolvedNode[] = a.nodes.map((n) => ({
+    name: n.name ?? n.host,
+    host: n.host,
+    port: n.port ?? 22,
+    user: n.user ?? 'root',
+    interface: n.interface,
+    priority: n.priority,
+    address: n.address ?? (isIPv4(n.host) ? n.host : undefined),
+    sudo: (n.user ?? 'root') !== 'root',
+  }));
+  const byName = new Map<string, ResolvedNode>();
+  nodes.forEach((n, i) => {
+    if (byName.has(n.name)) problems.push(`nodes[${i}].name: "${n.name}" is used by two nodes; names must be unique`);
+    byName.set(n.name, n);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(n.name)) problems.push(`nodes[${i}].name: must be 1-63 characters of A-Z a-z 0-9 _ . - (got ${JSON.stringify(n.name)})`);
+  });
+  const hostSeen = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    const key = `${n.host}:${n.port}`;
+    if (hostSeen.has(key)) problems.push(`nodes[${i}].host: ${n.host} is already nodes[${hostSeen.get(key)}]; each load balancer is a different host`);
+    hostSeen.set(key, i);
+  });
+  const nodeAddresses = new Set(nodes.flatMap((n) => [n.host, n.address].filter((x): x is string => !!x)));
+  const nodeNames = nodes.map((n) => n.name).join(', ');
+
+  const vrrpVersion: 2 | 3 = a.profile === 'fast' ? 3 : 2;
+
+  // instances
+  const vridSeen = new Map<number, number>();
+  const nameSeen = new Map<string, number>();
+  const vipSeen = new Map<string, string>();
+  const instances: ResolvedInstance[] = [];
+  a.instances.forEach((inst, i) => {
+    const at = `instances[${i}]`;
+    if (nameSeen.has(inst.name)) problems.push(`${at}.name: "${inst.name}" is already instances[${nameSeen.get(inst.name)}]; instance names must be unique`);
+    nameSeen.set(inst.name, i);
+    if (vridSeen.has(inst.virtualRouterId)) {
+      problems.push(`${at}.virtualRouterId: ${inst.virtualRouterId} is already used by instances[${vridSeen.get(inst.virtualRouterId)}]; each instance needs its own id 1..255`);
+    }
+    vridSeen.set(inst.virtualRouterId, i);
+    if (!byName.has(inst.master)) problems.push(`${at}.master: unknown node "${inst.master}" (nodes: ${nodeNames})`);
+
+    const vips = inst.vips.map(vipOf);
+    vips.forEach((v, j) => {
+      if (nodeAddresses.has(v.address)) problems.push(`${at}.vips[${j}]: ${v.address} is a node's own address; the VIP must be a free address`);
+      const prev = vipSeen.get(v.address);
+      if (prev) problems.push(`${at}.vips[${j}]: ${v.address} is already a VIP of ${prev}`);
+      vipSeen.set(v.address, inst.name);
+      if (v.prefix === 32) warnings.push(`${at}.vips[${j}]: ${v.address} has no prefix; keepalived will add it as /32`);
+    });
+
+    // advert interval
+    let advertInt = inst.advertInt ?? (vrrpVersion === 3 ? 0.1 : 1);
+    if (vrrpVersion === 2) {
+      if (!Number.isInteger(advertInt) || advertInt < 1 || advertInt > 255) {
+        problems.push(`${at}.advertInt: must be a whole number of seconds 1..255 with profile standard (VRRPv2); sub-second needs profile: fast (got ${advertInt})`);
+      }
+    } else {
+      const centi = Math.round(advertInt * 100);
+      if (Math.abs(centi - advertInt * 100) > 1e-6 || centi < 1 || centi > 4095) {
+        problems.push(`${at}.advertInt: must be 0.01..40.95 seconds in steps of 0.01 with profile fast (VRRPv3) (got ${advertInt})`);
+      }
+      advertInt = centi / 100;
+    }
+
+    // authentication
+    let authPass: string | null = null;
+    if (inst.authPass !== undefined && inst.authPassEnv !== undefined) {
+      problems.push(`${at}: give authPass or authPassEnv, not both`);
+    } else if (inst.authPassEnv !== undefined) {
+      const v = env[inst.authPassEnv];
+      if (v === undefined || v === '') problems.push(`${at}.authPassEnv: environment variable ${inst.authPassEnv} is not set`);
+      else if (!/^[A-Za-z0-9%&()*+,\-./:;<=>?@[\]^_`{|}~]{1,8}$/.test(v)) {
+        problems.push(`${at}.authPassEnv: the value of ${inst.authPassEnv} must be 1-8 printable characters without spaces, quotes, backslash, # or !`);
+      } else authPass = v;
+    } else if (inst.authPass !== undefined) authPass = inst.authPass;
+    if (authPass !== null) {
+      secrets.push(authPass);
+      if (vrrpVersion === 3) {
+        warnings.push(`${at}: VRRPv3 (profile fast) has no authentication; authPass is not used`);
+        authPass = null;
+      }
+    }
+    if (inst.unicast) {
+      nodes.forEach((n) => {
+        if (!n.address) problems.push(`${at}.unicast: node ${n.name} needs an IPv4 address (set nodes[].address) for unicast_src_ip/unicast_peer`);
+      });
+    }
+
+    // priorities: master first, then the others by their node priority; explicit overrides win
+    const priorities: Record<string, number> = {};
+    if (byName.has(inst.master)) {
+      const sortedValues = nodes.map((n) => n.priority).sort((x, y) => y - x);
+      const order = [byName.get(inst.master)!, ...nodes.filter((n) => n.name !== inst.master).sort((x, y) => y.priority - x.priority)];
+      order.forEach((n, k) => (priorities[n.name] = sortedValues[k]));
+    } else nodes.forEach((n) => (priorities[n.name] = n.priority));
+    for (const [k, v] of Object.entries(inst.priorities ?? {})) {
+      if (!byName.has(k)) problems.push(`${at}.priorities.${k}: unknown node "${k}" (nodes: ${nodeNames})`);
+      else priorities[k] = v;
+    }
+    const seenPrio = new Map<number, string>();
+    for (const n of nodes) {
+      const p = priorities[n.name];
+      if (seenPrio.has(p)) problems.push(`${at}: ${seenPrio.get(p)} and ${n.name} both have priority ${p}; priorities in one instance must differ`);
+      seenPrio.set(p, n.name);
+    }
+    if (byName.has(inst.master)) {
+      const mp = priorities[inst.master];
+      const top = nodes.filter((n) => n.name !== inst.master && priorities[n.name] >= mp);
+      if (top.length) problems.push(`${at}.master: ${inst.master} has priority ${mp} but ${top.map((n) => `${n.name} has ${priorities[n.name]}`).join(', ')}; the master needs the highest priority`);
+    }
+
+    instances.push({
+      name: inst.name,
+      virtualRouterId: inst.virtualRouterId,
+      vips,
+      master: inst.master,
+      advertInt,
+      authPass,
+      preempt: inst.preempt,
+      preemptDelay: inst.preemptDelay,
+      unicast: inst.unicast,
+      priorities,
+      trackWeight: 0,
+    });
+    if (!inst.preempt && inst.preemptDelay !== undefined) problems.push(`${at}.preemptDelay: only applies with preempt: true`);
+  });
+
+  // health check weight
+  const hc = a.healthCheck;
+  const anyNopreempt = instances.some((x) => !x.preempt);
+  const gap = Math.max(
+    0,
+    ...instances.filter((x) => x.preempt).map((x) => {
+      const ps = Object.values(x.priorities).sort((p, q) => q - p);
+      return ps[0] - (ps[1] ?? 0);
+    }),
+  );
+  let weight: number;
+  if (hc.mode === 'restart-then-stop') {
+    if (hc.weight !== undefined && hc.weight !== 0) {
+      problems.push(`healthCheck.weight: must be 0 or absent with mode restart-then-stop (the script stops keepalived itself) (got ${hc.weight})`);
+    }
+    weight = 0;
+  } else if (anyNopreempt) {
+    if (hc.weight !== undefined && hc.weight !== 0) {
+      const which = instances.filter((x) => !x.preempt).map((x) => x.name).join(', ');
+      problems.push(`healthCheck.weight: must be 0 when preempt is false (${which}): with nopreempt a priority change never moves the VIP, a failed check must put the node in FAULT (got ${hc.weight})`);
+    }
+    weight = 0;
+  } else if (hc.weight === undefined) {
+    weight = -Math.max(20, gap + 10);
+  } else {
+    weight = hc.weight;
+    if (weight !== 0 && Math.abs(weight) <= gap) {
+      problems.push(`healthCheck.weight: ${weight} cannot move the VIP: the master leads its backup by ${gap}; use a weight below -${gap} (or 0 for FAULT)`);
+    }
+  }
+  instances.forEach((x) => (x.trackWeight = x.preempt ? weight : 0));
+
+  const syncFrom = a.nginx.syncFrom ?? a.instances[0]?.master ?? nodes[0].name;
+  if (a.nginx.syncFrom !== undefined && !byName.has(a.nginx.syncFrom)) {
+    problems.push(`nginx.syncFrom: unknown node "${a.nginx.syncFrom}" (nodes: ${nodeNames})`);
+  }
+  if (a.notify.email.length && !a.notify.smtpServer) {
+    warnings.push('notify.email: no notify.smtpServer given; keepalived will use 127.0.0.1');
+  }
+  const envPw = a.ssh.passwordEnv ? env[a.ssh.passwordEnv] : undefined;
+  if (envPw) secrets.push(envPw);
+
+  if (problems.length) throw new ValidationError(`${opts.source ?? 'answers'}: ${problems.length} problem(s)`, problems);
+
+  return {
+    answers: a,
+    nodes,
+    instances,
+    profile: a.profile,
+    vrrpVersion,
+    healthCheck: {
+      mode: hc.mode,
+      interval: hc.interval,
+      fall: hc.fall,
+      rise: hc.rise,
+      timeout: hc.timeout ?? Math.max(1, Math.min(hc.interval, 2)),
+      weight,
+      url: hc.url,
+    },
+    nginx: { install: a.nginx.install, syncFrom, configDir: a.nginx.configDir.replace(/\/+$/, '') || '/' },
+    system: a.system,
+    logging: { ...a.logging, facilityNumber: FACILITY[a.logging.facility] },
+    notify: a.notify,
+    restartOnCrash: a.failover.restartOnCrash ?? a.profile === 'fast',
+    secrets,
+    warnings,
+  };
+}
+
+/** Replace every secret in text by ******** (output, logs, saved files). */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s) out = out.split(s).join('********');
+  return out;
+}

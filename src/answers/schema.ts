@@ -1,0 +1,163 @@
+/**
+ * The answers model: what the user tells ha-setup (YAML file or wizard). Every value that later reaches a
+ * shell command or a config file is constrained here to a safe character set, so templates and commands can
+ * rely on it; commands still quote every value (see apply/shell.ts).
+ */
+import { z } from 'zod';
+
+export const IFACE_RE = /^(?!\.{1,2}$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
+export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+export const HOST_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+export const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
+export const INSTANCE_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,30}$/;
+export const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+/** absolute path made of safe characters only (no spaces, quotes, $, ;, newlines) */
+export const ABS_PATH_RE = /^\/(?:[A-Za-z0-9_.@+-]+\/?)*$/;
+/** local path for SSH files: may start with ~ */
+export const LOCAL_PATH_RE = /^(?:~\/|\/|\.{1,2}\/)?[A-Za-z0-9_.@+\-/]*$/;
+/** keepalived auth_pass: printable ASCII without space, quote, backslash, # ! (comment chars) */
+export const AUTH_PASS_RE = /^[A-Za-z0-9%&()*+,\-./:;<=>?@[\]^_`{|}~]{1,8}$/;
+export const EMAIL_RE = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
+
+export function isIPv4(s: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  return !!m && m.slice(1).every((o) => String(Number(o)) === o && Number(o) <= 255);
+}
+
+export function ipToInt(s: string): number {
+  return s.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+/** "a.b.c.d/len" (len optional: /32) */
+export function parseCidr(s: string): { address: string; prefix: number } | null {
+  const [address, len, extra] = s.split('/');
+  if (extra !== undefined || !isIPv4(address)) return null;
+  if (len === undefined) return { address, prefix: 32 };
+  if (!/^\d{1,2}$/.test(len) || Number(len) > 32) return null;
+  return { address, prefix: Number(len) };
+}
+
+export function sameSubnet(a: string, b: string, prefix: number): boolean {
+  if (prefix === 0) return true;
+  const size = 2 ** (32 - prefix);
+  return Math.floor(ipToInt(a) / size) === Math.floor(ipToInt(b) / size);
+}
+
+const ifaceName = z
+  .string()
+  .regex(IFACE_RE, 'must be a plain Linux interface name: 1-15 characters of A-Z a-z 0-9 _ . - (no spaces, quotes, ; or $)');
+
+const cidr = z.string().refine((s) => parseCidr(s) !== null, 'must be an IPv4 address with an optional prefix, e.g. 172.16.70.183/24');
+
+const vipObject = z.strictObject({
+  address: cidr,
+  dev: ifaceName.optional(),
+  label: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,14}$/, 'must be an interface label like ens33:1 (1-15 characters of A-Z a-z 0-9 _ . : -)')
+    .optional(),
+});
+export const vipSchema = z.union([cidr, vipObject], { error: 'must be "a.b.c.d/len" or { address, dev?, label? }' });
+
+export const nodeSchema = z.strictObject({
+  name: z.string().regex(NAME_RE, 'must be 1-63 characters of A-Z a-z 0-9 _ . - starting with a letter or digit').optional(),
+  host: z.string().refine((s) => isIPv4(s) || HOST_RE.test(s), 'must be an IPv4 address or a DNS name / ssh config alias'),
+  port: z.number().int().min(1).max(65535).optional(),
+  user: z.string().regex(USER_RE, 'must be a plain user name (a-z 0-9 _ -)').optional(),
+  interface: ifaceName,
+  priority: z.number({ error: 'must be a whole number 1..254' }).int('must be a whole number 1..254').min(1, 'must be 1..254').max(254, 'must be 1..254'),
+  /** address of this node on the VRRP interface (unicast_src_ip); default: host when it is an IPv4 address */
+  address: z.string().refine(isIPv4, 'must be an IPv4 address').optional(),
+});
+
+export const instanceSchema = z.strictObject({
+  name: z.string().regex(INSTANCE_RE, 'must be 1-31 characters of A-Z a-z 0-9 _ . - starting with a letter or _'),
+  virtualRouterId: z.number({ error: 'must be a whole number 1..255' }).int('must be a whole number 1..255').min(1, 'must be 1..255').max(255, 'must be 1..255'),
+  vips: z.array(vipSchema).min(1, 'needs at least one VIP'),
+  master: z.string().min(1, 'must name a node'),
+  advertInt: z.number().positive('must be > 0').optional(),
+  authPass: z.string().regex(AUTH_PASS_RE, 'must be 1-8 printable characters without spaces, quotes, backslash, # or !').optional(),
+  authPassEnv: z.string().regex(ENV_RE, 'must be an environment variable name').optional(),
+  preempt: z.boolean().default(true),
+  preemptDelay: z.number().int().min(0).max(1000, 'must be 0..1000 seconds').optional(),
+  unicast: z.boolean().default(false),
+  /** per-node priority override for this instance: { lb01: 110, lb02: 100 } */
+  priorities: z.record(z.string(), z.number().int().min(1, 'must be 1..254').max(254, 'must be 1..254')).optional(),
+});
+
+export const answersSchema = z.strictObject({
+  nodes: z.array(nodeSchema).min(2, 'needs at least two load balancers'),
+  ssh: z
+    .strictObject({
+      identityFile: z.string().regex(LOCAL_PATH_RE, 'must be a file path').optional(),
+      knownHostsFile: z.string().regex(LOCAL_PATH_RE, 'must be a file path').optional(),
+      hostKeyPolicy: z.enum(['strict', 'accept-new'], { error: 'must be strict or accept-new' }).default('strict'),
+      /** read the SSH / sudo password from this environment variable (never from the file) */
+      passwordEnv: z.string().regex(ENV_RE, 'must be an environment variable name').optional(),
+      connectTimeout: z.number().int().min(1).max(300).default(10),
+      useAgent: z.boolean().default(true),
+      configFile: z.string().regex(LOCAL_PATH_RE, 'must be a file path').optional(),
+    })
+    .default({ hostKeyPolicy: 'strict', connectTimeout: 10, useAgent: true }),
+  instances: z.array(instanceSchema).min(1, 'needs at least one instance'),
+  profile: z.enum(['standard', 'fast'], { error: 'must be standard or fast' }).default('standard'),
+  healthCheck: z
+    .strictObject({
+      mode: z.enum(['weight', 'restart-then-stop'], { error: 'must be weight or restart-then-stop' }).default('weight'),
+      interval: z.number().int('must be a whole number of seconds (keepalived minimum 1)').min(1, 'must be >= 1 (keepalived runs scripts at most once a second)').max(300).default(1),
+      fall: z.number().int().min(1).max(100).default(2),
+      rise: z.number().int().min(1).max(100).default(1),
+      timeout: z.number().int().min(1).max(60).optional(),
+      weight: z.number().int('must be a whole number -253..253').min(-253, 'must be -253..253').max(253, 'must be -253..253').optional(),
+      url: z
+        .string()
+        .regex(/^https?:\/\/[A-Za-z0-9.:[\]-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~%!$&()*+,;=:@/-]*)?$/, 'must be an http(s) URL without quotes or spaces, e.g. http://127.0.0.1/')
+        .refine((u) => !/['"`\\\s]/.test(u), 'must not contain quotes, backslashes or spaces')
+        .optional(),
+    })
+    .default({ mode: 'weight', interval: 1, fall: 2, rise: 1 }),
+  nginx: z
+    .strictObject({
+      install: z.boolean().default(true),
+      syncFrom: z.string().optional(),
+      configDir: z.string().regex(ABS_PATH_RE, 'must be an absolute path of safe characters').default('/etc/nginx'),
+    })
+    .default({ install: true, configDir: '/etc/nginx' }),
+  system: z
+    .strictObject({
+      selinux: z.enum(['disable', 'permissive', 'leave'], { error: 'must be disable, permissive or leave' }).default('disable'),
+      firewall: z.enum(['disable', 'open', 'leave'], { error: 'must be disable, open or leave' }).default('disable'),
+      multicast: z.boolean().default(true),
+    })
+    .default({ selinux: 'disable', firewall: 'disable', multicast: true }),
+  logging: z
+    .strictObject({
+      facility: z.enum(['local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'], { error: 'must be local0..local7' }).default('local4'),
+      file: z.string().regex(ABS_PATH_RE, 'must be an absolute path of safe characters').default('/var/log/keepalived.log'),
+      logrotate: z.boolean().default(true),
+    })
+    .default({ facility: 'local4', file: '/var/log/keepalived.log', logrotate: true }),
+  notify: z
+    .strictObject({
+      email: z.array(z.string().regex(EMAIL_RE, 'must be an e-mail address')).default([]),
+      emailFrom: z.string().regex(EMAIL_RE, 'must be an e-mail address').optional(),
+      smtpServer: z.string().refine((s) => isIPv4(s) || HOST_RE.test(s), 'must be an IPv4 address or host name').optional(),
+      script: z.string().regex(ABS_PATH_RE, 'must be an absolute path of safe characters').nullable().default(null),
+    })
+    .default({ email: [], script: null }),
+  failover: z
+    .strictObject({
+      /** systemd drop-in that restarts keepalived after a crash (fast profile default: on) */
+      restartOnCrash: z.boolean().optional(),
+    })
+    .default({}),
+});
+
+export type AnswersInput = z.input<typeof answersSchema>;
+export type Answers = z.output<typeof answersSchema>;
+export type NodeAnswers = z.output<typeof nodeSchema>;
+export type InstanceAnswers = z.output<typeof instanceSchema>;
+export type Vip = z.output<typeof vipSchema>;
+
+/** Top-level keys and their meaning: used by the wizard and by `schema` descriptions. */
+export const TOP_KEYS = ['nodes', 'ssh', 'instances', 'profile', 'healthCheck', 'nginx', 'system', 'logging', 'notify', 'failover'] as const;

@@ -1,0 +1,299 @@
+/**
+ * Acting on one host: lock, facts, backups, atomic writes, commands, services, and restoring a run.
+ * Every file is backed up under /var/backups/ha-setup/<run>/files<path> BEFORE it changes, and the run's
+ * manifest.jsonl records each change so a failed step (or `ha-setup rollback`) can put the host back.
+ */
+import type { Config, ResolvedNode } from '../answers/resolve.js';
+import { OperationError, PreconditionError } from '../errors.js';
+import { factsArgs, factsScript, parseFactsOutput } from '../facts/gather.js';
+import { PATHS } from '../paths.js';
+import type { Change, Facts } from '../plan/types.js';
+import type { HostConnection } from './ssh.js';
+import { cmd, q } from './shell.js';
+
+export type ManifestEntry =
+  | { type: 'start'; runId: string; time: string; services: Facts['services']; node: string }
+  | { type: 'file'; path: string; existed: boolean }
+  | { type: 'dir'; path: string; existed: boolean }
+  | { type: 'command'; argv: string[]; undo?: string[] }
+  | { type: 'package'; names: string[] }
+  | { type: 'end'; ok: boolean; time: string }
+  | { type: 'rolledback'; time: string };
+
+export function newRunId(now = new Date()): string {
+  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z') + '-' + Math.random().toString(36).slice(2, 6);
+}
+
+export function versionAtLeast(v: string | null, min: string): boolean {
+  if (!v) return false;
+  const a = v.split('.').map(Number);
+  const b = min.split('.').map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
+}
+
+export class HostRunner {
+  readonly runDir: string;
+  private backedUp = new Set<string>();
+  private lockChannel: { close(): void } | null = null;
+  private started = false;
+  restarted: string[] = [];
+
+  constructor(
+    readonly conn: HostConnection,
+    readonly cfg: Config,
+    readonly node: ResolvedNode,
+    readonly runId: string,
+  ) {
+    this.runDir = `${PATHS.backupRoot}/${runId}`;
+  }
+
+  /** flock held by a channel that lives as long as our SSH session: a dropped connection frees it */
+  async lock(): Promise<void> {
+    const ch = await this.conn.stream(
+      cmd(['sh', '-c', 'mkdir -p /run/lock && exec flock -n -E 75 "$1" sh -c "echo locked; exec cat >/dev/null"', 'sh', PATHS.lockDir]),
+    );
+    const first = await new Promise<string>((resolve) => {
+      let buf = '';
+      ch.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (buf.includes('\n')) resolve(buf.trim());
+      });
+      ch.on('exit', (code: number) => resolve(`exit ${code}`));
+    });
+    if (first !== 'locked') {
+      ch.close();
+      throw new PreconditionError(`${this.node.name}: another ha-setup run holds ${PATHS.lockDir} on this host (${first === 'exit 75' ? 'lock busy' : first})`);
+    }
+    this.lockChannel = ch;
+  }
+
+  unlock(): void {
+    this.lockChannel?.close();
+    this.lockChannel = null;
+  }
+
+  async facts(): Promise<Facts> {
+    const r = await this.conn.sh(factsScript(), factsArgs(this.cfg, this.node), { timeoutMs: 60_000 });
+    if (!r.stdout.includes('@@end')) throw new OperationError(`${this.node.name}: gathering facts failed (exit ${r.code}): ${r.stderr.trim().slice(0, 300)}`);
+    return parseFactsOutput(r.stdout);
+  }
+
+  private async record(entry: ManifestEntry): Promise<void> {
+    await this.conn.mustSh('mkdir -p "$1" && chmod 700 "$1" && printf "%s\\n" "$2" >> "$1/manifest.jsonl"', [this.runDir, JSON.stringify(entry)], 'writing the backup manifest');
+  }
+
+  async begin(facts: Facts): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.record({ type: 'start', runId: this.runId, time: new Date().toISOString(), services: facts.services, node: this.node.name });
+  }
+
+  async end(ok: boolean): Promise<void> {
+    if (this.started) await this.record({ type: 'end', ok, time: new Date().toISOString() });
+  }
+
+  /** copy the file (once per run) into the backup set and record it */
+  async backupFile(path: string): Promise<void> {
+    if (this.backedUp.has(path)) return;
+    const r = await this.conn.mustSh(
+      'f=$1; b=$2/files$1; if [ -e "$f" ] || [ -L "$f" ]; then mkdir -p "$(dirname "$b")" && cp -a "$f" "$b" && echo existed; else echo absent; fi',
+      [path, this.runDir],
+      `backing up ${path}`,
+    );
+    await this.record({ type: 'file', path, existed: r.stdout.trim() === 'existed' });
+    this.backedUp.add(path);
+  }
+
+  async backupDir(path: string): Promise<void> {
+    if (this.backedUp.has(path)) return;
+    const r = await this.conn.mustSh(
+      'd=$1; b=$2/files$1; if [ -d "$d" ]; then mkdir -p "$(dirname "$b")" && cp -a "$d" "$b" && echo existed; else echo absent; fi',
+      [path, this.runDir],
+      `backing up ${path}`,
+    );
+    await this.record({ type: 'dir', path, existed: r.stdout.trim() === 'existed' });
+    this.backedUp.add(path);
+  }
+
+  /** write: temp file in the same directory, validate it, then rename over the target (never a partial file) */
+  async writeFile(c: Extract<Change, { kind: 'file' }>, keepalivedVersion: string | null): Promise<void> {
+    await this.backupFile(c.path);
+    const r = await this.conn.mustSh(
+      'set -e; f=$1; d=$(dirname "$f"); mkdir -p "$d"; rm -f "$d"/.ha-setup.tmp.*; t=$(mktemp "$d/.ha-setup.tmp.XXXXXX"); cat > "$t"; chmod "$2" "$t"; if [ -e "$f" ]; then chown --reference="$f" "$t" 2>/dev/null || true; fi; echo "$t"',
+      [c.path, c.mode],
+      `writing ${c.path}`,
+      { stdin: c.content },
+    );
+    const tmp = r.stdout.trim().split('\n').pop()!;
+    if (c.validate) {
+      const isKeepalived = c.validate[0] === 'keepalived';
+      if (!isKeepalived || versionAtLeast(keepalivedVersion, '2.0.4')) {
+        const v = await this.conn.exec(c.validate.map((a) => (a === '{file}' ? tmp : a)), { timeoutMs: 60_000 });
+        if (v.code !== 0) {
+          await this.conn.exec(['rm', '-f', tmp]);
+          const why = (v.stderr + v.stdout).trim().split('\n').filter((l) => !/^\s*$/.test(l)).slice(-4).join(' | ');
+          throw new OperationError(`${this.node.name}: ${c.validate[0]} rejected the new ${c.path} (exit ${v.code}): ${why}`);
+        }
+      }
+    }
+    await this.conn.must(['sh', '-c', 'mv -f "$1" "$2" && sync "$2" 2>/dev/null; true', 'sh', tmp, c.path], `installing ${c.path}`);
+  }
+
+  async command(c: Extract<Change, { kind: 'command' }>): Promise<void> {
+    await this.conn.must(c.argv, c.describe, { timeoutMs: 120_000 });
+    await this.record({ type: 'command', argv: c.argv, undo: c.undo });
+  }
+
+  async install(c: Extract<Change, { kind: 'package' }>): Promise<void> {
+    await this.record({ type: 'package', names: c.names });
+    if (c.manager === 'apt') {
+      const env = 'DEBIAN_FRONTEND=noninteractive';
+      const install = `${env} apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${c.names.map(q).join(' ')}`;
+      let r = await this.conn.run(install, { timeoutMs: 15 * 60_000 });
+      if (r.code !== 0 && /Unable to locate package|has no installation candidate|Failed to fetch|404/.test(r.stderr + r.stdout)) {
+        await this.conn.run(`${env} apt-get update -q`, { timeoutMs: 10 * 60_000 });
+        r = await this.conn.run(install, { timeoutMs: 15 * 60_000 });
+      }
+      if (r.code !== 0) throw new OperationError(`${this.node.name}: apt-get install ${c.names.join(' ')} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+    } else {
+      await this.conn.must([c.manager, 'install', '-y', ...c.names], `${c.manager} install ${c.names.join(' ')}`, { timeoutMs: 15 * 60_000 });
+    }
+  }
+
+  async service(c: Extract<Change, { kind: 'service' }>): Promise<void> {
+    if (c.action === 'daemon-reload') {
+      await this.conn.must(['systemctl', 'daemon-reload'], 'systemctl daemon-reload');
+      return;
+    }
+    await this.conn.must(['systemctl', c.action, c.name], `systemctl ${c.action} ${c.name}`, { timeoutMs: 120_000 });
+    if (c.action === 'restart' || c.action === 'reload-or-restart' || c.action === 'start') this.restarted.push(`${c.action} ${c.name}`);
+  }
+
+  /**
+   * nginx configuration: tar stream from the source host's connection into a staging directory here, then the
+   * guides' rsync (-a --delete) from staging into the config dir, `nginx -t`, restore the old tree on failure.
+   * Returns rsync's itemized changes.
+   */
+  async syncNginx(source: HostConnection, configDir: string): Promise<string[]> {
+    await this.backupDir(configDir);
+    const stage = (await this.conn.mustSh('mkdir -p "$1" && mktemp -d "$1/nginx-stage.XXXXXX"', [PATHS.stateDir], 'creating a staging directory')).stdout.trim();
+    try {
+      const src = await source.stream(cmd(['tar', '--numeric-owner', '-C', configDir, '-cf', '-', '.']));
+      const dst = await this.conn.stream(cmd(['tar', '--numeric-owner', '-C', stage, '-xpf', '-']));
+      const done = (ch: typeof src, what: string) =>
+        new Promise<void>((resolve, reject) => {
+          let code = -1;
+          let err = '';
+          ch.stderr.on('data', (d: Buffer) => (err += d.toString()));
+          ch.on('exit', (c: number) => (code = c));
+          ch.on('close', () => (code === 0 ? resolve() : reject(new OperationError(`${what} failed (exit ${code}): ${err.trim()}`))));
+        });
+      const pSrc = done(src, `${source.node.name}: reading ${configDir}`);
+      const pDst = done(dst, `${this.node.name}: receiving ${configDir}`);
+      src.pipe(dst);
+      await Promise.all([pSrc, pDst]);
+      const r = await this.conn.mustSh(
+        'rsync -a --delete --itemize-changes "$1/" "$2/"',
+        [stage, configDir],
+        `rsync ${configDir}`,
+        { timeoutMs: 120_000 },
+      );
+      const t = await this.conn.exec(['nginx', '-t']);
+      if (t.code !== 0) {
+        await this.conn.sh('rsync -a --delete "$1/files$2/" "$2/"', [this.runDir, configDir]);
+        throw new OperationError(`${this.node.name}: nginx -t rejected the configuration copied from ${source.node.name}; the previous ${configDir} was restored: ${t.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+      }
+      return r.stdout.split('\n').filter(Boolean);
+    } finally {
+      await this.conn.exec(['rm', '-rf', stage]).catch(() => undefined);
+    }
+  }
+
+  async verify(c: Extract<Change, { kind: 'verify' }>): Promise<void> {
+    const r = await this.conn.exec(c.argv, { timeoutMs: 60_000 });
+    if (r.code !== 0) throw new OperationError(`${this.node.name}: check failed: ${c.describe}`);
+  }
+}
+
+/** Read a run's manifest from a host. */
+export async function readManifest(conn: HostConnection, runDir: string): Promise<ManifestEntry[]> {
+  const r = await conn.exec(['cat', `${runDir}/manifest.jsonl`]);
+  if (r.code !== 0) return [];
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as ManifestEntry);
+}
+
+/** Latest run directory on a host (optionally one that still can be rolled back). */
+export async function latestRun(conn: HostConnection): Promise<string | null> {
+  const r = await conn.sh('ls -1 "$1" 2>/dev/null | sort | tail -n 50', [PATHS.backupRoot]);
+  const runs = r.stdout.split('\n').filter((l) => /^\d{8}T\d{6}Z-[a-z0-9]+$/.test(l));
+  for (const run of runs.reverse()) {
+    const m = await readManifest(conn, `${PATHS.backupRoot}/${run}`);
+    if (m.some((e) => e.type === 'file' || e.type === 'dir' || e.type === 'command') && !m.some((e) => e.type === 'rolledback')) return run;
+  }
+  return null;
+}
+
+/**
+ * Put a host back as the manifest found it: files and directories restored (or removed when they did not
+ * exist), commands undone in reverse order, services returned to their earlier state. Packages stay installed.
+ */
+export async function restoreRun(conn: HostConnection, runDir: string): Promise<string[]> {
+  const entries = await readManifest(conn, runDir);
+  const done: string[] = [];
+  const start = entries.find((e): e is Extract<ManifestEntry, { type: 'start' }> => e.type === 'start');
+  const touched = new Set<string>();
+  for (const e of [...entries].reverse()) {
+    if (e.type === 'file') {
+      touched.add(e.path);
+      if (e.existed) {
+        await conn.mustSh('t=$(mktemp "$(dirname "$2")/.ha-setup.tmp.XXXXXX") && cp -a "$1/files$2" "$t" && mv -f "$t" "$2"', [runDir, e.path], `restoring ${e.path}`);
+        done.push(`restored ${e.path}`);
+      } else {
+        await conn.exec(['rm', '-f', e.path]);
+        done.push(`removed ${e.path} (did not exist before)`);
+      }
+    } else if (e.type === 'dir') {
+      touched.add(e.path);
+      if (e.existed) {
+        await conn.mustSh('rsync -a --delete "$1/files$2/" "$2/"', [runDir, e.path], `restoring ${e.path}`);
+        done.push(`restored ${e.path}/`);
+      }
+    } else if (e.type === 'command' && e.undo) {
+      const r = await conn.exec(e.undo, { timeoutMs: 120_000 });
+      done.push(`undo: ${e.undo.join(' ')}${r.code ? ` (exit ${r.code})` : ''}`);
+    } else if (e.type === 'package') {
+      done.push(`left installed: ${e.names.join(' ')}`);
+    }
+  }
+  await conn.exec(['systemctl', 'daemon-reload']);
+  if (start) {
+    for (const name of ['rsyslog', 'nginx', 'keepalived']) {
+      const before = start.services[name];
+      if (!before) continue;
+      const now = await conn.exec(['systemctl', 'is-active', name]);
+      const isActive = now.stdout.trim() === 'active';
+      if (before.active === 'active') {
+        const action = isActive ? 'restart' : 'start';
+        const r = await conn.exec(['systemctl', action, name], { timeoutMs: 120_000 });
+        done.push(`${action} ${name}${r.code ? ` (exit ${r.code})` : ''}`);
+      } else if (isActive) {
+        await conn.exec(['systemctl', 'stop', name], { timeoutMs: 120_000 });
+        done.push(`stop ${name} (was not running before)`);
+      }
+      if (before.enabled === 'enabled') await conn.exec(['systemctl', 'enable', name]);
+      else if (before.enabled === 'disabled') await conn.exec(['systemctl', 'disable', name]);
+      else if (before.enabled === 'not-found' || before.enabled === '') {
+        const en = await conn.exec(['systemctl', 'is-enabled', name]);
+        if (en.stdout.trim() === 'enabled') await conn.exec(['systemctl', 'disable', name]);
+      }
+    }
+  }
+  await conn.mustSh('printf "%s\\n" "$2" >> "$1/manifest.jsonl"', [runDir, JSON.stringify({ type: 'rolledback', time: new Date().toISOString() })], 'marking the run rolled back');
+  return done;
+}

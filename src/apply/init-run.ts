@@ -1,0 +1,227 @@
+/**
+ * `init` after the answers are settled: open a session (connect, lock, facts) on every node, refuse on any
+ * failed precondition (nothing changed), then apply each node's plan in parallel, step by step, with progress
+ * per host. A failed step restores that host from its backups. Finally: who holds each VIP, and does it answer.
+ */
+import { Listr, ProcessOutput, type ListrTaskWrapper } from 'listr2';
+import type { Config, ResolvedNode } from '../answers/resolve.js';
+import { OperationError, PreconditionError } from '../errors.js';
+import { styler, type IO } from '../io.js';
+import { buildPlan } from '../plan/build.js';
+import { changeCount, type Change, type Facts, type NodePlan } from '../plan/types.js';
+import { planToJson, planToText, describeChange } from '../report/plan.js';
+import { STEPS } from '../steps/index.js';
+import { restoreRun, type HostRunner } from './host.js';
+import { openSession, type Session } from './session.js';
+import { vipHolders, waitForVips, type VipHolders } from './vip.js';
+
+export interface RunOptions {
+  dryRun: boolean;
+  json: boolean;
+  verbose: boolean;
+}
+
+export interface NodeResult {
+  node: string;
+  host: string;
+  role: string;
+  changes: number;
+  restarted: string[];
+  ok: boolean;
+  error?: string;
+  restored?: string[];
+  keepalivedPid?: number;
+}
+
+const SERVICE_ORDER: Record<string, number> = { 'daemon-reload': 0, restart: 2, 'reload-or-restart': 1 };
+
+/** dedupe handlers: a restart of a service supersedes its reload */
+export function mergeHandlers(hs: Change[]): Change[] {
+  const out: Change[] = [];
+  for (const h of hs) {
+    if (h.kind === 'service') {
+      const i = out.findIndex((o) => o.kind === 'service' && o.name === h.name);
+      if (i >= 0) {
+        const o = out[i] as Extract<Change, { kind: 'service' }>;
+        if ((SERVICE_ORDER[h.action] ?? 0) > (SERVICE_ORDER[o.action] ?? 0)) out[i] = h;
+        continue;
+      }
+    } else if (h.kind === 'command' && out.some((o) => o.kind === 'command' && o.argv.join(' ') === h.argv.join(' '))) continue;
+    out.push(h);
+  }
+  return out;
+}
+
+async function applyChange(r: HostRunner, c: Change, facts: Facts, session: Session, cfg: Config): Promise<number> {
+  switch (c.kind) {
+    case 'file':
+      await r.writeFile(c, facts.keepalivedVersion);
+      return 1;
+    case 'command':
+      await r.command(c);
+      return 1;
+    case 'package':
+      await r.install(c);
+      return 1;
+    case 'service':
+      await r.service(c);
+      return 1;
+    case 'nginx-sync': {
+      const items = await r.syncNginx(session.conns[cfg.nginx.syncFrom], c.configDir);
+      return items.length ? 1 : 0;
+    }
+    case 'verify':
+      await r.verify(c);
+      return 0;
+  }
+}
+
+async function applyNode(
+  cfg: Config,
+  node: ResolvedNode,
+  session: Session,
+  task: ListrTaskWrapper<unknown, never, never>,
+  result: NodeResult,
+): Promise<void> {
+  const r = session.runners[node.name];
+  let facts = session.facts[node.name];
+  let begun = false;
+  try {
+    for (const step of STEPS) {
+      const plan = step.plan({ cfg, node, facts, all: session.facts });
+      if (plan.refuse) throw new PreconditionError(`${node.name}: ${plan.refuse}`);
+      const real = plan.changes.filter((c) => c.kind !== 'verify');
+      if (real.length && !begun) {
+        await r.begin(facts);
+        begun = true;
+      }
+      task.output = `${step.title}${real.length ? `: ${real.length} change(s)` : ': ok'}`;
+      for (const c of plan.changes) {
+        if (c.kind !== 'verify') task.output = `${step.title}: ${describeChange(c)}`;
+        result.changes += await applyChange(r, c, facts, session, cfg);
+      }
+      for (const h of mergeHandlers(plan.handlers)) {
+        task.output = `${step.title}: ${describeChange(h)}`;
+        await applyChange(r, h, facts, session, cfg);
+      }
+      if (real.length) facts = await r.facts(); // later steps plan from what is there now
+    }
+    session.facts[node.name] = facts;
+    result.restarted = r.restarted;
+    result.keepalivedPid = facts.services.keepalived?.mainPid;
+    if (begun) await r.end(true);
+  } catch (e) {
+    result.ok = false;
+    result.error = (e as Error).message;
+    if (begun && r.conn.alive) {
+      task.output = `failed: restoring ${node.name} from its backups`;
+      try {
+        result.restored = await restoreRun(r.conn, r.runDir);
+        await r.end(false);
+      } catch (re) {
+        result.restored = [`restore failed: ${(re as Error).message}`];
+      }
+    }
+    throw e;
+  }
+}
+
+export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<number> {
+  const st = styler(io);
+  const session = await openSession(io, cfg, { lock: !opts.dryRun, askPassword: io.stdinIsTTY ? askPassword : undefined });
+  try {
+    const { plans, refusals } = buildPlan(cfg, session.facts);
+    if (refusals.length) throw new PreconditionError(`preconditions failed; nothing was changed`, refusals);
+    if (opts.dryRun) {
+      if (opts.json) io.out(JSON.stringify(planToJson(plans, cfg.secrets, false), null, 2));
+      else io.out(planToText(plans, cfg.secrets, { offline: false, showContent: false }));
+      return 0;
+    }
+    const results: Record<string, NodeResult> = Object.fromEntries(
+      plans.map((p: NodePlan) => [p.node, { node: p.node, host: p.host, role: p.role, changes: 0, restarted: [], ok: true }]),
+    );
+    const tasks = new Listr(
+      cfg.nodes.map((node) => ({
+        title: `${node.name} (${node.host})`,
+        task: async (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
+          await applyNode(cfg, node, session, task, results[node.name]);
+          const res = results[node.name];
+          task.title = `${node.name} (${node.host}): ${res.changes} change(s)${res.restarted.length ? `, ${res.restarted.join(', ')}` : ''}`;
+        },
+      })),
+      {
+        concurrent: true,
+        exitOnError: false,
+        renderer: opts.json ? 'silent' : io.stderrIsTTY ? 'default' : 'simple',
+        fallbackRenderer: 'simple',
+        rendererOptions: { processOutput: new ProcessOutput(process.stderr, process.stderr) } as never,
+        collectErrors: 'minimal',
+      } as never,
+    );
+    await tasks.run().catch(() => undefined);
+    const failed = Object.values(results).filter((r) => !r.ok);
+
+    // who holds each VIP now
+    let holders: VipHolders = {};
+    let vipOk = false;
+    if (!failed.length) {
+      const w = await waitForVips(cfg, session.conns, cfg.profile === 'fast' ? 8000 : 15000);
+      holders = w.holders;
+      vipOk = w.ok;
+    } else {
+      holders = await vipHolders(cfg, session.conns).catch(() => ({}));
+    }
+    const vipProblems = vipOk || failed.length ? [] : describeVipProblems(cfg, holders);
+    const report = {
+      ok: !failed.length && vipOk,
+      runId: session.runId,
+      log: session.log.path,
+      nodes: Object.values(results).map((r) => ({ ...r, holds: Object.entries(holders).filter(([, hs]) => hs.includes(r.node)).map(([v]) => v) })),
+      vips: holders,
+      problems: [...failed.map((f) => `${f.node}: ${f.error}`), ...vipProblems],
+    };
+    if (opts.json) io.out(JSON.stringify(report, null, 2));
+    else {
+      const rows = report.nodes.map((n) => [n.node, n.host, n.role, String(n.changes), n.holds.join(' ') || '-', n.ok ? 'ok' : 'FAILED (restored)']);
+      io.out(table(['node', 'host', 'role', 'changes', 'holds VIP', 'result'], rows));
+      for (const f of failed) {
+        io.err(st.red(`${f.node}: ${f.error}`));
+        for (const x of f.restored ?? []) io.err(`  ${x}`);
+      }
+      for (const p of vipProblems) io.err(st.red(p));
+      io.err(`log: ${session.log.path}   backups on each node: /var/backups/ha-setup/${session.runId}/`);
+    }
+    if (failed.length) throw new OperationError(`${failed.length} node(s) failed and were restored: ${failed.map((f) => f.node).join(', ')}`);
+    if (!vipOk) throw new OperationError('the VIPs did not settle on their masters', vipProblems);
+    return 0;
+  } finally {
+    Object.values(session.runners).forEach((r) => r.unlock());
+    session.close();
+  }
+}
+
+function describeVipProblems(cfg: Config, holders: VipHolders): string[] {
+  const out: string[] = [];
+  for (const inst of cfg.instances) {
+    for (const v of inst.vips) {
+      const h = holders[v.address] ?? [];
+      if (h.length === 0) out.push(`${inst.name} ${v.address}: held by no node (lost VIP)`);
+      else if (h.length > 1) out.push(`${inst.name} ${v.address}: held by ${h.join(' and ')} at once (split brain: check that VRRP passes the firewall)`);
+      else if (inst.preempt && h[0] !== inst.master) out.push(`${inst.name} ${v.address}: held by ${h[0]}, expected the master ${inst.master}`);
+    }
+  }
+  return out;
+}
+
+export function table(head: string[], rows: string[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (c ?? '').padEnd(w[i])).join('  ').trimEnd();
+  return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
+}
+
+async function askPassword(message: string): Promise<string> {
+  const { password } = await import('@inquirer/prompts');
+  return password({ message, mask: '*' });
+}
+
+export { changeCount };

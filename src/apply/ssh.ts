@@ -1,0 +1,308 @@
+/**
+ * SSH transport (ssh2): one connection per host, reused for every command of a run. Host keys are verified
+ * against known_hosts (never blindly accepted); auth tries ssh-agent, then identity files, then a password.
+ * Commands are argv arrays, quoted for the remote shell, and run through sudo when the user is not root.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import type { Duplex } from 'node:stream';
+import { Client, utils, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { Config, ResolvedNode } from '../answers/resolve.js';
+import { OperationError, PreconditionError } from '../errors.js';
+import { hostKeyAlgorithmsFor, hostToken, knownKeysFor, verifyHostKey, fingerprint, type HostKeyVerdict } from './known-hosts.js';
+import { cmd } from './shell.js';
+import { expandHome, loadSshConfig } from './ssh-config.js';
+
+export interface ExecResult {
+  code: number;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  stdin?: string | Buffer;
+  timeoutMs?: number;
+  /** run as root (sudo for non-root users); default true */
+  root?: boolean;
+}
+
+export interface ConnectOptions {
+  /** answers' ssh section */
+  ssh: Config['answers']['ssh'];
+  env: NodeJS.ProcessEnv;
+  /** password for SSH and sudo, when one is needed */
+  password?: () => Promise<string | undefined>;
+  /** called when accept-new added a key */
+  onNewHostKey?: (label: string, fp: string) => void;
+  log?: (line: string) => void;
+}
+
+export class HostConnection {
+  private dead: Error | null = null;
+  sudo: 'root' | 'nopasswd' | 'password' = 'root';
+  sudoPassword?: string;
+  commands = 0;
+
+  constructor(
+    readonly node: ResolvedNode,
+    private readonly conn: Client,
+    private readonly log: (line: string) => void,
+    private readonly jump?: Client,
+  ) {
+    conn.on('close', () => (this.dead ??= new OperationError(`${node.name}: SSH connection closed`)));
+    conn.on('error', (e) => (this.dead ??= new OperationError(`${node.name}: SSH connection failed: ${e.message}`)));
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  private wrap(command: string, root: boolean): { line: string; prefix: string } {
+    if (!root || this.sudo === 'root') return { line: command, prefix: '' };
+    if (this.sudo === 'nopasswd') return { line: `sudo -n -- sh -c ${cmd([command])}`, prefix: '' };
+    return { line: `sudo -S -p '' -- sh -c ${cmd([command])}`, prefix: `${this.sudoPassword ?? ''}\n` };
+  }
+
+  /** low level: a channel running `command` (already quoted) */
+  channel(command: string, root = true): Promise<ClientChannel> {
+    if (this.dead) return Promise.reject(this.dead);
+    const { line, prefix } = this.wrap(command, root);
+    this.commands++;
+    return new Promise((resolve, reject) => {
+      this.conn.exec(line, (err, ch) => {
+        if (err) return reject(new OperationError(`${this.node.name}: cannot run a command: ${err.message}`));
+        if (prefix) ch.write(prefix);
+        resolve(ch);
+      });
+    });
+  }
+
+  /** run a shell command line (caller quotes every value with cmd()/q()) */
+  async run(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const ch = await this.channel(command, opts.root ?? true);
+    return new Promise((resolve, reject) => {
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let code = -1;
+      let signal: string | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const onClose = () => {
+        if (timer) clearTimeout(timer);
+        this.conn.removeListener('close', onConnClose);
+        const r: ExecResult = { code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+        this.log(`[${this.node.name}] $ ${command.length > 300 ? command.slice(0, 300) + '…' : command}\n[${this.node.name}] exit ${code}${signal ? ` (${signal})` : ''}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+        resolve(r);
+      };
+      const onConnClose = () => reject(this.dead ?? new OperationError(`${this.node.name}: SSH connection closed`));
+      this.conn.once('close', onConnClose);
+      ch.on('data', (d: Buffer) => out.push(d));
+      ch.stderr.on('data', (d: Buffer) => err.push(d));
+      ch.on('exit', (c: number | null, s?: string) => {
+        code = c ?? -1;
+        signal = s ?? undefined;
+      });
+      ch.on('close', onClose);
+      if (opts.timeoutMs) {
+        timer = setTimeout(() => {
+          try {
+            ch.signal('KILL');
+          } catch {
+            /* ignore */
+          }
+          ch.close();
+          reject(new OperationError(`${this.node.name}: command timed out after ${Math.round(opts.timeoutMs! / 1000)} s: ${command.slice(0, 120)}`));
+        }, opts.timeoutMs);
+      }
+      if (opts.stdin !== undefined) ch.end(opts.stdin);
+      else ch.end();
+    });
+  }
+
+  /** run argv (each element quoted) */
+  exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.run(cmd(argv), opts);
+  }
+
+  /** run a POSIX sh script with positional arguments */
+  sh(script: string, args: readonly string[] = [], opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.run(cmd(['sh', '-c', script, 'sh', ...args]), opts);
+  }
+
+  /** like exec, but a non-zero exit throws an OperationError naming the host and the command */
+  async must(argv: readonly string[], what: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const r = await this.exec(argv, opts);
+    if (r.code !== 0) throw new OperationError(`${this.node.name}: ${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+    return r;
+  }
+
+  async mustSh(script: string, args: readonly string[], what: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const r = await this.sh(script, args, opts);
+    if (r.code !== 0) throw new OperationError(`${this.node.name}: ${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+    return r;
+  }
+
+  /** a raw stream for piping (used by the nginx sync) */
+  async stream(command: string): Promise<Duplex & ClientChannel> {
+    return (await this.channel(command)) as Duplex & ClientChannel;
+  }
+
+  close(): void {
+    this.conn.end();
+    this.jump?.end();
+  }
+
+  /** drop the TCP connection at once (tests of interrupted runs) */
+  destroy(): void {
+    (this.conn as unknown as { _sock?: { destroy(): void } })._sock?.destroy();
+    this.conn.end();
+  }
+}
+
+function readKey(path: string): Buffer | null {
+  const p = expandHome(path);
+  if (!existsSync(p)) return null;
+  const buf = readFileSync(p);
+  const parsed = utils.parseKey(buf);
+  if (parsed instanceof Error) return null; // encrypted or unsupported: the agent may still have it
+  return buf;
+}
+
+interface Target {
+  host: string;
+  port: number;
+  user: string;
+  identityFiles: string[];
+  knownHostsFiles: string[];
+  names: string[];
+  proxyJump?: string;
+}
+
+function targetFor(node: ResolvedNode, opts: ConnectOptions, nodePortGiven: boolean): Target {
+  const sc = loadSshConfig(node.host, opts.ssh.configFile);
+  const host = sc.hostName ?? node.host;
+  const port = nodePortGiven ? node.port : (sc.port ?? node.port);
+  const user = node.user !== 'root' || !sc.user ? node.user : sc.user;
+  const identityFiles = [
+    ...(opts.ssh.identityFile ? [expandHome(opts.ssh.identityFile)] : []),
+    ...sc.identityFiles,
+    ...['id_ed25519', 'id_ecdsa', 'id_rsa'].map((k) => `${homedir()}/.ssh/${k}`),
+  ];
+  const knownHostsFiles = [
+    expandHome(opts.ssh.knownHostsFile ?? sc.userKnownHostsFile ?? '~/.ssh/known_hosts'),
+    ...(opts.ssh.knownHostsFile ? [] : ['/etc/ssh/ssh_known_hosts']),
+  ];
+  const names = [...new Set([sc.hostKeyAlias, hostToken(host, port), hostToken(node.host, port)].filter((x): x is string => !!x))];
+  return { host, port, user, identityFiles, knownHostsFiles, names, proxyJump: sc.proxyJump };
+}
+
+function connectClient(cfg: ConnectConfig, sock?: Duplex): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const c = new Client();
+    const onError = (e: Error) => reject(e);
+    c.once('ready', () => {
+      c.removeListener('error', onError);
+      resolve(c);
+    });
+    c.once('error', onError);
+    c.connect(sock ? { ...cfg, sock: sock as unknown as ConnectConfig['sock'] } : cfg);
+  });
+}
+
+export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise<HostConnection> {
+  const t = targetFor(node, opts, node.port !== 22);
+  const log = opts.log ?? (() => {});
+  const label = `${node.name} (${t.host}:${t.port})`;
+  let verdict: HostKeyVerdict | null = null;
+  const known = knownKeysFor(t.knownHostsFiles, t.names);
+  const keys = t.identityFiles.map((f) => ({ f, key: readKey(f) })).filter((k): k is { f: string; key: Buffer } => !!k.key);
+  const agent = opts.ssh.useAgent && opts.env.SSH_AUTH_SOCK ? opts.env.SSH_AUTH_SOCK : undefined;
+  let password: string | undefined;
+  let triedPassword = false;
+  const methods: string[] = [];
+
+  const base: ConnectConfig = {
+    host: t.host,
+    port: t.port,
+    username: t.user,
+    readyTimeout: opts.ssh.connectTimeout * 1000,
+    keepaliveInterval: 5000,
+    keepaliveCountMax: 6,
+    algorithms: hostKeyAlgorithmsFor(known) ? { serverHostKey: hostKeyAlgorithmsFor(known) as never } : undefined,
+    hostVerifier: (key: Buffer) => {
+      verdict = verifyHostKey({ files: t.knownHostsFiles, writeFile: t.knownHostsFiles[0], names: t.names, label, policy: opts.ssh.hostKeyPolicy, blob: key });
+      if (verdict.ok && !verdict.known) opts.onNewHostKey?.(label, fingerprint(key));
+      return verdict.ok;
+    },
+    authHandler: ((_methodsLeft: string[] | null, _partial: boolean, next: (m: unknown) => void) => {
+      if (agent && !methods.includes('agent')) {
+        methods.push('agent');
+        return next({ type: 'agent', username: t.user, agent });
+      }
+      const k = keys.find((x) => !methods.includes(x.f));
+      if (k) {
+        methods.push(k.f);
+        return next({ type: 'publickey', username: t.user, key: k.key });
+      }
+      if (!triedPassword && opts.password) {
+        triedPassword = true;
+        opts
+          .password()
+          .then((pw) => {
+            password = pw;
+            next(pw ? { type: 'password', username: t.user, password: pw } : false);
+          })
+          .catch(() => next(false));
+        return;
+      }
+      return next(false);
+    }) as unknown as ConnectConfig['authHandler'],
+  };
+
+  let jump: Client | undefined;
+  let sock: Duplex | undefined;
+  try {
+    if (t.proxyJump) {
+      const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(t.proxyJump.split(',')[0]);
+      if (!m) throw new PreconditionError(`${label}: ProxyJump ${t.proxyJump} not understood`);
+      const jumpNode: ResolvedNode = { ...node, name: `${node.name}-jump`, host: m[2], port: Number(m[3] ?? 22), user: m[1] ?? t.user };
+      const jt = targetFor(jumpNode, opts, !!m[3]);
+      let jv: HostKeyVerdict | null = null;
+      jump = await connectClient({
+        ...base,
+        host: jt.host,
+        port: jt.port,
+        username: jt.user,
+        algorithms: undefined,
+        hostVerifier: (key: Buffer) => {
+          jv = verifyHostKey({ files: jt.knownHostsFiles, writeFile: jt.knownHostsFiles[0], names: jt.names, label: `jump host ${jt.host}`, policy: opts.ssh.hostKeyPolicy, blob: key });
+          return jv.ok;
+        },
+      }).catch((e: Error) => {
+        const v = jv as HostKeyVerdict | null;
+        if (v && !v.ok) throw new PreconditionError(v.message);
+        throw e;
+      });
+      sock = await new Promise<Duplex>((resolve, reject) =>
+        jump!.forwardOut('127.0.0.1', 0, t.host, t.port, (err, stream) => (err ? reject(err) : resolve(stream as unknown as Duplex))),
+      );
+    }
+    const client = await connectClient(base, sock);
+    const hc = new HostConnection(node, client, log, jump);
+    if (password) hc.sudoPassword = password;
+    return hc;
+  } catch (e) {
+    jump?.end();
+    if (e instanceof PreconditionError) throw e;
+    const v = verdict as HostKeyVerdict | null;
+    if (v && !v.ok) throw new PreconditionError(v.message);
+    const err = e as Error & { level?: string; code?: string };
+    if (err.level === 'client-authentication') {
+      throw new PreconditionError(`${label}: authentication failed for user ${t.user} (tried: ${methods.join(', ') || 'nothing: no agent, key or password'})`);
+    }
+    if (err.level === 'client-timeout' || /Timed out/.test(err.message)) {
+      throw new PreconditionError(`${label}: unreachable: no SSH answer within ${opts.ssh.connectTimeout} s`);
+    }
+    throw new PreconditionError(`${label}: cannot connect: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '));
+  }
+}

@@ -1,0 +1,25 @@
+/** Loading answers for a command: --answers FILE, else ./ha-setup.yaml when present. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadAnswersFile, resolveAnswers, type Config } from '../answers/resolve.js';
+import { UsageError } from '../errors.js';
+import { styler, type IO } from '../io.js';
+
+export function answersPath(io: IO, given?: string): string | null {
+  if (given) return given;
+  const def = join(io.cwd, 'ha-setup.yaml');
+  return existsSync(def) ? def : null;
+}
+
+export function loadConfig(io: IO, given?: string): Config {
+  const path = answersPath(io, given);
+  if (!path) throw new UsageError('--answers: no answers file given and no ./ha-setup.yaml here (run ha-setup init to create one)');
+  const cfg = resolveAnswers(loadAnswersFile(path), { env: io.env, source: path });
+  printWarnings(io, cfg.warnings);
+  return cfg;
+}
+
+export function printWarnings(io: IO, warnings: string[]): void {
+  const st = styler(io);
+  for (const w of warnings) io.err(st.yellow(`warning: ${w}`));
+}

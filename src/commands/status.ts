@@ -1,0 +1,45 @@
+/** `ha-setup status`: per node services, VRRP state and VIPs; exit 1 on split brain, lost VIP or a node down. */
+import { table } from '../apply/init-run.js';
+import { openSession } from '../apply/session.js';
+import { OperationError } from '../errors.js';
+import { styler, type IO } from '../io.js';
+import { pairStatus } from '../status/collect.js';
+import { loadConfig } from './common.js';
+
+export async function statusCommand(io: IO, opts: { answers?: string; json?: boolean }): Promise<number> {
+  const cfg = loadConfig(io, opts.answers);
+  const st = styler(io);
+  const session = await openSession(io, cfg, { facts: false });
+  try {
+    const s = await pairStatus(cfg, session.conns);
+    if (opts.json) io.out(JSON.stringify(s, null, 2));
+    else {
+      const rows = s.nodes.map((n) => [
+        n.node,
+        n.host,
+        n.reachable ? 'yes' : 'NO',
+        n.keepalived,
+        n.nginx,
+        n.instances.map((i) => `${i.name}=${i.state ?? '?'}(${i.effectivePriority ?? '?'})`).join(' ') || '-',
+        cfg.instances.flatMap((i) => i.vips.map((v) => v.address)).filter((v) => n.addresses.includes(v)).join(' ') || '-',
+      ]);
+      io.out(table(['node', 'host', 'reachable', 'keepalived', 'nginx', 'vrrp state (effective prio)', 'holds VIP'], rows));
+      io.out('');
+      for (const v of s.vips) {
+        const expect = v.preempt ? `master ${v.master}` : 'any one node (nopreempt)';
+        io.out(`${v.instance} ${v.vip}: ${v.holders.length ? v.holders.join(', ') : 'nobody'}  (expected: ${expect})`);
+      }
+      for (const n of s.nodes) {
+        if (n.transitions.length) {
+          io.out(`\n${n.node} recent transitions:`);
+          for (const t of n.transitions.slice(-4)) io.out(`  ${t}`);
+        }
+      }
+      for (const p of s.problems) io.err(st.red(p));
+    }
+    if (!s.ok) throw new OperationError(`pair unhealthy: ${s.problems.length} problem(s)`, opts.json ? s.problems : []);
+    return 0;
+  } finally {
+    session.close();
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Facts assumed for `init --dry-run --offline`: a fresh host of the given family where nothing ha-setup manages
+ * exists yet (keepalived not installed, nginx installed with a default configuration, SELinux and firewalld as the
+ * guides' CentOS hosts have them on rhel).
+ */
+import type { Config, ResolvedNode } from '../answers/resolve.js';
+import type { Facts, OsFamily } from '../plan/types.js';
+
+export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily): Facts {
+  const rhel = family === 'rhel';
+  const svc = (active: string, enabled: string) => ({ active, enabled, mainPid: 0 });
+  return {
+    assumed: true,
+    hostname: node.name,
+    os: rhel
+      ? { id: 'centos', idLike: 'rhel fedora', family, version: '7', pretty: 'CentOS Linux 7 (assumed)' }
+      : { id: 'debian', idLike: '', family, version: '12', pretty: 'Debian GNU/Linux 12 (assumed)' },
+    pkgManager: rhel ? 'yum' : 'apt',
+    systemd: true,
+    uid: 0,
+    sudo: 'root',
+    packages: { keepalived: null, nginx: '1.22.1', rsync: '3.2.7', curl: '7.88.1' },
+    keepalivedVersion: null,
+    selinux: rhel ? { runtime: 'enforcing', tools: true } : { runtime: null, tools: false },
+    firewalld: rhel
+      ? { installed: true, active: true, enabled: true, services: ['ssh', 'dhcpv6-client'], protocols: [], richRules: [] }
+      : { installed: false, active: false, enabled: false, services: [], protocols: [], richRules: [] },
+    ufw: { installed: false, active: false },
+    interfaces: {
+      lo: { name: 'lo', up: true, multicast: false, flags: ['LOOPBACK', 'UP'], mac: '00:00:00:00:00:00', addresses: ['127.0.0.1/8'] },
+      [node.interface]: {
+        name: node.interface,
+        up: true,
+        multicast: true,
+        flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+        mac: '00:00:00:00:00:00',
+        addresses: node.address ? [`${node.address}/24`] : [],
+      },
+    },
+    files: rhel ? { '/etc/selinux/config': { exists: true, mode: '644', content: 'SELINUX=enforcing\nSELINUXTYPE=targeted\n' } } : {},
+    services: {
+      nginx: svc('active', 'enabled'),
+      rsyslog: svc('active', 'enabled'),
+      keepalived: svc('inactive', 'not-found'),
+      firewalld: rhel ? svc('active', 'enabled') : svc('inactive', 'not-found'),
+    },
+    sysctl: { 'net.ipv4.ip_nonlocal_bind': '0' },
+    nginxTree: null,
+    vipNeighbors: [],
+  };
+}

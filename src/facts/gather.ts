@@ -1,0 +1,293 @@
+/**
+ * Facts: each one is a shell snippet plus a parser. All snippets run in ONE round trip per host (a script fed to
+ * `sh -s` on stdin, arguments passed as quoted positional parameters), each section introduced by "@@name".
+ */
+import type { Config, ResolvedNode } from '../answers/resolve.js';
+import { managedFiles } from '../paths.js';
+import type { Facts, FileFact, InterfaceFact, OsFamily, ServiceFact } from '../plan/types.js';
+
+export const SERVICES = ['keepalived', 'nginx', 'rsyslog', 'firewalld'] as const;
+
+export interface FactDef<T> {
+  name: string;
+  /** POSIX sh; "$FILES", "$VIPS", "$IFACE", "$NGINX_DIR" are set by the wrapper */
+  sh: string;
+  parse(text: string): T;
+}
+
+const lines = (t: string) => t.split('\n').map((l) => l.trim()).filter(Boolean);
+
+export const hostnameFact: FactDef<string> = { name: 'hostname', sh: 'hostname 2>/dev/null || cat /etc/hostname', parse: (t) => lines(t)[0] ?? '' };
+
+export function parseOsRelease(t: string): Facts['os'] {
+  const kv: Record<string, string> = {};
+  for (const l of lines(t)) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(l);
+    if (m) kv[m[1]] = m[2].replace(/^["']|["']$/g, '');
+  }
+  const id = (kv.ID ?? '').toLowerCase();
+  const idLike = (kv.ID_LIKE ?? '').toLowerCase();
+  const all = `${id} ${idLike}`;
+  let family: OsFamily | 'unknown' = 'unknown';
+  if (/\b(debian|ubuntu)\b/.test(all)) family = 'debian';
+  else if (/\b(rhel|centos|fedora|rocky|almalinux|ol|amzn)\b/.test(all)) family = 'rhel';
+  return { id, idLike, family, version: kv.VERSION_ID ?? '', pretty: kv.PRETTY_NAME ?? id };
+}
+export const osFact: FactDef<Facts['os']> = { name: 'os', sh: 'cat /etc/os-release 2>/dev/null', parse: parseOsRelease };
+
+export const uidFact: FactDef<number> = { name: 'uid', sh: 'id -u', parse: (t) => Number(lines(t)[0] ?? -1) };
+
+export const systemdFact: FactDef<boolean> = { name: 'systemd', sh: '[ -d /run/systemd/system ] && echo yes || echo no', parse: (t) => lines(t)[0] === 'yes' };
+
+export const sudoFact: FactDef<Facts['sudo']> = {
+  name: 'sudo',
+  sh: 'if [ "$(id -u)" = 0 ]; then echo root; elif command -v sudo >/dev/null 2>&1; then sudo -n true 2>/dev/null && echo nopasswd || echo password; else echo none; fi',
+  parse: (t) => (['root', 'nopasswd', 'password', 'none'].includes(lines(t)[0]) ? (lines(t)[0] as Facts['sudo']) : 'none'),
+};
+
+export const pkgManagerFact: FactDef<Facts['pkgManager']> = {
+  name: 'pkgmanager',
+  sh: 'for m in apt-get dnf yum; do command -v $m >/dev/null 2>&1 && { echo $m; break; }; done',
+  parse: (t) => {
+    const m = lines(t)[0];
+    return m === 'apt-get' ? 'apt' : m === 'dnf' ? 'dnf' : m === 'yum' ? 'yum' : null;
+  },
+};
+
+export const packagesFact: FactDef<Facts['packages']> = {
+  name: 'packages',
+  sh: `for p in keepalived nginx rsync curl; do
+  v=""
+  if command -v dpkg-query >/dev/null 2>&1; then
+    v=$(dpkg-query -W -f='\${Status} \${Version}' "$p" 2>/dev/null | sed -n 's/^install ok installed //p')
+  elif command -v rpm >/dev/null 2>&1; then
+    v=$(rpm -q --qf '%{VERSION}-%{RELEASE}' "$p" 2>/dev/null) || v=""
+  fi
+  echo "$p $v"
+done`,
+  parse: (t) => {
+    const out: Facts['packages'] = { keepalived: null, nginx: null, rsync: null, curl: null };
+    for (const l of lines(t)) {
+      const [name, ...v] = l.split(' ');
+      if (name in out) out[name as keyof Facts['packages']] = v.join(' ').trim() || null;
+    }
+    return out;
+  },
+};
+
+export function parseKeepalivedVersion(t: string): string | null {
+  const m = /Keepalived v(\d+\.\d+\.\d+)/.exec(t);
+  return m ? m[1] : null;
+}
+export const keepalivedVersionFact: FactDef<string | null> = {
+  name: 'kaversion',
+  sh: 'command -v keepalived >/dev/null 2>&1 && keepalived --version 2>&1 | head -1',
+  parse: parseKeepalivedVersion,
+};
+
+export const selinuxFact: FactDef<Facts['selinux']> = {
+  name: 'selinux',
+  sh: 'if command -v getenforce >/dev/null 2>&1; then echo "tools $(getenforce 2>/dev/null)"; else echo "none"; fi',
+  parse: (t) => {
+    const l = lines(t)[0] ?? 'none';
+    if (l === 'none') return { runtime: null, tools: false };
+    const v = l.split(' ')[1]?.toLowerCase();
+    return { tools: true, runtime: v === 'enforcing' || v === 'permissive' || v === 'disabled' ? v : null };
+  },
+};
+
+export const firewalldFact: FactDef<Facts['firewalld']> = {
+  name: 'firewalld',
+  sh: `if command -v firewall-cmd >/dev/null 2>&1; then
+  echo "installed yes"
+  echo "active $(systemctl is-active firewalld 2>/dev/null)"
+  echo "enabled $(systemctl is-enabled firewalld 2>/dev/null)"
+  if [ "$(systemctl is-active firewalld 2>/dev/null)" = active ]; then
+    echo "services $(firewall-cmd --permanent --list-services 2>/dev/null)"
+    echo "protocols $(firewall-cmd --permanent --list-protocols 2>/dev/null)"
+    firewall-cmd --permanent --list-rich-rules 2>/dev/null | sed 's/^/rich /'
+  fi
+else echo "installed no"; fi`,
+  parse: (t) => {
+    const out: Facts['firewalld'] = { installed: false, active: false, enabled: false, services: [], protocols: [], richRules: [] };
+    for (const l of lines(t)) {
+      const [k, ...rest] = l.split(' ');
+      const v = rest.join(' ').trim();
+      if (k === 'installed') out.installed = v === 'yes';
+      else if (k === 'active') out.active = v === 'active';
+      else if (k === 'enabled') out.enabled = v === 'enabled';
+      else if (k === 'services') out.services = v ? v.split(/\s+/) : [];
+      else if (k === 'protocols') out.protocols = v ? v.split(/\s+/) : [];
+      else if (k === 'rich') out.richRules.push(v);
+    }
+    return out;
+  },
+};
+
+export const ufwFact: FactDef<Facts['ufw']> = {
+  name: 'ufw',
+  sh: 'if command -v ufw >/dev/null 2>&1; then echo "installed $(ufw status 2>/dev/null | head -1)"; else echo none; fi',
+  parse: (t) => {
+    const l = lines(t)[0] ?? 'none';
+    return { installed: l !== 'none', active: /Status: active/.test(l) };
+  },
+};
+
+/** `ip -o link` + `ip -o -4 addr` */
+export function parseInterfaces(t: string): Record<string, InterfaceFact> {
+  const out: Record<string, InterfaceFact> = {};
+  for (const l of lines(t)) {
+    let m = /^link \d+: ([^:@\s]+)(?:@\S+)?: <([^>]*)>.*?link\/\S+ ([0-9a-f:]+)/.exec(l);
+    if (m) {
+      const flags = m[2].split(',');
+      out[m[1]] = { name: m[1], flags, up: flags.includes('UP'), multicast: flags.includes('MULTICAST'), mac: m[3], addresses: [] };
+      continue;
+    }
+    m = /^addr \d+: ([^:@\s]+)\s+inet (\d+\.\d+\.\d+\.\d+\/\d+)/.exec(l);
+    if (m && out[m[1]]) out[m[1]].addresses.push(m[2]);
+  }
+  return out;
+}
+export const interfacesFact: FactDef<Record<string, InterfaceFact>> = {
+  name: 'interfaces',
+  sh: 'ip -o link show 2>/dev/null | sed "s/^/link /"; ip -o -4 addr show 2>/dev/null | sed "s/^/addr /"',
+  parse: parseInterfaces,
+};
+
+/** "@file PATH MODE" followed by one base64 line, or "@missing PATH" */
+export function parseFiles(t: string): Record<string, FileFact> {
+  const out: Record<string, FileFact> = {};
+  const ls = t.split('\n');
+  for (let i = 0; i < ls.length; i++) {
+    const l = ls[i];
+    if (l.startsWith('@missing ')) out[l.slice(9)] = { exists: false };
+    else if (l.startsWith('@file ')) {
+      const rest = l.slice(6);
+      const sp = rest.lastIndexOf(' ');
+      const path = rest.slice(0, sp);
+      const mode = rest.slice(sp + 1);
+      out[path] = { exists: true, mode, content: Buffer.from((ls[i + 1] ?? '').trim(), 'base64').toString('utf8') };
+      i++;
+    }
+  }
+  return out;
+}
+export const filesFact: FactDef<Record<string, FileFact>> = {
+  name: 'files',
+  sh: `for f in $FILES; do
+  if [ -f "$f" ]; then echo "@file $f $(stat -c %a "$f")"; base64 -w0 < "$f"; echo; else echo "@missing $f"; fi
+done`,
+  parse: parseFiles,
+};
+
+export function parseServices(t: string): Record<string, ServiceFact> {
+  const out: Record<string, ServiceFact> = {};
+  for (const l of lines(t)) {
+    const [name, active, enabled, pid] = l.split(' ');
+    out[name] = { active: active || 'inactive', enabled: enabled || 'not-found', mainPid: Number(pid) || 0 };
+  }
+  return out;
+}
+export const servicesFact: FactDef<Record<string, ServiceFact>> = {
+  name: 'services',
+  sh: `for s in ${SERVICES.join(' ')}; do
+  echo "$s $(systemctl show "$s" -p ActiveState --value 2>/dev/null) $(systemctl show "$s" -p UnitFileState --value 2>/dev/null) $(systemctl show "$s" -p MainPID --value 2>/dev/null)"
+done`,
+  parse: parseServices,
+};
+
+export const sysctlFact: FactDef<Record<string, string>> = {
+  name: 'sysctl',
+  sh: 'echo "net.ipv4.ip_nonlocal_bind $(sysctl -n net.ipv4.ip_nonlocal_bind 2>/dev/null)"',
+  parse: (t) => Object.fromEntries(lines(t).map((l) => l.split(' ') as [string, string])),
+};
+
+/** "HASH  ./path" lines and "link:TARGET ./path" lines, or "@none" */
+export function parseTree(t: string): Record<string, string> | null {
+  const ls = lines(t);
+  if (ls[0] === '@none') return null;
+  const out: Record<string, string> = {};
+  for (const l of ls) {
+    let m = /^([0-9a-f]{64})\s+\.\/(.+)$/.exec(l);
+    if (m) {
+      out[m[2]] = m[1];
+      continue;
+    }
+    m = /^link:(\S*) \.\/(.+)$/.exec(l);
+    if (m) out[m[2]] = `link:${m[1]}`;
+  }
+  return out;
+}
+export const nginxTreeFact: FactDef<Record<string, string> | null> = {
+  name: 'nginxtree',
+  sh: `if [ -d "$NGINX_DIR" ]; then (cd "$NGINX_DIR" && find . -type f -exec sha256sum {} + 2>/dev/null; find . -type l -printf 'link:%l %p\\n' 2>/dev/null) | sort -k2; else echo @none; fi`,
+  parse: parseTree,
+};
+
+export const vipNeighborsFact: FactDef<{ vip: string; lladdr: string | null }[]> = {
+  name: 'vipneighbors',
+  sh: `if command -v bash >/dev/null 2>&1; then
+  for v in $VIPS; do (timeout 1 bash -c ": </dev/tcp/$v/9" >/dev/null 2>&1 &); done; sleep 1.2
+fi
+for v in $VIPS; do echo "$v $(ip neigh show "$v" dev "$IFACE" 2>/dev/null | sed -n 's/.* lladdr \\([0-9a-f:]*\\).*/\\1/p' | head -1)"; done`,
+  parse: (t) =>
+    lines(t).map((l) => {
+      const [vip, mac] = l.split(' ');
+      return { vip, lladdr: mac || null };
+    }),
+};
+
+export const ALL_FACTS = [
+  hostnameFact, osFact, uidFact, systemdFact, sudoFact, pkgManagerFact, packagesFact, keepalivedVersionFact, selinuxFact,
+  firewalldFact, ufwFact, interfacesFact, filesFact, servicesFact, sysctlFact, nginxTreeFact, vipNeighborsFact,
+] as const;
+
+/** The single script gathering every fact; variables come from positional parameters (quoted by the caller). */
+export function factsScript(): string {
+  const body = ALL_FACTS.map((f) => `echo "@@${f.name}"\n{ ${f.sh}\n} 2>/dev/null`).join('\n');
+  return `FILES="$1"; VIPS="$2"; IFACE="$3"; NGINX_DIR="$4"\nexport LC_ALL=C\n${body}\necho "@@end"\n`;
+}
+
+export function factsArgs(cfg: Config, node: ResolvedNode): string[] {
+  return [
+    managedFiles(cfg.nginx.configDir).join(' '),
+    cfg.instances.flatMap((i) => i.vips.map((v) => v.address)).join(' '),
+    node.interface,
+    cfg.nginx.configDir,
+  ];
+}
+
+export function parseFactsOutput(out: string): Facts {
+  const sections: Record<string, string> = {};
+  let cur: string | null = null;
+  let buf: string[] = [];
+  for (const l of out.split('\n')) {
+    const m = /^@@([a-z]+)$/.exec(l);
+    if (m) {
+      if (cur) sections[cur] = buf.join('\n');
+      cur = m[1];
+      buf = [];
+    } else buf.push(l);
+  }
+  if (cur) sections[cur] = buf.join('\n');
+  const get = <T>(f: FactDef<T>) => f.parse(sections[f.name] ?? '');
+  return {
+    hostname: get(hostnameFact),
+    os: get(osFact),
+    uid: get(uidFact),
+    systemd: get(systemdFact),
+    sudo: get(sudoFact),
+    pkgManager: get(pkgManagerFact),
+    packages: get(packagesFact),
+    keepalivedVersion: get(keepalivedVersionFact),
+    selinux: get(selinuxFact),
+    firewalld: get(firewalldFact),
+    ufw: get(ufwFact),
+    interfaces: get(interfacesFact),
+    files: get(filesFact),
+    services: get(servicesFact),
+    sysctl: get(sysctlFact),
+    nginxTree: get(nginxTreeFact),
+    vipNeighbors: get(vipNeighborsFact),
+  };
+}

@@ -1,0 +1,46 @@
+import type { OsFamily } from './plan/types.js';
+
+/** Every path ha-setup writes on a host, in one place. */
+export const PATHS = {
+  keepalivedConf: '/etc/keepalived/keepalived.conf',
+  scriptDir: '/etc/keepalived/ha-setup',
+  checkScript: '/etc/keepalived/ha-setup/check_nginx.sh',
+  notifyScript: '/etc/keepalived/ha-setup/notify.sh',
+  stateDir: '/var/lib/ha-setup',
+  trackDir: '/var/lib/ha-setup',
+  trackFile: '/var/lib/ha-setup/nginx.state',
+  keepalivedDropin: '/etc/systemd/system/keepalived.service.d/ha-setup.conf',
+  nginxDropin: '/etc/systemd/system/nginx.service.d/ha-setup.conf',
+  rsyslogRule: '/etc/rsyslog.d/30-ha-setup-keepalived.conf',
+  logrotate: '/etc/logrotate.d/ha-setup-keepalived',
+  sysctl: '/etc/sysctl.d/90-ha-setup.conf',
+  selinuxConfig: '/etc/selinux/config',
+  backupRoot: '/var/backups/ha-setup',
+  lockDir: '/run/lock/ha-setup.lock',
+  runLog: '/var/log/ha-setup.log',
+} as const;
+
+export function daemonOptionsFile(family: OsFamily): { path: string; variable: string } {
+  return family === 'rhel'
+    ? { path: '/etc/sysconfig/keepalived', variable: 'KEEPALIVED_OPTIONS' }
+    : { path: '/etc/default/keepalived', variable: 'DAEMON_ARGS' };
+}
+
+/** Files whose current content the planner needs (gathered as facts). */
+export function managedFiles(nginxConfigDir: string): string[] {
+  void nginxConfigDir;
+  return [
+    PATHS.keepalivedConf,
+    PATHS.checkScript,
+    PATHS.notifyScript,
+    PATHS.keepalivedDropin,
+    PATHS.nginxDropin,
+    PATHS.rsyslogRule,
+    PATHS.logrotate,
+    PATHS.sysctl,
+    PATHS.selinuxConfig,
+    '/etc/sysconfig/keepalived',
+    '/etc/default/keepalived',
+    PATHS.trackFile,
+  ];
+}

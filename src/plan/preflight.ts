@@ -1,0 +1,60 @@
+/**
+ * Preconditions checked on every host before anything changes anywhere. Any refusal stops the run (exit 2).
+ */
+import type { Config, ResolvedNode } from '../answers/resolve.js';
+import { PATHS } from '../paths.js';
+import type { Facts } from './types.js';
+
+/** keepalived.conf addresses currently configured (to tell our own VIP from a foreign one on a re-run) */
+export function configuredVips(conf: string | undefined): Set<string> {
+  const out = new Set<string>();
+  if (!conf) return out;
+  const re = /virtual_ipaddress\s*\{([^}]*)\}/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(conf))) {
+    for (const line of m[1].split('\n')) {
+      const a = /^\s*(\d+\.\d+\.\d+\.\d+)/.exec(line);
+      if (a) out.add(a[1]);
+    }
+  }
+  return out;
+}
+
+export interface NeighborFact {
+  vip: string;
+  /** link-layer address that answered ARP for the VIP, if any */
+  lladdr: string | null;
+}
+
+export function preflight(cfg: Config, node: ResolvedNode, facts: Facts, macsOfNodes: Set<string>, neighbors: NeighborFact[] = []): string[] {
+  const out: string[] = [];
+  const who = `${node.name} (${node.host})`;
+  if (!facts.systemd) out.push(`${who}: systemd is not running; ha-setup manages services with systemctl`);
+  if (facts.os.family === 'unknown') out.push(`${who}: unsupported OS "${facts.os.pretty || facts.os.id}" (supported: Debian/Ubuntu, RHEL/CentOS/Rocky/AlmaLinux/Fedora)`);
+  if (facts.uid !== 0 && facts.sudo === 'none') out.push(`${who}: user ${node.user} is not root and cannot use sudo`);
+  const names = Object.keys(facts.interfaces);
+  const ifaces = new Set([node.interface, ...cfg.instances.flatMap((i) => i.vips.map((v) => v.dev).filter((d): d is string => !!d))]);
+  for (const i of ifaces) {
+    if (!facts.interfaces[i]) out.push(`${who}: interface ${i} not found (has: ${names.join(', ') || 'none'})`);
+  }
+  const ours = configuredVips(facts.files[PATHS.keepalivedConf]?.content);
+  const kaActive = facts.services.keepalived?.active === 'active';
+  for (const inst of cfg.instances) {
+    for (const v of inst.vips) {
+      for (const f of Object.values(facts.interfaces)) {
+        if (f.addresses.some((a) => a.split('/')[0] === v.address) && !(kaActive && ours.has(v.address))) {
+          out.push(`${who}: VIP ${v.address} (${inst.name}) is already an address of ${f.name} and not managed by keepalived here; remove it or choose a free VIP`);
+        }
+      }
+    }
+  }
+  for (const n of neighbors) {
+    if (n.lladdr && !macsOfNodes.has(n.lladdr.toLowerCase())) {
+      out.push(`${who}: VIP ${n.vip} already answers on the network from ${n.lladdr}, which is none of the load balancers; choose a free VIP`);
+    }
+  }
+  if (node.address && facts.interfaces[node.interface] && !facts.interfaces[node.interface].addresses.some((a) => a.split('/')[0] === node.address)) {
+    if (cfg.instances.some((i) => i.unicast)) out.push(`${who}: address ${node.address} (unicast_src_ip) is not on ${node.interface}`);
+  }
+  return out;
+}

@@ -1,0 +1,89 @@
+/** Renders the templates in templates/ with ejs, without HTML escaping (config text is not HTML). */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ejs from 'ejs';
+import type { Config, ResolvedNode } from './answers/resolve.js';
+import { PATHS } from './paths.js';
+
+export const TEMPLATE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'templates');
+
+const cache = new Map<string, string>();
+function template(name: string): string {
+  let t = cache.get(name);
+  if (t === undefined) {
+    t = readFileSync(join(TEMPLATE_DIR, name), 'utf8');
+    cache.set(name, t);
+  }
+  return t;
+}
+
+export function renderTemplate(name: string, data: Record<string, unknown>): string {
+  return ejs.render(template(name), data, { escape: (v: unknown) => (v === undefined || v === null ? '' : String(v)), async: false });
+}
+
+export interface RenderPaths {
+  checkScript: string;
+  notifyScript: string | null;
+  trackFile: string;
+  trackDir: string;
+}
+
+export const DEFAULT_RENDER_PATHS: RenderPaths = {
+  checkScript: PATHS.checkScript,
+  notifyScript: PATHS.notifyScript,
+  trackFile: PATHS.trackFile,
+  trackDir: PATHS.trackDir,
+};
+
+/** the fast profile adds an instant nginx stop/start signal (track_file written by systemd) */
+export function trackFileOf(cfg: Config): { weight: number } | null {
+  if (cfg.profile !== 'fast' || cfg.healthCheck.mode !== 'weight') return null;
+  const w = cfg.healthCheck.weight;
+  return { weight: w === 0 ? -Math.max(20, ...cfg.instances.map(gapOf).map((g) => g + 10)) : w };
+}
+
+function gapOf(inst: Config['instances'][number]): number {
+  const ps = Object.values(inst.priorities).sort((a, b) => b - a);
+  return ps[0] - (ps[1] ?? 0);
+}
+
+export function renderKeepalivedConf(cfg: Config, node: ResolvedNode, paths: RenderPaths = DEFAULT_RENDER_PATHS): string {
+  return renderTemplate('keepalived.conf.ejs', { cfg, node, paths, trackFile: trackFileOf(cfg) });
+}
+
+export function renderCheckScript(cfg: Config): string {
+  return renderTemplate('check_nginx.sh.ejs', { cfg });
+}
+
+export function renderNotifyScript(cfg: Config): string {
+  return renderTemplate('notify.sh.ejs', { cfg });
+}
+
+export function renderRsyslogRule(cfg: Config): string {
+  return renderTemplate('rsyslog.conf.ejs', { cfg });
+}
+
+export function renderLogrotate(cfg: Config): string {
+  return renderTemplate('logrotate.ejs', { cfg });
+}
+
+export function renderKeepalivedDropin(iface: string, multicast: boolean, restartOnCrash: boolean): string {
+  return renderTemplate('keepalived-dropin.conf.ejs', { iface, multicast, restartOnCrash });
+}
+
+export function renderNginxDropin(paths: RenderPaths = DEFAULT_RENDER_PATHS): string {
+  return renderTemplate('nginx-dropin.conf.ejs', { paths });
+}
+
+/** Replace or add VAR="value" in a shell-style options file, keeping every other line. */
+export function setOptionsVariable(current: string | null, variable: string, value: string, header: string): string {
+  const line = `${variable}="${value}"`;
+  if (current === null || current.trim() === '') return `${header}\n${line}\n`;
+  const lines = current.replace(/\n$/, '').split('\n');
+  const re = new RegExp(`^\\s*${variable}=`);
+  const idx = lines.findIndex((l) => re.test(l));
+  if (idx >= 0) lines[idx] = line;
+  else lines.push(line);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,126 @@
+/**
+ * Health of the pair, read from every node in one round trip each: services, VIPs on the interfaces, keepalived's
+ * own view (SIGUSR1 data dump: state and effective priority per instance) and recent transitions from the log.
+ */
+import type { Config } from '../answers/resolve.js';
+import type { HostConnection } from '../apply/ssh.js';
+import { parseInterfaces } from '../facts/gather.js';
+
+export interface InstanceState {
+  name: string;
+  state: string | null;
+  effectivePriority: number | null;
+}
+
+export interface NodeStatus {
+  node: string;
+  host: string;
+  reachable: boolean;
+  error?: string;
+  keepalived: string;
+  nginx: string;
+  keepalivedPid: number;
+  addresses: string[];
+  instances: InstanceState[];
+  transitions: string[];
+}
+
+export interface PairStatus {
+  nodes: NodeStatus[];
+  vips: { instance: string; vip: string; holders: string[]; master: string; preempt: boolean }[];
+  problems: string[];
+  ok: boolean;
+}
+
+/** keepalived.data (written on SIGUSR1): " VRRP Instance = VI_1" ... "   State = MASTER" ... "   Effective priority = 110" */
+export function parseKeepalivedData(text: string): InstanceState[] {
+  const out: InstanceState[] = [];
+  let cur: InstanceState | null = null;
+  for (const line of text.split('\n')) {
+    const inst = /^\s*VRRP Instance = (\S+)/.exec(line);
+    if (inst) {
+      cur = { name: inst[1], state: null, effectivePriority: null };
+      out.push(cur);
+      continue;
+    }
+    if (!cur) continue;
+    const st = /^\s*State = (\S+)/.exec(line);
+    if (st && cur.state === null) cur.state = st[1];
+    const ep = /^\s*Effective priority = (\d+)/.exec(line);
+    if (ep && cur.effectivePriority === null) cur.effectivePriority = Number(ep[1]);
+  }
+  return out;
+}
+
+const STATUS_SCRIPT = `
+echo "@@svc"; for s in keepalived nginx; do echo "$s $(systemctl is-active $s 2>/dev/null) $(systemctl show $s -p MainPID --value 2>/dev/null)"; done
+echo "@@ip"; ip -o link show | sed "s/^/link /"; ip -o -4 addr show | sed "s/^/addr /"
+echo "@@data"
+pid=$(systemctl show keepalived -p MainPID --value 2>/dev/null)
+if [ -n "$pid" ] && [ "$pid" != 0 ]; then
+  rm -f /tmp/keepalived.data
+  kill -USR1 "$pid" 2>/dev/null
+  for i in 1 2 3 4 5 6 7 8 9 10; do [ -s /tmp/keepalived.data ] && break; sleep 0.1; done
+  sleep 0.1; cat /tmp/keepalived.data 2>/dev/null
+fi
+echo "@@log"; [ -f "$1" ] && grep -E 'Entering (MASTER|BACKUP|FAULT) STATE|received lower priority|sent 0 priority|transition' "$1" | tail -n 8
+echo "@@end"
+`;
+
+function sections(out: string): Record<string, string> {
+  const s: Record<string, string> = {};
+  let cur = '';
+  for (const l of out.split('\n')) {
+    const m = /^@@(\w+)$/.exec(l);
+    if (m) cur = m[1];
+    else if (cur) s[cur] = (s[cur] ?? '') + l + '\n';
+  }
+  return s;
+}
+
+export async function nodeStatus(cfg: Config, name: string, conn: HostConnection | undefined): Promise<NodeStatus> {
+  const node = cfg.nodes.find((n) => n.name === name)!;
+  const base: NodeStatus = { node: name, host: node.host, reachable: false, keepalived: 'unknown', nginx: 'unknown', keepalivedPid: 0, addresses: [], instances: [], transitions: [] };
+  if (!conn?.alive) return { ...base, error: 'not connected' };
+  try {
+    const r = await conn.sh(STATUS_SCRIPT, [cfg.logging.file], { timeoutMs: 15_000 });
+    const s = sections(r.stdout);
+    const svc = Object.fromEntries((s.svc ?? '').trim().split('\n').map((l) => l.split(' ')).map(([n, a, p]) => [n, { active: a ?? 'unknown', pid: Number(p) || 0 }]));
+    const ifs = parseInterfaces(s.ip ?? '');
+    return {
+      ...base,
+      reachable: true,
+      keepalived: svc.keepalived?.active ?? 'unknown',
+      nginx: svc.nginx?.active ?? 'unknown',
+      keepalivedPid: svc.keepalived?.pid ?? 0,
+      addresses: Object.values(ifs).flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
+      instances: parseKeepalivedData(s.data ?? ''),
+      transitions: (s.log ?? '').trim().split('\n').filter(Boolean),
+    };
+  } catch (e) {
+    return { ...base, error: (e as Error).message };
+  }
+}
+
+export async function pairStatus(cfg: Config, conns: Record<string, HostConnection | undefined>): Promise<PairStatus> {
+  const nodes = await Promise.all(cfg.nodes.map((n) => nodeStatus(cfg, n.name, conns[n.name])));
+  const problems: string[] = [];
+  for (const n of nodes) {
+    if (!n.reachable) problems.push(`${n.node}: unreachable${n.error ? ` (${n.error})` : ''}`);
+    else {
+      if (n.keepalived !== 'active') problems.push(`${n.node}: keepalived is ${n.keepalived}`);
+      if (n.nginx !== 'active') problems.push(`${n.node}: nginx is ${n.nginx}`);
+      for (const i of n.instances) if (i.state === 'FAULT') problems.push(`${n.node}: ${i.name} is in FAULT state`);
+    }
+  }
+  const vips: PairStatus['vips'] = [];
+  for (const inst of cfg.instances) {
+    for (const v of inst.vips) {
+      const holders = nodes.filter((n) => n.addresses.includes(v.address)).map((n) => n.node);
+      vips.push({ instance: inst.name, vip: v.address, holders, master: inst.master, preempt: inst.preempt });
+      if (holders.length > 1) problems.push(`SPLIT BRAIN: ${inst.name} ${v.address} is on ${holders.join(' and ')} at once`);
+      else if (holders.length === 0) problems.push(`LOST VIP: ${inst.name} ${v.address} is on no node`);
+    }
+  }
+  return { nodes, vips, problems, ok: problems.length === 0 };
+}

@@ -1,0 +1,48 @@
+/**
+ * Firewall (seed 001 §3.1, 003): the guides stop and disable firewalld, or add a rule that lets VRRP through.
+ * system.firewall: disable (stop+disable firewalld / ufw) | open (permanent rules for VRRP, http, https) | leave.
+ */
+import type { Change } from '../plan/types.js';
+import { stepPlan, type Step } from './context.js';
+
+export const firewall: Step = {
+  id: 'firewall',
+  title: 'Firewall',
+  plan(ctx) {
+    const want = ctx.cfg.system.firewall;
+    const fw = ctx.facts.firewalld;
+    const ufw = ctx.facts.ufw;
+    if (want === 'leave') {
+      const notes = ['system.firewall is leave: not touched'];
+      if (fw.active && !fw.protocols.includes('vrrp') && !fw.richRules.some((r) => /vrrp|protocol value="112"/.test(r))) {
+        notes.push('firewalld is running without a VRRP rule: expect a split brain (VIP on both nodes)');
+      }
+      return stepPlan(this, [], [], notes);
+    }
+    const changes: Change[] = [];
+    const handlers: Change[] = [];
+    if (want === 'disable') {
+      if (fw.active || fw.enabled) {
+        changes.push({ kind: 'command', argv: ['systemctl', 'disable', '--now', 'firewalld'], describe: 'stop and disable firewalld', undo: ['systemctl', 'enable', '--now', 'firewalld'] });
+      }
+      if (ufw.active) changes.push({ kind: 'command', argv: ['ufw', 'disable'], describe: 'disable ufw', undo: ['ufw', '--force', 'enable'] });
+      return stepPlan(this, changes, [], fw.installed || ufw.installed ? [] : ['no firewalld or ufw installed']);
+    }
+    // open
+    if (ufw.active) {
+      return { ...stepPlan(this), refuse: 'ufw is active and cannot pass VRRP (IP protocol 112) by a plain rule: set system.firewall to disable or leave' };
+    }
+    if (!fw.installed) return stepPlan(this, [], [], ['no firewalld installed: nothing to open']);
+    if (!fw.active) return stepPlan(this, [], [], ['firewalld is installed but not running: nothing to open']);
+    if (!fw.protocols.includes('vrrp')) {
+      changes.push({ kind: 'command', argv: ['firewall-cmd', '--permanent', '--add-protocol=vrrp'], describe: 'firewalld: accept VRRP (protocol 112)', undo: ['firewall-cmd', '--permanent', '--remove-protocol=vrrp'] });
+    }
+    for (const s of ['http', 'https']) {
+      if (!fw.services.includes(s)) {
+        changes.push({ kind: 'command', argv: ['firewall-cmd', '--permanent', `--add-service=${s}`], describe: `firewalld: accept ${s}`, undo: ['firewall-cmd', '--permanent', `--remove-service=${s}`] });
+      }
+    }
+    handlers.push({ kind: 'command', argv: ['firewall-cmd', '--reload'], describe: 'firewalld: load the permanent rules' });
+    return stepPlan(this, changes, handlers);
+  },
+};

@@ -1,0 +1,35 @@
+/**
+ * Logging (seed 001 §2.4): keepalived logs with `-D -S 4` (detail, facility local4) set in the daemon options
+ * (RHEL /etc/sysconfig/keepalived KEEPALIVED_OPTIONS, Debian /etc/default/keepalived DAEMON_ARGS), rsyslog
+ * writes that facility to its own file, logrotate rotates it.
+ */
+import { daemonOptionsFile, PATHS } from '../paths.js';
+import { renderLogrotate, renderRsyslogRule, setOptionsVariable } from '../render.js';
+import type { Change } from '../plan/types.js';
+import { fileChange, stepPlan, svc, type Step } from './context.js';
+
+export function daemonOptions(cfg: { logging: { facilityNumber: number } }): string {
+  return `-D -S ${cfg.logging.facilityNumber}`;
+}
+
+export const logging: Step = {
+  id: 'logging',
+  title: 'Logging: keepalived to its own file',
+  plan(ctx) {
+    const { cfg, facts } = ctx;
+    const family = facts.os.family === 'rhel' ? 'rhel' : 'debian';
+    const opt = daemonOptionsFile(family);
+    const current = facts.files[opt.path]?.exists ? (facts.files[opt.path].content ?? '') : null;
+    const content = setOptionsVariable(current, opt.variable, daemonOptions(cfg), '# Options to pass to keepalived (managed by ha-setup)');
+    const changes: Change[] = [];
+    const handlers: Change[] = [];
+    const optChanges = fileChange(ctx, opt.path, content, facts.files[opt.path]?.mode ?? '644');
+    changes.push(...optChanges);
+    const rule = fileChange(ctx, PATHS.rsyslogRule, renderRsyslogRule(cfg), '644');
+    changes.push(...rule);
+    if (cfg.logging.logrotate) changes.push(...fileChange(ctx, PATHS.logrotate, renderLogrotate(cfg), '644'));
+    if (rule.length) handlers.push({ kind: 'service', name: 'rsyslog', action: 'restart' });
+    if (optChanges.length && svc(ctx, 'keepalived').active === 'active') handlers.push({ kind: 'service', name: 'keepalived', action: 'restart' });
+    return stepPlan(this, changes, handlers);
+  },
+};
