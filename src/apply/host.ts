@@ -52,7 +52,7 @@ export class HostRunner {
 
   /** flock held by a channel that lives as long as our SSH session: a dropped connection frees it */
   async lock(): Promise<void> {
-    const ch = await this.conn.stream(
+    const { ch } = await this.conn.spawn(
       cmd(['sh', '-c', 'mkdir -p /run/lock && exec flock -n -E 75 "$1" sh -c "echo locked; exec cat >/dev/null"', 'sh', PATHS.lockDir]),
     );
     const first = await new Promise<string>((resolve) => {
@@ -181,20 +181,14 @@ export class HostRunner {
     await this.backupDir(configDir);
     const stage = (await this.conn.mustSh('mkdir -p "$1" && mktemp -d "$1/nginx-stage.XXXXXX"', [PATHS.stateDir], 'creating a staging directory')).stdout.trim();
     try {
-      const src = await source.stream(cmd(['tar', '--numeric-owner', '-C', configDir, '-cf', '-', '.']));
-      const dst = await this.conn.stream(cmd(['tar', '--numeric-owner', '-C', stage, '-xpf', '-']));
-      const done = (ch: typeof src, what: string) =>
-        new Promise<void>((resolve, reject) => {
-          let code = -1;
-          let err = '';
-          ch.stderr.on('data', (d: Buffer) => (err += d.toString()));
-          ch.on('exit', (c: number) => (code = c));
-          ch.on('close', () => (code === 0 ? resolve() : reject(new OperationError(`${what} failed (exit ${code}): ${err.trim()}`))));
-        });
-      const pSrc = done(src, `${source.node.name}: reading ${configDir}`);
-      const pDst = done(dst, `${this.node.name}: receiving ${configDir}`);
-      src.pipe(dst);
-      await Promise.all([pSrc, pDst]);
+      // receiver first, so the sender's output always has somewhere to go
+      const dst = await this.conn.spawn(cmd(['tar', '--numeric-owner', '-C', stage, '-xpf', '-']));
+      const src = await source.spawn(cmd(['tar', '--numeric-owner', '-C', configDir, '-cf', '-', '.']));
+      dst.ch.resume(); // tar -x prints nothing, but its stdout must be drained for the channel to close
+      src.ch.pipe(dst.ch);
+      const [rs, rd] = await Promise.all([src.done, dst.done]);
+      if (rs.code !== 0) throw new OperationError(`${source.node.name}: reading ${configDir} failed (exit ${rs.code}): ${rs.stderr.trim()}`);
+      if (rd.code !== 0) throw new OperationError(`${this.node.name}: receiving ${configDir} failed (exit ${rd.code}): ${rd.stderr.trim()}`);
       const r = await this.conn.mustSh(
         'rsync -a --delete --itemize-changes "$1/" "$2/"',
         [stage, configDir],

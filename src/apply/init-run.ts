@@ -95,13 +95,13 @@ async function applyNode(
         await r.begin(facts);
         begun = true;
       }
-      task.output = `${step.title}${real.length ? `: ${real.length} change(s)` : ': ok'}`;
+      task.output = `${node.name}: ${step.title}${real.length ? `: ${real.length} change(s)` : ': ok'}`;
       for (const c of plan.changes) {
-        if (c.kind !== 'verify') task.output = `${step.title}: ${describeChange(c)}`;
+        if (c.kind !== 'verify') task.output = `${node.name}: ${step.title}: ${describeChange(c)}`;
         result.changes += await applyChange(r, c, facts, session, cfg);
       }
       for (const h of mergeHandlers(plan.handlers)) {
-        task.output = `${step.title}: ${describeChange(h)}`;
+        task.output = `${node.name}: ${step.title}: ${describeChange(h)}`;
         await applyChange(r, h, facts, session, cfg);
       }
       if (real.length) facts = await r.facts(); // later steps plan from what is there now
@@ -114,7 +114,7 @@ async function applyNode(
     result.ok = false;
     result.error = (e as Error).message;
     if (begun && r.conn.alive) {
-      task.output = `failed: restoring ${node.name} from its backups`;
+      task.output = `${node.name}: failed: restoring ${node.name} from its backups`;
       try {
         result.restored = await restoreRun(r.conn, r.runDir);
         await r.end(false);

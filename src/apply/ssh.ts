@@ -6,7 +6,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
-import { Client, utils, type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, { type ClientChannel, type ConnectConfig } from 'ssh2';
+
+const { Client, utils } = ssh2;
+type Client = InstanceType<typeof Client>;
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { OperationError, PreconditionError } from '../errors.js';
 import { hostKeyAlgorithmsFor, hostToken, knownKeysFor, verifyHostKey, fingerprint, type HostKeyVerdict } from './known-hosts.js';
@@ -142,9 +145,35 @@ export class HostConnection {
     return r;
   }
 
-  /** a raw stream for piping (used by the nginx sync) */
-  async stream(command: string): Promise<Duplex & ClientChannel> {
-    return (await this.channel(command)) as Duplex & ClientChannel;
+  /**
+   * A command whose stdin/stdout the caller pipes (the nginx sync). Listeners are attached before anything can
+   * arrive, and `done` settles with the exit code once the channel closes.
+   */
+  async spawn(command: string): Promise<{ ch: ClientChannel; done: Promise<ExecResult> }> {
+    if (this.dead) throw this.dead;
+    const { line, prefix } = this.wrap(command, true);
+    this.commands++;
+    return new Promise((resolve, reject) => {
+      this.conn.exec(line, (err, ch) => {
+        if (err) return reject(new OperationError(`${this.node.name}: cannot run a command: ${err.message}`));
+        let code = -1;
+        let signal: string | undefined;
+        let stderr = '';
+        ch.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        ch.on('exit', (c: number | null, s?: string) => {
+          code = c ?? -1;
+          signal = s ?? undefined;
+        });
+        const done = new Promise<ExecResult>((res) =>
+          ch.on('close', () => {
+            this.log(`[${this.node.name}] $ ${command}\n[${this.node.name}] exit ${code}${stderr.trim() ? `: ${stderr.trim().slice(0, 200)}` : ''}`);
+            res({ code, signal, stdout: '', stderr });
+          }),
+        );
+        if (prefix) ch.write(prefix);
+        resolve({ ch, done });
+      });
+    });
   }
 
   close(): void {

@@ -41,6 +41,7 @@ export const nginx: Step = {
         const d = diffTrees(src.nginxTree, facts.nginxTree);
         if (d.added.length + d.changed.length + d.removed.length > 0) {
           changes.push({ kind: 'nginx-sync', from: cfg.nginx.syncFrom, configDir: cfg.nginx.configDir, ...d });
+          if (svc(ctx, 'nginx').active === 'active') handlers.push({ kind: 'service', name: 'nginx', action: 'reload-or-restart' });
         } else notes.push(`${cfg.nginx.configDir} already equals ${cfg.nginx.syncFrom}'s`);
       }
     } else notes.push(`source of the nginx configuration (nginx.syncFrom)`);
