@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import {
   ABS_PATH_RE,
   AUTH_PASS_RE,
-  HOST_RE,
   IFACE_RE,
   NAME_RE,
   USER_RE,
-  isIPv4,
+  isHostAddress,
   parseCidr,
   type AnswersInput,
 } from './answers/schema.js';
@@ -47,7 +46,7 @@ const intIn = (lo: number, hi: number, what: string) => (v: string) =>
   /^\d+$/.test(v.trim()) && Number(v) >= lo && Number(v) <= hi ? true : `${what} must be a whole number ${lo}..${hi}`;
 
 export const validators = {
-  host: (v: string) => (isIPv4(v.trim()) || HOST_RE.test(v.trim()) ? true : 'an IPv4 address or a DNS name / ssh config alias'),
+  host: (v: string) => (isHostAddress(v.trim()) ? true : 'an IPv4 address or a DNS name / ssh config alias'),
   name: rx(NAME_RE, '1-63 characters of A-Z a-z 0-9 _ . -'),
   user: rx(USER_RE, 'a plain user name (a-z 0-9 _ -)'),
   iface: rx(IFACE_RE, 'a plain Linux interface name: 1-15 characters of A-Z a-z 0-9 _ . - (no spaces, quotes, ; or $)'),

@@ -19,6 +19,12 @@ export const LOCAL_PATH_RE = /^(?:~\/|\/|\.{1,2}\/)?[A-Za-z0-9_.@+\-/]*$/;
 export const AUTH_PASS_RE = /^[A-Za-z0-9%&()*+,\-./:;<=>?@[\]^_`{|}~]{1,8}$/;
 export const EMAIL_RE = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 
+/** an IPv4 address, or a DNS name / ssh alias that does not look like a (broken) IPv4 address */
+export function isHostAddress(s: string): boolean {
+  if (isIPv4(s)) return true;
+  return HOST_RE.test(s) && !/^[\d.]+$/.test(s);
+}
+
 export function isIPv4(s: string): boolean {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
   return !!m && m.slice(1).every((o) => String(Number(o)) === o && Number(o) <= 255);
@@ -61,7 +67,7 @@ export const vipSchema = z.union([cidr, vipObject], { error: 'must be "a.b.c.d/l
 
 export const nodeSchema = z.strictObject({
   name: z.string().regex(NAME_RE, 'must be 1-63 characters of A-Z a-z 0-9 _ . - starting with a letter or digit').optional(),
-  host: z.string().refine((s) => isIPv4(s) || HOST_RE.test(s), 'must be an IPv4 address or a DNS name / ssh config alias'),
+  host: z.string().refine(isHostAddress, 'must be an IPv4 address or a DNS name / ssh config alias'),
   port: z.number().int().min(1).max(65535).optional(),
   user: z.string().regex(USER_RE, 'must be a plain user name (a-z 0-9 _ -)').optional(),
   interface: ifaceName,
@@ -141,7 +147,7 @@ export const answersSchema = z.strictObject({
     .strictObject({
       email: z.array(z.string().regex(EMAIL_RE, 'must be an e-mail address')).default([]),
       emailFrom: z.string().regex(EMAIL_RE, 'must be an e-mail address').optional(),
-      smtpServer: z.string().refine((s) => isIPv4(s) || HOST_RE.test(s), 'must be an IPv4 address or host name').optional(),
+      smtpServer: z.string().refine(isHostAddress, 'must be an IPv4 address or host name').optional(),
       script: z.string().regex(ABS_PATH_RE, 'must be an absolute path of safe characters').nullable().default(null),
     })
     .default({ email: [], script: null }),

@@ -21,6 +21,7 @@ cp "$work/conf" /etc/keepalived/keepalived.conf
 while [ "$#" -gt 0 ]; do
   case "$1" in
     iface=*) i=\${1#iface=}; ip link add "$i" type bridge; ip link set "$i" up ;;
+    chmod=*) spec=\${1#chmod=}; chmod "\${spec#*:}" "\${spec%%:*}" ;;
     file=*) spec=\${1#file=}; src=\${spec%%:*}; dst=\${spec#*:}; mkdir -p "$(dirname "$dst")"; cp "$work/$src" "$dst"; chmod 755 "$dst" ;;
   esac
   shift
@@ -30,7 +31,7 @@ set +e
 keepalived -t -f /etc/keepalived/keepalived.conf -l -D 2>&1
 `;
 
-export function keepalivedCheck(conf: string, interfaces: string[], files: Record<string, string>): KeepalivedCheck {
+export function keepalivedCheck(conf: string, interfaces: string[], files: Record<string, string>, chmods: Record<string, string> = {}): KeepalivedCheck {
   const work = mkdtempSync(join(tmpdir(), 'ka-check-'));
   try {
     writeFileSync(join(work, 'conf'), conf);
@@ -40,6 +41,7 @@ export function keepalivedCheck(conf: string, interfaces: string[], files: Recor
       args.push(`file=f${i}:${dst}`);
     });
     for (const i of interfaces) args.push(`iface=${i}`);
+    for (const [path, mode] of Object.entries(chmods)) args.push(`chmod=${path}:${mode}`);
     const r = spawnSync('unshare', ['--mount', '--net', '--propagation', 'private', 'sh', '-c', SCRIPT, 'sh', work, ...args], { encoding: 'utf8' });
     return { code: r.status ?? -1, output: (r.stdout ?? '') + (r.stderr ?? '') };
   } finally {

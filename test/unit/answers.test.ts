@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { resolveAnswers, parseAnswersYaml } from '../../src/answers/resolve.js';
+import { ValidationError } from '../../src/errors.js';
+import { activeActive, clone, nopreempt, pair } from '../fixtures/answers.js';
+
+function problems(data: unknown, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    resolveAnswers(data, { env });
+  } catch (e) {
+    expect(e).toBeInstanceOf(ValidationError);
+    return (e as ValidationError).details;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('answers: valid files resolve with explicit derived values', () => {
+  it('pair: defaults, master/backup priorities, weight that can move the VIP', () => {
+    const cfg = resolveAnswers(pair, { env: {} });
+    expect(cfg.nodes.map((n) => [n.name, n.port, n.user, n.address])).toEqual([
+      ['lb01', 22, 'root', '172.16.70.181'],
+      ['lb02', 22, 'root', '172.16.70.182'],
+    ]);
+    expect(cfg.instances[0].priorities).toEqual({ lb01: 110, lb02: 100 });
+    expect(cfg.instances[0].advertInt).toBe(1);
+    expect(cfg.vrrpVersion).toBe(2);
+    expect(cfg.healthCheck.weight).toBe(-20);
+    expect(cfg.system).toEqual({ selinux: 'disable', firewall: 'disable', multicast: true });
+    expect(cfg.nginx.syncFrom).toBe('lb01');
+    expect(cfg.secrets).toContain('1111');
+  });
+
+  it('active-active: each instance gives its master the highest priority', () => {
+    const cfg = resolveAnswers(activeActive, { env: {} });
+    expect(cfg.instances.map((i) => i.priorities)).toEqual([
+      { lb01: 110, lb02: 100 },
+      { lb02: 110, lb01: 100 },
+    ]);
+  });
+
+  it('nopreempt: weight 0 (FAULT) and both nodes start BACKUP', () => {
+    const cfg = resolveAnswers(nopreempt, { env: {} });
+    expect(cfg.instances[0].trackWeight).toBe(0);
+    expect(cfg.instances[0].preempt).toBe(false);
+  });
+
+  it('authPassEnv reads the secret from the environment only', () => {
+    const a = clone(pair) as Record<string, any>;
+    delete a.instances[0].authPass;
+    a.instances[0].authPassEnv = 'VRRP_PASS';
+    expect(resolveAnswers(a, { env: { VRRP_PASS: 'abc' } }).instances[0].authPass).toBe('abc');
+    expect(problems(a, {})).toEqual(['instances[0].authPassEnv: environment variable VRRP_PASS is not set']);
+  });
+
+  it('weight is derived from the priority gap when not given', () => {
+    const a = clone(pair);
+    a.nodes[0].priority = 200;
+    expect(resolveAnswers(a, { env: {} }).healthCheck.weight).toBe(-110);
+  });
+});
+
+describe('answers: every invalid input gives one line naming the key and what is allowed', () => {
+  const cases: [string, (a: any) => void, RegExp][] = [
+    ['bad IP', (a) => (a.nodes[0].host = '300.1.1.1'), /^nodes\[0\]\.host: must be an IPv4 address or a DNS name/],
+    ['bad CIDR', (a) => (a.instances[0].vips = ['172.16.70.183/33']), /^instances\[0\]\.vips\[0\]: must be an IPv4 address with an optional prefix.*\(got "172\.16\.70\.183\/33"\)/],
+    ['VIP equal to a node address', (a) => (a.instances[0].vips = ['172.16.70.182/24']), /^instances\[0\]\.vips\[0\]: 172\.16\.70\.182 is a node's own address/],
+    ['VRID 0', (a) => (a.instances[0].virtualRouterId = 0), /^instances\[0\]\.virtualRouterId: must be 1\.\.255 \(got 0\)/],
+    ['VRID 256', (a) => (a.instances[0].virtualRouterId = 256), /^instances\[0\]\.virtualRouterId: must be 1\.\.255 \(got 256\)/],
+    ['priority 0', (a) => (a.nodes[1].priority = 0), /^nodes\[1\]\.priority: must be 1\.\.254 \(got 0\)/],
+    ['priority 255', (a) => (a.nodes[0].priority = 255), /^nodes\[0\]\.priority: must be 1\.\.254 \(got 255\)/],
+    ['equal priorities', (a) => (a.nodes[1].priority = 110), /^instances\[0\]: lb01 and lb02 both have priority 110/],
+    ['authPass too long', (a) => (a.instances[0].authPass = '123456789'), /^instances\[0\]\.authPass: must be 1-8 printable characters/],
+    ['interface with ;', (a) => (a.nodes[0].interface = 'eth0;reboot'), /^nodes\[0\]\.interface: must be a plain Linux interface name/],
+    ['interface with $', (a) => (a.nodes[0].interface = '$(id)'), /^nodes\[0\]\.interface: must be a plain Linux interface name/],
+    ['interface with space', (a) => (a.nodes[0].interface = 'eth 0'), /^nodes\[0\]\.interface: must be a plain Linux interface name/],
+    ['interface with quote', (a) => (a.nodes[0].interface = "eth0'"), /^nodes\[0\]\.interface: must be a plain Linux interface name/],
+    ['interface with newline', (a) => (a.nodes[0].interface = 'eth0\nx'), /^nodes\[0\]\.interface: must be a plain Linux interface name/],
+    ['interface too long', (a) => (a.nodes[0].interface = 'a234567890123456'), /^nodes\[0\]\.interface: must be a plain Linux interface name/],
+    ['unknown master', (a) => (a.instances[0].master = 'lb03'), /^instances\[0\]\.master: unknown node "lb03" \(nodes: lb01, lb02\)/],
+    ['one node', (a) => a.nodes.pop(), /^nodes: needs at least two load balancers/],
+    ['preempt=false with a weight check', (a) => {
+      a.instances[0].preempt = false;
+      a.healthCheck.weight = -20;
+    }, /^healthCheck\.weight: must be 0 when preempt is false/],
+    ['unknown key', (a) => (a.nodes[0].prio = 1), /^nodes\[0\]\.prio: unknown key \(allowed: name, host, port, user, interface, priority, address\)/],
+    ['wrong type', (a) => (a.nodes[0].priority = 'high'), /^nodes\[0\]\.priority: must be a number/],
+    ['missing interface', (a) => delete a.nodes[0].interface, /^nodes\[0\]\.interface: is required/],
+    ['bad profile', (a) => (a.profile = 'turbo'), /^profile: must be one of standard, fast \(got "turbo"\)/],
+    ['bad selinux', (a) => (a.system = { selinux: 'off' }), /^system\.selinux: must be one of disable, permissive, leave \(got "off"\)/],
+    ['duplicate VRID', (a) => a.instances.push({ name: 'VI_2', virtualRouterId: 51, vips: ['172.16.70.190/24'], master: 'lb02' }), /^instances\[1\]\.virtualRouterId: 51 is already used by instances\[0\]/],
+    ['master not highest', (a) => (a.instances[0].priorities = { lb02: 120 }), /^instances\[0\]\.master: lb01 has priority 110 but lb02 has 120/],
+    ['weight too small to move the VIP', (a) => (a.healthCheck.weight = -5), /^healthCheck\.weight: -5 cannot move the VIP: the master leads its backup by 10/],
+    ['sub-second advert without fast', (a) => (a.instances[0].advertInt = 0.5), /^instances\[0\]\.advertInt: must be a whole number of seconds 1\.\.255 with profile standard/],
+    ['url with a quote', (a) => (a.healthCheck.url = "http://127.0.0.1/'x"), /^healthCheck\.url: must be an http\(s\) URL/],
+    ['unsafe log path', (a) => (a.logging = { file: '/var/log/a b.log' }), /^logging\.file: must be an absolute path of safe characters/],
+  ];
+  for (const [name, mutate, re] of cases) {
+    it(name, () => {
+      const a = clone(pair) as any;
+      mutate(a);
+      const p = problems(a);
+      expect(p.some((l) => re.test(l)), `${JSON.stringify(p)} should match ${re}`).toBe(true);
+      for (const l of p) expect(l).not.toMatch(/\n/);
+    });
+  }
+
+  it('never echoes an authPass in a message', () => {
+    const a = clone(pair) as any;
+    a.instances[0].authPass = 'supersecret9';
+    const p = problems(a);
+    expect(p.join('\n')).not.toContain('supersecret9');
+  });
+
+  it('YAML syntax errors are validation errors, not crashes', () => {
+    expect(() => parseAnswersYaml('nodes: [\n  - a', 'x.yaml')).toThrow(ValidationError);
+    expect(() => parseAnswersYaml('a: 1\na: 2', 'x.yaml')).toThrow(ValidationError);
+  });
+});

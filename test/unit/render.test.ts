@@ -1,0 +1,145 @@
+/**
+ * Every rendered keepalived.conf goes through the real `keepalived -t -f` (interfaces created in a private
+ * network namespace, scripts at their real paths with safe permissions). String checks come on top.
+ */
+import { describe, expect, it } from 'vitest';
+import { resolveAnswers, type Config } from '../../src/answers/resolve.js';
+import { PATHS } from '../../src/paths.js';
+import { renderCheckScript, renderKeepalivedConf, renderNotifyScript, renderRsyslogRule, renderLogrotate, renderKeepalivedDropin, renderNginxDropin, setOptionsVariable } from '../../src/render.js';
+import { activeActive, fast, guides, nopreempt, pair, unicast } from '../fixtures/answers.js';
+import { keepalivedCheck } from '../helpers/keepalived-check.js';
+
+const variants: Record<string, unknown> = { pair, activeActive, nopreempt, unicast, fast, guides };
+
+function scripts(cfg: Config): Record<string, string> {
+  return { [PATHS.checkScript]: renderCheckScript(cfg), [PATHS.notifyScript]: renderNotifyScript(cfg) };
+}
+
+describe('keepalived.conf passes the real keepalived -t for every variant and node', () => {
+  for (const [name, answers] of Object.entries(variants)) {
+    const cfg = resolveAnswers(answers, { env: {} });
+    for (const node of cfg.nodes) {
+      it(`${name} on ${node.name}`, () => {
+        const conf = renderKeepalivedConf(cfg, node);
+        const r = keepalivedCheck(conf, [node.interface], scripts(cfg));
+        expect(r.output).not.toMatch(/WARNING|Unknown keyword|invalid/i);
+        expect(r.code, r.output).toBe(0);
+      });
+    }
+  }
+
+  it('the checker is real: a missing interface fails', () => {
+    const cfg = resolveAnswers(pair, { env: {} });
+    const r = keepalivedCheck(renderKeepalivedConf(cfg, cfg.nodes[0]), ['eth9'], scripts(cfg));
+    expect(r.code).not.toBe(0);
+    expect(r.output).toMatch(/interface ens33 .* doesn't exist/);
+  });
+
+  it('the checker is real: the guides\' "vrrp_garp_interval 0" is rejected by current keepalived', () => {
+    const cfg = resolveAnswers(pair, { env: {} });
+    const conf = renderKeepalivedConf(cfg, cfg.nodes[0]).replace('    enable_script_security\n', '    enable_script_security\n    vrrp_garp_interval 0\n');
+    const r = keepalivedCheck(conf, ['ens33'], scripts(cfg));
+    expect(r.code).not.toBe(0);
+  });
+
+  it('the checker is real: a missing check script fails', () => {
+    const cfg = resolveAnswers(pair, { env: {} });
+    const r = keepalivedCheck(renderKeepalivedConf(cfg, cfg.nodes[0]), ['ens33'], {});
+    expect(r.code).not.toBe(0);
+    expect(r.output).toMatch(/chk_nginx since not found/);
+  });
+
+  it('the checker is real: a check script in a world-writable directory is refused (script security)', () => {
+    const cfg = resolveAnswers(pair, { env: {} });
+    const r = keepalivedCheck(renderKeepalivedConf(cfg, cfg.nodes[0]), ['ens33'], scripts(cfg), { [PATHS.scriptDir]: '777' });
+    expect(r.code, r.output).not.toBe(0);
+  });
+});
+
+describe('keepalived.conf content', () => {
+  it('pair: MASTER 110 on lb01, BACKUP 100 on lb02, auth, VIP on the interface, track weight', () => {
+    const cfg = resolveAnswers(pair, { env: {} });
+    const a = renderKeepalivedConf(cfg, cfg.nodes[0]);
+    const b = renderKeepalivedConf(cfg, cfg.nodes[1]);
+    expect(a).toMatch(/router_id lb01\n/);
+    expect(a).toMatch(/state MASTER\n\s+interface ens33\n\s+virtual_router_id 51\n\s+priority 110\n\s+advert_int 1\n/);
+    expect(b).toMatch(/state BACKUP\n\s+interface ens33\n\s+virtual_router_id 51\n\s+priority 100\n/);
+    expect(a).toContain('auth_pass 1111');
+    expect(a).toContain('172.16.70.183/24 dev ens33');
+    expect(a).toContain('chk_nginx weight -20');
+    expect(a).toContain('enable_script_security');
+    expect(a).not.toContain('vrrp_garp_interval');
+    expect(a).not.toContain('vrrp_strict');
+    expect(a).not.toContain('&quot;');
+  });
+
+  it('active-active: VI_2 is MASTER on lb02 with the higher priority', () => {
+    const cfg = resolveAnswers(activeActive, { env: {} });
+    const b = renderKeepalivedConf(cfg, cfg.nodes[1]);
+    expect(b).toMatch(/vrrp_instance VI_1 \{\n\s+state BACKUP[\s\S]*priority 100/);
+    expect(b).toMatch(/vrrp_instance VI_2 \{\n\s+state MASTER[\s\S]*virtual_router_id 52\n\s+priority 110/);
+  });
+
+  it('nopreempt: both BACKUP, nopreempt, FAULT-style weight 0', () => {
+    const cfg = resolveAnswers(nopreempt, { env: {} });
+    for (const n of cfg.nodes) {
+      const c = renderKeepalivedConf(cfg, n);
+      expect(c).toMatch(/state BACKUP/);
+      expect(c).not.toMatch(/state MASTER/);
+      expect(c).toContain('nopreempt');
+      expect(c).toContain('chk_nginx weight 0');
+    }
+  });
+
+  it('unicast: src ip and the peer, label kept', () => {
+    const cfg = resolveAnswers(unicast, { env: {} });
+    const c = renderKeepalivedConf(cfg, cfg.nodes[0]);
+    expect(c).toMatch(/unicast_src_ip 172\.16\.70\.181\n\s+unicast_peer \{\n\s+172\.16\.70\.182\n\s+\}/);
+    expect(c).toContain('172.16.70.183/24 dev ens33 label ens33:1');
+  });
+
+  it('fast: VRRPv3, advert 0.1, no authentication, instant nginx signal through a track_file', () => {
+    const cfg = resolveAnswers(fast, { env: {} });
+    const c = renderKeepalivedConf(cfg, cfg.nodes[0]);
+    expect(c).toContain('vrrp_version 3');
+    expect(c).toContain('advert_int 0.1');
+    expect(c).not.toContain('authentication');
+    expect(c).toMatch(/track_file nginx_state \{\n\s+file "\/var\/lib\/ha-setup\/nginx.state"\n\s+weight -20/);
+    expect(c).toContain('preempt_delay 0');
+    expect(renderNginxDropin()).toContain('ExecStopPost=-/bin/sh -c \'mkdir -p /var/lib/ha-setup && echo 1 > /var/lib/ha-setup/nginx.state\'');
+  });
+
+  it('guides: restart-then-stop script, notify e-mail and script', () => {
+    const cfg = resolveAnswers(guides, { env: {} });
+    const c = renderKeepalivedConf(cfg, cfg.nodes[0]);
+    expect(c).toMatch(/notification_email \{\n\s+ops@example\.com\n\s+\}/);
+    expect(c).toMatch(/interval 2\n\s+timeout 2\n\s+fall 3\n\s+rise 2\n\s+weight 0/);
+    const s = renderCheckScript(cfg);
+    expect(s).toContain('systemctl restart nginx');
+    expect(s).toContain('systemctl stop keepalived');
+    expect(renderNotifyScript(cfg)).toContain("exec '/usr/local/bin/on-vrrp' \"$@\"");
+  });
+});
+
+describe('other rendered files', () => {
+  const cfg = resolveAnswers(pair, { env: {} });
+  it('rsyslog rule and logrotate follow logging.*', () => {
+    expect(renderRsyslogRule(cfg)).toMatch(/^local4\.\*\s+\/var\/log\/keepalived\.log\n& stop\n/m);
+    expect(renderLogrotate(cfg)).toMatch(/^\/var\/log\/keepalived\.log \{/m);
+  });
+  it('health-check script quotes the URL and checks the process', () => {
+    const s = renderCheckScript(cfg);
+    expect(s).toContain("'http://127.0.0.1/'");
+    expect(s).toContain('pgrep -x nginx');
+  });
+  it('keepalived drop-in: multicast on before start, restart on crash when asked', () => {
+    expect(renderKeepalivedDropin('ens33', true, true)).toMatch(/ExecStartPre=-\/bin\/sh -c 'exec ip link set dev ens33 multicast on'[\s\S]*Restart=on-failure\nRestartSec=1/);
+    expect(renderKeepalivedDropin('ens33', false, false)).not.toMatch(/ExecStartPre|Restart=/);
+  });
+  it('daemon options: replace the variable, keep every other line', () => {
+    const debian = '# Options to pass to keepalived\n\n# DAEMON_ARGS are appended to the keepalived command-line\nDAEMON_ARGS=""\n';
+    expect(setOptionsVariable(debian, 'DAEMON_ARGS', '-D -S 4', '#')).toBe(debian.replace('DAEMON_ARGS=""', 'DAEMON_ARGS="-D -S 4"'));
+    expect(setOptionsVariable('KEEPALIVED_OPTIONS="-D"\n', 'KEEPALIVED_OPTIONS', '-D -S 4', '#')).toBe('KEEPALIVED_OPTIONS="-D -S 4"\n');
+    expect(setOptionsVariable(null, 'KEEPALIVED_OPTIONS', '-D -S 4', '# h')).toBe('# h\nKEEPALIVED_OPTIONS="-D -S 4"\n');
+  });
+});
