@@ -44,6 +44,20 @@ export function buildProgram(io: IO, run: (p: Promise<number>) => void): Command
 
   addShared(
     program
+      .command('verify-failover')
+      .description('break the master on purpose, measure the gap a client sees, check the VIP moved, restore everything')
+      .addOption(new Option('--scenario <name>', 'fault to inject').choices(['nginx', 'keepalived', 'crash', 'link', 'all']).default('all'))
+      .option('--instance <name>', 'only this VRRP instance (default: every instance)')
+      .option('--max-gap <seconds>', 'fail when clients see a longer gap (default from the profile)')
+      .option('--probe-url <url>', 'URL probed through the VIP (default http://VIP/)')
+      .option('--probe-from <node-or-host>', 'run the probe on this host over SSH instead of the controller')
+      .option('--probe-interval <ms>', 'milliseconds between probes', '50')
+      .option('--report <file>', 'also write a self-contained timeline picture (.html or .svg)')
+      .option('--force', 'skip the preflight health check (the test may then fail on purpose)'),
+  ).action(async (opts) => run((await import('./commands/verify-failover.js')).verifyFailoverCommand(io, opts)));
+
+  addShared(
+    program
       .command('rollback')
       .description('restore the files of the last ha-setup run (or --run ID) on every node and restart what they affect')
       .option('--run <id>', 'backup set to restore (default: the latest on each node)')

@@ -394,7 +394,7 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     system: a.system,
     logging: { ...a.logging, facilityNumber: FACILITY[a.logging.facility] },
     notify: a.notify,
-    restartOnCrash: a.failover.restartOnCrash ?? a.profile === 'fast',
+    restartOnCrash: a.failover.restartOnCrash ?? true,
     secrets,
     warnings,
   };

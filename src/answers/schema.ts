@@ -153,7 +153,7 @@ export const answersSchema = z.strictObject({
     .default({ email: [], script: null }),
   failover: z
     .strictObject({
-      /** systemd drop-in that restarts keepalived after a crash (fast profile default: on) */
+      /** systemd drop-in that restarts keepalived after a crash (default: on; the distribution unit has no Restart=) */
       restartOnCrash: z.boolean().optional(),
     })
     .default({}),

@@ -184,6 +184,7 @@ export class HostRunner {
       // receiver first, so the sender's output always has somewhere to go
       const dst = await this.conn.spawn(cmd(['tar', '--numeric-owner', '-C', stage, '-xpf', '-']));
       const src = await source.spawn(cmd(['tar', '--numeric-owner', '-C', configDir, '-cf', '-', '.']));
+      src.ch.end(); // tar -c reads nothing: EOF on its stdin, as run() does
       dst.ch.resume(); // tar -x prints nothing, but its stdout must be drained for the channel to close
       src.ch.pipe(dst.ch);
       const [rs, rd] = await Promise.all([src.done, dst.done]);

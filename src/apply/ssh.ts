@@ -164,12 +164,18 @@ export class HostConnection {
           code = c ?? -1;
           signal = s ?? undefined;
         });
-        const done = new Promise<ExecResult>((res) =>
-          ch.on('close', () => {
+        let settled = false;
+        const done = new Promise<ExecResult>((res) => {
+          const settle = () => {
+            if (settled) return;
+            settled = true;
             this.log(`[${this.node.name}] $ ${command}\n[${this.node.name}] exit ${code}${stderr.trim() ? `: ${stderr.trim().slice(0, 200)}` : ''}`);
             res({ code, signal, stdout: '', stderr });
-          }),
-        );
+          };
+          ch.on('close', settle);
+          // the exit status is what matters: do not wait forever for a close the server may delay
+          ch.on('exit', () => setTimeout(settle, 2000).unref());
+        });
         if (prefix) ch.write(prefix);
         resolve({ ch, done });
       });

@@ -1,0 +1,67 @@
+/**
+ * From raw samples to the figures an operator cares about (pure, tested with fixtures):
+ * - timeToHolderMs: fault injected -> another node holds the VIP
+ * - gapMs: first failed probe after the fault -> first good probe served through the new holder
+ * - failed/total probes between the fault and the restore
+ * - splitBrainMs: how long the VIP was on more than one node at once
+ */
+import type { ProbeSample } from './probe.js';
+
+export interface HolderPoint {
+  t: number;
+  holders: string[];
+}
+
+export interface Measured {
+  newHolder: string | null;
+  timeToHolderMs: number | null;
+  firstFailAt: number | null;
+  recoveredAt: number | null;
+  gapMs: number | null;
+  failedProbes: number;
+  totalProbes: number;
+  splitBrainMs: number;
+  /** the probe failed at the end of the window (clients never came back) */
+  unrecovered: boolean;
+}
+
+export function holdersAt(timeline: HolderPoint[], t: number): string[] {
+  let cur: string[] = [];
+  for (const p of timeline) {
+    if (p.t > t) break;
+    cur = p.holders;
+  }
+  return cur;
+}
+
+export function measure(samples: ProbeSample[], timeline: HolderPoint[], faultAt: number, master: string, windowEnd: number, probeTimeoutMs: number): Measured {
+  const moved = timeline.find((p) => p.t >= faultAt && p.holders.some((h) => h !== master));
+  const newHolder = moved ? (moved.holders.find((h) => h !== master) ?? null) : null;
+  // a probe sent just before the fault can fail because of it
+  const inWindow = samples.filter((s) => s.t >= faultAt - probeTimeoutMs && s.t <= windowEnd);
+  const firstFail = inWindow.find((s) => !s.ok) ?? null;
+  let recovered: ProbeSample | null = null;
+  if (firstFail) {
+    recovered =
+      inWindow.find((s) => s.t > firstFail.t && s.ok && (s.servedBy ? s.servedBy === newHolder : newHolder !== null && holdersAt(timeline, s.t).includes(newHolder))) ?? null;
+  }
+  let split = 0;
+  for (let i = 0; i < timeline.length; i++) {
+    const p = timeline[i];
+    const end = Math.min(timeline[i + 1]?.t ?? windowEnd, windowEnd);
+    const start = Math.max(p.t, faultAt);
+    if (p.holders.length > 1 && end > start) split += end - start;
+  }
+  const last = inWindow[inWindow.length - 1];
+  return {
+    newHolder,
+    timeToHolderMs: moved ? Math.max(0, moved.t - faultAt) : null,
+    firstFailAt: firstFail?.t ?? null,
+    recoveredAt: recovered?.t ?? null,
+    gapMs: firstFail ? (recovered ? recovered.t - firstFail.t : null) : 0,
+    failedProbes: inWindow.filter((s) => !s.ok).length,
+    totalProbes: inWindow.length,
+    splitBrainMs: Math.round(split),
+    unrecovered: !!firstFail && !recovered,
+  };
+}

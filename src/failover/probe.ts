@@ -1,0 +1,106 @@
+/**
+ * Client probe: an HTTP GET to the VIP every N ms on a fresh connection (so it follows ARP like a new client),
+ * each with a short timeout. From the controller by default, or from another host over SSH (--probe-from).
+ * Every result is kept with its timestamp (ms since the epoch, controller clock).
+ */
+import http from 'node:http';
+import type { HostConnection } from '../apply/ssh.js';
+import { q } from '../apply/shell.js';
+
+export interface ProbeSample {
+  t: number;
+  ok: boolean;
+  status: number;
+  servedBy: string | null;
+  ms: number;
+}
+
+export interface Probe {
+  samples: ProbeSample[];
+  stop(): Promise<void>;
+}
+
+export function startLocalProbe(url: string, intervalMs: number, timeoutMs: number): Probe {
+  const samples: ProbeSample[] = [];
+  let stopped = false;
+  const pending = new Set<Promise<void>>();
+  const one = () => {
+    const t = Date.now();
+    const p = new Promise<void>((resolve) => {
+      const done = (s: Omit<ProbeSample, 't' | 'ms'>) => {
+        samples.push({ t, ms: Date.now() - t, ...s });
+        resolve();
+      };
+      const req = http.get(url, { agent: false, timeout: timeoutMs, headers: { 'user-agent': 'ha-setup-probe', connection: 'close' } }, (res) => {
+        const by = res.headers['x-lb'];
+        res.resume();
+        res.on('end', () => done({ ok: (res.statusCode ?? 0) > 0 && (res.statusCode ?? 0) < 500, status: res.statusCode ?? 0, servedBy: typeof by === 'string' ? by : null }));
+        res.on('error', () => done({ ok: false, status: 0, servedBy: null }));
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', () => done({ ok: false, status: 0, servedBy: null }));
+    });
+    pending.add(p);
+    void p.then(() => pending.delete(p));
+  };
+  let next = Date.now();
+  let timer: NodeJS.Timeout;
+  const tick = () => {
+    if (stopped) return;
+    one();
+    next += intervalMs;
+    timer = setTimeout(tick, Math.max(0, next - Date.now()));
+  };
+  tick();
+  return {
+    samples,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await Promise.all([...pending]);
+      samples.sort((a, b) => a.t - b.t);
+    },
+  };
+}
+
+/** the same loop with curl on a remote host; its clock is mapped onto the controller's by a measured offset */
+export async function startRemoteProbe(conn: HostConnection, url: string, intervalMs: number, timeoutMs: number): Promise<Probe> {
+  const samples: ProbeSample[] = [];
+  const t0 = Date.now();
+  const clock = await conn.run('date +%s%N', { root: false });
+  const t1 = Date.now();
+  const offset = Number(BigInt(clock.stdout.trim()) / 1_000_000n) - (t0 + t1) / 2;
+  const script = `command -v curl >/dev/null || { echo "curl missing" >&2; exit 3; }
+while :; do
+  ( s=$(date +%s%N); r=$(curl -s -o /dev/null --max-time ${(timeoutMs / 1000).toFixed(3)} -w '%{http_code} %header{x-lb}' ${q(url)} 2>/dev/null); e=$(date +%s%N); echo "$s $e $r" ) &
+  sleep ${(intervalMs / 1000).toFixed(3)}
+done`;
+  const { ch, done } = await conn.spawn(`sh -c ${q(script)}`);
+  let buf = '';
+  ch.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i).trim();
+      buf = buf.slice(i + 1);
+      const [s, e, code, by] = line.split(' ');
+      if (!s || !e) continue;
+      const t = Number(BigInt(s) / 1_000_000n) - offset;
+      const status = Number(code) || 0;
+      samples.push({ t, ms: Number((BigInt(e) - BigInt(s)) / 1_000_000n), ok: status > 0 && status < 500, status, servedBy: by || null });
+    }
+  });
+  return {
+    samples,
+    async stop() {
+      try {
+        ch.signal('KILL');
+      } catch {
+        /* ignore */
+      }
+      ch.close();
+      await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
+      samples.sort((a, b) => a.t - b.t);
+    },
+  };
+}

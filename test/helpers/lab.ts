@@ -1,0 +1,104 @@
+/**
+ * Access to the lab from tests: host addresses (from the lab's state file), running a command inside a host
+ * (nsenter, independent of sshd), and running the built ha-setup CLI as a real subprocess.
+ */
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+
+export const ROOT = resolve(__dirname, '..', '..');
+export const LAB_DIR = process.env.HA_LAB_DIR ?? '/run/ha-setup-lab';
+
+export interface LabState {
+  controller: string;
+  prefix: string;
+  iface: string;
+  identityFile: string;
+  knownHostsFile: string;
+  hosts: { name: string; address: string; role: string }[];
+}
+
+export function lab(): LabState {
+  return JSON.parse(readFileSync(join(LAB_DIR, 'lab.json'), 'utf8')) as LabState;
+}
+
+export function addr(name: string): string {
+  const h = lab().hosts.find((x) => x.name === name);
+  if (!h) throw new Error(`no lab host ${name}`);
+  return h.address;
+}
+
+/** run a command inside a lab host */
+export function inHost(name: string, script: string, opts: { allowFail?: boolean; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+  const r = spawnSync('bash', [join(ROOT, 'scripts', 'lab'), 'exec', name, 'sh', '-c', script], { encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000 });
+  if (!opts.allowFail && r.status !== 0) throw new Error(`${name}: ${script} -> exit ${r.status}: ${r.stderr}`);
+  return r;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  const t0 = Date.now();
+  return new Promise((res) => {
+    const p = spawn(process.execPath, [join(ROOT, 'bin', 'ha-setup'), ...args], {
+      env: { ...process.env, NO_COLOR: '1', HA_SETUP_LOG_DIR: join(tmpdir(), 'ha-setup-e2e-logs'), ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 600_000);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      res({ code: code ?? -1, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+/** the lab pair answers, with overrides; written to a temp file */
+export function labAnswers(over: Record<string, unknown> = {}): Record<string, unknown> {
+  const l = lab();
+  return {
+    nodes: [
+      { name: 'lb01', host: addr('lb01'), interface: l.iface, priority: 110 },
+      { name: 'lb02', host: addr('lb02'), interface: l.iface, priority: 100 },
+    ],
+    ssh: { identityFile: l.identityFile, knownHostsFile: l.knownHostsFile, hostKeyPolicy: 'strict', useAgent: false, connectTimeout: 5 },
+    instances: [{ name: 'VI_1', virtualRouterId: 51, vips: [`${l.prefix}.100/24`], master: 'lb01', authPass: 'lab1234', preempt: true }],
+    profile: 'standard',
+    healthCheck: { mode: 'weight', interval: 1, fall: 2, rise: 1, url: 'http://127.0.0.1/' },
+    nginx: { install: true, syncFrom: 'lb01' },
+    system: { selinux: 'disable', firewall: 'disable', multicast: true },
+    logging: { facility: 'local4', file: '/var/log/keepalived.log', logrotate: true },
+    ...over,
+  };
+}
+
+export function answersFile(data: unknown, name = 'answers.yaml'): string {
+  const d = mkdtempSync(join(tmpdir(), 'ha-e2e-'));
+  const p = join(d, name);
+  writeFileSync(p, stringify(data));
+  return p;
+}
+
+/** checksum of every file under /etc on a host (refusals must leave it unchanged) */
+export function etcSum(name: string): string {
+  // regular files by content, symlinks by target (never followed: /etc/mtab points into /proc)
+  return inHost(name, "{ find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum; find /etc -xdev -type l -printf '%p -> %l\\n' | sort; } 2>/dev/null | sha256sum").stdout.trim();
+}
+
+export function vipHolders(vip: string, hosts = ['lb01', 'lb02']): string[] {
+  return hosts.filter((h) => inHost(h, `ip -o -4 addr show | grep -q ' ${vip}/' && echo yes || true`).stdout.trim() === 'yes');
+}
+
+export function mainPid(host: string, svc: string): number {
+  return Number(inHost(host, `systemctl show ${svc} -p MainPID --value`).stdout.trim());
+}
