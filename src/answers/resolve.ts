@@ -342,19 +342,15 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     }),
   );
   let weight: number;
-  if (hc.mode === 'restart-then-stop') {
-    if (hc.weight !== undefined && hc.weight !== 0) {
-      problems.push(`healthCheck.weight: must be 0 or absent with mode restart-then-stop (the script stops keepalived itself) (got ${hc.weight})`);
-    }
-    weight = 0;
-  } else if (anyNopreempt) {
+  if (anyNopreempt) {
     if (hc.weight !== undefined && hc.weight !== 0) {
       const which = instances.filter((x) => !x.preempt).map((x) => x.name).join(', ');
       problems.push(`healthCheck.weight: must be 0 when preempt is false (${which}): with nopreempt a priority change never moves the VIP, a failed check must put the node in FAULT (got ${hc.weight})`);
     }
     weight = 0;
   } else if (hc.weight === undefined) {
-    weight = -Math.max(20, gap + 10);
+    // restart-then-stop stops keepalived itself when nginx cannot be restarted: FAULT-style by default
+    weight = hc.mode === 'restart-then-stop' ? 0 : -Math.max(20, gap + 10);
   } else {
     weight = hc.weight;
     if (weight !== 0 && Math.abs(weight) <= gap) {

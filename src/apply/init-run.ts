@@ -31,6 +31,8 @@ export interface NodeResult {
   error?: string;
   restored?: string[];
   keepalivedPid?: number;
+  /** SSH commands (round trips) this run made on the host, facts and lock included */
+  roundTrips?: number;
 }
 
 const SERVICE_ORDER: Record<string, number> = { 'daemon-reload': 0, restart: 2, 'reload-or-restart': 1 };
@@ -160,6 +162,7 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<nu
     );
     await tasks.run().catch(() => undefined);
     const failed = Object.values(results).filter((r) => !r.ok);
+    for (const r of Object.values(results)) r.roundTrips = session.conns[r.node]?.commands;
 
     // who holds each VIP now
     let holders: VipHolders = {};

@@ -87,7 +87,7 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
         try {
           const r = await runScenario(run, inst, name);
           results.push(r);
-          if (!opts.json) io.err(strip(r, cfg.nodes.map((n) => n.name), { color: io.color }) + '\n');
+          io.err(strip(r, cfg.nodes.map((n) => n.name), { color: io.color }) + '\n');
         } catch (e) {
           if (e instanceof Aborted || abort.signal.aborted) break;
           throw e;
@@ -136,8 +136,8 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
       ['instance', 'scenario', 'from', 'to', 'gap', 'new holder', 'failed', 'split brain', 'restored', 'VIP after', 'result'],
       results.map((r) => [r.instance, r.name, r.masterBefore, r.masterAfter ?? '-', r.gapMs === null ? 'never' : `${(r.gapMs / 1000).toFixed(2)} s`, r.timeToHolderMs === null ? '-' : `${(r.timeToHolderMs / 1000).toFixed(2)} s`, `${r.failedProbes}/${r.totalProbes}`, `${r.splitBrainMs} ms`, r.restored ? 'yes' : 'NO', r.holderAfterRestore.join(' ') || 'none', r.ok ? 'ok' : 'FAIL']),
     ));
-    for (const r of results.filter((x) => !x.ok)) io.err(st.red(`${r.instance} ${r.name}: ${r.reasons.join('; ')}`));
   }
+  for (const r of results.filter((x) => !x.ok)) io.err(st.red(`${r.instance} ${r.name}: ${r.reasons.join('; ')}`));
   if (abort.signal.aborted) throw new CancelledError('interrupted; everything the test stopped was restored');
   const bad = results.filter((r) => !r.ok);
   if (bad.length) throw new OperationError(`${bad.length} of ${results.length} scenario(s) failed`);

@@ -66,11 +66,15 @@ export class Aborted extends Error {}
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new Aborted('interrupted'));
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
+    const onAbort = () => {
       clearTimeout(t);
       reject(new Aborted('interrupted'));
-    }, { once: true });
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
@@ -137,6 +141,19 @@ export async function runScenario(run: RunEnv, inst: ResolvedInstance, name: Sce
     probe = await startRemoteProbe(pc, url, run.probeIntervalMs, probeTimeout);
   } else probe = startLocalProbe(url, run.probeIntervalMs, probeTimeout);
 
+  let stopped = false;
+  const stopSampling = async () => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all([probe.stop(), watch.stop()]);
+  };
+  try {
+    return await measureScenario();
+  } finally {
+    await stopSampling();
+  }
+
+  async function measureScenario(): Promise<ScenarioResult> {
   const restoreKey = `${name}@${master}`;
   let restored = false;
   let restoreLog: string[] = [];
@@ -189,7 +206,7 @@ export async function runScenario(run: RunEnv, inst: ResolvedInstance, name: Sce
     }, Math.max(10_000, inst.advertInt * 10_000 + (inst.preemptDelay ?? 0) * 1000), run.signal).catch(() => false);
     await sleep(700, run.signal).catch(() => undefined);
   }
-  await Promise.all([probe.stop(), watch.stop()]);
+  await stopSampling();
   const end = Date.now();
   const tl = holderTimeline(watch.samples, vip, nodes);
   const m = measure(probe.samples, tl, faultAt, master, restoredAt ?? end, probeTimeout);
@@ -237,6 +254,7 @@ export async function runScenario(run: RunEnv, inst: ResolvedInstance, name: Sce
       holders: tl,
     },
   };
+  }
 }
 
 export { holdersAt };
