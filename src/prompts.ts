@@ -32,12 +32,14 @@ export interface Prompter {
 
 export async function inquirerPrompter(): Promise<Prompter> {
   const p = await import('@inquirer/prompts');
+  // questions are messages, not results: they go to the terminal on stderr, so stdout stays clean for plans/JSON
+  const ctx = { input: process.stdin, output: process.stderr };
   return {
-    input: (q) => p.input({ message: q.message, default: q.default, validate: q.validate }),
-    password: (q) => p.password({ message: q.message, mask: '*', validate: q.validate }),
+    input: (q) => p.input({ message: q.message, default: q.default, validate: q.validate }, ctx),
+    password: (q) => p.password({ message: q.message, mask: '*', validate: q.validate }, ctx),
     select: <T extends string>(q: { message: string; choices: Choice<T>[]; default?: T }) =>
-      p.select<T>({ message: q.message, choices: q.choices, default: q.default }),
-    confirm: (q) => p.confirm({ message: q.message, default: q.default }),
+      p.select<T>({ message: q.message, choices: q.choices, default: q.default }, ctx),
+    confirm: (q) => p.confirm({ message: q.message, default: q.default }, ctx),
   };
 }
 

@@ -224,7 +224,7 @@ export function table(head: string[], rows: string[][]): string {
 
 async function askPassword(message: string): Promise<string> {
   const { password } = await import('@inquirer/prompts');
-  return password({ message, mask: '*' });
+  return password({ message, mask: '*' }, { input: process.stdin, output: process.stderr });
 }
 
 export { changeCount };

@@ -21,12 +21,14 @@ async function healthy(): Promise<void> {
 }
 
 /** an independent client: curl every 50 ms from the client host (each in the background), for `seconds` */
-function clientLoop(seconds: number): { done: Promise<{ t: number; ok: boolean }[]> } {
-  const script = `end=$(( $(date +%s) + ${seconds} )); while [ "$(date +%s)" -lt "$end" ]; do ( s=$(date +%s%3N); c=$(curl -s -o /dev/null --max-time 0.2 -w '%{http_code}' http://${VIP()}/); echo "$s $c" ) & sleep 0.05; done; wait`;
+function clientLoop(seconds: number): { stop(): void; done: Promise<{ t: number; ok: boolean }[]> } {
+  inHost('client', 'rm -f /tmp/stop-client-loop');
+  const script = `end=$(( $(date +%s) + ${seconds} )); while [ "$(date +%s)" -lt "$end" ] && [ ! -e /tmp/stop-client-loop ]; do ( s=$(date +%s%3N); c=$(curl -s -o /dev/null --max-time 0.2 -w '%{http_code}' http://${VIP()}/); echo "$s $c" ) & sleep 0.05; done; wait`;
   const p = spawn('bash', [join(ROOT, 'scripts', 'lab'), 'exec', 'client', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   p.stdout.on('data', (d) => (out += d));
   return {
+    stop: () => void inHost('client', 'touch /tmp/stop-client-loop'),
     done: new Promise((res) =>
       p.on('close', () =>
         res(out.trim().split('\n').filter(Boolean).map((l) => {
@@ -56,8 +58,9 @@ beforeAll(async () => {
 
 describe('verify-failover --scenario all', () => {
   it('every scenario moves the VIP, is restored, and the gap matches an independent client within 200 ms', async () => {
-    const loop = clientLoop(150);
+    const loop = clientLoop(300);
     const r = await cli(['verify-failover', '--answers', answers, '--scenario', 'all', '--json']);
+    loop.stop();
     const indep = await loop.done;
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const out = JSON.parse(r.stdout);
