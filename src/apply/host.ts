@@ -95,27 +95,25 @@ export class HostRunner {
     if (this.started) await this.record({ type: 'end', ok, time: new Date().toISOString() });
   }
 
-  /** copy the file (once per run) into the backup set and record it */
-  async backupFile(path: string): Promise<void> {
+  /** copy a file or a whole directory (once per run) into the backup set, and record it in the manifest */
+  private async backup(path: string, type: 'file' | 'dir'): Promise<void> {
     if (this.backedUp.has(path)) return;
+    const exists = type === 'file' ? '[ -e "$1" ] || [ -L "$1" ]' : '[ -d "$1" ]';
     const r = await this.conn.mustSh(
-      'f=$1; b=$2/files$1; if [ -e "$f" ] || [ -L "$f" ]; then mkdir -p "$(dirname "$b")" && cp -a "$f" "$b" && echo existed; else echo absent; fi',
+      `b=$2/files$1; if ${exists}; then mkdir -p "$(dirname "$b")" && cp -a "$1" "$b" && echo existed; else echo absent; fi`,
       [path, this.runDir],
       `backing up ${path}`,
     );
-    await this.record({ type: 'file', path, existed: r.stdout.trim() === 'existed' });
+    await this.record({ type, path, existed: r.stdout.trim() === 'existed' });
     this.backedUp.add(path);
   }
 
-  async backupDir(path: string): Promise<void> {
-    if (this.backedUp.has(path)) return;
-    const r = await this.conn.mustSh(
-      'd=$1; b=$2/files$1; if [ -d "$d" ]; then mkdir -p "$(dirname "$b")" && cp -a "$d" "$b" && echo existed; else echo absent; fi',
-      [path, this.runDir],
-      `backing up ${path}`,
-    );
-    await this.record({ type: 'dir', path, existed: r.stdout.trim() === 'existed' });
-    this.backedUp.add(path);
+  backupFile(path: string): Promise<void> {
+    return this.backup(path, 'file');
+  }
+
+  backupDir(path: string): Promise<void> {
+    return this.backup(path, 'dir');
   }
 
   /** write: temp file in the same directory, validate it, then rename over the target (never a partial file) */

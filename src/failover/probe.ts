@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { HostConnection } from '../apply/ssh.js';
 import { q } from '../apply/shell.js';
+import { clockOffsetMs, hostNsToMs, streamLines } from './remote-loop.js';
 
 export interface ProbeSample {
   t: number;
@@ -66,40 +67,22 @@ export function startLocalProbe(url: string, intervalMs: number, timeoutMs: numb
 /** the same loop with curl on a remote host; its clock is mapped onto the controller's by a measured offset */
 export async function startRemoteProbe(conn: HostConnection, url: string, intervalMs: number, timeoutMs: number): Promise<Probe> {
   const samples: ProbeSample[] = [];
-  const t0 = Date.now();
-  const clock = await conn.run('date +%s%N', { root: false });
-  const t1 = Date.now();
-  const offset = Number(BigInt(clock.stdout.trim()) / 1_000_000n) - (t0 + t1) / 2;
+  const offset = await clockOffsetMs(conn);
   const script = `command -v curl >/dev/null || { echo "curl missing" >&2; exit 3; }
 while :; do
   ( s=$(date +%s%N); r=$(curl -s -o /dev/null --max-time ${(timeoutMs / 1000).toFixed(3)} -w '%{http_code} %header{x-lb}' ${q(url)} 2>/dev/null); e=$(date +%s%N); echo "$s $e $r" ) &
   sleep ${(intervalMs / 1000).toFixed(3)}
 done`;
-  const { ch, done } = await conn.spawn(`sh -c ${q(script)}`);
-  let buf = '';
-  ch.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i).trim();
-      buf = buf.slice(i + 1);
-      const [s, e, code, by] = line.split(' ');
-      if (!s || !e) continue;
-      const t = Number(BigInt(s) / 1_000_000n) - offset;
-      const status = Number(code) || 0;
-      samples.push({ t, ms: Number((BigInt(e) - BigInt(s)) / 1_000_000n), ok: status > 0 && status < 500, status, servedBy: by || null });
-    }
+  const stop = await streamLines(conn, script, (line) => {
+    const [s, e, code, by] = line.split(' ');
+    if (!s || !e) return;
+    const status = Number(code) || 0;
+    samples.push({ t: hostNsToMs(s, offset), ms: Number((BigInt(e) - BigInt(s)) / 1_000_000n), ok: status > 0 && status < 500, status, servedBy: by || null });
   });
   return {
     samples,
     async stop() {
-      try {
-        ch.signal('KILL');
-      } catch {
-        /* ignore */
-      }
-      ch.close();
-      await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
+      await stop();
       samples.sort((a, b) => a.t - b.t);
     },
   };

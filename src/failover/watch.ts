@@ -4,6 +4,7 @@
  */
 import type { HostConnection } from '../apply/ssh.js';
 import { q } from '../apply/shell.js';
+import { clockOffsetMs, hostNsToMs, streamLines } from './remote-loop.js';
 
 export interface HolderSample {
   t: number;
@@ -22,30 +23,14 @@ export async function startWatch(conns: Record<string, HostConnection>, vips: st
   await Promise.all(
     Object.entries(conns).map(async ([node, conn]) => {
       if (!conn.alive) return;
-      const t0 = Date.now();
-      const clock = await conn.run('date +%s%N', { root: false });
-      const offset = Number(BigInt(clock.stdout.trim()) / 1_000_000n) - (t0 + Date.now()) / 2;
+      const offset = await clockOffsetMs(conn);
       const script = `while :; do a=$(ip -o -4 addr show 2>/dev/null); printf '%s' "$(date +%s%N)"; for v in ${vips.map(q).join(' ')}; do case "$a" in *" inet $v/"*) printf ' %s' "$v";; esac; done; echo; sleep ${(periodMs / 1000).toFixed(3)}; done`;
-      const { ch, done } = await conn.spawn(`sh -c ${q(script)}`);
-      let buf = '';
-      ch.on('data', (d: Buffer) => {
-        buf += d.toString();
-        let i: number;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const [ts, ...held] = buf.slice(0, i).trim().split(' ');
-          buf = buf.slice(i + 1);
-          if (ts) samples.push({ t: Number(BigInt(ts) / 1_000_000n) - offset, node, vips: held.filter(Boolean) });
-        }
-      });
-      stops.push(async () => {
-        try {
-          ch.signal('KILL');
-        } catch {
-          /* ignore */
-        }
-        ch.close();
-        await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
-      });
+      stops.push(
+        await streamLines(conn, script, (line) => {
+          const [ts, ...held] = line.split(' ');
+          samples.push({ t: hostNsToMs(ts, offset), node, vips: held.filter(Boolean) });
+        }),
+      );
     }),
   );
   return {
