@@ -81,29 +81,28 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
       probeIntervalMs,
       maxGapMs,
     };
-    for (const inst of instances) {
-      for (const name of names) {
-        if (abort.signal.aborted) break;
-        try {
-          const r = await runScenario(run, inst, name);
-          results.push(r);
-          io.err(strip(r, cfg.nodes.map((n) => n.name), { color: io.color }) + '\n');
-        } catch (e) {
-          if (e instanceof Aborted || abort.signal.aborted) break;
-          throw e;
-        }
-        // recovery between scenarios: the pair must be whole again before the next fault
-        if (!abort.signal.aborted) {
-          const deadline = Date.now() + 30_000;
-          for (;;) {
-            const s = await pairStatus(cfg, session.conns);
-            if (s.ok) break;
-            if (Date.now() > deadline) {
-              io.err(st.red(`the pair did not recover after ${name}: ${s.problems.join('; ')}`));
-              break;
-            }
-            await new Promise((res) => setTimeout(res, 500));
+    const plan = instances.flatMap((inst) => names.map((name) => ({ inst, name })));
+    for (const [k, { inst, name }] of plan.entries()) {
+      if (abort.signal.aborted) break;
+      try {
+        const r = await runScenario(run, inst, name);
+        results.push(r);
+        io.err(strip(r, cfg.nodes.map((n) => n.name), { color: io.color }) + '\n');
+      } catch (e) {
+        if (e instanceof Aborted || abort.signal.aborted) break;
+        throw e;
+      }
+      // recovery between scenarios: the pair must be whole again before the next fault
+      if (!abort.signal.aborted && k < plan.length - 1) {
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const s = await pairStatus(cfg, session.conns);
+          if (s.ok) break;
+          if (Date.now() > deadline) {
+            io.err(st.red(`the pair did not recover after ${name}: ${s.problems.join('; ')}`));
+            break;
           }
+          await new Promise((res) => setTimeout(res, 500));
         }
       }
     }
