@@ -166,7 +166,7 @@ export async function wizard(partial: Partial, p: Prompter): Promise<AnswersInpu
     const mode = await p.select({
       message: 'When nginx fails on the master',
       choices: [
-        { value: 'weight', name: 'lower its priority so the VIP moves; it comes back when nginx does (recommended)' },
+        { value: 'weight', name: 'move the VIP at once (the node goes FAULT); it comes back when nginx does (recommended)' },
         { value: 'restart-then-stop', name: 'try to restart nginx, else stop keepalived (the guides\' check_nginx.sh)' },
       ],
       default: 'weight',

@@ -36,16 +36,10 @@ export const DEFAULT_RENDER_PATHS: RenderPaths = {
   trackDir: PATHS.trackDir,
 };
 
-/** the fast profile adds an instant nginx stop/start signal (track_file written by systemd) */
+/** the fast profile adds an instant nginx stop/start signal (track_file written by systemd), same weight as the check */
 export function trackFileOf(cfg: Config): { weight: number } | null {
   if (cfg.profile !== 'fast' || cfg.healthCheck.mode !== 'weight') return null;
-  const w = cfg.healthCheck.weight;
-  return { weight: w === 0 ? -Math.max(20, ...cfg.instances.map(gapOf).map((g) => g + 10)) : w };
-}
-
-function gapOf(inst: Config['instances'][number]): number {
-  const ps = Object.values(inst.priorities).sort((a, b) => b - a);
-  return ps[0] - (ps[1] ?? 0);
+  return { weight: cfg.healthCheck.weight };
 }
 
 export function renderKeepalivedConf(cfg: Config, node: ResolvedNode, paths: RenderPaths = DEFAULT_RENDER_PATHS): string {

@@ -349,8 +349,9 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     }
     weight = 0;
   } else if (hc.weight === undefined) {
-    // restart-then-stop stops keepalived itself when nginx cannot be restarted: FAULT-style by default
-    weight = hc.mode === 'restart-then-stop' ? 0 : -Math.max(20, gap + 10);
+    // default: a failed check puts the node in FAULT; a master entering FAULT sends a priority-0 advert, so the
+    // backup takes over after its skew time instead of waiting for the master-down timer (3 adverts + skew)
+    weight = 0;
   } else {
     weight = hc.weight;
     if (weight !== 0 && Math.abs(weight) <= gap) {

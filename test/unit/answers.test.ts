@@ -14,7 +14,7 @@ function problems(data: unknown, env: NodeJS.ProcessEnv = {}): string[] {
 }
 
 describe('answers: valid files resolve with explicit derived values', () => {
-  it('pair: defaults, master/backup priorities, weight that can move the VIP', () => {
+  it('pair: defaults, master/backup priorities, FAULT-style check by default', () => {
     const cfg = resolveAnswers(pair, { env: {} });
     expect(cfg.nodes.map((n) => [n.name, n.port, n.user, n.address])).toEqual([
       ['lb01', 22, 'root', '172.16.70.181'],
@@ -23,7 +23,8 @@ describe('answers: valid files resolve with explicit derived values', () => {
     expect(cfg.instances[0].priorities).toEqual({ lb01: 110, lb02: 100 });
     expect(cfg.instances[0].advertInt).toBe(1);
     expect(cfg.vrrpVersion).toBe(2);
-    expect(cfg.healthCheck.weight).toBe(-20);
+    expect(cfg.healthCheck.weight).toBe(0);
+    expect(cfg.instances[0].trackWeight).toBe(0);
     expect(cfg.system).toEqual({ selinux: 'disable', firewall: 'disable', multicast: true });
     expect(cfg.nginx.syncFrom).toBe('lb01');
     expect(cfg.secrets).toContain('1111');
@@ -51,10 +52,12 @@ describe('answers: valid files resolve with explicit derived values', () => {
     expect(problems(a, {})).toEqual(['instances[0].authPassEnv: environment variable VRRP_PASS is not set']);
   });
 
-  it('weight is derived from the priority gap when not given', () => {
-    const a = clone(pair);
-    a.nodes[0].priority = 200;
-    expect(resolveAnswers(a, { env: {} }).healthCheck.weight).toBe(-110);
+  it('an explicit negative weight is kept when it beats the priority gap', () => {
+    const a = clone(pair) as any;
+    a.healthCheck.weight = -30;
+    const cfg = resolveAnswers(a, { env: {} });
+    expect(cfg.healthCheck.weight).toBe(-30);
+    expect(cfg.instances[0].trackWeight).toBe(-30);
   });
 });
 

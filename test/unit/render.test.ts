@@ -57,7 +57,7 @@ describe('keepalived.conf passes the real keepalived -t for every variant and no
 });
 
 describe('keepalived.conf content', () => {
-  it('pair: MASTER 110 on lb01, BACKUP 100 on lb02, auth, VIP on the interface, track weight', () => {
+  it('pair: MASTER 110 on lb01, BACKUP 100 on lb02, auth, VIP on the interface, FAULT-style track weight', () => {
     const cfg = resolveAnswers(pair, { env: {} });
     const a = renderKeepalivedConf(cfg, cfg.nodes[0]);
     const b = renderKeepalivedConf(cfg, cfg.nodes[1]);
@@ -66,7 +66,9 @@ describe('keepalived.conf content', () => {
     expect(b).toMatch(/state BACKUP\n\s+interface ens33\n\s+virtual_router_id 51\n\s+priority 100\n/);
     expect(a).toContain('auth_pass 1111');
     expect(a).toContain('172.16.70.183/24 dev ens33');
-    expect(a).toContain('chk_nginx weight -20');
+    expect(a).toContain('chk_nginx weight 0');
+    const w = resolveAnswers({ ...pair, healthCheck: { mode: 'weight', weight: -20 } }, { env: {} });
+    expect(renderKeepalivedConf(w, w.nodes[0])).toContain('chk_nginx weight -20');
     expect(a).toContain('enable_script_security');
     expect(a).not.toContain('vrrp_garp_interval');
     expect(a).not.toContain('vrrp_strict');
@@ -104,7 +106,8 @@ describe('keepalived.conf content', () => {
     expect(c).toContain('vrrp_version 3');
     expect(c).toContain('advert_int 0.1');
     expect(c).not.toContain('authentication');
-    expect(c).toMatch(/track_file nginx_state \{\n\s+file "\/var\/lib\/ha-setup\/nginx.state"\n\s+weight -20/);
+    expect(c).toMatch(/track_file nginx_state \{\n\s+file "\/var\/lib\/ha-setup\/nginx.state"\n\s+weight 0\n/);
+    expect(c).toMatch(/track_file \{\n\s+nginx_state weight 0\n/);
     expect(c).toContain('preempt_delay 0');
     expect(renderNginxDropin()).toContain('ExecStopPost=-/bin/sh -c \'mkdir -p /var/lib/ha-setup && echo 1 > /var/lib/ha-setup/nginx.state\'');
   });
