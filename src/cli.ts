@@ -3,7 +3,7 @@
  * exit codes here, once (0 ok, 1 operation failed, 2 usage/validation/precondition, 130 interrupted).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { exitCodeOf, HaError, UsageError } from './errors.js';
+import { exitCodeOf, HaError } from './errors.js';
 import { processIO, styler, type IO } from './io.js';
 
 export interface GlobalOptions {
@@ -103,4 +103,3 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
   }
 }
 
-export { UsageError };

@@ -27,8 +27,7 @@ export function daemonOptionsFile(family: OsFamily): { path: string; variable: s
 }
 
 /** Files whose current content the planner needs (gathered as facts). */
-export function managedFiles(nginxConfigDir: string): string[] {
-  void nginxConfigDir;
+export function managedFiles(): string[] {
   return [
     PATHS.keepalivedConf,
     PATHS.checkScript,

@@ -165,5 +165,3 @@ export type NodeAnswers = z.output<typeof nodeSchema>;
 export type InstanceAnswers = z.output<typeof instanceSchema>;
 export type Vip = z.output<typeof vipSchema>;
 
-/** Top-level keys and their meaning: used by the wizard and by `schema` descriptions. */
-export const TOP_KEYS = ['nodes', 'ssh', 'instances', 'profile', 'healthCheck', 'nginx', 'system', 'logging', 'notify', 'failover'] as const;

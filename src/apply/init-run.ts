@@ -8,7 +8,7 @@ import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { OperationError, PreconditionError } from '../errors.js';
 import { styler, type IO } from '../io.js';
 import { buildPlan } from '../plan/build.js';
-import { changeCount, type Change, type Facts, type NodePlan } from '../plan/types.js';
+import type { Change, Facts, NodePlan } from '../plan/types.js';
 import { planToJson, planToText, describeChange } from '../report/plan.js';
 import { STEPS } from '../steps/index.js';
 import { restoreRun, type HostRunner } from './host.js';
@@ -227,4 +227,3 @@ async function askPassword(message: string): Promise<string> {
   return password({ message, mask: '*' }, { input: process.stdin, output: process.stderr });
 }
 
-export { changeCount };

@@ -251,7 +251,7 @@ export function factsScript(): string {
 
 export function factsArgs(cfg: Config, node: ResolvedNode): string[] {
   return [
-    managedFiles(cfg.nginx.configDir).join(' '),
+    managedFiles().join(' '),
     cfg.instances.flatMap((i) => i.vips.map((v) => v.address)).join(' '),
     node.interface,
     cfg.nginx.configDir,

@@ -171,7 +171,7 @@ export async function runScenario(run: RunEnv, inst: ResolvedInstance, name: Sce
   };
   try {
     run.progress(`${inst.name}: baseline through ${master}`);
-    await sleep(1000, run.signal);
+    await sleep(600, run.signal);
     if (!probe.samples.some((s) => s.ok)) throw new Error(`${url} does not answer before the test (is the controller on the VIP's network? try --probe-from)`);
     pendingRestores.set(restoreKey, { describe: `${name} on ${master}`, manual: `on ${master}: ${sc.manual(masterNode.interface)}`, run: doRestore });
     run.progress(`${inst.name}: ${sc.describe} on ${master}`);
@@ -211,7 +211,7 @@ export async function runScenario(run: RunEnv, inst: ResolvedInstance, name: Sce
       const h = currentHolders(watch.samples, vip, nodes);
       return expectBack ? h.length === 1 && h[0] === master : h.length === 1;
     }, Math.max(10_000, inst.advertInt * 10_000 + (inst.preemptDelay ?? 0) * 1000), run.signal).catch(() => false);
-    await sleep(700, run.signal).catch(() => undefined);
+    await sleep(400, run.signal).catch(() => undefined);
   }
   await stopSampling();
   const end = Date.now();
