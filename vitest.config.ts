@@ -1,4 +1,12 @@
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
+
+/** e2e files share one lab and build on each other (00-lab, 10-init, 20-verify-failover): run them by name */
+class ByName extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    return [...files].sort((a, b) => a.moduleId.localeCompare(b.moduleId));
+  }
+}
 
 export default defineConfig({
   test: {
@@ -18,7 +26,7 @@ export default defineConfig({
           testTimeout: 600_000,
           hookTimeout: 600_000,
           fileParallelism: false,
-          sequence: { concurrent: false },
+          sequence: { concurrent: false, shuffle: false, sequencer: ByName },
           pool: 'forks',
           poolOptions: { forks: { singleFork: true } },
         },

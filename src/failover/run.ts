@@ -222,7 +222,10 @@ export async function runScenario(run: RunEnv, inst: ResolvedInstance, name: Sce
   const vipReturned = after.length === 1 && after[0] === master;
 
   const reasons: string[] = [];
-  if (!m.newHolder) reasons.push(`the VIP never left ${master}`);
+  if (!m.newHolder) {
+    const orphaned = tl.some((p) => p.t >= faultAt && p.holders.length === 0);
+    reasons.push(orphaned ? `the VIP left ${master} but no other node took it (is the backup in FAULT? check its nginx and keepalived)` : `the VIP never left ${master}`);
+  }
   if (m.unrecovered) reasons.push(`clients were not served again through ${m.newHolder ?? 'another node'} before the restore`);
   if (m.gapMs !== null && m.gapMs > run.maxGapMs) reasons.push(`gap ${(m.gapMs / 1000).toFixed(2)} s is over --max-gap ${(run.maxGapMs / 1000).toFixed(2)} s`);
   if (m.splitBrainMs > 2000) {

@@ -115,7 +115,8 @@ describe('refusals and failures', () => {
       expect(s.ok).toBe(false);
       expect(s.restored).toBe(true);
       expect(s.reasons.join()).toMatch(/clients were not served again/);
-      expect(r.stderr).toMatch(/keepalived: clients were not served again/);
+      expect(r.stderr).toMatch(/VI_1 keepalived: .*clients were not served again/);
+      expect(s.reasons.join()).toMatch(/the VIP left lb01 but no other node took it/);
       expect(inHost('lb01', 'systemctl is-active keepalived').stdout.trim()).toBe('active');
     } finally {
       inHost('lb02', 'systemctl unmask --runtime nginx; systemctl start nginx');
