@@ -10,6 +10,8 @@ class ByName extends BaseSequencer {
 
 export default defineConfig({
   test: {
+    // the sequencer is global (not per project) in vitest
+    sequence: { sequencer: ByName, shuffle: false },
     projects: [
       {
         test: {
@@ -26,9 +28,8 @@ export default defineConfig({
           testTimeout: 600_000,
           hookTimeout: 600_000,
           fileParallelism: false,
-          sequence: { concurrent: false, shuffle: false, sequencer: ByName },
+          sequence: { concurrent: false },
           pool: 'forks',
-          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

@@ -128,13 +128,20 @@ describe('refusals and failures', () => {
     const p = spawn(process.execPath, [join(ROOT, 'bin', 'ha-setup'), 'verify-failover', '--answers', answers, '--scenario', 'nginx'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
     let err = '';
     const closed = new Promise<number>((res) => p.on('close', (c) => res(c ?? -1)));
-    await new Promise<void>((res) => p.stderr.on('data', (d) => {
-      err += d;
-      if (/nginx stopped and masked .* on lb01/.test(err)) res();
-    }));
-    await new Promise((r) => setTimeout(r, 300));
-    expect(inHost('lb01', 'systemctl is-active nginx', { allowFail: true }).stdout.trim()).not.toBe('active');
-    p.kill('SIGINT');
+    try {
+      await new Promise<void>((res) => p.stderr.on('data', (d) => {
+        err += d;
+        if (/nginx stopped and masked .* on lb01/.test(err)) res();
+      }));
+      // the progress line comes just before the fault is injected: wait until nginx is really down
+      for (let i = 0; i < 100 && inHost('lb01', 'systemctl is-active nginx', { allowFail: true }).stdout.trim() === 'active'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(inHost('lb01', 'systemctl is-active nginx', { allowFail: true }).stdout.trim()).not.toBe('active');
+      p.kill('SIGINT');
+    } finally {
+      setTimeout(() => p.kill('SIGKILL'), 60_000).unref();
+    }
     const code = await closed;
     expect(code).toBe(130);
     expect(err).toMatch(/SIGINT: stopping the test and restoring/);
@@ -148,6 +155,7 @@ describe('refusals and failures', () => {
 
 describe('status', () => {
   it('detects a split brain made by hand (VIP added on the backup)', async () => {
+    await healthy();
     inHost('lb02', `ip addr add ${VIP()}/24 dev host0`);
     try {
       const r = await cli(['status', '--answers', answers]);
