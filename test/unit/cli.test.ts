@@ -54,6 +54,25 @@ describe('exit codes and messages', () => {
     expect(await main(['init', '--offline'], fakeIO())).toBe(2);
     expect(await main(['verify-failover', '--scenario', 'meteor'], fakeIO())).toBe(2);
   });
+  it('bad verify-failover and rollback flags: exit 2 naming the flag, before any connection', async () => {
+    const file = write('flags.yaml', pair);
+    const bad: [string[], RegExp][] = [
+      [['verify-failover', '--probe-url', "http://x/'; rm -rf /"], /--probe-url: must be an http\(s\) URL/],
+      [['verify-failover', '--probe-from', 'a;b'], /--probe-from: must be a node name or host name/],
+      [['verify-failover', '--max-gap', 'soon'], /--max-gap: must be a positive number of seconds/],
+      [['verify-failover', '--probe-interval', '1'], /--probe-interval: must be 10\.\.5000 ms/],
+      [['verify-failover', '--instance', 'VI_9'], /--instance: unknown instance "VI_9" \(instances: VI_1\)/],
+      [['verify-failover', '--report', 'out.pdf'], /--report: the file must end in \.html or \.svg/],
+      [['rollback', '--run', '../../etc'], /--run: "\.\.\/\.\.\/etc" is not a run id/],
+      [['rollback', '--node', 'lb9'], /--node: unknown node "lb9"/],
+    ];
+    for (const [args, re] of bad) {
+      const io = fakeIO();
+      expect(await main([...args, '--answers', file], io), args.join(' ')).toBe(2);
+      expect(io.stderr.join('\n')).toMatch(re);
+      noStack(io.stderr);
+    }
+  });
   it('status without an answers file: exit 2 with a hint', async () => {
     const io = fakeIO({ cwd: dir });
     expect(await main(['status'], io)).toBe(2);
