@@ -11,6 +11,7 @@ import {
   AUTH_PASS_RE,
   IFACE_RE,
   NAME_RE,
+  URL_RE,
   USER_RE,
   isHostAddress,
   parseCidr,
@@ -62,7 +63,7 @@ export const validators = {
     return bad ? `${bad} is not an IPv4 address with an optional /prefix` : true;
   },
   authPass: (v: string) => (v === '' || AUTH_PASS_RE.test(v) ? true : '1-8 printable characters without spaces, quotes, backslash, # or !'),
-  url: (v: string) => (v === '' || /^https?:\/\/[A-Za-z0-9.:[\]-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~%!$&()*+,;=:@/-]*)?$/.test(v) ? true : 'an http(s) URL without quotes or spaces, or empty'),
+  url: (v: string) => (v === '' || URL_RE.test(v) ? true : 'an http(s) URL without quotes or spaces, or empty'),
   path: rx(ABS_PATH_RE, 'an absolute path of safe characters'),
 };
 

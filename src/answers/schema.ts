@@ -17,6 +17,8 @@ export const ABS_PATH_RE = /^\/(?:[A-Za-z0-9_.@+-]+\/?)*$/;
 export const LOCAL_PATH_RE = /^(?:~\/|\/|\.{1,2}\/)?[A-Za-z0-9_.@+\-/]*$/;
 /** keepalived auth_pass: printable ASCII without space, quote, backslash, # ! (comment chars) */
 export const AUTH_PASS_RE = /^[A-Za-z0-9%&()*+,\-./:;<=>?@[\]^_`{|}~]{1,8}$/;
+/** http(s) URL without quotes, spaces or backslashes (health check, failover probe) */
+export const URL_RE = /^https?:\/\/[A-Za-z0-9.:[\]-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~%!$&()*+,;=:@/-]*)?$/;
 export const EMAIL_RE = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 
 /** an IPv4 address, or a DNS name / ssh alias that does not look like a (broken) IPv4 address */
@@ -117,7 +119,7 @@ export const answersSchema = z.strictObject({
       weight: z.number().int('must be a whole number -253..253').min(-253, 'must be -253..253').max(253, 'must be -253..253').optional(),
       url: z
         .string()
-        .regex(/^https?:\/\/[A-Za-z0-9.:[\]-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~%!$&()*+,;=:@/-]*)?$/, 'must be an http(s) URL without quotes or spaces, e.g. http://127.0.0.1/')
+        .regex(URL_RE, 'must be an http(s) URL without quotes or spaces, e.g. http://127.0.0.1/')
         .refine((u) => !/['"`\\\s]/.test(u), 'must not contain quotes, backslashes or spaces')
         .optional(),
     })

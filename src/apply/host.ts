@@ -81,8 +81,8 @@ export class HostRunner {
     return parseFactsOutput(r.stdout);
   }
 
-  private async record(entry: ManifestEntry): Promise<void> {
-    await this.conn.mustSh('mkdir -p "$1" && chmod 700 "$1" && printf "%s\\n" "$2" >> "$1/manifest.jsonl"', [this.runDir, JSON.stringify(entry)], 'writing the backup manifest');
+  private record(entry: ManifestEntry): Promise<void> {
+    return appendManifest(this.conn, this.runDir, entry);
   }
 
   async begin(facts: Facts): Promise<void> {
@@ -211,6 +211,11 @@ export class HostRunner {
   }
 }
 
+/** Append one entry to a run's manifest.jsonl on the host (the run directory is created root-only). */
+async function appendManifest(conn: HostConnection, runDir: string, entry: ManifestEntry): Promise<void> {
+  await conn.mustSh('mkdir -p "$1" && chmod 700 "$1" && printf "%s\\n" "$2" >> "$1/manifest.jsonl"', [runDir, JSON.stringify(entry)], 'writing the backup manifest');
+}
+
 /** Read a run's manifest from a host. */
 export async function readManifest(conn: HostConnection, runDir: string): Promise<ManifestEntry[]> {
   const r = await conn.exec(['cat', `${runDir}/manifest.jsonl`]);
@@ -287,6 +292,6 @@ export async function restoreRun(conn: HostConnection, runDir: string): Promise<
       }
     }
   }
-  await conn.mustSh('printf "%s\\n" "$2" >> "$1/manifest.jsonl"', [runDir, JSON.stringify({ type: 'rolledback', time: new Date().toISOString() })], 'marking the run rolled back');
+  await appendManifest(conn, runDir, { type: 'rolledback', time: new Date().toISOString() });
   return done;
 }

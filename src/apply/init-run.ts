@@ -10,6 +10,7 @@ import { styler, type IO } from '../io.js';
 import { buildPlan } from '../plan/build.js';
 import type { Change, Facts, NodePlan } from '../plan/types.js';
 import { planToJson, planToText, describeChange } from '../report/plan.js';
+import { table } from '../report/table.js';
 import { STEPS } from '../steps/index.js';
 import { restoreRun, type HostRunner } from './host.js';
 import { openSession, type Session } from './session.js';
@@ -216,11 +217,6 @@ function describeVipProblems(cfg: Config, holders: VipHolders): string[] {
   return out;
 }
 
-export function table(head: string[], rows: string[][]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (c ?? '').padEnd(w[i])).join('  ').trimEnd();
-  return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
-}
 
 async function askPassword(message: string): Promise<string> {
   const { password } = await import('@inquirer/prompts');

@@ -1,13 +1,13 @@
 /** Who holds each VIP: read `ip -o -4 addr` on every node. */
 import type { Config } from '../answers/resolve.js';
-import { parseInterfaces } from '../facts/gather.js';
+import { interfacesFact } from '../facts/gather.js';
 import type { HostConnection } from './ssh.js';
 
 export type VipHolders = Record<string, string[]>;
 
 export async function addressesOf(conn: HostConnection): Promise<Set<string>> {
-  const r = await conn.run('ip -o link show | sed "s/^/link /"; ip -o -4 addr show | sed "s/^/addr /"', { root: false, timeoutMs: 10_000 });
-  const ifs = parseInterfaces(r.stdout);
+  const r = await conn.run(interfacesFact.sh, { root: false, timeoutMs: 10_000 });
+  const ifs = interfacesFact.parse(r.stdout);
   return new Set(Object.values(ifs).flatMap((i) => i.addresses.map((a) => a.split('/')[0])));
 }
 

@@ -1,5 +1,5 @@
 /** `ha-setup status`: per node services, VRRP state and VIPs; exit 1 on split brain, lost VIP or a node down. */
-import { table } from '../apply/init-run.js';
+import { table } from '../report/table.js';
 import { openSession } from '../apply/session.js';
 import { OperationError } from '../errors.js';
 import { styler, type IO } from '../io.js';

@@ -3,11 +3,12 @@
  * measured and restored. Ctrl-C restores what is stopped; a second Ctrl-C says what is left and how to fix it.
  */
 import { writeFileSync } from 'node:fs';
-import { table } from '../apply/init-run.js';
+import { table } from '../report/table.js';
 import { openSession } from '../apply/session.js';
 import { CancelledError, OperationError, PreconditionError, UsageError } from '../errors.js';
 import { Aborted, pendingRestores, runScenario, type RunEnv, type ScenarioResult } from '../failover/run.js';
 import { SCENARIOS, type ScenarioName } from '../failover/scenarios.js';
+import { URL_RE } from '../answers/schema.js';
 import { styler, type IO } from '../io.js';
 import { html, strip, svg } from '../report/timeline.js';
 import { pairStatus } from '../status/collect.js';
@@ -41,7 +42,7 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
   if (!Number.isFinite(maxGapMs) || maxGapMs <= 0) throw new UsageError(`--max-gap: must be a positive number of seconds (got ${opts.maxGap})`);
   const probeIntervalMs = Number(opts.probeInterval ?? 50);
   if (!Number.isInteger(probeIntervalMs) || probeIntervalMs < 10 || probeIntervalMs > 5000) throw new UsageError(`--probe-interval: must be 10..5000 ms (got ${opts.probeInterval})`);
-  if (opts.probeUrl && !/^https?:\/\/[A-Za-z0-9.:[\]-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~%!$&()*+,;=:@/-]*)?$/.test(opts.probeUrl)) throw new UsageError(`--probe-url: must be an http(s) URL without quotes or spaces (got ${opts.probeUrl})`);
+  if (opts.probeUrl && !URL_RE.test(opts.probeUrl)) throw new UsageError(`--probe-url: must be an http(s) URL without quotes or spaces (got ${opts.probeUrl})`);
   if (opts.probeFrom && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/.test(opts.probeFrom)) throw new UsageError(`--probe-from: must be a node name or host name (got ${opts.probeFrom})`);
   if (opts.report && !/\.(html|svg)$/.test(opts.report)) throw new UsageError('--report: the file must end in .html or .svg');
 

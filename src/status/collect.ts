@@ -4,7 +4,7 @@
  */
 import type { Config } from '../answers/resolve.js';
 import type { HostConnection } from '../apply/ssh.js';
-import { parseInterfaces } from '../facts/gather.js';
+import { interfacesFact } from '../facts/gather.js';
 
 export interface InstanceState {
   name: string;
@@ -54,7 +54,7 @@ export function parseKeepalivedData(text: string): InstanceState[] {
 
 const STATUS_SCRIPT = `
 echo "@@svc"; for s in keepalived nginx; do echo "$s $(systemctl is-active $s 2>/dev/null) $(systemctl show $s -p MainPID --value 2>/dev/null)"; done
-echo "@@ip"; ip -o link show | sed "s/^/link /"; ip -o -4 addr show | sed "s/^/addr /"
+echo "@@ip"; ${interfacesFact.sh}
 echo "@@data"
 pid=$(systemctl show keepalived -p MainPID --value 2>/dev/null)
 if [ -n "$pid" ] && [ "$pid" != 0 ]; then
@@ -86,7 +86,7 @@ export async function nodeStatus(cfg: Config, name: string, conn: HostConnection
     const r = await conn.sh(STATUS_SCRIPT, [cfg.logging.file], { timeoutMs: 15_000 });
     const s = sections(r.stdout);
     const svc = Object.fromEntries((s.svc ?? '').trim().split('\n').map((l) => l.split(' ')).map(([n, a, p]) => [n, { active: a ?? 'unknown', pid: Number(p) || 0 }]));
-    const ifs = parseInterfaces(s.ip ?? '');
+    const ifs = interfacesFact.parse(s.ip ?? '');
     return {
       ...base,
       reachable: true,
