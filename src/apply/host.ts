@@ -75,8 +75,8 @@ export class HostRunner {
     this.lockChannel = null;
   }
 
-  async facts(): Promise<Facts> {
-    const r = await this.conn.sh(factsScript(), factsArgs(this.cfg, this.node), { timeoutMs: 60_000 });
+  async facts(opts: { probeVips?: boolean } = {}): Promise<Facts> {
+    const r = await this.conn.sh(factsScript(), factsArgs(this.cfg, this.node, opts), { timeoutMs: 60_000 });
     if (!r.stdout.includes('@@end')) throw new OperationError(`${this.node.name}: gathering facts failed (exit ${r.code}): ${r.stderr.trim().slice(0, 300)}`);
     return parseFactsOutput(r.stdout);
   }
@@ -95,47 +95,69 @@ export class HostRunner {
     if (this.started) await this.record({ type: 'end', ok, time: new Date().toISOString() });
   }
 
-  /** copy a file or a whole directory (once per run) into the backup set, and record it in the manifest */
-  private async backup(path: string, type: 'file' | 'dir'): Promise<void> {
-    if (this.backedUp.has(path)) return;
-    const exists = type === 'file' ? '[ -e "$1" ] || [ -L "$1" ]' : '[ -d "$1" ]';
-    const r = await this.conn.mustSh(
-      `b=$2/files$1; if ${exists}; then mkdir -p "$(dirname "$b")" && cp -a "$1" "$b" && echo existed; else echo absent; fi`,
-      [path, this.runDir],
-      `backing up ${path}`,
-    );
-    await this.record({ type, path, existed: r.stdout.trim() === 'existed' });
+  /**
+   * Shell that copies $1 (a file, or a directory when $2 is "dir") into the run's backup set and appends the
+   * manifest line for it ($4 when it existed, $5 when it did not) — one round trip, and the backup is on disk
+   * before anything else of the caller's script runs. Skipped (":") when this run already backed the path up.
+   */
+  private backupSh(path: string, type: 'file' | 'dir'): { sh: string; args: string[] } {
+    if (this.backedUp.has(path)) return { sh: ':', args: [path, type, this.runDir, '', ''] };
     this.backedUp.add(path);
+    const line = (existed: boolean) => JSON.stringify({ type, path, existed } satisfies ManifestEntry);
+    return {
+      sh: [
+        'mkdir -p "$3" && chmod 700 "$3"',
+        'if { [ "$2" = dir ] && [ -d "$1" ]; } || { [ "$2" = file ] && { [ -e "$1" ] || [ -L "$1" ]; }; }; then',
+        '  mkdir -p "$(dirname "$3/files$1")" && cp -a "$1" "$3/files$1" && printf "%s\\n" "$4" >> "$3/manifest.jsonl"',
+        'else printf "%s\\n" "$5" >> "$3/manifest.jsonl"; fi',
+      ].join('\n'),
+      args: [path, type, this.runDir, line(true), line(false)],
+    };
   }
 
-  backupFile(path: string): Promise<void> {
-    return this.backup(path, 'file');
+  async backupDir(path: string): Promise<void> {
+    const b = this.backupSh(path, 'dir');
+    try {
+      await this.conn.mustSh(`set -e\n${b.sh}`, b.args, `backing up ${path}`);
+    } catch (e) {
+      this.backedUp.delete(path);
+      throw e;
+    }
   }
 
-  backupDir(path: string): Promise<void> {
-    return this.backup(path, 'dir');
-  }
-
-  /** write: temp file in the same directory, validate it, then rename over the target (never a partial file) */
+  /**
+   * Back up (first time in this run), then write a temp file in the same directory; without validation it is
+   * renamed over the target in the same round trip, otherwise validated first. Never a partial file.
+   */
   async writeFile(c: Extract<Change, { kind: 'file' }>, keepalivedVersion: string | null): Promise<void> {
-    await this.backupFile(c.path);
-    const r = await this.conn.mustSh(
-      'set -e; f=$1; d=$(dirname "$f"); mkdir -p "$d"; rm -f "$d"/.ha-setup.tmp.*; t=$(mktemp "$d/.ha-setup.tmp.XXXXXX"); cat > "$t"; chmod "$2" "$t"; if [ -e "$f" ]; then chown --reference="$f" "$t" 2>/dev/null || true; fi; echo "$t"',
-      [c.path, c.mode],
-      `writing ${c.path}`,
-      { stdin: c.content },
-    );
+    const b = this.backupSh(c.path, 'file');
+    const validate = c.validate && (c.validate[0] !== 'keepalived' || versionAtLeast(keepalivedVersion, '2.0.4')) ? c.validate : null;
+    let r;
+    try {
+      r = await this.conn.mustSh(
+        [
+          'set -e',
+          b.sh,
+          'f=$1; d=$(dirname "$f"); mkdir -p "$d"; rm -f "$d"/.ha-setup.tmp.*; t=$(mktemp "$d/.ha-setup.tmp.XXXXXX"); cat > "$t"; chmod "$6" "$t"',
+          'if [ -e "$f" ]; then chown --reference="$f" "$t" 2>/dev/null || true; fi',
+          'if [ "$7" = install ]; then mv -f "$t" "$f"; sync "$f" 2>/dev/null || true; fi',
+          'echo "$t"',
+        ].join('\n'),
+        [...b.args, c.mode, validate ? 'keep' : 'install'],
+        `writing ${c.path}`,
+        { stdin: c.content },
+      );
+    } catch (e) {
+      this.backedUp.delete(c.path);
+      throw e;
+    }
+    if (!validate) return;
     const tmp = r.stdout.trim().split('\n').pop()!;
-    if (c.validate) {
-      const isKeepalived = c.validate[0] === 'keepalived';
-      if (!isKeepalived || versionAtLeast(keepalivedVersion, '2.0.4')) {
-        const v = await this.conn.exec(c.validate.map((a) => (a === '{file}' ? tmp : a)), { timeoutMs: 60_000 });
-        if (v.code !== 0) {
-          await this.conn.exec(['rm', '-f', tmp]);
-          const why = (v.stderr + v.stdout).trim().split('\n').filter((l) => !/^\s*$/.test(l)).slice(-4).join(' | ');
-          throw new OperationError(`${this.node.name}: ${c.validate[0]} rejected the new ${c.path} (exit ${v.code}): ${why}`);
-        }
-      }
+    const v = await this.conn.exec(validate.map((a) => (a === '{file}' ? tmp : a)), { timeoutMs: 60_000 });
+    if (v.code !== 0) {
+      await this.conn.exec(['rm', '-f', tmp]);
+      const why = (v.stderr + v.stdout).trim().split('\n').filter((l) => !/^\s*$/.test(l)).slice(-4).join(' | ');
+      throw new OperationError(`${this.node.name}: ${validate[0]} rejected the new ${c.path} (exit ${v.code}): ${why}`);
     }
     await this.conn.must(['sh', '-c', 'mv -f "$1" "$2" && sync "$2" 2>/dev/null; true', 'sh', tmp, c.path], `installing ${c.path}`);
   }

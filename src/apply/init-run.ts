@@ -107,7 +107,8 @@ async function applyNode(
         task.output = `${node.name}: ${step.title}: ${describeChange(h)}`;
         await applyChange(r, h, facts, session, cfg);
       }
-      if (real.length) facts = await r.facts(); // later steps plan from what is there now
+      // later steps plan from what is there now (the VIPs' ARP probe is only for the preflight)
+      if (real.length) facts = await r.facts({ probeVips: false });
     }
     session.facts[node.name] = facts;
     result.restarted = r.restarted;

