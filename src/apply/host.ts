@@ -52,7 +52,7 @@ export class HostRunner {
 
   /** flock held by a channel that lives as long as our SSH session: a dropped connection frees it */
   async lock(): Promise<void> {
-    const { ch } = await this.conn.spawn(
+    const { ch, done } = await this.conn.spawn(
       cmd(['sh', '-c', 'mkdir -p /run/lock && exec flock -n -E 75 "$1" sh -c "echo locked; exec cat >/dev/null"', 'sh', PATHS.lockDir]),
     );
     const first = await new Promise<string>((resolve) => {
@@ -61,7 +61,8 @@ export class HostRunner {
         buf += d.toString();
         if (buf.includes('\n')) resolve(buf.trim());
       });
-      ch.on('exit', (code: number) => resolve(`exit ${code}`));
+      // spawn() caught the exit status in ssh2's callback; an 'exit' listener added here could be too late
+      void done.then((r) => resolve(`exit ${r.code}`));
     });
     if (first !== 'locked') {
       ch.close();

@@ -67,58 +67,52 @@ export class HostConnection {
     return { line: `sudo -S -p '' -- sh -c ${cmd([command])}`, prefix: `${this.sudoPassword ?? ''}\n` };
   }
 
-  /** low level: a channel running `command` (already quoted) */
-  channel(command: string, root = true): Promise<ClientChannel> {
+  /** run a shell command line (caller quotes every value with cmd()/q()) */
+  run(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     if (this.dead) return Promise.reject(this.dead);
-    const { line, prefix } = this.wrap(command, root);
+    const { line, prefix } = this.wrap(command, opts.root ?? true);
     this.commands++;
     return new Promise((resolve, reject) => {
-      this.conn.exec(line, (err, ch) => {
-        if (err) return reject(new OperationError(`${this.node.name}: cannot run a command: ${err.message}`));
+      this.conn.exec(line, (e, ch) => {
+        if (e) return reject(new OperationError(`${this.node.name}: cannot run a command: ${e.message}`));
+        // Every listener is attached here, synchronously: ssh2 parses a whole TCP read in one go, so a fast
+        // command's exit status can arrive in the same read as the exec's success, and an 'exit' listener
+        // added one microtask later would miss it (seen as "exit -1" on the lab once round trips got fast).
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        let code = -1;
+        let signal: string | undefined;
+        let timer: NodeJS.Timeout | undefined;
+        const onConnClose = () => reject(this.dead ?? new OperationError(`${this.node.name}: SSH connection closed`));
+        this.conn.once('close', onConnClose);
+        ch.on('data', (d: Buffer) => out.push(d));
+        ch.stderr.on('data', (d: Buffer) => err.push(d));
+        ch.on('exit', (c: number | null, sig?: string) => {
+          code = c ?? -1;
+          signal = sig ?? undefined;
+        });
+        ch.on('close', () => {
+          if (timer) clearTimeout(timer);
+          this.conn.removeListener('close', onConnClose);
+          const r: ExecResult = { code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+          this.log(`[${this.node.name}] $ ${command.length > 300 ? command.slice(0, 300) + '…' : command}\n[${this.node.name}] exit ${code}${signal ? ` (${signal})` : ''}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+          resolve(r);
+        });
+        if (opts.timeoutMs) {
+          timer = setTimeout(() => {
+            try {
+              ch.signal('KILL');
+            } catch {
+              /* ignore */
+            }
+            ch.close();
+            reject(new OperationError(`${this.node.name}: command timed out after ${Math.round(opts.timeoutMs! / 1000)} s: ${command.slice(0, 120)}`));
+          }, opts.timeoutMs);
+        }
         if (prefix) ch.write(prefix);
-        resolve(ch);
+        if (opts.stdin !== undefined) ch.end(opts.stdin);
+        else ch.end();
       });
-    });
-  }
-
-  /** run a shell command line (caller quotes every value with cmd()/q()) */
-  async run(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const ch = await this.channel(command, opts.root ?? true);
-    return new Promise((resolve, reject) => {
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let code = -1;
-      let signal: string | undefined;
-      let timer: NodeJS.Timeout | undefined;
-      const onClose = () => {
-        if (timer) clearTimeout(timer);
-        this.conn.removeListener('close', onConnClose);
-        const r: ExecResult = { code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-        this.log(`[${this.node.name}] $ ${command.length > 300 ? command.slice(0, 300) + '…' : command}\n[${this.node.name}] exit ${code}${signal ? ` (${signal})` : ''}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
-        resolve(r);
-      };
-      const onConnClose = () => reject(this.dead ?? new OperationError(`${this.node.name}: SSH connection closed`));
-      this.conn.once('close', onConnClose);
-      ch.on('data', (d: Buffer) => out.push(d));
-      ch.stderr.on('data', (d: Buffer) => err.push(d));
-      ch.on('exit', (c: number | null, s?: string) => {
-        code = c ?? -1;
-        signal = s ?? undefined;
-      });
-      ch.on('close', onClose);
-      if (opts.timeoutMs) {
-        timer = setTimeout(() => {
-          try {
-            ch.signal('KILL');
-          } catch {
-            /* ignore */
-          }
-          ch.close();
-          reject(new OperationError(`${this.node.name}: command timed out after ${Math.round(opts.timeoutMs! / 1000)} s: ${command.slice(0, 120)}`));
-        }, opts.timeoutMs);
-      }
-      if (opts.stdin !== undefined) ch.end(opts.stdin);
-      else ch.end();
     });
   }
 
