@@ -46,7 +46,7 @@ export function buildProgram(io: IO, run: (p: Promise<number>) => void): Command
     program
       .command('verify-failover')
       .description('break the master on purpose, measure the gap a client sees, check the VIP moved, restore everything')
-      .addOption(new Option('--scenario <name>', 'fault to inject').choices(['nginx', 'keepalived', 'crash', 'link', 'all']).default('all'))
+      .option('--scenario <names>', 'faults to inject, comma-separated: nginx, keepalived, crash, link, or all', 'all')
       .option('--instance <name>', 'only this VRRP instance (default: every instance)')
       .option('--max-gap <seconds>', 'fail when clients see a longer gap (default from the profile)')
       .option('--probe-url <url>', 'URL probed through the VIP (default http://VIP/)')

@@ -28,14 +28,23 @@ export interface VerifyOptions {
   verbose?: boolean;
 }
 
+/** "all", one name, or a comma-separated list ("keepalived,crash"): in the order given, each once */
+export function parseScenarios(given: string | undefined): ScenarioName[] {
+  if (!given || given === 'all') return [...SCENARIOS];
+  const names = given.split(',').map((n) => n.trim());
+  const bad = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
+  if (bad.length || !names.length) throw new UsageError(`--scenario: unknown scenario "${bad[0] ?? given}" (allowed: ${SCENARIOS.join(', ')}, a comma-separated list of them, or all)`);
+  return [...new Set(names as ScenarioName[])];
+}
+
 export function defaultMaxGapMs(profile: 'standard' | 'fast'): number {
   return profile === 'fast' ? 2000 : 6000;
 }
 
 export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promise<number> {
+  const names = parseScenarios(opts.scenario);
   const cfg = loadConfig(io, opts.answers);
   const st = styler(io);
-  const names: ScenarioName[] = !opts.scenario || opts.scenario === 'all' ? SCENARIOS : [opts.scenario as ScenarioName];
   const instances = opts.instance ? cfg.instances.filter((i) => i.name === opts.instance) : cfg.instances;
   if (!instances.length) throw new UsageError(`--instance: unknown instance "${opts.instance}" (instances: ${cfg.instances.map((i) => i.name).join(', ')})`);
   const maxGapMs = opts.maxGap !== undefined ? Number(opts.maxGap) * 1000 : defaultMaxGapMs(cfg.profile);

@@ -54,9 +54,18 @@ describe('exit codes and messages', () => {
     expect(await main(['init', '--offline'], fakeIO())).toBe(2);
     expect(await main(['verify-failover', '--scenario', 'meteor'], fakeIO())).toBe(2);
   });
+  it('--scenario takes one name, a comma-separated list (in order, each once) or all', async () => {
+    const { parseScenarios } = await import('../../src/commands/verify-failover.js');
+    expect(parseScenarios(undefined)).toEqual(['nginx', 'keepalived', 'crash', 'link']);
+    expect(parseScenarios('all')).toEqual(['nginx', 'keepalived', 'crash', 'link']);
+    expect(parseScenarios('link')).toEqual(['link']);
+    expect(parseScenarios('crash, keepalived,crash')).toEqual(['crash', 'keepalived']);
+    expect(() => parseScenarios('nginx,,link')).toThrow(/unknown scenario ""/);
+  });
   it('bad verify-failover and rollback flags: exit 2 naming the flag, before any connection', async () => {
     const file = write('flags.yaml', pair);
     const bad: [string[], RegExp][] = [
+      [['verify-failover', '--scenario', 'nginx,meteor'], /--scenario: unknown scenario "meteor" \(allowed: nginx, keepalived, crash, link, a comma-separated list of them, or all\)/],
       [['verify-failover', '--probe-url', "http://x/'; rm -rf /"], /--probe-url: must be an http\(s\) URL/],
       [['verify-failover', '--probe-from', 'a;b'], /--probe-from: must be a node name or host name/],
       [['verify-failover', '--max-gap', 'soon'], /--max-gap: must be a positive number of seconds/],
