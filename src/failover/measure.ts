@@ -1,7 +1,8 @@
 /**
  * From raw samples to the figures an operator cares about (pure, tested with fixtures):
  * - timeToHolderMs: fault injected -> another node holds the VIP
- * - gapMs: first failed probe after the fault -> first good probe served through the new holder
+ * - gapMs: first failed probe after the fault -> first good probe served through the new holder, or through a
+ *   node that holds the VIP alone again after it moved (the old master back by itself: a crash restarted by systemd)
  * - failed/total probes between the fault and the restore
  * - splitBrainMs: how long the VIP was on more than one node at once
  */
@@ -42,8 +43,15 @@ export function measure(samples: ProbeSample[], timeline: HolderPoint[], faultAt
   const firstFail = inWindow.find((s) => !s.ok) ?? null;
   let recovered: ProbeSample | null = null;
   if (firstFail) {
-    recovered =
-      inWindow.find((s) => s.t > firstFail.t && s.ok && (s.servedBy ? s.servedBy === newHolder : newHolder !== null && holdersAt(timeline, s.t).includes(newHolder))) ?? null;
+    // an answer from the old master while it still holds the VIP (in flight at the fault) does not end the gap;
+    // once the VIP has moved, whoever holds it alone and answers does
+    const servedOk = (s: ProbeSample): boolean => {
+      const hs = holdersAt(timeline, s.t);
+      const backAlone = !!moved && s.t > moved.t && hs.length === 1;
+      if (s.servedBy) return s.servedBy === newHolder || (backAlone && hs[0] === s.servedBy);
+      return (newHolder !== null && hs.includes(newHolder)) || backAlone;
+    };
+    recovered = inWindow.find((s) => s.t > firstFail.t && s.ok && servedOk(s)) ?? null;
   }
   let split = 0;
   for (let i = 0; i < timeline.length; i++) {

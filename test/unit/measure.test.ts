@@ -35,6 +35,15 @@ describe('measure', () => {
     p.find((s) => s.t === 1200)!.servedBy = 'lb01';
     expect(measure(p, timeline, 1000, 'lb01', 5000, 200).gapMs).toBe(400);
   });
+  it('the old master back by itself (crash restarted, VIP taken back) ends the gap when it answers', () => {
+    // VIP to lb02 at 1400 but lb02 never answers; lb01's keepalived restarts and takes the VIP back at 2000
+    const tl = [{ t: 0, holders: ['lb01'] }, { t: 1400, holders: ['lb01', 'lb02'] }, { t: 2000, holders: ['lb01'] }];
+    const p = probes(1050, 2050).map((s) => (s.ok && s.t >= 2050 ? { ...s, servedBy: 'lb01' } : s));
+    expect(measure(p, tl, 1000, 'lb01', 5000, 200)).toMatchObject({ newHolder: 'lb02', firstFailAt: 1050, recoveredAt: 2050, gapMs: 1000, unrecovered: false });
+    // while both hold it, an answer from lb01 does not count
+    const p2 = probes(1050, 2050).map((s) => (s.t === 1600 ? { ...s, ok: true, status: 200, servedBy: 'lb01' } : s.ok && s.t >= 2050 ? { ...s, servedBy: 'lb01' } : s));
+    expect(measure(p2, tl, 1000, 'lb01', 5000, 200).recoveredAt).toBe(2050);
+  });
   it('never served again: unrecovered, gap null', () => {
     const m = measure(probes(1050, 99999), timeline, 1000, 'lb01', 5000, 200);
     expect(m).toMatchObject({ gapMs: null, unrecovered: true });
