@@ -121,41 +121,43 @@ for (let i = 0; i < 15; i++) helpMs.push((await cli(['--help'])).ms);
 log(`--help median ${median(helpMs).toFixed(0)} ms`);
 
 // init timings -------------------------------------------------------------------------------------------
-log('lab up --pairs 3 (fresh hosts)');
-lab('up', '--pairs', '3');
-const three = [1, 2, 3].map((p) => answers(`pair${p}`, p));
-log('init: 3 fresh pairs in parallel');
-let cpu0 = cpuBusyS();
-const threeFresh = await Promise.all(three.map((f, i) => mustInit(f, `pair${i + 1}`)));
-const threeFreshS = Math.max(...threeFresh.map((r) => r.ms)) / 1000;
-const threeFreshCpuS = cpuBusyS() - cpu0;
+// RUNS rounds; each on fresh hosts (a new lab): 3 pairs in parallel, then a re-run of the 3; a new lab again:
+// 1 pair, then its re-run. Busy CPU-seconds of the whole machine are taken around each measurement.
+let three = null; // answers files: written once the lab (and its lab.json) exists
+let one = null;
+const threeFresh = [];
+const threeFreshCpu = [];
 const threeRerun = [];
 const threeRerunCpu = [];
-for (let i = 0; i < RUNS; i++) {
-  cpu0 = cpuBusyS();
-  threeRerun.push(Math.max(...(await Promise.all(three.map((f) => mustInit(f, 're-run')))).map((r) => r.ms)) / 1000);
-  threeRerunCpu.push(cpuBusyS() - cpu0);
-}
-log(`3 pairs: fresh ${threeFreshS.toFixed(1)} s, re-run median ${median(threeRerun).toFixed(2)} s`);
-
-log('lab up --pairs 3 again (fresh hosts) for the single pair');
-lab('up', '--pairs', '3');
-const one = answers('pair1', 1);
-cpu0 = cpuBusyS();
-const oneFresh = await mustInit(one, 'pair1');
-const oneFreshS = oneFresh.ms / 1000;
-const oneFreshCpuS = cpuBusyS() - cpu0;
+const oneFreshL = [];
+const oneFreshCpu = [];
 const oneRerun = [];
 const oneRerunCpu = [];
 let roundTrips = null;
-for (let i = 0; i < RUNS; i++) {
-  cpu0 = cpuBusyS();
-  const r = await mustInit(one, 're-run');
-  oneRerunCpu.push(cpuBusyS() - cpu0);
-  oneRerun.push(r.ms / 1000);
-  roundTrips = r.report.nodes.map((n) => ({ node: n.node, roundTrips: n.roundTrips, changes: n.changes }));
+async function timed(fn, times, cpuList) {
+  const c0 = cpuBusyS();
+  const rs = await fn();
+  cpuList.push(cpuBusyS() - c0);
+  times.push(Math.max(...rs.map((r) => r.ms)) / 1000);
+  return rs;
 }
-log(`1 pair: fresh ${oneFreshS.toFixed(1)} s, re-run median ${median(oneRerun).toFixed(2)} s, round trips ${JSON.stringify(roundTrips)}`);
+for (let i = 1; i <= RUNS; i++) {
+  lab('up', '--pairs', '3');
+  three ??= [1, 2, 3].map((p) => answers(`pair${p}`, p));
+  one ??= three[0];
+  await timed(() => Promise.all(three.map((f, k) => mustInit(f, `pair${k + 1}`))), threeFresh, threeFreshCpu);
+  await timed(() => Promise.all(three.map((f) => mustInit(f, 're-run'))), threeRerun, threeRerunCpu);
+  lab('up', '--pairs', '3');
+  await timed(async () => [await mustInit(one, 'pair1')], oneFreshL, oneFreshCpu);
+  const [r] = await timed(async () => [await mustInit(one, 're-run')], oneRerun, oneRerunCpu);
+  roundTrips = r.report.nodes.map((n) => ({ node: n.node, roundTrips: n.roundTrips, changes: n.changes }));
+  log(`init round ${i}: 3 pairs fresh ${threeFresh.at(-1).toFixed(1)} s (${threeFreshCpu.at(-1).toFixed(1)} CPU-s), re-run ${threeRerun.at(-1).toFixed(2)} s; 1 pair fresh ${oneFreshL.at(-1).toFixed(1)} s (${oneFreshCpu.at(-1).toFixed(1)} CPU-s), re-run ${oneRerun.at(-1).toFixed(2)} s`);
+}
+const oneFreshS = median(oneFreshL);
+const threeFreshS = median(threeFresh);
+const oneFreshCpuS = median(oneFreshCpu);
+const threeFreshCpuS = median(threeFreshCpu);
+log(`round trips per host on a re-run: ${JSON.stringify(roundTrips)}`);
 
 // failover --------------------------------------------------------------------------------------------------
 const variants = {
@@ -212,7 +214,9 @@ const results = {
   runs: RUNS,
   failover,
   init: {
-    freshPairS: oneFreshS, rerunPairS: median(oneRerun), threePairsFreshS: threeFreshS, threePairsRerunS: median(threeRerun),
+    freshPairS: oneFreshS, freshPairP95S: p95(oneFreshL), rerunPairS: median(oneRerun), rerunPairP95S: p95(oneRerun),
+    threePairsFreshS: threeFreshS, threePairsFreshP95S: p95(threeFresh), threePairsRerunS: median(threeRerun), threePairsRerunP95S: p95(threeRerun),
+    samples: { oneFresh: oneFreshL, threeFresh, oneRerun, threeRerun, oneFreshCpu, threeFreshCpu, oneRerunCpu, threeRerunCpu },
     threePairsOverOne: threeFreshS / oneFreshS, threePairsOverOneRerun: median(threeRerun) / median(oneRerun),
     // busy CPU-seconds of the whole machine (all lab hosts + ha-setup) during the runs, and the least time three
     // pairs can take on this machine's cores if nothing waited on anything: max(one pair's time, 3 x CPU / cores)
@@ -241,10 +245,10 @@ for (const s of SCEN) {
 lines.push('', '"back" counts the runs where the VIP returned to the master after the restore (preempt).', '');
 lines.push('## init', '');
 lines.push('| figure | value |', '| --- | --- |');
-lines.push(`| 1 pair, fresh hosts (keepalived installed) | ${oneFreshS.toFixed(1)} s |`);
-lines.push(`| 1 pair, idempotent re-run (median) | ${median(oneRerun).toFixed(2)} s |`);
-lines.push(`| 3 pairs in parallel, fresh | ${threeFreshS.toFixed(1)} s (${(threeFreshS / oneFreshS).toFixed(2)}x one pair) |`);
-lines.push(`| 3 pairs in parallel, re-run (median) | ${median(threeRerun).toFixed(2)} s (${(median(threeRerun) / median(oneRerun)).toFixed(2)}x one pair) |`);
+lines.push(`| 1 pair, fresh hosts (keepalived installed), median / p95 | ${oneFreshS.toFixed(1)} / ${p95(oneFreshL).toFixed(1)} s |`);
+lines.push(`| 1 pair, idempotent re-run, median / p95 | ${median(oneRerun).toFixed(2)} / ${p95(oneRerun).toFixed(2)} s |`);
+lines.push(`| 3 pairs in parallel, fresh, median / p95 | ${threeFreshS.toFixed(1)} / ${p95(threeFresh).toFixed(1)} s (${(threeFreshS / oneFreshS).toFixed(2)}x one pair) |`);
+lines.push(`| 3 pairs in parallel, re-run, median / p95 | ${median(threeRerun).toFixed(2)} / ${p95(threeRerun).toFixed(2)} s (${(median(threeRerun) / median(oneRerun)).toFixed(2)}x one pair) |`);
 lines.push(`| busy CPU of the machine (all hosts + ha-setup): 1 pair fresh / 3 pairs fresh | ${oneFreshCpuS.toFixed(1)} / ${threeFreshCpuS.toFixed(1)} CPU-s on ${machine.cores} cores |`);
 lines.push(`| busy CPU: 1 pair re-run / 3 pairs re-run (median) | ${median(oneRerunCpu).toFixed(2)} / ${median(threeRerunCpu).toFixed(2)} CPU-s |`);
 lines.push(`| least possible 3-pair ratio on this machine, max(1 pair, 3-pair CPU / cores) / 1 pair: fresh / re-run | ${results.init.cpuBoundThreePairsOverOne.toFixed(2)}x / ${results.init.cpuBoundThreePairsOverOneRerun.toFixed(2)}x |`);
