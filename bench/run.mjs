@@ -71,6 +71,16 @@ function cpuBusyS() {
   return (user + nice + system + irq + softirq + steal) / 100;
 }
 
+/** fresh lab hosts are still finishing their boot: wait (at most 20 s) until the machine is below 15 % busy */
+async function waitQuiet() {
+  const start = Date.now();
+  while (Date.now() - start < 20_000) {
+    const c0 = cpuBusyS();
+    await new Promise((r) => setTimeout(r, 500));
+    if ((cpuBusyS() - c0) / (0.5 * cpus().length) < 0.15) return;
+  }
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : null;
@@ -121,8 +131,8 @@ for (let i = 0; i < 15; i++) helpMs.push((await cli(['--help'])).ms);
 log(`--help median ${median(helpMs).toFixed(0)} ms`);
 
 // init timings -------------------------------------------------------------------------------------------
-// RUNS rounds; each on fresh hosts (a new lab): 3 pairs in parallel, then a re-run of the 3; a new lab again:
-// 1 pair, then its re-run. Busy CPU-seconds of the whole machine are taken around each measurement.
+// RUNS rounds; each on fresh hosts (a new lab, once its boot has settled): 3 pairs in parallel, then a re-run of
+// the 3; a new lab again: 1 pair, then its re-run. Busy CPU-seconds of the whole machine are taken around each.
 let three = null; // answers files: written once the lab (and its lab.json) exists
 let one = null;
 const threeFresh = [];
@@ -145,9 +155,11 @@ for (let i = 1; i <= RUNS; i++) {
   lab('up', '--pairs', '3');
   three ??= [1, 2, 3].map((p) => answers(`pair${p}`, p));
   one ??= three[0];
+  await waitQuiet();
   await timed(() => Promise.all(three.map((f, k) => mustInit(f, `pair${k + 1}`))), threeFresh, threeFreshCpu);
   await timed(() => Promise.all(three.map((f) => mustInit(f, 're-run'))), threeRerun, threeRerunCpu);
   lab('up', '--pairs', '3');
+  await waitQuiet();
   await timed(async () => [await mustInit(one, 'pair1')], oneFreshL, oneFreshCpu);
   const [r] = await timed(async () => [await mustInit(one, 're-run')], oneRerun, oneRerunCpu);
   roundTrips = r.report.nodes.map((n) => ({ node: n.node, roundTrips: n.roundTrips, changes: n.changes }));

@@ -179,11 +179,12 @@ export async function runScenario(run: RunEnv, inst: ResolvedInstance, name: Sce
     await sc.inject(run.conns[master], masterNode.interface);
     // wait until another node holds the VIP and clients are served again (or give up)
     const giveUp = Math.max(run.maxGapMs * 2, 15_000);
+    // "moved" means another node held the VIP at some point since the fault, not only now: after a crash the
+    // restarted master may already have taken it back (preempt)
     await waitFor(() => {
-      const h = currentHolders(watch.samples, vip, nodes);
-      const moved = h.some((x) => x !== master);
       const m = measure(probe.samples, holderTimeline(watch.samples, vip, nodes), faultAt, master, Date.now(), probeTimeout);
-      return moved && m.firstFailAt !== null ? m.recoveredAt !== null : moved && Date.now() - faultAt > 2000;
+      if (m.newHolder === null) return false;
+      return m.firstFailAt !== null ? m.recoveredAt !== null : Date.now() - faultAt > 2000;
     }, giveUp, run.signal);
     if (name === 'link') await sleep(Math.max(0, faultAt + LINK_DOWN_SECONDS * 1000 + 1500 - Date.now()), run.signal);
     else if (name === 'crash') {
