@@ -54,6 +54,7 @@ export class HostConnection {
     private readonly jump?: Client,
   ) {
     conn.on('close', () => (this.dead ??= new OperationError(`${node.name}: SSH connection closed`)));
+    conn.on('end', () => (this.dead ??= new OperationError(`${node.name}: SSH connection closed`)));
     conn.on('error', (e) => (this.dead ??= new OperationError(`${node.name}: SSH connection failed: ${e.message}`)));
   }
 
@@ -67,6 +68,14 @@ export class HostConnection {
     return { line: `sudo -S -p '' -- sh -c ${cmd([command])}`, prefix: `${this.sudoPassword ?? ''}\n` };
   }
 
+  /**
+   * A command could not start. When the connection is going down, ssh2 fails the pending exec ("Unable to exec")
+   * before it emits 'end'/'close': wait a moment so the error says what really happened.
+   */
+  private execFailed(e: Error, reject: (e: Error) => void): void {
+    setTimeout(() => reject(this.dead ?? new OperationError(`${this.node.name}: cannot run a command: ${e.message}`)), 50);
+  }
+
   /** run a shell command line (caller quotes every value with cmd()/q()) */
   run(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     if (this.dead) return Promise.reject(this.dead);
@@ -74,7 +83,7 @@ export class HostConnection {
     this.commands++;
     return new Promise((resolve, reject) => {
       this.conn.exec(line, (e, ch) => {
-        if (e) return reject(new OperationError(`${this.node.name}: cannot run a command: ${e.message}`));
+        if (e) return this.execFailed(e, reject);
         // Every listener is attached here, synchronously: ssh2 parses a whole TCP read in one go, so a fast
         // command's exit status can arrive in the same read as the exec's success, and an 'exit' listener
         // added one microtask later would miss it (seen as "exit -1" on the lab once round trips got fast).
@@ -149,7 +158,7 @@ export class HostConnection {
     this.commands++;
     return new Promise((resolve, reject) => {
       this.conn.exec(line, (err, ch) => {
-        if (err) return reject(new OperationError(`${this.node.name}: cannot run a command: ${err.message}`));
+        if (err) return this.execFailed(err, reject);
         let code = -1;
         let signal: string | undefined;
         let stderr = '';
