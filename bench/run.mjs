@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // ha-setup benchmarks on the lab (root). Writes bench/results.md and bench/results.json.
 //
-//   npm run bench                 N=5 runs per figure (BENCH_RUNS to change), about 15-20 minutes
+//   npm run bench                 N=5 runs per figure (BENCH_RUNS to change), about 16 minutes on 2 cores
 //
 // 1. failover gap and split-brain time per scenario (nginx, keepalived, crash, link) for three configurations in
 //    one run, interleaved run by run so a noisy machine hits them alike: the guides' (seed 003: script interval 2,
