@@ -8,7 +8,7 @@ import { OperationError, PreconditionError } from '../errors.js';
 import { factsArgs, factsScript, parseFactsOutput } from '../facts/gather.js';
 import { PATHS } from '../paths.js';
 import type { Change, Facts } from '../plan/types.js';
-import type { HostConnection } from './ssh.js';
+import type { ExecOptions, HostConnection } from './ssh.js';
 import { cmd, q } from './shell.js';
 
 export type ManifestEntry =
@@ -97,33 +97,39 @@ export class HostRunner {
   }
 
   /**
-   * Shell that copies $1 (a file, or a directory when $2 is "dir") into the run's backup set and appends the
-   * manifest line for it ($4 when it existed, $5 when it did not) — one round trip, and the backup is on disk
-   * before anything else of the caller's script runs. Skipped (":") when this run already backed the path up.
+   * One round trip: copy `path` (a file, or a directory) into the run's backup set and record it in the manifest
+   * — skipped when this run already backed it up — then run `script` in the same shell. The script's own
+   * positional parameters start at $6 (`args`); $1 is the path. On failure the path counts as not backed up.
    */
-  private backupSh(path: string, type: 'file' | 'dir'): { sh: string; args: string[] } {
-    if (this.backedUp.has(path)) return { sh: ':', args: [path, type, this.runDir, '', ''] };
-    this.backedUp.add(path);
+  private async withBackup(path: string, type: 'file' | 'dir', script: string[], args: string[], what: string, opts: ExecOptions = {}) {
+    const first = !this.backedUp.has(path);
     const line = (existed: boolean) => JSON.stringify({ type, path, existed } satisfies ManifestEntry);
-    return {
-      sh: [
-        'mkdir -p "$3" && chmod 700 "$3"',
-        'if { [ "$2" = dir ] && [ -d "$1" ]; } || { [ "$2" = file ] && { [ -e "$1" ] || [ -L "$1" ]; }; }; then',
-        '  mkdir -p "$(dirname "$3/files$1")" && cp -a "$1" "$3/files$1" && printf "%s\\n" "$4" >> "$3/manifest.jsonl"',
-        'else printf "%s\\n" "$5" >> "$3/manifest.jsonl"; fi',
-      ].join('\n'),
-      args: [path, type, this.runDir, line(true), line(false)],
-    };
+    const backup = [
+      'mkdir -p "$3" && chmod 700 "$3"', // root-only before anything is copied into it
+      'if { [ "$2" = dir ] && [ -d "$1" ]; } || { [ "$2" = file ] && { [ -e "$1" ] || [ -L "$1" ]; }; }; then',
+      // separate commands, so that set -e stops on any of them (it ignores a failure early in an && list)
+      '  mkdir -p "$(dirname "$3/files$1")"',
+      '  cp -a "$1" "$3/files$1"',
+      '  l=$4',
+      'else l=$5; fi',
+      appendManifestSh('"$3"', '"$l"'),
+    ];
+    this.backedUp.add(path);
+    try {
+      return await this.conn.mustSh(
+        ['set -e', ...(first ? backup : []), ...script].join('\n'),
+        [path, type, this.runDir, line(true), line(false), ...args],
+        what,
+        opts,
+      );
+    } catch (e) {
+      if (first) this.backedUp.delete(path);
+      throw e;
+    }
   }
 
   async backupDir(path: string): Promise<void> {
-    const b = this.backupSh(path, 'dir');
-    try {
-      await this.conn.mustSh(`set -e\n${b.sh}`, b.args, `backing up ${path}`);
-    } catch (e) {
-      this.backedUp.delete(path);
-      throw e;
-    }
+    await this.withBackup(path, 'dir', [], [], `backing up ${path}`);
   }
 
   /**
@@ -131,27 +137,20 @@ export class HostRunner {
    * renamed over the target in the same round trip, otherwise validated first. Never a partial file.
    */
   async writeFile(c: Extract<Change, { kind: 'file' }>, keepalivedVersion: string | null): Promise<void> {
-    const b = this.backupSh(c.path, 'file');
     const validate = c.validate && (c.validate[0] !== 'keepalived' || versionAtLeast(keepalivedVersion, '2.0.4')) ? c.validate : null;
-    let r;
-    try {
-      r = await this.conn.mustSh(
-        [
-          'set -e',
-          b.sh,
-          'f=$1; d=$(dirname "$f"); mkdir -p "$d"; rm -f "$d"/.ha-setup.tmp.*; t=$(mktemp "$d/.ha-setup.tmp.XXXXXX"); cat > "$t"; chmod "$6" "$t"',
-          'if [ -e "$f" ]; then chown --reference="$f" "$t" 2>/dev/null || true; fi',
-          'if [ "$7" = install ]; then mv -f "$t" "$f"; sync "$f" 2>/dev/null || true; fi',
-          'echo "$t"',
-        ].join('\n'),
-        [...b.args, c.mode, validate ? 'keep' : 'install'],
-        `writing ${c.path}`,
-        { stdin: c.content },
-      );
-    } catch (e) {
-      this.backedUp.delete(c.path);
-      throw e;
-    }
+    const r = await this.withBackup(
+      c.path,
+      'file',
+      [
+        'f=$1; d=$(dirname "$f"); mkdir -p "$d"; rm -f "$d"/.ha-setup.tmp.*; t=$(mktemp "$d/.ha-setup.tmp.XXXXXX"); cat > "$t"; chmod "$6" "$t"',
+        'if [ -e "$f" ]; then chown --reference="$f" "$t" 2>/dev/null || true; fi',
+        'if [ "$7" = install ]; then mv -f "$t" "$f"; sync "$f" 2>/dev/null || true; fi',
+        'echo "$t"',
+      ],
+      [c.mode, validate ? 'keep' : 'install'],
+      `writing ${c.path}`,
+      { stdin: c.content },
+    );
     if (!validate) return;
     const tmp = r.stdout.trim().split('\n').pop()!;
     const v = await this.conn.exec(validate.map((a) => (a === '{file}' ? tmp : a)), { timeoutMs: 60_000 });
@@ -236,7 +235,12 @@ export class HostRunner {
 
 /** Append one entry to a run's manifest.jsonl on the host (the run directory is created root-only). */
 async function appendManifest(conn: HostConnection, runDir: string, entry: ManifestEntry): Promise<void> {
-  await conn.mustSh('mkdir -p "$1" && chmod 700 "$1" && printf "%s\\n" "$2" >> "$1/manifest.jsonl"', [runDir, JSON.stringify(entry)], 'writing the backup manifest');
+  await conn.mustSh(appendManifestSh('"$1"', '"$2"'), [runDir, JSON.stringify(entry)], 'writing the backup manifest');
+}
+
+/** sh appending a line to a run's manifest.jsonl (the run directory created root-only); both are shell words */
+function appendManifestSh(runDir: string, line: string): string {
+  return `mkdir -p ${runDir} && chmod 700 ${runDir} && printf "%s\\n" ${line} >> ${runDir}/manifest.jsonl`;
 }
 
 /** Read a run's manifest from a host. */
