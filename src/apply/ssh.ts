@@ -53,8 +53,9 @@ export class HostConnection {
     private readonly log: (line: string) => void,
     private readonly jump?: Client,
   ) {
-    conn.on('close', () => (this.dead ??= new OperationError(`${node.name}: SSH connection closed`)));
-    conn.on('end', () => (this.dead ??= new OperationError(`${node.name}: SSH connection closed`)));
+    const closed = () => (this.dead ??= new OperationError(`${node.name}: SSH connection closed`));
+    conn.on('end', closed);
+    conn.on('close', closed);
     conn.on('error', (e) => (this.dead ??= new OperationError(`${node.name}: SSH connection failed: ${e.message}`)));
   }
 

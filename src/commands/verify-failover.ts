@@ -33,7 +33,7 @@ export function parseScenarios(given: string | undefined): ScenarioName[] {
   if (!given || given === 'all') return [...SCENARIOS];
   const names = given.split(',').map((n) => n.trim());
   const bad = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
-  if (bad.length || !names.length) throw new UsageError(`--scenario: unknown scenario "${bad[0] ?? given}" (allowed: ${SCENARIOS.join(', ')}, a comma-separated list of them, or all)`);
+  if (bad.length) throw new UsageError(`--scenario: unknown scenario "${bad[0]}" (allowed: ${SCENARIOS.join(', ')}, a comma-separated list of them, or all)`);
   return [...new Set(names as ScenarioName[])];
 }
 
