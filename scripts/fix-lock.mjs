@@ -13,7 +13,9 @@ for (const [key, pkg] of Object.entries(lock.packages)) {
     if (lock.packages[`node_modules/${name}`] || lock.packages[`${key}/node_modules/${name}`]) continue;
     const view = (spec) => {
       try {
-        const meta = JSON.parse(execFileSync('npm', ['view', spec, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+        const meta = JSON.parse(
+          execFileSync('npm', ['view', spec, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+        );
         return Array.isArray(meta) ? meta[meta.length - 1] : meta;
       } catch {
         return null;
@@ -24,7 +26,9 @@ for (const [key, pkg] of Object.entries(lock.packages)) {
     const exact = view(`${name}@${range}`);
     const m = exact ?? view(name);
     if (!m) throw new Error(`fix-lock: no metadata at all for ${name}`);
-    const entry = exact ? { version: m.version, integrity: m.dist.integrity } : { version: range.replace(/^[\^~=]/, '') };
+    const entry = exact
+      ? { version: m.version, integrity: m.dist.integrity }
+      : { version: range.replace(/^[\^~=]/, '') };
     if (m.cpu) entry.cpu = m.cpu;
     if (pkg.dev) entry.dev = true;
     if (m.libc) entry.libc = m.libc;
@@ -35,6 +39,8 @@ for (const [key, pkg] of Object.entries(lock.packages)) {
     added++;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))));
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))),
+);
 writeFileSync(path, JSON.stringify(lock, null, 2) + '\n');
 console.log(`fix-lock: added ${added} optional package entries`);

@@ -1,7 +1,9 @@
 // Prints one closing line over vitest's JSON reports: "N passed, N failed" (and skipped), exit 1 if none ran.
 import { existsSync, readFileSync } from 'node:fs';
 
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0;
 for (const f of process.argv.slice(2)) {
   if (!existsSync(f)) {
     console.error(`test-summary: ${f} missing`);

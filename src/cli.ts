@@ -21,7 +21,9 @@ function addShared(cmd: Command, { answers = true } = {}): Command {
 export function buildProgram(io: IO, run: (p: Promise<number>) => void): Command {
   const program = new Command('ha-setup');
   program
-    .description('Set up a highly available nginx load-balancer pair with keepalived (VRRP) over SSH, and prove it fails over.')
+    .description(
+      'Set up a highly available nginx load-balancer pair with keepalived (VRRP) over SSH, and prove it fails over.',
+    )
     .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
     .showHelpAfterError('(run ha-setup --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
@@ -34,18 +36,26 @@ export function buildProgram(io: IO, run: (p: Promise<number>) => void): Command
       .option('-y, --yes', 'do not ask for confirmation (with --answers: never prompt)')
       .option('--dry-run', 'show the plan: every file (with diffs against the hosts) and step, change nothing')
       .option('--offline', 'with --dry-run: do not connect, assume fresh hosts')
-      .addOption(new Option('--os <family>', 'with --offline: the assumed OS family').choices(['debian', 'rhel']).default('debian'))
+      .addOption(
+        new Option('--os <family>', 'with --offline: the assumed OS family')
+          .choices(['debian', 'rhel'])
+          .default('debian'),
+      )
       .option('--save-answers <file>', 'write the collected answers (secrets left out) to this file'),
   ).action(async (opts) => run((await import('./commands/init.js')).initCommand(io, opts)));
 
-  addShared(program.command('status').description('per node: services, VRRP state, who holds each VIP; exit 1 on split brain or lost VIP')).action(
-    async (opts) => run((await import('./commands/status.js')).statusCommand(io, opts)),
-  );
+  addShared(
+    program
+      .command('status')
+      .description('per node: services, VRRP state, who holds each VIP; exit 1 on split brain or lost VIP'),
+  ).action(async (opts) => run((await import('./commands/status.js')).statusCommand(io, opts)));
 
   addShared(
     program
       .command('verify-failover')
-      .description('break the master on purpose, measure the gap a client sees, check the VIP moved, restore everything')
+      .description(
+        'break the master on purpose, measure the gap a client sees, check the VIP moved, restore everything',
+      )
       .option('--scenario <names>', 'faults to inject, comma-separated: nginx, keepalived, crash, link, or all', 'all')
       .option('--instance <name>', 'only this VRRP instance (default: every instance)')
       .option('--max-gap <seconds>', 'fail when clients see a longer gap (default from the profile)')
@@ -59,7 +69,9 @@ export function buildProgram(io: IO, run: (p: Promise<number>) => void): Command
   addShared(
     program
       .command('rollback')
-      .description('restore the files of the last ha-setup run (or --run ID) on every node and restart what they affect')
+      .description(
+        'restore the files of the last ha-setup run (or --run ID) on every node and restart what they affect',
+      )
       .option('--run <id>', 'backup set to restore (default: the latest on each node)')
       .option('--node <name>', 'only this node')
       .option('-y, --yes', 'do not ask for confirmation'),
@@ -85,7 +97,8 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
     return await pending;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return 0;
       // commander already printed its one-line message
       return 2;
     }
@@ -102,4 +115,3 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
     return code;
   }
 }
-

@@ -62,7 +62,8 @@ export const validators = {
     const bad = parts.find((p) => !parseCidr(p));
     return bad ? `${bad} is not an IPv4 address with an optional /prefix` : true;
   },
-  authPass: (v: string) => (v === '' || AUTH_PASS_RE.test(v) ? true : '1-8 printable characters without spaces, quotes, backslash, # or !'),
+  authPass: (v: string) =>
+    v === '' || AUTH_PASS_RE.test(v) ? true : '1-8 printable characters without spaces, quotes, backslash, # or !',
   url: (v: string) => (v === '' || URL_RE.test(v) ? true : 'an http(s) URL without quotes or spaces, or empty'),
   path: rx(ABS_PATH_RE, 'an absolute path of safe characters'),
 };
@@ -70,7 +71,12 @@ export const validators = {
 type Partial = Record<string, unknown>;
 
 function has(obj: unknown, key: string): boolean {
-  return !!obj && typeof obj === 'object' && key in (obj as Record<string, unknown>) && (obj as Record<string, unknown>)[key] !== undefined;
+  return (
+    !!obj &&
+    typeof obj === 'object' &&
+    key in (obj as Record<string, unknown>) &&
+    (obj as Record<string, unknown>)[key] !== undefined
+  );
 }
 
 /**
@@ -81,14 +87,42 @@ export async function wizard(partial: Partial, p: Prompter): Promise<AnswersInpu
 
   if (!Array.isArray(a.nodes) || a.nodes.length < 2) {
     const nodes: Partial[] = [];
-    const count = Number(await p.input({ message: 'How many load balancers?', default: '2', validate: intIn(2, 16, 'count') }));
+    const count = Number(
+      await p.input({ message: 'How many load balancers?', default: '2', validate: intIn(2, 16, 'count') }),
+    );
     for (let i = 0; i < count; i++) {
       const n = i + 1;
-      const host = (await p.input({ message: `LB ${n}: SSH address (IP or host name)`, validate: validators.host })).trim();
-      const name = (await p.input({ message: `LB ${n}: name`, default: `lb${String(n).padStart(2, '0')}`, validate: validators.name })).trim();
-      const user = (await p.input({ message: `LB ${n}: SSH user (non-root uses sudo)`, default: i > 0 ? String(nodes[0].user) : 'root', validate: validators.user })).trim();
-      const iface = (await p.input({ message: `LB ${n}: VRRP interface`, default: i > 0 ? String(nodes[0].interface) : 'eth0', validate: validators.iface })).trim();
-      const priority = Number(await p.input({ message: `LB ${n}: priority (1..254, the master highest)`, default: String(Math.max(1, 110 - 10 * i)), validate: validators.priority }));
+      const host = (
+        await p.input({ message: `LB ${n}: SSH address (IP or host name)`, validate: validators.host })
+      ).trim();
+      const name = (
+        await p.input({
+          message: `LB ${n}: name`,
+          default: `lb${String(n).padStart(2, '0')}`,
+          validate: validators.name,
+        })
+      ).trim();
+      const user = (
+        await p.input({
+          message: `LB ${n}: SSH user (non-root uses sudo)`,
+          default: i > 0 ? String(nodes[0].user) : 'root',
+          validate: validators.user,
+        })
+      ).trim();
+      const iface = (
+        await p.input({
+          message: `LB ${n}: VRRP interface`,
+          default: i > 0 ? String(nodes[0].interface) : 'eth0',
+          validate: validators.iface,
+        })
+      ).trim();
+      const priority = Number(
+        await p.input({
+          message: `LB ${n}: priority (1..254, the master highest)`,
+          default: String(Math.max(1, 110 - 10 * i)),
+          validate: validators.priority,
+        }),
+      );
       nodes.push({ name, host, user, interface: iface, priority });
     }
     a.nodes = nodes;
@@ -96,17 +130,32 @@ export async function wizard(partial: Partial, p: Prompter): Promise<AnswersInpu
     // complete node entries that lack a required key
     for (const [i, n] of (a.nodes as Partial[]).entries()) {
       const label = String(n.name ?? n.host ?? `#${i + 1}`);
-      if (!has(n, 'host')) n.host = (await p.input({ message: `${label}: SSH address`, validate: validators.host })).trim();
-      if (!has(n, 'interface')) n.interface = (await p.input({ message: `${label}: VRRP interface`, default: 'eth0', validate: validators.iface })).trim();
-      if (!has(n, 'priority')) n.priority = Number(await p.input({ message: `${label}: priority (1..254)`, default: String(Math.max(1, 110 - 10 * i)), validate: validators.priority }));
+      if (!has(n, 'host'))
+        n.host = (await p.input({ message: `${label}: SSH address`, validate: validators.host })).trim();
+      if (!has(n, 'interface'))
+        n.interface = (
+          await p.input({ message: `${label}: VRRP interface`, default: 'eth0', validate: validators.iface })
+        ).trim();
+      if (!has(n, 'priority'))
+        n.priority = Number(
+          await p.input({
+            message: `${label}: priority (1..254)`,
+            default: String(Math.max(1, 110 - 10 * i)),
+            validate: validators.priority,
+          }),
+        );
     }
   }
   const nodes = a.nodes as Partial[];
   const nodeNames = nodes.map((n) => String(n.name ?? n.host));
 
   if (!has(a, 'ssh')) {
-    const defKey = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((k) => join(homedir(), '.ssh', k)).find((f) => existsSync(f));
-    const identityFile = (await p.input({ message: 'SSH private key (empty: ssh-agent only)', default: defKey ?? '' })).trim();
+    const defKey = ['id_ed25519', 'id_ecdsa', 'id_rsa']
+      .map((k) => join(homedir(), '.ssh', k))
+      .find((f) => existsSync(f));
+    const identityFile = (
+      await p.input({ message: 'SSH private key (empty: ssh-agent only)', default: defKey ?? '' })
+    ).trim();
     const hostKeyPolicy = await p.select({
       message: 'Unknown SSH host keys',
       choices: [
@@ -131,15 +180,30 @@ export async function wizard(partial: Partial, p: Prompter): Promise<AnswersInpu
     const instances: Partial[] = [];
     for (let i = 0; i < count; i++) {
       const name = `VI_${i + 1}`;
-      const vipsText = await p.input({ message: `${name}: VIP(s) with prefix, e.g. 172.16.70.183/24`, validate: validators.vips });
-      const vrid = Number(await p.input({ message: `${name}: virtual router id (1..255, unique on the segment)`, default: String(51 + i), validate: validators.vrid }));
+      const vipsText = await p.input({
+        message: `${name}: VIP(s) with prefix, e.g. 172.16.70.183/24`,
+        validate: validators.vips,
+      });
+      const vrid = Number(
+        await p.input({
+          message: `${name}: virtual router id (1..255, unique on the segment)`,
+          default: String(51 + i),
+          validate: validators.vrid,
+        }),
+      );
       const master = await p.select({
         message: `${name}: master (starts with the VIP)`,
         choices: nodeNames.map((n) => ({ value: n, name: n })),
         default: nodeNames[i % nodeNames.length],
       });
-      const authPass = await p.password({ message: `${name}: VRRP password (max 8, empty for none; never saved)`, validate: validators.authPass });
-      const preempt = await p.confirm({ message: `${name}: give the VIP back to the master when it recovers (preempt)?`, default: true });
+      const authPass = await p.password({
+        message: `${name}: VRRP password (max 8, empty for none; never saved)`,
+        validate: validators.authPass,
+      });
+      const preempt = await p.confirm({
+        message: `${name}: give the VIP back to the master when it recovers (preempt)?`,
+        default: true,
+      });
       instances.push({
         name,
         virtualRouterId: vrid,
@@ -157,7 +221,10 @@ export async function wizard(partial: Partial, p: Prompter): Promise<AnswersInpu
       message: 'Failover profile',
       choices: [
         { value: 'standard', name: 'standard: VRRPv2, advert 1 s (the guides, made valid for current keepalived)' },
-        { value: 'fast', name: 'fast: VRRPv3, advert 0.1 s, instant nginx stop detection (more adverts, jitter-sensitive)' },
+        {
+          value: 'fast',
+          name: 'fast: VRRPv3, advert 0.1 s, instant nginx stop detection (more adverts, jitter-sensitive)',
+        },
       ],
       default: 'standard',
     });
@@ -167,12 +234,21 @@ export async function wizard(partial: Partial, p: Prompter): Promise<AnswersInpu
     const mode = await p.select({
       message: 'When nginx fails on the master',
       choices: [
-        { value: 'weight', name: 'move the VIP at once (the node goes FAULT); it comes back when nginx does (recommended)' },
-        { value: 'restart-then-stop', name: 'try to restart nginx, else stop keepalived (the guides\' check_nginx.sh)' },
+        {
+          value: 'weight',
+          name: 'move the VIP at once (the node goes FAULT); it comes back when nginx does (recommended)',
+        },
+        { value: 'restart-then-stop', name: "try to restart nginx, else stop keepalived (the guides' check_nginx.sh)" },
       ],
       default: 'weight',
     });
-    const url = (await p.input({ message: 'Health-check URL on each LB (empty: check the nginx process only)', default: 'http://127.0.0.1/', validate: validators.url })).trim();
+    const url = (
+      await p.input({
+        message: 'Health-check URL on each LB (empty: check the nginx process only)',
+        default: 'http://127.0.0.1/',
+        validate: validators.url,
+      })
+    ).trim();
     a.healthCheck = { mode, ...(url ? { url } : {}) };
   }
 

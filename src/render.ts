@@ -19,7 +19,10 @@ function template(name: string): string {
 }
 
 export function renderTemplate(name: string, data: Record<string, unknown>): string {
-  return ejs.render(template(name), data, { escape: (v: unknown) => (v === undefined || v === null ? '' : String(v)), async: false });
+  return ejs.render(template(name), data, {
+    escape: (v: unknown) => (v === undefined || v === null ? '' : String(v)),
+    async: false,
+  });
 }
 
 export interface RenderPaths {
@@ -42,7 +45,11 @@ export function trackFileOf(cfg: Config): { weight: number } | null {
   return { weight: cfg.healthCheck.weight };
 }
 
-export function renderKeepalivedConf(cfg: Config, node: ResolvedNode, paths: RenderPaths = DEFAULT_RENDER_PATHS): string {
+export function renderKeepalivedConf(
+  cfg: Config,
+  node: ResolvedNode,
+  paths: RenderPaths = DEFAULT_RENDER_PATHS,
+): string {
   return renderTemplate('keepalived.conf.ejs', { cfg, node, paths, trackFile: trackFileOf(cfg) });
 }
 

@@ -7,15 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
-import {
-  answersSchema,
-  instanceSchema,
-  nodeSchema,
-  isIPv4,
-  parseCidr,
-  type Answers,
-  type Vip,
-} from './schema.js';
+import { answersSchema, instanceSchema, nodeSchema, isIPv4, parseCidr, type Answers, type Vip } from './schema.js';
 
 export interface ResolvedNode {
   name: string;
@@ -92,7 +84,10 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 function shapeKeys(schema: unknown): string[] {
-  let s = schema as { def?: { innerType?: unknown; type?: string; options?: unknown[] }; shape?: Record<string, unknown> };
+  let s = schema as {
+    def?: { innerType?: unknown; type?: string; options?: unknown[] };
+    shape?: Record<string, unknown>;
+  };
   for (let i = 0; i < 5 && s && !s.shape && s.def?.innerType; i++) s = s.def.innerType as typeof s;
   return s?.shape ? Object.keys(s.shape) : [];
 }
@@ -122,15 +117,21 @@ export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const allowed = allowedKeysAt(issue.path);
-        lines.push(`${formatPath([...issue.path, key])}: unknown key${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`);
+        lines.push(
+          `${formatPath([...issue.path, key])}: unknown key${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`,
+        );
       }
       continue;
     }
     let msg = issue.message;
-    if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) msg = `is required (${expectedOf(issue)})`;
+    if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined)
+      msg = `is required (${expectedOf(issue)})`;
     else if (issue.code === 'invalid_type') msg = `must be ${expectedOf(issue)}`;
-    else if (issue.code === 'invalid_value') msg = `must be one of ${(issue as { values: unknown[] }).values.map(String).join(', ')}`;
-    lines.push(`${formatPath(issue.path)}: ${msg}${issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined ? '' : describeValue(issue.path, (issue as { input?: unknown }).input)}`);
+    else if (issue.code === 'invalid_value')
+      msg = `must be one of ${(issue as { values: unknown[] }).values.map(String).join(', ')}`;
+    lines.push(
+      `${formatPath(issue.path)}: ${msg}${issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined ? '' : describeValue(issue.path, (issue as { input?: unknown }).input)}`,
+    );
   }
   return lines;
 }
@@ -155,7 +156,10 @@ export interface ResolveOptions {
 export function parseAnswersYaml(text: string, source = 'answers'): unknown {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
-    throw new ValidationError(`${source}: not valid YAML`, doc.errors.map((e) => `${source}: ${e.message.split('\n')[0]}`));
+    throw new ValidationError(
+      `${source}: not valid YAML`,
+      doc.errors.map((e) => `${source}: ${e.message.split('\n')[0]}`),
+    );
   }
   const value = doc.toJS() as unknown;
   if (value === null || value === undefined) return {};
@@ -167,13 +171,17 @@ export function loadAnswersFile(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ValidationError(`--answers: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ValidationError(
+      `--answers: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   return parseAnswersYaml(text, path);
 }
 
 /** Validate the shape only (no cross-field checks): used by the wizard to know what is missing. */
-export function checkShape(data: unknown): { ok: true; answers: Answers } | { ok: false; problems: string[]; issues: z.core.$ZodIssue[] } {
+export function checkShape(
+  data: unknown,
+): { ok: true; answers: Answers } | { ok: false; problems: string[]; issues: z.core.$ZodIssue[] } {
   const r = answersSchema.safeParse(data, { reportInput: true });
   if (r.success) return { ok: true, answers: r.data };
   return { ok: false, problems: formatIssues(r.error.issues), issues: r.error.issues };
@@ -196,7 +204,8 @@ const FACILITY = { local0: 0, local1: 1, local2: 2, local3: 3, local4: 4, local5
 export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config {
   const env = opts.env ?? process.env;
   const shape = checkShape(data);
-  if (!shape.ok) throw new ValidationError(`${opts.source ?? 'answers'}: ${shape.problems.length} problem(s)`, shape.problems);
+  if (!shape.ok)
+    throw new ValidationError(`${opts.source ?? 'answers'}: ${shape.problems.length} problem(s)`, shape.problems);
   const a = shape.answers;
   const problems: string[] = [];
   const warnings: string[] = [];
@@ -217,12 +226,16 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
   nodes.forEach((n, i) => {
     if (byName.has(n.name)) problems.push(`nodes[${i}].name: "${n.name}" is used by two nodes; names must be unique`);
     byName.set(n.name, n);
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(n.name)) problems.push(`nodes[${i}].name: must be 1-63 characters of A-Z a-z 0-9 _ . - (got ${JSON.stringify(n.name)})`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(n.name))
+      problems.push(`nodes[${i}].name: must be 1-63 characters of A-Z a-z 0-9 _ . - (got ${JSON.stringify(n.name)})`);
   });
   const hostSeen = new Map<string, number>();
   nodes.forEach((n, i) => {
     const key = `${n.host}:${n.port}`;
-    if (hostSeen.has(key)) problems.push(`nodes[${i}].host: ${n.host} is already nodes[${hostSeen.get(key)}]; each load balancer is a different host`);
+    if (hostSeen.has(key))
+      problems.push(
+        `nodes[${i}].host: ${n.host} is already nodes[${hostSeen.get(key)}]; each load balancer is a different host`,
+      );
     hostSeen.set(key, i);
   });
   const nodeAddresses = new Set(nodes.flatMap((n) => [n.host, n.address].filter((x): x is string => !!x)));
@@ -237,17 +250,23 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
   const instances: ResolvedInstance[] = [];
   a.instances.forEach((inst, i) => {
     const at = `instances[${i}]`;
-    if (nameSeen.has(inst.name)) problems.push(`${at}.name: "${inst.name}" is already instances[${nameSeen.get(inst.name)}]; instance names must be unique`);
+    if (nameSeen.has(inst.name))
+      problems.push(
+        `${at}.name: "${inst.name}" is already instances[${nameSeen.get(inst.name)}]; instance names must be unique`,
+      );
     nameSeen.set(inst.name, i);
     if (vridSeen.has(inst.virtualRouterId)) {
-      problems.push(`${at}.virtualRouterId: ${inst.virtualRouterId} is already used by instances[${vridSeen.get(inst.virtualRouterId)}]; each instance needs its own id 1..255`);
+      problems.push(
+        `${at}.virtualRouterId: ${inst.virtualRouterId} is already used by instances[${vridSeen.get(inst.virtualRouterId)}]; each instance needs its own id 1..255`,
+      );
     }
     vridSeen.set(inst.virtualRouterId, i);
     if (!byName.has(inst.master)) problems.push(`${at}.master: unknown node "${inst.master}" (nodes: ${nodeNames})`);
 
     const vips = inst.vips.map(vipOf);
     vips.forEach((v, j) => {
-      if (nodeAddresses.has(v.address)) problems.push(`${at}.vips[${j}]: ${v.address} is a node's own address; the VIP must be a free address`);
+      if (nodeAddresses.has(v.address))
+        problems.push(`${at}.vips[${j}]: ${v.address} is a node's own address; the VIP must be a free address`);
       const prev = vipSeen.get(v.address);
       if (prev) problems.push(`${at}.vips[${j}]: ${v.address} is already a VIP of ${prev}`);
       vipSeen.set(v.address, inst.name);
@@ -258,12 +277,16 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     let advertInt = inst.advertInt ?? (vrrpVersion === 3 ? 0.1 : 1);
     if (vrrpVersion === 2) {
       if (!Number.isInteger(advertInt) || advertInt < 1 || advertInt > 255) {
-        problems.push(`${at}.advertInt: must be a whole number of seconds 1..255 with profile standard (VRRPv2); sub-second needs profile: fast (got ${advertInt})`);
+        problems.push(
+          `${at}.advertInt: must be a whole number of seconds 1..255 with profile standard (VRRPv2); sub-second needs profile: fast (got ${advertInt})`,
+        );
       }
     } else {
       const centi = Math.round(advertInt * 100);
       if (Math.abs(centi - advertInt * 100) > 1e-6 || centi < 1 || centi > 4095) {
-        problems.push(`${at}.advertInt: must be 0.01..40.95 seconds in steps of 0.01 with profile fast (VRRPv3) (got ${advertInt})`);
+        problems.push(
+          `${at}.advertInt: must be 0.01..40.95 seconds in steps of 0.01 with profile fast (VRRPv3) (got ${advertInt})`,
+        );
       }
       advertInt = centi / 100;
     }
@@ -274,9 +297,12 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
       problems.push(`${at}: give authPass or authPassEnv, not both`);
     } else if (inst.authPassEnv !== undefined) {
       const v = env[inst.authPassEnv];
-      if (v === undefined || v === '') problems.push(`${at}.authPassEnv: environment variable ${inst.authPassEnv} is not set`);
+      if (v === undefined || v === '')
+        problems.push(`${at}.authPassEnv: environment variable ${inst.authPassEnv} is not set`);
       else if (!/^[A-Za-z0-9%&()*+,\-./:;<=>?@[\]^_`{|}~]{1,8}$/.test(v)) {
-        problems.push(`${at}.authPassEnv: the value of ${inst.authPassEnv} must be 1-8 printable characters without spaces, quotes, backslash, # or !`);
+        problems.push(
+          `${at}.authPassEnv: the value of ${inst.authPassEnv} must be 1-8 printable characters without spaces, quotes, backslash, # or !`,
+        );
       } else authPass = v;
     } else if (inst.authPass !== undefined) authPass = inst.authPass;
     if (authPass !== null) {
@@ -288,7 +314,10 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     }
     if (inst.unicast) {
       nodes.forEach((n) => {
-        if (!n.address) problems.push(`${at}.unicast: node ${n.name} needs an IPv4 address (set nodes[].address) for unicast_src_ip/unicast_peer`);
+        if (!n.address)
+          problems.push(
+            `${at}.unicast: node ${n.name} needs an IPv4 address (set nodes[].address) for unicast_src_ip/unicast_peer`,
+          );
       });
     }
 
@@ -296,7 +325,10 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     const priorities: Record<string, number> = {};
     if (byName.has(inst.master)) {
       const sortedValues = nodes.map((n) => n.priority).sort((x, y) => y - x);
-      const order = [byName.get(inst.master)!, ...nodes.filter((n) => n.name !== inst.master).sort((x, y) => y.priority - x.priority)];
+      const order = [
+        byName.get(inst.master)!,
+        ...nodes.filter((n) => n.name !== inst.master).sort((x, y) => y.priority - x.priority),
+      ];
       order.forEach((n, k) => (priorities[n.name] = sortedValues[k]));
     } else nodes.forEach((n) => (priorities[n.name] = n.priority));
     for (const [k, v] of Object.entries(inst.priorities ?? {})) {
@@ -306,13 +338,19 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     const seenPrio = new Map<number, string>();
     for (const n of nodes) {
       const p = priorities[n.name];
-      if (seenPrio.has(p)) problems.push(`${at}: ${seenPrio.get(p)} and ${n.name} both have priority ${p}; priorities in one instance must differ`);
+      if (seenPrio.has(p))
+        problems.push(
+          `${at}: ${seenPrio.get(p)} and ${n.name} both have priority ${p}; priorities in one instance must differ`,
+        );
       seenPrio.set(p, n.name);
     }
     if (byName.has(inst.master)) {
       const mp = priorities[inst.master];
       const top = nodes.filter((n) => n.name !== inst.master && priorities[n.name] >= mp);
-      if (top.length) problems.push(`${at}.master: ${inst.master} has priority ${mp} but ${top.map((n) => `${n.name} has ${priorities[n.name]}`).join(', ')}; the master needs the highest priority`);
+      if (top.length)
+        problems.push(
+          `${at}.master: ${inst.master} has priority ${mp} but ${top.map((n) => `${n.name} has ${priorities[n.name]}`).join(', ')}; the master needs the highest priority`,
+        );
     }
 
     instances.push({
@@ -328,7 +366,8 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
       priorities,
       trackWeight: 0,
     });
-    if (!inst.preempt && inst.preemptDelay !== undefined) problems.push(`${at}.preemptDelay: only applies with preempt: true`);
+    if (!inst.preempt && inst.preemptDelay !== undefined)
+      problems.push(`${at}.preemptDelay: only applies with preempt: true`);
   });
 
   // health check weight
@@ -336,16 +375,23 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
   const anyNopreempt = instances.some((x) => !x.preempt);
   const gap = Math.max(
     0,
-    ...instances.filter((x) => x.preempt).map((x) => {
-      const ps = Object.values(x.priorities).sort((p, q) => q - p);
-      return ps[0] - (ps[1] ?? 0);
-    }),
+    ...instances
+      .filter((x) => x.preempt)
+      .map((x) => {
+        const ps = Object.values(x.priorities).sort((p, q) => q - p);
+        return ps[0] - (ps[1] ?? 0);
+      }),
   );
   let weight: number;
   if (anyNopreempt) {
     if (hc.weight !== undefined && hc.weight !== 0) {
-      const which = instances.filter((x) => !x.preempt).map((x) => x.name).join(', ');
-      problems.push(`healthCheck.weight: must be 0 when preempt is false (${which}): with nopreempt a priority change never moves the VIP, a failed check must put the node in FAULT (got ${hc.weight})`);
+      const which = instances
+        .filter((x) => !x.preempt)
+        .map((x) => x.name)
+        .join(', ');
+      problems.push(
+        `healthCheck.weight: must be 0 when preempt is false (${which}): with nopreempt a priority change never moves the VIP, a failed check must put the node in FAULT (got ${hc.weight})`,
+      );
     }
     weight = 0;
   } else if (hc.weight === undefined) {
@@ -355,7 +401,9 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
   } else {
     weight = hc.weight;
     if (weight !== 0 && Math.abs(weight) <= gap) {
-      problems.push(`healthCheck.weight: ${weight} cannot move the VIP: the master leads its backup by ${gap}; use a weight below -${gap} (or 0 for FAULT)`);
+      problems.push(
+        `healthCheck.weight: ${weight} cannot move the VIP: the master leads its backup by ${gap}; use a weight below -${gap} (or 0 for FAULT)`,
+      );
     }
   }
   instances.forEach((x) => (x.trackWeight = x.preempt ? weight : 0));
@@ -370,7 +418,8 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
   const envPw = a.ssh.passwordEnv ? env[a.ssh.passwordEnv] : undefined;
   if (envPw) secrets.push(envPw);
 
-  if (problems.length) throw new ValidationError(`${opts.source ?? 'answers'}: ${problems.length} problem(s)`, problems);
+  if (problems.length)
+    throw new ValidationError(`${opts.source ?? 'answers'}: ${problems.length} problem(s)`, problems);
 
   return {
     answers: a,

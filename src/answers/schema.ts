@@ -7,7 +7,8 @@ import { z } from 'zod';
 
 export const IFACE_RE = /^(?!\.{1,2}$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-export const HOST_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+export const HOST_RE =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 export const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 export const INSTANCE_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,30}$/;
 export const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -53,38 +54,60 @@ export function sameSubnet(a: string, b: string, prefix: number): boolean {
 
 const ifaceName = z
   .string()
-  .regex(IFACE_RE, 'must be a plain Linux interface name: 1-15 characters of A-Z a-z 0-9 _ . - (no spaces, quotes, ; or $)');
+  .regex(
+    IFACE_RE,
+    'must be a plain Linux interface name: 1-15 characters of A-Z a-z 0-9 _ . - (no spaces, quotes, ; or $)',
+  );
 
-const cidr = z.string().refine((s) => parseCidr(s) !== null, 'must be an IPv4 address with an optional prefix, e.g. 172.16.70.183/24');
+const cidr = z
+  .string()
+  .refine((s) => parseCidr(s) !== null, 'must be an IPv4 address with an optional prefix, e.g. 172.16.70.183/24');
 
 const vipObject = z.strictObject({
   address: cidr,
   dev: ifaceName.optional(),
   label: z
     .string()
-    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,14}$/, 'must be an interface label like ens33:1 (1-15 characters of A-Z a-z 0-9 _ . : -)')
+    .regex(
+      /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,14}$/,
+      'must be an interface label like ens33:1 (1-15 characters of A-Z a-z 0-9 _ . : -)',
+    )
     .optional(),
 });
 export const vipSchema = z.union([cidr, vipObject], { error: 'must be "a.b.c.d/len" or { address, dev?, label? }' });
 
 export const nodeSchema = z.strictObject({
-  name: z.string().regex(NAME_RE, 'must be 1-63 characters of A-Z a-z 0-9 _ . - starting with a letter or digit').optional(),
+  name: z
+    .string()
+    .regex(NAME_RE, 'must be 1-63 characters of A-Z a-z 0-9 _ . - starting with a letter or digit')
+    .optional(),
   host: z.string().refine(isHostAddress, 'must be an IPv4 address or a DNS name / ssh config alias'),
   port: z.number().int().min(1).max(65535).optional(),
   user: z.string().regex(USER_RE, 'must be a plain user name (a-z 0-9 _ -)').optional(),
   interface: ifaceName,
-  priority: z.number({ error: 'must be a whole number 1..254' }).int('must be a whole number 1..254').min(1, 'must be 1..254').max(254, 'must be 1..254'),
+  priority: z
+    .number({ error: 'must be a whole number 1..254' })
+    .int('must be a whole number 1..254')
+    .min(1, 'must be 1..254')
+    .max(254, 'must be 1..254'),
   /** address of this node on the VRRP interface (unicast_src_ip); default: host when it is an IPv4 address */
   address: z.string().refine(isIPv4, 'must be an IPv4 address').optional(),
 });
 
 export const instanceSchema = z.strictObject({
   name: z.string().regex(INSTANCE_RE, 'must be 1-31 characters of A-Z a-z 0-9 _ . - starting with a letter or _'),
-  virtualRouterId: z.number({ error: 'must be a whole number 1..255' }).int('must be a whole number 1..255').min(1, 'must be 1..255').max(255, 'must be 1..255'),
+  virtualRouterId: z
+    .number({ error: 'must be a whole number 1..255' })
+    .int('must be a whole number 1..255')
+    .min(1, 'must be 1..255')
+    .max(255, 'must be 1..255'),
   vips: z.array(vipSchema).min(1, 'needs at least one VIP'),
   master: z.string().min(1, 'must name a node'),
   advertInt: z.number().positive('must be > 0').optional(),
-  authPass: z.string().regex(AUTH_PASS_RE, 'must be 1-8 printable characters without spaces, quotes, backslash, # or !').optional(),
+  authPass: z
+    .string()
+    .regex(AUTH_PASS_RE, 'must be 1-8 printable characters without spaces, quotes, backslash, # or !')
+    .optional(),
   authPassEnv: z.string().regex(ENV_RE, 'must be an environment variable name').optional(),
   preempt: z.boolean().default(true),
   preemptDelay: z.number().int().min(0).max(1000, 'must be 0..1000 seconds').optional(),
@@ -112,11 +135,21 @@ export const answersSchema = z.strictObject({
   healthCheck: z
     .strictObject({
       mode: z.enum(['weight', 'restart-then-stop'], { error: 'must be weight or restart-then-stop' }).default('weight'),
-      interval: z.number().int('must be a whole number of seconds (keepalived minimum 1)').min(1, 'must be >= 1 (keepalived runs scripts at most once a second)').max(300).default(1),
+      interval: z
+        .number()
+        .int('must be a whole number of seconds (keepalived minimum 1)')
+        .min(1, 'must be >= 1 (keepalived runs scripts at most once a second)')
+        .max(300)
+        .default(1),
       fall: z.number().int().min(1).max(100).default(2),
       rise: z.number().int().min(1).max(100).default(1),
       timeout: z.number().int().min(1).max(60).optional(),
-      weight: z.number().int('must be a whole number -253..253').min(-253, 'must be -253..253').max(253, 'must be -253..253').optional(),
+      weight: z
+        .number()
+        .int('must be a whole number -253..253')
+        .min(-253, 'must be -253..253')
+        .max(253, 'must be -253..253')
+        .optional(),
       url: z
         .string()
         .regex(URL_RE, 'must be an http(s) URL without quotes or spaces, e.g. http://127.0.0.1/')
@@ -133,15 +166,24 @@ export const answersSchema = z.strictObject({
     .default({ install: true, configDir: '/etc/nginx' }),
   system: z
     .strictObject({
-      selinux: z.enum(['disable', 'permissive', 'leave'], { error: 'must be disable, permissive or leave' }).default('disable'),
+      selinux: z
+        .enum(['disable', 'permissive', 'leave'], { error: 'must be disable, permissive or leave' })
+        .default('disable'),
       firewall: z.enum(['disable', 'open', 'leave'], { error: 'must be disable, open or leave' }).default('disable'),
       multicast: z.boolean().default(true),
     })
     .default({ selinux: 'disable', firewall: 'disable', multicast: true }),
   logging: z
     .strictObject({
-      facility: z.enum(['local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'], { error: 'must be local0..local7' }).default('local4'),
-      file: z.string().regex(ABS_PATH_RE, 'must be an absolute path of safe characters').default('/var/log/keepalived.log'),
+      facility: z
+        .enum(['local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'], {
+          error: 'must be local0..local7',
+        })
+        .default('local4'),
+      file: z
+        .string()
+        .regex(ABS_PATH_RE, 'must be an absolute path of safe characters')
+        .default('/var/log/keepalived.log'),
       logrotate: z.boolean().default(true),
     })
     .default({ facility: 'local4', file: '/var/log/keepalived.log', logrotate: true }),
@@ -166,4 +208,3 @@ export type Answers = z.output<typeof answersSchema>;
 export type NodeAnswers = z.output<typeof nodeSchema>;
 export type InstanceAnswers = z.output<typeof instanceSchema>;
 export type Vip = z.output<typeof vipSchema>;
-

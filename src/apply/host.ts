@@ -21,7 +21,14 @@ export type ManifestEntry =
   | { type: 'rolledback'; time: string };
 
 export function newRunId(now = new Date()): string {
-  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z') + '-' + Math.random().toString(36).slice(2, 6);
+  return (
+    now
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z') +
+    '-' +
+    Math.random().toString(36).slice(2, 6)
+  );
 }
 
 export function versionAtLeast(v: string | null, min: string): boolean {
@@ -53,7 +60,13 @@ export class HostRunner {
   /** flock held by a channel that lives as long as our SSH session: a dropped connection frees it */
   async lock(): Promise<void> {
     const { ch, done } = await this.conn.spawn(
-      cmd(['sh', '-c', 'mkdir -p /run/lock && exec flock -n -E 75 "$1" sh -c "echo locked; exec cat >/dev/null"', 'sh', PATHS.lockDir]),
+      cmd([
+        'sh',
+        '-c',
+        'mkdir -p /run/lock && exec flock -n -E 75 "$1" sh -c "echo locked; exec cat >/dev/null"',
+        'sh',
+        PATHS.lockDir,
+      ]),
     );
     const first = await new Promise<string>((resolve) => {
       let buf = '';
@@ -66,7 +79,9 @@ export class HostRunner {
     });
     if (first !== 'locked') {
       ch.close();
-      throw new PreconditionError(`${this.node.name}: another ha-setup run holds ${PATHS.lockDir} on this host (${first === 'exit 75' ? 'lock busy' : first})`);
+      throw new PreconditionError(
+        `${this.node.name}: another ha-setup run holds ${PATHS.lockDir} on this host (${first === 'exit 75' ? 'lock busy' : first})`,
+      );
     }
     this.lockChannel = ch;
   }
@@ -78,7 +93,10 @@ export class HostRunner {
 
   async facts(opts: { probeVips?: boolean } = {}): Promise<Facts> {
     const r = await this.conn.sh(factsScript(), factsArgs(this.cfg, this.node, opts), { timeoutMs: 60_000 });
-    if (!r.stdout.includes('@@end')) throw new OperationError(`${this.node.name}: gathering facts failed (exit ${r.code}): ${r.stderr.trim().slice(0, 300)}`);
+    if (!r.stdout.includes('@@end'))
+      throw new OperationError(
+        `${this.node.name}: gathering facts failed (exit ${r.code}): ${r.stderr.trim().slice(0, 300)}`,
+      );
     return parseFactsOutput(r.stdout);
   }
 
@@ -89,7 +107,13 @@ export class HostRunner {
   async begin(facts: Facts): Promise<void> {
     if (this.started) return;
     this.started = true;
-    await this.record({ type: 'start', runId: this.runId, time: new Date().toISOString(), services: facts.services, node: this.node.name });
+    await this.record({
+      type: 'start',
+      runId: this.runId,
+      time: new Date().toISOString(),
+      services: facts.services,
+      node: this.node.name,
+    });
   }
 
   async end(ok: boolean): Promise<void> {
@@ -101,7 +125,14 @@ export class HostRunner {
    * — skipped when this run already backed it up — then run `script` in the same shell. The script's own
    * positional parameters start at $6 (`args`); $1 is the path. On failure the path counts as not backed up.
    */
-  private async withBackup(path: string, type: 'file' | 'dir', script: string[], args: string[], what: string, opts: ExecOptions = {}) {
+  private async withBackup(
+    path: string,
+    type: 'file' | 'dir',
+    script: string[],
+    args: string[],
+    what: string,
+    opts: ExecOptions = {},
+  ) {
     const first = !this.backedUp.has(path);
     const line = (existed: boolean) => JSON.stringify({ type, path, existed } satisfies ManifestEntry);
     const backup = [
@@ -137,7 +168,8 @@ export class HostRunner {
    * renamed over the target in the same round trip, otherwise validated first. Never a partial file.
    */
   async writeFile(c: Extract<Change, { kind: 'file' }>, keepalivedVersion: string | null): Promise<void> {
-    const validate = c.validate && (c.validate[0] !== 'keepalived' || versionAtLeast(keepalivedVersion, '2.0.4')) ? c.validate : null;
+    const validate =
+      c.validate && (c.validate[0] !== 'keepalived' || versionAtLeast(keepalivedVersion, '2.0.4')) ? c.validate : null;
     const r = await this.withBackup(
       c.path,
       'file',
@@ -153,13 +185,24 @@ export class HostRunner {
     );
     if (!validate) return;
     const tmp = r.stdout.trim().split('\n').pop()!;
-    const v = await this.conn.exec(validate.map((a) => (a === '{file}' ? tmp : a)), { timeoutMs: 60_000 });
+    const v = await this.conn.exec(
+      validate.map((a) => (a === '{file}' ? tmp : a)),
+      { timeoutMs: 60_000 },
+    );
     if (v.code !== 0) {
       await this.conn.exec(['rm', '-f', tmp]);
-      const why = (v.stderr + v.stdout).trim().split('\n').filter((l) => !/^\s*$/.test(l)).slice(-4).join(' | ');
+      const why = (v.stderr + v.stdout)
+        .trim()
+        .split('\n')
+        .filter((l) => !/^\s*$/.test(l))
+        .slice(-4)
+        .join(' | ');
       throw new OperationError(`${this.node.name}: ${validate[0]} rejected the new ${c.path} (exit ${v.code}): ${why}`);
     }
-    await this.conn.must(['sh', '-c', 'mv -f "$1" "$2" && sync "$2" 2>/dev/null; true', 'sh', tmp, c.path], `installing ${c.path}`);
+    await this.conn.must(
+      ['sh', '-c', 'mv -f "$1" "$2" && sync "$2" 2>/dev/null; true', 'sh', tmp, c.path],
+      `installing ${c.path}`,
+    );
   }
 
   async command(c: Extract<Change, { kind: 'command' }>): Promise<void> {
@@ -173,13 +216,21 @@ export class HostRunner {
       const env = 'DEBIAN_FRONTEND=noninteractive';
       const install = `${env} apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${c.names.map(q).join(' ')}`;
       let r = await this.conn.run(install, { timeoutMs: 15 * 60_000 });
-      if (r.code !== 0 && /Unable to locate package|has no installation candidate|Failed to fetch|404/.test(r.stderr + r.stdout)) {
+      if (
+        r.code !== 0 &&
+        /Unable to locate package|has no installation candidate|Failed to fetch|404/.test(r.stderr + r.stdout)
+      ) {
         await this.conn.run(`${env} apt-get update -q`, { timeoutMs: 10 * 60_000 });
         r = await this.conn.run(install, { timeoutMs: 15 * 60_000 });
       }
-      if (r.code !== 0) throw new OperationError(`${this.node.name}: apt-get install ${c.names.join(' ')} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+      if (r.code !== 0)
+        throw new OperationError(
+          `${this.node.name}: apt-get install ${c.names.join(' ')} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+        );
     } else {
-      await this.conn.must([c.manager, 'install', '-y', ...c.names], `${c.manager} install ${c.names.join(' ')}`, { timeoutMs: 15 * 60_000 });
+      await this.conn.must([c.manager, 'install', '-y', ...c.names], `${c.manager} install ${c.names.join(' ')}`, {
+        timeoutMs: 15 * 60_000,
+      });
     }
   }
 
@@ -189,7 +240,8 @@ export class HostRunner {
       return;
     }
     await this.conn.must(['systemctl', c.action, c.name], `systemctl ${c.action} ${c.name}`, { timeoutMs: 120_000 });
-    if (c.action === 'restart' || c.action === 'reload-or-restart' || c.action === 'start') this.restarted.push(`${c.action} ${c.name}`);
+    if (c.action === 'restart' || c.action === 'reload-or-restart' || c.action === 'start')
+      this.restarted.push(`${c.action} ${c.name}`);
   }
 
   /**
@@ -199,7 +251,13 @@ export class HostRunner {
    */
   async syncNginx(source: HostConnection, configDir: string): Promise<string[]> {
     await this.backupDir(configDir);
-    const stage = (await this.conn.mustSh('mkdir -p "$1" && mktemp -d "$1/nginx-stage.XXXXXX"', [PATHS.stateDir], 'creating a staging directory')).stdout.trim();
+    const stage = (
+      await this.conn.mustSh(
+        'mkdir -p "$1" && mktemp -d "$1/nginx-stage.XXXXXX"',
+        [PATHS.stateDir],
+        'creating a staging directory',
+      )
+    ).stdout.trim();
     try {
       // receiver first, so the sender's output always has somewhere to go
       const dst = await this.conn.spawn(cmd(['tar', '--numeric-owner', '-C', stage, '-xpf', '-']));
@@ -208,8 +266,14 @@ export class HostRunner {
       dst.ch.resume(); // tar -x prints nothing, but its stdout must be drained for the channel to close
       src.ch.pipe(dst.ch);
       const [rs, rd] = await Promise.all([src.done, dst.done]);
-      if (rs.code !== 0) throw new OperationError(`${source.node.name}: reading ${configDir} failed (exit ${rs.code}): ${rs.stderr.trim()}`);
-      if (rd.code !== 0) throw new OperationError(`${this.node.name}: receiving ${configDir} failed (exit ${rd.code}): ${rd.stderr.trim()}`);
+      if (rs.code !== 0)
+        throw new OperationError(
+          `${source.node.name}: reading ${configDir} failed (exit ${rs.code}): ${rs.stderr.trim()}`,
+        );
+      if (rd.code !== 0)
+        throw new OperationError(
+          `${this.node.name}: receiving ${configDir} failed (exit ${rd.code}): ${rd.stderr.trim()}`,
+        );
       const r = await this.conn.mustSh(
         'rsync -a --delete --itemize-changes "$1/" "$2/"',
         [stage, configDir],
@@ -219,7 +283,9 @@ export class HostRunner {
       const t = await this.conn.exec(['nginx', '-t']);
       if (t.code !== 0) {
         await this.conn.sh('rsync -a --delete "$1/files$2/" "$2/"', [this.runDir, configDir]);
-        throw new OperationError(`${this.node.name}: nginx -t rejected the configuration copied from ${source.node.name}; the previous ${configDir} was restored: ${t.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+        throw new OperationError(
+          `${this.node.name}: nginx -t rejected the configuration copied from ${source.node.name}; the previous ${configDir} was restored: ${t.stderr.trim().split('\n').slice(-2).join(' | ')}`,
+        );
       }
       return r.stdout.split('\n').filter(Boolean);
     } finally {
@@ -259,7 +325,11 @@ export async function latestRun(conn: HostConnection): Promise<string | null> {
   const runs = r.stdout.split('\n').filter((l) => /^\d{8}T\d{6}Z-[a-z0-9]+$/.test(l));
   for (const run of runs.reverse()) {
     const m = await readManifest(conn, `${PATHS.backupRoot}/${run}`);
-    if (m.some((e) => e.type === 'file' || e.type === 'dir' || e.type === 'command') && !m.some((e) => e.type === 'rolledback')) return run;
+    if (
+      m.some((e) => e.type === 'file' || e.type === 'dir' || e.type === 'command') &&
+      !m.some((e) => e.type === 'rolledback')
+    )
+      return run;
   }
   return null;
 }
@@ -277,7 +347,11 @@ export async function restoreRun(conn: HostConnection, runDir: string): Promise<
     if (e.type === 'file') {
       touched.add(e.path);
       if (e.existed) {
-        await conn.mustSh('t=$(mktemp "$(dirname "$2")/.ha-setup.tmp.XXXXXX") && cp -a "$1/files$2" "$t" && mv -f "$t" "$2"', [runDir, e.path], `restoring ${e.path}`);
+        await conn.mustSh(
+          't=$(mktemp "$(dirname "$2")/.ha-setup.tmp.XXXXXX") && cp -a "$1/files$2" "$t" && mv -f "$t" "$2"',
+          [runDir, e.path],
+          `restoring ${e.path}`,
+        );
         done.push(`restored ${e.path}`);
       } else {
         await conn.exec(['rm', '-f', e.path]);

@@ -49,7 +49,8 @@ export function mergeHandlers(hs: Change[]): Change[] {
         if ((SERVICE_ORDER[h.action] ?? 0) > (SERVICE_ORDER[o.action] ?? 0)) out[i] = h;
         continue;
       }
-    } else if (h.kind === 'command' && out.some((o) => o.kind === 'command' && o.argv.join(' ') === h.argv.join(' '))) continue;
+    } else if (h.kind === 'command' && out.some((o) => o.kind === 'command' && o.argv.join(' ') === h.argv.join(' ')))
+      continue;
     out.push(h);
   }
   return out;
@@ -132,7 +133,10 @@ async function applyNode(
 
 export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<number> {
   const st = styler(io);
-  const session = await openSession(io, cfg, { lock: !opts.dryRun, askPassword: io.stdinIsTTY ? askPassword : undefined });
+  const session = await openSession(io, cfg, {
+    lock: !opts.dryRun,
+    askPassword: io.stdinIsTTY ? askPassword : undefined,
+  });
   try {
     const { plans, refusals } = buildPlan(cfg, session.facts);
     if (refusals.length) throw new PreconditionError(`preconditions failed; nothing was changed`, refusals);
@@ -142,7 +146,10 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<nu
       return 0;
     }
     const results: Record<string, NodeResult> = Object.fromEntries(
-      plans.map((p: NodePlan) => [p.node, { node: p.node, host: p.host, role: p.role, changes: 0, restarted: [], ok: true }]),
+      plans.map((p: NodePlan) => [
+        p.node,
+        { node: p.node, host: p.host, role: p.role, changes: 0, restarted: [], ok: true },
+      ]),
     );
     const tasks = new Listr(
       cfg.nodes.map((node) => ({
@@ -181,13 +188,25 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<nu
       ok: !failed.length && vipOk,
       runId: session.runId,
       log: session.log.path,
-      nodes: Object.values(results).map((r) => ({ ...r, holds: Object.entries(holders).filter(([, hs]) => hs.includes(r.node)).map(([v]) => v) })),
+      nodes: Object.values(results).map((r) => ({
+        ...r,
+        holds: Object.entries(holders)
+          .filter(([, hs]) => hs.includes(r.node))
+          .map(([v]) => v),
+      })),
       vips: holders,
       problems: [...failed.map((f) => `${f.node}: ${f.error}`), ...vipProblems],
     };
     if (opts.json) io.out(JSON.stringify(report, null, 2));
     else {
-      const rows = report.nodes.map((n) => [n.node, n.host, n.role, String(n.changes), n.holds.join(' ') || '-', n.ok ? 'ok' : 'FAILED (restored)']);
+      const rows = report.nodes.map((n) => [
+        n.node,
+        n.host,
+        n.role,
+        String(n.changes),
+        n.holds.join(' ') || '-',
+        n.ok ? 'ok' : 'FAILED (restored)',
+      ]);
       io.out(table(['node', 'host', 'role', 'changes', 'holds VIP', 'result'], rows));
       for (const f of failed) {
         io.err(st.red(`${f.node}: ${f.error}`));
@@ -196,7 +215,10 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<nu
       for (const p of vipProblems) io.err(st.red(p));
       io.err(`log: ${session.log.path}   backups on each node: /var/backups/ha-setup/${session.runId}/`);
     }
-    if (failed.length) throw new OperationError(`${failed.length} node(s) failed and were restored: ${failed.map((f) => f.node).join(', ')}`);
+    if (failed.length)
+      throw new OperationError(
+        `${failed.length} node(s) failed and were restored: ${failed.map((f) => f.node).join(', ')}`,
+      );
     if (!vipOk) throw new OperationError('the VIPs did not settle on their masters', vipProblems);
     return 0;
   } finally {
@@ -211,16 +233,18 @@ function describeVipProblems(cfg: Config, holders: VipHolders): string[] {
     for (const v of inst.vips) {
       const h = holders[v.address] ?? [];
       if (h.length === 0) out.push(`${inst.name} ${v.address}: held by no node (lost VIP)`);
-      else if (h.length > 1) out.push(`${inst.name} ${v.address}: held by ${h.join(' and ')} at once (split brain: check that VRRP passes the firewall)`);
-      else if (inst.preempt && h[0] !== inst.master) out.push(`${inst.name} ${v.address}: held by ${h[0]}, expected the master ${inst.master}`);
+      else if (h.length > 1)
+        out.push(
+          `${inst.name} ${v.address}: held by ${h.join(' and ')} at once (split brain: check that VRRP passes the firewall)`,
+        );
+      else if (inst.preempt && h[0] !== inst.master)
+        out.push(`${inst.name} ${v.address}: held by ${h[0]}, expected the master ${inst.master}`);
     }
   }
   return out;
 }
 
-
 async function askPassword(message: string): Promise<string> {
   const { password } = await import('@inquirer/prompts');
   return password({ message, mask: '*' }, { input: process.stdin, output: process.stderr });
 }
-

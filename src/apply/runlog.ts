@@ -6,7 +6,11 @@ import { redact } from '../answers/resolve.js';
 
 export class RunLog {
   readonly path: string;
-  constructor(runId: string, private readonly secrets: readonly string[], env: NodeJS.ProcessEnv = process.env) {
+  constructor(
+    runId: string,
+    private readonly secrets: readonly string[],
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
     const base = env.HA_SETUP_LOG_DIR ?? join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'ha-setup');
     mkdirSync(base, { recursive: true, mode: 0o700 });
     this.path = join(base, `${runId}.log`);

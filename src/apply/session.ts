@@ -31,7 +31,8 @@ export async function openSession(io: IO, cfg: Config, opts: SessionOptions = {}
   const log = new RunLog(runId, cfg.secrets, io.env);
   let cachedPassword: Promise<string | undefined> | null = null;
   const password = () => {
-    if (cfg.answers.ssh.passwordEnv && io.env[cfg.answers.ssh.passwordEnv]) return Promise.resolve(io.env[cfg.answers.ssh.passwordEnv]);
+    if (cfg.answers.ssh.passwordEnv && io.env[cfg.answers.ssh.passwordEnv])
+      return Promise.resolve(io.env[cfg.answers.ssh.passwordEnv]);
     if (!opts.askPassword) return Promise.resolve(undefined);
     cachedPassword ??= opts.askPassword('SSH / sudo password (asked once for all hosts)').then((p) => {
       if (p) cfg.secrets.push(p);
@@ -83,7 +84,10 @@ export async function openSession(io: IO, cfg: Config, opts: SessionOptions = {}
           facts[n.name] = await runners[n.name].facts();
         } else if (f.sudo === 'password') {
           const pw = await password();
-          if (!pw) throw new PreconditionError(`${n.name}: user ${n.user} needs a sudo password: set ssh.passwordEnv or run in a terminal`);
+          if (!pw)
+            throw new PreconditionError(
+              `${n.name}: user ${n.user} needs a sudo password: set ssh.passwordEnv or run in a terminal`,
+            );
           c.sudo = 'password';
           c.sudoPassword = pw;
           const check = await c.exec(['true']);

@@ -16,7 +16,15 @@ export interface SshHostConfig {
 }
 
 function glob(p: string, s: string): boolean {
-  return new RegExp('^' + p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i').test(s);
+  return new RegExp(
+    '^' +
+      p
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+    'i',
+  ).test(s);
 }
 
 export function expandHome(p: string): string {
@@ -49,8 +57,10 @@ export function parseSshConfig(text: string, host: string): SshHostConfig {
     else if (key === 'user' && out.user === undefined) out.user = value;
     else if (key === 'port' && out.port === undefined) out.port = Number(value);
     else if (key === 'identityfile') out.identityFiles.push(expandHome(tok(value)));
-    else if (key === 'proxyjump' && out.proxyJump === undefined && value.toLowerCase() !== 'none') out.proxyJump = value;
-    else if (key === 'userknownhostsfile' && out.userKnownHostsFile === undefined) out.userKnownHostsFile = expandHome(value.split(/\s+/)[0]);
+    else if (key === 'proxyjump' && out.proxyJump === undefined && value.toLowerCase() !== 'none')
+      out.proxyJump = value;
+    else if (key === 'userknownhostsfile' && out.userKnownHostsFile === undefined)
+      out.userKnownHostsFile = expandHome(value.split(/\s+/)[0]);
     else if (key === 'hostkeyalias' && out.hostKeyAlias === undefined) out.hostKeyAlias = value;
   }
   return out;

@@ -12,7 +12,14 @@ const { Client, utils } = ssh2;
 type Client = InstanceType<typeof Client>;
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { OperationError, PreconditionError } from '../errors.js';
-import { hostKeyAlgorithmsFor, hostToken, knownKeysFor, verifyHostKey, fingerprint, type HostKeyVerdict } from './known-hosts.js';
+import {
+  hostKeyAlgorithmsFor,
+  hostToken,
+  knownKeysFor,
+  verifyHostKey,
+  fingerprint,
+  type HostKeyVerdict,
+} from './known-hosts.js';
 import { cmd } from './shell.js';
 import { expandHome, loadSshConfig } from './ssh-config.js';
 
@@ -74,7 +81,10 @@ export class HostConnection {
    * before it emits 'end'/'close': wait a moment so the error says what really happened.
    */
   private execFailed(e: Error, reject: (e: Error) => void): void {
-    setTimeout(() => reject(this.dead ?? new OperationError(`${this.node.name}: cannot run a command: ${e.message}`)), 50);
+    setTimeout(
+      () => reject(this.dead ?? new OperationError(`${this.node.name}: cannot run a command: ${e.message}`)),
+      50,
+    );
   }
 
   /** run a shell command line (caller quotes every value with cmd()/q()) */
@@ -104,8 +114,15 @@ export class HostConnection {
         ch.on('close', () => {
           if (timer) clearTimeout(timer);
           this.conn.removeListener('close', onConnClose);
-          const r: ExecResult = { code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-          this.log(`[${this.node.name}] $ ${command.length > 300 ? command.slice(0, 300) + '…' : command}\n[${this.node.name}] exit ${code}${signal ? ` (${signal})` : ''}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+          const r: ExecResult = {
+            code,
+            signal,
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(err).toString('utf8'),
+          };
+          this.log(
+            `[${this.node.name}] $ ${command.length > 300 ? command.slice(0, 300) + '…' : command}\n[${this.node.name}] exit ${code}${signal ? ` (${signal})` : ''}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
+          );
           resolve(r);
         });
         if (opts.timeoutMs) {
@@ -116,7 +133,11 @@ export class HostConnection {
               /* ignore */
             }
             ch.close();
-            reject(new OperationError(`${this.node.name}: command timed out after ${Math.round(opts.timeoutMs! / 1000)} s: ${command.slice(0, 120)}`));
+            reject(
+              new OperationError(
+                `${this.node.name}: command timed out after ${Math.round(opts.timeoutMs! / 1000)} s: ${command.slice(0, 120)}`,
+              ),
+            );
           }, opts.timeoutMs);
         }
         if (prefix) ch.write(prefix);
@@ -139,13 +160,19 @@ export class HostConnection {
   /** like exec, but a non-zero exit throws an OperationError naming the host and the command */
   async must(argv: readonly string[], what: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const r = await this.exec(argv, opts);
-    if (r.code !== 0) throw new OperationError(`${this.node.name}: ${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+    if (r.code !== 0)
+      throw new OperationError(
+        `${this.node.name}: ${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+      );
     return r;
   }
 
   async mustSh(script: string, args: readonly string[], what: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const r = await this.sh(script, args, opts);
-    if (r.code !== 0) throw new OperationError(`${this.node.name}: ${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+    if (r.code !== 0)
+      throw new OperationError(
+        `${this.node.name}: ${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+      );
     return r;
   }
 
@@ -173,7 +200,9 @@ export class HostConnection {
           const settle = () => {
             if (settled) return;
             settled = true;
-            this.log(`[${this.node.name}] $ ${command}\n[${this.node.name}] exit ${code}${stderr.trim() ? `: ${stderr.trim().slice(0, 200)}` : ''}`);
+            this.log(
+              `[${this.node.name}] $ ${command}\n[${this.node.name}] exit ${code}${stderr.trim() ? `: ${stderr.trim().slice(0, 200)}` : ''}`,
+            );
             res({ code, signal, stdout: '', stderr });
           };
           ch.on('close', settle);
@@ -231,7 +260,9 @@ function targetFor(node: ResolvedNode, opts: ConnectOptions, nodePortGiven: bool
     expandHome(opts.ssh.knownHostsFile ?? sc.userKnownHostsFile ?? '~/.ssh/known_hosts'),
     ...(opts.ssh.knownHostsFile ? [] : ['/etc/ssh/ssh_known_hosts']),
   ];
-  const names = [...new Set([sc.hostKeyAlias, hostToken(host, port), hostToken(node.host, port)].filter((x): x is string => !!x))];
+  const names = [
+    ...new Set([sc.hostKeyAlias, hostToken(host, port), hostToken(node.host, port)].filter((x): x is string => !!x)),
+  ];
   return { host, port, user, identityFiles, knownHostsFiles, names, proxyJump: sc.proxyJump };
 }
 
@@ -257,7 +288,9 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
   const label = `${node.name} (${t.host}:${t.port})`;
   let verdict: HostKeyVerdict | null = null;
   const known = knownKeysFor(t.knownHostsFiles, t.names);
-  const keys = t.identityFiles.map((f) => ({ f, key: readKey(f) })).filter((k): k is { f: string; key: Buffer } => !!k.key);
+  const keys = t.identityFiles
+    .map((f) => ({ f, key: readKey(f) }))
+    .filter((k): k is { f: string; key: Buffer } => !!k.key);
   const agent = opts.ssh.useAgent && opts.env.SSH_AUTH_SOCK ? opts.env.SSH_AUTH_SOCK : undefined;
   let password: string | undefined;
   let triedPassword = false;
@@ -272,7 +305,14 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
     keepaliveCountMax: 6,
     algorithms: hostKeyAlgorithmsFor(known) ? { serverHostKey: hostKeyAlgorithmsFor(known) as never } : undefined,
     hostVerifier: (key: Buffer) => {
-      verdict = verifyHostKey({ files: t.knownHostsFiles, writeFile: t.knownHostsFiles[0], names: t.names, label, policy: opts.ssh.hostKeyPolicy, blob: key });
+      verdict = verifyHostKey({
+        files: t.knownHostsFiles,
+        writeFile: t.knownHostsFiles[0],
+        names: t.names,
+        label,
+        policy: opts.ssh.hostKeyPolicy,
+        blob: key,
+      });
       if (verdict.ok && !verdict.known) opts.onNewHostKey?.(label, fingerprint(key));
       return verdict.ok;
     },
@@ -307,7 +347,13 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
     if (t.proxyJump) {
       const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(t.proxyJump.split(',')[0]);
       if (!m) throw new PreconditionError(`${label}: ProxyJump ${t.proxyJump} not understood`);
-      const jumpNode: ResolvedNode = { ...node, name: `${node.name}-jump`, host: m[2], port: Number(m[3] ?? 22), user: m[1] ?? t.user };
+      const jumpNode: ResolvedNode = {
+        ...node,
+        name: `${node.name}-jump`,
+        host: m[2],
+        port: Number(m[3] ?? 22),
+        user: m[1] ?? t.user,
+      };
       const jt = targetFor(jumpNode, opts, !!m[3]);
       let jv: HostKeyVerdict | null = null;
       jump = await connectClient({
@@ -317,7 +363,14 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
         username: jt.user,
         algorithms: undefined,
         hostVerifier: (key: Buffer) => {
-          jv = verifyHostKey({ files: jt.knownHostsFiles, writeFile: jt.knownHostsFiles[0], names: jt.names, label: `jump host ${jt.host}`, policy: opts.ssh.hostKeyPolicy, blob: key });
+          jv = verifyHostKey({
+            files: jt.knownHostsFiles,
+            writeFile: jt.knownHostsFiles[0],
+            names: jt.names,
+            label: `jump host ${jt.host}`,
+            policy: opts.ssh.hostKeyPolicy,
+            blob: key,
+          });
           return jv.ok;
         },
       }).catch((e: Error) => {
@@ -326,7 +379,9 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
         throw e;
       });
       sock = await new Promise<Duplex>((resolve, reject) =>
-        jump!.forwardOut('127.0.0.1', 0, t.host, t.port, (err, stream) => (err ? reject(err) : resolve(stream as unknown as Duplex))),
+        jump!.forwardOut('127.0.0.1', 0, t.host, t.port, (err, stream) =>
+          err ? reject(err) : resolve(stream as unknown as Duplex),
+        ),
       );
     }
     const client = await connectClient(base, sock);
@@ -340,7 +395,9 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
     if (v && !v.ok) throw new PreconditionError(v.message);
     const err = e as Error & { level?: string; code?: string };
     if (err.level === 'client-authentication') {
-      throw new PreconditionError(`${label}: authentication failed for user ${t.user} (tried: ${methods.join(', ') || 'nothing: no agent, key or password'})`);
+      throw new PreconditionError(
+        `${label}: authentication failed for user ${t.user} (tried: ${methods.join(', ') || 'nothing: no agent, key or password'})`,
+      );
     }
     if (err.level === 'client-timeout' || /Timed out/.test(err.message)) {
       throw new PreconditionError(`${label}: unreachable: no SSH answer within ${opts.ssh.connectTimeout} s`);

@@ -12,9 +12,18 @@ export async function addressesOf(conn: HostConnection): Promise<Set<string>> {
 }
 
 export async function vipHolders(cfg: Config, conns: Record<string, HostConnection>): Promise<VipHolders> {
-  const entries = await Promise.all(cfg.nodes.map(async (n) => [n.name, conns[n.name]?.alive ? await addressesOf(conns[n.name]).catch(() => new Set<string>()) : new Set<string>()] as const));
+  const entries = await Promise.all(
+    cfg.nodes.map(
+      async (n) =>
+        [
+          n.name,
+          conns[n.name]?.alive ? await addressesOf(conns[n.name]).catch(() => new Set<string>()) : new Set<string>(),
+        ] as const,
+    ),
+  );
   const out: VipHolders = {};
-  for (const inst of cfg.instances) for (const v of inst.vips) out[v.address] = entries.filter(([, a]) => a.has(v.address)).map(([n]) => n);
+  for (const inst of cfg.instances)
+    for (const v of inst.vips) out[v.address] = entries.filter(([, a]) => a.has(v.address)).map(([n]) => n);
   return out;
 }
 
@@ -27,7 +36,11 @@ export function vipsSettled(cfg: Config, h: VipHolders): boolean {
   );
 }
 
-export async function waitForVips(cfg: Config, conns: Record<string, HostConnection>, timeoutMs: number): Promise<{ ok: boolean; holders: VipHolders }> {
+export async function waitForVips(
+  cfg: Config,
+  conns: Record<string, HostConnection>,
+  timeoutMs: number,
+): Promise<{ ok: boolean; holders: VipHolders }> {
   const deadline = Date.now() + timeoutMs;
   let holders: VipHolders = {};
   for (;;) {

@@ -13,7 +13,10 @@ export function answersPath(io: IO, given?: string): string | null {
 
 export function loadConfig(io: IO, given?: string): Config {
   const path = answersPath(io, given);
-  if (!path) throw new UsageError('--answers: no answers file given and no ./ha-setup.yaml here (run ha-setup init to create one)');
+  if (!path)
+    throw new UsageError(
+      '--answers: no answers file given and no ./ha-setup.yaml here (run ha-setup init to create one)',
+    );
   const cfg = resolveAnswers(loadAnswersFile(path), { env: io.env, source: path });
   printWarnings(io, cfg.warnings);
   return cfg;

@@ -30,7 +30,9 @@ export function missingKeys(data: unknown, source: string): string[] | null {
   const other: string[] = [];
   r.issues.forEach((issue, i) => {
     const input = (issue as { input?: unknown }).input;
-    const isMissing = (issue.code === 'invalid_type' && input === undefined) || (issue.code === 'too_small' && Array.isArray(input) && input.length === 0);
+    const isMissing =
+      (issue.code === 'invalid_type' && input === undefined) ||
+      (issue.code === 'too_small' && Array.isArray(input) && input.length === 0);
     if (isMissing) missing.push(formatPath(issue.path));
     else other.push(r.problems[i] ?? issue.message);
   });
@@ -51,24 +53,33 @@ export function answersForSaving(data: unknown): string {
   const header = [
     '# ha-setup answers (reference: ha-setup schema, README "Answers file")',
     '# yaml-language-server: $schema=./ha-setup.schema.json',
-    ...(dropped ? ['# authPass was left out on purpose: add it back, or set authPassEnv: VAR and export VAR before running'] : []),
+    ...(dropped
+      ? ['# authPass was left out on purpose: add it back, or set authPassEnv: VAR and export VAR before running']
+      : []),
   ];
   return header.join('\n') + '\n' + stringify(copy);
 }
 
 export function summary(cfg: Config): string {
   const l: string[] = [];
-  for (const n of cfg.nodes) l.push(`  node ${n.name}: ${n.user}@${n.host}:${n.port}, interface ${n.interface}, priority ${n.priority}`);
+  for (const n of cfg.nodes)
+    l.push(`  node ${n.name}: ${n.user}@${n.host}:${n.port}, interface ${n.interface}, priority ${n.priority}`);
   for (const i of cfg.instances) {
     l.push(
       `  ${i.name}: VRID ${i.virtualRouterId}, VIP ${i.vips.map((v) => `${v.address}/${v.prefix}`).join(' ')}, master ${i.master}, ` +
         `${i.preempt ? 'preempt' : 'nopreempt'}, advert ${i.advertInt}s, ${i.unicast ? 'unicast' : 'multicast'}, auth ${i.authPass ? 'yes' : 'no'}, ` +
-        `priorities ${Object.entries(i.priorities).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+        `priorities ${Object.entries(i.priorities)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
     );
   }
   const hc = cfg.healthCheck;
-  l.push(`  profile ${cfg.profile} (VRRPv${cfg.vrrpVersion}); health check ${hc.mode}, every ${hc.interval}s, fall ${hc.fall}, rise ${hc.rise}, weight ${hc.weight}${hc.url ? `, ${hc.url}` : ', process only'}`);
-  l.push(`  SELinux ${cfg.system.selinux}, firewall ${cfg.system.firewall}, multicast ${cfg.system.multicast ? 'on' : 'untouched'}; nginx config from ${cfg.nginx.syncFrom}; logs ${cfg.logging.facility} -> ${cfg.logging.file}`);
+  l.push(
+    `  profile ${cfg.profile} (VRRPv${cfg.vrrpVersion}); health check ${hc.mode}, every ${hc.interval}s, fall ${hc.fall}, rise ${hc.rise}, weight ${hc.weight}${hc.url ? `, ${hc.url}` : ', process only'}`,
+  );
+  l.push(
+    `  SELinux ${cfg.system.selinux}, firewall ${cfg.system.firewall}, multicast ${cfg.system.multicast ? 'on' : 'untouched'}; nginx config from ${cfg.nginx.syncFrom}; logs ${cfg.logging.facility} -> ${cfg.logging.file}`,
+  );
   return l.join('\n');
 }
 
@@ -82,7 +93,10 @@ export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter
   if (missing) {
     const canPrompt = (io.stdinIsTTY && !(opts.yes && path)) || !!prompter;
     if (!canPrompt) {
-      throw new ValidationError(`${source}: incomplete answers and no terminal to ask (${opts.yes ? '--yes never prompts' : 'stdin is not a TTY'}); missing:`, missing.map((m) => `${m}: is required`));
+      throw new ValidationError(
+        `${source}: incomplete answers and no terminal to ask (${opts.yes ? '--yes never prompts' : 'stdin is not a TTY'}); missing:`,
+        missing.map((m) => `${m}: is required`),
+      );
     }
     data = await wizard(data as Record<string, unknown>, prompter ?? (await inquirerPrompter()));
     asked = true;
@@ -106,8 +120,12 @@ export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter
   }
 
   if (!opts.dryRun && !opts.yes) {
-    if (!io.stdinIsTTY && !prompter) throw new UsageError('init changes the hosts: confirm with --yes when there is no terminal');
-    const ok = await confirmApply(prompter ?? (await inquirerPrompter()), `Apply this to ${cfg.nodes.length} nodes now?`);
+    if (!io.stdinIsTTY && !prompter)
+      throw new UsageError('init changes the hosts: confirm with --yes when there is no terminal');
+    const ok = await confirmApply(
+      prompter ?? (await inquirerPrompter()),
+      `Apply this to ${cfg.nodes.length} nodes now?`,
+    );
     if (!ok) throw new CancelledError('nothing changed (not confirmed)');
   }
   const { runInit } = await import('../apply/init-run.js');

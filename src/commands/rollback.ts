@@ -7,19 +7,26 @@ import { PATHS } from '../paths.js';
 import { inquirerPrompter } from '../prompts.js';
 import { loadConfig } from './common.js';
 
-export async function rollbackCommand(io: IO, opts: { answers?: string; run?: string; node?: string; yes?: boolean; json?: boolean }): Promise<number> {
+export async function rollbackCommand(
+  io: IO,
+  opts: { answers?: string; run?: string; node?: string; yes?: boolean; json?: boolean },
+): Promise<number> {
   const cfg = loadConfig(io, opts.answers);
-  if (opts.run && !/^\d{8}T\d{6}Z-[a-z0-9]+$/.test(opts.run)) throw new UsageError(`--run: "${opts.run}" is not a run id (like 20261122T021500Z-ab12)`);
-  if (opts.node && !cfg.nodes.some((n) => n.name === opts.node)) throw new UsageError(`--node: unknown node "${opts.node}" (nodes: ${cfg.nodes.map((n) => n.name).join(', ')})`);
+  if (opts.run && !/^\d{8}T\d{6}Z-[a-z0-9]+$/.test(opts.run))
+    throw new UsageError(`--run: "${opts.run}" is not a run id (like 20261122T021500Z-ab12)`);
+  if (opts.node && !cfg.nodes.some((n) => n.name === opts.node))
+    throw new UsageError(`--node: unknown node "${opts.node}" (nodes: ${cfg.nodes.map((n) => n.name).join(', ')})`);
   const session = await openSession(io, cfg, { lock: true, facts: false });
   try {
     const targets = cfg.nodes.filter((n) => !opts.node || n.name === opts.node);
     const runs: Record<string, string | null> = {};
     for (const n of targets) runs[n.name] = opts.run ?? (await latestRun(session.conns[n.name]));
-    for (const n of targets) io.err(`${n.name}: ${runs[n.name] ? `restore run ${runs[n.name]}` : 'no ha-setup run to restore'}`);
+    for (const n of targets)
+      io.err(`${n.name}: ${runs[n.name] ? `restore run ${runs[n.name]}` : 'no ha-setup run to restore'}`);
     if (!Object.values(runs).some(Boolean)) return 0;
     if (!opts.yes) {
-      if (!io.stdinIsTTY) throw new UsageError('rollback changes the hosts: confirm with --yes when there is no terminal');
+      if (!io.stdinIsTTY)
+        throw new UsageError('rollback changes the hosts: confirm with --yes when there is no terminal');
       const ok = await (await inquirerPrompter()).confirm({ message: 'Restore these backups now?', default: false });
       if (!ok) throw new CancelledError('nothing changed (not confirmed)');
     }

@@ -21,9 +21,14 @@ export async function statusCommand(io: IO, opts: { answers?: string; json?: boo
         n.keepalived,
         n.nginx,
         n.instances.map((i) => `${i.name}=${i.state ?? '?'}(${i.effectivePriority ?? '?'})`).join(' ') || '-',
-        cfg.instances.flatMap((i) => i.vips.map((v) => v.address)).filter((v) => n.addresses.includes(v)).join(' ') || '-',
+        cfg.instances
+          .flatMap((i) => i.vips.map((v) => v.address))
+          .filter((v) => n.addresses.includes(v))
+          .join(' ') || '-',
       ]);
-      io.out(table(['node', 'host', 'reachable', 'keepalived', 'nginx', 'vrrp state (effective prio)', 'holds VIP'], rows));
+      io.out(
+        table(['node', 'host', 'reachable', 'keepalived', 'nginx', 'vrrp state (effective prio)', 'holds VIP'], rows),
+      );
       io.out('');
       for (const v of s.vips) {
         const expect = v.preempt ? `master ${v.master}` : 'any one node (nopreempt)';

@@ -33,7 +33,10 @@ export function parseScenarios(given: string | undefined): ScenarioName[] {
   if (!given || given === 'all') return [...SCENARIOS];
   const names = given.split(',').map((n) => n.trim());
   const bad = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
-  if (bad.length) throw new UsageError(`--scenario: unknown scenario "${bad[0]}" (allowed: ${SCENARIOS.join(', ')}, a comma-separated list of them, or all)`);
+  if (bad.length)
+    throw new UsageError(
+      `--scenario: unknown scenario "${bad[0]}" (allowed: ${SCENARIOS.join(', ')}, a comma-separated list of them, or all)`,
+    );
   return [...new Set(names as ScenarioName[])];
 }
 
@@ -46,14 +49,22 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
   const cfg = loadConfig(io, opts.answers);
   const st = styler(io);
   const instances = opts.instance ? cfg.instances.filter((i) => i.name === opts.instance) : cfg.instances;
-  if (!instances.length) throw new UsageError(`--instance: unknown instance "${opts.instance}" (instances: ${cfg.instances.map((i) => i.name).join(', ')})`);
+  if (!instances.length)
+    throw new UsageError(
+      `--instance: unknown instance "${opts.instance}" (instances: ${cfg.instances.map((i) => i.name).join(', ')})`,
+    );
   const maxGapMs = opts.maxGap !== undefined ? Number(opts.maxGap) * 1000 : defaultMaxGapMs(cfg.profile);
-  if (!Number.isFinite(maxGapMs) || maxGapMs <= 0) throw new UsageError(`--max-gap: must be a positive number of seconds (got ${opts.maxGap})`);
+  if (!Number.isFinite(maxGapMs) || maxGapMs <= 0)
+    throw new UsageError(`--max-gap: must be a positive number of seconds (got ${opts.maxGap})`);
   const probeIntervalMs = Number(opts.probeInterval ?? 50);
-  if (!Number.isInteger(probeIntervalMs) || probeIntervalMs < 10 || probeIntervalMs > 5000) throw new UsageError(`--probe-interval: must be 10..5000 ms (got ${opts.probeInterval})`);
-  if (opts.probeUrl && !URL_RE.test(opts.probeUrl)) throw new UsageError(`--probe-url: must be an http(s) URL without quotes or spaces (got ${opts.probeUrl})`);
-  if (opts.probeFrom && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/.test(opts.probeFrom)) throw new UsageError(`--probe-from: must be a node name or host name (got ${opts.probeFrom})`);
-  if (opts.report && !/\.(html|svg)$/.test(opts.report)) throw new UsageError('--report: the file must end in .html or .svg');
+  if (!Number.isInteger(probeIntervalMs) || probeIntervalMs < 10 || probeIntervalMs > 5000)
+    throw new UsageError(`--probe-interval: must be 10..5000 ms (got ${opts.probeInterval})`);
+  if (opts.probeUrl && !URL_RE.test(opts.probeUrl))
+    throw new UsageError(`--probe-url: must be an http(s) URL without quotes or spaces (got ${opts.probeUrl})`);
+  if (opts.probeFrom && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/.test(opts.probeFrom))
+    throw new UsageError(`--probe-from: must be a node name or host name (got ${opts.probeFrom})`);
+  if (opts.report && !/\.(html|svg)$/.test(opts.report))
+    throw new UsageError('--report: the file must end in .html or .svg');
 
   const session = await openSession(io, cfg, { lock: true, facts: false });
   const abort = new AbortController();
@@ -61,7 +72,11 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
-      io.err(st.yellow(`\n${sig}: stopping the test and restoring what it stopped (press Ctrl-C again to leave it as it is)`));
+      io.err(
+        st.yellow(
+          `\n${sig}: stopping the test and restoring what it stopped (press Ctrl-C again to leave it as it is)`,
+        ),
+      );
       abort.abort();
       return;
     }
@@ -75,9 +90,14 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
   const results: ScenarioResult[] = [];
   try {
     const pre = await pairStatus(cfg, session.conns);
-    const wrongHolder = pre.vips.filter((v) => v.preempt && v.holders.length === 1 && v.holders[0] !== v.master).map((v) => `${v.instance} ${v.vip} is on ${v.holders[0]}, not on its master ${v.master}`);
+    const wrongHolder = pre.vips
+      .filter((v) => v.preempt && v.holders.length === 1 && v.holders[0] !== v.master)
+      .map((v) => `${v.instance} ${v.vip} is on ${v.holders[0]}, not on its master ${v.master}`);
     if ((!pre.ok || wrongHolder.length) && !opts.force) {
-      throw new PreconditionError('preflight: the pair is not healthy, so a failover test would prove nothing (use --force to run anyway)', [...pre.problems, ...wrongHolder]);
+      throw new PreconditionError(
+        'preflight: the pair is not healthy, so a failover test would prove nothing (use --force to run anyway)',
+        [...pre.problems, ...wrongHolder],
+      );
     }
     const run: RunEnv = {
       cfg,
@@ -97,7 +117,13 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
       try {
         const r = await runScenario(run, inst, name);
         results.push(r);
-        io.err(strip(r, cfg.nodes.map((n) => n.name), { color: io.color }) + '\n');
+        io.err(
+          strip(
+            r,
+            cfg.nodes.map((n) => n.name),
+            { color: io.color },
+          ) + '\n',
+        );
       } catch (e) {
         if (e instanceof Aborted || abort.signal.aborted) break;
         throw e;
@@ -139,12 +165,45 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
     io.err(`report: ${opts.report}`);
   }
   const summary = results.map(({ timeline, restoreLog, ...r }) => (opts.verbose ? { ...r, restoreLog } : r));
-  if (opts.json) io.out(JSON.stringify({ ok: results.length > 0 && results.every((r) => r.ok) && !abort.signal.aborted, maxGapMs, scenarios: summary }, null, 2));
+  if (opts.json)
+    io.out(
+      JSON.stringify(
+        { ok: results.length > 0 && results.every((r) => r.ok) && !abort.signal.aborted, maxGapMs, scenarios: summary },
+        null,
+        2,
+      ),
+    );
   else {
-    io.out(table(
-      ['instance', 'scenario', 'from', 'to', 'gap', 'new holder', 'failed', 'split brain', 'restored', 'VIP after', 'result'],
-      results.map((r) => [r.instance, r.name, r.masterBefore, r.masterAfter ?? '-', r.gapMs === null ? 'never' : `${(r.gapMs / 1000).toFixed(2)} s`, r.timeToHolderMs === null ? '-' : `${(r.timeToHolderMs / 1000).toFixed(2)} s`, `${r.failedProbes}/${r.totalProbes}`, `${r.splitBrainMs} ms`, r.restored ? 'yes' : 'NO', r.holderAfterRestore.join(' ') || 'none', r.ok ? 'ok' : 'FAIL']),
-    ));
+    io.out(
+      table(
+        [
+          'instance',
+          'scenario',
+          'from',
+          'to',
+          'gap',
+          'new holder',
+          'failed',
+          'split brain',
+          'restored',
+          'VIP after',
+          'result',
+        ],
+        results.map((r) => [
+          r.instance,
+          r.name,
+          r.masterBefore,
+          r.masterAfter ?? '-',
+          r.gapMs === null ? 'never' : `${(r.gapMs / 1000).toFixed(2)} s`,
+          r.timeToHolderMs === null ? '-' : `${(r.timeToHolderMs / 1000).toFixed(2)} s`,
+          `${r.failedProbes}/${r.totalProbes}`,
+          `${r.splitBrainMs} ms`,
+          r.restored ? 'yes' : 'NO',
+          r.holderAfterRestore.join(' ') || 'none',
+          r.ok ? 'ok' : 'FAIL',
+        ]),
+      ),
+    );
   }
   for (const r of results.filter((x) => !x.ok)) io.err(st.red(`${r.instance} ${r.name}: ${r.reasons.join('; ')}`));
   if (abort.signal.aborted) throw new CancelledError('interrupted; everything the test stopped was restored');

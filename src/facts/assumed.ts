@@ -23,11 +23,25 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
     keepalivedVersion: null,
     selinux: rhel ? { runtime: 'enforcing', tools: true } : { runtime: null, tools: false },
     firewalld: rhel
-      ? { installed: true, active: true, enabled: true, services: ['ssh', 'dhcpv6-client'], protocols: [], richRules: [] }
+      ? {
+          installed: true,
+          active: true,
+          enabled: true,
+          services: ['ssh', 'dhcpv6-client'],
+          protocols: [],
+          richRules: [],
+        }
       : { installed: false, active: false, enabled: false, services: [], protocols: [], richRules: [] },
     ufw: { installed: false, active: false },
     interfaces: {
-      lo: { name: 'lo', up: true, multicast: false, flags: ['LOOPBACK', 'UP'], mac: '00:00:00:00:00:00', addresses: ['127.0.0.1/8'] },
+      lo: {
+        name: 'lo',
+        up: true,
+        multicast: false,
+        flags: ['LOOPBACK', 'UP'],
+        mac: '00:00:00:00:00:00',
+        addresses: ['127.0.0.1/8'],
+      },
       [node.interface]: {
         name: node.interface,
         up: true,
@@ -37,7 +51,9 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
         addresses: node.address ? [`${node.address}/24`] : [],
       },
     },
-    files: rhel ? { '/etc/selinux/config': { exists: true, mode: '644', content: 'SELINUX=enforcing\nSELINUXTYPE=targeted\n' } } : {},
+    files: rhel
+      ? { '/etc/selinux/config': { exists: true, mode: '644', content: 'SELINUX=enforcing\nSELINUXTYPE=targeted\n' } }
+      : {},
     services: {
       nginx: svc('active', 'enabled'),
       rsyslog: svc('active', 'enabled'),

@@ -15,9 +15,17 @@ export interface FactDef<T> {
   parse(text: string): T;
 }
 
-const lines = (t: string) => t.split('\n').map((l) => l.trim()).filter(Boolean);
+const lines = (t: string) =>
+  t
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
-export const hostnameFact: FactDef<string> = { name: 'hostname', sh: 'hostname 2>/dev/null || cat /etc/hostname', parse: (t) => lines(t)[0] ?? '' };
+export const hostnameFact: FactDef<string> = {
+  name: 'hostname',
+  sh: 'hostname 2>/dev/null || cat /etc/hostname',
+  parse: (t) => lines(t)[0] ?? '',
+};
 
 export function parseOsRelease(t: string): Facts['os'] {
   const kv: Record<string, string> = {};
@@ -33,16 +41,25 @@ export function parseOsRelease(t: string): Facts['os'] {
   else if (/\b(rhel|centos|fedora|rocky|almalinux|ol|amzn)\b/.test(all)) family = 'rhel';
   return { id, idLike, family, version: kv.VERSION_ID ?? '', pretty: kv.PRETTY_NAME ?? id };
 }
-export const osFact: FactDef<Facts['os']> = { name: 'os', sh: 'cat /etc/os-release 2>/dev/null', parse: parseOsRelease };
+export const osFact: FactDef<Facts['os']> = {
+  name: 'os',
+  sh: 'cat /etc/os-release 2>/dev/null',
+  parse: parseOsRelease,
+};
 
 export const uidFact: FactDef<number> = { name: 'uid', sh: 'id -u', parse: (t) => Number(lines(t)[0] ?? -1) };
 
-export const systemdFact: FactDef<boolean> = { name: 'systemd', sh: '[ -d /run/systemd/system ] && echo yes || echo no', parse: (t) => lines(t)[0] === 'yes' };
+export const systemdFact: FactDef<boolean> = {
+  name: 'systemd',
+  sh: '[ -d /run/systemd/system ] && echo yes || echo no',
+  parse: (t) => lines(t)[0] === 'yes',
+};
 
 export const sudoFact: FactDef<Facts['sudo']> = {
   name: 'sudo',
   sh: 'if [ "$(id -u)" = 0 ]; then echo root; elif command -v sudo >/dev/null 2>&1; then sudo -n true 2>/dev/null && echo nopasswd || echo password; else echo none; fi',
-  parse: (t) => (['root', 'nopasswd', 'password', 'none'].includes(lines(t)[0]) ? (lines(t)[0] as Facts['sudo']) : 'none'),
+  parse: (t) =>
+    ['root', 'nopasswd', 'password', 'none'].includes(lines(t)[0]) ? (lines(t)[0] as Facts['sudo']) : 'none',
 };
 
 export const pkgManagerFact: FactDef<Facts['pkgManager']> = {
@@ -110,7 +127,14 @@ export const firewalldFact: FactDef<Facts['firewalld']> = {
   fi
 else echo "installed no"; fi`,
   parse: (t) => {
-    const out: Facts['firewalld'] = { installed: false, active: false, enabled: false, services: [], protocols: [], richRules: [] };
+    const out: Facts['firewalld'] = {
+      installed: false,
+      active: false,
+      enabled: false,
+      services: [],
+      protocols: [],
+      richRules: [],
+    };
     for (const l of lines(t)) {
       const [k, ...rest] = l.split(' ');
       const v = rest.join(' ').trim();
@@ -141,7 +165,14 @@ export function parseInterfaces(t: string): Record<string, InterfaceFact> {
     let m = /^link \d+: ([^:@\s]+)(?:@\S+)?: <([^>]*)>.*?link\/\S+ ([0-9a-f:]+)/.exec(l);
     if (m) {
       const flags = m[2].split(',');
-      out[m[1]] = { name: m[1], flags, up: flags.includes('UP'), multicast: flags.includes('MULTICAST'), mac: m[3], addresses: [] };
+      out[m[1]] = {
+        name: m[1],
+        flags,
+        up: flags.includes('UP'),
+        multicast: flags.includes('MULTICAST'),
+        mac: m[3],
+        addresses: [],
+      };
       continue;
     }
     m = /^addr \d+: ([^:@\s]+)\s+inet (\d+\.\d+\.\d+\.\d+\/\d+)/.exec(l);
@@ -244,8 +275,23 @@ for v in $VIPS; do echo "$v $(ip neigh show "$v" dev "$IFACE" 2>/dev/null | sed 
 };
 
 export const ALL_FACTS = [
-  hostnameFact, osFact, uidFact, systemdFact, sudoFact, pkgManagerFact, packagesFact, keepalivedVersionFact, selinuxFact,
-  firewalldFact, ufwFact, interfacesFact, filesFact, servicesFact, sysctlFact, nginxTreeFact, vipNeighborsFact,
+  hostnameFact,
+  osFact,
+  uidFact,
+  systemdFact,
+  sudoFact,
+  pkgManagerFact,
+  packagesFact,
+  keepalivedVersionFact,
+  selinuxFact,
+  firewalldFact,
+  ufwFact,
+  interfacesFact,
+  filesFact,
+  servicesFact,
+  sysctlFact,
+  nginxTreeFact,
+  vipNeighborsFact,
 ] as const;
 
 /** The single script gathering every fact; variables come from positional parameters (quoted by the caller). */

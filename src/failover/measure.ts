@@ -35,7 +35,14 @@ export function holdersAt(timeline: HolderPoint[], t: number): string[] {
   return cur;
 }
 
-export function measure(samples: ProbeSample[], timeline: HolderPoint[], faultAt: number, master: string, windowEnd: number, probeTimeoutMs: number): Measured {
+export function measure(
+  samples: ProbeSample[],
+  timeline: HolderPoint[],
+  faultAt: number,
+  master: string,
+  windowEnd: number,
+  probeTimeoutMs: number,
+): Measured {
   const moved = timeline.find((p) => p.t >= faultAt && p.holders.some((h) => h !== master));
   const newHolder = moved ? (moved.holders.find((h) => h !== master) ?? null) : null;
   // a probe sent just before the fault can fail because of it

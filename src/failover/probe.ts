@@ -32,12 +32,22 @@ export function startLocalProbe(url: string, intervalMs: number, timeoutMs: numb
         samples.push({ t, ms: Date.now() - t, ...s });
         resolve();
       };
-      const req = http.get(url, { agent: false, timeout: timeoutMs, headers: { 'user-agent': 'ha-setup-probe', connection: 'close' } }, (res) => {
-        const by = res.headers['x-lb'];
-        res.resume();
-        res.on('end', () => done({ ok: (res.statusCode ?? 0) > 0 && (res.statusCode ?? 0) < 500, status: res.statusCode ?? 0, servedBy: typeof by === 'string' ? by : null }));
-        res.on('error', () => done({ ok: false, status: 0, servedBy: null }));
-      });
+      const req = http.get(
+        url,
+        { agent: false, timeout: timeoutMs, headers: { 'user-agent': 'ha-setup-probe', connection: 'close' } },
+        (res) => {
+          const by = res.headers['x-lb'];
+          res.resume();
+          res.on('end', () =>
+            done({
+              ok: (res.statusCode ?? 0) > 0 && (res.statusCode ?? 0) < 500,
+              status: res.statusCode ?? 0,
+              servedBy: typeof by === 'string' ? by : null,
+            }),
+          );
+          res.on('error', () => done({ ok: false, status: 0, servedBy: null }));
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', () => done({ ok: false, status: 0, servedBy: null }));
     });
@@ -65,7 +75,12 @@ export function startLocalProbe(url: string, intervalMs: number, timeoutMs: numb
 }
 
 /** the same loop with curl on a remote host; its clock is mapped onto the controller's by a measured offset */
-export async function startRemoteProbe(conn: HostConnection, url: string, intervalMs: number, timeoutMs: number): Promise<Probe> {
+export async function startRemoteProbe(
+  conn: HostConnection,
+  url: string,
+  intervalMs: number,
+  timeoutMs: number,
+): Promise<Probe> {
   const samples: ProbeSample[] = [];
   const offset = await clockOffsetMs(conn);
   const script = `command -v curl >/dev/null || { echo "curl missing" >&2; exit 3; }
@@ -77,7 +92,13 @@ done`;
     const [s, e, code, by] = line.split(' ');
     if (!s || !e) return;
     const status = Number(code) || 0;
-    samples.push({ t: hostNsToMs(s, offset), ms: Number((BigInt(e) - BigInt(s)) / 1_000_000n), ok: status > 0 && status < 500, status, servedBy: by || null });
+    samples.push({
+      t: hostNsToMs(s, offset),
+      ms: Number((BigInt(e) - BigInt(s)) / 1_000_000n),
+      ok: status > 0 && status < 500,
+      status,
+      servedBy: by || null,
+    });
   });
   return {
     samples,

@@ -15,7 +15,11 @@ export function hostNsToMs(ns: string, offsetMs: number): number {
 }
 
 /** run `script` with sh on the host; every complete output line goes to onLine; returns the stop function */
-export async function streamLines(conn: HostConnection, script: string, onLine: (line: string) => void): Promise<() => Promise<void>> {
+export async function streamLines(
+  conn: HostConnection,
+  script: string,
+  onLine: (line: string) => void,
+): Promise<() => Promise<void>> {
   const { ch, done } = await conn.spawn(`sh -c ${q(script)}`);
   let buf = '';
   ch.on('data', (d: Buffer) => {

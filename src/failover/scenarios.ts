@@ -29,9 +29,18 @@ export const scenarios: Record<ScenarioName, Scenario> = {
   nginx: {
     name: 'nginx',
     describe: 'nginx stopped and masked (cannot restart, so a self-healing check cannot hide the test)',
-    inject: (c) => must(c, 'systemctl mask --runtime --now nginx >/dev/null 2>&1 || { systemctl mask --runtime nginx && systemctl stop nginx; }', 'stopping nginx'),
+    inject: (c) =>
+      must(
+        c,
+        'systemctl mask --runtime --now nginx >/dev/null 2>&1 || { systemctl mask --runtime nginx && systemctl stop nginx; }',
+        'stopping nginx',
+      ),
     async restore(c) {
-      const r = await c.sh('systemctl unmask --runtime nginx >/dev/null 2>&1; systemctl is-active --quiet nginx || systemctl start nginx; systemctl is-active nginx', [], { timeoutMs: 60_000 });
+      const r = await c.sh(
+        'systemctl unmask --runtime nginx >/dev/null 2>&1; systemctl is-active --quiet nginx || systemctl start nginx; systemctl is-active nginx',
+        [],
+        { timeoutMs: 60_000 },
+      );
       return [`nginx on ${c.node.name}: ${r.stdout.trim() || `exit ${r.code}`}`];
     },
     manual: () => 'systemctl unmask --runtime nginx && systemctl start nginx',
@@ -41,7 +50,11 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     describe: 'systemctl stop keepalived (the master says goodbye with a priority-0 advert)',
     inject: (c) => must(c, 'systemctl stop keepalived', 'stopping keepalived'),
     async restore(c) {
-      const r = await c.sh('systemctl is-active --quiet keepalived || systemctl start keepalived; systemctl is-active keepalived', [], { timeoutMs: 60_000 });
+      const r = await c.sh(
+        'systemctl is-active --quiet keepalived || systemctl start keepalived; systemctl is-active keepalived',
+        [],
+        { timeoutMs: 60_000 },
+      );
       return [`keepalived on ${c.node.name}: ${r.stdout.trim() || `exit ${r.code}`}`];
     },
     manual: () => 'systemctl start keepalived',
@@ -52,7 +65,11 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     inject: (c) => must(c, 'systemctl kill --signal=KILL keepalived', 'killing keepalived'),
     async restore(c) {
       // systemd may already have restarted it (ha-setup's drop-in Restart=on-failure); start only if it is down
-      const r = await c.sh('for i in 1 2 3 4 5 6 7 8 9 10; do systemctl is-active --quiet keepalived && break; st=$(systemctl is-active keepalived); [ "$st" = activating ] || break; sleep 0.3; done; systemctl is-active --quiet keepalived || { systemctl reset-failed keepalived 2>/dev/null; systemctl start keepalived; }; systemctl is-active keepalived', [], { timeoutMs: 60_000 });
+      const r = await c.sh(
+        'for i in 1 2 3 4 5 6 7 8 9 10; do systemctl is-active --quiet keepalived && break; st=$(systemctl is-active keepalived); [ "$st" = activating ] || break; sleep 0.3; done; systemctl is-active --quiet keepalived || { systemctl reset-failed keepalived 2>/dev/null; systemctl start keepalived; }; systemctl is-active keepalived',
+        [],
+        { timeoutMs: 60_000 },
+      );
       return [`keepalived on ${c.node.name}: ${r.stdout.trim() || `exit ${r.code}`}`];
     },
     manual: () => 'systemctl start keepalived',
@@ -70,7 +87,11 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       if (!r.stdout.includes('started')) throw new Error(`${c.node.name}: could not start the link-down job`);
     },
     async restore(c, iface) {
-      const r = await c.sh('ip link show dev "$1" | grep -q "state DOWN\\|,UP" ; ip link set dev "$1" up; ip -o link show dev "$1" | grep -o "state [A-Z]*"', [iface], { timeoutMs: 20_000 });
+      const r = await c.sh(
+        'ip link show dev "$1" | grep -q "state DOWN\\|,UP" ; ip link set dev "$1" up; ip -o link show dev "$1" | grep -o "state [A-Z]*"',
+        [iface],
+        { timeoutMs: 20_000 },
+      );
       return [`${iface} on ${c.node.name}: ${r.stdout.trim() || `exit ${r.code}`}`];
     },
     manual: (iface) => `ip link set dev ${iface} up`,

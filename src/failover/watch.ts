@@ -43,7 +43,11 @@ export async function startWatch(conns: Record<string, HostConnection>, vips: st
 }
 
 /** who held `vip` over time: a list of [t, holders] whenever the set changes */
-export function holderTimeline(samples: HolderSample[], vip: string, nodes: string[]): { t: number; holders: string[] }[] {
+export function holderTimeline(
+  samples: HolderSample[],
+  vip: string,
+  nodes: string[],
+): { t: number; holders: string[] }[] {
   const last: Record<string, boolean> = Object.fromEntries(nodes.map((n) => [n, false]));
   const out: { t: number; holders: string[] }[] = [];
   for (const s of [...samples].sort((a, b) => a.t - b.t)) {

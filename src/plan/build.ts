@@ -15,7 +15,11 @@ export interface BuiltPlan {
   refusals: string[];
 }
 
-export function buildPlan(cfg: Config, factsByNode: Record<string, Facts>, opts: { skipNetworkChecks?: boolean } = {}): BuiltPlan {
+export function buildPlan(
+  cfg: Config,
+  factsByNode: Record<string, Facts>,
+  opts: { skipNetworkChecks?: boolean } = {},
+): BuiltPlan {
   const refusals: string[] = [];
   const macs = new Set(
     Object.values(factsByNode).flatMap((f) => Object.values(f.interfaces).map((i) => i.mac.toLowerCase())),

@@ -26,14 +26,26 @@ export interface NeighborFact {
   lladdr: string | null;
 }
 
-export function preflight(cfg: Config, node: ResolvedNode, facts: Facts, macsOfNodes: Set<string>, neighbors: NeighborFact[] = []): string[] {
+export function preflight(
+  cfg: Config,
+  node: ResolvedNode,
+  facts: Facts,
+  macsOfNodes: Set<string>,
+  neighbors: NeighborFact[] = [],
+): string[] {
   const out: string[] = [];
   const who = `${node.name} (${node.host})`;
   if (!facts.systemd) out.push(`${who}: systemd is not running; ha-setup manages services with systemctl`);
-  if (facts.os.family === 'unknown') out.push(`${who}: unsupported OS "${facts.os.pretty || facts.os.id}" (supported: Debian/Ubuntu, RHEL/CentOS/Rocky/AlmaLinux/Fedora)`);
+  if (facts.os.family === 'unknown')
+    out.push(
+      `${who}: unsupported OS "${facts.os.pretty || facts.os.id}" (supported: Debian/Ubuntu, RHEL/CentOS/Rocky/AlmaLinux/Fedora)`,
+    );
   if (facts.uid !== 0 && facts.sudo === 'none') out.push(`${who}: user ${node.user} is not root and cannot use sudo`);
   const names = Object.keys(facts.interfaces);
-  const ifaces = new Set([node.interface, ...cfg.instances.flatMap((i) => i.vips.map((v) => v.dev).filter((d): d is string => !!d))]);
+  const ifaces = new Set([
+    node.interface,
+    ...cfg.instances.flatMap((i) => i.vips.map((v) => v.dev).filter((d): d is string => !!d)),
+  ]);
   for (const i of ifaces) {
     if (!facts.interfaces[i]) out.push(`${who}: interface ${i} not found (has: ${names.join(', ') || 'none'})`);
   }
@@ -43,18 +55,27 @@ export function preflight(cfg: Config, node: ResolvedNode, facts: Facts, macsOfN
     for (const v of inst.vips) {
       for (const f of Object.values(facts.interfaces)) {
         if (f.addresses.some((a) => a.split('/')[0] === v.address) && !(kaActive && ours.has(v.address))) {
-          out.push(`${who}: VIP ${v.address} (${inst.name}) is already an address of ${f.name} and not managed by keepalived here; remove it or choose a free VIP`);
+          out.push(
+            `${who}: VIP ${v.address} (${inst.name}) is already an address of ${f.name} and not managed by keepalived here; remove it or choose a free VIP`,
+          );
         }
       }
     }
   }
   for (const n of neighbors) {
     if (n.lladdr && !macsOfNodes.has(n.lladdr.toLowerCase())) {
-      out.push(`${who}: VIP ${n.vip} already answers on the network from ${n.lladdr}, which is none of the load balancers; choose a free VIP`);
+      out.push(
+        `${who}: VIP ${n.vip} already answers on the network from ${n.lladdr}, which is none of the load balancers; choose a free VIP`,
+      );
     }
   }
-  if (node.address && facts.interfaces[node.interface] && !facts.interfaces[node.interface].addresses.some((a) => a.split('/')[0] === node.address)) {
-    if (cfg.instances.some((i) => i.unicast)) out.push(`${who}: address ${node.address} (unicast_src_ip) is not on ${node.interface}`);
+  if (
+    node.address &&
+    facts.interfaces[node.interface] &&
+    !facts.interfaces[node.interface].addresses.some((a) => a.split('/')[0] === node.address)
+  ) {
+    if (cfg.instances.some((i) => i.unicast))
+      out.push(`${who}: address ${node.address} (unicast_src_ip) is not on ${node.interface}`);
   }
   return out;
 }

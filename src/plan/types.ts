@@ -37,7 +37,14 @@ export interface Facts {
   packages: Record<'keepalived' | 'nginx' | 'rsync' | 'curl', string | null>;
   keepalivedVersion: string | null;
   selinux: { runtime: 'enforcing' | 'permissive' | 'disabled' | null; tools: boolean };
-  firewalld: { installed: boolean; active: boolean; enabled: boolean; services: string[]; protocols: string[]; richRules: string[] };
+  firewalld: {
+    installed: boolean;
+    active: boolean;
+    enabled: boolean;
+    services: string[];
+    protocols: string[];
+    richRules: string[];
+  };
   ufw: { installed: boolean; active: boolean };
   interfaces: Record<string, InterfaceFact>;
   files: Record<string, FileFact>;

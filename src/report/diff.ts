@@ -5,7 +5,9 @@ export function unifiedDiff(before: string, after: string, path: string, context
   const n = a.length;
   const m = b.length;
   const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--)
+      lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
   type Op = { t: ' ' | '-' | '+'; s: string; ai: number; bi: number };
   const ops: Op[] = [];
   let i = 0;
@@ -40,7 +42,9 @@ export function unifiedDiff(before: string, after: string, path: string, context
     const hunk = ops.slice(start, end);
     const aStart = hunk.find((o) => o.t !== '+')?.ai ?? 0;
     const bStart = hunk.find((o) => o.t !== '-')?.bi ?? 0;
-    out.push(`@@ -${aStart},${hunk.filter((o) => o.t !== '+').length} +${bStart},${hunk.filter((o) => o.t !== '-').length} @@`);
+    out.push(
+      `@@ -${aStart},${hunk.filter((o) => o.t !== '+').length} +${bStart},${hunk.filter((o) => o.t !== '-').length} @@`,
+    );
     for (const o of hunk) out.push(`${o.t}${o.s}`);
     k = end;
   }

@@ -54,14 +54,26 @@ export function planToJson(plans: NodePlan[], secrets: readonly string[], offlin
       files: p.steps.flatMap((s) =>
         s.changes.flatMap((c) =>
           c.kind === 'file'
-            ? [{ path: c.path, mode: c.mode, content: safeContent(c, secrets), diff: c.before === null ? null : redact(maskConfigSecrets(unifiedDiff(c.before, c.content, c.path)), secrets) }]
+            ? [
+                {
+                  path: c.path,
+                  mode: c.mode,
+                  content: safeContent(c, secrets),
+                  diff:
+                    c.before === null
+                      ? null
+                      : redact(maskConfigSecrets(unifiedDiff(c.before, c.content, c.path)), secrets),
+                },
+              ]
             : [],
         ),
       ),
       steps: p.steps.map((s) => ({
         id: s.id,
         title: s.title,
-        description: s.changes.length ? s.changes.map(describeChange).join('; ') : s.notes.join('; ') || 'nothing to change',
+        description: s.changes.length
+          ? s.changes.map(describeChange).join('; ')
+          : s.notes.join('; ') || 'nothing to change',
         changes: s.changes.map(describeChange),
         handlers: s.handlers.map(describeChange),
         notes: s.notes,
@@ -70,7 +82,11 @@ export function planToJson(plans: NodePlan[], secrets: readonly string[], offlin
   };
 }
 
-export function planToText(plans: NodePlan[], secrets: readonly string[], opts: { offline: boolean; showContent: boolean }): string {
+export function planToText(
+  plans: NodePlan[],
+  secrets: readonly string[],
+  opts: { offline: boolean; showContent: boolean },
+): string {
   const out: string[] = [];
   for (const p of plans) {
     out.push(`== ${p.node} (${p.host}) ${p.role}: ${changeCount(p)} change(s) ==`);
@@ -81,7 +97,9 @@ export function planToText(plans: NodePlan[], secrets: readonly string[], opts: 
       for (const h of s.handlers) out.push(`    then ${describeChange(h)}`);
       if (s.changes.length) for (const n of s.notes) out.push(`    note: ${n}`);
     });
-    const files = p.steps.flatMap((s) => s.changes.filter((c): c is Extract<Change, { kind: 'file' }> => c.kind === 'file'));
+    const files = p.steps.flatMap((s) =>
+      s.changes.filter((c): c is Extract<Change, { kind: 'file' }> => c.kind === 'file'),
+    );
     for (const f of files) {
       out.push('');
       if (f.before !== null && !opts.showContent) {
@@ -94,6 +112,7 @@ export function planToText(plans: NodePlan[], secrets: readonly string[], opts: 
     }
     out.push('');
   }
-  if (opts.offline) out.push('(offline plan: facts were assumed, not read from the hosts; run without --offline to see real diffs)');
+  if (opts.offline)
+    out.push('(offline plan: facts were assumed, not read from the hosts; run without --offline to see real diffs)');
   return out.join('\n');
 }

@@ -49,7 +49,8 @@ export function strip(r: ScenarioResult, nodes: string[], opts: { width?: number
   ].join('\n');
 }
 
-const esc = (x: string) => x.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
+const esc = (x: string) =>
+  x.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 
 export function svg(results: ScenarioResult[], nodes: string[]): string {
   const W = 900;
@@ -62,17 +63,36 @@ export function svg(results: ScenarioResult[], nodes: string[]): string {
     const span = Math.max(1, end - start);
     const x = (t: number) => 10 + ((t - start) / span) * (W - 20);
     parts.push(`<text x="10" y="${y0 + 12}" font-size="12" font-family="monospace">${esc(headline(r))}</text>`);
-    for (const p of probes) parts.push(`<rect x="${x(p.t).toFixed(1)}" y="${y0 + 20}" width="2" height="24" fill="${p.ok ? '#2ca02c' : '#d62728'}"><title>${new Date(p.t).toISOString()} ${p.ok ? `ok ${p.status} ${p.servedBy ?? ''}` : 'failed'}</title></rect>`);
+    for (const p of probes)
+      parts.push(
+        `<rect x="${x(p.t).toFixed(1)}" y="${y0 + 20}" width="2" height="24" fill="${p.ok ? '#2ca02c' : '#d62728'}"><title>${new Date(p.t).toISOString()} ${p.ok ? `ok ${p.status} ${p.servedBy ?? ''}` : 'failed'}</title></rect>`,
+      );
     holders.forEach((h, i) => {
       const t1 = holders[i + 1]?.t ?? end;
-      const fill = h.holders.length === 0 ? '#ccc' : h.holders.length > 1 ? '#d62728' : colors[nodes.indexOf(h.holders[0]) % colors.length];
-      parts.push(`<rect x="${x(Math.max(h.t, start)).toFixed(1)}" y="${y0 + 50}" width="${Math.max(1, x(t1) - x(Math.max(h.t, start))).toFixed(1)}" height="16" fill="${fill}"><title>${esc(h.holders.join(', ') || 'nobody')}</title></rect>`);
+      const fill =
+        h.holders.length === 0
+          ? '#ccc'
+          : h.holders.length > 1
+            ? '#d62728'
+            : colors[nodes.indexOf(h.holders[0]) % colors.length];
+      parts.push(
+        `<rect x="${x(Math.max(h.t, start)).toFixed(1)}" y="${y0 + 50}" width="${Math.max(1, x(t1) - x(Math.max(h.t, start))).toFixed(1)}" height="16" fill="${fill}"><title>${esc(h.holders.join(', ') || 'nobody')}</title></rect>`,
+      );
     });
-    for (const [t, label] of [[faultAt, 'fault'], [movedAt, 'moved'], [restoredAt, 'restore'], [returnedAt, 'back']] as const) {
+    for (const [t, label] of [
+      [faultAt, 'fault'],
+      [movedAt, 'moved'],
+      [restoredAt, 'restore'],
+      [returnedAt, 'back'],
+    ] as const) {
       if (t === null) continue;
-      parts.push(`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${y0 + 18}" y2="${y0 + 70}" stroke="#000" stroke-dasharray="3,2"/><text x="${(x(t) + 2).toFixed(1)}" y="${y0 + 82}" font-size="10" font-family="sans-serif">${label}</text>`);
+      parts.push(
+        `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${y0 + 18}" y2="${y0 + 70}" stroke="#000" stroke-dasharray="3,2"/><text x="${(x(t) + 2).toFixed(1)}" y="${y0 + 82}" font-size="10" font-family="sans-serif">${label}</text>`,
+      );
     }
-    parts.push(`<text x="10" y="${y0 + 98}" font-size="10" font-family="sans-serif">${nodes.map((n, i) => `<tspan fill="${colors[i % colors.length]}">■ ${esc(n)}</tspan>`).join(' ')} <tspan fill="#d62728">■ several</tspan>; span ${(span / 1000).toFixed(1)} s; probes green = served, red = failed</text>`);
+    parts.push(
+      `<text x="10" y="${y0 + 98}" font-size="10" font-family="sans-serif">${nodes.map((n, i) => `<tspan fill="${colors[i % colors.length]}">■ ${esc(n)}</tspan>`).join(' ')} <tspan fill="#d62728">■ several</tspan>; span ${(span / 1000).toFixed(1)} s; probes green = served, red = failed</text>`,
+    );
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${results.length * rowH + 20}" viewBox="0 0 ${W} ${results.length * rowH + 20}">${parts.join('')}</svg>\n`;
 }

@@ -80,12 +80,28 @@ function sections(out: string): Record<string, string> {
 
 export async function nodeStatus(cfg: Config, name: string, conn: HostConnection | undefined): Promise<NodeStatus> {
   const node = cfg.nodes.find((n) => n.name === name)!;
-  const base: NodeStatus = { node: name, host: node.host, reachable: false, keepalived: 'unknown', nginx: 'unknown', keepalivedPid: 0, addresses: [], instances: [], transitions: [] };
+  const base: NodeStatus = {
+    node: name,
+    host: node.host,
+    reachable: false,
+    keepalived: 'unknown',
+    nginx: 'unknown',
+    keepalivedPid: 0,
+    addresses: [],
+    instances: [],
+    transitions: [],
+  };
   if (!conn?.alive) return { ...base, error: 'not connected' };
   try {
     const r = await conn.sh(STATUS_SCRIPT, [cfg.logging.file], { timeoutMs: 15_000 });
     const s = sections(r.stdout);
-    const svc = Object.fromEntries((s.svc ?? '').trim().split('\n').map((l) => l.split(' ')).map(([n, a, p]) => [n, { active: a ?? 'unknown', pid: Number(p) || 0 }]));
+    const svc = Object.fromEntries(
+      (s.svc ?? '')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '))
+        .map(([n, a, p]) => [n, { active: a ?? 'unknown', pid: Number(p) || 0 }]),
+    );
     const ifs = interfacesFact.parse(s.ip ?? '');
     return {
       ...base,
@@ -118,7 +134,8 @@ export async function pairStatus(cfg: Config, conns: Record<string, HostConnecti
     for (const v of inst.vips) {
       const holders = nodes.filter((n) => n.addresses.includes(v.address)).map((n) => n.node);
       vips.push({ instance: inst.name, vip: v.address, holders, master: inst.master, preempt: inst.preempt });
-      if (holders.length > 1) problems.push(`SPLIT BRAIN: ${inst.name} ${v.address} is on ${holders.join(' and ')} at once`);
+      if (holders.length > 1)
+        problems.push(`SPLIT BRAIN: ${inst.name} ${v.address} is on ${holders.join(' and ')} at once`);
       else if (holders.length === 0) problems.push(`LOST VIP: ${inst.name} ${v.address} is on no node`);
     }
   }

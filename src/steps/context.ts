@@ -16,12 +16,23 @@ export interface Step {
   plan(ctx: StepContext): StepPlan;
 }
 
-export function stepPlan(step: Pick<Step, 'id' | 'title'>, changes: Change[] = [], handlers: Change[] = [], notes: string[] = []): StepPlan {
+export function stepPlan(
+  step: Pick<Step, 'id' | 'title'>,
+  changes: Change[] = [],
+  handlers: Change[] = [],
+  notes: string[] = [],
+): StepPlan {
   return { id: step.id, title: step.title, changes, handlers: changes.length ? handlers : [], notes };
 }
 
 /** A file change only when the content or mode differs from the host's. */
-export function fileChange(ctx: StepContext, path: string, content: string, mode: string, extra: Partial<Extract<Change, { kind: 'file' }>> = {}): Change[] {
+export function fileChange(
+  ctx: StepContext,
+  path: string,
+  content: string,
+  mode: string,
+  extra: Partial<Extract<Change, { kind: 'file' }>> = {},
+): Change[] {
   const f = ctx.facts.files[path];
   const before = f?.exists ? (f.content ?? '') : null;
   if (before === content && f?.mode === mode) return [];

@@ -14,7 +14,11 @@ export const firewall: Step = {
     const ufw = ctx.facts.ufw;
     if (want === 'leave') {
       const notes = ['system.firewall is leave: not touched'];
-      if (fw.active && !fw.protocols.includes('vrrp') && !fw.richRules.some((r) => /vrrp|protocol value="112"/.test(r))) {
+      if (
+        fw.active &&
+        !fw.protocols.includes('vrrp') &&
+        !fw.richRules.some((r) => /vrrp|protocol value="112"/.test(r))
+      ) {
         notes.push('firewalld is running without a VRRP rule: expect a split brain (VIP on both nodes)');
       }
       return stepPlan(this, [], [], notes);
@@ -23,26 +27,55 @@ export const firewall: Step = {
     const handlers: Change[] = [];
     if (want === 'disable') {
       if (fw.active || fw.enabled) {
-        changes.push({ kind: 'command', argv: ['systemctl', 'disable', '--now', 'firewalld'], describe: 'stop and disable firewalld', undo: ['systemctl', 'enable', '--now', 'firewalld'] });
+        changes.push({
+          kind: 'command',
+          argv: ['systemctl', 'disable', '--now', 'firewalld'],
+          describe: 'stop and disable firewalld',
+          undo: ['systemctl', 'enable', '--now', 'firewalld'],
+        });
       }
-      if (ufw.active) changes.push({ kind: 'command', argv: ['ufw', 'disable'], describe: 'disable ufw', undo: ['ufw', '--force', 'enable'] });
+      if (ufw.active)
+        changes.push({
+          kind: 'command',
+          argv: ['ufw', 'disable'],
+          describe: 'disable ufw',
+          undo: ['ufw', '--force', 'enable'],
+        });
       return stepPlan(this, changes, [], fw.installed || ufw.installed ? [] : ['no firewalld or ufw installed']);
     }
     // open
     if (ufw.active) {
-      return { ...stepPlan(this), refuse: 'ufw is active and cannot pass VRRP (IP protocol 112) by a plain rule: set system.firewall to disable or leave' };
+      return {
+        ...stepPlan(this),
+        refuse:
+          'ufw is active and cannot pass VRRP (IP protocol 112) by a plain rule: set system.firewall to disable or leave',
+      };
     }
     if (!fw.installed) return stepPlan(this, [], [], ['no firewalld installed: nothing to open']);
     if (!fw.active) return stepPlan(this, [], [], ['firewalld is installed but not running: nothing to open']);
     if (!fw.protocols.includes('vrrp')) {
-      changes.push({ kind: 'command', argv: ['firewall-cmd', '--permanent', '--add-protocol=vrrp'], describe: 'firewalld: accept VRRP (protocol 112)', undo: ['firewall-cmd', '--permanent', '--remove-protocol=vrrp'] });
+      changes.push({
+        kind: 'command',
+        argv: ['firewall-cmd', '--permanent', '--add-protocol=vrrp'],
+        describe: 'firewalld: accept VRRP (protocol 112)',
+        undo: ['firewall-cmd', '--permanent', '--remove-protocol=vrrp'],
+      });
     }
     for (const s of ['http', 'https']) {
       if (!fw.services.includes(s)) {
-        changes.push({ kind: 'command', argv: ['firewall-cmd', '--permanent', `--add-service=${s}`], describe: `firewalld: accept ${s}`, undo: ['firewall-cmd', '--permanent', `--remove-service=${s}`] });
+        changes.push({
+          kind: 'command',
+          argv: ['firewall-cmd', '--permanent', `--add-service=${s}`],
+          describe: `firewalld: accept ${s}`,
+          undo: ['firewall-cmd', '--permanent', `--remove-service=${s}`],
+        });
       }
     }
-    handlers.push({ kind: 'command', argv: ['firewall-cmd', '--reload'], describe: 'firewalld: load the permanent rules' });
+    handlers.push({
+      kind: 'command',
+      argv: ['firewall-cmd', '--reload'],
+      describe: 'firewalld: load the permanent rules',
+    });
     return stepPlan(this, changes, handlers);
   },
 };

@@ -9,5 +9,14 @@ import { nginx } from './nginx.js';
 import { selinux } from './selinux.js';
 import { services } from './services.js';
 
-export const STEPS: Step[] = [selinux, firewall, multicast, nginx, keepalivedInstall, keepalivedConfig, logging, services];
+export const STEPS: Step[] = [
+  selinux,
+  firewall,
+  multicast,
+  nginx,
+  keepalivedInstall,
+  keepalivedConfig,
+  logging,
+  services,
+];
 export type { Step, StepContext } from './context.js';

@@ -35,7 +35,8 @@ export const keepalivedConfig: Step = {
       sensitive: cfg.instances.some((i) => i.authPass !== null),
     });
     changes.push(...confChanges);
-    if (dropinChanges.length || nginxDropinChanges.length) handlers.push({ kind: 'service', name: 'systemd', action: 'daemon-reload' });
+    if (dropinChanges.length || nginxDropinChanges.length)
+      handlers.push({ kind: 'service', name: 'systemd', action: 'daemon-reload' });
     const running = svc(ctx, 'keepalived').active === 'active';
     if (running && (confChanges.length || changes.some((c) => c.kind === 'file' && c.path === PATHS.checkScript))) {
       handlers.push({ kind: 'service', name: 'keepalived', action: 'reload-or-restart' });

@@ -13,8 +13,18 @@ export const keepalivedInstall: Step = {
     const names: string[] = [];
     if (!facts.packages.keepalived) names.push('keepalived');
     if (cfg.healthCheck.url && !facts.packages.curl) names.push('curl');
-    if (!names.length) return stepPlan(this, [], [], [`keepalived ${facts.keepalivedVersion ?? facts.packages.keepalived} already installed`]);
-    if (!facts.pkgManager) return { ...stepPlan(this), refuse: `${names.join(', ')} missing on ${node.name} and no apt, dnf or yum was found` };
+    if (!names.length)
+      return stepPlan(
+        this,
+        [],
+        [],
+        [`keepalived ${facts.keepalivedVersion ?? facts.packages.keepalived} already installed`],
+      );
+    if (!facts.pkgManager)
+      return {
+        ...stepPlan(this),
+        refuse: `${names.join(', ')} missing on ${node.name} and no apt, dnf or yum was found`,
+      };
     const changes: Change[] = [{ kind: 'package', manager: facts.pkgManager, names }];
     return stepPlan(this, changes);
   },

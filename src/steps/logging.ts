@@ -20,7 +20,12 @@ export const logging: Step = {
     const family = facts.os.family === 'rhel' ? 'rhel' : 'debian';
     const opt = daemonOptionsFile(family);
     const current = facts.files[opt.path]?.exists ? (facts.files[opt.path].content ?? '') : null;
-    const content = setOptionsVariable(current, opt.variable, daemonOptions(cfg), '# Options to pass to keepalived (managed by ha-setup)');
+    const content = setOptionsVariable(
+      current,
+      opt.variable,
+      daemonOptions(cfg),
+      '# Options to pass to keepalived (managed by ha-setup)',
+    );
     const changes: Change[] = [];
     const handlers: Change[] = [];
     const optChanges = fileChange(ctx, opt.path, content, facts.files[opt.path]?.mode ?? '644');
@@ -29,7 +34,8 @@ export const logging: Step = {
     changes.push(...rule);
     if (cfg.logging.logrotate) changes.push(...fileChange(ctx, PATHS.logrotate, renderLogrotate(cfg), '644'));
     if (rule.length) handlers.push({ kind: 'service', name: 'rsyslog', action: 'restart' });
-    if (optChanges.length && svc(ctx, 'keepalived').active === 'active') handlers.push({ kind: 'service', name: 'keepalived', action: 'restart' });
+    if (optChanges.length && svc(ctx, 'keepalived').active === 'active')
+      handlers.push({ kind: 'service', name: 'keepalived', action: 'restart' });
     return stepPlan(this, changes, handlers);
   },
 };

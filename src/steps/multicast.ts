@@ -11,12 +11,20 @@ export const multicast: Step = {
   title: 'Multicast on the VRRP interface',
   plan(ctx) {
     if (!ctx.cfg.system.multicast) return stepPlan(this, [], [], ['system.multicast is false: not touched']);
-    const ifaces = new Set([ctx.node.interface, ...ctx.cfg.instances.flatMap((i) => i.vips.map((v) => v.dev).filter((d): d is string => !!d))]);
+    const ifaces = new Set([
+      ctx.node.interface,
+      ...ctx.cfg.instances.flatMap((i) => i.vips.map((v) => v.dev).filter((d): d is string => !!d)),
+    ]);
     const changes: Change[] = [];
     for (const name of ifaces) {
       const f = ctx.facts.interfaces[name];
       if (f && !f.multicast) {
-        changes.push({ kind: 'command', argv: ['ip', 'link', 'set', 'dev', name, 'multicast', 'on'], describe: `multicast on ${name}`, undo: ['ip', 'link', 'set', 'dev', name, 'multicast', 'off'] });
+        changes.push({
+          kind: 'command',
+          argv: ['ip', 'link', 'set', 'dev', name, 'multicast', 'on'],
+          describe: `multicast on ${name}`,
+          undo: ['ip', 'link', 'set', 'dev', name, 'multicast', 'off'],
+        });
       }
     }
     return stepPlan(this, changes, [], changes.length ? [] : [`${[...ifaces].join(', ')}: MULTICAST already on`]);

@@ -8,13 +8,20 @@ import { PATHS } from '../paths.js';
 import type { Change } from '../plan/types.js';
 import { fileChange, stepPlan, svc, type Step } from './context.js';
 
-export const SYSCTL_CONTENT = '# Managed by ha-setup: nginx may bind the VIP on a node that does not hold it yet\nnet.ipv4.ip_nonlocal_bind = 1\n';
+export const SYSCTL_CONTENT =
+  '# Managed by ha-setup: nginx may bind the VIP on a node that does not hold it yet\nnet.ipv4.ip_nonlocal_bind = 1\n';
 
 export function diffTrees(src: Record<string, string>, dst: Record<string, string> | null) {
   const d = dst ?? {};
-  const added = Object.keys(src).filter((k) => !(k in d)).sort();
-  const changed = Object.keys(src).filter((k) => k in d && d[k] !== src[k]).sort();
-  const removed = Object.keys(d).filter((k) => !(k in src)).sort();
+  const added = Object.keys(src)
+    .filter((k) => !(k in d))
+    .sort();
+  const changed = Object.keys(src)
+    .filter((k) => k in d && d[k] !== src[k])
+    .sort();
+  const removed = Object.keys(d)
+    .filter((k) => !(k in src))
+    .sort();
   return { added, changed, removed };
 }
 
@@ -27,28 +34,48 @@ export const nginx: Step = {
     const handlers: Change[] = [];
     const notes: string[] = [];
     if (!facts.packages.nginx) {
-      if (!cfg.nginx.install) return { ...stepPlan(this), refuse: `nginx is not installed on ${node.name} and nginx.install is false` };
-      if (!facts.pkgManager) return { ...stepPlan(this), refuse: `nginx is not installed on ${node.name} and no apt, dnf or yum was found` };
+      if (!cfg.nginx.install)
+        return { ...stepPlan(this), refuse: `nginx is not installed on ${node.name} and nginx.install is false` };
+      if (!facts.pkgManager)
+        return { ...stepPlan(this), refuse: `nginx is not installed on ${node.name} and no apt, dnf or yum was found` };
       changes.push({ kind: 'package', manager: facts.pkgManager, names: ['nginx'] });
     }
     if (node.name !== cfg.nginx.syncFrom) {
       const src = ctx.all[cfg.nginx.syncFrom];
       if (!src?.nginxTree) {
-        if (src && !src.assumed) return { ...stepPlan(this), refuse: `nginx.syncFrom ${cfg.nginx.syncFrom} has no ${cfg.nginx.configDir} to copy` };
-        changes.push({ kind: 'nginx-sync', from: cfg.nginx.syncFrom, configDir: cfg.nginx.configDir, added: [], changed: [], removed: [] });
+        if (src && !src.assumed)
+          return {
+            ...stepPlan(this),
+            refuse: `nginx.syncFrom ${cfg.nginx.syncFrom} has no ${cfg.nginx.configDir} to copy`,
+          };
+        changes.push({
+          kind: 'nginx-sync',
+          from: cfg.nginx.syncFrom,
+          configDir: cfg.nginx.configDir,
+          added: [],
+          changed: [],
+          removed: [],
+        });
       } else {
-        if (!facts.packages.rsync && facts.pkgManager) changes.push({ kind: 'package', manager: facts.pkgManager, names: ['rsync'] });
+        if (!facts.packages.rsync && facts.pkgManager)
+          changes.push({ kind: 'package', manager: facts.pkgManager, names: ['rsync'] });
         const d = diffTrees(src.nginxTree, facts.nginxTree);
         if (d.added.length + d.changed.length + d.removed.length > 0) {
           changes.push({ kind: 'nginx-sync', from: cfg.nginx.syncFrom, configDir: cfg.nginx.configDir, ...d });
-          if (svc(ctx, 'nginx').active === 'active') handlers.push({ kind: 'service', name: 'nginx', action: 'reload-or-restart' });
+          if (svc(ctx, 'nginx').active === 'active')
+            handlers.push({ kind: 'service', name: 'nginx', action: 'reload-or-restart' });
         } else notes.push(`${cfg.nginx.configDir} already equals ${cfg.nginx.syncFrom}'s`);
       }
     } else notes.push(`source of the nginx configuration (nginx.syncFrom)`);
     const sysctlChanges = fileChange(ctx, PATHS.sysctl, SYSCTL_CONTENT, '644');
     changes.push(...sysctlChanges);
     if (facts.sysctl['net.ipv4.ip_nonlocal_bind'] !== '1') {
-      changes.push({ kind: 'command', argv: ['sysctl', '-q', '-w', 'net.ipv4.ip_nonlocal_bind=1'], describe: 'net.ipv4.ip_nonlocal_bind=1 now', undo: ['sysctl', '-q', '-w', `net.ipv4.ip_nonlocal_bind=${facts.sysctl['net.ipv4.ip_nonlocal_bind'] ?? '0'}`] });
+      changes.push({
+        kind: 'command',
+        argv: ['sysctl', '-q', '-w', 'net.ipv4.ip_nonlocal_bind=1'],
+        describe: 'net.ipv4.ip_nonlocal_bind=1 now',
+        undo: ['sysctl', '-q', '-w', `net.ipv4.ip_nonlocal_bind=${facts.sysctl['net.ipv4.ip_nonlocal_bind'] ?? '0'}`],
+      });
     }
     const s = svc(ctx, 'nginx');
     if (s.enabled !== 'enabled') changes.push({ kind: 'service', name: 'nginx', action: 'enable' });

@@ -28,7 +28,12 @@ export const selinux: Step = {
       }
     } else notes.push(`${PATHS.selinuxConfig} absent: SELinux not installed`);
     if (ctx.facts.selinux.runtime === 'enforcing') {
-      changes.push({ kind: 'command', argv: ['setenforce', '0'], describe: 'setenforce 0 (permissive until reboot)', undo: ['setenforce', '1'] });
+      changes.push({
+        kind: 'command',
+        argv: ['setenforce', '0'],
+        describe: 'setenforce 0 (permissive until reboot)',
+        undo: ['setenforce', '1'],
+      });
     }
     return stepPlan(this, changes, [], notes);
   },

@@ -12,13 +12,20 @@ export const services: Step = {
     const changes: Change[] = [];
     for (const name of ['rsyslog', 'keepalived']) {
       const s = svc(ctx, name);
-      if (s.enabled !== 'enabled' && s.enabled !== 'static' && s.enabled !== 'alias') changes.push({ kind: 'service', name, action: 'enable' });
+      if (s.enabled !== 'enabled' && s.enabled !== 'static' && s.enabled !== 'alias')
+        changes.push({ kind: 'service', name, action: 'enable' });
       if (s.active !== 'active') changes.push({ kind: 'service', name, action: 'start' });
     }
     const verify: Change = {
       kind: 'verify',
       describe: `a keepalived line reaches ${ctx.cfg.logging.file}`,
-      argv: ['sh', '-c', 'for i in $(seq 1 50); do grep -q Keepalived "$1" 2>/dev/null && exit 0; sleep 0.2; done; exit 1', 'sh', ctx.cfg.logging.file],
+      argv: [
+        'sh',
+        '-c',
+        'for i in $(seq 1 50); do grep -q Keepalived "$1" 2>/dev/null && exit 0; sleep 0.2; done; exit 1',
+        'sh',
+        ctx.cfg.logging.file,
+      ],
     };
     return stepPlan(this, [...changes, verify]);
   },

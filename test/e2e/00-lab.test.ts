@@ -7,11 +7,31 @@ import { addr, inHost, lab, ROOT } from '../helpers/lab.js';
 describe('lab', () => {
   it('ssh with the lab key and known_hosts under strict host key checking', () => {
     const l = lab();
-    const r = spawnSync('ssh', ['-i', l.identityFile, '-o', `UserKnownHostsFile=${l.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'GlobalKnownHostsFile=/dev/null', `root@${addr('lb01')}`, 'hostname'], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(
+      'ssh',
+      [
+        '-i',
+        l.identityFile,
+        '-o',
+        `UserKnownHostsFile=${l.knownHostsFile}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'GlobalKnownHostsFile=/dev/null',
+        `root@${addr('lb01')}`,
+        'hostname',
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
     expect(r.stderr).not.toMatch(/Permanently added|WARNING/);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('lb01');
-    const viaScript = spawnSync('bash', [join(ROOT, 'scripts', 'lab'), 'ssh', 'lb02', 'hostname'], { encoding: 'utf8', timeout: 20_000 });
+    const viaScript = spawnSync('bash', [join(ROOT, 'scripts', 'lab'), 'ssh', 'lb02', 'hostname'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(viaScript.stdout.trim()).toBe('lb02');
   });
 

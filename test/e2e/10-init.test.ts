@@ -14,39 +14,61 @@ const VIP2 = () => `${lab().prefix}.101`;
 
 describe('refusals leave every host unchanged (nothing is touched before all preconditions pass)', () => {
   const cases: [string, () => Record<string, unknown> | Promise<Record<string, unknown>>, RegExp][] = [
-    ['unknown interface', () => {
-      const a = labAnswers();
-      (a.nodes as any[])[1].interface = 'eth7';
-      return a;
-    }, /lb02 .*interface eth7 not found \(has: .*host0/],
-    ['host key changed', () => {
-      const d = mkdtempSync(join(tmpdir(), 'kh-'));
-      const kh = join(d, 'known_hosts');
-      const other = readFileSync(`${lab().identityFile}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
-      const lines = readFileSync(lab().knownHostsFile, 'utf8').split('\n').map((l) => (l.startsWith(`${addr('lb01')},`) ? `${addr('lb01')} ${other}` : l));
-      writeFileSync(kh, lines.join('\n'));
-      const a = labAnswers();
-      (a.ssh as any).knownHostsFile = kh;
-      return a;
-    }, /lb01 .*HOST KEY CHANGED: known_hosts has ssh-ed25519 SHA256:.*the host now presents ssh-ed25519 SHA256:/],
-    ['unreachable host', () => {
-      const a = labAnswers();
-      (a.nodes as any[])[1].host = `${lab().prefix}.99`;
-      (a.ssh as any).connectTimeout = 3;
-      return a;
-    }, /lb02 .*unreachable: no SSH answer within 3 s|lb02 .*(EHOSTUNREACH|ECONNREFUSED|cannot connect)/],
-    ['wrong key', () => {
-      const d = mkdtempSync(join(tmpdir(), 'key-'));
-      spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(d, 'k')]);
-      const a = labAnswers();
-      (a.ssh as any).identityFile = join(d, 'k');
-      return a;
-    }, /authentication failed for user root/],
-    ['VIP that is already a host address on the network (web01)', () => {
-      const a = labAnswers();
-      (a.instances as any[])[0].vips = [`${addr('web01')}/24`];
-      return a;
-    }, /VIP .* already answers on the network from [0-9a-f:]+, which is none of the load balancers/],
+    [
+      'unknown interface',
+      () => {
+        const a = labAnswers();
+        (a.nodes as any[])[1].interface = 'eth7';
+        return a;
+      },
+      /lb02 .*interface eth7 not found \(has: .*host0/,
+    ],
+    [
+      'host key changed',
+      () => {
+        const d = mkdtempSync(join(tmpdir(), 'kh-'));
+        const kh = join(d, 'known_hosts');
+        const other = readFileSync(`${lab().identityFile}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+        const lines = readFileSync(lab().knownHostsFile, 'utf8')
+          .split('\n')
+          .map((l) => (l.startsWith(`${addr('lb01')},`) ? `${addr('lb01')} ${other}` : l));
+        writeFileSync(kh, lines.join('\n'));
+        const a = labAnswers();
+        (a.ssh as any).knownHostsFile = kh;
+        return a;
+      },
+      /lb01 .*HOST KEY CHANGED: known_hosts has ssh-ed25519 SHA256:.*the host now presents ssh-ed25519 SHA256:/,
+    ],
+    [
+      'unreachable host',
+      () => {
+        const a = labAnswers();
+        (a.nodes as any[])[1].host = `${lab().prefix}.99`;
+        (a.ssh as any).connectTimeout = 3;
+        return a;
+      },
+      /lb02 .*unreachable: no SSH answer within 3 s|lb02 .*(EHOSTUNREACH|ECONNREFUSED|cannot connect)/,
+    ],
+    [
+      'wrong key',
+      () => {
+        const d = mkdtempSync(join(tmpdir(), 'key-'));
+        spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(d, 'k')]);
+        const a = labAnswers();
+        (a.ssh as any).identityFile = join(d, 'k');
+        return a;
+      },
+      /authentication failed for user root/,
+    ],
+    [
+      'VIP that is already a host address on the network (web01)',
+      () => {
+        const a = labAnswers();
+        (a.instances as any[])[0].vips = [`${addr('web01')}/24`];
+        return a;
+      },
+      /VIP .* already answers on the network from [0-9a-f:]+, which is none of the load balancers/,
+    ],
   ];
 
   for (const [name, make, re] of cases) {
@@ -64,14 +86,21 @@ describe('refusals leave every host unchanged (nothing is touched before all pre
 
 describe('init on fresh hosts', () => {
   it('keepalived is not installed before', () => {
-    for (const h of ['lb01', 'lb02']) expect(inHost(h, 'command -v keepalived || echo none').stdout.trim()).toBe('none');
+    for (const h of ['lb01', 'lb02'])
+      expect(inHost(h, 'command -v keepalived || echo none').stdout.trim()).toBe('none');
     expect(inHost('lb02', 'systemctl is-active firewalld').stdout.trim()).toBe('active');
     expect(inHost('lb02', 'grep ^SELINUX= /etc/selinux/config').stdout.trim()).toBe('SELINUX=enforcing');
   });
 
   it('exits 0; the VIP is only on lb01 and answers through it from the client host', async () => {
     // firewall: open keeps lb02's firewalld running: VRRP must pass its rules or the pair splits
-    const r = await cli(['init', '--answers', answersFile(labAnswers({ system: { selinux: 'disable', firewall: 'open', multicast: true } })), '--yes', '--json']);
+    const r = await cli([
+      'init',
+      '--answers',
+      answersFile(labAnswers({ system: { selinux: 'disable', firewall: 'open', multicast: true } })),
+      '--yes',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.ok).toBe(true);
@@ -111,26 +140,47 @@ describe('init on fresh hosts', () => {
 
   it('every changed file has a backup and a manifest on the host', () => {
     const run = inHost('lb02', 'ls -1 /var/backups/ha-setup | tail -1').stdout.trim();
-    const m = inHost('lb02', `cat /var/backups/ha-setup/${run}/manifest.jsonl`).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const m = inHost('lb02', `cat /var/backups/ha-setup/${run}/manifest.jsonl`)
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(m[0].type).toBe('start');
-    expect(m.filter((e: any) => e.type === 'file').map((e: any) => e.path)).toEqual(expect.arrayContaining(['/etc/selinux/config', '/etc/keepalived/keepalived.conf']));
-    expect(inHost('lb02', `grep ^SELINUX= /var/backups/ha-setup/${run}/files/etc/selinux/config`).stdout.trim()).toBe('SELINUX=enforcing');
+    expect(m.filter((e: any) => e.type === 'file').map((e: any) => e.path)).toEqual(
+      expect.arrayContaining(['/etc/selinux/config', '/etc/keepalived/keepalived.conf']),
+    );
+    expect(inHost('lb02', `grep ^SELINUX= /var/backups/ha-setup/${run}/files/etc/selinux/config`).stdout.trim()).toBe(
+      'SELINUX=enforcing',
+    );
   });
 });
 
 describe('idempotence', () => {
   it('a second run reports 0 changes and restarts nothing (keepalived and nginx PIDs unchanged)', async () => {
     const pids = ['lb01', 'lb02'].map((h) => [mainPid(h, 'keepalived'), mainPid(h, 'nginx'), mainPid(h, 'rsyslog')]);
-    const r = await cli(['init', '--answers', answersFile(labAnswers({ system: { selinux: 'disable', firewall: 'open', multicast: true } })), '--yes', '--json']);
+    const r = await cli([
+      'init',
+      '--answers',
+      answersFile(labAnswers({ system: { selinux: 'disable', firewall: 'open', multicast: true } })),
+      '--yes',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.nodes.map((n: any) => n.changes)).toEqual([0, 0]);
     expect(report.nodes.map((n: any) => n.restarted)).toEqual([[], []]);
-    expect(['lb01', 'lb02'].map((h) => [mainPid(h, 'keepalived'), mainPid(h, 'nginx'), mainPid(h, 'rsyslog')])).toEqual(pids);
+    expect(['lb01', 'lb02'].map((h) => [mainPid(h, 'keepalived'), mainPid(h, 'nginx'), mainPid(h, 'rsyslog')])).toEqual(
+      pids,
+    );
   });
 
   it('--dry-run against the hosts shows 0 changes; a changed answer shows a real diff and changes nothing', async () => {
-    const same = await cli(['init', '--answers', answersFile(labAnswers({ system: { selinux: 'disable', firewall: 'open', multicast: true } })), '--dry-run', '--json']);
+    const same = await cli([
+      'init',
+      '--answers',
+      answersFile(labAnswers({ system: { selinux: 'disable', firewall: 'open', multicast: true } })),
+      '--dry-run',
+      '--json',
+    ]);
     expect(same.code, same.stderr).toBe(0);
     expect(JSON.parse(same.stdout).nodes.map((n: any) => n.changes)).toEqual([0, 0]);
     const before = etcSum('lb01');
@@ -162,8 +212,18 @@ describe('interrupted run', () => {
     (a.instances as any[])[0].advertInt = 2;
     const file = answersFile(a);
     // on lb01: as soon as the new config's temp file appears, kill every sshd session (the controller's connection)
-    const watcher = spawn('bash', [join(ROOT, 'scripts', 'lab'), 'exec', 'lb01', 'sh', '-c',
-      'for i in $(seq 1 3000); do if ls /etc/keepalived/.ha-setup.tmp.* >/dev/null 2>&1; then pkill -KILL -f "[s]shd: root@"; echo killed; exit 0; fi; sleep 0.01; done; echo timeout'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const watcher = spawn(
+      'bash',
+      [
+        join(ROOT, 'scripts', 'lab'),
+        'exec',
+        'lb01',
+        'sh',
+        '-c',
+        'for i in $(seq 1 3000); do if ls /etc/keepalived/.ha-setup.tmp.* >/dev/null 2>&1; then pkill -KILL -f "[s]shd: root@"; echo killed; exit 0; fi; sleep 0.01; done; echo timeout',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let watched = '';
     watcher.stdout.on('data', (d) => (watched += d));
     const watcherDone = new Promise((res) => watcher.on('close', res));
@@ -187,7 +247,14 @@ describe('interrupted run', () => {
 describe('active-active (seed 004: VI_1 + VI_2)', () => {
   it('each VIP on its own master; then back to the single pair', async () => {
     const a = labAnswers();
-    (a.instances as any[]).push({ name: 'VI_2', virtualRouterId: 52, vips: [`${VIP2()}/24`], master: 'lb02', authPass: 'lab5678', preempt: true });
+    (a.instances as any[]).push({
+      name: 'VI_2',
+      virtualRouterId: 52,
+      vips: [`${VIP2()}/24`],
+      master: 'lb02',
+      authPass: 'lab5678',
+      preempt: true,
+    });
     const r = await cli(['init', '--answers', answersFile(a), '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(vipHolders(VIP())).toEqual(['lb01']);
@@ -219,4 +286,3 @@ describe('rollback', () => {
     expect(vipHolders(VIP())).toEqual(['lb01']);
   });
 });
-

@@ -24,17 +24,26 @@ async function healthy(): Promise<void> {
 function clientLoop(seconds: number): { stop(): void; done: Promise<{ t: number; ok: boolean }[]> } {
   inHost('client', 'rm -f /tmp/stop-client-loop');
   const script = `end=$(( $(date +%s) + ${seconds} )); while [ "$(date +%s)" -lt "$end" ] && [ ! -e /tmp/stop-client-loop ]; do ( s=$(date +%s%3N); c=$(curl -s -o /dev/null --max-time 0.2 -w '%{http_code}' http://${VIP()}/); echo "$s $c" ) & sleep 0.05; done; wait`;
-  const p = spawn('bash', [join(ROOT, 'scripts', 'lab'), 'exec', 'client', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn('bash', [join(ROOT, 'scripts', 'lab'), 'exec', 'client', 'sh', '-c', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   p.stdout.on('data', (d) => (out += d));
   return {
     stop: () => void inHost('client', 'touch /tmp/stop-client-loop'),
     done: new Promise((res) =>
       p.on('close', () =>
-        res(out.trim().split('\n').filter(Boolean).map((l) => {
-          const [t, c] = l.split(' ');
-          return { t: Number(t), ok: Number(c) > 0 && Number(c) < 500 };
-        }).sort((a, b) => a.t - b.t)),
+        res(
+          out
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => {
+              const [t, c] = l.split(' ');
+              return { t: Number(t), ok: Number(c) > 0 && Number(c) < 500 };
+            })
+            .sort((a, b) => a.t - b.t),
+        ),
       ),
     ),
   };
@@ -67,11 +76,20 @@ describe('verify-failover --scenario all', () => {
     expect(out.ok).toBe(true);
     expect(out.scenarios.map((s: any) => s.name)).toEqual(['nginx', 'keepalived', 'crash', 'link']);
     for (const s of out.scenarios) {
-      expect(s, JSON.stringify(s)).toMatchObject({ instance: 'VI_1', masterBefore: 'lb01', masterAfter: 'lb02', restored: true, vipReturned: true, ok: true });
+      expect(s, JSON.stringify(s)).toMatchObject({
+        instance: 'VI_1',
+        masterBefore: 'lb01',
+        masterAfter: 'lb02',
+        restored: true,
+        vipReturned: true,
+        ok: true,
+      });
       expect(s.gapMs).toBeGreaterThanOrEqual(0);
       expect(s.totalProbes).toBeGreaterThan(20);
       const mine = independentGap(indep, s.faultAt);
-      expect(Math.abs(mine - s.gapMs), `${s.name}: reported ${s.gapMs} ms, independent ${mine} ms`).toBeLessThanOrEqual(200);
+      expect(Math.abs(mine - s.gapMs), `${s.name}: reported ${s.gapMs} ms, independent ${mine} ms`).toBeLessThanOrEqual(
+        200,
+      );
     }
     // the terminal picture went to stderr
     expect(r.stderr).toMatch(/clients \|[#x ]+\|/);
@@ -125,16 +143,26 @@ describe('refusals and failures', () => {
   });
 
   it('SIGINT in the middle of a scenario restores: nginx and keepalived running on all nodes', async () => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin', 'ha-setup'), 'verify-failover', '--answers', answers, '--scenario', 'nginx'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const p = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'ha-setup'), 'verify-failover', '--answers', answers, '--scenario', 'nginx'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+    );
     let err = '';
     const closed = new Promise<number>((res) => p.on('close', (c) => res(c ?? -1)));
     try {
-      await new Promise<void>((res) => p.stderr.on('data', (d) => {
-        err += d;
-        if (/nginx stopped and masked .* on lb01/.test(err)) res();
-      }));
+      await new Promise<void>((res) =>
+        p.stderr.on('data', (d) => {
+          err += d;
+          if (/nginx stopped and masked .* on lb01/.test(err)) res();
+        }),
+      );
       // the progress line comes just before the fault is injected: wait until nginx is really down
-      for (let i = 0; i < 100 && inHost('lb01', 'systemctl is-active nginx', { allowFail: true }).stdout.trim() === 'active'; i++) {
+      for (
+        let i = 0;
+        i < 100 && inHost('lb01', 'systemctl is-active nginx', { allowFail: true }).stdout.trim() === 'active';
+        i++
+      ) {
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(inHost('lb01', 'systemctl is-active nginx', { allowFail: true }).stdout.trim()).not.toBe('active');

@@ -1,6 +1,8 @@
 import type { IO } from '../../src/io.js';
 
-export function fakeIO(opts: { tty?: boolean; env?: NodeJS.ProcessEnv; cwd?: string } = {}): IO & { stdout: string[]; stderr: string[] } {
+export function fakeIO(
+  opts: { tty?: boolean; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): IO & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
   return {

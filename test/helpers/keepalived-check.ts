@@ -31,7 +31,12 @@ set +e
 keepalived -t -f /etc/keepalived/keepalived.conf -l -D 2>&1
 `;
 
-export function keepalivedCheck(conf: string, interfaces: string[], files: Record<string, string>, chmods: Record<string, string> = {}): KeepalivedCheck {
+export function keepalivedCheck(
+  conf: string,
+  interfaces: string[],
+  files: Record<string, string>,
+  chmods: Record<string, string> = {},
+): KeepalivedCheck {
   const work = mkdtempSync(join(tmpdir(), 'ka-check-'));
   try {
     writeFileSync(join(work, 'conf'), conf);
@@ -42,7 +47,11 @@ export function keepalivedCheck(conf: string, interfaces: string[], files: Recor
     });
     for (const i of interfaces) args.push(`iface=${i}`);
     for (const [path, mode] of Object.entries(chmods)) args.push(`chmod=${path}:${mode}`);
-    const r = spawnSync('unshare', ['--mount', '--net', '--propagation', 'private', 'sh', '-c', SCRIPT, 'sh', work, ...args], { encoding: 'utf8' });
+    const r = spawnSync(
+      'unshare',
+      ['--mount', '--net', '--propagation', 'private', 'sh', '-c', SCRIPT, 'sh', work, ...args],
+      { encoding: 'utf8' },
+    );
     return { code: r.status ?? -1, output: (r.stdout ?? '') + (r.stderr ?? '') };
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -31,8 +31,15 @@ export function addr(name: string): string {
 }
 
 /** run a command inside a lab host */
-export function inHost(name: string, script: string, opts: { allowFail?: boolean; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
-  const r = spawnSync('bash', [join(ROOT, 'scripts', 'lab'), 'exec', name, 'sh', '-c', script], { encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000 });
+export function inHost(
+  name: string,
+  script: string,
+  opts: { allowFail?: boolean; timeoutMs?: number } = {},
+): SpawnSyncReturns<string> {
+  const r = spawnSync('bash', [join(ROOT, 'scripts', 'lab'), 'exec', name, 'sh', '-c', script], {
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 60_000,
+  });
   if (!opts.allowFail && r.status !== 0) throw new Error(`${name}: ${script} -> exit ${r.status}: ${r.stderr}`);
   return r;
 }
@@ -71,8 +78,23 @@ export function labAnswers(over: Record<string, unknown> = {}): Record<string, u
       { name: 'lb01', host: addr('lb01'), interface: l.iface, priority: 110 },
       { name: 'lb02', host: addr('lb02'), interface: l.iface, priority: 100 },
     ],
-    ssh: { identityFile: l.identityFile, knownHostsFile: l.knownHostsFile, hostKeyPolicy: 'strict', useAgent: false, connectTimeout: 5 },
-    instances: [{ name: 'VI_1', virtualRouterId: 51, vips: [`${l.prefix}.100/24`], master: 'lb01', authPass: 'lab1234', preempt: true }],
+    ssh: {
+      identityFile: l.identityFile,
+      knownHostsFile: l.knownHostsFile,
+      hostKeyPolicy: 'strict',
+      useAgent: false,
+      connectTimeout: 5,
+    },
+    instances: [
+      {
+        name: 'VI_1',
+        virtualRouterId: 51,
+        vips: [`${l.prefix}.100/24`],
+        master: 'lb01',
+        authPass: 'lab1234',
+        preempt: true,
+      },
+    ],
     profile: 'standard',
     healthCheck: { mode: 'weight', interval: 1, fall: 2, rise: 1, url: 'http://127.0.0.1/' },
     nginx: { install: true, syncFrom: 'lb01' },
@@ -92,11 +114,16 @@ export function answersFile(data: unknown, name = 'answers.yaml'): string {
 /** checksum of every file under /etc on a host (refusals must leave it unchanged) */
 export function etcSum(name: string): string {
   // regular files by content, symlinks by target (never followed: /etc/mtab points into /proc)
-  return inHost(name, "{ find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum; find /etc -xdev -type l -printf '%p -> %l\\n' | sort; } 2>/dev/null | sha256sum").stdout.trim();
+  return inHost(
+    name,
+    "{ find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum; find /etc -xdev -type l -printf '%p -> %l\\n' | sort; } 2>/dev/null | sha256sum",
+  ).stdout.trim();
 }
 
 export function vipHolders(vip: string, hosts = ['lb01', 'lb02']): string[] {
-  return hosts.filter((h) => inHost(h, `ip -o -4 addr show | grep -q ' ${vip}/' && echo yes || true`).stdout.trim() === 'yes');
+  return hosts.filter(
+    (h) => inHost(h, `ip -o -4 addr show | grep -q ' ${vip}/' && echo yes || true`).stdout.trim() === 'yes',
+  );
 }
 
 export function mainPid(host: string, svc: string): number {

@@ -64,44 +64,131 @@ describe('answers: valid files resolve with explicit derived values', () => {
 describe('answers: every invalid input gives one line naming the key and what is allowed', () => {
   const cases: [string, (a: any) => void, RegExp][] = [
     ['bad IP', (a) => (a.nodes[0].host = '300.1.1.1'), /^nodes\[0\]\.host: must be an IPv4 address or a DNS name/],
-    ['bad CIDR', (a) => (a.instances[0].vips = ['172.16.70.183/33']), /^instances\[0\]\.vips\[0\]: must be an IPv4 address with an optional prefix.*\(got "172\.16\.70\.183\/33"\)/],
-    ['VIP equal to a node address', (a) => (a.instances[0].vips = ['172.16.70.182/24']), /^instances\[0\]\.vips\[0\]: 172\.16\.70\.182 is a node's own address/],
-    ['VRID 0', (a) => (a.instances[0].virtualRouterId = 0), /^instances\[0\]\.virtualRouterId: must be 1\.\.255 \(got 0\)/],
-    ['VRID 256', (a) => (a.instances[0].virtualRouterId = 256), /^instances\[0\]\.virtualRouterId: must be 1\.\.255 \(got 256\)/],
+    [
+      'bad CIDR',
+      (a) => (a.instances[0].vips = ['172.16.70.183/33']),
+      /^instances\[0\]\.vips\[0\]: must be an IPv4 address with an optional prefix.*\(got "172\.16\.70\.183\/33"\)/,
+    ],
+    [
+      'VIP equal to a node address',
+      (a) => (a.instances[0].vips = ['172.16.70.182/24']),
+      /^instances\[0\]\.vips\[0\]: 172\.16\.70\.182 is a node's own address/,
+    ],
+    [
+      'VRID 0',
+      (a) => (a.instances[0].virtualRouterId = 0),
+      /^instances\[0\]\.virtualRouterId: must be 1\.\.255 \(got 0\)/,
+    ],
+    [
+      'VRID 256',
+      (a) => (a.instances[0].virtualRouterId = 256),
+      /^instances\[0\]\.virtualRouterId: must be 1\.\.255 \(got 256\)/,
+    ],
     ['priority 0', (a) => (a.nodes[1].priority = 0), /^nodes\[1\]\.priority: must be 1\.\.254 \(got 0\)/],
     ['priority 255', (a) => (a.nodes[0].priority = 255), /^nodes\[0\]\.priority: must be 1\.\.254 \(got 255\)/],
     ['equal priorities', (a) => (a.nodes[1].priority = 110), /^instances\[0\]: lb01 and lb02 both have priority 110/],
-    ['authPass too long', (a) => (a.instances[0].authPass = '123456789'), /^instances\[0\]\.authPass: must be 1-8 printable characters/],
-    ['interface with ;', (a) => (a.nodes[0].interface = 'eth0;reboot'), /^nodes\[0\]\.interface: must be a plain Linux interface name/],
-    ['interface with $', (a) => (a.nodes[0].interface = '$(id)'), /^nodes\[0\]\.interface: must be a plain Linux interface name/],
-    ['interface with space', (a) => (a.nodes[0].interface = 'eth 0'), /^nodes\[0\]\.interface: must be a plain Linux interface name/],
-    ['interface with quote', (a) => (a.nodes[0].interface = "eth0'"), /^nodes\[0\]\.interface: must be a plain Linux interface name/],
-    ['interface with newline', (a) => (a.nodes[0].interface = 'eth0\nx'), /^nodes\[0\]\.interface: must be a plain Linux interface name/],
-    ['interface too long', (a) => (a.nodes[0].interface = 'a234567890123456'), /^nodes\[0\]\.interface: must be a plain Linux interface name/],
-    ['unknown master', (a) => (a.instances[0].master = 'lb03'), /^instances\[0\]\.master: unknown node "lb03" \(nodes: lb01, lb02\)/],
+    [
+      'authPass too long',
+      (a) => (a.instances[0].authPass = '123456789'),
+      /^instances\[0\]\.authPass: must be 1-8 printable characters/,
+    ],
+    [
+      'interface with ;',
+      (a) => (a.nodes[0].interface = 'eth0;reboot'),
+      /^nodes\[0\]\.interface: must be a plain Linux interface name/,
+    ],
+    [
+      'interface with $',
+      (a) => (a.nodes[0].interface = '$(id)'),
+      /^nodes\[0\]\.interface: must be a plain Linux interface name/,
+    ],
+    [
+      'interface with space',
+      (a) => (a.nodes[0].interface = 'eth 0'),
+      /^nodes\[0\]\.interface: must be a plain Linux interface name/,
+    ],
+    [
+      'interface with quote',
+      (a) => (a.nodes[0].interface = "eth0'"),
+      /^nodes\[0\]\.interface: must be a plain Linux interface name/,
+    ],
+    [
+      'interface with newline',
+      (a) => (a.nodes[0].interface = 'eth0\nx'),
+      /^nodes\[0\]\.interface: must be a plain Linux interface name/,
+    ],
+    [
+      'interface too long',
+      (a) => (a.nodes[0].interface = 'a234567890123456'),
+      /^nodes\[0\]\.interface: must be a plain Linux interface name/,
+    ],
+    [
+      'unknown master',
+      (a) => (a.instances[0].master = 'lb03'),
+      /^instances\[0\]\.master: unknown node "lb03" \(nodes: lb01, lb02\)/,
+    ],
     ['one node', (a) => a.nodes.pop(), /^nodes: needs at least two load balancers/],
-    ['preempt=false with a weight check', (a) => {
-      a.instances[0].preempt = false;
-      a.healthCheck.weight = -20;
-    }, /^healthCheck\.weight: must be 0 when preempt is false/],
-    ['unknown key', (a) => (a.nodes[0].prio = 1), /^nodes\[0\]\.prio: unknown key \(allowed: name, host, port, user, interface, priority, address\)/],
+    [
+      'preempt=false with a weight check',
+      (a) => {
+        a.instances[0].preempt = false;
+        a.healthCheck.weight = -20;
+      },
+      /^healthCheck\.weight: must be 0 when preempt is false/,
+    ],
+    [
+      'unknown key',
+      (a) => (a.nodes[0].prio = 1),
+      /^nodes\[0\]\.prio: unknown key \(allowed: name, host, port, user, interface, priority, address\)/,
+    ],
     ['wrong type', (a) => (a.nodes[0].priority = 'high'), /^nodes\[0\]\.priority: must be a number/],
     ['missing interface', (a) => delete a.nodes[0].interface, /^nodes\[0\]\.interface: is required/],
     ['bad profile', (a) => (a.profile = 'turbo'), /^profile: must be one of standard, fast \(got "turbo"\)/],
-    ['bad selinux', (a) => (a.system = { selinux: 'off' }), /^system\.selinux: must be one of disable, permissive, leave \(got "off"\)/],
-    ['duplicate VRID', (a) => a.instances.push({ name: 'VI_2', virtualRouterId: 51, vips: ['172.16.70.190/24'], master: 'lb02' }), /^instances\[1\]\.virtualRouterId: 51 is already used by instances\[0\]/],
-    ['master not highest', (a) => (a.instances[0].priorities = { lb02: 120 }), /^instances\[0\]\.master: lb01 has priority 110 but lb02 has 120/],
-    ['weight too small to move the VIP', (a) => (a.healthCheck.weight = -5), /^healthCheck\.weight: -5 cannot move the VIP: the master leads its backup by 10/],
-    ['sub-second advert without fast', (a) => (a.instances[0].advertInt = 0.5), /^instances\[0\]\.advertInt: must be a whole number of seconds 1\.\.255 with profile standard/],
-    ['url with a quote', (a) => (a.healthCheck.url = "http://127.0.0.1/'x"), /^healthCheck\.url: must be an http\(s\) URL/],
-    ['unsafe log path', (a) => (a.logging = { file: '/var/log/a b.log' }), /^logging\.file: must be an absolute path of safe characters/],
+    [
+      'bad selinux',
+      (a) => (a.system = { selinux: 'off' }),
+      /^system\.selinux: must be one of disable, permissive, leave \(got "off"\)/,
+    ],
+    [
+      'duplicate VRID',
+      (a) => a.instances.push({ name: 'VI_2', virtualRouterId: 51, vips: ['172.16.70.190/24'], master: 'lb02' }),
+      /^instances\[1\]\.virtualRouterId: 51 is already used by instances\[0\]/,
+    ],
+    [
+      'master not highest',
+      (a) => (a.instances[0].priorities = { lb02: 120 }),
+      /^instances\[0\]\.master: lb01 has priority 110 but lb02 has 120/,
+    ],
+    [
+      'weight too small to move the VIP',
+      (a) => (a.healthCheck.weight = -5),
+      /^healthCheck\.weight: -5 cannot move the VIP: the master leads its backup by 10/,
+    ],
+    [
+      'sub-second advert without fast',
+      (a) => (a.instances[0].advertInt = 0.5),
+      /^instances\[0\]\.advertInt: must be a whole number of seconds 1\.\.255 with profile standard/,
+    ],
+    [
+      'url with a quote',
+      (a) => (a.healthCheck.url = "http://127.0.0.1/'x"),
+      /^healthCheck\.url: must be an http\(s\) URL/,
+    ],
+    [
+      'unsafe log path',
+      (a) => (a.logging = { file: '/var/log/a b.log' }),
+      /^logging\.file: must be an absolute path of safe characters/,
+    ],
   ];
   for (const [name, mutate, re] of cases) {
     it(name, () => {
       const a = clone(pair) as any;
       mutate(a);
       const p = problems(a);
-      expect(p.some((l) => re.test(l)), `${JSON.stringify(p)} should match ${re}`).toBe(true);
+      expect(
+        p.some((l) => re.test(l)),
+        `${JSON.stringify(p)} should match ${re}`,
+      ).toBe(true);
       for (const l of p) expect(l).not.toMatch(/\n/);
     });
   }

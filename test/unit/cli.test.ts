@@ -28,7 +28,9 @@ describe('exit codes and messages', () => {
     expect(await main(['init', '--answers', write('bad.yaml', bad), '--yes'], io)).toBe(2);
     expect(io.stderr[0]).toMatch(/^ha-setup: .*bad\.yaml: 2 problem\(s\)$/);
     expect(io.stderr.slice(1)).toEqual([
-      expect.stringMatching(/^ {2}nodes\[0\]\.interface: must be a plain Linux interface name.*\(got "eth0; rm -rf \/"\)$/),
+      expect.stringMatching(
+        /^ {2}nodes\[0\]\.interface: must be a plain Linux interface name.*\(got "eth0; rm -rf \/"\)$/,
+      ),
       expect.stringMatching(/^ {2}instances\[0\]\.virtualRouterId: must be 1\.\.255 \(got 300\)$/),
     ]);
     expect(io.stdout).toEqual([]);
@@ -39,7 +41,9 @@ describe('exit codes and messages', () => {
     expect(await main(['init', '--answers', join(dir, 'nope.yaml'), '--dry-run', '--offline'], io)).toBe(2);
     expect(io.stderr[0]).toMatch(/--answers: cannot read .*nope\.yaml: ENOENT/);
     const io2 = fakeIO();
-    expect(await main(['init', '--answers', write('broken.yaml', 'nodes: [ {'), '--dry-run', '--offline'], io2)).toBe(2);
+    expect(await main(['init', '--answers', write('broken.yaml', 'nodes: [ {'), '--dry-run', '--offline'], io2)).toBe(
+      2,
+    );
     noStack(io2.stderr);
   });
   it('incomplete answers without a terminal: exit 2 listing the missing keys, no prompt, no hang', async () => {
@@ -65,7 +69,10 @@ describe('exit codes and messages', () => {
   it('bad verify-failover and rollback flags: exit 2 naming the flag, before any connection', async () => {
     const file = write('flags.yaml', pair);
     const bad: [string[], RegExp][] = [
-      [['verify-failover', '--scenario', 'nginx,meteor'], /--scenario: unknown scenario "meteor" \(allowed: nginx, keepalived, crash, link, a comma-separated list of them, or all\)/],
+      [
+        ['verify-failover', '--scenario', 'nginx,meteor'],
+        /--scenario: unknown scenario "meteor" \(allowed: nginx, keepalived, crash, link, a comma-separated list of them, or all\)/,
+      ],
       [['verify-failover', '--probe-url', "http://x/'; rm -rf /"], /--probe-url: must be an http\(s\) URL/],
       [['verify-failover', '--probe-from', 'a;b'], /--probe-from: must be a node name or host name/],
       [['verify-failover', '--max-gap', 'soon'], /--max-gap: must be a positive number of seconds/],
@@ -99,7 +106,19 @@ describe('schema', () => {
     const io = fakeIO();
     expect(await main(['schema'], io)).toBe(0);
     const s = JSON.parse(io.stdout.join(''));
-    expect(Object.keys(s.properties)).toEqual(expect.arrayContaining(['nodes', 'ssh', 'instances', 'profile', 'healthCheck', 'nginx', 'system', 'logging', 'notify']));
+    expect(Object.keys(s.properties)).toEqual(
+      expect.arrayContaining([
+        'nodes',
+        'ssh',
+        'instances',
+        'profile',
+        'healthCheck',
+        'nginx',
+        'system',
+        'logging',
+        'notify',
+      ]),
+    );
     expect(s.properties.nodes.items.properties.priority).toMatchObject({ minimum: 1, maximum: 254 });
   });
 });
@@ -107,10 +126,24 @@ describe('schema', () => {
 describe('init --dry-run --offline', () => {
   it('JSON plan: nodes, files, steps in the documented order, no secret', async () => {
     const io = fakeIO();
-    expect(await main(['init', '--answers', write('pair.yaml', pair), '--dry-run', '--offline', '--json', '--os', 'rhel'], io)).toBe(0);
+    expect(
+      await main(
+        ['init', '--answers', write('pair.yaml', pair), '--dry-run', '--offline', '--json', '--os', 'rhel'],
+        io,
+      ),
+    ).toBe(0);
     const plan = JSON.parse(io.stdout.join(''));
     expect(plan.nodes.map((n: any) => n.name)).toEqual(['lb01', 'lb02']);
-    expect(plan.nodes[0].steps.map((s: any) => s.id)).toEqual(['selinux', 'firewall', 'multicast', 'nginx', 'keepalived-install', 'keepalived-config', 'logging', 'services']);
+    expect(plan.nodes[0].steps.map((s: any) => s.id)).toEqual([
+      'selinux',
+      'firewall',
+      'multicast',
+      'nginx',
+      'keepalived-install',
+      'keepalived-config',
+      'logging',
+      'services',
+    ]);
     const conf = plan.nodes[0].files.find((f: any) => f.path === '/etc/keepalived/keepalived.conf');
     expect(conf.content).toContain('auth_pass ********');
     expect(io.stdout.join('')).not.toContain('1111');
@@ -148,16 +181,29 @@ describe('wizard', () => {
   }
 
   it('asks only for what the file lacks, and the result equals the example pair', async () => {
-    const partial = { nodes: pair.nodes, ssh: { hostKeyPolicy: 'strict' }, healthCheck: pair.healthCheck, system: { selinux: 'disable', firewall: 'disable', multicast: true } };
+    const partial = {
+      nodes: pair.nodes,
+      ssh: { hostKeyPolicy: 'strict' },
+      healthCheck: pair.healthCheck,
+      system: { selinux: 'disable', firewall: 'disable', multicast: true },
+    };
     const p = scripted(['single', '172.16.70.183/24', '51', 'lb01', '1111', true, 'standard', true]);
     const io = fakeIO({ tty: true });
     const saved = join(dir, 'saved.yaml');
-    expect(await initCommand(io, { answers: write('w.yaml', partial), dryRun: true, offline: true, saveAnswers: saved }, p)).toBe(0);
+    expect(
+      await initCommand(io, { answers: write('w.yaml', partial), dryRun: true, offline: true, saveAnswers: saved }, p),
+    ).toBe(0);
     expect(p.asked.some((m) => /SSH address|interface/.test(m))).toBe(false);
     const text = readFileSync(saved, 'utf8');
     expect(text).not.toContain('1111');
     expect(text).toMatch(/authPass was left out/);
-    const back = resolveAnswers({ ...(await import('yaml')).parse(text), instances: [{ ...(await import('yaml')).parse(text).instances[0], authPass: '1111' }] }, { env: {} });
+    const back = resolveAnswers(
+      {
+        ...(await import('yaml')).parse(text),
+        instances: [{ ...(await import('yaml')).parse(text).instances[0], authPass: '1111' }],
+      },
+      { env: {} },
+    );
     const ref = resolveAnswers(pair, { env: {} });
     expect(back.instances).toEqual(ref.instances);
     expect(back.nodes).toEqual(ref.nodes);
@@ -165,13 +211,22 @@ describe('wizard', () => {
 
   it('rejects an unsafe interface name at the prompt', async () => {
     const p = scripted(['2', '10.0.0.1', 'lb01', 'root', 'eth0;reboot']);
-    await expect(initCommand(fakeIO({ tty: true }), { dryRun: true, offline: true }, p)).rejects.toThrow(/rejected: a plain Linux interface name/);
+    await expect(initCommand(fakeIO({ tty: true }), { dryRun: true, offline: true }, p)).rejects.toThrow(
+      /rejected: a plain Linux interface name/,
+    );
   });
 
   it('Ctrl-C at a prompt exits 130 without a stack trace', async () => {
     const io = fakeIO({ tty: true });
-    const exitPrompt = Object.assign(new Error('User force closed the prompt with SIGINT'), { name: 'ExitPromptError' });
-    const p: Prompter = { input: async () => Promise.reject(exitPrompt), password: async () => '', select: async () => Promise.reject(exitPrompt), confirm: async () => false };
+    const exitPrompt = Object.assign(new Error('User force closed the prompt with SIGINT'), {
+      name: 'ExitPromptError',
+    });
+    const p: Prompter = {
+      input: async () => Promise.reject(exitPrompt),
+      password: async () => '',
+      select: async () => Promise.reject(exitPrompt),
+      confirm: async () => false,
+    };
     const { exitCodeOf } = await import('../../src/errors.js');
     const err = await initCommand(io, { dryRun: true, offline: true }, p).catch((e) => e);
     expect(exitCodeOf(err)).toBe(130);

@@ -18,7 +18,10 @@ function printer(name: string, body: string): void {
   writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
   chmodSync(join(bin, name), 0o755);
 }
-printer('systemctl', `case "$1" in show) cat '${fx('systemctl-show.txt')}';; is-active) echo active;; is-enabled) echo enabled;; esac`);
+printer(
+  'systemctl',
+  `case "$1" in show) cat '${fx('systemctl-show.txt')}';; is-active) echo active;; is-enabled) echo enabled;; esac`,
+);
 printer('firewall-cmd', `cat '${fx('firewall-cmd-list-all.txt')}'`);
 printer('dpkg-query', `cat "$DPKG_FIXTURE"`);
 
@@ -31,7 +34,12 @@ function run<T>(f: FactDef<T>, env: Record<string, string> = {}): { text: string
 describe('fact snippets over captured command output', () => {
   it('services: one systemctl call, blocks mapped to the units in argument order', () => {
     const { text, value } = run(servicesFact);
-    expect(text.trim().split('\n')).toEqual(['keepalived inactive  0', 'nginx active enabled 55', 'rsyslog active enabled 35', 'firewalld active enabled 40']);
+    expect(text.trim().split('\n')).toEqual([
+      'keepalived inactive  0',
+      'nginx active enabled 55',
+      'rsyslog active enabled 35',
+      'firewalld active enabled 40',
+    ]);
     expect(value).toEqual(parseServices(text));
     expect(value.keepalived).toEqual({ active: 'inactive', enabled: 'not-found', mainPid: 0 });
     expect(value.firewalld).toEqual({ active: 'active', enabled: 'enabled', mainPid: 40 });
@@ -39,16 +47,27 @@ describe('fact snippets over captured command output', () => {
 
   it('packages: installed ones with their version; removed-with-config and unknown ones are absent', () => {
     const dpkg = join(bin, 'dpkg.txt');
-    writeFileSync(dpkg, readFileSync(fx('dpkg-query.txt'), 'utf8').replace(/^keepalived install ok installed/m, 'keepalived deinstall ok config-files'));
+    writeFileSync(
+      dpkg,
+      readFileSync(fx('dpkg-query.txt'), 'utf8').replace(
+        /^keepalived install ok installed/m,
+        'keepalived deinstall ok config-files',
+      ),
+    );
     expect(run(packagesFact, { DPKG_FIXTURE: fx('dpkg-query.txt') }).value).toEqual({
-      keepalived: '1:2.2.7-1+b2', nginx: '1.22.1-9+deb12u11', rsync: '3.5.0+ds1-0+deb12u1', curl: '7.88.1-10+deb12u15',
+      keepalived: '1:2.2.7-1+b2',
+      nginx: '1.22.1-9+deb12u11',
+      rsync: '3.5.0+ds1-0+deb12u1',
+      curl: '7.88.1-10+deb12u15',
     });
     expect(run(packagesFact, { DPKG_FIXTURE: dpkg }).value.keepalived).toBeNull();
   });
 
   it('firewalld: services, protocols and every rich rule from one --list-all', () => {
     expect(run(firewalldFact, { FW_RULES: '1' }).value).toEqual({
-      installed: true, active: true, enabled: true,
+      installed: true,
+      active: true,
+      enabled: true,
       services: ['dhcpv6-client', 'ssh'],
       protocols: ['vrrp'],
       richRules: ['rule protocol value="vrrp" accept', 'rule family="ipv4" source address="198.18.0.0/24" accept'],
@@ -57,7 +76,14 @@ describe('fact snippets over captured command output', () => {
 
   it('firewalld: no firewall-cmd at all when the rules are not wanted (system.firewall: disable)', () => {
     printer('firewall-cmd', 'echo called >&2; exit 9');
-    expect(run(firewalldFact, { FW_RULES: '0' }).value).toEqual({ installed: true, active: true, enabled: true, services: [], protocols: [], richRules: [] });
+    expect(run(firewalldFact, { FW_RULES: '0' }).value).toEqual({
+      installed: true,
+      active: true,
+      enabled: true,
+      services: [],
+      protocols: [],
+      richRules: [],
+    });
     printer('firewall-cmd', `cat '${fx('firewall-cmd-list-all.txt')}'`);
   });
 });

@@ -2,7 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseFactsOutput, parseInterfaces, parseKeepalivedVersion, parseOsRelease, parseTree } from '../../src/facts/gather.js';
+import {
+  parseFactsOutput,
+  parseInterfaces,
+  parseKeepalivedVersion,
+  parseOsRelease,
+  parseTree,
+} from '../../src/facts/gather.js';
 import { parseKeepalivedData } from '../../src/status/collect.js';
 import { configuredVips } from '../../src/plan/preflight.js';
 
@@ -47,7 +53,8 @@ describe('facts from a real Debian 12 lab host', () => {
 });
 
 describe('single parsers', () => {
-  it('CentOS 7 os-release is rhel', () => expect(parseOsRelease(fx('os-release-centos7.txt'))).toMatchObject({ id: 'centos', family: 'rhel', version: '7' }));
+  it('CentOS 7 os-release is rhel', () =>
+    expect(parseOsRelease(fx('os-release-centos7.txt'))).toMatchObject({ id: 'centos', family: 'rhel', version: '7' }));
   it('Rocky and Ubuntu', () => {
     expect(parseOsRelease('ID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.3"').family).toBe('rhel');
     expect(parseOsRelease('ID=ubuntu\nID_LIKE=debian\nVERSION_ID="22.04"').family).toBe('debian');
@@ -59,12 +66,23 @@ describe('single parsers', () => {
     expect(parseKeepalivedVersion('')).toBeNull();
   });
   it('ip -o link/addr with the @ifN suffix and no MULTICAST', () => {
-    const t = 'link 2: ens33@if5: <BROADCAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 00:0c:29:aa:bb:cc brd ff:ff:ff:ff:ff:ff\naddr 2: ens33    inet 172.16.70.181/24 brd 172.16.70.255 scope global ens33\\       valid_lft forever preferred_lft forever\naddr 2: ens33    inet 172.16.70.183/24 scope global secondary ens33';
-    expect(parseInterfaces(t).ens33).toEqual({ name: 'ens33', up: true, multicast: false, flags: ['BROADCAST', 'UP', 'LOWER_UP'], mac: '00:0c:29:aa:bb:cc', addresses: ['172.16.70.181/24', '172.16.70.183/24'] });
+    const t =
+      'link 2: ens33@if5: <BROADCAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 00:0c:29:aa:bb:cc brd ff:ff:ff:ff:ff:ff\naddr 2: ens33    inet 172.16.70.181/24 brd 172.16.70.255 scope global ens33\\       valid_lft forever preferred_lft forever\naddr 2: ens33    inet 172.16.70.183/24 scope global secondary ens33';
+    expect(parseInterfaces(t).ens33).toEqual({
+      name: 'ens33',
+      up: true,
+      multicast: false,
+      flags: ['BROADCAST', 'UP', 'LOWER_UP'],
+      mac: '00:0c:29:aa:bb:cc',
+      addresses: ['172.16.70.181/24', '172.16.70.183/24'],
+    });
   });
   it('nginx tree listing', () => {
     expect(parseTree('@none')).toBeNull();
-    expect(parseTree(`${'c'.repeat(64)}  ./conf.d/a b.conf\nlink:../x ./y`)).toEqual({ 'conf.d/a b.conf': 'c'.repeat(64), y: 'link:../x' });
+    expect(parseTree(`${'c'.repeat(64)}  ./conf.d/a b.conf\nlink:../x ./y`)).toEqual({
+      'conf.d/a b.conf': 'c'.repeat(64),
+      y: 'link:../x',
+    });
   });
   it('keepalived SIGUSR1 data dump', () => {
     expect(parseKeepalivedData(fx('keepalived-data.txt'))).toEqual([

@@ -23,7 +23,16 @@ describe('measure', () => {
   ];
   it('gap = first failed probe -> first good probe through the new holder', () => {
     const m = measure(probes(1050, 1450), timeline, 1000, 'lb01', 5000, 200);
-    expect(m).toMatchObject({ newHolder: 'lb02', timeToHolderMs: 400, firstFailAt: 1050, recoveredAt: 1450, gapMs: 400, failedProbes: 8, splitBrainMs: 0, unrecovered: false });
+    expect(m).toMatchObject({
+      newHolder: 'lb02',
+      timeToHolderMs: 400,
+      firstFailAt: 1050,
+      recoveredAt: 1450,
+      gapMs: 400,
+      failedProbes: 8,
+      splitBrainMs: 0,
+      unrecovered: false,
+    });
     expect(m.totalProbes).toBe(84); // from fault - probe timeout (800 ms) to the window end, every 50 ms
   });
   it('no failed probe: gap 0', () => {
@@ -37,11 +46,27 @@ describe('measure', () => {
   });
   it('the old master back by itself (crash restarted, VIP taken back) ends the gap when it answers', () => {
     // VIP to lb02 at 1400 but lb02 never answers; lb01's keepalived restarts and takes the VIP back at 2000
-    const tl = [{ t: 0, holders: ['lb01'] }, { t: 1400, holders: ['lb01', 'lb02'] }, { t: 2000, holders: ['lb01'] }];
+    const tl = [
+      { t: 0, holders: ['lb01'] },
+      { t: 1400, holders: ['lb01', 'lb02'] },
+      { t: 2000, holders: ['lb01'] },
+    ];
     const p = probes(1050, 2050).map((s) => (s.ok && s.t >= 2050 ? { ...s, servedBy: 'lb01' } : s));
-    expect(measure(p, tl, 1000, 'lb01', 5000, 200)).toMatchObject({ newHolder: 'lb02', firstFailAt: 1050, recoveredAt: 2050, gapMs: 1000, unrecovered: false });
+    expect(measure(p, tl, 1000, 'lb01', 5000, 200)).toMatchObject({
+      newHolder: 'lb02',
+      firstFailAt: 1050,
+      recoveredAt: 2050,
+      gapMs: 1000,
+      unrecovered: false,
+    });
     // while both hold it, an answer from lb01 does not count
-    const p2 = probes(1050, 2050).map((s) => (s.t === 1600 ? { ...s, ok: true, status: 200, servedBy: 'lb01' } : s.ok && s.t >= 2050 ? { ...s, servedBy: 'lb01' } : s));
+    const p2 = probes(1050, 2050).map((s) =>
+      s.t === 1600
+        ? { ...s, ok: true, status: 200, servedBy: 'lb01' }
+        : s.ok && s.t >= 2050
+          ? { ...s, servedBy: 'lb01' }
+          : s,
+    );
     expect(measure(p2, tl, 1000, 'lb01', 5000, 200).recoveredAt).toBe(2050);
   });
   it('never served again: unrecovered, gap null', () => {
@@ -49,7 +74,10 @@ describe('measure', () => {
     expect(m).toMatchObject({ gapMs: null, unrecovered: true });
   });
   it('VIP never moved', () => {
-    expect(measure(probes(1050, 99999), [{ t: 0, holders: ['lb01'] }], 1000, 'lb01', 5000, 200)).toMatchObject({ newHolder: null, timeToHolderMs: null });
+    expect(measure(probes(1050, 99999), [{ t: 0, holders: ['lb01'] }], 1000, 'lb01', 5000, 200)).toMatchObject({
+      newHolder: null,
+      timeToHolderMs: null,
+    });
   });
   it('split brain time is the overlap of holders after the fault', () => {
     const tl = [
@@ -77,14 +105,46 @@ describe('measure', () => {
 
 describe('timeline pictures', () => {
   const r: ScenarioResult = {
-    name: 'nginx', instance: 'VI_1', vip: '198.18.0.100', masterBefore: 'lb01', masterAfter: 'lb02', timeToHolderMs: 400, gapMs: 400,
-    failedProbes: 8, totalProbes: 85, splitBrainMs: 0, faultAt: 1000, firstFailAt: 1050, recoveredAt: 1450, restored: true, restoreLog: [], vipReturned: true, holderAfterRestore: ['lb01'], ok: true, reasons: [],
-    timeline: { start: 0, faultAt: 1000, movedAt: 1400, restoredAt: 3000, returnedAt: 3500, end: 5000, probes: probes(1050, 1450), holders: [{ t: 0, holders: ['lb01'] }, { t: 1400, holders: ['lb02'] }, { t: 3500, holders: ['lb01'] }] },
+    name: 'nginx',
+    instance: 'VI_1',
+    vip: '198.18.0.100',
+    masterBefore: 'lb01',
+    masterAfter: 'lb02',
+    timeToHolderMs: 400,
+    gapMs: 400,
+    failedProbes: 8,
+    totalProbes: 85,
+    splitBrainMs: 0,
+    faultAt: 1000,
+    firstFailAt: 1050,
+    recoveredAt: 1450,
+    restored: true,
+    restoreLog: [],
+    vipReturned: true,
+    holderAfterRestore: ['lb01'],
+    ok: true,
+    reasons: [],
+    timeline: {
+      start: 0,
+      faultAt: 1000,
+      movedAt: 1400,
+      restoredAt: 3000,
+      returnedAt: 3500,
+      end: 5000,
+      probes: probes(1050, 1450),
+      holders: [
+        { t: 0, holders: ['lb01'] },
+        { t: 1400, holders: ['lb02'] },
+        { t: 3500, holders: ['lb01'] },
+      ],
+    },
   };
   it('terminal strip: failures, holders and events line up on one scale', () => {
     const t = strip(r, ['lb01', 'lb02'], { width: 50 });
     const lines = t.split('\n');
-    expect(lines[0]).toMatch(/^VI_1 nginx: lb01 -> lb02, gap 0\.40 s, new holder after 0\.40 s, failed 8\/85 probes, split brain 0 ms, restored, VIP back on lb01$/);
+    expect(lines[0]).toMatch(
+      /^VI_1 nginx: lb01 -> lb02, gap 0\.40 s, new holder after 0\.40 s, failed 8\/85 probes, split brain 0 ms, restored, VIP back on lb01$/,
+    );
     const clients = lines[1].split('|')[1];
     const vip = lines[2].split('|')[1];
     const ev = lines[3].split('|')[1];

@@ -5,7 +5,16 @@
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers, type Config } from '../../src/answers/resolve.js';
 import { PATHS } from '../../src/paths.js';
-import { renderCheckScript, renderKeepalivedConf, renderNotifyScript, renderRsyslogRule, renderLogrotate, renderKeepalivedDropin, renderNginxDropin, setOptionsVariable } from '../../src/render.js';
+import {
+  renderCheckScript,
+  renderKeepalivedConf,
+  renderNotifyScript,
+  renderRsyslogRule,
+  renderLogrotate,
+  renderKeepalivedDropin,
+  renderNginxDropin,
+  setOptionsVariable,
+} from '../../src/render.js';
 import { activeActive, fast, guides, nopreempt, pair, unicast } from '../fixtures/answers.js';
 import { keepalivedCheck } from '../helpers/keepalived-check.js';
 
@@ -37,7 +46,10 @@ describe('keepalived.conf passes the real keepalived -t for every variant and no
 
   it('the checker is real: the guides\' "vrrp_garp_interval 0" is rejected by current keepalived', () => {
     const cfg = resolveAnswers(pair, { env: {} });
-    const conf = renderKeepalivedConf(cfg, cfg.nodes[0]).replace('    enable_script_security\n', '    enable_script_security\n    vrrp_garp_interval 0\n');
+    const conf = renderKeepalivedConf(cfg, cfg.nodes[0]).replace(
+      '    enable_script_security\n',
+      '    enable_script_security\n    vrrp_garp_interval 0\n',
+    );
     const r = keepalivedCheck(conf, ['ens33'], scripts(cfg));
     expect(r.code).not.toBe(0);
   });
@@ -51,7 +63,9 @@ describe('keepalived.conf passes the real keepalived -t for every variant and no
 
   it('the checker is real: a check script in a world-writable directory is refused (script security)', () => {
     const cfg = resolveAnswers(pair, { env: {} });
-    const r = keepalivedCheck(renderKeepalivedConf(cfg, cfg.nodes[0]), ['ens33'], scripts(cfg), { [PATHS.scriptDir]: '777' });
+    const r = keepalivedCheck(renderKeepalivedConf(cfg, cfg.nodes[0]), ['ens33'], scripts(cfg), {
+      [PATHS.scriptDir]: '777',
+    });
     expect(r.code, r.output).not.toBe(0);
   });
 });
@@ -109,7 +123,9 @@ describe('keepalived.conf content', () => {
     expect(c).toMatch(/track_file nginx_state \{\n\s+file "\/var\/lib\/ha-setup\/nginx.state"\n\s+weight 0\n/);
     expect(c).toMatch(/track_file \{\n\s+nginx_state weight 0\n/);
     expect(c).toContain('preempt_delay 0');
-    expect(renderNginxDropin()).toContain('ExecStopPost=-/bin/sh -c \'mkdir -p /var/lib/ha-setup && echo 1 > /var/lib/ha-setup/nginx.state\'');
+    expect(renderNginxDropin()).toContain(
+      "ExecStopPost=-/bin/sh -c 'mkdir -p /var/lib/ha-setup && echo 1 > /var/lib/ha-setup/nginx.state'",
+    );
   });
 
   it('guides: restart-then-stop script, notify e-mail and script', () => {
@@ -120,7 +136,7 @@ describe('keepalived.conf content', () => {
     const s = renderCheckScript(cfg);
     expect(s).toContain('systemctl restart nginx');
     expect(s).toContain('systemctl stop keepalived');
-    expect(renderNotifyScript(cfg)).toContain("exec '/usr/local/bin/on-vrrp' \"$@\"");
+    expect(renderNotifyScript(cfg)).toContain('exec \'/usr/local/bin/on-vrrp\' "$@"');
   });
 });
 
@@ -136,13 +152,22 @@ describe('other rendered files', () => {
     expect(s).toContain('pgrep -x nginx');
   });
   it('keepalived drop-in: multicast on before start, restart on crash when asked', () => {
-    expect(renderKeepalivedDropin('ens33', true, true)).toMatch(/ExecStartPre=-\/bin\/sh -c 'exec ip link set dev ens33 multicast on'[\s\S]*Restart=on-failure\nRestartSec=1/);
+    expect(renderKeepalivedDropin('ens33', true, true)).toMatch(
+      /ExecStartPre=-\/bin\/sh -c 'exec ip link set dev ens33 multicast on'[\s\S]*Restart=on-failure\nRestartSec=1/,
+    );
     expect(renderKeepalivedDropin('ens33', false, false)).not.toMatch(/ExecStartPre|Restart=/);
   });
   it('daemon options: replace the variable, keep every other line', () => {
-    const debian = '# Options to pass to keepalived\n\n# DAEMON_ARGS are appended to the keepalived command-line\nDAEMON_ARGS=""\n';
-    expect(setOptionsVariable(debian, 'DAEMON_ARGS', '-D -S 4', '#')).toBe(debian.replace('DAEMON_ARGS=""', 'DAEMON_ARGS="-D -S 4"'));
-    expect(setOptionsVariable('KEEPALIVED_OPTIONS="-D"\n', 'KEEPALIVED_OPTIONS', '-D -S 4', '#')).toBe('KEEPALIVED_OPTIONS="-D -S 4"\n');
-    expect(setOptionsVariable(null, 'KEEPALIVED_OPTIONS', '-D -S 4', '# h')).toBe('# h\nKEEPALIVED_OPTIONS="-D -S 4"\n');
+    const debian =
+      '# Options to pass to keepalived\n\n# DAEMON_ARGS are appended to the keepalived command-line\nDAEMON_ARGS=""\n';
+    expect(setOptionsVariable(debian, 'DAEMON_ARGS', '-D -S 4', '#')).toBe(
+      debian.replace('DAEMON_ARGS=""', 'DAEMON_ARGS="-D -S 4"'),
+    );
+    expect(setOptionsVariable('KEEPALIVED_OPTIONS="-D"\n', 'KEEPALIVED_OPTIONS', '-D -S 4', '#')).toBe(
+      'KEEPALIVED_OPTIONS="-D -S 4"\n',
+    );
+    expect(setOptionsVariable(null, 'KEEPALIVED_OPTIONS', '-D -S 4', '# h')).toBe(
+      '# h\nKEEPALIVED_OPTIONS="-D -S 4"\n',
+    );
   });
 });

@@ -27,8 +27,17 @@ describe('known_hosts', () => {
   const file = join(dir, 'known_hosts');
   const salt = randomBytes(20);
   const hashed = `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update('10.1.1.2').digest('base64')}`;
-  writeFileSync(file, [`10.1.1.1,lb01 ssh-ed25519 ${good.toString('base64')}`, `${hashed} ssh-ed25519 ${good.toString('base64')}`, `[10.1.1.3]:2222 ssh-ed25519 ${good.toString('base64')}`, `@revoked 10.1.1.4 ssh-ed25519 ${good.toString('base64')}`].join('\n') + '\n');
-  const v = (names: string[], blob: Buffer, policy: 'strict' | 'accept-new' = 'strict', f = file) => verifyHostKey({ files: [f], writeFile: f, names, label: names[0], policy, blob });
+  writeFileSync(
+    file,
+    [
+      `10.1.1.1,lb01 ssh-ed25519 ${good.toString('base64')}`,
+      `${hashed} ssh-ed25519 ${good.toString('base64')}`,
+      `[10.1.1.3]:2222 ssh-ed25519 ${good.toString('base64')}`,
+      `@revoked 10.1.1.4 ssh-ed25519 ${good.toString('base64')}`,
+    ].join('\n') + '\n',
+  );
+  const v = (names: string[], blob: Buffer, policy: 'strict' | 'accept-new' = 'strict', f = file) =>
+    verifyHostKey({ files: [f], writeFile: f, names, label: names[0], policy, blob });
 
   it('plain, hashed and [host]:port entries match', () => {
     expect(v(['10.1.1.1'], good)).toEqual({ ok: true, known: true });
@@ -53,13 +62,20 @@ describe('known_hosts', () => {
     expect(readFileSync(f2, 'utf8')).toBe(`10.9.9.9 ssh-ed25519 ${other.toString('base64')}\n`);
     expect(v(['10.9.9.9'], other, 'strict', f2)).toEqual({ ok: true, known: true });
   });
-  it('@revoked refuses', () => expect(v(['10.1.1.4'], good, 'accept-new')).toMatchObject({ ok: false, reason: 'revoked' }));
+  it('@revoked refuses', () =>
+    expect(v(['10.1.1.4'], good, 'accept-new')).toMatchObject({ ok: false, reason: 'revoked' }));
 });
 
 describe('ssh_config', () => {
-  const text = 'Host lb*\n  User admin\n  Port 2222\n  IdentityFile ~/.ssh/lb_key\nHost lb02\n  HostName 10.0.0.2\n  User other\nHost *\n  ProxyJump bastion\n';
+  const text =
+    'Host lb*\n  User admin\n  Port 2222\n  IdentityFile ~/.ssh/lb_key\nHost lb02\n  HostName 10.0.0.2\n  User other\nHost *\n  ProxyJump bastion\n';
   it('first value wins, patterns, ProxyJump', () => {
-    expect(parseSshConfig(text, 'lb02')).toMatchObject({ user: 'admin', port: 2222, hostName: '10.0.0.2', proxyJump: 'bastion' });
+    expect(parseSshConfig(text, 'lb02')).toMatchObject({
+      user: 'admin',
+      port: 2222,
+      hostName: '10.0.0.2',
+      proxyJump: 'bastion',
+    });
     const w = parseSshConfig(text, 'web01');
     expect(w.user).toBeUndefined();
     expect(w.proxyJump).toBe('bastion');
@@ -72,5 +88,6 @@ describe('shell quoting survives a real shell', () => {
     const r = spawnSync('sh', ['-c', `printf '%s\\0' ${cmd(nasty)}`], { encoding: 'utf8' });
     expect(r.stdout.split('\0').slice(0, -1)).toEqual(nasty);
   });
-  it('plain words stay readable', () => expect(q('/etc/keepalived/keepalived.conf')).toBe('/etc/keepalived/keepalived.conf'));
+  it('plain words stay readable', () =>
+    expect(q('/etc/keepalived/keepalived.conf')).toBe('/etc/keepalived/keepalived.conf'));
 });

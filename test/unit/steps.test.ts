@@ -20,7 +20,16 @@ const ctx = (a: unknown, mutate: (f: Facts) => void = () => {}, family: 'debian'
   mutate(all.lb02);
   return { cfg, node: cfg.nodes[1], facts: all.lb02, all };
 };
-const kinds = (cs: Change[]) => cs.map((c) => (c.kind === 'command' ? c.argv.join(' ') : c.kind === 'file' ? `file ${c.path}` : c.kind === 'service' ? `${c.action} ${c.name}` : c.kind));
+const kinds = (cs: Change[]) =>
+  cs.map((c) =>
+    c.kind === 'command'
+      ? c.argv.join(' ')
+      : c.kind === 'file'
+        ? `file ${c.path}`
+        : c.kind === 'service'
+          ? `${c.action} ${c.name}`
+          : c.kind,
+  );
 
 describe('selinux', () => {
   it('enforcing config and runtime: edit the file, setenforce 0', () => {
@@ -48,19 +57,36 @@ describe('selinux', () => {
 describe('firewall', () => {
   it('disable: stop and disable firewalld, with an undo', () => {
     const p = firewall.plan(ctx(pair));
-    expect(p.changes).toEqual([{ kind: 'command', argv: ['systemctl', 'disable', '--now', 'firewalld'], describe: 'stop and disable firewalld', undo: ['systemctl', 'enable', '--now', 'firewalld'] }]);
+    expect(p.changes).toEqual([
+      {
+        kind: 'command',
+        argv: ['systemctl', 'disable', '--now', 'firewalld'],
+        describe: 'stop and disable firewalld',
+        undo: ['systemctl', 'enable', '--now', 'firewalld'],
+      },
+    ]);
   });
   it('open: permanent vrrp, http, https rules and a reload', () => {
     const p = firewall.plan(ctx({ ...clone(pair), system: { firewall: 'open' } }));
-    expect(kinds(p.changes)).toEqual(['firewall-cmd --permanent --add-protocol=vrrp', 'firewall-cmd --permanent --add-service=http', 'firewall-cmd --permanent --add-service=https']);
+    expect(kinds(p.changes)).toEqual([
+      'firewall-cmd --permanent --add-protocol=vrrp',
+      'firewall-cmd --permanent --add-service=http',
+      'firewall-cmd --permanent --add-service=https',
+    ]);
     expect(kinds(p.handlers)).toEqual(['firewall-cmd --reload']);
   });
   it('open when rules exist: nothing', () => {
-    const p = firewall.plan(ctx({ ...clone(pair), system: { firewall: 'open' } }, (f) => Object.assign(f.firewalld, { protocols: ['vrrp'], services: ['ssh', 'http', 'https'] })));
+    const p = firewall.plan(
+      ctx({ ...clone(pair), system: { firewall: 'open' } }, (f) =>
+        Object.assign(f.firewalld, { protocols: ['vrrp'], services: ['ssh', 'http', 'https'] }),
+      ),
+    );
     expect(p.changes).toEqual([]);
   });
   it('open with ufw active: refuse (precondition)', () => {
-    const p = firewall.plan(ctx({ ...clone(pair), system: { firewall: 'open' } }, (f) => (f.ufw = { installed: true, active: true })));
+    const p = firewall.plan(
+      ctx({ ...clone(pair), system: { firewall: 'open' } }, (f) => (f.ufw = { installed: true, active: true })),
+    );
     expect(p.refuse).toMatch(/ufw is active/);
   });
   it('leave: warns when firewalld would block VRRP', () => {
@@ -82,25 +108,49 @@ describe('nginx', () => {
   it('backup: sync from the master, reload after, sysctl, enable', () => {
     const p = nginx.plan(ctx(pair));
     const sync = p.changes.find((c) => c.kind === 'nginx-sync') as Extract<Change, { kind: 'nginx-sync' }>;
-    expect(sync).toMatchObject({ from: 'lb01', added: ['sites-enabled/default'], changed: ['nginx.conf'], removed: [] });
+    expect(sync).toMatchObject({
+      from: 'lb01',
+      added: ['sites-enabled/default'],
+      changed: ['nginx.conf'],
+      removed: [],
+    });
     expect(kinds(p.handlers)).toEqual(['reload-or-restart nginx']);
     expect(kinds(p.changes)).toContain(`file ${PATHS.sysctl}`);
   });
   it('install when missing and allowed; refuse when not', () => {
     expect(kinds(nginx.plan(ctx(pair, (f) => (f.packages.nginx = null))).changes)[0]).toBe('package');
-    expect(nginx.plan(ctx({ ...clone(pair), nginx: { install: false } }, (f) => (f.packages.nginx = null))).refuse).toMatch(/nginx is not installed on lb02 and nginx.install is false/);
+    expect(
+      nginx.plan(ctx({ ...clone(pair), nginx: { install: false } }, (f) => (f.packages.nginx = null))).refuse,
+    ).toMatch(/nginx is not installed on lb02 and nginx.install is false/);
   });
 });
 
 describe('logging', () => {
   it('RHEL: KEEPALIVED_OPTIONS in /etc/sysconfig/keepalived', () => {
     const p = logging.plan(ctx(pair));
-    const f = p.changes.find((c) => c.kind === 'file' && c.path === '/etc/sysconfig/keepalived') as Extract<Change, { kind: 'file' }>;
+    const f = p.changes.find((c) => c.kind === 'file' && c.path === '/etc/sysconfig/keepalived') as Extract<
+      Change,
+      { kind: 'file' }
+    >;
     expect(f.content).toContain('KEEPALIVED_OPTIONS="-D -S 4"');
   });
   it('Debian: DAEMON_ARGS in /etc/default/keepalived, keeping the package comments', () => {
-    const p = logging.plan(ctx(pair, (f) => (f.files['/etc/default/keepalived'] = { exists: true, mode: '644', content: '# Options to pass to keepalived\nDAEMON_ARGS=""\n' }), 'debian'));
-    const f = p.changes.find((c) => c.kind === 'file' && c.path === '/etc/default/keepalived') as Extract<Change, { kind: 'file' }>;
+    const p = logging.plan(
+      ctx(
+        pair,
+        (f) =>
+          (f.files['/etc/default/keepalived'] = {
+            exists: true,
+            mode: '644',
+            content: '# Options to pass to keepalived\nDAEMON_ARGS=""\n',
+          }),
+        'debian',
+      ),
+    );
+    const f = p.changes.find((c) => c.kind === 'file' && c.path === '/etc/default/keepalived') as Extract<
+      Change,
+      { kind: 'file' }
+    >;
     expect(f.content).toBe('# Options to pass to keepalived\nDAEMON_ARGS="-D -S 4"\n');
     expect(kinds(p.handlers)).toEqual(['restart rsyslog']);
   });
@@ -110,7 +160,10 @@ describe('keepalived config', () => {
   it('validated with keepalived -t, secret-bearing, mode 600; reload only when keepalived runs', () => {
     const c = ctx(pair);
     let p = keepalivedConfig.plan(c);
-    const conf = p.changes.find((x) => x.kind === 'file' && x.path === PATHS.keepalivedConf) as Extract<Change, { kind: 'file' }>;
+    const conf = p.changes.find((x) => x.kind === 'file' && x.path === PATHS.keepalivedConf) as Extract<
+      Change,
+      { kind: 'file' }
+    >;
     expect(conf).toMatchObject({ mode: '600', validate: ['keepalived', '-t', '-f', '{file}'], sensitive: true });
     expect(kinds(p.handlers)).toEqual(['daemon-reload systemd']);
     c.facts.services.keepalived = { active: 'active', enabled: 'enabled', mainPid: 42 };
@@ -128,7 +181,16 @@ describe('whole plan', () => {
     const cfg = cfgOf(pair);
     const { plans, refusals } = buildPlan(cfg, allFresh(cfg, 'rhel'));
     expect(refusals).toEqual([]);
-    expect(plans[0].steps.map((s) => s.id)).toEqual(['selinux', 'firewall', 'multicast', 'nginx', 'keepalived-install', 'keepalived-config', 'logging', 'services']);
+    expect(plans[0].steps.map((s) => s.id)).toEqual([
+      'selinux',
+      'firewall',
+      'multicast',
+      'nginx',
+      'keepalived-install',
+      'keepalived-config',
+      'logging',
+      'services',
+    ]);
     expect(changeCount(plans[0])).toBeGreaterThan(8);
   });
   for (const family of ['debian', 'rhel'] as const) {
@@ -152,12 +214,14 @@ describe('whole plan', () => {
     f.lb02.sudo = 'none';
     f.lb02.os.family = 'unknown';
     const { refusals } = buildPlan(cfg, f);
-    expect(refusals).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^lb01 \(172\.16\.70\.181\): interface ens33 not found \(has: lo\)/),
-      expect.stringMatching(/^lb02 .*VIP 172\.16\.70\.183 \(VI_1\) is already an address of ens33/),
-      expect.stringMatching(/^lb02 .*VIP 172\.16\.70\.183 already answers on the network from aa:bb:cc:dd:ee:ff/),
-      expect.stringMatching(/^lb02 .*cannot use sudo/),
-      expect.stringMatching(/^lb02 .*unsupported OS/),
-    ]));
+    expect(refusals).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^lb01 \(172\.16\.70\.181\): interface ens33 not found \(has: lo\)/),
+        expect.stringMatching(/^lb02 .*VIP 172\.16\.70\.183 \(VI_1\) is already an address of ens33/),
+        expect.stringMatching(/^lb02 .*VIP 172\.16\.70\.183 already answers on the network from aa:bb:cc:dd:ee:ff/),
+        expect.stringMatching(/^lb02 .*cannot use sudo/),
+        expect.stringMatching(/^lb02 .*unsupported OS/),
+      ]),
+    );
   });
 });

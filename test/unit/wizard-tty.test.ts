@@ -34,7 +34,15 @@ describe('wizard under tmux', () => {
     const partial = join(dir, 'partial.yaml');
     const out = join(dir, 'saved.yaml');
     const done = join(dir, 'done');
-    writeFileSync(partial, stringify({ nodes: pair.nodes, ssh: { hostKeyPolicy: 'strict' }, healthCheck: pair.healthCheck, system: { selinux: 'disable', firewall: 'disable', multicast: true } }));
+    writeFileSync(
+      partial,
+      stringify({
+        nodes: pair.nodes,
+        ssh: { hostKeyPolicy: 'strict' },
+        healthCheck: pair.healthCheck,
+        system: { selinux: 'disable', firewall: 'disable', multicast: true },
+      }),
+    );
     const cmd = `NO_COLOR=1 ${process.execPath} ${join(ROOT, 'bin', 'ha-setup')} init --answers ${partial} --dry-run --offline --save-answers ${out} > ${join(dir, 'plan.txt')}; echo $? > ${done}; sleep 30`;
     expect(tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '50', cmd).status).toBe(0);
     await waitFor(/Layout/);
