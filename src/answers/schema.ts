@@ -1,7 +1,7 @@
 /**
  * The answers model: what the user tells ha-setup (YAML file or wizard). Every value that later reaches a
  * shell command or a config file is constrained here to a safe character set, so templates and commands can
- * rely on it; commands still quote every value (see apply/shell.ts).
+ * rely on it; commands still quote every value (see ssh/shell.ts).
  */
 import { z } from 'zod';
 

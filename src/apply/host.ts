@@ -8,8 +8,8 @@ import { OperationError, PreconditionError } from '../errors.js';
 import { factsArgs, factsScript, parseFactsOutput } from '../facts/gather.js';
 import { PATHS } from '../paths.js';
 import type { Change, Facts } from '../plan/types.js';
-import type { ExecOptions, HostConnection } from './ssh.js';
-import { cmd, q } from './shell.js';
+import type { ExecOptions, HostConnection } from '../ssh/ssh.js';
+import { cmd, q } from '../ssh/shell.js';
 
 export type ManifestEntry =
   | { type: 'start'; runId: string; time: string; services: Facts['services']; node: string }

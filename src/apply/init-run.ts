@@ -13,7 +13,7 @@ import { planToJson, planToText, describeChange } from '../report/plan.js';
 import { table } from '../report/table.js';
 import { STEPS } from '../steps/index.js';
 import { restoreRun, type HostRunner } from './host.js';
-import { openSession, type Session } from './session.js';
+import { openSession, type Session } from '../ssh/session.js';
 import { vipHolders, waitForVips, type VipHolders } from './vip.js';
 
 export interface RunOptions {

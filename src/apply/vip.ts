@@ -1,7 +1,7 @@
 /** Who holds each VIP: read `ip -o -4 addr` on every node. */
 import type { Config } from '../answers/resolve.js';
 import { interfacesFact } from '../facts/gather.js';
-import type { HostConnection } from './ssh.js';
+import type { HostConnection } from '../ssh/ssh.js';
 
 export type VipHolders = Record<string, string[]>;
 

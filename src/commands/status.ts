@@ -1,6 +1,6 @@
 /** `ha-setup status`: per node services, VRRP state and VIPs; exit 1 on split brain, lost VIP or a node down. */
 import { table } from '../report/table.js';
-import { openSession } from '../apply/session.js';
+import { openSession } from '../ssh/session.js';
 import { OperationError } from '../errors.js';
 import { styler, type IO } from '../io.js';
 import { pairStatus } from '../status/collect.js';

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { table } from '../report/table.js';
-import { openSession } from '../apply/session.js';
+import { openSession } from '../ssh/session.js';
 import { CancelledError, OperationError, PreconditionError, UsageError } from '../errors.js';
 import { Aborted, pendingRestores, runScenario, type RunEnv, type ScenarioResult } from '../failover/run.js';
 import { SCENARIOS, type ScenarioName } from '../failover/scenarios.js';

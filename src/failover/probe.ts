@@ -4,8 +4,8 @@
  * Every result is kept with its timestamp (ms since the epoch, controller clock).
  */
 import http from 'node:http';
-import type { HostConnection } from '../apply/ssh.js';
-import { q } from '../apply/shell.js';
+import type { HostConnection } from '../ssh/ssh.js';
+import { q } from '../ssh/shell.js';
 import { clockOffsetMs, hostNsToMs, streamLines } from './remote-loop.js';
 
 export interface ProbeSample {

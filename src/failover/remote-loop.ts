@@ -1,6 +1,6 @@
 /** A shell loop running on a host, streaming timestamped lines back over the SSH connection. */
-import type { HostConnection } from '../apply/ssh.js';
-import { q } from '../apply/shell.js';
+import type { HostConnection } from '../ssh/ssh.js';
+import { q } from '../ssh/shell.js';
 
 /** remote clock minus controller clock, in ms (half a round trip of error) */
 export async function clockOffsetMs(conn: HostConnection): Promise<number> {

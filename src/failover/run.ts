@@ -4,7 +4,7 @@
  * and on Ctrl-C, through the pending-restore list) and check where the VIP goes back.
  */
 import type { Config, ResolvedInstance, ResolvedNode } from '../answers/resolve.js';
-import { connect, type HostConnection } from '../apply/ssh.js';
+import { connect, type HostConnection } from '../ssh/ssh.js';
 import { measure, holdersAt, type HolderPoint } from './measure.js';
 import { startLocalProbe, startRemoteProbe, type Probe, type ProbeSample } from './probe.js';
 import { LINK_DOWN_SECONDS, scenarios, type ScenarioName } from './scenarios.js';

@@ -2,7 +2,7 @@
  * Faults injected on the current master, each with the restore that undoes it. Restores are idempotent: they are
  * run after every scenario, and again from the Ctrl-C handler if the user interrupts.
  */
-import type { HostConnection } from '../apply/ssh.js';
+import type { HostConnection } from '../ssh/ssh.js';
 
 export type ScenarioName = 'nginx' | 'keepalived' | 'crash' | 'link';
 export const SCENARIOS: ScenarioName[] = ['nginx', 'keepalived', 'crash', 'link'];

@@ -2,8 +2,8 @@
  * Watches, on every node at once, whether it holds each VIP: a loop on the host prints a timestamped sample every
  * 50 ms over the SSH connection. Samples survive a node that drops off (link scenario): its stream just ends.
  */
-import type { HostConnection } from '../apply/ssh.js';
-import { q } from '../apply/shell.js';
+import type { HostConnection } from '../ssh/ssh.js';
+import { q } from '../ssh/shell.js';
 import { clockOffsetMs, hostNsToMs, streamLines } from './remote-loop.js';
 
 export interface HolderSample {

@@ -3,7 +3,7 @@
  * own view (SIGUSR1 data dump: state and effective priority per instance) and recent transitions from the log.
  */
 import type { Config } from '../answers/resolve.js';
-import type { HostConnection } from '../apply/ssh.js';
+import type { HostConnection } from '../ssh/ssh.js';
 import { interfacesFact } from '../facts/gather.js';
 
 export interface InstanceState {

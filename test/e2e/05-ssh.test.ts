@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
-import { connect, type HostConnection } from '../../src/apply/ssh.js';
+import { connect, type HostConnection } from '../../src/ssh/ssh.js';
 import { labAnswers } from '../helpers/lab.js';
 
 describe('ssh on a lab host', () => {

@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fingerprint, hostToken, verifyHostKey } from '../../src/apply/known-hosts.js';
-import { cmd, q } from '../../src/apply/shell.js';
-import { parseSshConfig } from '../../src/apply/ssh-config.js';
+import { fingerprint, hostToken, verifyHostKey } from '../../src/ssh/known-hosts.js';
+import { cmd, q } from '../../src/ssh/shell.js';
+import { parseSshConfig } from '../../src/ssh/ssh-config.js';
 
 function keyBlob(type: string): Buffer {
   const t = Buffer.from(type);

@@ -6,8 +6,8 @@ import type { Config } from '../answers/resolve.js';
 import { PreconditionError } from '../errors.js';
 import type { IO } from '../io.js';
 import type { Facts } from '../plan/types.js';
-import { HostRunner, newRunId } from './host.js';
-import { RunLog } from './runlog.js';
+import { HostRunner, newRunId } from '../apply/host.js';
+import { RunLog } from '../apply/runlog.js';
 import { connect, type HostConnection } from './ssh.js';
 
 export interface Session {
