@@ -1,7 +1,10 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
-/** e2e files share one lab and build on each other (00-lab, 10-init, 20-verify-failover): run them by name */
+/**
+ * e2e files share one lab and build on each other (00-lab, 10-init, 20-verify-failover): run them by name, one at a
+ * time (fileParallelism is a root option, not a project one: test:e2e passes --no-file-parallelism)
+ */
 class ByName extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     return [...files].sort((a, b) => a.moduleId.localeCompare(b.moduleId));
@@ -27,7 +30,6 @@ export default defineConfig({
           globalSetup: ['test/e2e/global-setup.ts'],
           testTimeout: 600_000,
           hookTimeout: 600_000,
-          fileParallelism: false,
           sequence: { concurrent: false },
           pool: 'forks',
         },

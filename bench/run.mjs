@@ -226,7 +226,7 @@ for (let run = 1; run <= RUNS; run++) {
         '--max-gap',
         '30',
       ]);
-      let out = null;
+      let out;
       try {
         out = JSON.parse(r.out).scenarios;
       } catch {

@@ -36,6 +36,16 @@ export interface NodeResult {
   roundTrips?: number;
 }
 
+/** what `init --json` prints */
+export interface InitReport {
+  ok: boolean;
+  runId: string;
+  log: string;
+  nodes: (NodeResult & { holds: string[] })[];
+  vips: VipHolders;
+  problems: string[];
+}
+
 const SERVICE_ORDER: Record<string, number> = { 'daemon-reload': 0, restart: 2, 'reload-or-restart': 1 };
 
 /** dedupe handlers: a restart of a service supersedes its reload */
@@ -184,7 +194,7 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<nu
       holders = await vipHolders(cfg, session.conns).catch(() => ({}));
     }
     const vipProblems = vipOk || failed.length ? [] : describeVipProblems(cfg, holders);
-    const report = {
+    const report: InitReport = {
       ok: !failed.length && vipOk,
       runId: session.runId,
       log: session.log.path,

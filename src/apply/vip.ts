@@ -42,9 +42,8 @@ export async function waitForVips(
   timeoutMs: number,
 ): Promise<{ ok: boolean; holders: VipHolders }> {
   const deadline = Date.now() + timeoutMs;
-  let holders: VipHolders = {};
   for (;;) {
-    holders = await vipHolders(cfg, conns);
+    const holders = await vipHolders(cfg, conns);
     if (vipsSettled(cfg, holders)) return { ok: true, holders };
     if (Date.now() > deadline) return { ok: false, holders };
     await new Promise((r) => setTimeout(r, 250));

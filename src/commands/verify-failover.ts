@@ -14,6 +14,13 @@ import { html, strip, svg } from '../report/timeline.js';
 import { pairStatus } from '../status/collect.js';
 import { loadConfig } from './common.js';
 
+/** what `verify-failover --json` prints */
+export interface VerifyReport {
+  ok: boolean;
+  maxGapMs: number;
+  scenarios: (Omit<ScenarioResult, 'timeline' | 'restoreLog'> & { restoreLog?: string[] })[];
+}
+
 export interface VerifyOptions {
   answers?: string;
   scenario?: string;
@@ -164,11 +171,15 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
     writeFileSync(opts.report, opts.report.endsWith('.svg') ? svg(results, nodes) : html(results, nodes));
     io.err(`report: ${opts.report}`);
   }
-  const summary = results.map(({ timeline, restoreLog, ...r }) => (opts.verbose ? { ...r, restoreLog } : r));
+  const summary = results.map(({ timeline: _timeline, restoreLog, ...r }) => (opts.verbose ? { ...r, restoreLog } : r));
   if (opts.json)
     io.out(
       JSON.stringify(
-        { ok: results.length > 0 && results.every((r) => r.ok) && !abort.signal.aborted, maxGapMs, scenarios: summary },
+        {
+          ok: results.length > 0 && results.every((r) => r.ok) && !abort.signal.aborted,
+          maxGapMs,
+          scenarios: summary,
+        } satisfies VerifyReport,
         null,
         2,
       ),

@@ -67,7 +67,6 @@ export function measure(
     const start = Math.max(p.t, faultAt);
     if (p.holders.length > 1 && end > start) split += end - start;
   }
-  const last = inWindow[inWindow.length - 1];
   return {
     newHolder,
     timeToHolderMs: moved ? Math.max(0, moved.t - faultAt) : null,

@@ -7,18 +7,32 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addr, answersFile, cli, etcSum, inHost, lab, labAnswers, mainPid, vipHolders, ROOT } from '../helpers/lab.js';
+import type { ManifestEntry } from '../../src/apply/host.js';
+import {
+  addr,
+  answersFile,
+  cli,
+  etcSum,
+  inHost,
+  json,
+  lab,
+  labAnswers,
+  mainPid,
+  vipHolders,
+  ROOT,
+  type LabAnswers,
+} from '../helpers/lab.js';
 
 const VIP = () => `${lab().prefix}.100`;
 const VIP2 = () => `${lab().prefix}.101`;
 
 describe('refusals leave every host unchanged (nothing is touched before all preconditions pass)', () => {
-  const cases: [string, () => Record<string, unknown> | Promise<Record<string, unknown>>, RegExp][] = [
+  const cases: [string, () => LabAnswers, RegExp][] = [
     [
       'unknown interface',
       () => {
         const a = labAnswers();
-        (a.nodes as any[])[1].interface = 'eth7';
+        a.nodes[1].interface = 'eth7';
         return a;
       },
       /lb02 .*interface eth7 not found \(has: .*host0/,
@@ -34,7 +48,7 @@ describe('refusals leave every host unchanged (nothing is touched before all pre
           .map((l) => (l.startsWith(`${addr('lb01')},`) ? `${addr('lb01')} ${other}` : l));
         writeFileSync(kh, lines.join('\n'));
         const a = labAnswers();
-        (a.ssh as any).knownHostsFile = kh;
+        a.ssh.knownHostsFile = kh;
         return a;
       },
       /lb01 .*HOST KEY CHANGED: known_hosts has ssh-ed25519 SHA256:.*the host now presents ssh-ed25519 SHA256:/,
@@ -43,8 +57,8 @@ describe('refusals leave every host unchanged (nothing is touched before all pre
       'unreachable host',
       () => {
         const a = labAnswers();
-        (a.nodes as any[])[1].host = `${lab().prefix}.99`;
-        (a.ssh as any).connectTimeout = 3;
+        a.nodes[1].host = `${lab().prefix}.99`;
+        a.ssh.connectTimeout = 3;
         return a;
       },
       /lb02 .*unreachable: no SSH answer within 3 s|lb02 .*(EHOSTUNREACH|ECONNREFUSED|cannot connect)/,
@@ -55,7 +69,7 @@ describe('refusals leave every host unchanged (nothing is touched before all pre
         const d = mkdtempSync(join(tmpdir(), 'key-'));
         spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(d, 'k')]);
         const a = labAnswers();
-        (a.ssh as any).identityFile = join(d, 'k');
+        a.ssh.identityFile = join(d, 'k');
         return a;
       },
       /authentication failed for user root/,
@@ -64,7 +78,7 @@ describe('refusals leave every host unchanged (nothing is touched before all pre
       'VIP that is already a host address on the network (web01)',
       () => {
         const a = labAnswers();
-        (a.instances as any[])[0].vips = [`${addr('web01')}/24`];
+        a.instances[0].vips = [`${addr('web01')}/24`];
         return a;
       },
       /VIP .* already answers on the network from [0-9a-f:]+, which is none of the load balancers/,
@@ -102,13 +116,13 @@ describe('init on fresh hosts', () => {
       '--json',
     ]);
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout);
+    const report = json.init(r);
     expect(report.ok).toBe(true);
-    expect(report.nodes.map((n: any) => [n.node, n.ok, n.holds])).toEqual([
+    expect(report.nodes.map((n) => [n.node, n.ok, n.holds])).toEqual([
       ['lb01', true, [VIP()]],
       ['lb02', true, []],
     ]);
-    expect(report.nodes.every((n: any) => n.changes > 5)).toBe(true);
+    expect(report.nodes.every((n) => n.changes > 5)).toBe(true);
     expect(r.stdout).not.toContain('lab1234');
     expect(vipHolders(VIP())).toEqual(['lb01']);
     const page = inHost('client', `curl -s -m 3 -D - http://${VIP()}/`).stdout;
@@ -143,9 +157,9 @@ describe('init on fresh hosts', () => {
     const m = inHost('lb02', `cat /var/backups/ha-setup/${run}/manifest.jsonl`)
       .stdout.split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l));
+      .map((l) => JSON.parse(l) as ManifestEntry);
     expect(m[0].type).toBe('start');
-    expect(m.filter((e: any) => e.type === 'file').map((e: any) => e.path)).toEqual(
+    expect(m.filter((e) => e.type === 'file').map((e) => e.path)).toEqual(
       expect.arrayContaining(['/etc/selinux/config', '/etc/keepalived/keepalived.conf']),
     );
     expect(inHost('lb02', `grep ^SELINUX= /var/backups/ha-setup/${run}/files/etc/selinux/config`).stdout.trim()).toBe(
@@ -165,9 +179,9 @@ describe('idempotence', () => {
       '--json',
     ]);
     expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout);
-    expect(report.nodes.map((n: any) => n.changes)).toEqual([0, 0]);
-    expect(report.nodes.map((n: any) => n.restarted)).toEqual([[], []]);
+    const report = json.init(r);
+    expect(report.nodes.map((n) => n.changes)).toEqual([0, 0]);
+    expect(report.nodes.map((n) => n.restarted)).toEqual([[], []]);
     expect(['lb01', 'lb02'].map((h) => [mainPid(h, 'keepalived'), mainPid(h, 'nginx'), mainPid(h, 'rsyslog')])).toEqual(
       pids,
     );
@@ -182,10 +196,10 @@ describe('idempotence', () => {
       '--json',
     ]);
     expect(same.code, same.stderr).toBe(0);
-    expect(JSON.parse(same.stdout).nodes.map((n: any) => n.changes)).toEqual([0, 0]);
+    expect(json.plan(same).nodes.map((n) => n.changes)).toEqual([0, 0]);
     const before = etcSum('lb01');
     const a = labAnswers({ system: { selinux: 'disable', firewall: 'open', multicast: true } });
-    (a.instances as any[])[0].advertInt = 2;
+    a.instances[0].advertInt = 2;
     const diff = await cli(['init', '--answers', answersFile(a), '--dry-run']);
     expect(diff.code, diff.stderr).toBe(0);
     expect(diff.stdout).toMatch(/^-\s+advert_int 1$/m);
@@ -199,7 +213,7 @@ describe('firewall: disable stops firewalld (the guides)', () => {
   it('only the firewall step changes on lb02', async () => {
     const r = await cli(['init', '--answers', answersFile(labAnswers()), '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).nodes.map((n: any) => n.changes)).toEqual([0, 1]);
+    expect(json.init(r).nodes.map((n) => n.changes)).toEqual([0, 1]);
     expect(inHost('lb02', 'systemctl is-active firewalld', { allowFail: true }).stdout.trim()).toBe('inactive');
     expect(vipHolders(VIP())).toEqual(['lb01']);
   });
@@ -209,7 +223,7 @@ describe('interrupted run', () => {
   it('killing the SSH connection during the keepalived config step leaves a complete old or new file; the next run completes', async () => {
     const oldConf = inHost('lb01', 'cat /etc/keepalived/keepalived.conf').stdout;
     const a = labAnswers();
-    (a.instances as any[])[0].advertInt = 2;
+    a.instances[0].advertInt = 2;
     const file = answersFile(a);
     // on lb01: as soon as the new config's temp file appears, kill every sshd session (the controller's connection)
     const watcher = spawn(
@@ -247,7 +261,7 @@ describe('interrupted run', () => {
 describe('active-active (seed 004: VI_1 + VI_2)', () => {
   it('each VIP on its own master; then back to the single pair', async () => {
     const a = labAnswers();
-    (a.instances as any[]).push({
+    a.instances.push({
       name: 'VI_2',
       virtualRouterId: 52,
       vips: [`${VIP2()}/24`],
@@ -271,7 +285,7 @@ describe('rollback', () => {
   it('restores the previous keepalived.conf and brings keepalived back on it', async () => {
     const before = inHost('lb01', 'cat /etc/keepalived/keepalived.conf').stdout;
     const a = labAnswers();
-    (a.instances as any[])[0].advertInt = 3;
+    a.instances[0].advertInt = 3;
     expect((await cli(['init', '--answers', answersFile(a), '--yes'])).code).toBe(0);
     expect(inHost('lb01', 'grep advert_int /etc/keepalived/keepalived.conf').stdout.trim()).toBe('advert_int 3');
     const r = await cli(['rollback', '--answers', answersFile(a), '--yes']);
@@ -281,7 +295,7 @@ describe('rollback', () => {
     expect(inHost('lb01', 'systemctl is-active keepalived').stdout.trim()).toBe('active');
     const again = await cli(['init', '--answers', answersFile(labAnswers()), '--yes', '--json']);
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout).nodes.map((n: any) => n.changes)).toEqual([0, 0]);
+    expect(json.init(again).nodes.map((n) => n.changes)).toEqual([0, 0]);
     await new Promise((res) => setTimeout(res, 4000));
     expect(vipHolders(VIP())).toEqual(['lb01']);
   });

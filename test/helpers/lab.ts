@@ -7,6 +7,14 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import type { AnswersInput } from '../../src/answers/schema.js';
+import type { InitReport } from '../../src/apply/init-run.js';
+import type { VerifyReport } from '../../src/commands/verify-failover.js';
+import type { PlanJson } from '../../src/report/plan.js';
+import type { PairStatus } from '../../src/status/collect.js';
+
+type NodeInput = AnswersInput['nodes'][number];
+type InstanceInput = AnswersInput['instances'][number];
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const LAB_DIR = process.env.HA_LAB_DIR ?? '/run/ha-setup-lab';
@@ -70,8 +78,23 @@ export function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?:
   });
 }
 
+/** the --json output of each command, typed */
+export const json = {
+  init: (r: CliResult) => JSON.parse(r.stdout) as InitReport,
+  plan: (r: CliResult) => JSON.parse(r.stdout) as PlanJson,
+  verify: (r: CliResult) => JSON.parse(r.stdout) as VerifyReport,
+  status: (r: CliResult) => JSON.parse(r.stdout) as PairStatus,
+};
+
 /** the lab pair answers, with overrides; written to a temp file */
-export function labAnswers(over: Record<string, unknown> = {}): Record<string, unknown> {
+/** answers for the lab: the required sections are always there, so tests can change them in place */
+export type LabAnswers = AnswersInput & {
+  nodes: NodeInput[];
+  instances: InstanceInput[];
+  ssh: NonNullable<AnswersInput['ssh']>;
+};
+
+export function labAnswers(over: Partial<AnswersInput> = {}): LabAnswers {
   const l = lab();
   return {
     nodes: [

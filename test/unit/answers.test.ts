@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers, parseAnswersYaml } from '../../src/answers/resolve.js';
 import { ValidationError } from '../../src/errors.js';
-import { activeActive, clone, nopreempt, pair } from '../fixtures/answers.js';
+import { activeActive, clone, nopreempt, pair, type RawAnswers } from '../fixtures/answers.js';
 
 function problems(data: unknown, env: NodeJS.ProcessEnv = {}): string[] {
   try {
@@ -45,7 +45,7 @@ describe('answers: valid files resolve with explicit derived values', () => {
   });
 
   it('authPassEnv reads the secret from the environment only', () => {
-    const a = clone(pair) as Record<string, any>;
+    const a = clone(pair) as RawAnswers;
     delete a.instances[0].authPass;
     a.instances[0].authPassEnv = 'VRRP_PASS';
     expect(resolveAnswers(a, { env: { VRRP_PASS: 'abc' } }).instances[0].authPass).toBe('abc');
@@ -53,7 +53,7 @@ describe('answers: valid files resolve with explicit derived values', () => {
   });
 
   it('an explicit negative weight is kept when it beats the priority gap', () => {
-    const a = clone(pair) as any;
+    const a = clone(pair) as RawAnswers;
     a.healthCheck.weight = -30;
     const cfg = resolveAnswers(a, { env: {} });
     expect(cfg.healthCheck.weight).toBe(-30);
@@ -62,7 +62,7 @@ describe('answers: valid files resolve with explicit derived values', () => {
 });
 
 describe('answers: every invalid input gives one line naming the key and what is allowed', () => {
-  const cases: [string, (a: any) => void, RegExp][] = [
+  const cases: [string, (a: RawAnswers) => void, RegExp][] = [
     ['bad IP', (a) => (a.nodes[0].host = '300.1.1.1'), /^nodes\[0\]\.host: must be an IPv4 address or a DNS name/],
     [
       'bad CIDR',
@@ -182,7 +182,7 @@ describe('answers: every invalid input gives one line naming the key and what is
   ];
   for (const [name, mutate, re] of cases) {
     it(name, () => {
-      const a = clone(pair) as any;
+      const a = clone(pair) as RawAnswers;
       mutate(a);
       const p = problems(a);
       expect(
@@ -194,7 +194,7 @@ describe('answers: every invalid input gives one line naming the key and what is
   }
 
   it('never echoes an authPass in a message', () => {
-    const a = clone(pair) as any;
+    const a = clone(pair) as RawAnswers;
     a.instances[0].authPass = 'supersecret9';
     const p = problems(a);
     expect(p.join('\n')).not.toContain('supersecret9');

@@ -8,7 +8,8 @@ import { main } from '../../src/cli.js';
 import { initCommand } from '../../src/commands/init.js';
 import { resolveAnswers } from '../../src/answers/resolve.js';
 import type { Prompter } from '../../src/prompts.js';
-import { pair } from '../fixtures/answers.js';
+import type { PlanJson } from '../../src/report/plan.js';
+import { pair, type RawAnswers } from '../fixtures/answers.js';
 import { fakeIO } from '../helpers/fake-io.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-'));
@@ -21,7 +22,7 @@ const noStack = (lines: string[]) => expect(lines.join('\n')).not.toMatch(/^\s+a
 
 describe('exit codes and messages', () => {
   it('invalid answers: exit 2, one line per problem naming the key', async () => {
-    const bad = structuredClone(pair) as any;
+    const bad = structuredClone(pair) as RawAnswers;
     bad.nodes[0].interface = 'eth0; rm -rf /';
     bad.instances[0].virtualRouterId = 300;
     const io = fakeIO();
@@ -132,9 +133,9 @@ describe('init --dry-run --offline', () => {
         io,
       ),
     ).toBe(0);
-    const plan = JSON.parse(io.stdout.join(''));
-    expect(plan.nodes.map((n: any) => n.name)).toEqual(['lb01', 'lb02']);
-    expect(plan.nodes[0].steps.map((s: any) => s.id)).toEqual([
+    const plan = JSON.parse(io.stdout.join('')) as PlanJson;
+    expect(plan.nodes.map((n) => n.name)).toEqual(['lb01', 'lb02']);
+    expect(plan.nodes[0].steps.map((s) => s.id)).toEqual([
       'selinux',
       'firewall',
       'multicast',
@@ -144,8 +145,8 @@ describe('init --dry-run --offline', () => {
       'logging',
       'services',
     ]);
-    const conf = plan.nodes[0].files.find((f: any) => f.path === '/etc/keepalived/keepalived.conf');
-    expect(conf.content).toContain('auth_pass ********');
+    const conf = plan.nodes[0].files.find((f) => f.path === '/etc/keepalived/keepalived.conf');
+    expect(conf?.content).toContain('auth_pass ********');
     expect(io.stdout.join('')).not.toContain('1111');
   });
   it('text plan names every file and step', async () => {

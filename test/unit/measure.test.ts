@@ -154,7 +154,7 @@ describe('timeline pictures', () => {
     expect(vip.slice(0, 14)).toBe('1'.repeat(14));
     expect(vip.slice(14, 35)).toBe('2'.repeat(21));
     expect(vip.slice(35)).toBe('1'.repeat(15));
-    expect(t).not.toMatch(/\x1b\[/);
+    expect(t).not.toContain('\x1b[');
   });
   it('svg: one probe mark per sample, self-contained', () => {
     const x = svg([r], ['lb01', 'lb02']);

@@ -11,7 +11,7 @@ import { selinux } from '../../src/steps/selinux.js';
 import { logging } from '../../src/steps/logging.js';
 import { keepalivedConfig } from '../../src/steps/keepalived-config.js';
 import { clone, fast, pair } from '../fixtures/answers.js';
-import { allFresh, converge, fresh } from '../fixtures/facts.js';
+import { allFresh, converge } from '../fixtures/facts.js';
 
 const cfgOf = (a: unknown) => resolveAnswers(a, { env: {} });
 const ctx = (a: unknown, mutate: (f: Facts) => void = () => {}, family: 'debian' | 'rhel' = 'rhel') => {
