@@ -39,7 +39,9 @@ export const DEFAULT_RENDER_PATHS: RenderPaths = {
   trackDir: PATHS.trackDir,
 };
 
-/** the fast profile adds an instant nginx stop/start signal (track_file written by systemd), same weight as the check */
+/**
+ * the fast profile adds an instant nginx stop/start signal (track_file written by systemd), same weight as the check
+ */
 export function trackFileOf(cfg: Config): { weight: number } | null {
   if (cfg.profile !== 'fast' || cfg.healthCheck.mode !== 'weight') return null;
   return { weight: cfg.healthCheck.weight };

@@ -118,7 +118,8 @@ export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
       for (const key of issue.keys) {
         const allowed = allowedKeysAt(issue.path);
         lines.push(
-          `${formatPath([...issue.path, key])}: unknown key${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`,
+          `${formatPath([...issue.path, key])}: unknown key` +
+            `${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`,
         );
       }
       continue;
@@ -129,9 +130,11 @@ export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
     else if (issue.code === 'invalid_type') msg = `must be ${expectedOf(issue)}`;
     else if (issue.code === 'invalid_value')
       msg = `must be one of ${(issue as { values: unknown[] }).values.map(String).join(', ')}`;
-    lines.push(
-      `${formatPath(issue.path)}: ${msg}${issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined ? '' : describeValue(issue.path, (issue as { input?: unknown }).input)}`,
-    );
+    const described =
+      issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined
+        ? ''
+        : describeValue(issue.path, (issue as { input?: unknown }).input);
+    lines.push(`${formatPath(issue.path)}: ${msg}${described}`);
   }
   return lines;
 }
@@ -257,7 +260,8 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     nameSeen.set(inst.name, i);
     if (vridSeen.has(inst.virtualRouterId)) {
       problems.push(
-        `${at}.virtualRouterId: ${inst.virtualRouterId} is already used by instances[${vridSeen.get(inst.virtualRouterId)}]; each instance needs its own id 1..255`,
+        `${at}.virtualRouterId: ${inst.virtualRouterId} is already used by ` +
+          `instances[${vridSeen.get(inst.virtualRouterId)}]; each instance needs its own id 1..255`,
       );
     }
     vridSeen.set(inst.virtualRouterId, i);
@@ -278,7 +282,8 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     if (vrrpVersion === 2) {
       if (!Number.isInteger(advertInt) || advertInt < 1 || advertInt > 255) {
         problems.push(
-          `${at}.advertInt: must be a whole number of seconds 1..255 with profile standard (VRRPv2); sub-second needs profile: fast (got ${advertInt})`,
+          `${at}.advertInt: must be a whole number of seconds 1..255 with profile standard (VRRPv2); ` +
+            `sub-second needs profile: fast (got ${advertInt})`,
         );
       }
     } else {
@@ -301,7 +306,8 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
         problems.push(`${at}.authPassEnv: environment variable ${inst.authPassEnv} is not set`);
       else if (!/^[A-Za-z0-9%&()*+,\-./:;<=>?@[\]^_`{|}~]{1,8}$/.test(v)) {
         problems.push(
-          `${at}.authPassEnv: the value of ${inst.authPassEnv} must be 1-8 printable characters without spaces, quotes, backslash, # or !`,
+          `${at}.authPassEnv: the value of ${inst.authPassEnv} must be 1-8 printable characters ` +
+            'without spaces, quotes, backslash, # or !',
         );
       } else authPass = v;
     } else if (inst.authPass !== undefined) authPass = inst.authPass;
@@ -349,7 +355,9 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
       const top = nodes.filter((n) => n.name !== inst.master && priorities[n.name] >= mp);
       if (top.length)
         problems.push(
-          `${at}.master: ${inst.master} has priority ${mp} but ${top.map((n) => `${n.name} has ${priorities[n.name]}`).join(', ')}; the master needs the highest priority`,
+          `${at}.master: ${inst.master} has priority ${mp} but ` +
+            `${top.map((n) => `${n.name} has ${priorities[n.name]}`).join(', ')}` +
+            '; the master needs the highest priority',
         );
     }
 
@@ -390,7 +398,9 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
         .map((x) => x.name)
         .join(', ');
       problems.push(
-        `healthCheck.weight: must be 0 when preempt is false (${which}): with nopreempt a priority change never moves the VIP, a failed check must put the node in FAULT (got ${hc.weight})`,
+        `healthCheck.weight: must be 0 when preempt is false (${which}): ` +
+          'with nopreempt a priority change never moves the VIP, ' +
+          `a failed check must put the node in FAULT (got ${hc.weight})`,
       );
     }
     weight = 0;
@@ -402,7 +412,8 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     weight = hc.weight;
     if (weight !== 0 && Math.abs(weight) <= gap) {
       problems.push(
-        `healthCheck.weight: ${weight} cannot move the VIP: the master leads its backup by ${gap}; use a weight below -${gap} (or 0 for FAULT)`,
+        `healthCheck.weight: ${weight} cannot move the VIP: the master leads its backup by ${gap}; ` +
+          `use a weight below -${gap} (or 0 for FAULT)`,
       );
     }
   }

@@ -80,7 +80,8 @@ export class HostRunner {
     if (first !== 'locked') {
       ch.close();
       throw new PreconditionError(
-        `${this.node.name}: another ha-setup run holds ${PATHS.lockDir} on this host (${first === 'exit 75' ? 'lock busy' : first})`,
+        `${this.node.name}: another ha-setup run holds ${PATHS.lockDir} on this host ` +
+          `(${first === 'exit 75' ? 'lock busy' : first})`,
       );
     }
     this.lockChannel = ch;
@@ -174,7 +175,8 @@ export class HostRunner {
       c.path,
       'file',
       [
-        'f=$1; d=$(dirname "$f"); mkdir -p "$d"; rm -f "$d"/.ha-setup.tmp.*; t=$(mktemp "$d/.ha-setup.tmp.XXXXXX"); cat > "$t"; chmod "$6" "$t"',
+        'f=$1; d=$(dirname "$f"); mkdir -p "$d"; rm -f "$d"/.ha-setup.tmp.*; ' +
+          't=$(mktemp "$d/.ha-setup.tmp.XXXXXX"); cat > "$t"; chmod "$6" "$t"',
         'if [ -e "$f" ]; then chown --reference="$f" "$t" 2>/dev/null || true; fi',
         'if [ "$7" = install ]; then mv -f "$t" "$f"; sync "$f" 2>/dev/null || true; fi',
         'echo "$t"',
@@ -214,7 +216,9 @@ export class HostRunner {
     await this.record({ type: 'package', names: c.names });
     if (c.manager === 'apt') {
       const env = 'DEBIAN_FRONTEND=noninteractive';
-      const install = `${env} apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ${c.names.map(q).join(' ')}`;
+      const install =
+        `${env} apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ` +
+        `${c.names.map(q).join(' ')}`;
       let r = await this.conn.run(install, { timeoutMs: 15 * 60_000 });
       if (
         r.code !== 0 &&
@@ -225,7 +229,8 @@ export class HostRunner {
       }
       if (r.code !== 0)
         throw new OperationError(
-          `${this.node.name}: apt-get install ${c.names.join(' ')} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+          `${this.node.name}: apt-get install ${c.names.join(' ')} failed (exit ${r.code}): ` +
+            `${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
         );
     } else {
       await this.conn.must([c.manager, 'install', '-y', ...c.names], `${c.manager} install ${c.names.join(' ')}`, {
@@ -284,7 +289,8 @@ export class HostRunner {
       if (t.code !== 0) {
         await this.conn.sh('rsync -a --delete "$1/files$2/" "$2/"', [this.runDir, configDir]);
         throw new OperationError(
-          `${this.node.name}: nginx -t rejected the configuration copied from ${source.node.name}; the previous ${configDir} was restored: ${t.stderr.trim().split('\n').slice(-2).join(' | ')}`,
+          `${this.node.name}: nginx -t rejected the configuration copied from ${source.node.name}; ` +
+            `the previous ${configDir} was restored: ${t.stderr.trim().split('\n').slice(-2).join(' | ')}`,
         );
       }
       return r.stdout.split('\n').filter(Boolean);

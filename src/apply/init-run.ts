@@ -167,7 +167,9 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<nu
         task: async (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
           await applyNode(cfg, node, session, task, results[node.name]);
           const res = results[node.name];
-          task.title = `${node.name} (${node.host}): ${res.changes} change(s)${res.restarted.length ? `, ${res.restarted.join(', ')}` : ''}`;
+          task.title =
+            `${node.name} (${node.host}): ${res.changes} change(s)` +
+            `${res.restarted.length ? `, ${res.restarted.join(', ')}` : ''}`;
         },
       })),
       {
@@ -245,7 +247,8 @@ function describeVipProblems(cfg: Config, holders: VipHolders): string[] {
       if (h.length === 0) out.push(`${inst.name} ${v.address}: held by no node (lost VIP)`);
       else if (h.length > 1)
         out.push(
-          `${inst.name} ${v.address}: held by ${h.join(' and ')} at once (split brain: check that VRRP passes the firewall)`,
+          `${inst.name} ${v.address}: held by ${h.join(' and ')} at once ` +
+            '(split brain: check that VRRP passes the firewall)',
         );
       else if (inst.preempt && h[0] !== inst.master)
         out.push(`${inst.name} ${v.address}: held by ${h[0]}, expected the master ${inst.master}`);

@@ -66,8 +66,9 @@ export function summary(cfg: Config): string {
     l.push(`  node ${n.name}: ${n.user}@${n.host}:${n.port}, interface ${n.interface}, priority ${n.priority}`);
   for (const i of cfg.instances) {
     l.push(
-      `  ${i.name}: VRID ${i.virtualRouterId}, VIP ${i.vips.map((v) => `${v.address}/${v.prefix}`).join(' ')}, master ${i.master}, ` +
-        `${i.preempt ? 'preempt' : 'nopreempt'}, advert ${i.advertInt}s, ${i.unicast ? 'unicast' : 'multicast'}, auth ${i.authPass ? 'yes' : 'no'}, ` +
+      `  ${i.name}: VRID ${i.virtualRouterId}, VIP ${i.vips.map((v) => `${v.address}/${v.prefix}`).join(' ')}, ` +
+        `master ${i.master}, ${i.preempt ? 'preempt' : 'nopreempt'}, advert ${i.advertInt}s, ` +
+        `${i.unicast ? 'unicast' : 'multicast'}, auth ${i.authPass ? 'yes' : 'no'}, ` +
         `priorities ${Object.entries(i.priorities)
           .map(([k, v]) => `${k}=${v}`)
           .join(' ')}`,
@@ -75,10 +76,13 @@ export function summary(cfg: Config): string {
   }
   const hc = cfg.healthCheck;
   l.push(
-    `  profile ${cfg.profile} (VRRPv${cfg.vrrpVersion}); health check ${hc.mode}, every ${hc.interval}s, fall ${hc.fall}, rise ${hc.rise}, weight ${hc.weight}${hc.url ? `, ${hc.url}` : ', process only'}`,
+    `  profile ${cfg.profile} (VRRPv${cfg.vrrpVersion}); health check ${hc.mode}, every ${hc.interval}s, ` +
+      `fall ${hc.fall}, rise ${hc.rise}, weight ${hc.weight}${hc.url ? `, ${hc.url}` : ', process only'}`,
   );
   l.push(
-    `  SELinux ${cfg.system.selinux}, firewall ${cfg.system.firewall}, multicast ${cfg.system.multicast ? 'on' : 'untouched'}; nginx config from ${cfg.nginx.syncFrom}; logs ${cfg.logging.facility} -> ${cfg.logging.file}`,
+    `  SELinux ${cfg.system.selinux}, firewall ${cfg.system.firewall}, ` +
+      `multicast ${cfg.system.multicast ? 'on' : 'untouched'}; nginx config from ${cfg.nginx.syncFrom}; ` +
+      `logs ${cfg.logging.facility} -> ${cfg.logging.file}`,
   );
   return l.join('\n');
 }
@@ -94,7 +98,8 @@ export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter
     const canPrompt = (io.stdinIsTTY && !(opts.yes && path)) || !!prompter;
     if (!canPrompt) {
       throw new ValidationError(
-        `${source}: incomplete answers and no terminal to ask (${opts.yes ? '--yes never prompts' : 'stdin is not a TTY'}); missing:`,
+        `${source}: incomplete answers and no terminal to ask ` +
+          `(${opts.yes ? '--yes never prompts' : 'stdin is not a TTY'}); missing:`,
         missing.map((m) => `${m}: is required`),
       );
     }

@@ -42,7 +42,8 @@ export function parseScenarios(given: string | undefined): ScenarioName[] {
   const bad = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
   if (bad.length)
     throw new UsageError(
-      `--scenario: unknown scenario "${bad[0]}" (allowed: ${SCENARIOS.join(', ')}, a comma-separated list of them, or all)`,
+      `--scenario: unknown scenario "${bad[0]}" ` +
+        `(allowed: ${SCENARIOS.join(', ')}, a comma-separated list of them, or all)`,
     );
   return [...new Set(names as ScenarioName[])];
 }

@@ -57,7 +57,10 @@ export const systemdFact: FactDef<boolean> = {
 
 export const sudoFact: FactDef<Facts['sudo']> = {
   name: 'sudo',
-  sh: 'if [ "$(id -u)" = 0 ]; then echo root; elif command -v sudo >/dev/null 2>&1; then sudo -n true 2>/dev/null && echo nopasswd || echo password; else echo none; fi',
+  sh:
+    'if [ "$(id -u)" = 0 ]; then echo root; ' +
+    'elif command -v sudo >/dev/null 2>&1; then sudo -n true 2>/dev/null && echo nopasswd || echo password; ' +
+    'else echo none; fi',
   parse: (t) =>
     ['root', 'nopasswd', 'password', 'none'].includes(lines(t)[0]) ? (lines(t)[0] as Facts['sudo']) : 'none',
 };
@@ -74,7 +77,8 @@ export const pkgManagerFact: FactDef<Facts['pkgManager']> = {
 export const packagesFact: FactDef<Facts['packages']> = {
   name: 'packages',
   sh: `if command -v dpkg-query >/dev/null 2>&1; then
-  dpkg-query -W -f='\${Package} \${Status} \${Version}\\n' keepalived nginx rsync curl 2>/dev/null | sed -n 's/^\\([^ ]*\\) install ok installed /\\1 /p'
+  dpkg-query -W -f='\${Package} \${Status} \${Version}\\n' keepalived nginx rsync curl 2>/dev/null \
+| sed -n 's/^\\([^ ]*\\) install ok installed /\\1 /p'
 elif command -v rpm >/dev/null 2>&1; then
   rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\\n' keepalived nginx rsync curl 2>/dev/null | grep -v 'is not installed'
 fi`,
@@ -151,7 +155,9 @@ else echo "installed no"; fi`,
 
 export const ufwFact: FactDef<Facts['ufw']> = {
   name: 'ufw',
-  sh: 'if command -v ufw >/dev/null 2>&1; then echo "installed $(ufw status 2>/dev/null | head -1)"; else echo none; fi',
+  sh:
+    'if command -v ufw >/dev/null 2>&1; then echo "installed $(ufw status 2>/dev/null | head -1)"; ' +
+    'else echo none; fi',
   parse: (t) => {
     const l = lines(t)[0] ?? 'none';
     return { installed: l !== 'none', active: /Status: active/.test(l) };
@@ -224,7 +230,8 @@ export const servicesFact: FactDef<Record<string, ServiceFact>> = {
   name: 'services',
   // one systemctl call for every unit (blocks in argument order, separated by blank lines), printed as
   // "name active enabled pid" lines
-  sh: `systemctl show -p ActiveState -p UnitFileState -p MainPID ${SERVICES.join(' ')} 2>/dev/null | awk -F= -v names='${SERVICES.join(' ')}' '
+  sh: `systemctl show -p ActiveState -p UnitFileState -p MainPID ${SERVICES.join(' ')} 2>/dev/null \
+| awk -F= -v names='${SERVICES.join(' ')}' '
 BEGIN { split(names, n, " ") }
 function flush() { if (seen) print n[++i], a, e, p; seen = 0; a = ""; e = ""; p = "" }
 $1 == "ActiveState" { a = $2; seen = 1 } $1 == "UnitFileState" { e = $2; seen = 1 } $1 == "MainPID" { p = $2; seen = 1 }
@@ -256,7 +263,9 @@ export function parseTree(t: string): Record<string, string> | null {
 }
 export const nginxTreeFact: FactDef<Record<string, string> | null> = {
   name: 'nginxtree',
-  sh: `if [ -d "$NGINX_DIR" ]; then (cd "$NGINX_DIR" && find . -type f -exec sha256sum {} + 2>/dev/null; find . -type l -printf 'link:%l %p\\n' 2>/dev/null) | sort -k2; else echo @none; fi`,
+  sh:
+    `if [ -d "$NGINX_DIR" ]; then (cd "$NGINX_DIR" && find . -type f -exec sha256sum {} + 2>/dev/null; ` +
+    `find . -type l -printf 'link:%l %p\\n' 2>/dev/null) | sort -k2; else echo @none; fi`,
   parse: parseTree,
 };
 
@@ -266,7 +275,8 @@ export const vipNeighborsFact: FactDef<{ vip: string; lladdr: string | null }[]>
   # a TCP attempt makes the kernel ARP for the VIP; an address in use answers at once (RST), a free one times out
   for v in $VIPS; do timeout 1 bash -c ": </dev/tcp/$v/9" >/dev/null 2>&1 & done; wait
 fi
-for v in $VIPS; do echo "$v $(ip neigh show "$v" dev "$IFACE" 2>/dev/null | sed -n 's/.* lladdr \\([0-9a-f:]*\\).*/\\1/p' | head -1)"; done`,
+for v in $VIPS; do echo "$v $(ip neigh show "$v" dev "$IFACE" 2>/dev/null \
+| sed -n 's/.* lladdr \\([0-9a-f:]*\\).*/\\1/p' | head -1)"; done`,
   parse: (t) =>
     lines(t).map((l) => {
       const [vip, mac] = l.split(' ');

@@ -85,7 +85,8 @@ export async function startRemoteProbe(
   const offset = await clockOffsetMs(conn);
   const script = `command -v curl >/dev/null || { echo "curl missing" >&2; exit 3; }
 while :; do
-  ( s=$(date +%s%N); r=$(curl -s -o /dev/null --max-time ${(timeoutMs / 1000).toFixed(3)} -w '%{http_code} %header{x-lb}' ${q(url)} 2>/dev/null); e=$(date +%s%N); echo "$s $e $r" ) &
+  ( s=$(date +%s%N); r=$(curl -s -o /dev/null --max-time ${(timeoutMs / 1000).toFixed(3)} \
+-w '%{http_code} %header{x-lb}' ${q(url)} 2>/dev/null); e=$(date +%s%N); echo "$s $e $r" ) &
   sleep ${(intervalMs / 1000).toFixed(3)}
 done`;
   const stop = await streamLines(conn, script, (line) => {

@@ -286,7 +286,8 @@ export async function runScenario(run: RunEnv, inst: ResolvedInstance, name: Sce
     if (m.splitBrainMs > 2000) {
       reasons.push(
         name === 'crash' && m.splitBrainMs >= STALE_VIP_WAIT_MS - 500
-          ? `split brain: the killed master kept a stale VIP until the restore (${(m.splitBrainMs / 1000).toFixed(2)} s; nothing restarts keepalived: set failover.restartOnCrash)`
+          ? 'split brain: the killed master kept a stale VIP until the restore ' +
+              `(${(m.splitBrainMs / 1000).toFixed(2)} s; nothing restarts keepalived: set failover.restartOnCrash)`
           : `split brain: the VIP was on two nodes for ${(m.splitBrainMs / 1000).toFixed(2)} s`,
       );
     }

@@ -32,12 +32,14 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     inject: (c) =>
       must(
         c,
-        'systemctl mask --runtime --now nginx >/dev/null 2>&1 || { systemctl mask --runtime nginx && systemctl stop nginx; }',
+        'systemctl mask --runtime --now nginx >/dev/null 2>&1 || ' +
+          '{ systemctl mask --runtime nginx && systemctl stop nginx; }',
         'stopping nginx',
       ),
     async restore(c) {
       const r = await c.sh(
-        'systemctl unmask --runtime nginx >/dev/null 2>&1; systemctl is-active --quiet nginx || systemctl start nginx; systemctl is-active nginx',
+        'systemctl unmask --runtime nginx >/dev/null 2>&1; ' +
+          'systemctl is-active --quiet nginx || systemctl start nginx; systemctl is-active nginx',
         [],
         { timeoutMs: 60_000 },
       );
@@ -66,7 +68,11 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     async restore(c) {
       // systemd may already have restarted it (ha-setup's drop-in Restart=on-failure); start only if it is down
       const r = await c.sh(
-        'for i in 1 2 3 4 5 6 7 8 9 10; do systemctl is-active --quiet keepalived && break; st=$(systemctl is-active keepalived); [ "$st" = activating ] || break; sleep 0.3; done; systemctl is-active --quiet keepalived || { systemctl reset-failed keepalived 2>/dev/null; systemctl start keepalived; }; systemctl is-active keepalived',
+        'for i in 1 2 3 4 5 6 7 8 9 10; do systemctl is-active --quiet keepalived && break; ' +
+          'st=$(systemctl is-active keepalived); [ "$st" = activating ] || break; sleep 0.3; done; ' +
+          'systemctl is-active --quiet keepalived || ' +
+          '{ systemctl reset-failed keepalived 2>/dev/null; systemctl start keepalived; }; ' +
+          'systemctl is-active keepalived',
         [],
         { timeoutMs: 60_000 },
       );
@@ -80,7 +86,8 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     async inject(c, iface) {
       // detached from our SSH session: the session itself dies with the link
       const r = await c.sh(
-        `nohup setsid sh -c 'sleep 0.2; ip link set dev "$1" down; sleep ${LINK_DOWN_SECONDS}; ip link set dev "$1" up' sh "$1" >/dev/null 2>&1 </dev/null & echo started`,
+        `nohup setsid sh -c 'sleep 0.2; ip link set dev "$1" down; ` +
+          `sleep ${LINK_DOWN_SECONDS}; ip link set dev "$1" up' sh "$1" >/dev/null 2>&1 </dev/null & echo started`,
         [iface],
         { timeoutMs: 10_000 },
       );
@@ -88,7 +95,8 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     },
     async restore(c, iface) {
       const r = await c.sh(
-        'ip link show dev "$1" | grep -q "state DOWN\\|,UP" ; ip link set dev "$1" up; ip -o link show dev "$1" | grep -o "state [A-Z]*"',
+        'ip link show dev "$1" | grep -q "state DOWN\\|,UP" ; ip link set dev "$1" up; ' +
+          'ip -o link show dev "$1" | grep -o "state [A-Z]*"',
         [iface],
         { timeoutMs: 20_000 },
       );

@@ -24,7 +24,10 @@ export async function startWatch(conns: Record<string, HostConnection>, vips: st
     Object.entries(conns).map(async ([node, conn]) => {
       if (!conn.alive) return;
       const offset = await clockOffsetMs(conn);
-      const script = `while :; do a=$(ip -o -4 addr show 2>/dev/null); printf '%s' "$(date +%s%N)"; for v in ${vips.map(q).join(' ')}; do case "$a" in *" inet $v/"*) printf ' %s' "$v";; esac; done; echo; sleep ${(periodMs / 1000).toFixed(3)}; done`;
+      const script =
+        `while :; do a=$(ip -o -4 addr show 2>/dev/null); printf '%s' "$(date +%s%N)"; ` +
+        `for v in ${vips.map(q).join(' ')}; do case "$a" in *" inet $v/"*) printf ' %s' "$v";; esac; done; ` +
+        `echo; sleep ${(periodMs / 1000).toFixed(3)}; done`;
       stops.push(
         await streamLines(conn, script, (line) => {
           const [ts, ...held] = line.split(' ');

@@ -38,7 +38,8 @@ export function preflight(
   if (!facts.systemd) out.push(`${who}: systemd is not running; ha-setup manages services with systemctl`);
   if (facts.os.family === 'unknown')
     out.push(
-      `${who}: unsupported OS "${facts.os.pretty || facts.os.id}" (supported: Debian/Ubuntu, RHEL/CentOS/Rocky/AlmaLinux/Fedora)`,
+      `${who}: unsupported OS "${facts.os.pretty || facts.os.id}" ` +
+        '(supported: Debian/Ubuntu, RHEL/CentOS/Rocky/AlmaLinux/Fedora)',
     );
   if (facts.uid !== 0 && facts.sudo === 'none') out.push(`${who}: user ${node.user} is not root and cannot use sudo`);
   const names = Object.keys(facts.interfaces);
@@ -56,7 +57,8 @@ export function preflight(
       for (const f of Object.values(facts.interfaces)) {
         if (f.addresses.some((a) => a.split('/')[0] === v.address) && !(kaActive && ours.has(v.address))) {
           out.push(
-            `${who}: VIP ${v.address} (${inst.name}) is already an address of ${f.name} and not managed by keepalived here; remove it or choose a free VIP`,
+            `${who}: VIP ${v.address} (${inst.name}) is already an address of ${f.name} ` +
+              'and not managed by keepalived here; remove it or choose a free VIP',
           );
         }
       }
@@ -65,7 +67,8 @@ export function preflight(
   for (const n of neighbors) {
     if (n.lladdr && !macsOfNodes.has(n.lladdr.toLowerCase())) {
       out.push(
-        `${who}: VIP ${n.vip} already answers on the network from ${n.lladdr}, which is none of the load balancers; choose a free VIP`,
+        `${who}: VIP ${n.vip} already answers on the network from ${n.lladdr}, ` +
+          'which is none of the load balancers; choose a free VIP',
       );
     }
   }

@@ -15,7 +15,10 @@ export function safeContent(c: Extract<Change, { kind: 'file' }>, secrets: reado
 export function describeChange(c: Change): string {
   switch (c.kind) {
     case 'file':
-      return `${c.before === null ? 'create' : 'update'} ${c.path} (mode ${c.mode})${c.validate ? `, validated with ${c.validate[0]} -t` : ''}`;
+      return (
+        `${c.before === null ? 'create' : 'update'} ${c.path} (mode ${c.mode})` +
+        `${c.validate ? `, validated with ${c.validate[0]} -t` : ''}`
+      );
     case 'command':
       return `run: ${c.argv.join(' ')}  (${c.describe})`;
     case 'package':
@@ -24,7 +27,11 @@ export function describeChange(c: Change): string {
       return c.action === 'daemon-reload' ? 'systemctl daemon-reload' : `systemctl ${c.action} ${c.name}`;
     case 'nginx-sync': {
       const n = c.added.length + c.changed.length + c.removed.length;
-      return `sync ${c.configDir}/ from ${c.from} (rsync -a --delete${n ? `: ${c.added.length} added, ${c.changed.length} changed, ${c.removed.length} removed` : ''}), nginx -t, reload`;
+      return (
+        `sync ${c.configDir}/ from ${c.from} (rsync -a --delete` +
+        `${n ? `: ${c.added.length} added, ${c.changed.length} changed, ${c.removed.length} removed` : ''}` +
+        '), nginx -t, reload'
+      );
     }
     case 'verify':
       return `check: ${c.describe}`;

@@ -5,7 +5,12 @@ import { holdersAt } from '../failover/measure.js';
 const s = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
 
 export function headline(r: ScenarioResult): string {
-  return `${r.instance} ${r.name}: ${r.masterBefore} -> ${r.masterAfter ?? 'nobody'}, gap ${s(r.gapMs)}, new holder after ${s(r.timeToHolderMs)}, failed ${r.failedProbes}/${r.totalProbes} probes, split brain ${r.splitBrainMs} ms, ${r.restored ? 'restored' : 'NOT RESTORED'}, VIP ${r.vipReturned ? `back on ${r.masterBefore}` : `on ${r.holderAfterRestore.join(' and ') || 'no node'}`}`;
+  return (
+    `${r.instance} ${r.name}: ${r.masterBefore} -> ${r.masterAfter ?? 'nobody'}, gap ${s(r.gapMs)}, ` +
+    `new holder after ${s(r.timeToHolderMs)}, failed ${r.failedProbes}/${r.totalProbes} probes, ` +
+    `split brain ${r.splitBrainMs} ms, ${r.restored ? 'restored' : 'NOT RESTORED'}, ` +
+    `VIP ${r.vipReturned ? `back on ${r.masterBefore}` : `on ${r.holderAfterRestore.join(' and ') || 'no node'}`}`
+  );
 }
 
 export function strip(r: ScenarioResult, nodes: string[], opts: { width?: number; color?: boolean } = {}): string {
@@ -65,7 +70,9 @@ export function svg(results: ScenarioResult[], nodes: string[]): string {
     parts.push(`<text x="10" y="${y0 + 12}" font-size="12" font-family="monospace">${esc(headline(r))}</text>`);
     for (const p of probes)
       parts.push(
-        `<rect x="${x(p.t).toFixed(1)}" y="${y0 + 20}" width="2" height="24" fill="${p.ok ? '#2ca02c' : '#d62728'}"><title>${new Date(p.t).toISOString()} ${p.ok ? `ok ${p.status} ${p.servedBy ?? ''}` : 'failed'}</title></rect>`,
+        `<rect x="${x(p.t).toFixed(1)}" y="${y0 + 20}" width="2" height="24" fill="${p.ok ? '#2ca02c' : '#d62728'}">` +
+          `<title>${new Date(p.t).toISOString()} ` +
+          `${p.ok ? `ok ${p.status} ${p.servedBy ?? ''}` : 'failed'}</title></rect>`,
       );
     holders.forEach((h, i) => {
       const t1 = holders[i + 1]?.t ?? end;
@@ -76,7 +83,9 @@ export function svg(results: ScenarioResult[], nodes: string[]): string {
             ? '#d62728'
             : colors[nodes.indexOf(h.holders[0]) % colors.length];
       parts.push(
-        `<rect x="${x(Math.max(h.t, start)).toFixed(1)}" y="${y0 + 50}" width="${Math.max(1, x(t1) - x(Math.max(h.t, start))).toFixed(1)}" height="16" fill="${fill}"><title>${esc(h.holders.join(', ') || 'nobody')}</title></rect>`,
+        `<rect x="${x(Math.max(h.t, start)).toFixed(1)}" y="${y0 + 50}" ` +
+          `width="${Math.max(1, x(t1) - x(Math.max(h.t, start))).toFixed(1)}" height="16" fill="${fill}">` +
+          `<title>${esc(h.holders.join(', ') || 'nobody')}</title></rect>`,
       );
     });
     for (const [t, label] of [
@@ -87,16 +96,29 @@ export function svg(results: ScenarioResult[], nodes: string[]): string {
     ] as const) {
       if (t === null) continue;
       parts.push(
-        `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${y0 + 18}" y2="${y0 + 70}" stroke="#000" stroke-dasharray="3,2"/><text x="${(x(t) + 2).toFixed(1)}" y="${y0 + 82}" font-size="10" font-family="sans-serif">${label}</text>`,
+        `<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${y0 + 18}" y2="${y0 + 70}" ` +
+          'stroke="#000" stroke-dasharray="3,2"/>' +
+          `<text x="${(x(t) + 2).toFixed(1)}" y="${y0 + 82}" font-size="10" font-family="sans-serif">${label}</text>`,
       );
     }
     parts.push(
-      `<text x="10" y="${y0 + 98}" font-size="10" font-family="sans-serif">${nodes.map((n, i) => `<tspan fill="${colors[i % colors.length]}">■ ${esc(n)}</tspan>`).join(' ')} <tspan fill="#d62728">■ several</tspan>; span ${(span / 1000).toFixed(1)} s; probes green = served, red = failed</text>`,
+      `<text x="10" y="${y0 + 98}" font-size="10" font-family="sans-serif">` +
+        `${nodes.map((n, i) => `<tspan fill="${colors[i % colors.length]}">■ ${esc(n)}</tspan>`).join(' ')} ` +
+        `<tspan fill="#d62728">■ several</tspan>; span ${(span / 1000).toFixed(1)} s; ` +
+        'probes green = served, red = failed</text>',
     );
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${results.length * rowH + 20}" viewBox="0 0 ${W} ${results.length * rowH + 20}">${parts.join('')}</svg>\n`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${results.length * rowH + 20}" ` +
+    `viewBox="0 0 ${W} ${results.length * rowH + 20}">${parts.join('')}</svg>\n`
+  );
 }
 
 export function html(results: ScenarioResult[], nodes: string[]): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><title>ha-setup verify-failover</title></head><body style="font-family:sans-serif"><h1>ha-setup verify-failover</h1><p>${esc(new Date().toISOString())}</p>${svg(results, nodes)}<pre>${esc(results.map((r) => strip(r, nodes)).join('\n\n'))}</pre></body></html>\n`;
+  return (
+    '<!doctype html><html><head><meta charset="utf-8"><title>ha-setup verify-failover</title></head>' +
+    '<body style="font-family:sans-serif"><h1>ha-setup verify-failover</h1>' +
+    `<p>${esc(new Date().toISOString())}</p>${svg(results, nodes)}` +
+    `<pre>${esc(results.map((r) => strip(r, nodes)).join('\n\n'))}</pre></body></html>\n`
+  );
 }

@@ -112,14 +112,19 @@ export function verifyHostKey(v: VerifyInput): HostKeyVerdict {
     return {
       ok: false,
       reason: 'changed',
-      message: `${v.label}: HOST KEY CHANGED: known_hosts has ${old}, the host now presents ${type} ${fp}. Someone may be intercepting the connection, or the host was reinstalled; check out of band, then remove the old line (ssh-keygen -R ${v.names[0]})`,
+      message:
+        `${v.label}: HOST KEY CHANGED: known_hosts has ${old}, the host now presents ${type} ${fp}. ` +
+        'Someone may be intercepting the connection, or the host was reinstalled; ' +
+        `check out of band, then remove the old line (ssh-keygen -R ${v.names[0]})`,
     };
   }
   if (v.policy === 'strict') {
     return {
       ok: false,
       reason: 'unknown',
-      message: `${v.label}: host key ${type} ${fp} is not in known_hosts (${v.files.join(', ')}); verify it and add it (ssh-keyscan ${v.names[0]} >> known_hosts) or set ssh.hostKeyPolicy: accept-new`,
+      message:
+        `${v.label}: host key ${type} ${fp} is not in known_hosts (${v.files.join(', ')}); ` +
+        `verify it and add it (ssh-keyscan ${v.names[0]} >> known_hosts) or set ssh.hostKeyPolicy: accept-new`,
     };
   }
   mkdirSync(dirname(v.writeFile), { recursive: true });

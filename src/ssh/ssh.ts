@@ -121,7 +121,9 @@ export class HostConnection {
             stderr: Buffer.concat(err).toString('utf8'),
           };
           this.log(
-            `[${this.node.name}] $ ${command.length > 300 ? command.slice(0, 300) + '…' : command}\n[${this.node.name}] exit ${code}${signal ? ` (${signal})` : ''}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
+            `[${this.node.name}] $ ${command.length > 300 ? command.slice(0, 300) + '…' : command}\n` +
+              `[${this.node.name}] exit ${code}${signal ? ` (${signal})` : ''}` +
+              `${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
           );
           resolve(r);
         });
@@ -135,7 +137,8 @@ export class HostConnection {
             ch.close();
             reject(
               new OperationError(
-                `${this.node.name}: command timed out after ${Math.round(opts.timeoutMs! / 1000)} s: ${command.slice(0, 120)}`,
+                `${this.node.name}: command timed out after ${Math.round(opts.timeoutMs! / 1000)} s: ` +
+                  `${command.slice(0, 120)}`,
               ),
             );
           }, opts.timeoutMs);
@@ -162,7 +165,8 @@ export class HostConnection {
     const r = await this.exec(argv, opts);
     if (r.code !== 0)
       throw new OperationError(
-        `${this.node.name}: ${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+        `${this.node.name}: ${what} failed (exit ${r.code}): ` +
+          `${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
       );
     return r;
   }
@@ -171,7 +175,8 @@ export class HostConnection {
     const r = await this.sh(script, args, opts);
     if (r.code !== 0)
       throw new OperationError(
-        `${this.node.name}: ${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+        `${this.node.name}: ${what} failed (exit ${r.code}): ` +
+          `${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
       );
     return r;
   }
@@ -201,7 +206,8 @@ export class HostConnection {
             if (settled) return;
             settled = true;
             this.log(
-              `[${this.node.name}] $ ${command}\n[${this.node.name}] exit ${code}${stderr.trim() ? `: ${stderr.trim().slice(0, 200)}` : ''}`,
+              `[${this.node.name}] $ ${command}\n` +
+                `[${this.node.name}] exit ${code}${stderr.trim() ? `: ${stderr.trim().slice(0, 200)}` : ''}`,
             );
             res({ code, signal, stdout: '', stderr });
           };
@@ -396,7 +402,8 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
     const err = e as Error & { level?: string; code?: string };
     if (err.level === 'client-authentication') {
       throw new PreconditionError(
-        `${label}: authentication failed for user ${t.user} (tried: ${methods.join(', ') || 'nothing: no agent, key or password'})`,
+        `${label}: authentication failed for user ${t.user} ` +
+          `(tried: ${methods.join(', ') || 'nothing: no agent, key or password'})`,
       );
     }
     if (err.level === 'client-timeout' || /Timed out/.test(err.message)) {

@@ -32,7 +32,10 @@ export interface PairStatus {
   ok: boolean;
 }
 
-/** keepalived.data (written on SIGUSR1): " VRRP Instance = VI_1" ... "   State = MASTER" ... "   Effective priority = 110" */
+/**
+ * keepalived.data (written on SIGUSR1): " VRRP Instance = VI_1" ... "   State = MASTER" ...
+ * "   Effective priority = 110"
+ */
 export function parseKeepalivedData(text: string): InstanceState[] {
   const out: InstanceState[] = [];
   let cur: InstanceState | null = null;
@@ -53,7 +56,8 @@ export function parseKeepalivedData(text: string): InstanceState[] {
 }
 
 const STATUS_SCRIPT = `
-echo "@@svc"; for s in keepalived nginx; do echo "$s $(systemctl is-active $s 2>/dev/null) $(systemctl show $s -p MainPID --value 2>/dev/null)"; done
+echo "@@svc"; for s in keepalived nginx; do echo "$s $(systemctl is-active $s 2>/dev/null) \
+$(systemctl show $s -p MainPID --value 2>/dev/null)"; done
 echo "@@ip"; ${interfacesFact.sh}
 echo "@@data"
 pid=$(systemctl show keepalived -p MainPID --value 2>/dev/null)
@@ -63,7 +67,8 @@ if [ -n "$pid" ] && [ "$pid" != 0 ]; then
   for i in 1 2 3 4 5 6 7 8 9 10; do [ -s /tmp/keepalived.data ] && break; sleep 0.1; done
   sleep 0.1; cat /tmp/keepalived.data 2>/dev/null
 fi
-echo "@@log"; [ -f "$1" ] && grep -E 'Entering (MASTER|BACKUP|FAULT) STATE|received lower priority|sent 0 priority|transition' "$1" | tail -n 8
+echo "@@log"; [ -f "$1" ] && grep -E \
+'Entering (MASTER|BACKUP|FAULT) STATE|received lower priority|sent 0 priority|transition' "$1" | tail -n 8
 echo "@@end"
 `;
 

@@ -48,7 +48,8 @@ export const firewall: Step = {
       return {
         ...stepPlan(this),
         refuse:
-          'ufw is active and cannot pass VRRP (IP protocol 112) by a plain rule: set system.firewall to disable or leave',
+          'ufw is active and cannot pass VRRP (IP protocol 112) by a plain rule: ' +
+          'set system.firewall to disable or leave',
       };
     }
     if (!fw.installed) return stepPlan(this, [], [], ['no firewalld installed: nothing to open']);

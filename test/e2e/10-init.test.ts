@@ -187,26 +187,29 @@ describe('idempotence', () => {
     );
   });
 
-  it('--dry-run against the hosts shows 0 changes; a changed answer shows a real diff and changes nothing', async () => {
-    const same = await cli([
-      'init',
-      '--answers',
-      answersFile(labAnswers({ system: { selinux: 'disable', firewall: 'open', multicast: true } })),
-      '--dry-run',
-      '--json',
-    ]);
-    expect(same.code, same.stderr).toBe(0);
-    expect(json.plan(same).nodes.map((n) => n.changes)).toEqual([0, 0]);
-    const before = etcSum('lb01');
-    const a = labAnswers({ system: { selinux: 'disable', firewall: 'open', multicast: true } });
-    a.instances[0].advertInt = 2;
-    const diff = await cli(['init', '--answers', answersFile(a), '--dry-run']);
-    expect(diff.code, diff.stderr).toBe(0);
-    expect(diff.stdout).toMatch(/^-\s+advert_int 1$/m);
-    expect(diff.stdout).toMatch(/^\+\s+advert_int 2$/m);
-    expect(diff.stdout).not.toContain('lab1234');
-    expect(etcSum('lb01')).toBe(before);
-  });
+  it(
+    '--dry-run against the hosts shows 0 changes; ' + 'a changed answer shows a real diff and changes nothing',
+    async () => {
+      const same = await cli([
+        'init',
+        '--answers',
+        answersFile(labAnswers({ system: { selinux: 'disable', firewall: 'open', multicast: true } })),
+        '--dry-run',
+        '--json',
+      ]);
+      expect(same.code, same.stderr).toBe(0);
+      expect(json.plan(same).nodes.map((n) => n.changes)).toEqual([0, 0]);
+      const before = etcSum('lb01');
+      const a = labAnswers({ system: { selinux: 'disable', firewall: 'open', multicast: true } });
+      a.instances[0].advertInt = 2;
+      const diff = await cli(['init', '--answers', answersFile(a), '--dry-run']);
+      expect(diff.code, diff.stderr).toBe(0);
+      expect(diff.stdout).toMatch(/^-\s+advert_int 1$/m);
+      expect(diff.stdout).toMatch(/^\+\s+advert_int 2$/m);
+      expect(diff.stdout).not.toContain('lab1234');
+      expect(etcSum('lb01')).toBe(before);
+    },
+  );
 });
 
 describe('firewall: disable stops firewalld (the guides)', () => {
@@ -220,42 +223,47 @@ describe('firewall: disable stops firewalld (the guides)', () => {
 });
 
 describe('interrupted run', () => {
-  it('killing the SSH connection during the keepalived config step leaves a complete old or new file; the next run completes', async () => {
-    const oldConf = inHost('lb01', 'cat /etc/keepalived/keepalived.conf').stdout;
-    const a = labAnswers();
-    a.instances[0].advertInt = 2;
-    const file = answersFile(a);
-    // on lb01: as soon as the new config's temp file appears, kill every sshd session (the controller's connection)
-    const watcher = spawn(
-      'bash',
-      [
-        join(ROOT, 'scripts', 'lab'),
-        'exec',
-        'lb01',
-        'sh',
-        '-c',
-        'for i in $(seq 1 3000); do if ls /etc/keepalived/.ha-setup.tmp.* >/dev/null 2>&1; then pkill -KILL -f "[s]shd: root@"; echo killed; exit 0; fi; sleep 0.01; done; echo timeout',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let watched = '';
-    watcher.stdout.on('data', (d) => (watched += d));
-    const watcherDone = new Promise((res) => watcher.on('close', res));
-    const r = await cli(['init', '--answers', file, '--yes']);
-    await watcherDone;
-    expect(watched.trim()).toBe('killed');
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/lb01.*(connection|closed)/i);
-    const now = inHost('lb01', 'cat /etc/keepalived/keepalived.conf').stdout;
-    const isOld = now === oldConf;
-    const isNew = now === oldConf.replace('advert_int 1', 'advert_int 2');
-    expect(isOld || isNew, now).toBe(true);
-    const again = await cli(['init', '--answers', file, '--yes', '--json']);
-    expect(again.code, again.stderr).toBe(0);
-    expect(inHost('lb01', 'grep advert_int /etc/keepalived/keepalived.conf').stdout.trim()).toBe('advert_int 2');
-    expect(inHost('lb01', 'ls /etc/keepalived/').stdout).not.toMatch(/\.ha-setup\.tmp/);
-    expect(vipHolders(VIP())).toEqual(['lb01']);
-  });
+  it(
+    'killing the SSH connection during the keepalived config step leaves a complete old or new file; ' +
+      'the next run completes',
+    async () => {
+      const oldConf = inHost('lb01', 'cat /etc/keepalived/keepalived.conf').stdout;
+      const a = labAnswers();
+      a.instances[0].advertInt = 2;
+      const file = answersFile(a);
+      // on lb01: as soon as the new config's temp file appears, kill every sshd session (the controller's connection)
+      const watcher = spawn(
+        'bash',
+        [
+          join(ROOT, 'scripts', 'lab'),
+          'exec',
+          'lb01',
+          'sh',
+          '-c',
+          'for i in $(seq 1 3000); do if ls /etc/keepalived/.ha-setup.tmp.* >/dev/null 2>&1; then ' +
+            'pkill -KILL -f "[s]shd: root@"; echo killed; exit 0; fi; sleep 0.01; done; echo timeout',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let watched = '';
+      watcher.stdout.on('data', (d) => (watched += d));
+      const watcherDone = new Promise((res) => watcher.on('close', res));
+      const r = await cli(['init', '--answers', file, '--yes']);
+      await watcherDone;
+      expect(watched.trim()).toBe('killed');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/lb01.*(connection|closed)/i);
+      const now = inHost('lb01', 'cat /etc/keepalived/keepalived.conf').stdout;
+      const isOld = now === oldConf;
+      const isNew = now === oldConf.replace('advert_int 1', 'advert_int 2');
+      expect(isOld || isNew, now).toBe(true);
+      const again = await cli(['init', '--answers', file, '--yes', '--json']);
+      expect(again.code, again.stderr).toBe(0);
+      expect(inHost('lb01', 'grep advert_int /etc/keepalived/keepalived.conf').stdout.trim()).toBe('advert_int 2');
+      expect(inHost('lb01', 'ls /etc/keepalived/').stdout).not.toMatch(/\.ha-setup\.tmp/);
+      expect(vipHolders(VIP())).toEqual(['lb01']);
+    },
+  );
 });
 
 describe('active-active (seed 004: VI_1 + VI_2)', () => {

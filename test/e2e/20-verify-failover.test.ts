@@ -23,7 +23,11 @@ async function healthy(): Promise<void> {
 /** an independent client: curl every 50 ms from the client host (each in the background), for `seconds` */
 function clientLoop(seconds: number): { stop(): void; done: Promise<{ t: number; ok: boolean }[]> } {
   inHost('client', 'rm -f /tmp/stop-client-loop');
-  const script = `end=$(( $(date +%s) + ${seconds} )); while [ "$(date +%s)" -lt "$end" ] && [ ! -e /tmp/stop-client-loop ]; do ( s=$(date +%s%3N); c=$(curl -s -o /dev/null --max-time 0.2 -w '%{http_code}' http://${VIP()}/); echo "$s $c" ) & sleep 0.05; done; wait`;
+  const script =
+    `end=$(( $(date +%s) + ${seconds} )); ` +
+    'while [ "$(date +%s)" -lt "$end" ] && [ ! -e /tmp/stop-client-loop ]; do ' +
+    `( s=$(date +%s%3N); c=$(curl -s -o /dev/null --max-time 0.2 -w '%{http_code}' http://${VIP()}/); ` +
+    'echo "$s $c" ) & sleep 0.05; done; wait';
   const p = spawn('bash', [join(ROOT, 'scripts', 'lab'), 'exec', 'client', 'sh', '-c', script], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -125,23 +129,27 @@ describe('refusals and failures', () => {
     await healthy();
   });
 
-  it('when the VIP cannot serve (backup nginx down, forced), exits non-zero, says why, and still restores the master', async () => {
-    inHost('lb02', 'systemctl mask --runtime --now nginx');
-    try {
-      const r = await cli(['verify-failover', '--answers', answers, '--scenario', 'keepalived', '--force', '--json']);
-      expect(r.code).toBe(1);
-      const s = json.verify(r).scenarios[0];
-      expect(s.ok).toBe(false);
-      expect(s.restored).toBe(true);
-      expect(s.reasons.join()).toMatch(/clients were not served again/);
-      expect(r.stderr).toMatch(/VI_1 keepalived: .*clients were not served again/);
-      expect(s.reasons.join()).toMatch(/the VIP left lb01 but no other node took it/);
-      expect(inHost('lb01', 'systemctl is-active keepalived').stdout.trim()).toBe('active');
-    } finally {
-      inHost('lb02', 'systemctl unmask --runtime nginx; systemctl start nginx');
-    }
-    await healthy();
-  });
+  it(
+    'when the VIP cannot serve (backup nginx down, forced), exits non-zero, says why, ' +
+      'and still restores the master',
+    async () => {
+      inHost('lb02', 'systemctl mask --runtime --now nginx');
+      try {
+        const r = await cli(['verify-failover', '--answers', answers, '--scenario', 'keepalived', '--force', '--json']);
+        expect(r.code).toBe(1);
+        const s = json.verify(r).scenarios[0];
+        expect(s.ok).toBe(false);
+        expect(s.restored).toBe(true);
+        expect(s.reasons.join()).toMatch(/clients were not served again/);
+        expect(r.stderr).toMatch(/VI_1 keepalived: .*clients were not served again/);
+        expect(s.reasons.join()).toMatch(/the VIP left lb01 but no other node took it/);
+        expect(inHost('lb01', 'systemctl is-active keepalived').stdout.trim()).toBe('active');
+      } finally {
+        inHost('lb02', 'systemctl unmask --runtime nginx; systemctl start nginx');
+      }
+      await healthy();
+    },
+  );
 
   it('SIGINT in the middle of a scenario restores: nginx and keepalived running on all nodes', async () => {
     const p = spawn(

@@ -22,7 +22,8 @@ while [ "$#" -gt 0 ]; do
   case "$1" in
     iface=*) i=\${1#iface=}; ip link add "$i" type bridge; ip link set "$i" up ;;
     chmod=*) spec=\${1#chmod=}; chmod "\${spec#*:}" "\${spec%%:*}" ;;
-    file=*) spec=\${1#file=}; src=\${spec%%:*}; dst=\${spec#*:}; mkdir -p "$(dirname "$dst")"; cp "$work/$src" "$dst"; chmod 755 "$dst" ;;
+    file=*) spec=\${1#file=}; src=\${spec%%:*}; dst=\${spec#*:}; \
+mkdir -p "$(dirname "$dst")"; cp "$work/$src" "$dst"; chmod 755 "$dst" ;;
   esac
   shift
 done

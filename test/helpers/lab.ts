@@ -139,7 +139,8 @@ export function etcSum(name: string): string {
   // regular files by content, symlinks by target (never followed: /etc/mtab points into /proc)
   return inHost(
     name,
-    "{ find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum; find /etc -xdev -type l -printf '%p -> %l\\n' | sort; } 2>/dev/null | sha256sum",
+    '{ find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum; ' +
+      "find /etc -xdev -type l -printf '%p -> %l\\n' | sort; } 2>/dev/null | sha256sum",
   ).stdout.trim();
 }
 

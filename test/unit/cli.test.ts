@@ -72,7 +72,10 @@ describe('exit codes and messages', () => {
     const bad: [string[], RegExp][] = [
       [
         ['verify-failover', '--scenario', 'nginx,meteor'],
-        /--scenario: unknown scenario "meteor" \(allowed: nginx, keepalived, crash, link, a comma-separated list of them, or all\)/,
+        new RegExp(
+          '--scenario: unknown scenario "meteor" \\(allowed: nginx, keepalived, crash, link, ' +
+            'a comma-separated list of them, or all\\)',
+        ),
       ],
       [['verify-failover', '--probe-url', "http://x/'; rm -rf /"], /--probe-url: must be an http\(s\) URL/],
       [['verify-failover', '--probe-from', 'a;b'], /--probe-from: must be a node name or host name/],

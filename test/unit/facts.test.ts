@@ -67,7 +67,11 @@ describe('single parsers', () => {
   });
   it('ip -o link/addr with the @ifN suffix and no MULTICAST', () => {
     const t =
-      'link 2: ens33@if5: <BROADCAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 00:0c:29:aa:bb:cc brd ff:ff:ff:ff:ff:ff\naddr 2: ens33    inet 172.16.70.181/24 brd 172.16.70.255 scope global ens33\\       valid_lft forever preferred_lft forever\naddr 2: ens33    inet 172.16.70.183/24 scope global secondary ens33';
+      'link 2: ens33@if5: <BROADCAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default ' +
+      'qlen 1000\\    link/ether 00:0c:29:aa:bb:cc brd ff:ff:ff:ff:ff:ff\n' +
+      'addr 2: ens33    inet 172.16.70.181/24 brd 172.16.70.255 scope global ens33\\' +
+      '       valid_lft forever preferred_lft forever\n' +
+      'addr 2: ens33    inet 172.16.70.183/24 scope global secondary ens33';
     expect(parseInterfaces(t).ens33).toEqual({
       name: 'ens33',
       up: true,

@@ -143,7 +143,10 @@ describe('timeline pictures', () => {
     const t = strip(r, ['lb01', 'lb02'], { width: 50 });
     const lines = t.split('\n');
     expect(lines[0]).toMatch(
-      /^VI_1 nginx: lb01 -> lb02, gap 0\.40 s, new holder after 0\.40 s, failed 8\/85 probes, split brain 0 ms, restored, VIP back on lb01$/,
+      new RegExp(
+        '^VI_1 nginx: lb01 -> lb02, gap 0\\.40 s, new holder after 0\\.40 s, failed 8/85 probes, ' +
+          'split brain 0 ms, restored, VIP back on lb01$',
+      ),
     );
     const clients = lines[1].split('|')[1];
     const vip = lines[2].split('|')[1];

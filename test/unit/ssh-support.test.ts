@@ -68,7 +68,9 @@ describe('known_hosts', () => {
 
 describe('ssh_config', () => {
   const text =
-    'Host lb*\n  User admin\n  Port 2222\n  IdentityFile ~/.ssh/lb_key\nHost lb02\n  HostName 10.0.0.2\n  User other\nHost *\n  ProxyJump bastion\n';
+    'Host lb*\n  User admin\n  Port 2222\n  IdentityFile ~/.ssh/lb_key\n' +
+    'Host lb02\n  HostName 10.0.0.2\n  User other\n' +
+    'Host *\n  ProxyJump bastion\n';
   it('first value wins, patterns, ProxyJump', () => {
     expect(parseSshConfig(text, 'lb02')).toMatchObject({
       user: 'admin',

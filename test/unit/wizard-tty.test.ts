@@ -43,7 +43,9 @@ describe('wizard under tmux', () => {
         system: { selinux: 'disable', firewall: 'disable', multicast: true },
       }),
     );
-    const cmd = `NO_COLOR=1 ${process.execPath} ${join(ROOT, 'bin', 'ha-setup')} init --answers ${partial} --dry-run --offline --save-answers ${out} > ${join(dir, 'plan.txt')}; echo $? > ${done}; sleep 30`;
+    const cmd =
+      `NO_COLOR=1 ${process.execPath} ${join(ROOT, 'bin', 'ha-setup')} init --answers ${partial} ` +
+      `--dry-run --offline --save-answers ${out} > ${join(dir, 'plan.txt')}; echo $? > ${done}; sleep 30`;
     expect(tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '50', cmd).status).toBe(0);
     await waitFor(/Layout/);
     tmux('send-keys', '-t', session, 'Enter'); // active-passive (default)
