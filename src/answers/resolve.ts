@@ -7,7 +7,16 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
-import { answersSchema, instanceSchema, nodeSchema, isIPv4, parseCidr, type Answers, type Vip } from './schema.js';
+import {
+  answersSchema,
+  instanceSchema,
+  nodeSchema,
+  syncGroupSchema,
+  isIPv4,
+  parseCidr,
+  type Answers,
+  type Vip,
+} from './schema.js';
 
 export interface ResolvedNode {
   name: string;
@@ -67,6 +76,9 @@ export interface Config {
   logging: Answers['logging'] & { facilityNumber: number };
   notify: Answers['notify'];
   restartOnCrash: boolean;
+  syncGroups: { name: string; instances: string[] }[];
+  /** directory whose *.conf keepalived.conf includes (null: no include) */
+  includeDir: string | null;
   /** every secret value, for redaction of anything printed or logged */
   secrets: string[];
   warnings: string[];
@@ -97,6 +109,7 @@ function allowedKeysAt(path: ReadonlyArray<PropertyKey>): string[] {
   if (path[0] === 'nodes' && path.length === 2) return Object.keys(nodeSchema.shape);
   if (path[0] === 'instances' && path.length === 2) return Object.keys(instanceSchema.shape);
   if (path[0] === 'instances' && path[2] === 'vips') return ['address', 'dev', 'label'];
+  if (path[0] === 'syncGroups' && path.length === 2) return Object.keys(syncGroupSchema.shape);
   if (path.length === 1) return shapeKeys((answersSchema.shape as Record<string, unknown>)[String(path[0])]);
   return [];
 }
@@ -419,6 +432,50 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
   }
   instances.forEach((x) => (x.trackWeight = x.preempt ? weight : 0));
 
+  // sync groups (the guides' vrrp_sync_group): one group per instance, one master per group
+  const groupOf = new Map<string, number>();
+  const groupNames = new Map<string, number>();
+  a.syncGroups.forEach((g, gi) => {
+    const at = `syncGroups[${gi}]`;
+    if (groupNames.has(g.name))
+      problems.push(`${at}.name: "${g.name}" is already syncGroups[${groupNames.get(g.name)}]`);
+    groupNames.set(g.name, gi);
+    const members: ResolvedInstance[] = [];
+    g.instances.forEach((name, ii) => {
+      const inst = instances.find((x) => x.name === name);
+      if (!inst) {
+        const known = instances.map((x) => x.name).join(', ');
+        problems.push(`${at}.instances[${ii}]: unknown instance "${name}" (instances: ${known})`);
+        return;
+      }
+      if (groupOf.has(name)) {
+        problems.push(
+          `${at}.instances[${ii}]: ${name} is already in syncGroups[${groupOf.get(name)}]; ` +
+            'an instance can be in one sync group only',
+        );
+        return;
+      }
+      groupOf.set(name, gi);
+      members.push(inst);
+    });
+    const masters = [...new Set(members.map((m) => m.master))];
+    if (masters.length > 1) {
+      problems.push(
+        `${at}: ${members.map((m) => `${m.name} (master ${m.master})`).join(', ')} have different masters; ` +
+          'a sync group moves together, so all its instances need the same master',
+      );
+    }
+    if (new Set(members.map((m) => m.preempt)).size > 1) {
+      problems.push(`${at}: ${members.map((m) => m.name).join(', ')} must all preempt or all not (preempt: false)`);
+    }
+    if (members.some((m) => m.trackWeight !== 0)) {
+      problems.push(
+        `healthCheck.weight: must be 0 with syncGroups (got ${weight}): keepalived ignores tracking weights in a ` +
+          'sync group; a failed check puts the whole group in FAULT',
+      );
+    }
+  });
+
   const syncFrom = a.nginx.syncFrom ?? a.instances[0]?.master ?? nodes[0].name;
   if (a.nginx.syncFrom !== undefined && !byName.has(a.nginx.syncFrom)) {
     problems.push(`nginx.syncFrom: unknown node "${a.nginx.syncFrom}" (nodes: ${nodeNames})`);
@@ -452,6 +509,8 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     logging: { ...a.logging, facilityNumber: FACILITY[a.logging.facility] },
     notify: a.notify,
     restartOnCrash: a.failover.restartOnCrash ?? true,
+    syncGroups: a.syncGroups,
+    includeDir: a.keepalived.includeDir ? a.keepalived.includeDir.replace(/\/+$/, '') || '/' : null,
     secrets,
     warnings,
   };

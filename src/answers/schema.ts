@@ -116,6 +116,12 @@ export const instanceSchema = z.strictObject({
   priorities: z.record(z.string(), z.number().int().min(1, 'must be 1..254').max(254, 'must be 1..254')).optional(),
 });
 
+export const syncGroupSchema = z.strictObject({
+  name: z.string().regex(INSTANCE_RE, 'must be 1-31 characters of A-Z a-z 0-9 _ . - starting with a letter or _'),
+  /** instances that move together: a fault in one moves them all (keepalived's vrrp_sync_group) */
+  instances: z.array(z.string().regex(INSTANCE_RE, 'must name an instance')).min(2, 'needs at least two instances'),
+});
+
 export const answersSchema = z.strictObject({
   nodes: z.array(nodeSchema).min(2, 'needs at least two load balancers'),
   ssh: z
@@ -131,6 +137,8 @@ export const answersSchema = z.strictObject({
     })
     .default({ hostKeyPolicy: 'strict', connectTimeout: 10, useAgent: true }),
   instances: z.array(instanceSchema).min(1, 'needs at least one instance'),
+  /** the guides' vrrp_sync_group: instances that must move together (all on the same master) */
+  syncGroups: z.array(syncGroupSchema).default([]),
   profile: z.enum(['standard', 'fast'], { error: 'must be standard or fast' }).default('standard'),
   healthCheck: z
     .strictObject({
@@ -195,6 +203,15 @@ export const answersSchema = z.strictObject({
       script: z.string().regex(ABS_PATH_RE, 'must be an absolute path of safe characters').nullable().default(null),
     })
     .default({ email: [], script: null }),
+  keepalived: z
+    .strictObject({
+      /**
+       * the guides' `include /etc/keepalived/conf.d/*.conf`: a directory of the operator's own keepalived snippets,
+       * included at the end of keepalived.conf and validated together with it
+       */
+      includeDir: z.string().regex(ABS_PATH_RE, 'must be an absolute path of safe characters').optional(),
+    })
+    .default({}),
   failover: z
     .strictObject({
       /** systemd drop-in that restarts keepalived after a crash (default: on; the distribution unit has no Restart=) */

@@ -63,5 +63,6 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
     sysctl: { 'net.ipv4.ip_nonlocal_bind': '0' },
     nginxTree: null,
     vipNeighbors: [],
+    dirs: {},
   };
 }

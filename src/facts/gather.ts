@@ -284,6 +284,19 @@ for v in $VIPS; do echo "$v $(ip neigh show "$v" dev "$IFACE" 2>/dev/null \
     }),
 };
 
+/** "PATH yes|no": whether each directory ha-setup may create exists */
+export const dirsFact: FactDef<Record<string, boolean>> = {
+  name: 'dirs',
+  sh: 'for d in $DIRS; do if [ -d "$d" ]; then echo "$d yes"; else echo "$d no"; fi; done',
+  parse: (t) =>
+    Object.fromEntries(
+      lines(t).map((l) => {
+        const [d, v] = l.split(' ');
+        return [d, v === 'yes'];
+      }),
+    ),
+};
+
 export const ALL_FACTS = [
   hostnameFact,
   osFact,
@@ -302,12 +315,14 @@ export const ALL_FACTS = [
   sysctlFact,
   nginxTreeFact,
   vipNeighborsFact,
+  dirsFact,
 ] as const;
 
 /** The single script gathering every fact; variables come from positional parameters (quoted by the caller). */
 export function factsScript(): string {
   const body = ALL_FACTS.map((f) => `echo "@@${f.name}"\n{ ${f.sh}\n} 2>/dev/null`).join('\n');
-  return `FILES="$1"; VIPS="$2"; IFACE="$3"; NGINX_DIR="$4"; FW_RULES="$5"\nexport LC_ALL=C\n${body}\necho "@@end"\n`;
+  const vars = 'FILES="$1"; VIPS="$2"; IFACE="$3"; NGINX_DIR="$4"; FW_RULES="$5"; DIRS="$6"';
+  return `${vars}\nexport LC_ALL=C\n${body}\necho "@@end"\n`;
 }
 
 /**
@@ -322,6 +337,7 @@ export function factsArgs(cfg: Config, node: ResolvedNode, opts: { probeVips?: b
     node.interface,
     cfg.nginx.configDir,
     cfg.system.firewall === 'disable' ? '0' : '1',
+    cfg.includeDir ?? '',
   ];
 }
 
@@ -357,5 +373,6 @@ export function parseFactsOutput(out: string): Facts {
     sysctl: get(sysctlFact),
     nginxTree: get(nginxTreeFact),
     vipNeighbors: get(vipNeighborsFact),
+    dirs: get(dirsFact),
   };
 }

@@ -54,6 +54,8 @@ export interface Facts {
   nginxTree: Record<string, string> | null;
   /** for each VIP: the link-layer address that answered ARP for it from this host, if any */
   vipNeighbors: { vip: string; lladdr: string | null }[];
+  /** whether each directory ha-setup may create (keepalived.includeDir) exists */
+  dirs: Record<string, boolean>;
 }
 
 export type Change =

@@ -29,6 +29,15 @@ export const keepalivedConfig: Step = {
     const dropinChanges = fileChange(ctx, PATHS.keepalivedDropin, dropin, '644');
     const nginxDropinChanges = trackFileOf(cfg) ? fileChange(ctx, PATHS.nginxDropin, renderNginxDropin(), '644') : [];
     changes.push(...dropinChanges, ...nginxDropinChanges);
+    // the guides' `include /etc/keepalived/conf.d/*.conf`: the directory must exist for the operator's snippets
+    if (cfg.includeDir && !ctx.facts.dirs[cfg.includeDir]) {
+      changes.push({
+        kind: 'command',
+        argv: ['mkdir', '-p', '-m', '0755', cfg.includeDir],
+        describe: `create ${cfg.includeDir} for the operator's keepalived snippets`,
+        undo: ['rmdir', cfg.includeDir],
+      });
+    }
     const conf = renderKeepalivedConf(cfg, node);
     const confChanges = fileChange(ctx, PATHS.keepalivedConf, conf, '600', {
       validate: ['keepalived', '-t', '-f', '{file}'],

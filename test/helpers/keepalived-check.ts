@@ -1,7 +1,8 @@
 /**
  * Runs the REAL `keepalived -t -f` on a rendered config, inside a private mount + network namespace (unshare):
- * the interfaces the config names exist there (dummy links), and the referenced scripts exist at their real
- * paths with safe permissions (tmpfs over /etc/keepalived and /var/lib/ha-setup), so script security is checked too.
+ * the interfaces the config names exist there (bridge links), and the referenced scripts (0755) and included
+ * *.conf snippets (0644: keepalived skips an executable one) exist at their real paths with safe permissions
+ * (tmpfs over /etc/keepalived and /var/lib/ha-setup), so script security is checked too.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,8 +23,8 @@ while [ "$#" -gt 0 ]; do
   case "$1" in
     iface=*) i=\${1#iface=}; ip link add "$i" type bridge; ip link set "$i" up ;;
     chmod=*) spec=\${1#chmod=}; chmod "\${spec#*:}" "\${spec%%:*}" ;;
-    file=*) spec=\${1#file=}; src=\${spec%%:*}; dst=\${spec#*:}; \
-mkdir -p "$(dirname "$dst")"; cp "$work/$src" "$dst"; chmod 755 "$dst" ;;
+    file=*) spec=\${1#file=}; src=\${spec%%:*}; dst=\${spec#*:}; mkdir -p "$(dirname "$dst")"; cp "$work/$src" "$dst"
+      case "$dst" in *.conf) chmod 644 "$dst" ;; *) chmod 755 "$dst" ;; esac ;;
   esac
   shift
 done

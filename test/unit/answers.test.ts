@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers, parseAnswersYaml } from '../../src/answers/resolve.js';
 import { ValidationError } from '../../src/errors.js';
-import { activeActive, clone, nopreempt, pair, type RawAnswers } from '../fixtures/answers.js';
+import { activeActive, clone, nopreempt, pair, syncGroup, type RawAnswers } from '../fixtures/answers.js';
 
 function problems(data: unknown, env: NodeJS.ProcessEnv = {}): string[] {
   try {
@@ -58,6 +58,36 @@ describe('answers: valid files resolve with explicit derived values', () => {
     const cfg = resolveAnswers(a, { env: {} });
     expect(cfg.healthCheck.weight).toBe(-30);
     expect(cfg.instances[0].trackWeight).toBe(-30);
+  });
+});
+
+describe("answers: sync groups (the guides' vrrp_sync_group)", () => {
+  it('resolves; an instance in two groups, different masters, mixed preempt or a weight are refused', () => {
+    const ok = resolveAnswers(syncGroup, { env: {} });
+    expect(ok.syncGroups).toEqual([{ name: 'G_WEB', instances: ['VI_1', 'VI_2'] }]);
+    expect(ok.includeDir).toBe('/etc/keepalived/conf.d');
+    const a = clone(syncGroup) as RawAnswers;
+    a.instances.push({ name: 'VI_3', virtualRouterId: 53, vips: ['172.16.70.186/24'], master: 'lb02' });
+    a.instances[1].preempt = false;
+    a.syncGroups.push({ name: 'G_2', instances: ['VI_2', 'VI_3'] });
+    a.healthCheck.weight = -20;
+    const p = problems(a);
+    expect(p).toContain(
+      'syncGroups[1].instances[0]: VI_2 is already in syncGroups[0]; an instance can be in one sync group only',
+    );
+    expect(p).toContain('syncGroups[0]: VI_1, VI_2 must all preempt or all not (preempt: false)');
+    const b = clone(syncGroup) as RawAnswers;
+    b.instances[1].master = 'lb02';
+    expect(problems(b)).toEqual([
+      'syncGroups[0]: VI_1 (master lb01), VI_2 (master lb02) have different masters; a sync group moves together, ' +
+        'so all its instances need the same master',
+    ]);
+    const c = clone(syncGroup) as RawAnswers;
+    c.healthCheck.weight = -20;
+    expect(problems(c)).toEqual([
+      'healthCheck.weight: must be 0 with syncGroups (got -20): keepalived ignores tracking weights in a sync group; ' +
+        'a failed check puts the whole group in FAULT',
+    ]);
   });
 });
 
@@ -178,6 +208,31 @@ describe('answers: every invalid input gives one line naming the key and what is
       'unsafe log path',
       (a) => (a.logging = { file: '/var/log/a b.log' }),
       /^logging\.file: must be an absolute path of safe characters/,
+    ],
+    [
+      'sync group naming an unknown instance',
+      (a) => (a.syncGroups = [{ name: 'G1', instances: ['VI_1', 'VI_9'] }]),
+      /^syncGroups\[0\]\.instances\[1\]: unknown instance "VI_9" \(instances: VI_1\)$/,
+    ],
+    [
+      'sync group of one instance',
+      (a) => (a.syncGroups = [{ name: 'G1', instances: ['VI_1'] }]),
+      /^syncGroups\[0\]\.instances: needs at least two instances/,
+    ],
+    [
+      'sync group with an unknown key',
+      (a) => (a.syncGroups = [{ name: 'G1', instances: ['VI_1', 'VI_2'], notify: 'x' }]),
+      /^syncGroups\[0\]\.notify: unknown key \(allowed: name, instances\)$/,
+    ],
+    [
+      'sync group name with a space',
+      (a) => (a.syncGroups = [{ name: 'G 1', instances: ['VI_1', 'VI_2'] }]),
+      /^syncGroups\[0\]\.name: must be 1-31 characters/,
+    ],
+    [
+      'include directory with a shell character',
+      (a) => (a.keepalived = { includeDir: '/etc/keepalived/conf.d;reboot' }),
+      /^keepalived\.includeDir: must be an absolute path of safe characters/,
     ],
   ];
   for (const [name, mutate, re] of cases) {

@@ -15,10 +15,32 @@ import {
   renderNginxDropin,
   setOptionsVariable,
 } from '../../src/render.js';
-import { activeActive, fast, guides, nopreempt, pair, unicast } from '../fixtures/answers.js';
+import {
+  activeActive,
+  fast,
+  guides,
+  guides000,
+  guides004,
+  nopreempt,
+  pair,
+  syncGroup,
+  threeNodes,
+  unicast,
+} from '../fixtures/answers.js';
 import { keepalivedCheck } from '../helpers/keepalived-check.js';
 
-const variants: Record<string, unknown> = { pair, activeActive, nopreempt, unicast, fast, guides };
+const variants: Record<string, unknown> = {
+  pair,
+  activeActive,
+  nopreempt,
+  unicast,
+  fast,
+  guides,
+  guides000,
+  guides004,
+  threeNodes,
+  syncGroup,
+};
 
 function scripts(cfg: Config): Record<string, string> {
   return { [PATHS.checkScript]: renderCheckScript(cfg), [PATHS.notifyScript]: renderNotifyScript(cfg) };
@@ -36,6 +58,23 @@ describe('keepalived.conf passes the real keepalived -t for every variant and no
       });
     }
   }
+
+  it("include: the operator's snippets are read and checked together with the main file", () => {
+    const cfg = resolveAnswers(syncGroup, { env: {} });
+    const conf = renderKeepalivedConf(cfg, cfg.nodes[0]);
+    expect(conf).toMatch(/\ninclude \/etc\/keepalived\/conf\.d\/\*\.conf\n/);
+    const good = keepalivedCheck(conf, ['ens33'], {
+      ...scripts(cfg),
+      '/etc/keepalived/conf.d/extra.conf': 'vrrp_script chk_extra {\n    script "/bin/true"\n    interval 5\n}\n',
+    });
+    expect(good.code, good.output).toBe(0);
+    const bad = keepalivedCheck(conf, ['ens33'], {
+      ...scripts(cfg),
+      '/etc/keepalived/conf.d/extra.conf': 'vrrp_script chk_extra {\n    scrip "/bin/true"\n}\n',
+    });
+    expect(bad.code, bad.output).not.toBe(0);
+    expect(bad.output).toMatch(/Unknown keyword 'scrip'|scrip/);
+  });
 
   it('the checker is real: a missing interface fails', () => {
     const cfg = resolveAnswers(pair, { env: {} });

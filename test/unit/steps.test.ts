@@ -10,7 +10,7 @@ import { nginx } from '../../src/steps/nginx.js';
 import { selinux } from '../../src/steps/selinux.js';
 import { logging } from '../../src/steps/logging.js';
 import { keepalivedConfig } from '../../src/steps/keepalived-config.js';
-import { clone, fast, pair } from '../fixtures/answers.js';
+import { clone, fast, pair, syncGroup } from '../fixtures/answers.js';
 import { allFresh, converge } from '../fixtures/facts.js';
 
 const cfgOf = (a: unknown) => resolveAnswers(a, { env: {} });
@@ -169,6 +169,20 @@ describe('keepalived config', () => {
     c.facts.services.keepalived = { active: 'active', enabled: 'enabled', mainPid: 42 };
     p = keepalivedConfig.plan(c);
     expect(kinds(p.handlers)).toContain('reload-or-restart keepalived');
+  });
+  it('includeDir: the directory is created when missing (undone by rmdir), nothing when it exists', () => {
+    const c = ctx(syncGroup);
+    const mk = keepalivedConfig.plan(c).changes.filter((x) => x.kind === 'command');
+    expect(mk).toEqual([
+      {
+        kind: 'command',
+        argv: ['mkdir', '-p', '-m', '0755', '/etc/keepalived/conf.d'],
+        describe: "create /etc/keepalived/conf.d for the operator's keepalived snippets",
+        undo: ['rmdir', '/etc/keepalived/conf.d'],
+      },
+    ]);
+    c.facts.dirs['/etc/keepalived/conf.d'] = true;
+    expect(keepalivedConfig.plan(c).changes.filter((x) => x.kind === 'command')).toEqual([]);
   });
   it('fast profile adds the nginx drop-in', () => {
     const p = keepalivedConfig.plan(ctx(fast));
