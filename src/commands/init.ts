@@ -10,6 +10,7 @@ import type { OsFamily } from '../plan/types.js';
 import { confirmApply, inquirerPrompter, wizard, type Prompter } from '../prompts.js';
 import { planToJson, planToText } from '../report/plan.js';
 import { answersPath, printWarnings } from './common.js';
+import { boundsSummary } from '../failover/bounds.js';
 
 export interface InitOptions {
   answers?: string;
@@ -87,6 +88,15 @@ export function summary(cfg: Config): string {
   return l.join('\n');
 }
 
+/** what the configuration promises: the worst-case client gap per failure (verify-failover measures them) */
+export function printBounds(io: IO, cfg: Config): void {
+  const { lines, warnings } = boundsSummary(cfg);
+  io.err(
+    `Expected worst-case client gaps (from this configuration; verify-failover measures them):\n${lines.join('\n')}`,
+  );
+  printWarnings(io, warnings);
+}
+
 export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter): Promise<number> {
   if (opts.offline && !opts.dryRun) throw new UsageError('--offline only goes with --dry-run');
   const path = answersPath(io, opts.answers);
@@ -110,6 +120,7 @@ export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter
   printWarnings(io, cfg.warnings);
 
   if (asked || (!opts.yes && !opts.dryRun)) io.err(`Summary:\n${summary(cfg)}`);
+  printBounds(io, cfg);
   if (opts.saveAnswers) {
     writeFileSync(opts.saveAnswers, answersForSaving(data), { mode: 0o600 });
     io.err(`answers saved to ${opts.saveAnswers} (secrets left out)`);

@@ -6,7 +6,8 @@ const s = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(2
 
 export function headline(r: ScenarioResult): string {
   return (
-    `${r.instance} ${r.name}: ${r.masterBefore} -> ${r.masterAfter ?? 'nobody'}, gap ${s(r.gapMs)}, ` +
+    `${r.instance} ${r.name}: ${r.masterBefore} -> ${r.masterAfter ?? 'nobody'}, gap ${s(r.gapMs)} ` +
+    `(bound ${s(r.expectedMaxMs)}), ` +
     `new holder after ${s(r.timeToHolderMs)}, failed ${r.failedProbes}/${r.totalProbes} probes, ` +
     `split brain ${r.splitBrainMs} ms, ${r.restored ? 'restored' : 'NOT RESTORED'}, ` +
     `VIP ${r.vipReturned ? `back on ${r.masterBefore}` : `on ${r.holderAfterRestore.join(' and ') || 'no node'}`}`

@@ -1,16 +1,28 @@
 /**
- * Health of the pair, read from every node in one round trip each: services, VIPs on the interfaces, keepalived's
- * own view (SIGUSR1 data dump: state and effective priority per instance) and recent transitions from the log.
+ * Health of the pair, read from every node in one round trip each: services (running, enabled, masked), links, VIPs
+ * on the interfaces, keepalived's own view (SIGUSR1 data dump: state and effective priority per instance), recent
+ * transitions from the log, and what identifies the host (hostname, addresses, keepalived version). verify-failover
+ * takes it as the snapshot the pair must return to after every fault.
  */
 import type { Config } from '../answers/resolve.js';
 import type { HostConnection } from '../ssh/ssh.js';
-import { interfacesFact } from '../facts/gather.js';
+import { interfacesFact, parseKeepalivedVersion } from '../facts/gather.js';
 
 export interface InstanceState {
   name: string;
   state: string | null;
   effectivePriority: number | null;
 }
+
+export interface UnitState {
+  /** systemctl is-active: active, inactive, failed, activating... */
+  active: string;
+  /** systemctl is-enabled: enabled, disabled, masked-runtime, masked, static... */
+  enabled: string;
+}
+
+export const UNITS = ['keepalived', 'nginx'] as const;
+export type UnitName = (typeof UNITS)[number];
 
 export interface NodeStatus {
   node: string;
@@ -20,6 +32,11 @@ export interface NodeStatus {
   keepalived: string;
   nginx: string;
   keepalivedPid: number;
+  units: Record<UnitName, UnitState>;
+  /** every interface and whether it is administratively up */
+  links: Record<string, boolean>;
+  hostname: string;
+  keepalivedVersion: string | null;
   addresses: string[];
   instances: InstanceState[];
   transitions: string[];
@@ -55,9 +72,11 @@ export function parseKeepalivedData(text: string): InstanceState[] {
   return out;
 }
 
-const STATUS_SCRIPT = `
-echo "@@svc"; for s in keepalived nginx; do echo "$s $(systemctl is-active $s 2>/dev/null) \
-$(systemctl show $s -p MainPID --value 2>/dev/null)"; done
+export const STATUS_SCRIPT = `
+echo "@@svc"; for s in ${UNITS.join(' ')}; do echo "$s $(systemctl is-active $s 2>/dev/null) \
+$(systemctl show $s -p MainPID --value 2>/dev/null) $(systemctl is-enabled $s 2>/dev/null)"; done
+echo "@@host"; hostname 2>/dev/null || cat /etc/hostname
+echo "@@version"; command -v keepalived >/dev/null 2>&1 && keepalived --version 2>&1 | head -1
 echo "@@ip"; ${interfacesFact.sh}
 echo "@@data"
 pid=$(systemctl show keepalived -p MainPID --value 2>/dev/null)
@@ -72,6 +91,20 @@ echo "@@log"; [ -f "$1" ] && grep -E \
 echo "@@end"
 `;
 
+/** "@@svc" lines: "NAME ACTIVE PID ENABLED" */
+export function parseUnits(text: string): Record<UnitName, { active: string; pid: number; unit: UnitState }> {
+  const out = Object.fromEntries(
+    UNITS.map((u) => [u, { active: 'unknown', pid: 0, unit: { active: 'unknown', enabled: 'unknown' } }]),
+  ) as Record<UnitName, { active: string; pid: number; unit: UnitState }>;
+  for (const l of text.trim().split('\n')) {
+    const [n, a, p, e] = l.trim().split(/\s+/);
+    if (!(UNITS as readonly string[]).includes(n)) continue;
+    const active = a || 'unknown';
+    out[n as UnitName] = { active, pid: Number(p) || 0, unit: { active, enabled: e || 'unknown' } };
+  }
+  return out;
+}
+
 function sections(out: string): Record<string, string> {
   const s: Record<string, string> = {};
   let cur = '';
@@ -85,6 +118,7 @@ function sections(out: string): Record<string, string> {
 
 export async function nodeStatus(cfg: Config, name: string, conn: HostConnection | undefined): Promise<NodeStatus> {
   const node = cfg.nodes.find((n) => n.name === name)!;
+  const unknown: UnitState = { active: 'unknown', enabled: 'unknown' };
   const base: NodeStatus = {
     node: name,
     host: node.host,
@@ -92,6 +126,10 @@ export async function nodeStatus(cfg: Config, name: string, conn: HostConnection
     keepalived: 'unknown',
     nginx: 'unknown',
     keepalivedPid: 0,
+    units: { keepalived: unknown, nginx: unknown },
+    links: {},
+    hostname: '',
+    keepalivedVersion: null,
     addresses: [],
     instances: [],
     transitions: [],
@@ -100,20 +138,18 @@ export async function nodeStatus(cfg: Config, name: string, conn: HostConnection
   try {
     const r = await conn.sh(STATUS_SCRIPT, [cfg.logging.file], { timeoutMs: 15_000 });
     const s = sections(r.stdout);
-    const svc = Object.fromEntries(
-      (s.svc ?? '')
-        .trim()
-        .split('\n')
-        .map((l) => l.split(' '))
-        .map(([n, a, p]) => [n, { active: a ?? 'unknown', pid: Number(p) || 0 }]),
-    );
+    const svc = parseUnits(s.svc ?? '');
     const ifs = interfacesFact.parse(s.ip ?? '');
     return {
       ...base,
       reachable: true,
-      keepalived: svc.keepalived?.active ?? 'unknown',
-      nginx: svc.nginx?.active ?? 'unknown',
-      keepalivedPid: svc.keepalived?.pid ?? 0,
+      keepalived: svc.keepalived.active,
+      nginx: svc.nginx.active,
+      keepalivedPid: svc.keepalived.pid,
+      units: { keepalived: svc.keepalived.unit, nginx: svc.nginx.unit },
+      links: Object.fromEntries(Object.values(ifs).map((i) => [i.name, i.up])),
+      hostname: (s.host ?? '').trim().split('\n')[0] ?? '',
+      keepalivedVersion: parseKeepalivedVersion(s.version ?? ''),
       addresses: Object.values(ifs).flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
       instances: parseKeepalivedData(s.data ?? ''),
       transitions: (s.log ?? '').trim().split('\n').filter(Boolean),

@@ -107,11 +107,16 @@ describe('timeline pictures', () => {
   const r: ScenarioResult = {
     name: 'nginx',
     instance: 'VI_1',
+    group: null,
+    vips: ['198.18.0.100'],
     vip: '198.18.0.100',
     masterBefore: 'lb01',
     masterAfter: 'lb02',
     timeToHolderMs: 400,
     gapMs: 400,
+    expectedMaxMs: 2709,
+    maxGapMs: 3751,
+    bound: 'check fails 2 x every 1 s (2.00 s), FAULT: priority-0 advert, skew 0.61 s of lb02',
     failedProbes: 8,
     totalProbes: 85,
     splitBrainMs: 0,
@@ -120,8 +125,10 @@ describe('timeline pictures', () => {
     recoveredAt: 1450,
     restored: true,
     restoreLog: [],
+    left: [],
     vipReturned: true,
     holderAfterRestore: ['lb01'],
+    groupMoved: null,
     ok: true,
     reasons: [],
     timeline: {
@@ -144,7 +151,8 @@ describe('timeline pictures', () => {
     const lines = t.split('\n');
     expect(lines[0]).toMatch(
       new RegExp(
-        '^VI_1 nginx: lb01 -> lb02, gap 0\\.40 s, new holder after 0\\.40 s, failed 8/85 probes, ' +
+        '^VI_1 nginx: lb01 -> lb02, gap 0\\.40 s \\(bound 2\\.71 s\\), ' +
+          'new holder after 0\\.40 s, failed 8/85 probes, ' +
           'split brain 0 ms, restored, VIP back on lb01$',
       ),
     );
