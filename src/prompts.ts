@@ -276,6 +276,15 @@ export async function wizard(partial: Partial, p: Prompter): Promise<AnswersInpu
   return a as AnswersInput;
 }
 
+/** the SSH / sudo password, asked on the terminal (stderr) when there is one; never echoed */
+export function passwordPrompt(io: { stdinIsTTY: boolean }): ((message: string) => Promise<string>) | undefined {
+  if (!io.stdinIsTTY) return undefined;
+  return async (message) => {
+    const { password } = await import('@inquirer/prompts');
+    return password({ message, mask: '*' }, { input: process.stdin, output: process.stderr });
+  };
+}
+
 export async function confirmApply(p: Prompter, message: string): Promise<boolean> {
   return p.confirm({ message, default: false });
 }

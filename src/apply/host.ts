@@ -6,6 +6,7 @@
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { OperationError, PreconditionError } from '../errors.js';
 import { factsArgs, factsScript, parseFactsOutput } from '../facts/gather.js';
+import { keepalivedFeatures } from '../keepalived.js';
 import { PATHS } from '../paths.js';
 import type { Change, Facts } from '../plan/types.js';
 import type { ExecOptions, HostConnection } from '../ssh/ssh.js';
@@ -19,27 +20,6 @@ export type ManifestEntry =
   | { type: 'package'; names: string[] }
   | { type: 'end'; ok: boolean; time: string }
   | { type: 'rolledback'; time: string };
-
-export function newRunId(now = new Date()): string {
-  return (
-    now
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d+Z$/, 'Z') +
-    '-' +
-    Math.random().toString(36).slice(2, 6)
-  );
-}
-
-export function versionAtLeast(v: string | null, min: string): boolean {
-  if (!v) return false;
-  const a = v.split('.').map(Number);
-  const b = min.split('.').map(Number);
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
-  }
-  return true;
-}
 
 export class HostRunner {
   readonly runDir: string;
@@ -170,7 +150,9 @@ export class HostRunner {
    */
   async writeFile(c: Extract<Change, { kind: 'file' }>, keepalivedVersion: string | null): Promise<void> {
     const validate =
-      c.validate && (c.validate[0] !== 'keepalived' || versionAtLeast(keepalivedVersion, '2.0.4')) ? c.validate : null;
+      c.validate && (c.validate[0] !== 'keepalived' || keepalivedFeatures(keepalivedVersion).configTest)
+        ? c.validate
+        : null;
     const r = await this.withBackup(
       c.path,
       'file',

@@ -13,7 +13,8 @@ import { planToJson, planToText, describeChange } from '../report/plan.js';
 import { table } from '../report/table.js';
 import { STEPS } from '../steps/index.js';
 import { restoreRun, type HostRunner } from './host.js';
-import { openSession, type Session } from '../ssh/session.js';
+import { openHostSession, type HostSession } from './host-session.js';
+import { passwordPrompt } from '../prompts.js';
 import { vipHolders, waitForVips, type VipHolders } from './vip.js';
 
 export interface RunOptions {
@@ -66,7 +67,7 @@ export function mergeHandlers(hs: Change[]): Change[] {
   return out;
 }
 
-async function applyChange(r: HostRunner, c: Change, facts: Facts, session: Session, cfg: Config): Promise<number> {
+async function applyChange(r: HostRunner, c: Change, facts: Facts, session: HostSession, cfg: Config): Promise<number> {
   switch (c.kind) {
     case 'file':
       await r.writeFile(c, facts.keepalivedVersion);
@@ -93,7 +94,7 @@ async function applyChange(r: HostRunner, c: Change, facts: Facts, session: Sess
 async function applyNode(
   cfg: Config,
   node: ResolvedNode,
-  session: Session,
+  session: HostSession,
   task: ListrTaskWrapper<unknown, never, never>,
   result: NodeResult,
 ): Promise<void> {
@@ -143,10 +144,7 @@ async function applyNode(
 
 export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<number> {
   const st = styler(io);
-  const session = await openSession(io, cfg, {
-    lock: !opts.dryRun,
-    askPassword: io.stdinIsTTY ? askPassword : undefined,
-  });
+  const session = await openHostSession(io, cfg, { lock: !opts.dryRun, facts: true, askPassword: passwordPrompt(io) });
   try {
     const { plans, refusals } = buildPlan(cfg, session.facts);
     if (refusals.length) throw new PreconditionError(`preconditions failed; nothing was changed`, refusals);
@@ -234,8 +232,7 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<nu
     if (!vipOk) throw new OperationError('the VIPs did not settle on their masters', vipProblems);
     return 0;
   } finally {
-    Object.values(session.runners).forEach((r) => r.unlock());
-    session.close();
+    session.end();
   }
 }
 
@@ -255,9 +252,4 @@ function describeVipProblems(cfg: Config, holders: VipHolders): string[] {
     }
   }
   return out;
-}
-
-async function askPassword(message: string): Promise<string> {
-  const { password } = await import('@inquirer/prompts');
-  return password({ message, mask: '*' }, { input: process.stdin, output: process.stderr });
 }

@@ -1,10 +1,10 @@
 /** `ha-setup rollback`: restore the last ha-setup run's backups on each node (or --run ID). */
 import { latestRun, restoreRun } from '../apply/host.js';
-import { openSession } from '../ssh/session.js';
+import { openHostSession } from '../apply/host-session.js';
 import { CancelledError, OperationError, UsageError } from '../errors.js';
 import type { IO } from '../io.js';
 import { PATHS } from '../paths.js';
-import { inquirerPrompter } from '../prompts.js';
+import { inquirerPrompter, passwordPrompt } from '../prompts.js';
 import { loadConfig } from './common.js';
 
 export async function rollbackCommand(
@@ -16,7 +16,7 @@ export async function rollbackCommand(
     throw new UsageError(`--run: "${opts.run}" is not a run id (like 20261122T021500Z-ab12)`);
   if (opts.node && !cfg.nodes.some((n) => n.name === opts.node))
     throw new UsageError(`--node: unknown node "${opts.node}" (nodes: ${cfg.nodes.map((n) => n.name).join(', ')})`);
-  const session = await openSession(io, cfg, { lock: true, facts: false });
+  const session = await openHostSession(io, cfg, { lock: true, askPassword: passwordPrompt(io) });
   try {
     const targets = cfg.nodes.filter((n) => !opts.node || n.name === opts.node);
     const runs: Record<string, string | null> = {};
@@ -48,7 +48,6 @@ export async function rollbackCommand(
     if (failures.length) throw new OperationError('rollback failed on some nodes', failures);
     return 0;
   } finally {
-    Object.values(session.runners).forEach((r) => r.unlock());
-    session.close();
+    session.end();
   }
 }

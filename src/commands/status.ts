@@ -1,6 +1,7 @@
 /** `ha-setup status`: per node services, VRRP state and VIPs; exit 1 on split brain, lost VIP or a node down. */
 import { table } from '../report/table.js';
 import { openSession } from '../ssh/session.js';
+import { passwordPrompt } from '../prompts.js';
 import { OperationError } from '../errors.js';
 import { styler, type IO } from '../io.js';
 import { pairStatus } from '../status/collect.js';
@@ -9,7 +10,7 @@ import { loadConfig } from './common.js';
 export async function statusCommand(io: IO, opts: { answers?: string; json?: boolean }): Promise<number> {
   const cfg = loadConfig(io, opts.answers);
   const st = styler(io);
-  const session = await openSession(io, cfg, { facts: false });
+  const session = await openSession(io, cfg, { askPassword: passwordPrompt(io) });
   try {
     const s = await pairStatus(cfg, session.conns);
     if (opts.json) io.out(JSON.stringify(s, null, 2));

@@ -1,38 +1,64 @@
 /**
- * A session over all nodes: connect (in parallel), find out about sudo, lock, gather facts. Any failure here is a
- * precondition refusal: nothing has been changed on any host yet.
+ * A session over all nodes: connect (in parallel) and find out how to act as root on each (root login, sudo without
+ * a password, or sudo with the password asked once for all hosts). Every command (init, status, verify-failover,
+ * rollback) opens one, so a non-root user with sudo, ~/.ssh/config aliases and ProxyJump work for all of them. Any
+ * failure here is a precondition refusal: nothing has been changed on any host.
  */
-import type { Config } from '../answers/resolve.js';
+import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { PreconditionError } from '../errors.js';
 import type { IO } from '../io.js';
-import type { Facts } from '../plan/types.js';
-import { HostRunner, newRunId } from '../apply/host.js';
-import { RunLog } from '../apply/runlog.js';
-import { connect, type HostConnection } from './ssh.js';
+import { RunLog } from './runlog.js';
+import { connect, type ConnectOptions, type HostConnection } from './ssh.js';
 
 export interface Session {
   runId: string;
   log: RunLog;
   conns: Record<string, HostConnection>;
-  runners: Record<string, HostRunner>;
-  facts: Record<string, Facts>;
+  /**
+   * A new connection to a node (or another host, e.g. --probe-from) with the session's options and password, acting
+   * as root the same way; replaces the node's connection in `conns` when it is a node.
+   */
+  reconnect(node: ResolvedNode, opts?: { connectTimeout?: number }): Promise<HostConnection>;
   close(): void;
 }
 
 export interface SessionOptions {
-  lock?: boolean;
-  facts?: boolean;
-  /** ask for a password (SSH or sudo) on the terminal */
+  /** ask for a password (SSH or sudo) on the terminal; without it only ssh.passwordEnv can give one */
   askPassword?: (message: string) => Promise<string>;
+  runId?: string;
+}
+
+/** as the login user: the uid, then whether sudo works without a password */
+export const PRIVILEGE_SH =
+  'id -u; if command -v sudo >/dev/null 2>&1; then ' +
+  'if sudo -n true 2>/dev/null; then echo nopasswd; else echo password; fi; else echo none; fi';
+
+export function parsePrivilege(out: string): { uid: number; sudo: 'nopasswd' | 'password' | 'none' } {
+  const [uid, sudo] = out.split('\n').map((l) => l.trim());
+  return {
+    uid: /^\d+$/.test(uid ?? '') ? Number(uid) : -1,
+    sudo: sudo === 'nopasswd' || sudo === 'password' ? sudo : 'none',
+  };
+}
+
+export function newRunId(now = new Date()): string {
+  return (
+    now
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z') +
+    '-' +
+    Math.random().toString(36).slice(2, 6)
+  );
 }
 
 export async function openSession(io: IO, cfg: Config, opts: SessionOptions = {}): Promise<Session> {
-  const runId = newRunId();
+  const runId = opts.runId ?? newRunId();
   const log = new RunLog(runId, cfg.secrets, io.env);
   let cachedPassword: Promise<string | undefined> | null = null;
   const password = () => {
-    if (cfg.answers.ssh.passwordEnv && io.env[cfg.answers.ssh.passwordEnv])
-      return Promise.resolve(io.env[cfg.answers.ssh.passwordEnv]);
+    const fromEnv = cfg.answers.ssh.passwordEnv ? io.env[cfg.answers.ssh.passwordEnv] : undefined;
+    if (fromEnv) return Promise.resolve(fromEnv);
     if (!opts.askPassword) return Promise.resolve(undefined);
     cachedPassword ??= opts.askPassword('SSH / sudo password (asked once for all hosts)').then((p) => {
       if (p) cfg.secrets.push(p);
@@ -40,65 +66,77 @@ export async function openSession(io: IO, cfg: Config, opts: SessionOptions = {}
     });
     return cachedPassword;
   };
-  const results = await Promise.allSettled(
-    cfg.nodes.map((n) =>
-      connect(n, {
-        ssh: cfg.answers.ssh,
-        env: io.env,
-        password,
-        log: log.write,
-        onNewHostKey: (label, fp) => io.err(`${label}: new host key ${fp} added to known_hosts (accept-new)`),
-      }),
-    ),
-  );
-  const conns: Record<string, HostConnection> = {};
-  const problems: string[] = [];
-  results.forEach((r, i) => {
-    if (r.status === 'fulfilled') conns[cfg.nodes[i].name] = r.value;
-    else problems.push((r.reason as Error).message);
+  const connectOptions = (connectTimeout?: number): ConnectOptions => ({
+    ssh: connectTimeout ? { ...cfg.answers.ssh, connectTimeout } : cfg.answers.ssh,
+    env: io.env,
+    password,
+    log: log.write,
+    onNewHostKey: (label, fp) => io.err(`${label}: new host key ${fp} added to known_hosts (accept-new)`),
   });
-  const close = () => Object.values(conns).forEach((c) => c.close());
-  if (problems.length) {
-    close();
-    throw new PreconditionError(`cannot reach every node; nothing was changed`, problems);
-  }
-  const runners: Record<string, HostRunner> = {};
-  for (const n of cfg.nodes) runners[n.name] = new HostRunner(conns[n.name], cfg, n, runId);
-  const facts: Record<string, Facts> = {};
-  try {
-    if (opts.lock) {
-      const locks = await Promise.allSettled(cfg.nodes.map((n) => runners[n.name].lock()));
-      const lp = locks.flatMap((l) => (l.status === 'rejected' ? [(l.reason as Error).message] : []));
-      if (lp.length) throw new PreconditionError('a node is busy; nothing was changed', lp);
-    }
-    if (opts.facts !== false) {
-      const fs = await Promise.all(cfg.nodes.map((n) => runners[n.name].facts()));
-      cfg.nodes.forEach((n, i) => (facts[n.name] = fs[i]));
-      // sudo: a password is needed when a non-root user has no NOPASSWD rule
-      for (const n of cfg.nodes) {
-        const f = facts[n.name];
-        const c = conns[n.name];
-        if (f.uid === 0) c.sudo = 'root';
-        else if (f.sudo === 'nopasswd') {
-          c.sudo = 'nopasswd';
-          facts[n.name] = await runners[n.name].facts();
-        } else if (f.sudo === 'password') {
-          const pw = await password();
-          if (!pw)
-            throw new PreconditionError(
-              `${n.name}: user ${n.user} needs a sudo password: set ssh.passwordEnv or run in a terminal`,
-            );
-          c.sudo = 'password';
-          c.sudoPassword = pw;
-          const check = await c.exec(['true']);
-          if (check.code !== 0) throw new PreconditionError(`${n.name}: sudo refused the password for ${n.user}`);
-          facts[n.name] = await runners[n.name].facts();
-        }
+
+  /** root directly, or sudo (with the password when it needs one); refuses a user who cannot become root */
+  const becomeRoot = async (c: HostConnection, n: ResolvedNode): Promise<void> => {
+    const r = await c.run(PRIVILEGE_SH, { root: false, timeoutMs: 30_000 });
+    const p = parsePrivilege(r.stdout);
+    if (p.uid === 0) c.sudo = 'root';
+    else if (p.uid < 0) throw new PreconditionError(`${n.name}: cannot run commands as ${n.user} (exit ${r.code})`);
+    else if (p.sudo === 'nopasswd') c.sudo = 'nopasswd';
+    else if (p.sudo === 'none') {
+      throw new PreconditionError(`${n.name}: user ${n.user} is not root and there is no sudo on the host`);
+    } else {
+      const pw = await password();
+      if (!pw) {
+        throw new PreconditionError(
+          `${n.name}: user ${n.user} needs a password for sudo: set ssh.passwordEnv or run in a terminal`,
+        );
+      }
+      c.sudo = 'password';
+      c.sudoPassword = pw;
+      const check = await c.exec(['true'], { timeoutMs: 30_000 });
+      if (check.code !== 0) {
+        throw new PreconditionError(`${n.name}: sudo refused the password of ${n.user} (or ${n.user} may not sudo)`);
       }
     }
-  } catch (e) {
+  };
+
+  const conns: Record<string, HostConnection> = {};
+  const close = () => Object.values(conns).forEach((c) => c.close());
+  const results = await Promise.allSettled(
+    cfg.nodes.map(async (n) => {
+      const c = await connect(n, connectOptions());
+      conns[n.name] = c;
+      await becomeRoot(c, n);
+      return c;
+    }),
+  );
+  const problems = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+  if (problems.length) {
     close();
-    throw e;
+    throw new PreconditionError(`cannot reach or become root on every node; nothing was changed`, problems);
   }
-  return { runId, log, conns, runners, facts, close };
+  return {
+    runId,
+    log,
+    conns,
+    async reconnect(node, o = {}) {
+      const isNode = cfg.nodes.some((n) => n.name === node.name);
+      const old = isNode ? conns[node.name] : undefined;
+      const c = await connect(node, connectOptions(o.connectTimeout));
+      try {
+        if (old) {
+          c.sudo = old.sudo;
+          c.sudoPassword = old.sudoPassword;
+        } else await becomeRoot(c, node);
+      } catch (e) {
+        c.close();
+        throw e;
+      }
+      if (isNode) {
+        conns[node.name] = c;
+        old?.close();
+      }
+      return c;
+    },
+    close,
+  };
 }
