@@ -153,3 +153,73 @@ export function vipHolders(vip: string, hosts = ['lb01', 'lb02']): string[] {
 export function mainPid(host: string, svc: string): number {
   return Number(inHost(host, `systemctl show ${svc} -p MainPID --value`).stdout.trim());
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// RHEL-like host variants, sudo users and `lab reset` (issues 10 and 11)
+
+/** a lab host's variant: what its overlay imitates (see scripts/lab.d/README.md) */
+export type LabVariant = 'debian' | 'debian-fw' | 'rocky' | 'rocky-norepo' | 'centos7' | 'centos7-norepo';
+
+/** the RPM files the lab built for one distribution (absolute paths on the controller) */
+export interface LabRpms {
+  keepalived: string;
+  nginx: string;
+  rsync: string;
+  curl: string;
+}
+
+/** lab.json in full: hosts with their variant, the sudo users, the RPM files */
+export interface FullLabState extends LabState {
+  dir: string;
+  bridge: string;
+  subnet: string;
+  pairs: number;
+  hosts: { name: string; address: string; role: string; variant: LabVariant }[];
+  /** `sudo`: passwordless sudo; `sudoPassword`: sudo asks for `password` */
+  users: { sudo: string; sudoPassword: string; password: string };
+  /** el7 is absent (and el7Missing says why) when the vendored keepalived 1.3.5 source is missing */
+  rpms: { el9: LabRpms; el7?: LabRpms; el7Missing?: string };
+}
+
+export function fullLab(): FullLabState {
+  return lab() as FullLabState;
+}
+
+export function variantOf(name: string): LabVariant {
+  const h = fullLab().hosts.find((x) => x.name === name);
+  if (!h) throw new Error(`no lab host ${name}`);
+  return h.variant;
+}
+
+/**
+ * `scripts/lab reset HOST[:VARIANT]...`: each host rebuilt from scratch (same address and SSH host key), booted and
+ * ready; lb04..lb06 are added when the lab lacks them. Throws when the lab refuses or fails.
+ */
+export function labReset(...specs: string[]): SpawnSyncReturns<string> {
+  const r = spawnSync('bash', [join(ROOT, 'scripts', 'lab'), 'reset', ...specs], {
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  if (r.status !== 0) throw new Error(`lab reset ${specs.join(' ')} -> exit ${r.status}: ${r.stderr}`);
+  return r;
+}
+
+/** ssh to a lab host as a user, with the lab key and known_hosts (strict); `input` goes to the command's stdin */
+export function labSsh(
+  user: string,
+  host: string,
+  script: string,
+  opts: { input?: string; timeoutMs?: number } = {},
+): SpawnSyncReturns<string> {
+  const l = lab();
+  const args = [
+    '-i',
+    l.identityFile,
+    '-o',
+    `UserKnownHostsFile=${l.knownHostsFile}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+  ];
+  args.push('-o', 'BatchMode=yes', '-o', 'GlobalKnownHostsFile=/dev/null', `${user}@${addr(host)}`, script);
+  return spawnSync('ssh', args, { encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeoutMs ?? 20_000 });
+}
