@@ -64,5 +64,6 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
     nginxTree: null,
     vipNeighbors: [],
     dirs: {},
+    vrrpAdverts: [],
   };
 }

@@ -5,6 +5,7 @@
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { managedFiles } from '../paths.js';
 import type { Facts, FileFact, InterfaceFact, OsFamily, ServiceFact } from '../plan/types.js';
+import { parseVrrpAdverts, VRRP_LISTEN_SH } from './vrrp.js';
 
 export const SERVICES = ['keepalived', 'nginx', 'rsyslog', 'firewalld'] as const;
 
@@ -321,14 +322,26 @@ export const ALL_FACTS = [
 /** The single script gathering every fact; variables come from positional parameters (quoted by the caller). */
 export function factsScript(): string {
   const body = ALL_FACTS.map((f) => `echo "@@${f.name}"\n{ ${f.sh}\n} 2>/dev/null`).join('\n');
-  const vars = 'FILES="$1"; VIPS="$2"; IFACE="$3"; NGINX_DIR="$4"; FW_RULES="$5"; DIRS="$6"';
-  return `${vars}\nexport LC_ALL=C\n${body}\necho "@@end"\n`;
+  const vars = 'FILES="$1"; VIPS="$2"; IFACE="$3"; NGINX_DIR="$4"; FW_RULES="$5"; DIRS="$6"; LISTEN="$7"';
+  // the VRRP listener (preflight only) runs in the background while the other facts are gathered
+  const listen = [
+    'if [ -n "$LISTEN" ]; then vt=$(mktemp)',
+    `  ( set -- "$IFACE" "$LISTEN"\n${VRRP_LISTEN_SH}\n  ) >"$vt" 2>/dev/null &`,
+    '  vp=$!',
+    'fi',
+  ].join('\n');
+  const collect = `echo "@@vrrp"\nif [ -n "$LISTEN" ]; then wait "$vp"; cat "$vt"; rm -f "$vt"; fi`;
+  return `${vars}\nexport LC_ALL=C\n${listen}\n${body}\n${collect}\necho "@@end"\n`;
 }
+
+/** seconds the preflight listens for VRRP adverts of other routers (a router advertising every second is heard) */
+export const VRRP_LISTEN_SECONDS = 1.5;
 
 /**
  * The facts script's arguments. `probeVips: false` leaves the VIPs out: the ARP probe (up to 1 s for an unused
  * address) only serves the preflight "is the VIP already in use" check, not the re-gathers between steps.
  * firewalld's rules (a firewall-cmd start-up, ~0.4 s of CPU) are listed only when system.firewall can use them.
+ * The VRRP listener (is a virtual router id used by another router on the segment?) also runs only then.
  */
 export function factsArgs(cfg: Config, node: ResolvedNode, opts: { probeVips?: boolean } = {}): string[] {
   return [
@@ -338,6 +351,7 @@ export function factsArgs(cfg: Config, node: ResolvedNode, opts: { probeVips?: b
     cfg.nginx.configDir,
     cfg.system.firewall === 'disable' ? '0' : '1',
     cfg.includeDir ?? '',
+    opts.probeVips === false ? '' : String(VRRP_LISTEN_SECONDS),
   ];
 }
 
@@ -374,5 +388,6 @@ export function parseFactsOutput(out: string): Facts {
     nginxTree: get(nginxTreeFact),
     vipNeighbors: get(vipNeighborsFact),
     dirs: get(dirsFact),
+    vrrpAdverts: parseVrrpAdverts(sections.vrrp ?? ''),
   };
 }

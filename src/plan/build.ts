@@ -1,7 +1,7 @@
 /** answers + facts -> one plan per node (pure). */
 import type { Config } from '../answers/resolve.js';
 import { STEPS } from '../steps/index.js';
-import { preflight } from './preflight.js';
+import { foreignVrids, preflight } from './preflight.js';
 import type { Facts, NodePlan } from './types.js';
 
 export function roleOf(cfg: Config, node: string): string {
@@ -34,5 +34,6 @@ export function buildPlan(
     });
     return { node: node.name, host: node.host, role: roleOf(cfg, node.name), facts, steps };
   });
+  if (!opts.skipNetworkChecks) refusals.push(...foreignVrids(cfg, factsByNode));
   return { plans, refusals };
 }

@@ -3,6 +3,7 @@
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { PATHS } from '../paths.js';
+import { lowestFreeVrid } from '../facts/vrrp.js';
 import type { Facts } from './types.js';
 
 /** keepalived.conf addresses currently configured (to tell our own VIP from a foreign one on a re-run) */
@@ -17,6 +18,33 @@ export function configuredVips(conf: string | undefined): Set<string> {
       if (a) out.add(a[1]);
     }
   }
+  return out;
+}
+
+/**
+ * Virtual router ids that a router other than the nodes advertises on the segment (heard by any node during the
+ * preflight): two clusters with one id on one segment both flap, so that is a precondition failure.
+ */
+export function foreignVrids(cfg: Config, factsByNode: Record<string, Facts>): string[] {
+  const ours = new Set(
+    Object.values(factsByNode).flatMap((f) =>
+      Object.values(f.interfaces).flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
+    ),
+  );
+  const heard = Object.entries(factsByNode).flatMap(([node, f]) => f.vrrpAdverts.map((a) => ({ ...a, node })));
+  const foreign = heard.filter((a) => !ours.has(a.src));
+  const out: string[] = [];
+  cfg.instances.forEach((inst, i) => {
+    const hits = foreign.filter((a) => a.vrid === inst.virtualRouterId);
+    if (!hits.length) return;
+    const srcs = [...new Set(hits.map((a) => `${a.src} (priority ${a.priority}, VRRPv${a.version})`))];
+    const free = lowestFreeVrid([...heard.map((a) => a.vrid), ...cfg.instances.map((x) => x.virtualRouterId)]);
+    out.push(
+      `instances[${i}].virtualRouterId: ${inst.virtualRouterId} (${inst.name}) is already used on the segment by ` +
+        `${srcs.join(', ')}, heard from ${[...new Set(hits.map((a) => a.node))].join(', ')}; two clusters with one ` +
+        `id on a segment both flap: choose another id${free ? ` (${free} is free)` : ''}`,
+    );
+  });
   return out;
 }
 

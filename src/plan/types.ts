@@ -1,4 +1,5 @@
 /** Facts gathered from a host, and the changes a step plans from them. Pure data: no SSH here. */
+import type { VrrpAdvert } from '../facts/vrrp.js';
 
 export type OsFamily = 'debian' | 'rhel';
 
@@ -56,6 +57,8 @@ export interface Facts {
   vipNeighbors: { vip: string; lladdr: string | null }[];
   /** whether each directory ha-setup may create (keepalived.includeDir) exists */
   dirs: Record<string, boolean>;
+  /** VRRP adverts heard on the VRRP interface during the preflight (other routers' virtual router ids) */
+  vrrpAdverts: VrrpAdvert[];
 }
 
 export type Change =

@@ -81,7 +81,14 @@ export function parseKnownHosts(text: string, names: string[]): KnownKey[] {
 export type HostKeyVerdict =
   | { ok: true; known: true }
   | { ok: true; known: false; added: boolean }
-  | { ok: false; reason: 'changed' | 'unknown' | 'revoked'; message: string };
+  | { ok: false; reason: 'changed' | 'unknown' | 'revoked'; message: string; presented: PresentedKey };
+
+/** the key a host presented, and the known_hosts line that would trust it */
+export interface PresentedKey {
+  type: string;
+  fingerprint: string;
+  line: string;
+}
 
 export interface VerifyInput {
   files: string[];
@@ -100,8 +107,14 @@ export function knownKeysFor(files: string[], names: string[]): KnownKey[] {
 export function verifyHostKey(v: VerifyInput): HostKeyVerdict {
   const keys = knownKeysFor(v.files, v.names);
   const fp = fingerprint(v.blob);
+  const presented = { type: blobType(v.blob), fingerprint: fp, line: knownHostsLine(v.names[0], v.blob) };
   if (keys.some((k) => k.revoked && k.blob.equals(v.blob))) {
-    return { ok: false, reason: 'revoked', message: `${v.label}: host key ${fp} is marked @revoked in known_hosts` };
+    return {
+      ok: false,
+      reason: 'revoked',
+      message: `${v.label}: host key ${fp} is marked @revoked in known_hosts`,
+      presented,
+    };
   }
   const good = keys.filter((k) => !k.revoked);
   if (good.some((k) => k.blob.equals(v.blob))) return { ok: true, known: true };
@@ -112,6 +125,7 @@ export function verifyHostKey(v: VerifyInput): HostKeyVerdict {
     return {
       ok: false,
       reason: 'changed',
+      presented,
       message:
         `${v.label}: HOST KEY CHANGED: known_hosts has ${old}, the host now presents ${type} ${fp}. ` +
         'Someone may be intercepting the connection, or the host was reinstalled; ' +
@@ -122,14 +136,24 @@ export function verifyHostKey(v: VerifyInput): HostKeyVerdict {
     return {
       ok: false,
       reason: 'unknown',
+      presented,
       message:
         `${v.label}: host key ${type} ${fp} is not in known_hosts (${v.files.join(', ')}); ` +
         `verify it and add it (ssh-keyscan ${v.names[0]} >> known_hosts) or set ssh.hostKeyPolicy: accept-new`,
     };
   }
-  mkdirSync(dirname(v.writeFile), { recursive: true });
-  appendFileSync(v.writeFile, `${v.names[0]} ${type} ${v.blob.toString('base64')}\n`, { mode: 0o600 });
+  trustHostKey(v.writeFile, presented.line);
   return { ok: true, known: false, added: true };
+}
+
+export function knownHostsLine(name: string, blob: Buffer): string {
+  return `${name} ${blobType(blob)} ${blob.toString('base64')}`;
+}
+
+/** append a known_hosts line (the file and its directory are created private when missing) */
+export function trustHostKey(file: string, line: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  appendFileSync(file, `${line}\n`, { mode: 0o600 });
 }
 
 /** host key algorithms to offer so that the server presents a key type we know (else a mismatch is "changed") */

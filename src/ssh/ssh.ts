@@ -19,6 +19,7 @@ import {
   verifyHostKey,
   fingerprint,
   type HostKeyVerdict,
+  type PresentedKey,
 } from './known-hosts.js';
 import { cmd } from './shell.js';
 import { expandHome, loadSshConfig } from './ssh-config.js';
@@ -46,6 +47,18 @@ export interface ConnectOptions {
   /** called when accept-new added a key */
   onNewHostKey?: (label: string, fp: string) => void;
   log?: (line: string) => void;
+}
+
+/** the host key is unknown, changed or revoked: what it presented, for the wizard to show and (if new) trust */
+export class HostKeyError extends PreconditionError {
+  constructor(
+    message: string,
+    readonly reason: 'changed' | 'unknown' | 'revoked',
+    readonly presented: PresentedKey,
+    readonly knownHostsFile: string,
+  ) {
+    super(message);
+  }
 }
 
 export class HostConnection {
@@ -398,7 +411,7 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
     jump?.end();
     if (e instanceof PreconditionError) throw e;
     const v = verdict as HostKeyVerdict | null;
-    if (v && !v.ok) throw new PreconditionError(v.message);
+    if (v && !v.ok) throw new HostKeyError(v.message, v.reason, v.presented, t.knownHostsFiles[0]);
     const err = e as Error & { level?: string; code?: string };
     if (err.level === 'client-authentication') {
       throw new PreconditionError(

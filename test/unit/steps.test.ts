@@ -242,4 +242,24 @@ describe('whole plan', () => {
       );
     },
   );
+
+  it('a foreign VRRP router advertising our id refuses once; our own adverts (a re-run) do not', () => {
+    const cfg = cfgOf(pair);
+    const f = allFresh(cfg);
+    f.lb01.vrrpAdverts = [
+      { src: '172.16.70.182', vrid: 51, priority: 100, version: 2 },
+      { src: '172.16.70.50', vrid: 51, priority: 150, version: 2 },
+      { src: '172.16.70.50', vrid: 52, priority: 150, version: 2 },
+    ];
+    f.lb02.vrrpAdverts = [{ src: '172.16.70.50', vrid: 51, priority: 150, version: 2 }];
+    expect(buildPlan(cfg, f).refusals).toEqual([
+      'instances[0].virtualRouterId: 51 (VI_1) is already used on the segment by 172.16.70.50 (priority 150, ' +
+        'VRRPv2), heard from lb01, lb02; two clusters with one id on a segment both flap: choose another id ' +
+        '(53 is free)',
+    ]);
+    expect(buildPlan(cfg, f, { skipNetworkChecks: true }).refusals).toEqual([]);
+    f.lb01.vrrpAdverts = [{ src: '172.16.70.182', vrid: 51, priority: 100, version: 2 }];
+    f.lb02.vrrpAdverts = [];
+    expect(buildPlan(cfg, f).refusals).toEqual([]);
+  });
 });
