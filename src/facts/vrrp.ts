@@ -47,10 +47,12 @@ while True:
  * sh listening on "$1" (interface) for "$2" seconds; prints advert lines. The interface's first IPv4 address is
  * the membership address for the raw-socket ways.
  */
+const TCPDUMP_SED =
+  's/.* IP \\([0-9.]*\\) > [0-9.]*: VRRPv\\([23]\\), Advertisement, vrid \\([0-9]*\\), prio \\([0-9]*\\).*/\\1 \\3 \\4 \\2/p';
+
 export const VRRP_LISTEN_SH = `iface=$1; secs=$2
 if command -v tcpdump >/dev/null 2>&1; then
-  timeout "$secs" tcpdump -l -n -p -i "$iface" 'ip proto 112' 2>/dev/null | \\
-    sed -n 's/.* IP \\([0-9.]*\\) > [0-9.]*: VRRPv\\([23]\\), Advertisement, vrid \\([0-9]*\\), prio \\([0-9]*\\).*/\\1 \\3 \\4 \\2/p'
+  timeout "$secs" tcpdump -l -n -p -i "$iface" 'ip proto 112' 2>/dev/null | sed -n '${TCPDUMP_SED}'
   exit 0
 fi
 addr=$(ip -o -4 addr show dev "$iface" 2>/dev/null | sed -n 's/.* inet \\([0-9.]*\\)\\/.*/\\1/p' | head -1)
