@@ -47,8 +47,10 @@ while True:
  * sh listening on "$1" (interface) for "$2" seconds; prints advert lines. The interface's first IPv4 address is
  * the membership address for the raw-socket ways.
  */
+/** "... IP SRC > DST: VRRPv2, Advertisement, vrid 51, prio 100, ..." -> "SRC VRID PRIORITY VERSION" */
 const TCPDUMP_SED =
-  's/.* IP \\([0-9.]*\\) > [0-9.]*: VRRPv\\([23]\\), Advertisement, vrid \\([0-9]*\\), prio \\([0-9]*\\).*/\\1 \\3 \\4 \\2/p';
+  's/.* IP \\([0-9.]*\\) > [0-9.]*: VRRPv\\([23]\\), Advertisement, ' +
+  'vrid \\([0-9]*\\), prio \\([0-9]*\\).*/\\1 \\3 \\4 \\2/p';
 
 export const VRRP_LISTEN_SH = `iface=$1; secs=$2
 if command -v tcpdump >/dev/null 2>&1; then
