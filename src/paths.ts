@@ -14,6 +14,8 @@ export const PATHS = {
   rsyslogRule: '/etc/rsyslog.d/30-ha-setup-keepalived.conf',
   logrotate: '/etc/logrotate.d/ha-setup-keepalived',
   sysctl: '/etc/sysctl.d/90-ha-setup.conf',
+  /** relative to nginx.configDir: included by Debian's and RHEL's nginx.conf (conf.d/*.conf in http {}) */
+  nginxUpstream: 'conf.d/ha-setup-upstream.conf',
   selinuxConfig: '/etc/selinux/config',
   backupRoot: '/var/backups/ha-setup',
   lockDir: '/run/lock/ha-setup.lock',
@@ -27,8 +29,9 @@ export function daemonOptionsFile(family: OsFamily): { path: string; variable: s
 }
 
 /** Files whose current content the planner needs (gathered as facts). */
-export function managedFiles(): string[] {
+export function managedFiles(nginxConfigDir: string): string[] {
   return [
+    `${nginxConfigDir}/${PATHS.nginxUpstream}`,
     PATHS.keepalivedConf,
     PATHS.checkScript,
     PATHS.notifyScript,

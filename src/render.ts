@@ -75,6 +75,13 @@ export function renderKeepalivedDropin(iface: string, multicast: boolean, restar
   return renderTemplate('keepalived-dropin.conf.ejs', { iface, multicast, restartOnCrash });
 }
 
+/** the managed nginx load balancer (nginx.upstream): null when the operator keeps their own configuration */
+export function renderNginxUpstream(cfg: Config): string | null {
+  if (!cfg.nginx.upstream) return null;
+  const vips = [...new Set(cfg.instances.flatMap((i) => i.vips.map((v) => v.address)))];
+  return renderTemplate('nginx-upstream.conf.ejs', { up: cfg.nginx.upstream, vips });
+}
+
 export function renderNginxDropin(paths: RenderPaths = DEFAULT_RENDER_PATHS): string {
   return renderTemplate('nginx-dropin.conf.ejs', { paths });
 }

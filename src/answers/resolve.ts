@@ -71,7 +71,12 @@ export interface Config {
   profile: 'standard' | 'fast';
   vrrpVersion: 2 | 3;
   healthCheck: ResolvedHealthCheck;
-  nginx: { install: boolean; syncFrom: string; configDir: string };
+  nginx: {
+    install: boolean;
+    syncFrom: string;
+    configDir: string;
+    upstream: { backends: string[]; listen: number; maxFails: number; failTimeout: number } | null;
+  };
   system: Answers['system'];
   logging: Answers['logging'] & { facilityNumber: number };
   notify: Answers['notify'];
@@ -504,7 +509,12 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
       weight,
       url: hc.url,
     },
-    nginx: { install: a.nginx.install, syncFrom, configDir: a.nginx.configDir.replace(/\/+$/, '') || '/' },
+    nginx: {
+      install: a.nginx.install,
+      syncFrom,
+      configDir: a.nginx.configDir.replace(/\/+$/, '') || '/',
+      upstream: a.nginx.upstream ?? null,
+    },
     system: a.system,
     logging: { ...a.logging, facilityNumber: FACILITY[a.logging.facility] },
     notify: a.notify,

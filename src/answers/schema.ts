@@ -28,6 +28,12 @@ export function isHostAddress(s: string): boolean {
   return HOST_RE.test(s) && !/^[\d.]+$/.test(s);
 }
 
+/** an nginx upstream server: IPv4 or DNS name, optional :port */
+export function isBackend(s: string): boolean {
+  const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(s);
+  return !!m && isHostAddress(m[1]) && (m[2] === undefined || (Number(m[2]) >= 1 && Number(m[2]) <= 65535));
+}
+
 export function isIPv4(s: string): boolean {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
   return !!m && m.slice(1).every((o) => String(Number(o)) === o && Number(o) <= 255);
@@ -170,6 +176,20 @@ export const answersSchema = z.strictObject({
       install: z.boolean().default(true),
       syncFrom: z.string().optional(),
       configDir: z.string().regex(ABS_PATH_RE, 'must be an absolute path of safe characters').default('/etc/nginx'),
+      /**
+       * the guides' 004: web backends behind the pair. ha-setup writes one managed file (an upstream and a server on
+       * the VIPs proxying to it); without it the operator's own nginx configuration is left as it is
+       */
+      upstream: z
+        .strictObject({
+          backends: z
+            .array(z.string().refine(isBackend, 'must be HOST:PORT or HOST (an IPv4 address or a DNS name)'))
+            .min(1, 'needs at least one backend'),
+          listen: z.number().int().min(1).max(65535).default(80),
+          maxFails: z.number().int().min(0).max(100).default(3),
+          failTimeout: z.number().int().min(1).max(3600).default(10),
+        })
+        .optional(),
     })
     .default({ install: true, configDir: '/etc/nginx' }),
   system: z

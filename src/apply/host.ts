@@ -163,11 +163,24 @@ export class HostRunner {
         'if [ "$7" = install ]; then mv -f "$t" "$f"; sync "$f" 2>/dev/null || true; fi',
         'echo "$t"',
       ],
-      [c.mode, validate ? 'keep' : 'install'],
+      [c.mode, validate && !c.validateInPlace ? 'keep' : 'install'],
       `writing ${c.path}`,
       { stdin: c.content },
     );
     if (!validate) return;
+    if (c.validateInPlace) {
+      const v = await this.conn.exec(validate, { timeoutMs: 60_000 });
+      if (v.code === 0) return;
+      // put the previous file back (or remove the new one), as the backup recorded it
+      await this.conn.sh('if [ -e "$1/files$2" ]; then cp -a "$1/files$2" "$2"; else rm -f "$2"; fi', [
+        this.runDir,
+        c.path,
+      ]);
+      throw new OperationError(
+        `${this.node.name}: ${validate.join(' ')} rejected the new ${c.path} (exit ${v.code}); the previous one ` +
+          `was put back: ${lastLines(v.stderr + v.stdout)}`,
+      );
+    }
     const tmp = r.stdout.trim().split('\n').pop()!;
     const v = await this.conn.exec(
       validate.map((a) => (a === '{file}' ? tmp : a)),
@@ -175,12 +188,7 @@ export class HostRunner {
     );
     if (v.code !== 0) {
       await this.conn.exec(['rm', '-f', tmp]);
-      const why = (v.stderr + v.stdout)
-        .trim()
-        .split('\n')
-        .filter((l) => !/^\s*$/.test(l))
-        .slice(-4)
-        .join(' | ');
+      const why = lastLines(v.stderr + v.stdout);
       throw new OperationError(`${this.node.name}: ${validate[0]} rejected the new ${c.path} (exit ${v.code}): ${why}`);
     }
     await this.conn.must(
@@ -285,6 +293,16 @@ export class HostRunner {
     const r = await this.conn.exec(c.argv, { timeoutMs: 60_000 });
     if (r.code !== 0) throw new OperationError(`${this.node.name}: check failed: ${c.describe}`);
   }
+}
+
+/** the last non-empty lines of a program's output, on one line */
+function lastLines(text: string, n = 4): string {
+  return text
+    .trim()
+    .split('\n')
+    .filter((l) => !/^\s*$/.test(l))
+    .slice(-n)
+    .join(' | ');
 }
 
 /** Append one entry to a run's manifest.jsonl on the host (the run directory is created root-only). */

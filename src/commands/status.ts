@@ -7,6 +7,12 @@ import { styler, type IO } from '../io.js';
 import { pairStatus } from '../status/collect.js';
 import { loadConfig } from './common.js';
 
+/** "2/2" or "1/2 (10.0.0.22:80 down)": which nginx.upstream backends answer from this node (any HTTP status) */
+function backendsCell(bs: { backend: string; status: number }[]): string {
+  const down = bs.filter((b) => b.status === 0).map((b) => b.backend);
+  return `${bs.length - down.length}/${bs.length}${down.length ? ` (${down.join(', ')} down)` : ''}`;
+}
+
 export async function statusCommand(io: IO, opts: { answers?: string; json?: boolean }): Promise<number> {
   const cfg = loadConfig(io, opts.answers);
   const st = styler(io);
@@ -26,10 +32,10 @@ export async function statusCommand(io: IO, opts: { answers?: string; json?: boo
           .flatMap((i) => i.vips.map((v) => v.address))
           .filter((v) => n.addresses.includes(v))
           .join(' ') || '-',
+        ...(cfg.nginx.upstream ? [backendsCell(n.backends)] : []),
       ]);
-      io.out(
-        table(['node', 'host', 'reachable', 'keepalived', 'nginx', 'vrrp state (effective prio)', 'holds VIP'], rows),
-      );
+      const head = ['node', 'host', 'reachable', 'keepalived', 'nginx', 'vrrp state (effective prio)', 'holds VIP'];
+      io.out(table([...head, ...(cfg.nginx.upstream ? ['backends answering'] : [])], rows));
       io.out('');
       for (const v of s.vips) {
         const expect = v.preempt ? `master ${v.master}` : 'any one node (nopreempt)';

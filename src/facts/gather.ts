@@ -345,7 +345,7 @@ export const VRRP_LISTEN_SECONDS = 1.5;
  */
 export function factsArgs(cfg: Config, node: ResolvedNode, opts: { probeVips?: boolean } = {}): string[] {
   return [
-    managedFiles().join(' '),
+    managedFiles(cfg.nginx.configDir).join(' '),
     opts.probeVips === false ? '' : cfg.instances.flatMap((i) => i.vips.map((v) => v.address)).join(' '),
     node.interface,
     cfg.nginx.configDir,

@@ -71,6 +71,11 @@ export type Change =
       before: string | null;
       /** command (argv) that validates the written file; {file} is replaced by the temp path */
       validate?: string[];
+      /**
+       * validate the file where it belongs (a program that reads it only from there, like nginx -t for a conf.d
+       * file): install it, validate, and put the old one back (or remove the new one) when validation fails
+       */
+      validateInPlace?: boolean;
       /** secrets inside: never print the content unredacted */
       sensitive?: boolean;
     }

@@ -40,6 +40,8 @@ export interface NodeStatus {
   addresses: string[];
   instances: InstanceState[];
   transitions: string[];
+  /** nginx.upstream: each backend's HTTP status seen from this node (0: no answer) */
+  backends: { backend: string; status: number }[];
 }
 
 export interface PairStatus {
@@ -88,6 +90,8 @@ if [ -n "$pid" ] && [ "$pid" != 0 ]; then
 fi
 echo "@@log"; [ -f "$1" ] && grep -E \
 'Entering (MASTER|BACKUP|FAULT) STATE|received lower priority|sent 0 priority|transition' "$1" | tail -n 8
+echo "@@backends"; for b in $2; do
+  echo "$b $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://$b/" 2>/dev/null || echo 0)"; done
 echo "@@end"
 `;
 
@@ -133,10 +137,12 @@ export async function nodeStatus(cfg: Config, name: string, conn: HostConnection
     addresses: [],
     instances: [],
     transitions: [],
+    backends: [],
   };
   if (!conn?.alive) return { ...base, error: 'not connected' };
   try {
-    const r = await conn.sh(STATUS_SCRIPT, [cfg.logging.file], { timeoutMs: 15_000 });
+    const backends = cfg.nginx.upstream?.backends ?? [];
+    const r = await conn.sh(STATUS_SCRIPT, [cfg.logging.file, backends.join(' ')], { timeoutMs: 15_000 });
     const s = sections(r.stdout);
     const svc = parseUnits(s.svc ?? '');
     const ifs = interfacesFact.parse(s.ip ?? '');
@@ -153,6 +159,14 @@ export async function nodeStatus(cfg: Config, name: string, conn: HostConnection
       addresses: Object.values(ifs).flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
       instances: parseKeepalivedData(s.data ?? ''),
       transitions: (s.log ?? '').trim().split('\n').filter(Boolean),
+      backends: (s.backends ?? '')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [backend, code] = l.split(' ');
+          return { backend, status: Number(code) || 0 };
+        }),
     };
   } catch (e) {
     return { ...base, error: (e as Error).message };

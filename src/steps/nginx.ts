@@ -6,6 +6,7 @@
  */
 import { PATHS } from '../paths.js';
 import type { Change } from '../plan/types.js';
+import { renderNginxUpstream } from '../render.js';
 import { fileChange, stepPlan, svc, type Step } from './context.js';
 
 export const SYSCTL_CONTENT =
@@ -76,6 +77,16 @@ export const nginx: Step = {
         describe: 'net.ipv4.ip_nonlocal_bind=1 now',
         undo: ['sysctl', '-q', '-w', `net.ipv4.ip_nonlocal_bind=${facts.sysctl['net.ipv4.ip_nonlocal_bind'] ?? '0'}`],
       });
+    }
+    // the guides' 004 upstream: one managed file, the same on every node (so the sync leaves it as it is)
+    const upstream = renderNginxUpstream(cfg);
+    if (upstream !== null) {
+      const path = `${cfg.nginx.configDir}/${PATHS.nginxUpstream}`;
+      const up = fileChange(ctx, path, upstream, '644', { validate: ['nginx', '-t'], validateInPlace: true });
+      changes.push(...up);
+      if (up.length && svc(ctx, 'nginx').active === 'active' && !handlers.length) {
+        handlers.push({ kind: 'service', name: 'nginx', action: 'reload-or-restart' });
+      }
     }
     const s = svc(ctx, 'nginx');
     if (s.enabled !== 'enabled') changes.push({ kind: 'service', name: 'nginx', action: 'enable' });

@@ -28,6 +28,7 @@ function node(name: string, over: Partial<NodeStatus> = {}): NodeStatus {
     addresses: [],
     instances: [{ name: 'VI_1', state: 'BACKUP', effectivePriority: 100 }],
     transitions: [],
+    backends: [],
     ...over,
   };
 }
