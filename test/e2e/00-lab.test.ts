@@ -3,7 +3,7 @@
  * the sudo users and `lab reset` (issues 10 and 11).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addr, fullLab, inHost, lab, labReset, labSsh, ROOT, variantOf } from '../helpers/lab.js';
@@ -140,6 +140,13 @@ describe('lab: RHEL-like hosts', () => {
     expect(ssh.stderr).not.toMatch(/WARNING|Permanently added/);
     expect(ssh.stdout.trim().split('\n')).toEqual(['rocky', 'package keepalived is not installed']);
     expect(inHost('lb04', 'dnf install -y keepalived', { allowFail: true }).status).not.toBe(0);
+    // the offline way: the el9 RPM file pushed over SSH and installed with rpm, as on RHEL (no Debian warning)
+    const { users, rpms } = fullLab();
+    const push = 'cat >/tmp/keepalived.rpm && sudo -n rpm -i /tmp/keepalived.rpm && rpm -q keepalived';
+    const offline = labSsh(users.sudo, 'lb04', push, { input: readFileSync(rpms.el9.keepalived) });
+    expect(offline.status, offline.stderr).toBe(0);
+    expect(offline.stdout.trim()).toBe('keepalived-2.2.7-1.el9.x86_64');
+    expect(offline.stderr).not.toMatch(/Alien|warning/i);
     // left as a fresh CentOS 7 host; the hosts the other files use are untouched
     labReset('lb04:centos7');
     expect(inHost('lb04', 'rpm -q keepalived', { allowFail: true }).stdout).toContain('not installed');

@@ -209,7 +209,7 @@ export function labSsh(
   user: string,
   host: string,
   script: string,
-  opts: { input?: string; timeoutMs?: number } = {},
+  opts: { input?: string | Buffer; timeoutMs?: number } = {},
 ): SpawnSyncReturns<string> {
   const l = lab();
   const args = [
