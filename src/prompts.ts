@@ -2,6 +2,12 @@
  * Every question ha-setup asks lives here. The wizard asks ONLY for what the given (partial) answers lack,
  * validates each answer with the same rules as the answers file, and never stores secrets in what it returns
  * for saving. A Prompter is injected so tests can script the answers.
+ *
+ * Online (not --offline) it finds things out as it goes, through a Discovery (discover.ts): each host is connected
+ * to as soon as its address is given (an unknown host key is shown for the user to trust, a host that cannot be
+ * reached is asked again at once), its interfaces are offered in a list, a VIP must be in the interface's subnet
+ * and free, and the proposed virtual router id is one no other router advertises on the segment. Before anything
+ * is applied the user reviews a summary and may edit a section, save the answers, or quit.
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -10,13 +16,26 @@ import {
   ABS_PATH_RE,
   AUTH_PASS_RE,
   IFACE_RE,
+  LOCAL_PATH_RE,
   NAME_RE,
   URL_RE,
   USER_RE,
+  isBackend,
   isHostAddress,
+  isIPv4,
   parseCidr,
+  sameSubnet,
   type AnswersInput,
 } from './answers/schema.js';
+import { defaultInterface, type HostDiscovery, type HostInfo } from './discover.js';
+import { lowestFreeVrid, usedVrids, type VrrpAdvert } from './facts/vrrp.js';
+import { CancelledError } from './errors.js';
+import type { IO } from './io.js';
+import type { ResolvedNode } from './answers/resolve.js';
+import { trustHostKey } from './ssh/known-hosts.js';
+import { expandHome } from './ssh/ssh-config.js';
+import type { HostConnection } from './ssh/ssh.js';
+import { startWaiting, waitOn } from './spinner.js';
 
 export interface Choice<T extends string> {
   value: T;
@@ -24,9 +43,11 @@ export interface Choice<T extends string> {
   description?: string;
 }
 
+export type Validate = (v: string) => true | string | Promise<true | string>;
+
 export interface Prompter {
-  input(q: { message: string; default?: string; validate?: (v: string) => true | string }): Promise<string>;
-  password(q: { message: string; validate?: (v: string) => true | string }): Promise<string>;
+  input(q: { message: string; default?: string; validate?: Validate }): Promise<string>;
+  password(q: { message: string; validate?: Validate }): Promise<string>;
   select<T extends string>(q: { message: string; choices: Choice<T>[]; default?: T }): Promise<T>;
   confirm(q: { message: string; default?: boolean }): Promise<boolean>;
 }
@@ -39,7 +60,7 @@ export async function inquirerPrompter(): Promise<Prompter> {
     input: (q) => p.input({ message: q.message, default: q.default, validate: q.validate }, ctx),
     password: (q) => p.password({ message: q.message, mask: '*', validate: q.validate }, ctx),
     select: <T extends string>(q: { message: string; choices: Choice<T>[]; default?: T }) =>
-      p.select<T>({ message: q.message, choices: q.choices, default: q.default }, ctx),
+      p.select<T>({ message: q.message, choices: q.choices, default: q.default, pageSize: 12 }, ctx),
     confirm: (q) => p.confirm({ message: q.message, default: q.default }, ctx),
   };
 }
@@ -66,7 +87,37 @@ export const validators = {
     v === '' || AUTH_PASS_RE.test(v) ? true : '1-8 printable characters without spaces, quotes, backslash, # or !',
   url: (v: string) => (v === '' || URL_RE.test(v) ? true : 'an http(s) URL without quotes or spaces, or empty'),
   path: rx(ABS_PATH_RE, 'an absolute path of safe characters'),
+  localPath: rx(LOCAL_PATH_RE, 'a file path of safe characters (~/ allowed)'),
+  backends: (v: string) => {
+    const parts = v.split(/[\s,]+/).filter(Boolean);
+    const bad = parts.find((p) => !isBackend(p));
+    return bad ? `${bad} is not HOST or HOST:PORT (an IPv4 address or a DNS name)` : true;
+  },
 };
+
+/**
+ * A VIP for an interface with address `ifaceCidr` ("198.18.0.11/24"): in its subnet, not a node's address. The
+ * prefix may be left out (the interface's is used). Returns the VIP with its prefix, or why not.
+ */
+export function checkVip(text: string, ifaceCidr: string | null, nodeAddresses: string[]): string | { vip: string } {
+  const c = parseCidr(text.trim());
+  if (!c) return `${text.trim()} is not an IPv4 address with an optional /prefix`;
+  const iface = ifaceCidr ? parseCidr(ifaceCidr) : null;
+  const prefix = text.includes('/') ? c.prefix : (iface?.prefix ?? 32);
+  if (iface && !sameSubnet(c.address, iface.address, iface.prefix)) {
+    return `${c.address} is not in the interface's subnet ${networkOf(iface.address, iface.prefix)}`;
+  }
+  if (iface && prefix !== iface.prefix) return `use the interface's prefix /${iface.prefix} (got /${prefix})`;
+  if (nodeAddresses.includes(c.address)) return `${c.address} is a load balancer's own address; a VIP must be free`;
+  return { vip: `${c.address}/${prefix}` };
+}
+
+export function networkOf(address: string, prefix: number): string {
+  const n = address.split('.').reduce((x, o) => x * 256 + Number(o), 0);
+  const size = 2 ** (32 - prefix);
+  const base = Math.floor(n / size) * size;
+  return `${[24, 16, 8, 0].map((s) => Math.floor(base / 2 ** s) % 256).join('.')}/${prefix}`;
+}
 
 type Partial = Record<string, unknown>;
 
@@ -79,83 +130,95 @@ function has(obj: unknown, key: string): boolean {
   );
 }
 
+export interface WizardOptions {
+  /** connect as you go; absent with --offline (then the questions are asked blind) */
+  discovery?: HostDiscovery;
+  io?: IO;
+  /** the review before anything is applied: the summary (or the problems) of the answers so far, and saving them */
+  review?: {
+    summarize(a: AnswersInput): { text: string; problems: string[] };
+    save(a: AnswersInput, path: string): void;
+    /** what "apply" does here: apply the changes, or (dry run) show the plan */
+    applyLabel: string;
+  };
+  /** seconds to listen for other routers' VRRP adverts before proposing a virtual router id */
+  listenSeconds?: number;
+}
+
+/** what the wizard learned about a host while asking (kept, so nothing about a host is asked twice) */
+interface Known {
+  conn: HostConnection;
+  info: HostInfo;
+}
+
 /**
  * Complete the partial answers by asking. Returns the full answers (with secrets, for this run only).
  */
-export async function wizard(partial: Partial, p: Prompter): Promise<AnswersInput> {
+export async function wizard(partial: Partial, p: Prompter, opts: WizardOptions = {}): Promise<AnswersInput> {
   const a: Partial = structuredClone(partial ?? {});
+  const known = new Map<string, Known>();
+  const d = opts.discovery;
+  const say = (t: string) => opts.io?.err(t);
+  const key = (n: Partial) => `${String(n.user ?? 'root')}@${String(n.host)}:${String(n.port ?? 22)}`;
 
-  if (!Array.isArray(a.nodes) || a.nodes.length < 2) {
-    const nodes: Partial[] = [];
-    const count = Number(
-      await p.input({ message: 'How many load balancers?', default: '2', validate: intIn(2, 16, 'count') }),
-    );
-    for (let i = 0; i < count; i++) {
-      const n = i + 1;
-      const host = (
-        await p.input({ message: `LB ${n}: SSH address (IP or host name)`, validate: validators.host })
-      ).trim();
-      const name = (
-        await p.input({
-          message: `LB ${n}: name`,
-          default: `lb${String(n).padStart(2, '0')}`,
-          validate: validators.name,
-        })
-      ).trim();
-      const user = (
-        await p.input({
-          message: `LB ${n}: SSH user (non-root uses sudo)`,
-          default: i > 0 ? String(nodes[0].user) : 'root',
-          validate: validators.user,
-        })
-      ).trim();
-      const iface = (
-        await p.input({
-          message: `LB ${n}: VRRP interface`,
-          default: i > 0 ? String(nodes[0].interface) : 'eth0',
-          validate: validators.iface,
-        })
-      ).trim();
-      const priority = Number(
-        await p.input({
-          message: `LB ${n}: priority (1..254, the master highest)`,
-          default: String(Math.max(1, 110 - 10 * i)),
-          validate: validators.priority,
-        }),
-      );
-      nodes.push({ name, host, user, interface: iface, priority });
-    }
-    a.nodes = nodes;
-  } else {
-    // complete node entries that lack a required key
-    for (const [i, n] of (a.nodes as Partial[]).entries()) {
-      const label = String(n.name ?? n.host ?? `#${i + 1}`);
-      if (!has(n, 'host'))
-        n.host = (await p.input({ message: `${label}: SSH address`, validate: validators.host })).trim();
-      if (!has(n, 'interface'))
-        n.interface = (
-          await p.input({ message: `${label}: VRRP interface`, default: 'eth0', validate: validators.iface })
-        ).trim();
-      if (!has(n, 'priority'))
-        n.priority = Number(
+  /** connect to a node until it works: an unknown key may be trusted; returns null when the user gives up */
+  const reach = async (n: Partial): Promise<Known | null> => {
+    if (!d) return null;
+    const k = known.get(key(n));
+    if (k) return k;
+    for (;;) {
+      const node = resolvedNode(n);
+      const r = opts.io
+        ? await waitOn(
+            opts.io,
+            `connecting to ${node.host}`,
+            () => d.probe(node),
+            (x) => (x.ok ? `${node.host}: ${x.info.hostname}, ${x.info.os}` : `${node.host}: not connected`),
+          )
+        : await d.probe(node);
+      if (r.ok) {
+        const got = { conn: r.conn, info: r.info };
+        known.set(key(n), got);
+        return got;
+      }
+      say(r.message);
+      if (r.kind !== 'unknown-key' || !r.key) return null;
+      const trust = await p.confirm({
+        message: `Trust the host key of ${node.host} (${r.key.type} ${r.key.fingerprint})?`,
+        default: false,
+      });
+      if (!trust) return null;
+      const ssh = a.ssh as Partial;
+      if (!has(ssh, 'knownHostsFile')) {
+        ssh.knownHostsFile = (
           await p.input({
-            message: `${label}: priority (1..254)`,
-            default: String(Math.max(1, 110 - 10 * i)),
-            validate: validators.priority,
-          }),
-        );
+            message: 'Add trusted host keys to which known_hosts file?',
+            default: '~/.ssh/known_hosts',
+            validate: validators.localPath,
+          })
+        ).trim();
+        d.useSsh(ssh);
+      }
+      trustHostKey(expandHome(String(ssh.knownHostsFile)), r.key.line);
     }
-  }
-  const nodes = a.nodes as Partial[];
-  const nodeNames = nodes.map((n) => String(n.name ?? n.host));
+  };
 
-  if (!has(a, 'ssh')) {
+  const askSsh = async () => {
     const defKey = ['id_ed25519', 'id_ecdsa', 'id_rsa']
       .map((k) => join(homedir(), '.ssh', k))
       .find((f) => existsSync(f));
     const identityFile = (
-      await p.input({ message: 'SSH private key (empty: ssh-agent only)', default: defKey ?? '' })
+      await p.input({
+        message: 'SSH private key (empty: ssh-agent only)',
+        default: defKey ?? '',
+        validate: (v) => (v === '' || LOCAL_PATH_RE.test(v) ? true : 'a file path of safe characters'),
+      })
     ).trim();
+    if (d) {
+      // unknown host keys are shown as each host is connected to, for the user to trust or not
+      a.ssh = { ...(identityFile ? { identityFile } : {}), hostKeyPolicy: 'strict' };
+      return;
+    }
     const hostKeyPolicy = await p.select({
       message: 'Unknown SSH host keys',
       choices: [
@@ -165,37 +228,212 @@ export async function wizard(partial: Partial, p: Prompter): Promise<AnswersInpu
       default: 'strict',
     });
     a.ssh = { ...(identityFile ? { identityFile } : {}), hostKeyPolicy };
-  }
+  };
 
-  if (!Array.isArray(a.instances) || a.instances.length === 0) {
+  const askInterface = async (label: string, k: Known | null, def: string): Promise<string> => {
+    if (k && k.info.interfaces.some((i) => i.name !== 'lo')) {
+      const ifs = k.info.interfaces.filter((i) => i.name !== 'lo');
+      return p.select({
+        message: `${label}: VRRP interface`,
+        choices: ifs.map((i) => ({
+          value: i.name,
+          name: `${i.name}  ${i.addresses.join(' ') || 'no IPv4 address'}  ${i.up ? 'UP' : 'DOWN'}`,
+        })),
+        default: defaultInterface(k.info) ?? ifs[0].name,
+      });
+    }
+    return (await p.input({ message: `${label}: VRRP interface`, default: def, validate: validators.iface })).trim();
+  };
+
+  const askNodes = async () => {
+    const nodes: Partial[] = [];
+    const count = Number(
+      await p.input({ message: 'How many load balancers?', default: '2', validate: intIn(2, 16, 'count') }),
+    );
+    for (let i = 0; i < count; i++) {
+      const n = i + 1;
+      let entry: Partial;
+      let k: Known | null;
+      for (;;) {
+        const host = (
+          await p.input({ message: `LB ${n}: SSH address (IP or host name)`, validate: validators.host })
+        ).trim();
+        const user = (
+          await p.input({
+            message: `LB ${n}: SSH user (non-root uses sudo)`,
+            default: i > 0 ? String(nodes[0].user) : 'root',
+            validate: validators.user,
+          })
+        ).trim();
+        entry = { host, user };
+        if (nodes.some((x) => x.host === host)) {
+          say(
+            `${host} is already LB ${nodes.findIndex((x) => x.host === host) + 1}; each load balancer is its own host`,
+          );
+          continue;
+        }
+        k = await reach(entry);
+        if (d && !k) {
+          say(`LB ${n}: give the address again (or another host)`);
+          continue;
+        }
+        break;
+      }
+      const taken = nodes.map((x) => String(x.name));
+      const hostname = k?.info.hostname.split('.')[0] ?? '';
+      const defName =
+        hostname && NAME_RE.test(hostname) && !taken.includes(hostname) ? hostname : `lb${String(n).padStart(2, '0')}`;
+      const name = (
+        await p.input({
+          message: `LB ${n}: name`,
+          default: defName,
+          validate: (v) => {
+            const ok = validators.name(v);
+            if (ok !== true) return ok;
+            return taken.includes(v.trim()) ? `${v.trim()} is already a name` : true;
+          },
+        })
+      ).trim();
+      const iface = await askInterface(`LB ${n} (${name})`, k, i > 0 ? String(nodes[0].interface) : 'eth0');
+      const priority = Number(
+        await p.input({
+          message: `LB ${n}: priority (1..254, the master highest)`,
+          default: String(Math.max(1, 110 - 10 * i)),
+          validate: validators.priority,
+        }),
+      );
+      const addr = k?.info.interfaces.find((x) => x.name === iface)?.addresses[0]?.split('/')[0];
+      nodes.push({
+        name,
+        ...entry,
+        interface: iface,
+        priority,
+        ...(addr && !isIPv4(String(entry.host)) ? { address: addr } : {}),
+      });
+    }
+    a.nodes = nodes;
+  };
+
+  const completeNodes = async () => {
+    for (const [i, n] of (a.nodes as Partial[]).entries()) {
+      const label = String(n.name ?? n.host ?? `#${i + 1}`);
+      if (!has(n, 'host')) {
+        n.host = (await p.input({ message: `${label}: SSH address`, validate: validators.host })).trim();
+      }
+      if (!has(n, 'interface')) n.interface = await askInterface(label, await reach(n), 'eth0');
+      if (!has(n, 'priority')) {
+        n.priority = Number(
+          await p.input({
+            message: `${label}: priority (1..254)`,
+            default: String(Math.max(1, 110 - 10 * i)),
+            validate: validators.priority,
+          }),
+        );
+      }
+    }
+  };
+
+  /** every IPv4 address of every node that the wizard reached (a VIP must be none of them) */
+  const nodeAddresses = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for (const n of a.nodes as Partial[]) {
+      out.push(String(n.host), ...(n.address ? [String(n.address)] : []));
+      const k = await reach(n);
+      if (k) out.push(...k.info.interfaces.flatMap((i) => i.addresses.map((x) => x.split('/')[0])));
+    }
+    return out;
+  };
+
+  const askInstances = async () => {
+    const nodes = a.nodes as Partial[];
+    const nodeNames = nodes.map((n) => String(n.name ?? n.host));
     const layout = await p.select({
       message: 'Layout',
       choices: [
         { value: 'single', name: 'active-passive: one VIP on a master, the others stand by' },
-        { value: 'double', name: 'active-active: two VIPs, each with its own master (seed 004: VI_1 + VI_2)' },
+        { value: 'double', name: "active-active: two VIPs, each with its own master (the guides' VI_1 + VI_2)" },
       ],
       default: 'single',
     });
     const count = layout === 'double' ? 2 : 1;
     const instances: Partial[] = [];
+    const addresses = await nodeAddresses();
+    let heard: VrrpAdvert[] | null = null;
     for (let i = 0; i < count; i++) {
       const name = `VI_${i + 1}`;
-      const vipsText = await p.input({
-        message: `${name}: VIP(s) with prefix, e.g. 172.16.70.183/24`,
-        validate: validators.vips,
-      });
-      const vrid = Number(
-        await p.input({
-          message: `${name}: virtual router id (1..255, unique on the segment)`,
-          default: String(51 + i),
-          validate: validators.vrid,
-        }),
-      );
       const master = await p.select({
         message: `${name}: master (starts with the VIP)`,
         choices: nodeNames.map((n) => ({ value: n, name: n })),
         default: nodeNames[i % nodeNames.length],
       });
+      const mNode = nodes[nodeNames.indexOf(master)];
+      const mk = await reach(mNode);
+      const mIface = String(mNode.interface);
+      const cidr = mk?.info.interfaces.find((x) => x.name === mIface)?.addresses[0] ?? null;
+      const taken = instances.flatMap((x) => (x.vips as string[]).map((v) => v.split('/')[0]));
+      const vipsText = await p.input({
+        message: cidr
+          ? `${name}: VIP, a free address in ${networkOf(cidr.split('/')[0], Number(cidr.split('/')[1]))} ` +
+            `(${mIface} of ${master})`
+          : `${name}: VIP(s) with prefix, e.g. 172.16.70.183/24`,
+        validate: async (v) => {
+          const parts = v.split(/[\s,]+/).filter(Boolean);
+          if (!parts.length) return 'at least one VIP';
+          for (const part of parts) {
+            const c = checkVip(part, cidr, addresses);
+            if (typeof c === 'string') return c;
+            const ip = c.vip.split('/')[0];
+            if (taken.includes(ip)) return `${ip} is already a VIP of another instance`;
+            if (d && mk) {
+              const mac = await d.arpAnswer(mk.conn, mIface, ip).catch(() => null);
+              if (mac) return `${ip} is in use: it answers ARP from ${mac}; choose a free address`;
+            }
+          }
+          return true;
+        },
+      });
+      const vips = vipsText
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map((x) => {
+          const c = checkVip(x, cidr, addresses);
+          return typeof c === 'string' ? x : c.vip;
+        });
+      // which ids other routers use on the segment: listen once, from the first master's interface
+      if (d && mk && heard === null) {
+        const secs = opts.listenSeconds ?? 3;
+        const w = opts.io
+          ? startWaiting(opts.io, `listening for VRRP adverts on ${mIface} of ${master} (${secs} s)`)
+          : null;
+        heard = await d.listen(mk.conn, mIface, secs).catch(() => []);
+        const foreign = heard.filter((x) => !addresses.includes(x.src));
+        heard = foreign;
+        w?.succeed(
+          foreign.length
+            ? `virtual router ids in use on the segment: ${sortedIds(usedVrids(foreign).keys())}`
+            : 'no other VRRP router heard on the segment',
+        );
+      }
+      const used = usedVrids(heard ?? []);
+      const mine = instances.map((x) => Number(x.virtualRouterId));
+      const proposal = lowestFreeVrid([...used.keys(), ...mine]) ?? 51;
+      const vrid = Number(
+        await p.input({
+          message: `${name}: virtual router id (1..255, unique on the segment)`,
+          default: String(d ? proposal : 51 + i),
+          validate: (v) => {
+            const ok = validators.vrid(v);
+            if (ok !== true) return ok;
+            const id = Number(v);
+            if (mine.includes(id)) return `${id} is already the id of another instance`;
+            const by = used.get(id);
+            if (by) {
+              return `${id} is in use on the segment by ${by.map((x) => x.src).join(', ')}; ${proposal} is free`;
+            }
+            return true;
+          },
+        }),
+      );
       const authPass = await p.password({
         message: `${name}: VRRP password (max 8, empty for none; never saved)`,
         validate: validators.authPass,
@@ -207,52 +445,70 @@ export async function wizard(partial: Partial, p: Prompter): Promise<AnswersInpu
       instances.push({
         name,
         virtualRouterId: vrid,
-        vips: vipsText.split(/[\s,]+/).filter(Boolean),
+        vips,
         master,
         ...(authPass ? { authPass } : {}),
         preempt,
       });
     }
     a.instances = instances;
-  }
+  };
 
-  if (!has(a, 'profile')) {
-    a.profile = await p.select({
-      message: 'Failover profile',
-      choices: [
-        { value: 'standard', name: 'standard: VRRPv2, advert 1 s (the guides, made valid for current keepalived)' },
-        {
-          value: 'fast',
-          name: 'fast: VRRPv3, advert 0.1 s, instant nginx stop detection (more adverts, jitter-sensitive)',
-        },
-      ],
-      default: 'standard',
-    });
-  }
+  const askChecks = async () => {
+    if (!has(a, 'profile')) {
+      a.profile = await p.select({
+        message: 'Failover profile',
+        choices: [
+          { value: 'standard', name: 'standard: VRRPv2, advert 1 s (the guides, made valid for current keepalived)' },
+          {
+            value: 'fast',
+            name: 'fast: VRRPv3, advert 0.1 s, instant nginx stop detection (more adverts, jitter-sensitive)',
+          },
+        ],
+        default: 'standard',
+      });
+    }
+    if (!has(a, 'healthCheck')) {
+      const mode = await p.select({
+        message: 'When nginx fails on the master',
+        choices: [
+          {
+            value: 'weight',
+            name: 'move the VIP at once (the node goes FAULT); it comes back when nginx does (recommended)',
+          },
+          {
+            value: 'restart-then-stop',
+            name: "try to restart nginx, else stop keepalived (the guides' check_nginx.sh)",
+          },
+        ],
+        default: 'weight',
+      });
+      const url = (
+        await p.input({
+          message: 'Health-check URL on each LB (empty: check the nginx process only)',
+          default: 'http://127.0.0.1/',
+          validate: validators.url,
+        })
+      ).trim();
+      a.healthCheck = { mode, ...(url ? { url } : {}) };
+    }
+  };
 
-  if (!has(a, 'healthCheck')) {
-    const mode = await p.select({
-      message: 'When nginx fails on the master',
-      choices: [
-        {
-          value: 'weight',
-          name: 'move the VIP at once (the node goes FAULT); it comes back when nginx does (recommended)',
-        },
-        { value: 'restart-then-stop', name: "try to restart nginx, else stop keepalived (the guides' check_nginx.sh)" },
-      ],
-      default: 'weight',
-    });
-    const url = (
+  const askNginx = async () => {
+    const text = (
       await p.input({
-        message: 'Health-check URL on each LB (empty: check the nginx process only)',
-        default: 'http://127.0.0.1/',
-        validate: validators.url,
+        message:
+          "Web backends behind the pair, HOST:PORT comma-separated (the guides' upstream; empty: keep your own " +
+          'nginx configuration)',
+        default: '',
+        validate: validators.backends,
       })
     ).trim();
-    a.healthCheck = { mode, ...(url ? { url } : {}) };
-  }
+    const backends = text.split(/[\s,]+/).filter(Boolean);
+    a.nginx = backends.length ? { upstream: { backends } } : {};
+  };
 
-  if (!has(a, 'system')) {
+  const askSystem = async () => {
     const selinux = await p.select({
       message: 'SELinux (the guides disable it)',
       choices: [
@@ -272,8 +528,88 @@ export async function wizard(partial: Partial, p: Prompter): Promise<AnswersInpu
       default: 'disable',
     });
     a.system = { selinux, firewall, multicast: true };
+  };
+
+  let asked = false;
+  const ask = async (missing: boolean, fn: () => Promise<void>) => {
+    if (!missing) return;
+    asked = true;
+    await fn();
+  };
+  try {
+    await ask(!has(a, 'ssh'), askSsh);
+    if (d) d.useSsh((a.ssh ?? {}) as Partial);
+    if (!Array.isArray(a.nodes) || a.nodes.length < 2) await ask(true, askNodes);
+    else await completeNodes();
+    await ask(!Array.isArray(a.instances) || a.instances.length === 0, askInstances);
+    await ask(!has(a, 'profile') || !has(a, 'healthCheck'), askChecks);
+    await ask(!has(a, 'nginx'), askNginx);
+    await ask(!has(a, 'system'), askSystem);
+
+    // review: apply, edit a section, save, or quit
+    if (opts.review && asked) {
+      for (;;) {
+        const { text, problems } = opts.review.summarize(a as AnswersInput);
+        say(problems.length ? `These answers cannot be used yet:\n${problems.map((x) => `  ${x}`).join('\n')}` : text);
+        const choice = await p.select({
+          message: problems.length ? 'Fix which part?' : 'Apply these answers?',
+          choices: [
+            ...(problems.length ? [] : [{ value: 'apply', name: opts.review.applyLabel }]),
+            { value: 'hosts', name: 'edit the hosts (addresses, users, interfaces, priorities)' },
+            { value: 'instances', name: 'edit the VIPs and instances (ids, masters, passwords)' },
+            { value: 'checks', name: 'edit the failover profile and the nginx health check' },
+            { value: 'system', name: 'edit the system settings (SELinux, firewall) and the web backends' },
+            { value: 'save', name: 'save the answers to a file (without the passwords)' },
+            { value: 'quit', name: 'quit without changing anything' },
+          ],
+          default: problems.length ? 'hosts' : 'apply',
+        });
+        if (choice === 'apply') break;
+        if (choice === 'quit') throw new CancelledError('nothing changed (quit at the review)');
+        if (choice === 'save') {
+          const path = (
+            await p.input({ message: 'Save to', default: 'ha-setup.yaml', validate: validators.localPath })
+          ).trim();
+          opts.review.save(a as AnswersInput, expandHome(path));
+          say(`answers saved to ${path} (passwords left out)`);
+        } else if (choice === 'hosts') {
+          delete a.nodes;
+          await askNodes();
+          // instances name nodes: ask again only when a master is gone
+          const names = (a.nodes as Partial[]).map((n) => String(n.name));
+          if ((a.instances as Partial[]).some((x) => !names.includes(String(x.master)))) await askInstances();
+        } else if (choice === 'instances') await askInstances();
+        else if (choice === 'checks') {
+          delete a.profile;
+          delete a.healthCheck;
+          await askChecks();
+        } else {
+          await askSystem();
+          await askNginx();
+        }
+      }
+    }
+  } finally {
+    d?.close();
   }
   return a as AnswersInput;
+}
+
+const sortedIds = (ids: Iterable<number>) => [...ids].sort((x, y) => x - y).join(', ');
+
+/** a node of the partial answers, as the transport needs it */
+function resolvedNode(n: Partial): ResolvedNode {
+  const user = String(n.user ?? 'root');
+  return {
+    name: String(n.name ?? n.host),
+    host: String(n.host),
+    port: Number(n.port ?? 22),
+    user,
+    interface: String(n.interface ?? 'lo'),
+    priority: Number(n.priority ?? 100),
+    address: n.address ? String(n.address) : undefined,
+    sudo: user !== 'root',
+  };
 }
 
 /** the SSH / sudo password, asked on the terminal (stderr) when there is one; never echoed */

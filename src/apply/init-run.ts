@@ -21,6 +21,8 @@ export interface RunOptions {
   dryRun: boolean;
   json: boolean;
   verbose: boolean;
+  /** the SSH / sudo password the wizard already asked for */
+  password?: string;
 }
 
 export interface NodeResult {
@@ -144,7 +146,12 @@ async function applyNode(
 
 export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<number> {
   const st = styler(io);
-  const session = await openHostSession(io, cfg, { lock: !opts.dryRun, facts: true, askPassword: passwordPrompt(io) });
+  const session = await openHostSession(io, cfg, {
+    lock: !opts.dryRun,
+    facts: true,
+    askPassword: passwordPrompt(io),
+    password: opts.password,
+  });
   try {
     const { plans, refusals } = buildPlan(cfg, session.facts);
     if (refusals.length) throw new PreconditionError(`preconditions failed; nothing was changed`, refusals);

@@ -11,6 +11,7 @@ import { confirmApply, inquirerPrompter, wizard, type Prompter } from '../prompt
 import { planToJson, planToText } from '../report/plan.js';
 import { answersPath, printWarnings } from './common.js';
 import { boundsSummary } from '../failover/bounds.js';
+import { Discovery } from '../discover.js';
 
 export interface InitOptions {
   answers?: string;
@@ -104,6 +105,7 @@ export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter
   const source = path ?? 'answers';
   const missing = missingKeys(data, source);
   let asked = false;
+  let password: string | undefined;
   if (missing) {
     const canPrompt = (io.stdinIsTTY && !(opts.yes && path)) || !!prompter;
     if (!canPrompt) {
@@ -113,14 +115,46 @@ export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter
         missing.map((m) => `${m}: is required`),
       );
     }
-    data = await wizard(data as Record<string, unknown>, prompter ?? (await inquirerPrompter()));
+    const p = prompter ?? (await inquirerPrompter());
+    // online, the wizard connects to each host as it is given (and may need the SSH / sudo password once)
+    let pw: Promise<string> | null = null;
+    const askOnce = () =>
+      (pw ??= p.password({ message: 'SSH / sudo password (asked once for all hosts)' }).then((x) => {
+        password = x || undefined;
+        return x;
+      }));
+    const discovery = opts.offline ? undefined : new Discovery({ env: io.env, password: askOnce });
+    data = await wizard(data as Record<string, unknown>, p, {
+      discovery,
+      io,
+      review: {
+        summarize: (a) => {
+          try {
+            const c = resolveAnswers(a, { env: io.env, source });
+            const b = boundsSummary(c);
+            const text = [
+              `Summary:`,
+              summary(c),
+              ...b.lines,
+              ...[...c.warnings, ...b.warnings].map((w) => `warning: ${w}`),
+            ];
+            return { text: text.join('\n'), problems: [] };
+          } catch (e) {
+            if (e instanceof ValidationError) return { text: '', problems: e.details };
+            throw e;
+          }
+        },
+        save: (a, file) => writeFileSync(file, answersForSaving(a), { mode: 0o600 }),
+        applyLabel: opts.dryRun ? 'show the plan (dry run: nothing changes)' : 'apply: set up the pair now',
+      },
+    });
     asked = true;
   }
   const cfg = resolveAnswers(data, { env: io.env, source });
-  printWarnings(io, cfg.warnings);
+  if (!asked) printWarnings(io, cfg.warnings);
 
-  if (asked || (!opts.yes && !opts.dryRun)) io.err(`Summary:\n${summary(cfg)}`);
-  printBounds(io, cfg);
+  if (!asked && !opts.yes && !opts.dryRun) io.err(`Summary:\n${summary(cfg)}`);
+  if (!asked) printBounds(io, cfg);
   if (opts.saveAnswers) {
     writeFileSync(opts.saveAnswers, answersForSaving(data), { mode: 0o600 });
     io.err(`answers saved to ${opts.saveAnswers} (secrets left out)`);
@@ -135,7 +169,8 @@ export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter
     return 0;
   }
 
-  if (!opts.dryRun && !opts.yes) {
+  // the wizard's review already asked whether to apply
+  if (!opts.dryRun && !opts.yes && !asked) {
     if (!io.stdinIsTTY && !prompter)
       throw new UsageError('init changes the hosts: confirm with --yes when there is no terminal');
     const ok = await confirmApply(
@@ -145,5 +180,5 @@ export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter
     if (!ok) throw new CancelledError('nothing changed (not confirmed)');
   }
   const { runInit } = await import('../apply/init-run.js');
-  return runInit(io, cfg, { dryRun: !!opts.dryRun, json: !!opts.json, verbose: !!opts.verbose });
+  return runInit(io, cfg, { dryRun: !!opts.dryRun, json: !!opts.json, verbose: !!opts.verbose, password });
 }

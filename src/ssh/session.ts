@@ -25,6 +25,8 @@ export interface Session {
 export interface SessionOptions {
   /** ask for a password (SSH or sudo) on the terminal; without it only ssh.passwordEnv can give one */
   askPassword?: (message: string) => Promise<string>;
+  /** a password already given (the wizard asked it while it connected to the hosts) */
+  password?: string;
   runId?: string;
 }
 
@@ -39,6 +41,38 @@ export function parsePrivilege(out: string): { uid: number; sudo: 'nopasswd' | '
     uid: /^\d+$/.test(uid ?? '') ? Number(uid) : -1,
     sudo: sudo === 'nopasswd' || sudo === 'password' ? sudo : 'none',
   };
+}
+
+/**
+ * Act as root on a connected host: root directly, or sudo (with the password when it needs one); refuses a user
+ * who cannot become root.
+ */
+export async function becomeRoot(
+  c: HostConnection,
+  n: ResolvedNode,
+  password: () => Promise<string | undefined>,
+): Promise<void> {
+  const r = await c.run(PRIVILEGE_SH, { root: false, timeoutMs: 30_000 });
+  const p = parsePrivilege(r.stdout);
+  if (p.uid === 0) c.sudo = 'root';
+  else if (p.uid < 0) throw new PreconditionError(`${n.name}: cannot run commands as ${n.user} (exit ${r.code})`);
+  else if (p.sudo === 'nopasswd') c.sudo = 'nopasswd';
+  else if (p.sudo === 'none') {
+    throw new PreconditionError(`${n.name}: user ${n.user} is not root and there is no sudo on the host`);
+  } else {
+    const pw = await password();
+    if (!pw) {
+      throw new PreconditionError(
+        `${n.name}: user ${n.user} needs a password for sudo: set ssh.passwordEnv or run in a terminal`,
+      );
+    }
+    c.sudo = 'password';
+    c.sudoPassword = pw;
+    const check = await c.exec(['true'], { timeoutMs: 30_000 });
+    if (check.code !== 0) {
+      throw new PreconditionError(`${n.name}: sudo refused the password of ${n.user} (or ${n.user} may not sudo)`);
+    }
+  }
 }
 
 export function newRunId(now = new Date()): string {
@@ -59,6 +93,7 @@ export async function openSession(io: IO, cfg: Config, opts: SessionOptions = {}
   const password = () => {
     const fromEnv = cfg.answers.ssh.passwordEnv ? io.env[cfg.answers.ssh.passwordEnv] : undefined;
     if (fromEnv) return Promise.resolve(fromEnv);
+    if (opts.password) return Promise.resolve(opts.password);
     if (!opts.askPassword) return Promise.resolve(undefined);
     cachedPassword ??= opts.askPassword('SSH / sudo password (asked once for all hosts)').then((p) => {
       if (p) cfg.secrets.push(p);
@@ -74,38 +109,13 @@ export async function openSession(io: IO, cfg: Config, opts: SessionOptions = {}
     onNewHostKey: (label, fp) => io.err(`${label}: new host key ${fp} added to known_hosts (accept-new)`),
   });
 
-  /** root directly, or sudo (with the password when it needs one); refuses a user who cannot become root */
-  const becomeRoot = async (c: HostConnection, n: ResolvedNode): Promise<void> => {
-    const r = await c.run(PRIVILEGE_SH, { root: false, timeoutMs: 30_000 });
-    const p = parsePrivilege(r.stdout);
-    if (p.uid === 0) c.sudo = 'root';
-    else if (p.uid < 0) throw new PreconditionError(`${n.name}: cannot run commands as ${n.user} (exit ${r.code})`);
-    else if (p.sudo === 'nopasswd') c.sudo = 'nopasswd';
-    else if (p.sudo === 'none') {
-      throw new PreconditionError(`${n.name}: user ${n.user} is not root and there is no sudo on the host`);
-    } else {
-      const pw = await password();
-      if (!pw) {
-        throw new PreconditionError(
-          `${n.name}: user ${n.user} needs a password for sudo: set ssh.passwordEnv or run in a terminal`,
-        );
-      }
-      c.sudo = 'password';
-      c.sudoPassword = pw;
-      const check = await c.exec(['true'], { timeoutMs: 30_000 });
-      if (check.code !== 0) {
-        throw new PreconditionError(`${n.name}: sudo refused the password of ${n.user} (or ${n.user} may not sudo)`);
-      }
-    }
-  };
-
   const conns: Record<string, HostConnection> = {};
   const close = () => Object.values(conns).forEach((c) => c.close());
   const results = await Promise.allSettled(
     cfg.nodes.map(async (n) => {
       const c = await connect(n, connectOptions());
       conns[n.name] = c;
-      await becomeRoot(c, n);
+      await becomeRoot(c, n, password);
       return c;
     }),
   );
@@ -126,7 +136,7 @@ export async function openSession(io: IO, cfg: Config, opts: SessionOptions = {}
         if (old) {
           c.sudo = old.sudo;
           c.sudoPassword = old.sudoPassword;
-        } else await becomeRoot(c, node);
+        } else await becomeRoot(c, node, password);
       } catch (e) {
         c.close();
         throw e;

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { main } from '../../src/cli.js';
 import { initCommand } from '../../src/commands/init.js';
 import { resolveAnswers } from '../../src/answers/resolve.js';
-import type { Prompter } from '../../src/prompts.js';
+import type { Prompter, Validate } from '../../src/prompts.js';
 import type { PlanJson } from '../../src/report/plan.js';
 import { pair, type RawAnswers } from '../fixtures/answers.js';
 import { fakeIO } from '../helpers/fake-io.js';
@@ -165,22 +165,22 @@ describe('init --dry-run --offline', () => {
 describe('wizard', () => {
   function scripted(answers: (string | boolean)[]): Prompter & { asked: string[] } {
     const asked: string[] = [];
-    const next = (m: string, validate?: (v: string) => true | string) => {
+    const next = async (m: string, validate?: Validate) => {
       asked.push(m);
       if (!answers.length) throw new Error(`unexpected question: ${m}`);
       const a = answers.shift()!;
       if (validate && typeof a === 'string') {
-        const ok = validate(a);
+        const ok = await validate(a);
         if (ok !== true) throw new Error(`answer "${a}" to "${m}" rejected: ${ok}`);
       }
       return a;
     };
     return {
       asked,
-      input: async (q) => String(next(q.message, q.validate)),
-      password: async (q) => String(next(q.message, q.validate)),
-      select: async (q) => next(q.message) as never,
-      confirm: async (q) => Boolean(next(q.message)),
+      input: async (q) => String(await next(q.message, q.validate)),
+      password: async (q) => String(await next(q.message, q.validate)),
+      select: async (q) => (await next(q.message)) as never,
+      confirm: async (q) => Boolean(await next(q.message)),
     };
   }
 
@@ -191,7 +191,7 @@ describe('wizard', () => {
       healthCheck: pair.healthCheck,
       system: { selinux: 'disable', firewall: 'disable', multicast: true },
     };
-    const p = scripted(['single', '172.16.70.183/24', '51', 'lb01', '1111', true, 'standard', true]);
+    const p = scripted(['single', 'lb01', '172.16.70.183/24', '51', '1111', true, 'standard', '', 'apply']);
     const io = fakeIO({ tty: true });
     const saved = join(dir, 'saved.yaml');
     expect(
@@ -214,7 +214,7 @@ describe('wizard', () => {
   });
 
   it('rejects an unsafe interface name at the prompt', async () => {
-    const p = scripted(['2', '10.0.0.1', 'lb01', 'root', 'eth0;reboot']);
+    const p = scripted(['', 'strict', '2', '10.0.0.1', 'root', 'lb01', 'eth0;reboot']);
     await expect(initCommand(fakeIO({ tty: true }), { dryRun: true, offline: true }, p)).rejects.toThrow(
       /rejected: a plain Linux interface name/,
     );

@@ -49,13 +49,13 @@ describe('wizard under tmux', () => {
     expect(tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '50', cmd).status).toBe(0);
     await waitFor(/Layout/);
     tmux('send-keys', '-t', session, 'Enter'); // active-passive (default)
+    await waitFor(/master \(starts with the VIP\)/);
+    tmux('send-keys', '-t', session, 'Enter'); // lb01
     await waitFor(/VI_1: VIP\(s\)/);
     tmux('send-keys', '-t', session, '-l', '172.16.70.183/24');
     tmux('send-keys', '-t', session, 'Enter');
     await waitFor(/virtual router id/);
     tmux('send-keys', '-t', session, 'Enter'); // 51
-    await waitFor(/master \(starts with the VIP\)/);
-    tmux('send-keys', '-t', session, 'Enter'); // lb01
     await waitFor(/VRRP password/);
     tmux('send-keys', '-t', session, '-l', '1111');
     tmux('send-keys', '-t', session, 'Enter');
@@ -64,6 +64,11 @@ describe('wizard under tmux', () => {
     tmux('send-keys', '-t', session, 'Enter'); // yes
     await waitFor(/Failover profile/);
     tmux('send-keys', '-t', session, 'Enter'); // standard
+    await waitFor(/Web backends behind the pair/);
+    tmux('send-keys', '-t', session, 'Enter'); // none: keep the operator's nginx configuration
+    await waitFor(/Apply these answers\?/);
+    expect(screen()).toMatch(/VI_1 worst-case client gap/);
+    tmux('send-keys', '-t', session, 'Enter'); // show the plan
     const end = Date.now() + 15_000;
     while (!existsSync(done) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     expect(readFileSync(done, 'utf8').trim()).toBe('0');

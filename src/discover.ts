@@ -1,0 +1,140 @@
+/**
+ * What the wizard finds out about the hosts while it asks: it connects to each host as soon as its address is
+ * given (host key verified; an unknown key is shown for the user to trust, a changed one is refused), reads its
+ * interfaces and the address SSH came in on, checks that a VIP is free (the preflight's ARP probe) and listens
+ * for the virtual router ids other VRRP routers use on the segment. Transport only: the questions are in prompts.ts.
+ */
+import type { Config, ResolvedNode } from './answers/resolve.js';
+import { interfacesFact, parseInterfaces, vipNeighborsFact } from './facts/gather.js';
+import { parseVrrpAdverts, VRRP_LISTEN_SH, type VrrpAdvert } from './facts/vrrp.js';
+import type { InterfaceFact } from './plan/types.js';
+import { becomeRoot } from './ssh/session.js';
+import { connect, HostKeyError, type HostConnection } from './ssh/ssh.js';
+import type { PresentedKey } from './ssh/known-hosts.js';
+
+export interface HostInfo {
+  hostname: string;
+  /** the host's address the SSH connection came in on ($SSH_CONNECTION), to default the VRRP interface */
+  sshAddress: string | null;
+  interfaces: InterfaceFact[];
+  os: string;
+}
+
+export type Probe =
+  | { ok: true; conn: HostConnection; info: HostInfo }
+  | {
+      ok: false;
+      /** unknown: the user may trust `key`; changed / revoked: refused; other: unreachable, auth... */
+      kind: 'unknown-key' | 'changed-key' | 'other';
+      message: string;
+      key?: PresentedKey;
+    };
+
+const INFO_SH = `echo "@@host"; hostname 2>/dev/null || cat /etc/hostname
+echo "@@ssh"; echo "$SSH_CONNECTION"
+echo "@@os"; . /etc/os-release 2>/dev/null; echo "\${PRETTY_NAME:-unknown}"
+echo "@@ip"; ${interfacesFact.sh}`;
+
+export function parseHostInfo(out: string): HostInfo {
+  const sec: Record<string, string> = {};
+  let cur = '';
+  for (const l of out.split('\n')) {
+    const m = /^@@(\w+)$/.exec(l);
+    if (m) cur = m[1];
+    else if (cur) sec[cur] = (sec[cur] ?? '') + l + '\n';
+  }
+  const ssh = (sec.ssh ?? '').trim().split(/\s+/);
+  return {
+    hostname: (sec.host ?? '').trim().split('\n')[0] ?? '',
+    sshAddress: ssh.length >= 3 && ssh[2] ? ssh[2] : null,
+    interfaces: Object.values(parseInterfaces(sec.ip ?? '')),
+    os: (sec.os ?? '').trim(),
+  };
+}
+
+/** the interface to offer first: the one carrying the address SSH came in on, else the first up non-loopback one */
+export function defaultInterface(info: HostInfo): string | null {
+  const bySsh = info.interfaces.find(
+    (i) => info.sshAddress && i.addresses.some((a) => a.split('/')[0] === info.sshAddress),
+  );
+  if (bySsh) return bySsh.name;
+  return info.interfaces.find((i) => i.name !== 'lo' && i.up && i.addresses.length)?.name ?? null;
+}
+
+export interface DiscoveryOptions {
+  env: NodeJS.ProcessEnv;
+  /** asked once when a host needs a password (SSH or sudo) */
+  password: () => Promise<string | undefined>;
+  log?: (line: string) => void;
+}
+
+type SshAnswers = Config['answers']['ssh'];
+
+/** what the wizard uses (tests give it a scripted one) */
+export interface HostDiscovery {
+  useSsh(ssh: Partial<SshAnswers>): void;
+  probe(node: ResolvedNode): Promise<Probe>;
+  arpAnswer(conn: HostConnection, iface: string, vip: string): Promise<string | null>;
+  listen(conn: HostConnection, iface: string, seconds: number): Promise<VrrpAdvert[]>;
+  close(): void;
+}
+
+export class Discovery implements HostDiscovery {
+  private conns: HostConnection[] = [];
+  private ssh: SshAnswers = { hostKeyPolicy: 'strict', connectTimeout: 10, useAgent: true };
+  constructor(private opts: DiscoveryOptions) {}
+
+  /** the answers' ssh section as the wizard has it so far (key, known_hosts file...) */
+  useSsh(ssh: Partial<SshAnswers>): void {
+    this.ssh = { hostKeyPolicy: 'strict', connectTimeout: 10, useAgent: true, ...ssh };
+  }
+
+  /** connect (strict host keys), become root, read what the wizard offers */
+  async probe(node: ResolvedNode): Promise<Probe> {
+    let conn: HostConnection;
+    try {
+      conn = await connect(node, {
+        ssh: { ...this.ssh, hostKeyPolicy: 'strict' },
+        env: this.opts.env,
+        password: this.opts.password,
+        log: this.opts.log,
+      });
+    } catch (e) {
+      if (e instanceof HostKeyError) {
+        return {
+          ok: false,
+          kind: e.reason === 'unknown' ? 'unknown-key' : 'changed-key',
+          message: e.message,
+          key: e.presented,
+        };
+      }
+      return { ok: false, kind: 'other', message: (e as Error).message };
+    }
+    this.conns.push(conn);
+    try {
+      await becomeRoot(conn, node, this.opts.password);
+      const r = await conn.run(INFO_SH, { root: false, timeoutMs: 15_000 });
+      return { ok: true, conn, info: parseHostInfo(r.stdout) };
+    } catch (e) {
+      conn.close();
+      return { ok: false, kind: 'other', message: (e as Error).message };
+    }
+  }
+
+  /** null when nothing answers ARP for `vip` on `iface`; else the link-layer address that does */
+  async arpAnswer(conn: HostConnection, iface: string, vip: string): Promise<string | null> {
+    const r = await conn.sh(`VIPS=$1; IFACE=$2\n${vipNeighborsFact.sh}`, [vip, iface], { timeoutMs: 15_000 });
+    return vipNeighborsFact.parse(r.stdout).find((n) => n.vip === vip)?.lladdr ?? null;
+  }
+
+  /** VRRP adverts heard on `iface` during `seconds` */
+  async listen(conn: HostConnection, iface: string, seconds: number): Promise<VrrpAdvert[]> {
+    const r = await conn.sh(VRRP_LISTEN_SH, [iface, String(seconds)], { timeoutMs: (seconds + 15) * 1000 });
+    return parseVrrpAdverts(r.stdout);
+  }
+
+  close(): void {
+    this.conns.forEach((c) => c.close());
+    this.conns = [];
+  }
+}
