@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { inspectPackage, packageBaseDir, type PackageFile } from './packages.js';
 import {
   answersSchema,
   instanceSchema,
@@ -73,6 +74,7 @@ export interface Config {
   healthCheck: ResolvedHealthCheck;
   nginx: {
     install: boolean;
+    sync: boolean;
     syncFrom: string;
     configDir: string;
     upstream: { backends: string[]; listen: number; maxFails: number; failTimeout: number } | null;
@@ -82,6 +84,8 @@ export interface Config {
   notify: Answers['notify'];
   restartOnCrash: boolean;
   syncGroups: { name: string; instances: string[] }[];
+  /** package files for hosts with no repository, per package (a host uses the one of its family's format) */
+  packages: Record<'keepalived' | 'nginx', PackageFile[]>;
   /** directory whose *.conf keepalived.conf includes (null: no include) */
   includeDir: string | null;
   /** every secret value, for redaction of anything printed or logged */
@@ -169,6 +173,8 @@ function expectedOf(issue: z.core.$ZodIssue): string {
 
 export interface ResolveOptions {
   env?: NodeJS.ProcessEnv;
+  /** the working directory (relative package paths when the answers did not come from a file) */
+  cwd?: string;
   /** where the answers came from, for messages */
   source?: string;
 }
@@ -491,6 +497,21 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
   const envPw = a.ssh.passwordEnv ? env[a.ssh.passwordEnv] : undefined;
   if (envPw) secrets.push(envPw);
 
+  // package files for hosts with no repository: each must be what its name says
+  const packages: Config['packages'] = { keepalived: [], nginx: [] };
+  for (const name of ['keepalived', 'nginx'] as const) {
+    const given = a.packages[name];
+    const list = given === undefined ? [] : Array.isArray(given) ? given : [given];
+    list.forEach((f, i) => {
+      const at = Array.isArray(given) ? `packages.${name}[${i}]` : `packages.${name}`;
+      const r = inspectPackage(f, name, packageBaseDir(opts.source, opts.cwd ?? process.cwd()));
+      if (typeof r === 'string') problems.push(`${at}: ${r}`);
+      else if (packages[name].some((x) => x.format === r.format)) {
+        problems.push(`${at}: a second .${r.format} for ${name}; give one per package format`);
+      } else packages[name].push(r);
+    });
+  }
+
   if (problems.length)
     throw new ValidationError(`${opts.source ?? 'answers'}: ${problems.length} problem(s)`, problems);
 
@@ -511,6 +532,7 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     },
     nginx: {
       install: a.nginx.install,
+      sync: a.nginx.sync,
       syncFrom,
       configDir: a.nginx.configDir.replace(/\/+$/, '') || '/',
       upstream: a.nginx.upstream ?? null,
@@ -520,6 +542,7 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     notify: a.notify,
     restartOnCrash: a.failover.restartOnCrash ?? true,
     syncGroups: a.syncGroups,
+    packages,
     includeDir: a.keepalived.includeDir ? a.keepalived.includeDir.replace(/\/+$/, '') || '/' : null,
     secrets,
     warnings,

@@ -122,6 +122,14 @@ export const instanceSchema = z.strictObject({
   priorities: z.record(z.string(), z.number().int().min(1, 'must be 1..254').max(254, 'must be 1..254')).optional(),
 });
 
+const packageFile = z
+  .string()
+  .regex(LOCAL_PATH_RE, 'must be a file path of safe characters')
+  .refine((s) => /\.(rpm|deb)$/.test(s), 'must be an .rpm or a .deb file');
+const packageFiles = z.union([packageFile, z.array(packageFile).min(1)], {
+  error: 'must be an .rpm or .deb file path, or a list of them',
+});
+
 export const syncGroupSchema = z.strictObject({
   name: z.string().regex(INSTANCE_RE, 'must be 1-31 characters of A-Z a-z 0-9 _ . - starting with a letter or _'),
   /** instances that move together: a fault in one moves them all (keepalived's vrrp_sync_group) */
@@ -174,6 +182,8 @@ export const answersSchema = z.strictObject({
   nginx: z
     .strictObject({
       install: z.boolean().default(true),
+      /** the guides' rsync of configDir from syncFrom to the other nodes (off for a mixed Debian/RHEL pair) */
+      sync: z.boolean().default(true),
       syncFrom: z.string().optional(),
       configDir: z.string().regex(ABS_PATH_RE, 'must be an absolute path of safe characters').default('/etc/nginx'),
       /**
@@ -191,7 +201,7 @@ export const answersSchema = z.strictObject({
         })
         .optional(),
     })
-    .default({ install: true, configDir: '/etc/nginx' }),
+    .default({ install: true, sync: true, configDir: '/etc/nginx' }),
   system: z
     .strictObject({
       selinux: z
@@ -230,6 +240,17 @@ export const answersSchema = z.strictObject({
        * included at the end of keepalived.conf and validated together with it
        */
       includeDir: z.string().regex(ABS_PATH_RE, 'must be an absolute path of safe characters').optional(),
+    })
+    .default({}),
+  /**
+   * package files for hosts with no repository (the guides build keepalived from source for them): pushed over SSH
+   * and installed with the host's own package manager. One file, or a list (an .rpm for the RHEL family and a .deb
+   * for Debian/Ubuntu in a mixed pair); a path relative to the answers file
+   */
+  packages: z
+    .strictObject({
+      keepalived: packageFiles.optional(),
+      nginx: packageFiles.optional(),
     })
     .default({}),
   failover: z

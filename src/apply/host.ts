@@ -3,6 +3,7 @@
  * Every file is backed up under /var/backups/ha-setup/<run>/files<path> BEFORE it changes, and the run's
  * manifest.jsonl records each change so a failed step (or `ha-setup rollback`) can put the host back.
  */
+import { readFileSync } from 'node:fs';
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { OperationError, PreconditionError } from '../errors.js';
 import { factsArgs, factsScript, parseFactsOutput } from '../facts/gather.js';
@@ -226,6 +227,28 @@ export class HostRunner {
       await this.conn.must([c.manager, 'install', '-y', ...c.names], `${c.manager} install ${c.names.join(' ')}`, {
         timeoutMs: 15 * 60_000,
       });
+    }
+  }
+
+  /** a package file from the controller: pushed over this SSH connection, installed, then removed from the host */
+  async installFile(c: Extract<Change, { kind: 'package-file' }>): Promise<void> {
+    await this.record({ type: 'package', names: [c.name] });
+    const dir = `${PATHS.stateDir}/packages`;
+    await this.conn.mustSh('mkdir -p "$1" && chmod 700 "$1" && cat > "$1/$2"', [dir, c.file], `copying ${c.file}`, {
+      stdin: readFileSync(c.localPath),
+      timeoutMs: 10 * 60_000,
+    });
+    const path = `${dir}/${c.file}`;
+    const argv =
+      c.manager === 'apt'
+        ? ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', path]
+        : [c.manager, 'install', '-y', path];
+    try {
+      await this.conn.must(argv, `${argv.includes('apt-get') ? 'apt-get' : c.manager} install ${c.file}`, {
+        timeoutMs: 15 * 60_000,
+      });
+    } finally {
+      await this.conn.exec(['rm', '-f', path]).catch(() => undefined);
     }
   }
 

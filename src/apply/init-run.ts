@@ -80,6 +80,9 @@ async function applyChange(r: HostRunner, c: Change, facts: Facts, session: Host
     case 'package':
       await r.install(c);
       return 1;
+    case 'package-file':
+      await r.installFile(c);
+      return 1;
     case 'service':
       await r.service(c);
       return 1;

@@ -81,6 +81,8 @@ export type Change =
     }
   | { kind: 'command'; argv: string[]; describe: string; undo?: string[] }
   | { kind: 'package'; manager: 'apt' | 'dnf' | 'yum'; names: string[] }
+  /** a package file from the controller (packages.*), pushed over SSH and installed with the host's manager */
+  | { kind: 'package-file'; manager: 'apt' | 'dnf' | 'yum'; name: string; localPath: string; file: string }
   | { kind: 'service'; name: string; action: 'enable' | 'start' | 'restart' | 'reload-or-restart' | 'daemon-reload' }
   | { kind: 'nginx-sync'; from: string; configDir: string; added: string[]; changed: string[]; removed: string[] }
   | { kind: 'verify'; describe: string; argv: string[] };

@@ -23,6 +23,8 @@ export function describeChange(c: Change): string {
       return `run: ${c.argv.join(' ')}  (${c.describe})`;
     case 'package':
       return `install ${c.names.join(' ')} with ${c.manager === 'apt' ? 'apt-get' : c.manager}`;
+    case 'package-file':
+      return `copy ${c.file} to the host and install it with ${c.manager === 'apt' ? 'apt-get' : c.manager}`;
     case 'service':
       return c.action === 'daemon-reload' ? 'systemctl daemon-reload' : `systemctl ${c.action} ${c.name}`;
     case 'nginx-sync': {

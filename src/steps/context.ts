@@ -39,6 +39,30 @@ export function fileChange(
   return [{ kind: 'file', path, content, mode, before, ...extra }];
 }
 
+/**
+ * Install `name` when missing: from the answers' package file of the host's format (packages.*) when one is given,
+ * else from the host's repositories. Returns the change, or why it cannot be done (a precondition refusal).
+ */
+export function installChange(ctx: StepContext, name: 'keepalived' | 'nginx'): Change | { refuse: string } {
+  const { cfg, facts, node } = ctx;
+  if (!facts.pkgManager) return { refuse: `${name} is not installed on ${node.name} and no apt, dnf or yum was found` };
+  const files = cfg.packages[name];
+  if (files.length) {
+    const want = facts.os.family === 'rhel' ? 'rpm' : 'deb';
+    const f = files.find((x) => x.format === want);
+    if (!f) {
+      return {
+        refuse:
+          `packages.${name}: ${files.map((x) => x.file).join(', ')} cannot be installed on ${node.name} ` +
+          `(${facts.os.pretty || facts.os.id}, ` +
+          `${want === 'rpm' ? 'a RHEL-family host: give an .rpm' : 'a Debian-family host: give a .deb'})`,
+      };
+    }
+    return { kind: 'package-file', manager: facts.pkgManager, name, localPath: f.path, file: f.file };
+  }
+  return { kind: 'package', manager: facts.pkgManager, names: [name] };
+}
+
 export function svc(ctx: StepContext, name: string) {
   return ctx.facts.services[name] ?? { active: 'inactive', enabled: 'disabled', mainPid: 0 };
 }

@@ -3,29 +3,33 @@
  * when the health check probes a URL. The version is read from `keepalived --version` afterwards.
  */
 import type { Change } from '../plan/types.js';
-import { stepPlan, type Step } from './context.js';
+import { installChange, stepPlan, type Step } from './context.js';
 
 export const keepalivedInstall: Step = {
   id: 'keepalived-install',
   title: 'keepalived: install',
   plan(ctx) {
     const { facts, cfg, node } = ctx;
-    const names: string[] = [];
-    if (!facts.packages.keepalived) names.push('keepalived');
-    if (cfg.healthCheck.url && !facts.packages.curl) names.push('curl');
-    if (!names.length)
+    const changes: Change[] = [];
+    if (!facts.packages.keepalived) {
+      const c = installChange(ctx, 'keepalived');
+      if ('refuse' in c) return { ...stepPlan(this), refuse: c.refuse };
+      changes.push(c);
+    }
+    if (cfg.healthCheck.url && !facts.packages.curl) {
+      if (!facts.pkgManager) {
+        return { ...stepPlan(this), refuse: `curl missing on ${node.name} and no apt, dnf or yum was found` };
+      }
+      changes.push({ kind: 'package', manager: facts.pkgManager, names: ['curl'] });
+    }
+    if (!changes.length) {
       return stepPlan(
         this,
         [],
         [],
         [`keepalived ${facts.keepalivedVersion ?? facts.packages.keepalived} already installed`],
       );
-    if (!facts.pkgManager)
-      return {
-        ...stepPlan(this),
-        refuse: `${names.join(', ')} missing on ${node.name} and no apt, dnf or yum was found`,
-      };
-    const changes: Change[] = [{ kind: 'package', manager: facts.pkgManager, names }];
+    }
     return stepPlan(this, changes);
   },
 };

@@ -7,7 +7,7 @@
 import { PATHS } from '../paths.js';
 import type { Change } from '../plan/types.js';
 import { renderNginxUpstream } from '../render.js';
-import { fileChange, stepPlan, svc, type Step } from './context.js';
+import { fileChange, installChange, stepPlan, svc, type Step } from './context.js';
 
 export const SYSCTL_CONTENT =
   '# Managed by ha-setup: nginx may bind the VIP on a node that does not hold it yet\nnet.ipv4.ip_nonlocal_bind = 1\n';
@@ -37,12 +37,24 @@ export const nginx: Step = {
     if (!facts.packages.nginx) {
       if (!cfg.nginx.install)
         return { ...stepPlan(this), refuse: `nginx is not installed on ${node.name} and nginx.install is false` };
-      if (!facts.pkgManager)
-        return { ...stepPlan(this), refuse: `nginx is not installed on ${node.name} and no apt, dnf or yum was found` };
-      changes.push({ kind: 'package', manager: facts.pkgManager, names: ['nginx'] });
+      const c = installChange(ctx, 'nginx');
+      if ('refuse' in c) return { ...stepPlan(this), refuse: c.refuse };
+      changes.push(c);
     }
-    if (node.name !== cfg.nginx.syncFrom) {
-      const src = ctx.all[cfg.nginx.syncFrom];
+    const src = ctx.all[cfg.nginx.syncFrom];
+    if (!cfg.nginx.sync) notes.push('nginx.sync is false: each node keeps its own nginx configuration');
+    else if (node.name !== cfg.nginx.syncFrom && src && !src.assumed && src.os.family !== facts.os.family) {
+      // Debian's and RHEL's nginx differ (user www-data / nginx, sites-enabled / conf.d, module includes): a copy of
+      // one's tree onto the other fails nginx -t at best
+      return {
+        ...stepPlan(this),
+        refuse:
+          `nginx.syncFrom ${cfg.nginx.syncFrom} runs ${src.os.pretty || src.os.id} and ${node.name} runs ` +
+          `${facts.os.pretty || facts.os.id}: their nginx layouts differ, so a copy of ${cfg.nginx.configDir} would ` +
+          'break nginx here; set nginx.sync: false (each node keeps its own nginx; nginx.upstream writes the same ' +
+          'load balancer on every node), or pair hosts of one family',
+      };
+    } else if (node.name !== cfg.nginx.syncFrom) {
       if (!src?.nginxTree) {
         if (src && !src.assumed)
           return {
@@ -68,6 +80,7 @@ export const nginx: Step = {
         } else notes.push(`${cfg.nginx.configDir} already equals ${cfg.nginx.syncFrom}'s`);
       }
     } else notes.push(`source of the nginx configuration (nginx.syncFrom)`);
+
     const sysctlChanges = fileChange(ctx, PATHS.sysctl, SYSCTL_CONTENT, '644');
     changes.push(...sysctlChanges);
     if (facts.sysctl['net.ipv4.ip_nonlocal_bind'] !== '1') {

@@ -123,6 +123,26 @@ describe('nginx', () => {
       nginx.plan(ctx({ ...clone(pair), nginx: { install: false } }, (f) => (f.packages.nginx = null))).refuse,
     ).toMatch(/nginx is not installed on lb02 and nginx.install is false/);
   });
+  it('a Debian source and a RHEL-family target are not synced (refused); nginx.sync: false keeps each nginx', () => {
+    const cfg = cfgOf(pair);
+    const facts = allFresh(cfg);
+    facts.lb02.os = {
+      id: 'rocky',
+      idLike: 'rhel centos fedora',
+      family: 'rhel',
+      version: '9.4',
+      pretty: 'Rocky Linux 9.4',
+    };
+    const p = nginx.plan({ cfg, node: cfg.nodes[1], facts: facts.lb02, all: facts });
+    expect(p.refuse).toMatch(
+      /^nginx\.syncFrom lb01 runs Debian GNU\/Linux 12 \(assumed\) and lb02 runs Rocky Linux 9\.4: their nginx layouts/,
+    );
+    const off = cfgOf({ ...clone(pair), nginx: { sync: false } });
+    const q = nginx.plan({ cfg: off, node: off.nodes[1], facts: facts.lb02, all: facts });
+    expect(q.refuse).toBeUndefined();
+    expect(q.changes.some((c) => c.kind === 'nginx-sync')).toBe(false);
+    expect(q.notes).toContain('nginx.sync is false: each node keeps its own nginx configuration');
+  });
 });
 
 describe('logging', () => {

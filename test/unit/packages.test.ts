@@ -1,0 +1,93 @@
+/**
+ * Package files for hosts with no repository (packages.keepalived / packages.nginx): each file is what its name
+ * says (an RPM lead, a Debian ar archive), a host gets the file of its family's format, and a file of the wrong
+ * format is a precondition refusal (nothing changes anywhere).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveAnswers } from '../../src/answers/resolve.js';
+import { inspectPackage, parsePackageFileName } from '../../src/answers/packages.js';
+import { ValidationError } from '../../src/errors.js';
+import { buildPlan } from '../../src/plan/build.js';
+import { keepalivedInstall } from '../../src/steps/keepalived-install.js';
+import { clone, pair, type RawAnswers } from '../fixtures/answers.js';
+import { allFresh } from '../fixtures/facts.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pkgs-'));
+const RPM = Buffer.concat([Buffer.from([0xed, 0xab, 0xee, 0xdb, 3, 0]), Buffer.alloc(100)]);
+const DEB = Buffer.from('!<arch>\ndebian-binary   1342943816  0     0     100644  4         `\n2.0\n', 'latin1');
+writeFileSync(join(dir, 'keepalived-1.3.5-19.el7.x86_64.rpm'), RPM);
+writeFileSync(join(dir, 'keepalived_2.2.7-1_amd64.deb'), DEB);
+writeFileSync(join(dir, 'keepalived-2.2.7-1.el9.x86_64.rpm'), DEB); // a .deb named .rpm
+writeFileSync(join(dir, 'nginx-1.22.1-1.el9.x86_64.rpm'), RPM);
+
+function withPackages(packages: unknown) {
+  const a = clone(pair) as RawAnswers;
+  a.packages = packages;
+  return resolveAnswers(a, { env: {}, source: join(dir, 'ha-setup.yaml') });
+}
+function problems(packages: unknown): string[] {
+  try {
+    withPackages(packages);
+  } catch (e) {
+    if (e instanceof ValidationError) return e.details;
+    throw e;
+  }
+  return [];
+}
+
+describe('package files', () => {
+  it('names and versions from rpmbuild and dpkg-deb file names', () => {
+    expect(parsePackageFileName('keepalived-1.3.5-19.el7.x86_64.rpm')).toEqual({
+      name: 'keepalived',
+      version: '1.3.5',
+    });
+    expect(parsePackageFileName('keepalived_1:2.2.7-1_amd64.deb')).toEqual({ name: 'keepalived', version: '2.2.7' });
+    expect(parsePackageFileName('keepalived.rpm')).toBeNull();
+  });
+
+  it('relative to the answers file; content checked against the name', () => {
+    const cfg = withPackages({ keepalived: ['./keepalived-1.3.5-19.el7.x86_64.rpm', 'keepalived_2.2.7-1_amd64.deb'] });
+    expect(cfg.packages.keepalived.map((p) => [p.file, p.format, p.version])).toEqual([
+      ['keepalived-1.3.5-19.el7.x86_64.rpm', 'rpm', '1.3.5'],
+      ['keepalived_2.2.7-1_amd64.deb', 'deb', '2.2.7'],
+    ]);
+    expect(problems({ keepalived: 'keepalived-2.2.7-1.el9.x86_64.rpm' })).toEqual([
+      'packages.keepalived: keepalived-2.2.7-1.el9.x86_64.rpm is not an RPM package ' +
+        '(it does not start with an RPM lead)',
+    ]);
+    expect(problems({ keepalived: 'nginx-1.22.1-1.el9.x86_64.rpm' })).toEqual([
+      'packages.keepalived: nginx-1.22.1-1.el9.x86_64.rpm is a package of nginx, not keepalived',
+    ]);
+    expect(problems({ keepalived: 'missing-1.0-1.el9.x86_64.rpm' })[0]).toMatch(
+      /^packages\.keepalived: missing-1\.0-1\.el9\.x86_64\.rpm cannot be read \(ENOENT\)$/,
+    );
+    expect(problems({ keepalived: 'keepalived.tar.gz' })[0]).toMatch(/must be an \.rpm or a \.deb file/);
+    expect(problems({ keepalived: '/tmp/x;reboot.rpm' })[0]).toMatch(/must be a file path of safe characters/);
+    expect(inspectPackage(join(dir, 'keepalived_2.2.7-1_amd64.deb'), 'keepalived', '/')).toMatchObject({
+      format: 'deb',
+    });
+  });
+
+  it('a host gets the file of its format; a file of the other format is refused before anything changes', () => {
+    const cfg = withPackages({ keepalived: 'keepalived-1.3.5-19.el7.x86_64.rpm' });
+    const rhel = allFresh(cfg, 'rhel');
+    const p = keepalivedInstall.plan({ cfg, node: cfg.nodes[0], facts: rhel.lb01, all: rhel });
+    expect(p.changes[0]).toEqual({
+      kind: 'package-file',
+      manager: 'yum',
+      name: 'keepalived',
+      localPath: join(dir, 'keepalived-1.3.5-19.el7.x86_64.rpm'),
+      file: 'keepalived-1.3.5-19.el7.x86_64.rpm',
+    });
+    const deb = allFresh(cfg, 'debian');
+    expect(buildPlan(cfg, deb, { skipNetworkChecks: true }).refusals).toEqual([
+      'lb01 (172.16.70.181): packages.keepalived: keepalived-1.3.5-19.el7.x86_64.rpm cannot be installed on lb01 ' +
+        '(Debian GNU/Linux 12 (assumed), a Debian-family host: give a .deb)',
+      'lb02 (172.16.70.182): packages.keepalived: keepalived-1.3.5-19.el7.x86_64.rpm cannot be installed on lb02 ' +
+        '(Debian GNU/Linux 12 (assumed), a Debian-family host: give a .deb)',
+    ]);
+  });
+});
