@@ -272,11 +272,14 @@ export const nginxTreeFact: FactDef<Record<string, string> | null> = {
 
 export const vipNeighborsFact: FactDef<{ vip: string; lladdr: string | null }[]> = {
   name: 'vipneighbors',
-  sh: `if command -v bash >/dev/null 2>&1; then
+  // a neighbour entry left from earlier (the VIP was on another host a minute ago) proves nothing: flush it, ask
+  // again, and count only a fresh answer (REACHABLE)
+  sh: `for v in $VIPS; do ip neigh flush to "$v" dev "$IFACE" >/dev/null 2>&1; done
+if command -v bash >/dev/null 2>&1; then
   # a TCP attempt makes the kernel ARP for the VIP; an address in use answers at once (RST), a free one times out
   for v in $VIPS; do timeout 1 bash -c ": </dev/tcp/$v/9" >/dev/null 2>&1 & done; wait
 fi
-for v in $VIPS; do echo "$v $(ip neigh show "$v" dev "$IFACE" 2>/dev/null \
+for v in $VIPS; do echo "$v $(ip neigh show to "$v" dev "$IFACE" nud reachable 2>/dev/null \
 | sed -n 's/.* lladdr \\([0-9a-f:]*\\).*/\\1/p' | head -1)"; done`,
   parse: (t) =>
     lines(t).map((l) => {
