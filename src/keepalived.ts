@@ -14,17 +14,28 @@ export function versionAtLeast(v: string | null, min: string): boolean {
 }
 
 export interface KeepalivedFeatures {
-  /** `keepalived -t`: check a configuration and exit (2.0.4+) */
+  /**
+   * `keepalived -t`: check a configuration and exit (2.0.4+). 1.3.5 has none, and it answers an unknown option
+   * with exit 0: ha-setup validates there by starting the new file in a private namespace (validate-1x.sh)
+   */
   configTest: boolean;
-  /** top-level `track_file` blocks read through inotify (2.x) */
+  /**
+   * `track_file` (2.0.0+; 1.3.5 knows neither it nor vrrp_track_file, and an instance-level track_file block even
+   * ends the vrrp_instance early, losing the keywords after it): the fast profile's instant nginx stop signal
+   */
   trackFile: boolean;
+  /**
+   * 2.x computes the VRRPv3 checksum of unicast adverts differently from 1.x; `old_unicast_checksum` makes a 2.x
+   * node talk to a 1.x peer (without it both hold the VIP: seen on the lab)
+   */
+  oldUnicastChecksum: boolean;
+  /** an `include` glob that matches no file is fatal before 2.0 (at start and on reload) */
+  emptyIncludeOk: boolean;
 }
 
 /** features of a version; an unknown version (not installed yet) is taken as current 2.x */
 export function keepalivedFeatures(version: string | null): KeepalivedFeatures {
   const v = version ?? '2.2.7';
-  return {
-    configTest: versionAtLeast(v, '2.0.4'),
-    trackFile: versionAtLeast(v, '2.0.0'),
-  };
+  const two = versionAtLeast(v, '2.0.0');
+  return { configTest: versionAtLeast(v, '2.0.4'), trackFile: two, oldUnicastChecksum: two, emptyIncludeOk: two };
 }

@@ -29,9 +29,10 @@ export function daemonOptionsFile(family: OsFamily): { path: string; variable: s
 }
 
 /** Files whose current content the planner needs (gathered as facts). */
-export function managedFiles(nginxConfigDir: string): string[] {
+export function managedFiles(nginxConfigDir: string, includeDir: string | null = null): string[] {
   return [
     `${nginxConfigDir}/${PATHS.nginxUpstream}`,
+    ...(includeDir ? [`${includeDir}/00-ha-setup.conf`] : []),
     PATHS.keepalivedConf,
     PATHS.checkScript,
     PATHS.notifyScript,

@@ -4,11 +4,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type { Config, ResolvedNode } from './answers/resolve.js';
+import { keepalivedFeatures } from './keepalived.js';
 import { PATHS } from './paths.js';
 
 export const TEMPLATE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'templates');
 
 const cache = new Map<string, string>();
+/** a file of templates/ as it is (also the static scripts ha-setup runs on hosts) */
+export function readTemplate(name: string): string {
+  return template(name);
+}
 function template(name: string): string {
   let t = cache.get(name);
   if (t === undefined) {
@@ -40,19 +45,37 @@ export const DEFAULT_RENDER_PATHS: RenderPaths = {
 };
 
 /**
- * the fast profile adds an instant nginx stop/start signal (track_file written by systemd), same weight as the check
+ * the fast profile adds an instant nginx stop/start signal (track_file written by systemd), same weight as the
+ * check; keepalived before 2.0 has no track_file
  */
-export function trackFileOf(cfg: Config): { weight: number } | null {
+export function trackFileOf(cfg: Config, version: string | null = null): { weight: number } | null {
   if (cfg.profile !== 'fast' || cfg.healthCheck.mode !== 'weight') return null;
+  if (!keepalivedFeatures(version).trackFile) return null;
   return { weight: cfg.healthCheck.weight };
+}
+
+/** the keepalived versions a node's configuration is rendered for: its own, and its peers' */
+export interface RenderVersions {
+  self: string | null;
+  peers: (string | null)[];
 }
 
 export function renderKeepalivedConf(
   cfg: Config,
   node: ResolvedNode,
   paths: RenderPaths = DEFAULT_RENDER_PATHS,
+  versions: RenderVersions = { self: null, peers: [] },
 ): string {
-  return renderTemplate('keepalived.conf.ejs', { cfg, node, paths, trackFile: trackFileOf(cfg) });
+  const f = keepalivedFeatures(versions.self);
+  // a 2.x node with a 1.x peer in VRRPv3 unicast must checksum the old way
+  const oldPeer = versions.peers.some((v) => !keepalivedFeatures(v).oldUnicastChecksum);
+  return renderTemplate('keepalived.conf.ejs', {
+    cfg,
+    node,
+    paths,
+    trackFile: trackFileOf(cfg, versions.self),
+    oldUnicastChecksum: f.oldUnicastChecksum && oldPeer && cfg.vrrpVersion === 3,
+  });
 }
 
 export function renderCheckScript(cfg: Config): string {

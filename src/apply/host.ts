@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { OperationError, PreconditionError } from '../errors.js';
 import { factsArgs, factsScript, parseFactsOutput } from '../facts/gather.js';
-import { keepalivedFeatures } from '../keepalived.js';
 import { PATHS } from '../paths.js';
 import type { Change, Facts } from '../plan/types.js';
 import type { ExecOptions, HostConnection } from '../ssh/ssh.js';
@@ -149,11 +148,8 @@ export class HostRunner {
    * Back up (first time in this run), then write a temp file in the same directory; without validation it is
    * renamed over the target in the same round trip, otherwise validated first. Never a partial file.
    */
-  async writeFile(c: Extract<Change, { kind: 'file' }>, keepalivedVersion: string | null): Promise<void> {
-    const validate =
-      c.validate && (c.validate[0] !== 'keepalived' || keepalivedFeatures(keepalivedVersion).configTest)
-        ? c.validate
-        : null;
+  async writeFile(c: Extract<Change, { kind: 'file' }>): Promise<void> {
+    const validate = c.validate ?? null;
     const r = await this.withBackup(
       c.path,
       'file',

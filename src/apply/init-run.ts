@@ -72,7 +72,7 @@ export function mergeHandlers(hs: Change[]): Change[] {
 async function applyChange(r: HostRunner, c: Change, facts: Facts, session: HostSession, cfg: Config): Promise<number> {
   switch (c.kind) {
     case 'file':
-      await r.writeFile(c, facts.keepalivedVersion);
+      await r.writeFile(c);
       return 1;
     case 'command':
       await r.command(c);

@@ -21,6 +21,8 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
     sudo: 'root',
     packages: { keepalived: null, nginx: '1.22.1', rsync: '3.2.7', curl: '7.88.1' },
     keepalivedVersion: null,
+    // what the distribution's repositories install: CentOS 7 (the guides' OS) has 1.3.5, Debian 12 has 2.2.7
+    keepalivedCandidate: rhel ? '1.3.5' : '2.2.7',
     selinux: rhel ? { runtime: 'enforcing', tools: true } : { runtime: null, tools: false },
     firewalld: rhel
       ? {

@@ -103,6 +103,22 @@ export const keepalivedVersionFact: FactDef<string | null> = {
   parse: parseKeepalivedVersion,
 };
 
+/**
+ * The keepalived version the host's package manager would install (only when it is not installed): rendering and
+ * the dry-run plan then target that version (CentOS 7's repositories give 1.3.5) before the install happens.
+ */
+export const keepalivedCandidateFact: FactDef<string | null> = {
+  name: 'kacandidate',
+  sh: `if ! command -v keepalived >/dev/null 2>&1; then
+  if command -v apt-cache >/dev/null 2>&1; then
+    apt-cache policy keepalived 2>/dev/null | awk '/Candidate:/ {print $2; exit}'
+  elif command -v dnf >/dev/null 2>&1; then dnf -q info keepalived 2>/dev/null | awk '/^Version/ {print $3; exit}'
+  elif command -v yum >/dev/null 2>&1; then yum -q info keepalived 2>/dev/null | awk '/^Version/ {print $3; exit}'
+  fi
+fi`,
+  parse: (t) => /^(?:\d+:)?(\d+\.\d+\.\d+)/.exec(lines(t)[0] ?? '')?.[1] ?? null,
+};
+
 export const selinuxFact: FactDef<Facts['selinux']> = {
   name: 'selinux',
   sh: 'if command -v getenforce >/dev/null 2>&1; then echo "tools $(getenforce 2>/dev/null)"; else echo "none"; fi',
@@ -310,6 +326,7 @@ export const ALL_FACTS = [
   pkgManagerFact,
   packagesFact,
   keepalivedVersionFact,
+  keepalivedCandidateFact,
   selinuxFact,
   firewalldFact,
   ufwFact,
@@ -348,7 +365,7 @@ export const VRRP_LISTEN_SECONDS = 1.5;
  */
 export function factsArgs(cfg: Config, node: ResolvedNode, opts: { probeVips?: boolean } = {}): string[] {
   return [
-    managedFiles(cfg.nginx.configDir).join(' '),
+    managedFiles(cfg.nginx.configDir, cfg.includeDir).join(' '),
     opts.probeVips === false ? '' : cfg.instances.flatMap((i) => i.vips.map((v) => v.address)).join(' '),
     node.interface,
     cfg.nginx.configDir,
@@ -381,6 +398,7 @@ export function parseFactsOutput(out: string): Facts {
     pkgManager: get(pkgManagerFact),
     packages: get(packagesFact),
     keepalivedVersion: get(keepalivedVersionFact),
+    keepalivedCandidate: get(keepalivedCandidateFact),
     selinux: get(selinuxFact),
     firewalld: get(firewalldFact),
     ufw: get(ufwFact),

@@ -37,6 +37,8 @@ export interface Facts {
   sudo: 'root' | 'nopasswd' | 'password' | 'none';
   packages: Record<'keepalived' | 'nginx' | 'rsync' | 'curl', string | null>;
   keepalivedVersion: string | null;
+  /** the version the package manager would install, when keepalived is not installed yet */
+  keepalivedCandidate: string | null;
   selinux: { runtime: 'enforcing' | 'permissive' | 'disabled' | null; tools: boolean };
   firewalld: {
     installed: boolean;

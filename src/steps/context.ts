@@ -63,6 +63,17 @@ export function installChange(ctx: StepContext, name: 'keepalived' | 'nginx'): C
   return { kind: 'package', manager: facts.pkgManager, names: [name] };
 }
 
+/**
+ * The keepalived version a host's configuration is rendered for: the installed one, else the package file's that
+ * ha-setup will install, else what the host's repositories offer; null when nothing tells (taken as current 2.x).
+ */
+export function keepalivedVersionOf(cfg: Config, facts: Facts | undefined): string | null {
+  if (!facts) return null;
+  if (facts.keepalivedVersion) return facts.keepalivedVersion;
+  const format = facts.os.family === 'rhel' ? 'rpm' : 'deb';
+  return cfg.packages.keepalived.find((p) => p.format === format)?.version ?? facts.keepalivedCandidate ?? null;
+}
+
 export function svc(ctx: StepContext, name: string) {
   return ctx.facts.services[name] ?? { active: 'inactive', enabled: 'disabled', mainPid: 0 };
 }

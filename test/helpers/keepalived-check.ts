@@ -4,7 +4,7 @@
  * *.conf snippets (0644: keepalived skips an executable one) exist at their real paths with safe permissions
  * (tmpfs over /etc/keepalived and /var/lib/ha-setup), so script security is checked too.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,13 +15,15 @@ export interface KeepalivedCheck {
 }
 
 const SCRIPT = `set -e
+n=0
 mount -t tmpfs -o mode=755 tmpfs /etc/keepalived
 mkdir -p /var/lib/ha-setup && mount -t tmpfs -o mode=755 tmpfs /var/lib/ha-setup
 work=$1; shift
 cp "$work/conf" /etc/keepalived/keepalived.conf
 while [ "$#" -gt 0 ]; do
   case "$1" in
-    iface=*) i=\${1#iface=}; ip link add "$i" type bridge; ip link set "$i" up ;;
+    iface=*) i=\${1#iface=}; ip link add "$i" type bridge; ip link set "$i" up
+      n=$((n + 1)); ip addr add "10.254.$n.1/24" dev "$i" ;;
     chmod=*) spec=\${1#chmod=}; chmod "\${spec#*:}" "\${spec%%:*}" ;;
     file=*) spec=\${1#file=}; src=\${spec%%:*}; dst=\${spec#*:}; mkdir -p "$(dirname "$dst")"; cp "$work/$src" "$dst"
       case "$dst" in *.conf) chmod 644 "$dst" ;; *) chmod 755 "$dst" ;; esac ;;
@@ -30,32 +32,74 @@ while [ "$#" -gt 0 ]; do
 done
 ip link set lo up
 set +e
-keepalived -t -f /etc/keepalived/keepalived.conf -l -D 2>&1
+if [ -n "$KA1X" ]; then
+  # keepalived 1.x has no -t: ha-setup's own check (the script it runs on such hosts) with the real binary
+  bash "$VALIDATE" /etc/keepalived/keepalived.conf "$KA1X" 2 2>&1
+else
+  keepalived -t -f /etc/keepalived/keepalived.conf -l -D 2>&1
+fi
 `;
+
+function prepare(
+  conf: string,
+  interfaces: string[],
+  files: Record<string, string>,
+  chmods: Record<string, string>,
+  keepalived1x?: string,
+) {
+  const work = mkdtempSync(join(tmpdir(), 'ka-check-'));
+  writeFileSync(join(work, 'conf'), conf);
+  const args: string[] = [];
+  Object.entries(files).forEach(([dst, content], i) => {
+    writeFileSync(join(work, `f${i}`), content);
+    args.push(`file=f${i}:${dst}`);
+  });
+  for (const i of interfaces) args.push(`iface=${i}`);
+  for (const [path, mode] of Object.entries(chmods)) args.push(`chmod=${path}:${mode}`);
+  return {
+    work,
+    argv: ['--mount', '--net', '--propagation', 'private', 'sh', '-c', SCRIPT, 'sh', work, ...args],
+    env: {
+      ...process.env,
+      KA1X: keepalived1x ?? '',
+      VALIDATE: join(__dirname, '..', '..', 'templates', 'validate-keepalived-1x.sh'),
+    },
+  };
+}
 
 export function keepalivedCheck(
   conf: string,
   interfaces: string[],
   files: Record<string, string>,
   chmods: Record<string, string> = {},
+  /** the path of a keepalived 1.x binary: check with ha-setup's 1.x validation instead of -t */
+  keepalived1x?: string,
 ): KeepalivedCheck {
-  const work = mkdtempSync(join(tmpdir(), 'ka-check-'));
+  const p = prepare(conf, interfaces, files, chmods, keepalived1x);
   try {
-    writeFileSync(join(work, 'conf'), conf);
-    const args: string[] = [];
-    Object.entries(files).forEach(([dst, content], i) => {
-      writeFileSync(join(work, `f${i}`), content);
-      args.push(`file=f${i}:${dst}`);
-    });
-    for (const i of interfaces) args.push(`iface=${i}`);
-    for (const [path, mode] of Object.entries(chmods)) args.push(`chmod=${path}:${mode}`);
-    const r = spawnSync(
-      'unshare',
-      ['--mount', '--net', '--propagation', 'private', 'sh', '-c', SCRIPT, 'sh', work, ...args],
-      { encoding: 'utf8' },
-    );
+    const r = spawnSync('unshare', p.argv, { encoding: 'utf8', env: p.env });
     return { code: r.status ?? -1, output: (r.stdout ?? '') + (r.stderr ?? '') };
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    rmSync(p.work, { recursive: true, force: true });
   }
+}
+
+/** the same, without blocking: the 1.x check runs keepalived for seconds, so many run side by side */
+export function keepalivedCheckAsync(
+  conf: string,
+  interfaces: string[],
+  files: Record<string, string>,
+  keepalived1x?: string,
+): Promise<KeepalivedCheck> {
+  const p = prepare(conf, interfaces, files, {}, keepalived1x);
+  return new Promise((resolve) => {
+    const c = spawn('unshare', p.argv, { env: p.env });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (out += d));
+    c.on('close', (code) => {
+      rmSync(p.work, { recursive: true, force: true });
+      resolve({ code: code ?? -1, output: out });
+    });
+  });
 }

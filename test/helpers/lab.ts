@@ -179,6 +179,8 @@ export interface FullLabState extends LabState {
   users: { sudo: string; sudoPassword: string; password: string };
   /** el7 is absent (and el7Missing says why) when the vendored keepalived 1.3.5 source is missing */
   rpms: { el9: LabRpms; el7?: LabRpms; el7Missing?: string };
+  /** the keepalived 1.3.5 binary the lab built (absent with the vendored source) */
+  keepalived135?: string;
 }
 
 export function fullLab(): FullLabState {

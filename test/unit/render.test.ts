@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveAnswers, type Config } from '../../src/answers/resolve.js';
 import { PATHS } from '../../src/paths.js';
 import {
+  DEFAULT_RENDER_PATHS,
   renderCheckScript,
   renderKeepalivedConf,
   renderNotifyScript,
@@ -17,30 +18,17 @@ import {
 } from '../../src/render.js';
 import {
   activeActive,
+  clone,
+  delayed,
   fast,
   guides,
-  guides000,
-  guides004,
   nopreempt,
   pair,
   syncGroup,
-  threeNodes,
   unicast,
+  variants,
 } from '../fixtures/answers.js';
 import { keepalivedCheck } from '../helpers/keepalived-check.js';
-
-const variants: Record<string, unknown> = {
-  pair,
-  activeActive,
-  nopreempt,
-  unicast,
-  fast,
-  guides,
-  guides000,
-  guides004,
-  threeNodes,
-  syncGroup,
-};
 
 function scripts(cfg: Config): Record<string, string> {
   return { [PATHS.checkScript]: renderCheckScript(cfg), [PATHS.notifyScript]: renderNotifyScript(cfg) };
@@ -161,10 +149,42 @@ describe('keepalived.conf content', () => {
     expect(c).not.toContain('authentication');
     expect(c).toMatch(/track_file nginx_state \{\n\s+file "\/var\/lib\/ha-setup\/nginx.state"\n\s+weight 0\n/);
     expect(c).toMatch(/track_file \{\n\s+nginx_state weight 0\n/);
-    expect(c).toContain('preempt_delay 0');
+    expect(c).not.toContain('preempt_delay'); // 0 is no delay
     expect(renderNginxDropin()).toContain(
       "ExecStopPost=-/bin/sh -c 'mkdir -p /var/lib/ha-setup && echo 1 > /var/lib/ha-setup/nginx.state'",
     );
+  });
+
+  it('preempt_delay: the master starts BACKUP too (keepalived clears a delay on a MASTER start)', () => {
+    const cfg = resolveAnswers(delayed, { env: {} });
+    const c = renderKeepalivedConf(cfg, cfg.nodes[0]);
+    expect(c).toMatch(/state BACKUP\n/);
+    expect(c).toContain('preempt_delay 5');
+    expect(c).not.toContain('state MASTER');
+  });
+
+  it('for keepalived 1.3.5: no track_file (1.3.5 has none; its block would end the instance early)', () => {
+    const cfg = resolveAnswers(fast, { env: {} });
+    const c = renderKeepalivedConf(cfg, cfg.nodes[0], DEFAULT_RENDER_PATHS, { self: '1.3.5', peers: ['1.3.5'] });
+    expect(c).not.toContain('track_file');
+    expect(c).toContain('vrrp_version 3');
+    expect(c).toMatch(/notify "\/etc\/keepalived\/ha-setup\/notify\.sh"\n}/);
+  });
+
+  it('a 2.x node with a 1.x peer in VRRPv3 unicast checksums the old way; not with a 2.x peer or v2', () => {
+    const cfg = resolveAnswers({ ...clone(unicast), profile: 'fast' }, { env: {} });
+    const mixed = renderKeepalivedConf(cfg, cfg.nodes[0], DEFAULT_RENDER_PATHS, { self: '2.2.7', peers: ['1.3.5'] });
+    expect(mixed).toMatch(/old_unicast_checksum\n\s+unicast_src_ip 172\.16\.70\.181\n/);
+    const r = keepalivedCheck(mixed, ['ens33'], scripts(cfg));
+    expect(r.code, r.output).toBe(0);
+    const two = renderKeepalivedConf(cfg, cfg.nodes[0], DEFAULT_RENDER_PATHS, { self: '2.2.7', peers: ['2.2.7'] });
+    expect(two).not.toContain('old_unicast_checksum');
+    const old = renderKeepalivedConf(cfg, cfg.nodes[1], DEFAULT_RENDER_PATHS, { self: '1.3.5', peers: ['2.2.7'] });
+    expect(old).not.toContain('old_unicast_checksum');
+    const v2 = resolveAnswers(unicast, { env: {} });
+    expect(
+      renderKeepalivedConf(v2, v2.nodes[0], DEFAULT_RENDER_PATHS, { self: '2.2.7', peers: ['1.3.5'] }),
+    ).not.toContain('old_unicast_checksum');
   });
 
   it('guides: restart-then-stop script, notify e-mail and script', () => {

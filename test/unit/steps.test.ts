@@ -178,7 +178,7 @@ describe('logging', () => {
 
 describe('keepalived config', () => {
   it('validated with keepalived -t, secret-bearing, mode 600; reload only when keepalived runs', () => {
-    const c = ctx(pair);
+    const c = ctx(pair, () => {}, 'debian');
     let p = keepalivedConfig.plan(c);
     const conf = p.changes.find((x) => x.kind === 'file' && x.path === PATHS.keepalivedConf) as Extract<
       Change,
@@ -205,8 +205,28 @@ describe('keepalived config', () => {
     expect(keepalivedConfig.plan(c).changes.filter((x) => x.kind === 'command')).toEqual([]);
   });
   it('fast profile adds the nginx drop-in', () => {
-    const p = keepalivedConfig.plan(ctx(fast));
+    const p = keepalivedConfig.plan(ctx(fast, () => {}, 'debian'));
     expect(kinds(p.changes)).toContain(`file ${PATHS.nginxDropin}`);
+  });
+  it("CentOS 7 (its repositories' keepalived 1.3.5): no track_file nor its drop-in, validated by a real start", () => {
+    const c = ctx(fast); // assumed RHEL host: CentOS 7, candidate 1.3.5
+    expect(c.facts.keepalivedCandidate).toBe('1.3.5');
+    const p = keepalivedConfig.plan(c);
+    expect(kinds(p.changes)).not.toContain(`file ${PATHS.nginxDropin}`);
+    const conf = p.changes.find((x) => x.kind === 'file' && x.path === PATHS.keepalivedConf) as Extract<
+      Change,
+      { kind: 'file' }
+    >;
+    expect(conf.content).not.toContain('track_file');
+    expect(conf.validate?.slice(0, 2)).toEqual(['bash', '-c']);
+    expect(conf.validate?.slice(3)).toEqual(['validate-keepalived-1x', '{file}']);
+    // once 2.2.7 is what is installed, the same host is planned for it
+    c.facts.keepalivedVersion = '2.2.7';
+    expect(kinds(keepalivedConfig.plan(c).changes)).toContain(`file ${PATHS.nginxDropin}`);
+  });
+  it('includeDir: a placeholder snippet (1.x dies on an include that matches nothing)', () => {
+    const p = keepalivedConfig.plan(ctx(syncGroup));
+    expect(kinds(p.changes)).toContain('file /etc/keepalived/conf.d/00-ha-setup.conf');
   });
 });
 

@@ -1,0 +1,85 @@
+#!/bin/bash
+# Managed by ha-setup (run over SSH, never installed): check a keepalived.conf with a keepalived that has no -t
+# (1.x, e.g. CentOS 7's 1.3.5, which even answers -t with exit 0): run the real binary for a few seconds in a private
+# network + mount namespace, then read what it logged.
+#   usage: validate-keepalived-1x.sh CONF [KEEPALIVED_BINARY] [SECONDS]
+# Interfaces the config names (interface X / dev X) are recreated in the namespace (as veths with carrier) only if
+# they exist on this host, each with this host's first IPv4 address on it, so a wrong interface name still fails.
+#   exit 0 = no problem seen, 1 = problems (printed), 2 = could not run the check
+# Side effects on the host: none (tmpfs over /run and the script directories; a private netns whose interfaces are
+# veths named as in the config; scripts are replaced by `exit 0` stubs with the real files' owner/mode so that
+# script existence and security are still checked but nothing runs; syslog goes nowhere).
+# Works with util-linux 2.23 (CentOS 7: no --propagation, so the mounts are made private explicitly). -R keeps
+# 1.3.5 from respawning a child that died on a bad file.
+set -u
+CONF=$(readlink -f "${1:?usage: $0 CONF [BINARY] [SECONDS]}")
+KA=${2:-keepalived}
+SECS=${3:-2}
+[ -r "$CONF" ] || { echo "cannot read $CONF" >&2; exit 2; }
+command -v "$KA" >/dev/null || { echo "no keepalived binary $KA" >&2; exit 2; }
+IFACES=""
+for i in $(grep -oE "(^|[[:space:]])(interface|dev)[[:space:]]+[^[:space:]!#]+" "$CONF" | awk '{print $2}' | sort -u); do
+  ip link show dev "$i" >/dev/null 2>&1 || continue
+  IFACES="$IFACES $i=$(ip -o -4 addr show dev "$i" | awk '{print $4; exit}')"
+done
+export CONF KA SECS IFACES
+out=$(unshare -m -n /bin/bash -c '
+set -e
+mount --make-rprivate /
+# script paths (vrrp_script script, notify*), first word, without quotes
+scripts=$(grep -E "^[[:space:]]*(script|notify|notify_master|notify_backup|notify_fault|notify_stop)[[:space:]]" "$CONF" |
+  sed -E "s/^[[:space:]]*[a-z_]+[[:space:]]+\"?([^\" ]+).*/\1/" | sort -u)
+mkdir -p /tmp/.kav135.$$ && mount -t tmpfs tmpfs /tmp/.kav135.$$ && W=/tmp/.kav135.$$
+for d in $(for s in $scripts; do dirname "$s"; done | sort -u); do
+  [ -d "$d" ] || continue
+  mkdir -p "$W/orig$d"; mount --bind "$d" "$W/orig$d"
+  mount -t tmpfs -o mode="$(stat -c %a "$d")" tmpfs "$d"; chown --reference="$W/orig$d" "$d"
+  for f in "$W/orig$d"/*; do
+    [ -f "$f" ] || continue
+    printf "#!/bin/sh\nexit 0\n" >"$d/${f##*/}"
+    chown --reference="$f" "$d/${f##*/}"; chmod --reference="$f" "$d/${f##*/}"
+  done
+done
+mount -t tmpfs -o mode=755 tmpfs /run           # no pid-file clash with a running keepalived; /dev/log link dangles
+mkdir -p /run/lock
+if [ -S /dev/log ]; then mount --bind /dev/null /dev/log; fi
+ip link set lo up
+n=0
+for ia in $IFACES; do
+  i=${ia%%=*} a=${ia#*=} n=$((n + 1))
+  ip link add "$i" type veth peer name "kavpeer$n" && ip link set "kavpeer$n" up && ip link set "$i" up
+  [ -z "$a" ] || ip addr add "$a" dev "$i"
+done
+cd /
+"$KA" -f "$CONF" -n -l -D -R >/run/ka.log 2>&1 &
+p=$!
+sleep "$SECS"
+kill -TERM $p 2>/dev/null || echo "@@exited-early"
+for _ in $(seq 50); do kill -0 $p 2>/dev/null || break; sleep 0.2; done
+kill -KILL $p 2>/dev/null || true
+cat /run/ka.log
+' 2>&1) || { echo "$out"; echo "namespace setup failed" >&2; exit 2; }
+
+bad='Unknown keyword|missing a parameter|permanent error|Unable to find config|Unable to find configuration file|'\
+'Unable to read configuration|not a regular non-executable|Cant find interface|Unknown interface|not valid|unknown state|'\
+'invalid IP|parsed invalid|to unknown .* interface|Unknown configuration entry|No .* parameter specified|no match, ignoring|'\
+'weight must be between|Disabling (track|notify) script|Unable to access script|Cannot find script|Unsafe permissions|'\
+'is not executable|SECURITY VIOLATION|Permissions failure|unknown authentication type|Truncating auth_pass|'\
+'advertisement interval .* (must be|out of range)|does not support authentication|no password given|'\
+'Cannot find an IP address|is duplicated on interface|doesn.t exist - ignoring|has only [0-9]+ virtual router|'\
+'ignoring (weights of )?tracked|Unmatched quote|Missing .\{|Unexpected .\{|missing at beginning of block|'\
+'Extra characters after|does not exist|Error setting|Invalid user/group|Unable to set uid|Unable to resolve script|'\
+'incompatible with|already defined|already specified|must have a name|malformed|MUST be of the same family|'\
+'cannot exist in more than one|segmentation fault|died: (Exiting|Respawning)|exited with status|exited due to|'\
+'invalid option|unrecognized option|Unexpected argument|@@exited-early|Configuration error|Cannot specify|'\
+'Invalid|invalid|is very large|reconfigure'
+ok='Using (LinkWatch kernel netlink reflector|MII-BMSR/ETHTOOL NIC polling thread)'
+problems=$(printf "%s\n" "$out" | grep -E "$bad" | grep -v "Unable to resolve default script username 'keepalived_script'" | sort -u)
+if [ -n "$problems" ]; then
+  echo "keepalived 1.3.5 rejects or changes this configuration:"; printf "%s\n" "$problems" | sed 's/^/  /'; exit 1
+fi
+if ! printf "%s\n" "$out" | grep -qE "$ok"; then
+  echo "keepalived 1.3.5 did not complete its VRRP start-up; its log:"; printf "%s\n" "$out" | sed 's/^/  /'; exit 1
+fi
+echo "keepalived 1.3.5 accepted $CONF"
+exit 0
