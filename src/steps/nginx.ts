@@ -54,6 +54,9 @@ export const nginx: Step = {
           'break nginx here; set nginx.sync: false (each node keeps its own nginx; nginx.upstream writes the same ' +
           'load balancer on every node), or pair hosts of one family',
       };
+    } else if (node.name !== cfg.nginx.syncFrom && src && !src.assumed && !src.nginxTree && !src.packages.nginx) {
+      // a fresh source: this run installs its nginx, and this node gets the same package's configuration
+      notes.push(`${cfg.nginx.syncFrom} has no nginx yet (this run installs it): nothing to copy from it`);
     } else if (node.name !== cfg.nginx.syncFrom) {
       if (!src?.nginxTree) {
         if (src && !src.assumed)
@@ -70,10 +73,11 @@ export const nginx: Step = {
           removed: [],
         });
       } else {
-        if (!facts.packages.rsync && facts.pkgManager)
-          changes.push({ kind: 'package', manager: facts.pkgManager, names: ['rsync'] });
         const d = diffTrees(src.nginxTree, facts.nginxTree);
         if (d.added.length + d.changed.length + d.removed.length > 0) {
+          // rsync only when there is something to copy (a second run with equal trees installs nothing)
+          if (!facts.packages.rsync && facts.pkgManager)
+            changes.push({ kind: 'package', manager: facts.pkgManager, names: ['rsync'] });
           changes.push({ kind: 'nginx-sync', from: cfg.nginx.syncFrom, configDir: cfg.nginx.configDir, ...d });
           if (svc(ctx, 'nginx').active === 'active')
             handlers.push({ kind: 'service', name: 'nginx', action: 'reload-or-restart' });
