@@ -31,11 +31,22 @@ export interface KeepalivedFeatures {
   oldUnicastChecksum: boolean;
   /** an `include` glob that matches no file is fatal before 2.0 (at start and on reload) */
   emptyIncludeOk: boolean;
+  /**
+   * before 2.0 a check result applies at the next advert, and a takeover logs "Transition to MASTER STATE" one
+   * advert interval before the VIP is taken (seen on the lab): verify-failover's bounds add an advert for each
+   */
+  lateTransition: boolean;
 }
 
 /** features of a version; an unknown version (not installed yet) is taken as current 2.x */
 export function keepalivedFeatures(version: string | null): KeepalivedFeatures {
   const v = version ?? '2.2.7';
   const two = versionAtLeast(v, '2.0.0');
-  return { configTest: versionAtLeast(v, '2.0.4'), trackFile: two, oldUnicastChecksum: two, emptyIncludeOk: two };
+  return {
+    configTest: versionAtLeast(v, '2.0.4'),
+    trackFile: two,
+    oldUnicastChecksum: two,
+    emptyIncludeOk: two,
+    lateTransition: !two,
+  };
 }

@@ -15,6 +15,9 @@ import { STEPS } from '../steps/index.js';
 import { restoreRun, type HostRunner } from './host.js';
 import { openHostSession, type HostSession } from './host-session.js';
 import { passwordPrompt } from '../prompts.js';
+import { printBounds } from '../report/bounds.js';
+import { boundFeatures } from '../failover/bounds.js';
+import { keepalivedVersionOf } from '../steps/context.js';
 import { vipHolders, waitForVips, type VipHolders } from './vip.js';
 
 export interface RunOptions {
@@ -158,6 +161,9 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<nu
   try {
     const { plans, refusals } = buildPlan(cfg, session.facts);
     if (refusals.length) throw new PreconditionError(`preconditions failed; nothing was changed`, refusals);
+    // what this configuration promises on these hosts' keepalived versions (verify-failover measures it)
+    const versions = cfg.nodes.map((n) => keepalivedVersionOf(cfg, session.facts[n.name]));
+    printBounds(io, cfg, boundFeatures(cfg, versions));
     if (opts.dryRun) {
       if (opts.json) io.out(JSON.stringify(planToJson(plans, cfg.secrets, false), null, 2));
       else io.out(planToText(plans, cfg.secrets, { offline: false, showContent: false }));

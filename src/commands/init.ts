@@ -10,7 +10,9 @@ import type { OsFamily } from '../plan/types.js';
 import { confirmApply, inquirerPrompter, wizard, type Prompter } from '../prompts.js';
 import { planToJson, planToText } from '../report/plan.js';
 import { answersPath, printWarnings } from './common.js';
-import { boundsSummary } from '../failover/bounds.js';
+import { boundFeatures, boundsSummary } from '../failover/bounds.js';
+import { printBounds } from '../report/bounds.js';
+import { keepalivedVersionOf } from '../steps/context.js';
 import { Discovery } from '../discover.js';
 
 export interface InitOptions {
@@ -89,15 +91,6 @@ export function summary(cfg: Config): string {
   return l.join('\n');
 }
 
-/** what the configuration promises: the worst-case client gap per failure (verify-failover measures them) */
-export function printBounds(io: IO, cfg: Config): void {
-  const { lines, warnings } = boundsSummary(cfg);
-  io.err(
-    `Expected worst-case client gaps (from this configuration; verify-failover measures them):\n${lines.join('\n')}`,
-  );
-  printWarnings(io, warnings);
-}
-
 export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter): Promise<number> {
   if (opts.offline && !opts.dryRun) throw new UsageError('--offline only goes with --dry-run');
   const path = answersPath(io, opts.answers);
@@ -154,7 +147,6 @@ export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter
   if (!asked) printWarnings(io, cfg.warnings);
 
   if (!asked && !opts.yes && !opts.dryRun) io.err(`Summary:\n${summary(cfg)}`);
-  if (!asked) printBounds(io, cfg);
   if (opts.saveAnswers) {
     writeFileSync(opts.saveAnswers, answersForSaving(data), { mode: 0o600 });
     io.err(`answers saved to ${opts.saveAnswers} (secrets left out)`);
@@ -164,6 +156,14 @@ export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter
     const facts = Object.fromEntries(cfg.nodes.map((n) => [n.name, assumedFacts(cfg, n, opts.os ?? 'debian')]));
     const { plans, refusals } = buildPlan(cfg, facts, { skipNetworkChecks: true });
     if (refusals.length) throw new ValidationError('the plan cannot run on the assumed hosts', refusals);
+    printBounds(
+      io,
+      cfg,
+      boundFeatures(
+        cfg,
+        cfg.nodes.map((n) => keepalivedVersionOf(cfg, facts[n.name])),
+      ),
+    );
     if (opts.json) io.out(JSON.stringify(planToJson(plans, cfg.secrets, true), null, 2));
     else io.out(planToText(plans, cfg.secrets, { offline: true, showContent: true }));
     return 0;

@@ -8,7 +8,6 @@ import { writeFileSync } from 'node:fs';
 import { table } from '../report/table.js';
 import { openHostSession } from '../apply/host-session.js';
 import { CancelledError, OperationError, PreconditionError, UsageError } from '../errors.js';
-import { keepalivedFeatures } from '../keepalived.js';
 import { identities } from '../failover/identify.js';
 import { describeDrift, manualFix, pairDrift } from '../failover/pair.js';
 import {
@@ -20,7 +19,7 @@ import {
   type RunEnv,
   type ScenarioResult,
 } from '../failover/run.js';
-import { settleTimeoutMs } from '../failover/bounds.js';
+import { boundFeatures, settleTimeoutMs } from '../failover/bounds.js';
 import { passwordPrompt } from '../prompts.js';
 import { SCENARIOS, type ScenarioName } from '../failover/scenarios.js';
 import { URL_RE } from '../answers/schema.js';
@@ -147,12 +146,7 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
       maxGapMs,
       snapshot,
       ids: identities(cfg, snapshot),
-      features: {
-        trackFile:
-          cfg.profile === 'fast' &&
-          cfg.healthCheck.mode === 'weight' &&
-          versions.every((v) => keepalivedFeatures(v).trackFile),
-      },
+      features: boundFeatures(cfg, versions),
     };
     const plan = targets.flatMap((target) => names.map((name) => ({ target, name })));
     for (const [k, { target, name }] of plan.entries()) {
@@ -279,6 +273,7 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
         (maxGapMs !== undefined ? `--max-gap ${maxGapMs / 1000} s` : MARGIN_TEXT),
     );
   }
+  for (const r of results.filter((x) => x.notes.length)) io.err(`${r.instance} ${r.name}: ${r.notes.join('; ')}`);
   for (const r of results.filter((x) => !x.ok)) io.err(st.red(`${r.instance} ${r.name}: ${r.reasons.join('; ')}`));
   if (stopped) {
     io.err(st.red(`stopped: ${stopped.reason}`));

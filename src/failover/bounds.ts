@@ -11,9 +11,12 @@
  *   (after its preempt_delay) and takes over when its master-down timer runs out;
  * - the health check fails after `fall` runs, one every `interval` s (worst case: fall x interval after nginx died);
  *   the fast profile's track_file reacts at once (inotify); the guides' restart-then-stop script tries one restart,
- *   waits 1 s and stops keepalived in the same run (fall does not apply).
+ *   waits 1 s and stops keepalived in the same run (fall does not apply);
+ * - keepalived before 2.0 (CentOS 7's 1.3.5) applies a check result at the next advert, and logs "Transition to
+ *   MASTER STATE" one advert interval before it really takes the VIP (seen on the lab): one advert more for each.
  */
 import type { Config, ResolvedInstance } from '../answers/resolve.js';
+import { keepalivedFeatures } from '../keepalived.js';
 import type { ScenarioName } from './scenarios.js';
 
 export interface ScenarioBound {
@@ -28,6 +31,19 @@ export type Bounds = Record<ScenarioName, ScenarioBound>;
 /** what the keepalived on the nodes can do (1.3.5 has no track_file: the fast profile's instant signal is lost) */
 export interface BoundFeatures {
   trackFile: boolean;
+  /** keepalived before 2.0: a check result and a takeover each take one advert interval more */
+  lateTransition?: boolean;
+}
+
+/** what the keepalived versions of the nodes (null: not known, taken as 2.x) can do, for the bounds */
+export function boundFeatures(cfg: Config, versions: (string | null)[]): BoundFeatures {
+  return {
+    trackFile:
+      cfg.profile === 'fast' &&
+      cfg.healthCheck.mode === 'weight' &&
+      versions.every((v) => keepalivedFeatures(v).trackFile),
+    lateTransition: versions.some((v) => keepalivedFeatures(v).lateTransition),
+  };
 }
 
 /** time a transition takes beyond the timers: state change, VIP added, gratuitous ARP, the next probe answered */
@@ -71,12 +87,17 @@ export function expectedBounds(
   features: BoundFeatures = { trackFile: cfg.profile === 'fast' && cfg.healthCheck.mode === 'weight' },
 ): Bounds {
   const backup = takeoverNode(inst, holder);
-  const skew = skewMs(cfg, inst, backup.priority);
-  const down = masterDownMs(cfg, inst, backup.priority);
   const a = inst.advertInt;
-  const downWhy = `master-down timer 3 x ${a} s + skew ${s(skew)} of ${backup.name} (priority ${backup.priority})`;
+  // keepalived 1.x: "Transition to MASTER" one advert before the VIP is taken, check results at the next advert
+  const late = features.lateTransition ? a * 1000 : 0;
+  const lateWhy = late ? ` + ${s(late)} (keepalived 1.x takes over one advert later)` : '';
+  const skew = skewMs(cfg, inst, backup.priority) + late;
+  const down = masterDownMs(cfg, inst, backup.priority) + late;
+  const downWhy =
+    `master-down timer 3 x ${a} s + skew ${s(skewMs(cfg, inst, backup.priority))} of ${backup.name} ` +
+    `(priority ${backup.priority})${lateWhy}`;
   const hc = cfg.healthCheck;
-  const detectMs = hc.fall * hc.interval * 1000;
+  const detectMs = hc.fall * hc.interval * 1000 + late;
 
   let nginx: ScenarioBound;
   if (hc.mode === 'restart-then-stop') {
@@ -85,7 +106,7 @@ export function expectedBounds(
       expectedMaxMs: ms,
       why:
         `check every ${hc.interval} s, one restart attempt and 1 s pause (${s(RESTART_ATTEMPT_MS)}), ` +
-        `then keepalived stopped: priority-0 advert, skew ${s(skew)} of ${backup.name}`,
+        `then keepalived stopped: priority-0 advert, skew ${s(skew - late)} of ${backup.name}${lateWhy}`,
     };
   } else if (inst.trackWeight === 0) {
     const instant = features.trackFile;
@@ -95,7 +116,7 @@ export function expectedBounds(
       why: instant
         ? `nginx stop signalled at once (track_file), FAULT: priority-0 advert, skew ${s(skew)} of ${backup.name}`
         : `check fails ${hc.fall} x every ${hc.interval} s (${s(detectMs)}), FAULT: priority-0 advert, ` +
-          `skew ${s(skew)} of ${backup.name}`,
+          `skew ${s(skew - late)} of ${backup.name}${lateWhy}`,
     };
   } else {
     const instant = features.trackFile;
@@ -114,11 +135,18 @@ export function expectedBounds(
     nginx,
     keepalived: {
       expectedMaxMs: skew + TRANSITION_MS,
-      why: `keepalived stopped: priority-0 advert, skew ${s(skew)} of ${backup.name} (priority ${backup.priority})`,
+      why:
+        `keepalived stopped: priority-0 advert, skew ${s(skew - late)} of ${backup.name} ` +
+        `(priority ${backup.priority})${lateWhy}`,
     },
     crash: { expectedMaxMs: down + TRANSITION_MS, why: `no goodbye after SIGKILL: ${downWhy}` },
     link: { expectedMaxMs: down + TRANSITION_MS, why: `no adverts while the link is down: ${downWhy}` },
   };
+}
+
+/** how long the link scenario keeps the master's interface down: long enough for the backup to take over */
+export function linkDownMs(bound: number): number {
+  return Math.max(4000, Math.ceil((bound + 2000) / 1000) * 1000);
 }
 
 /**

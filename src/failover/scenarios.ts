@@ -10,8 +10,8 @@ export const SCENARIOS: ScenarioName[] = ['nginx', 'keepalived', 'crash', 'link'
 export interface Scenario {
   name: ScenarioName;
   describe: string;
-  /** inject the fault on the master */
-  inject(conn: HostConnection, iface: string): Promise<void>;
+  /** inject the fault on the master (the link scenario keeps the link down `linkDownSeconds`) */
+  inject(conn: HostConnection, iface: string, opts?: { linkDownSeconds?: number }): Promise<void>;
   /** undo it (safe to run twice, safe to run when inject never ran) */
   restore(conn: HostConnection, iface: string): Promise<string[]>;
   /** how to fix it by hand if even the restore could not run */
@@ -23,6 +23,7 @@ async function must(conn: HostConnection, script: string, what: string): Promise
   if (r.code !== 0) throw new Error(`${conn.node.name}: ${what} failed (exit ${r.code}): ${r.stderr.trim()}`);
 }
 
+/** the least time the link scenario keeps the link down (longer when the configuration needs it: bounds.ts) */
 export const LINK_DOWN_SECONDS = 4;
 
 export const scenarios: Record<ScenarioName, Scenario> = {
@@ -82,13 +83,14 @@ export const scenarios: Record<ScenarioName, Scenario> = {
   },
   link: {
     name: 'link',
-    describe: `node loss: the VRRP interface goes down for ${LINK_DOWN_SECONDS} s (a detached job brings it back)`,
-    async inject(c, iface) {
+    describe: 'node loss: the VRRP interface goes down (a detached job brings it back)',
+    async inject(c, iface, opts = {}) {
       // detached from our SSH session: the session itself dies with the link
+      const secs = Math.max(LINK_DOWN_SECONDS, Math.round(opts.linkDownSeconds ?? LINK_DOWN_SECONDS));
       const r = await c.sh(
         `nohup setsid sh -c 'sleep 0.2; ip link set dev "$1" down; ` +
-          `sleep ${LINK_DOWN_SECONDS}; ip link set dev "$1" up' sh "$1" >/dev/null 2>&1 </dev/null & echo started`,
-        [iface],
+          `sleep "$2"; ip link set dev "$1" up' sh "$1" "$2" >/dev/null 2>&1 </dev/null & echo started`,
+        [iface, String(secs)],
         { timeoutMs: 10_000 },
       );
       if (!r.stdout.includes('started')) throw new Error(`${c.node.name}: could not start the link-down job`);

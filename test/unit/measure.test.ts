@@ -129,6 +129,7 @@ describe('timeline pictures', () => {
     vipReturned: true,
     holderAfterRestore: ['lb01'],
     groupMoved: null,
+    notes: [],
     ok: true,
     reasons: [],
     timeline: {

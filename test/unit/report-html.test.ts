@@ -87,6 +87,7 @@ function result(x: Spec): ScenarioResult {
     vipReturned: x.back !== null,
     holderAfterRestore: x.after ?? [x.from],
     groupMoved: x.group ? true : null,
+    notes: [],
     ok: reasons.length === 0,
     reasons,
     timeline: {
