@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
 import {
+  boundFeatures,
   boundsSummary,
+  linkDownMs,
   expectedBounds,
   marginMs,
   masterDownMs,
@@ -102,6 +104,22 @@ describe('expected bounds from the configuration', () => {
     expect(takeoverNode(cfg.instances[0], 'b')).toEqual({ name: 'a', priority: 150 });
     const b = expectedBounds(cfg, cfg.instances[0], 'a');
     expect(b.crash.expectedMaxMs).toBeCloseTo(300 + ((256 - 120) * 100) / 256 + TRANSITION_MS, 3);
+  });
+
+  it('keepalived 1.x (CentOS 7): a check result and each takeover one advert later; no track_file', () => {
+    const cfg = cfgOf(fast);
+    const f = boundFeatures(cfg, ['1.3.5', '2.2.7']);
+    expect(f).toEqual({ trackFile: false, lateTransition: true });
+    expect(boundFeatures(cfg, ['2.2.7', null])).toEqual({ trackFile: true, lateTransition: false });
+    const std = cfgOf(pair);
+    const b = expectedBounds(std, std.instances[0], 'lb01', boundFeatures(std, ['1.3.5', '1.3.5']));
+    expect(b.keepalived.expectedMaxMs).toBeCloseTo(609.375 + 1000 + TRANSITION_MS, 3);
+    expect(b.nginx.expectedMaxMs).toBeCloseTo(2000 + 1000 + 609.375 + 1000 + TRANSITION_MS, 3);
+    expect(b.link.expectedMaxMs).toBeCloseTo(3609.375 + 1000 + TRANSITION_MS, 3);
+    expect(b.keepalived.why).toMatch(/\+ 1\.00 s \(keepalived 1\.x takes over one advert later\)/);
+    // the link scenario outlasts the bound
+    expect(linkDownMs(b.link.expectedMaxMs)).toBe(7000);
+    expect(linkDownMs(400)).toBe(4000);
   });
 
   it('margin: 0.5 s plus 20 %', () => {
