@@ -312,8 +312,36 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
     .filter((k): k is { f: string; key: Buffer } => !!k.key);
   const agent = opts.ssh.useAgent && opts.env.SSH_AUTH_SOCK ? opts.env.SSH_AUTH_SOCK : undefined;
   let password: string | undefined;
-  let triedPassword = false;
+  // what the target connection tried (for the message); the jump host's attempts are its own
   const methods: string[] = [];
+
+  /** auth for one connection (the jump host and the target each get their own: they are separate logins) */
+  const authFor = (user: string, tried: string[], keyFiles: { f: string; key: Buffer }[]) => {
+    let triedPassword = false;
+    return ((_methodsLeft: string[] | null, _partial: boolean, next: (m: unknown) => void) => {
+      if (agent && !tried.includes('agent')) {
+        tried.push('agent');
+        return next({ type: 'agent', username: user, agent });
+      }
+      const k = keyFiles.find((x) => !tried.includes(x.f));
+      if (k) {
+        tried.push(k.f);
+        return next({ type: 'publickey', username: user, key: k.key });
+      }
+      if (!triedPassword && opts.password) {
+        triedPassword = true;
+        opts
+          .password()
+          .then((pw) => {
+            password = pw;
+            next(pw ? { type: 'password', username: user, password: pw } : false);
+          })
+          .catch(() => next(false));
+        return;
+      }
+      return next(false);
+    }) as unknown as ConnectConfig['authHandler'];
+  };
 
   const base: ConnectConfig = {
     host: t.host,
@@ -335,29 +363,7 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
       if (verdict.ok && !verdict.known) opts.onNewHostKey?.(label, fingerprint(key));
       return verdict.ok;
     },
-    authHandler: ((_methodsLeft: string[] | null, _partial: boolean, next: (m: unknown) => void) => {
-      if (agent && !methods.includes('agent')) {
-        methods.push('agent');
-        return next({ type: 'agent', username: t.user, agent });
-      }
-      const k = keys.find((x) => !methods.includes(x.f));
-      if (k) {
-        methods.push(k.f);
-        return next({ type: 'publickey', username: t.user, key: k.key });
-      }
-      if (!triedPassword && opts.password) {
-        triedPassword = true;
-        opts
-          .password()
-          .then((pw) => {
-            password = pw;
-            next(pw ? { type: 'password', username: t.user, password: pw } : false);
-          })
-          .catch(() => next(false));
-        return;
-      }
-      return next(false);
-    }) as unknown as ConnectConfig['authHandler'],
+    authHandler: authFor(t.user, methods, keys),
   };
 
   let jump: Client | undefined;
@@ -375,11 +381,16 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
       };
       const jt = targetFor(jumpNode, opts, !!m[3]);
       let jv: HostKeyVerdict | null = null;
+      const jumpTried: string[] = [];
+      const jumpKeys = jt.identityFiles
+        .map((f) => ({ f, key: readKey(f) }))
+        .filter((k): k is { f: string; key: Buffer } => !!k.key);
       jump = await connectClient({
         ...base,
         host: jt.host,
         port: jt.port,
         username: jt.user,
+        authHandler: authFor(jt.user, jumpTried, jumpKeys),
         algorithms: undefined,
         hostVerifier: (key: Buffer) => {
           jv = verifyHostKey({
@@ -392,9 +403,15 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
           });
           return jv.ok;
         },
-      }).catch((e: Error) => {
+      }).catch((e: Error & { level?: string }) => {
         const v = jv as HostKeyVerdict | null;
         if (v && !v.ok) throw new PreconditionError(v.message);
+        if (e.level === 'client-authentication') {
+          throw new PreconditionError(
+            `${label}: authentication failed on the jump host ${jt.user}@${jt.host} ` +
+              `(tried: ${jumpTried.join(', ') || 'nothing'})`,
+          );
+        }
         throw e;
       });
       sock = await new Promise<Duplex>((resolve, reject) =>
