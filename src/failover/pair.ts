@@ -23,7 +23,8 @@ export interface Drift {
 }
 
 const masked = (e: string) => e === 'masked' || e === 'masked-runtime';
-const running = (a: string) => a === 'active' || a === 'activating' || a === 'reloading';
+// "activating" is not running: a unit that cannot start sits in activating (auto-restart) between its tries
+const running = (a: string) => a === 'active' || a === 'reloading';
 const maskFlag = (e: string) => (e === 'masked-runtime' ? ['--runtime'] : []);
 
 /**

@@ -64,7 +64,11 @@ describe('unit fixes: back to the snapshot whatever changed it', () => {
       ['systemctl', 'stop', 'nginx'],
     ]);
     expect(unitFix('nginx', on, on)).toEqual([]);
-    expect(unitFix('nginx', on, { active: 'activating', enabled: 'enabled' })).toEqual([]);
+    // a unit that cannot start loops through activating (auto-restart): not running
+    expect(unitFix('keepalived', on, { active: 'activating', enabled: 'enabled' })).toEqual([
+      ['systemctl', 'reset-failed', 'keepalived'],
+      ['systemctl', 'start', 'keepalived'],
+    ]);
   });
 });
 
