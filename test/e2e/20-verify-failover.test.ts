@@ -135,6 +135,12 @@ describe('refusals and failures', () => {
     async () => {
       inHost('lb02', 'systemctl mask --runtime --now nginx');
       try {
+        // from a settled state: lb02's check has failed `fall` times and put it in FAULT (the test's snapshot)
+        for (let i = 0; i < 40; i++) {
+          const st = json.status(await cli(['status', '--answers', answers, '--json']));
+          if (st.nodes[1].instances[0]?.state === 'FAULT') break;
+          await new Promise((res) => setTimeout(res, 250));
+        }
         const r = await cli(['verify-failover', '--answers', answers, '--scenario', 'keepalived', '--force', '--json']);
         expect(r.code).toBe(1);
         const s = json.verify(r).scenarios[0];

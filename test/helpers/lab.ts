@@ -86,7 +86,6 @@ export const json = {
   status: (r: CliResult) => JSON.parse(r.stdout) as PairStatus,
 };
 
-/** the lab pair answers, with overrides; written to a temp file */
 /** answers for the lab: the required sections are always there, so tests can change them in place */
 export type LabAnswers = AnswersInput & {
   nodes: NodeInput[];
@@ -94,6 +93,11 @@ export type LabAnswers = AnswersInput & {
   ssh: NonNullable<AnswersInput['ssh']>;
 };
 
+/**
+ * The lab pair's answers, with overrides: lb01 (Debian) and lb02 (Rocky-like), so every run covers both families.
+ * Their nginx layouts differ, so each keeps its own nginx (no sync) and ha-setup writes the load balancer in front
+ * of web01 and web02 on both (nginx.upstream).
+ */
 export function labAnswers(over: Partial<AnswersInput> = {}): LabAnswers {
   const l = lab();
   return {
@@ -120,7 +124,7 @@ export function labAnswers(over: Partial<AnswersInput> = {}): LabAnswers {
     ],
     profile: 'standard',
     healthCheck: { mode: 'weight', interval: 1, fall: 2, rise: 1, url: 'http://127.0.0.1/' },
-    nginx: { install: true, syncFrom: 'lb01' },
+    nginx: { install: true, sync: false, upstream: { backends: [`${addr('web01')}:80`, `${addr('web02')}:80`] } },
     system: { selinux: 'disable', firewall: 'disable', multicast: true },
     logging: { facility: 'local4', file: '/var/log/keepalived.log', logrotate: true },
     ...over,
