@@ -21,7 +21,8 @@ const RPM_LEAD = Buffer.from([0xed, 0xab, 0xee, 0xdb]);
 const DEB_AR = Buffer.from('!<arch>\ndebian-binary', 'latin1');
 
 /** name and version from NAME-VERSION-RELEASE.ARCH.rpm or NAME_[EPOCH:]VERSION[-REVISION]_ARCH.deb */
-export function parsePackageFileName(file: string): { name: string; version: string | null } | null {
+export function parsePackageFileName(given: string): { name: string; version: string | null } | null {
+  const file = given.replace(/%3a/gi, ':');
   let m = /^(.+)-([^-]+)-([^-]+)\.([^.]+)\.rpm$/.exec(file);
   if (m) return { name: m[1], version: /^(\d+\.\d+(?:\.\d+)?)/.exec(m[2])?.[1] ?? null };
   m = /^([^_]+)_(?:\d+:)?([^_]+)_([^_]+)\.deb$/.exec(file);

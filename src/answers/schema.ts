@@ -124,7 +124,8 @@ export const instanceSchema = z.strictObject({
 
 const packageFile = z
   .string()
-  .regex(LOCAL_PATH_RE, 'must be a file path of safe characters')
+  // apt-get download writes an epoch's colon as %3a (keepalived_1%3a2.2.7-1+b2_amd64.deb); the path is always quoted
+  .regex(/^(?:~\/|\/|\.{1,2}\/)?[A-Za-z0-9_.@+%:\-/]*$/, 'must be a file path of safe characters')
   .refine((s) => /\.(rpm|deb)$/.test(s), 'must be an .rpm or a .deb file');
 const packageFiles = z.union([packageFile, z.array(packageFile).min(1)], {
   error: 'must be an .rpm or .deb file path, or a list of them',

@@ -61,6 +61,12 @@ export class HostKeyError extends PreconditionError {
   }
 }
 
+/** a command for the run log: one line (scripts' newlines shown as \\n), long ones as their start and end */
+export function oneLine(command: string): string {
+  const c = command.replace(/\n/g, '\\n');
+  return c.length > 300 ? `${c.slice(0, 200)} … ${c.slice(-100)}` : c;
+}
+
 export class HostConnection {
   private dead: Error | null = null;
   sudo: 'root' | 'nopasswd' | 'password' = 'root';
@@ -134,7 +140,7 @@ export class HostConnection {
             stderr: Buffer.concat(err).toString('utf8'),
           };
           this.log(
-            `[${this.node.name}] $ ${command.length > 300 ? command.slice(0, 300) + '…' : command}\n` +
+            `[${this.node.name}] $ ${oneLine(command)}\n` +
               `[${this.node.name}] exit ${code}${signal ? ` (${signal})` : ''}` +
               `${r.stderr.trim() ? `: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
           );

@@ -45,6 +45,10 @@ describe('package files', () => {
       version: '1.3.5',
     });
     expect(parsePackageFileName('keepalived_1:2.2.7-1_amd64.deb')).toEqual({ name: 'keepalived', version: '2.2.7' });
+    expect(parsePackageFileName('keepalived_1%3a2.2.7-1+b2_amd64.deb')).toEqual({
+      name: 'keepalived',
+      version: '2.2.7',
+    });
     expect(parsePackageFileName('keepalived.rpm')).toBeNull();
   });
 
