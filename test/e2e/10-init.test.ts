@@ -82,7 +82,7 @@ describe('refusals leave every host unchanged (nothing is touched before all pre
         a.nginx = { sync: true, syncFrom: 'lb01' };
         return a;
       },
-      /lb02 .*nginx\.syncFrom lb01 runs Debian GNU\/Linux 12 .* and lb02 runs Rocky Linux 9\.4 .*their nginx layouts differ/,
+      /lb02 .*nginx\.syncFrom lb01 runs Debian GNU\/Linux 12 .* and lb02 runs Rocky Linux 9\.4 .*nginx layouts differ/,
     ],
     [
       'VIP that is already a host address on the network (web01)',
@@ -161,7 +161,7 @@ describe('init on fresh hosts', () => {
     for (const h of ['lb01', 'lb02']) expect(inHost(h, 'ip -o link show host0').stdout).toMatch(/MULTICAST/);
   });
 
-  it('the same load balancer on both (nginx.upstream), each on its own nginx; both backends answer from each', async () => {
+  it('the same load balancer on both (nginx.upstream), each on its own nginx; both backends answer', async () => {
     const file = '/etc/nginx/conf.d/ha-setup-upstream.conf';
     expect(inHost('lb02', `cat ${file}`).stdout).toBe(inHost('lb01', `cat ${file}`).stdout);
     expect(inHost('lb02', `cat ${file}`).stdout).toContain(`server ${addr('web02')}:80 max_fails=3`);

@@ -102,7 +102,7 @@ describe('layout matrix (each on freshly reset hosts)', () => {
     expect(new Set(report.scenarios.map((s) => s.masterBefore))).toEqual(new Set(['lb01', 'lb03']));
   });
 
-  it("the guides' 000, the bug reproduced: their script stops keepalived in the nginx scenario; the run restores it", async () => {
+  it("the guides' 000, the old bug: their script stops keepalived in the nginx scenario; restored", async () => {
     // the same pair as above is still up: only the nginx scenario, with the restore log
     const a = labAnswers({
       nodes: [
@@ -124,7 +124,7 @@ describe('layout matrix (each on freshly reset hosts)', () => {
     ]);
   });
 
-  it("the guides' 004: active-active with their timing (interval 2, fall 3, weight -20), each on its master", async () => {
+  it("the guides' 004: active-active, their timing (interval 2, fall 3, weight -20), each on its master", async () => {
     const a = labAnswers({
       nodes: [
         { name: 'lb01', host: addr('lb01'), interface: lab().iface, priority: 110 },
@@ -209,7 +209,7 @@ describe('layout matrix (each on freshly reset hosts)', () => {
     for (const text of logs) expect(text).not.toContain(l.users.password);
   });
 
-  it("a sync group (the guides' vrrp_sync_group): two VIPs move together; the operator's snippets included", async () => {
+  it("a sync group (the guides' vrrp_sync_group): two VIPs move together; operator's snippets included", async () => {
     const a = labAnswers({
       nodes: [
         { name: 'lb01', host: addr('lb01'), interface: lab().iface, priority: 110 },
@@ -238,7 +238,7 @@ describe('layout matrix (each on freshly reset hosts)', () => {
 });
 
 describe('a pair that cannot recover', () => {
-  it('keepalived cannot start again on the old master: the run stops before the next fault, exits 1, names what is left', async () => {
+  it('keepalived cannot start again on the old master: no next fault, exit 1, what is left named', async () => {
     // the sync-group pair above is healthy; break lb01's keepalived for its next start (it keeps running now)
     const a = labAnswers({
       nodes: [

@@ -108,7 +108,7 @@ describe('RHEL-like pairs', () => {
     expect(checks.some((l) => l.includes('[lb04] $ bash -c'))).toBe(true);
   });
 
-  it('no repository at all (rocky-norepo): packages.keepalived/nginx RPM files pushed and installed; a .deb refused', async () => {
+  it('no repository at all (rocky-norepo): package RPM files pushed and installed; a .deb refused', async () => {
     labReset('lb04:rocky-norepo', 'lb05:rocky-norepo');
     const rpms = fullLab().rpms.el9;
     expect(inHost('lb04', 'ls /etc/yum.repos.d | wc -l').stdout.trim()).toBe('0');
