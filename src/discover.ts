@@ -5,7 +5,7 @@
  * for the virtual router ids other VRRP routers use on the segment. Transport only: the questions are in prompts.ts.
  */
 import type { Config, ResolvedNode } from './answers/resolve.js';
-import { interfacesFact, parseInterfaces, vipNeighborsFact } from './facts/gather.js';
+import { interfacesFact, parseInterfaces, parseOsRelease, vipNeighborsFact } from './facts/gather.js';
 import { parseVrrpAdverts, VRRP_LISTEN_SH, type VrrpAdvert } from './facts/vrrp.js';
 import type { InterfaceFact } from './plan/types.js';
 import { becomeRoot } from './ssh/session.js';
@@ -18,6 +18,8 @@ export interface HostInfo {
   sshAddress: string | null;
   interfaces: InterfaceFact[];
   os: string;
+  /** debian, rhel or unknown (from /etc/os-release, as the facts read it) */
+  family: string;
 }
 
 export type Probe =
@@ -32,7 +34,7 @@ export type Probe =
 
 const INFO_SH = `echo "@@host"; hostname 2>/dev/null || cat /etc/hostname
 echo "@@ssh"; echo "$SSH_CONNECTION"
-echo "@@os"; . /etc/os-release 2>/dev/null; echo "\${PRETTY_NAME:-unknown}"
+echo "@@os"; cat /etc/os-release 2>/dev/null
 echo "@@ip"; ${interfacesFact.sh}`;
 
 export function parseHostInfo(out: string): HostInfo {
@@ -44,11 +46,13 @@ export function parseHostInfo(out: string): HostInfo {
     else if (cur) sec[cur] = (sec[cur] ?? '') + l + '\n';
   }
   const ssh = (sec.ssh ?? '').trim().split(/\s+/);
+  const os = parseOsRelease(sec.os ?? '');
   return {
     hostname: (sec.host ?? '').trim().split('\n')[0] ?? '',
     sshAddress: ssh.length >= 3 && ssh[2] ? ssh[2] : null,
     interfaces: Object.values(parseInterfaces(sec.ip ?? '')),
-    os: (sec.os ?? '').trim(),
+    os: os.pretty || 'unknown',
+    family: os.family,
   };
 }
 

@@ -35,7 +35,7 @@ import type { ResolvedNode } from './answers/resolve.js';
 import { trustHostKey } from './ssh/known-hosts.js';
 import { expandHome } from './ssh/ssh-config.js';
 import type { HostConnection } from './ssh/ssh.js';
-import { startWaiting, waitOn } from './spinner.js';
+import { startWaiting } from './spinner.js';
 
 export interface Choice<T extends string> {
   value: T;
@@ -168,21 +168,20 @@ export async function wizard(partial: Partial, p: Prompter, opts: WizardOptions 
     if (k) return k;
     for (;;) {
       const node = resolvedNode(n);
-      const r = opts.io
-        ? await waitOn(
-            opts.io,
-            `connecting to ${node.host}`,
-            () => d.probe(node),
-            (x) => (x.ok ? `${node.host}: ${x.info.hostname}, ${x.info.os}` : `${node.host}: not connected`),
-          )
-        : await d.probe(node);
+      const w = opts.io ? startWaiting(opts.io, `connecting to ${node.host}`) : null;
+      const r = await d.probe(node);
+      if (r.ok) w?.succeed(`${node.host}: ${r.info.hostname}, ${r.info.os}`);
+      else w?.fail(`${node.host}: not connected`);
       if (r.ok) {
         const got = { conn: r.conn, info: r.info };
         known.set(key(n), got);
         return got;
       }
-      say(r.message);
-      if (r.kind !== 'unknown-key' || !r.key) return null;
+      if (r.kind !== 'unknown-key' || !r.key) {
+        say(r.message);
+        return null;
+      }
+      say(`${node.host} is not in your known_hosts yet: compare its key with the host's own before you trust it`);
       const trust = await p.confirm({
         message: `Trust the host key of ${node.host} (${r.key.type} ${r.key.fingerprint})?`,
         default: false,
@@ -505,7 +504,21 @@ export async function wizard(partial: Partial, p: Prompter, opts: WizardOptions 
       })
     ).trim();
     const backends = text.split(/[\s,]+/).filter(Boolean);
-    a.nginx = backends.length ? { upstream: { backends } } : {};
+    // the guides copy the source's /etc/nginx to the others: not between a Debian and a RHEL-family host
+    const families = new Set<string>();
+    for (const n of a.nodes as Partial[]) {
+      const k = await reach(n);
+      if (k) families.add(k.info.family);
+    }
+    const mixed = families.size > 1;
+    if (mixed) {
+      say(
+        'the load balancers run different OS families (Debian and RHEL): each keeps its own nginx configuration ' +
+          '(nginx.sync: false)' +
+          (backends.length ? '; ha-setup writes the same load balancer for the backends on every node' : ''),
+      );
+    }
+    a.nginx = { ...(mixed ? { sync: false } : {}), ...(backends.length ? { upstream: { backends } } : {}) };
   };
 
   const askSystem = async () => {

@@ -58,6 +58,7 @@ const info = (host: string, addr: string): HostInfo => ({
   hostname: host,
   sshAddress: addr,
   os: 'Debian GNU/Linux 12 (bookworm)',
+  family: 'debian',
   interfaces: [
     {
       name: 'lo',
@@ -211,7 +212,8 @@ describe('subnet checks', () => {
 
   it('host info: the interface SSH came in on is the default', () => {
     const i = parseHostInfo(
-      '@@host\nlb01\n@@ssh\n198.18.0.1 40312 198.18.0.11 22\n@@os\nRocky Linux 9.4 (Blue Onyx)\n@@ip\n' +
+      '@@host\nlb01\n@@ssh\n198.18.0.1 40312 198.18.0.11 22\n' +
+        '@@os\nID="rocky"\nID_LIKE="rhel centos fedora"\nPRETTY_NAME="Rocky Linux 9.4 (Blue Onyx)"\n@@ip\n' +
         'link 1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN link/loopback 00:00:00:00:00:00\n' +
         'link 2: eth1@if9: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 link/ether 02:00:00:00:00:09\n' +
         'link 3: host0@if5: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 link/ether 02:00:00:00:00:01\n' +
@@ -219,7 +221,12 @@ describe('subnet checks', () => {
         'addr 2: eth1    inet 10.9.9.9/24 scope global eth1\n' +
         'addr 3: host0    inet 198.18.0.11/24 brd 198.18.0.255 scope global host0\n',
     );
-    expect(i).toMatchObject({ hostname: 'lb01', sshAddress: '198.18.0.11', os: 'Rocky Linux 9.4 (Blue Onyx)' });
+    expect(i).toMatchObject({
+      hostname: 'lb01',
+      sshAddress: '198.18.0.11',
+      os: 'Rocky Linux 9.4 (Blue Onyx)',
+      family: 'rhel',
+    });
     expect(i.interfaces.map((x) => x.name)).toEqual(['lo', 'eth1', 'host0']);
     expect(defaultInterface(i)).toBe('host0');
     expect(defaultInterface({ ...i, sshAddress: null })).toBe('eth1');
