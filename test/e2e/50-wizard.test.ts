@@ -53,7 +53,7 @@ afterAll(() => {
 });
 
 describe('the wizard connects as it goes, and builds a working pair', () => {
-  it('typo, trust, found interface, free VIP and VRID, backends: the pair works and passes verify-failover', async () => {
+  it('typo, trust, found interface, free VIP and VRID, backends: the pair works, passes verify-failover', async () => {
     labReset('lb01', 'lb02', 'lb03');
     const l = lab();
     // the foreign router: keepalived on web02, advertising VRID 51 (it holds 198.18.0.150, nothing of ours)
