@@ -21,6 +21,7 @@ import {
 } from '../failover/run.js';
 import { boundFeatures, settleTimeoutMs } from '../failover/bounds.js';
 import { passwordPrompt } from '../prompts.js';
+import { startWaiting } from '../spinner.js';
 import { SCENARIOS, type ScenarioName } from '../failover/scenarios.js';
 import { URL_RE } from '../answers/schema.js';
 import { styler, type IO } from '../io.js';
@@ -139,6 +140,7 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
       session,
       log: session.log.write,
       progress: (l) => io.err(st.dim(`… ${l}`)),
+      waiting: (t) => startWaiting(io, t),
       signal: abort.signal,
       probeUrl: opts.probeUrl,
       probeFrom: opts.probeFrom,

@@ -16,6 +16,7 @@ import { applyFixes, describeDrift, pairDrift, type Drift } from './pair.js';
 import { startLocalProbe, startRemoteProbe, type Probe, type ProbeSample } from './probe.js';
 import { scenarios, type ScenarioName } from './scenarios.js';
 import { holderTimeline, startWatch, type HolderSample } from './watch.js';
+import type { Waiting } from '../spinner.js';
 
 /** what one fault is aimed at: an instance, or a sync group (its first instance leads, all its VIPs must move) */
 export interface Target {
@@ -96,6 +97,8 @@ export interface RunEnv {
   session: Session;
   log: (line: string) => void;
   progress: (line: string) => void;
+  /** one thing awaited (the VIP to move): a spinner on a terminal, plain lines otherwise */
+  waiting?: (text: string) => Waiting;
   signal: AbortSignal;
   probeUrl?: string;
   probeFrom?: string;
@@ -294,7 +297,11 @@ export async function runScenario(run: RunEnv, target: Target, name: ScenarioNam
       // node held the VIP at some point since the fault, not only now: after a crash the restarted master may
       // already have taken it back (preempt)
       const giveUp = Math.max(maxGapMs * 2, 15_000);
-      await waitFor(
+      const w = run.waiting?.(
+        `${target.name}: waiting for another node to take ${vip} and serve clients ` +
+          `(bound ${(bound / 1000).toFixed(2)} s)`,
+      );
+      const moved = await waitFor(
         () => {
           const m = measureNow();
           if (m.newHolder === null) return false;
@@ -302,7 +309,17 @@ export async function runScenario(run: RunEnv, target: Target, name: ScenarioNam
         },
         giveUp,
         run.signal,
-      );
+      ).catch((e: unknown) => {
+        w?.fail(`${target.name}: interrupted`);
+        throw e;
+      });
+      const now = measureNow();
+      if (moved) {
+        w?.succeed(
+          `${target.name}: ${now.newHolder} took ${vip}` +
+            (now.gapMs !== null ? `, clients served again after ${(now.gapMs / 1000).toFixed(2)} s` : ''),
+        );
+      } else w?.fail(`${target.name}: ${vip} did not move within ${(giveUp / 1000).toFixed(0)} s`);
       if (name === 'link') await sleep(Math.max(0, faultAt + linkDown + 1500 - Date.now()), run.signal);
       else if (name === 'crash') {
         // does the stale VIP leave the killed master by itself (a restart by systemd)? watch for up to 5 s
