@@ -1,4 +1,4 @@
-/** Fact parsers on real output captured from a lab host (Debian 12) and on fixture text (CentOS 7). */
+/** Fact parsers on real output captured from lab hosts (Debian 12, Rocky-like, CentOS-7-like) and fixture text. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,9 @@ import {
 } from '../../src/facts/gather.js';
 import { parseKeepalivedData } from '../../src/status/collect.js';
 import { configuredVips } from '../../src/plan/preflight.js';
+import { loadAnswersFile, resolveAnswers } from '../../src/answers/resolve.js';
+import { buildPlan } from '../../src/plan/build.js';
+import { changeCount } from '../../src/plan/types.js';
 
 const fx = (f: string) => readFileSync(join(__dirname, '..', 'fixtures', f), 'utf8');
 
@@ -93,5 +96,56 @@ describe('single parsers', () => {
       { name: 'VI_1', state: 'MASTER', effectivePriority: 110 },
       { name: 'VI_2', state: 'BACKUP', effectivePriority: 80 },
     ]);
+  });
+});
+
+/**
+ * Real output captured from the lab's RHEL-like hosts (scripts/lab: Rocky-like and CentOS-7-like, rpm and dnf/yum
+ * in RHEL's layout): a fresh Rocky host, a fresh CentOS 7 host, and a CentOS 7 pair after `init`
+ * (test/fixtures/answers-centos7-lab.yaml).
+ */
+describe('facts from the lab RHEL-like hosts', () => {
+  const rocky = parseFactsOutput(fx('facts-rocky9-fresh.txt'));
+  const c7 = parseFactsOutput(fx('facts-centos7-fresh.txt'));
+  const cfg = resolveAnswers(loadAnswersFile(join(__dirname, '..', 'fixtures', 'answers-centos7-lab.yaml')), {
+    env: {},
+  });
+
+  it('a fresh Rocky 9 host: rhel, dnf, rpm packages, 2.2.7 in its repository, firewalld and SELinux config', () => {
+    expect(rocky.os).toMatchObject({ id: 'rocky', family: 'rhel', version: '9.4' });
+    expect(rocky.pkgManager).toBe('dnf');
+    expect(rocky.packages).toEqual({ keepalived: null, nginx: null, rsync: null, curl: '7.88.1-1.el9' });
+    expect(rocky.keepalivedVersion).toBeNull();
+    expect(rocky.keepalivedCandidate).toBe('2.2.7');
+    expect(rocky.firewalld).toMatchObject({ installed: true, active: true, enabled: true });
+    expect(rocky.files['/etc/selinux/config'].content).toContain('SELINUX=enforcing');
+    expect(rocky.files['/etc/sysconfig/keepalived']).toEqual({ exists: false });
+  });
+
+  it('a fresh CentOS 7 host: yum only, 1.3.5 in its repository; the plan renders for 1.3.5', () => {
+    expect(c7.os).toMatchObject({ id: 'centos', family: 'rhel', version: '7' });
+    expect(c7.pkgManager).toBe('yum');
+    expect(c7.keepalivedCandidate).toBe('1.3.5');
+    const facts = { lb04: { ...c7, hostname: 'lb04' }, lb05: c7 };
+    const { plans } = buildPlan(cfg, facts, { skipNetworkChecks: true });
+    const steps = plans[1].steps;
+    const install = steps.find((s) => s.id === 'keepalived-install')!.changes;
+    expect(install).toEqual([{ kind: 'package', manager: 'yum', names: ['keepalived'] }]);
+    const conf = steps
+      .find((s) => s.id === 'keepalived-config')!
+      .changes.find((c) => c.kind === 'file' && c.path === '/etc/keepalived/keepalived.conf');
+    expect(conf && conf.kind === 'file' && conf.validate?.[3]).toBe('validate-keepalived-1x');
+  });
+
+  it('a CentOS 7 pair after init: keepalived 1.3.5 (its --version), and a second plan changes nothing', () => {
+    const lb04 = parseFactsOutput(fx('facts-centos7-converged-lb04.txt'));
+    const lb05 = parseFactsOutput(fx('facts-centos7-converged-lb05.txt'));
+    expect(lb05.keepalivedVersion).toBe('1.3.5');
+    expect(lb05.packages.keepalived).toBe('1.3.5-19.el7');
+    expect(lb05.files['/etc/sysconfig/keepalived'].content).toMatch(/^KEEPALIVED_OPTIONS="-D -S 4"$/m);
+    expect(lb05.services.keepalived).toMatchObject({ active: 'active', enabled: 'enabled' });
+    const { plans, refusals } = buildPlan(cfg, { lb04, lb05 }, { skipNetworkChecks: true });
+    expect(refusals).toEqual([]);
+    expect(plans.map((p) => changeCount(p))).toEqual([0, 0]);
   });
 });
