@@ -1,6 +1,7 @@
 /**
- * Firewall (seed 001 §3.1, 003): the guides stop and disable firewalld, or add a rule that lets VRRP through.
- * system.firewall: disable (stop+disable firewalld / ufw) | open (permanent rules for VRRP, http, https) | leave.
+ * Firewall (the guides' preparation step "firewalld"): the guides stop and disable firewalld, or add a rule that
+ * lets VRRP through. system.firewall: disable (stop+disable firewalld / ufw) | open (permanent rules for VRRP, http,
+ * https) | leave.
  */
 import type { Change } from '../plan/types.js';
 import { stepPlan, type Step } from './context.js';

@@ -1,6 +1,6 @@
 /**
- * Install keepalived (seed 001 §1.1: `yum install -y keepalived`) with the host's package manager, plus curl
- * when the health check probes a URL. The version is read from `keepalived --version` afterwards.
+ * Install keepalived (the guides' step "install keepalived": `yum install -y keepalived`) with the host's package
+ * manager, plus curl when the health check probes a URL. The version is read from `keepalived --version` afterwards.
  */
 import type { Change } from '../plan/types.js';
 import { installChange, stepPlan, type Step } from './context.js';

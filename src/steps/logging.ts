@@ -1,7 +1,7 @@
 /**
- * Logging (seed 001 §2.4): keepalived logs with `-D -S 4` (detail, facility local4) set in the daemon options
- * (RHEL /etc/sysconfig/keepalived KEEPALIVED_OPTIONS, Debian /etc/default/keepalived DAEMON_ARGS), rsyslog
- * writes that facility to its own file, logrotate rotates it.
+ * Logging (the guides' step "keepalived log to its own file"): keepalived logs with `-D -S 4` (detail, facility
+ * local4) set in the daemon options (RHEL /etc/sysconfig/keepalived KEEPALIVED_OPTIONS, Debian
+ * /etc/default/keepalived DAEMON_ARGS), rsyslog writes that facility to its own file, logrotate rotates it.
  */
 import { daemonOptionsFile, PATHS } from '../paths.js';
 import { renderLogrotate, renderRsyslogRule, setOptionsVariable } from '../render.js';

@@ -1,6 +1,6 @@
 /**
- * Multicast (seed 001 §3.1): VRRP adverts go to 224.0.0.18, so the interface needs MULTICAST on
- * (`ip link set multicast on dev IFACE`). It persists through keepalived's drop-in (ExecStartPre, see
+ * Multicast (the guides' preparation step "enable multicast"): VRRP adverts go to 224.0.0.18, so the interface needs
+ * MULTICAST on (`ip link set multicast on dev IFACE`). It persists through keepalived's drop-in (ExecStartPre, see
  * keepalived-config), which turns it on again before keepalived starts after a reboot.
  */
 import type { Change } from '../plan/types.js';

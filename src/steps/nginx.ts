@@ -1,8 +1,8 @@
 /**
- * nginx (seed 000, 004): install nginx where missing, copy the load balancer's nginx configuration from
- * nginx.syncFrom to the other nodes (the guides: `rsync -avz lb01:/etc/nginx/ /etc/nginx/`), validate it with
- * `nginx -t` before reloading (restoring the previous directory if it fails), allow binding the VIP on a
- * backup (net.ipv4.ip_nonlocal_bind=1), and enable + start nginx.
+ * nginx (the guides' steps "nginx on both LBs" and "sync the configuration with rsync"): install nginx where
+ * missing, copy the load balancer's nginx configuration from nginx.syncFrom to the other nodes (the guides: `rsync
+ * -avz lb01:/etc/nginx/ /etc/nginx/`), validate it with `nginx -t` before reloading (restoring the previous
+ * directory if it fails), allow binding the VIP on a backup (net.ipv4.ip_nonlocal_bind=1), and enable + start nginx.
  */
 import { PATHS } from '../paths.js';
 import type { Change } from '../plan/types.js';

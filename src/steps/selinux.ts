@@ -1,6 +1,6 @@
 /**
- * SELinux (seed 001 §3.1, 003): the guides run `setenforce 0` and set SELINUX=disabled in /etc/selinux/config.
- * system.selinux: disable | permissive | leave. Nothing happens on hosts without SELinux.
+ * SELinux (the guides' preparation step "disable SELinux"): the guides run `setenforce 0` and set SELINUX=disabled
+ * in /etc/selinux/config. system.selinux: disable | permissive | leave. Nothing happens on hosts without SELinux.
  */
 import { PATHS } from '../paths.js';
 import type { Change } from '../plan/types.js';

@@ -1,6 +1,7 @@
 /**
- * Services (seed 000, 001 §3): keepalived (and rsyslog) enabled and running; then a keepalived line must reach
- * the log file. Which node holds each VIP is checked across all nodes once every host is done.
+ * Services (the guides' step "start keepalived and check the VIP"): keepalived (and rsyslog) enabled and running;
+ * then a keepalived line must reach the log file. Which node holds each VIP is checked across all nodes once every
+ * host is done.
  */
 import type { Change } from '../plan/types.js';
 import { stepPlan, svc, type Step } from './context.js';
