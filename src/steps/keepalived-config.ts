@@ -2,8 +2,9 @@
  * keepalived configuration (the guides' step "configure keepalived": global_defs, vrrp_script, vrrp_instance, check
  * script): keepalived.conf rendered per node (router_id, script security, vrrp_script, one vrrp_instance per
  * instance with this node's state and priority), the health-check script (0755 root, as enable_script_security
- * requires), the notify hook, and systemd drop-ins. keepalived.conf is validated with `keepalived -t -f` before it
- * replaces the old one; a change reloads keepalived if it runs.
+ * requires), the notify hook, and systemd drop-ins. keepalived.conf is validated before it replaces the old one
+ * (`keepalived -t`; on 1.x, which has none, a real start in a private namespace); a change reloads keepalived if it
+ * runs.
  */
 import { PATHS } from '../paths.js';
 import {
