@@ -94,8 +94,20 @@ export function renderLogrotate(cfg: Config): string {
   return renderTemplate('logrotate.ejs', { cfg });
 }
 
-export function renderKeepalivedDropin(iface: string, multicast: boolean, restartOnCrash: boolean): string {
-  return renderTemplate('keepalived-dropin.conf.ejs', { iface, multicast, restartOnCrash });
+/** the VIPs a node's keepalived may hold, with their interface: systemd removes them when keepalived dies */
+export function vipsOfNode(cfg: Config, node: ResolvedNode): { address: string; prefix: number; dev: string }[] {
+  return cfg.instances.flatMap((i) =>
+    i.vips.map((v) => ({ address: v.address, prefix: v.prefix, dev: v.dev ?? node.interface })),
+  );
+}
+
+export function renderKeepalivedDropin(
+  iface: string,
+  multicast: boolean,
+  restartOnCrash: boolean,
+  releaseVips: { address: string; prefix: number; dev: string }[] = [],
+): string {
+  return renderTemplate('keepalived-dropin.conf.ejs', { iface, multicast, restartOnCrash, releaseVips });
 }
 
 /** the managed nginx load balancer (nginx.upstream): null when the operator keeps their own configuration */

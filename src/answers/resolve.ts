@@ -83,6 +83,7 @@ export interface Config {
   logging: Answers['logging'] & { facilityNumber: number };
   notify: Answers['notify'];
   restartOnCrash: boolean;
+  releaseVipsOnExit: boolean;
   syncGroups: { name: string; instances: string[] }[];
   /** package files for hosts with no repository, per package (a host uses the one of its family's format) */
   packages: Record<'keepalived' | 'nginx', PackageFile[]>;
@@ -541,6 +542,7 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     logging: { ...a.logging, facilityNumber: FACILITY[a.logging.facility] },
     notify: a.notify,
     restartOnCrash: a.failover.restartOnCrash ?? true,
+    releaseVipsOnExit: a.failover.releaseVipsOnExit ?? true,
     syncGroups: a.syncGroups,
     packages,
     includeDir: a.keepalived.includeDir ? a.keepalived.includeDir.replace(/\/+$/, '') || '/' : null,

@@ -258,6 +258,11 @@ export const answersSchema = z.strictObject({
     .strictObject({
       /** systemd drop-in that restarts keepalived after a crash (default: on; the distribution unit has no Restart=) */
       restartOnCrash: z.boolean().optional(),
+      /**
+       * systemd removes the node's VIPs when keepalived exits (ExecStopPost): a killed master keeps no stale VIP
+       * beside the backup that takes over (default: on)
+       */
+      releaseVipsOnExit: z.boolean().optional(),
     })
     .default({}),
 });

@@ -11,6 +11,7 @@ import {
   renderCheckScript,
   renderKeepalivedConf,
   renderKeepalivedDropin,
+  vipsOfNode,
   renderNginxDropin,
   renderNotifyScript,
   trackFileOf,
@@ -46,7 +47,12 @@ export const keepalivedConfig: Step = {
     const handlers: Change[] = [];
     changes.push(...fileChange(ctx, PATHS.checkScript, renderCheckScript(cfg), '755'));
     changes.push(...fileChange(ctx, PATHS.notifyScript, renderNotifyScript(cfg), '755'));
-    const dropin = renderKeepalivedDropin(node.interface, cfg.system.multicast, cfg.restartOnCrash);
+    const dropin = renderKeepalivedDropin(
+      node.interface,
+      cfg.system.multicast,
+      cfg.restartOnCrash,
+      cfg.releaseVipsOnExit ? vipsOfNode(cfg, node) : [],
+    );
     const dropinChanges = fileChange(ctx, PATHS.keepalivedDropin, dropin, '644');
     const nginxDropinChanges = trackFileOf(cfg, version)
       ? fileChange(ctx, PATHS.nginxDropin, renderNginxDropin(), '644')

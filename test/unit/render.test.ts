@@ -15,6 +15,7 @@ import {
   renderKeepalivedDropin,
   renderNginxDropin,
   setOptionsVariable,
+  vipsOfNode,
 } from '../../src/render.js';
 import {
   activeActive,
@@ -214,7 +215,31 @@ describe('other rendered files', () => {
     expect(renderKeepalivedDropin('ens33', true, true)).toMatch(
       /ExecStartPre=-\/bin\/sh -c 'exec ip link set dev ens33 multicast on'[\s\S]*Restart=on-failure\nRestartSec=1/,
     );
-    expect(renderKeepalivedDropin('ens33', false, false)).not.toMatch(/ExecStartPre|Restart=/);
+    expect(renderKeepalivedDropin('ens33', false, false)).not.toMatch(/ExecStartPre|Restart=|ExecStopPost/);
+  });
+  it("keepalived drop-in: systemd removes the node's VIPs when keepalived dies (no stale VIP after a crash)", () => {
+    const cfg = resolveAnswers(
+      {
+        ...clone(pair),
+        instances: [
+          {
+            name: 'VI_1',
+            virtualRouterId: 51,
+            vips: ['172.16.70.183/24', { address: '10.1.1.5/24', dev: 'eth1' }],
+            master: 'lb01',
+          },
+        ],
+      },
+      { env: {} },
+    );
+    const d = renderKeepalivedDropin('ens33', true, true, vipsOfNode(cfg, cfg.nodes[0]));
+    expect(d).toContain(
+      "ExecStopPost=-/bin/sh -c 'ip -4 addr del 172.16.70.183/24 dev ens33 2>/dev/null; " +
+        "ip -4 addr del 10.1.1.5/24 dev eth1 2>/dev/null; exit 0'\n",
+    );
+    // the unit file is systemd's: no % (a specifier) nor $ (a variable) may reach it
+    expect(d).not.toMatch(/[%$]/);
+    expect(resolveAnswers(pair, { env: {} }).releaseVipsOnExit).toBe(true);
   });
   it('daemon options: replace the variable, keep every other line', () => {
     const debian =
