@@ -36,6 +36,8 @@ export interface KeepalivedFeatures {
    * advert interval before the VIP is taken (seen on the lab): verify-failover's bounds add an advert for each
    */
   lateTransition: boolean;
+  /** `vrrp_rt_priority`: the VRRP process in real-time scheduling (2.x; 1.3.5 has no such keyword) */
+  realtime: boolean;
 }
 
 /** features of a version; an unknown version (not installed yet) is taken as current 2.x */
@@ -48,5 +50,6 @@ export function keepalivedFeatures(version: string | null): KeepalivedFeatures {
     oldUnicastChecksum: two,
     emptyIncludeOk: two,
     lateTransition: !two,
+    realtime: two,
   };
 }

@@ -84,6 +84,7 @@ export interface Config {
   notify: Answers['notify'];
   restartOnCrash: boolean;
   releaseVipsOnExit: boolean;
+  realtime: boolean;
   syncGroups: { name: string; instances: string[] }[];
   /** package files for hosts with no repository, per package (a host uses the one of its family's format) */
   packages: Record<'keepalived' | 'nginx', PackageFile[]>;
@@ -543,6 +544,7 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     notify: a.notify,
     restartOnCrash: a.failover.restartOnCrash ?? true,
     releaseVipsOnExit: a.failover.releaseVipsOnExit ?? true,
+    realtime: a.failover.realtime ?? true,
     syncGroups: a.syncGroups,
     packages,
     includeDir: a.keepalived.includeDir ? a.keepalived.includeDir.replace(/\/+$/, '') || '/' : null,

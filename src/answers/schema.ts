@@ -263,6 +263,11 @@ export const answersSchema = z.strictObject({
        * beside the backup that takes over (default: on)
        */
       releaseVipsOnExit: z.boolean().optional(),
+      /**
+       * keepalived's VRRP process in real-time scheduling (vrrp_rt_priority 50; keepalived 2.x), so a real-time
+       * workload on the master's CPU cannot delay its adverts into a false failover (default: on)
+       */
+      realtime: z.boolean().optional(),
     })
     .default({}),
 });

@@ -164,6 +164,16 @@ describe('keepalived.conf content', () => {
     expect(c).not.toContain('state MASTER');
   });
 
+  it('VRRP in real-time scheduling on 2.x (vrrp_rt_priority); not on 1.3.5, nor when turned off', () => {
+    const cfg = resolveAnswers(pair, { env: {} });
+    expect(renderKeepalivedConf(cfg, cfg.nodes[0])).toMatch(/\n {4}vrrp_rt_priority 49\n/);
+    expect(renderKeepalivedConf(cfg, cfg.nodes[0], DEFAULT_RENDER_PATHS, { self: '1.3.5', peers: [] })).not.toContain(
+      'vrrp_rt_priority',
+    );
+    const off = resolveAnswers({ ...clone(pair), failover: { realtime: false } }, { env: {} });
+    expect(renderKeepalivedConf(off, off.nodes[0])).not.toContain('vrrp_rt_priority');
+  });
+
   it('for keepalived 1.3.5: no track_file (1.3.5 has none; its block would end the instance early)', () => {
     const cfg = resolveAnswers(fast, { env: {} });
     const c = renderKeepalivedConf(cfg, cfg.nodes[0], DEFAULT_RENDER_PATHS, { self: '1.3.5', peers: ['1.3.5'] });
