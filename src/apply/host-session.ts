@@ -44,5 +44,23 @@ export async function openHostSession(
     end();
     throw e;
   }
-  return { ...session, runners, facts, end };
+  // a node reconnected (verify-failover's link scenario drops the connection, and with it the lock's channel): its
+  // runner moves to the new connection and takes the host's lock again
+  const reconnect: Session['reconnect'] = async (node, o) => {
+    const c = await session.reconnect(node, o);
+    const old = runners[node.name];
+    if (old && old.conn !== c) {
+      const had = old.locked;
+      old.unlock();
+      const r = new HostRunner(c, cfg, node, session.runId);
+      runners[node.name] = r;
+      if (had) {
+        await r
+          .lock()
+          .catch((e: Error) => io.err(`${node.name}: the ha-setup lock could not be taken again: ${e.message}`));
+      }
+    }
+    return c;
+  };
+  return { ...session, reconnect, runners, facts, end };
 }

@@ -88,6 +88,8 @@ export function newRunId(now = new Date()): string {
 
 export async function openSession(io: IO, cfg: Config, opts: SessionOptions = {}): Promise<Session> {
   const runId = opts.runId ?? newRunId();
+  // a password the wizard already asked for is a secret like any other (masked in logs and output)
+  if (opts.password) cfg.secrets.push(opts.password);
   const log = new RunLog(runId, cfg.secrets, io.env);
   let cachedPassword: Promise<string | undefined> | null = null;
   const password = () => {

@@ -4,7 +4,7 @@
  * Commands are argv arrays, quoted for the remote shell, and run through sudo when the user is not root.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import type { Duplex } from 'node:stream';
 import ssh2, { type ClientChannel, type ConnectConfig } from 'ssh2';
 
@@ -83,6 +83,10 @@ export class HostConnection {
     conn.on('end', closed);
     conn.on('close', closed);
     conn.on('error', (e) => (this.dead ??= new OperationError(`${node.name}: SSH connection failed: ${e.message}`)));
+    // the jump host's connection carries this one: its failure is this connection's (and an 'error' event with no
+    // listener would end the process, skipping verify-failover's restores)
+    jump?.on('error', (e) => (this.dead ??= new OperationError(`${node.name}: SSH jump host failed: ${e.message}`)));
+    jump?.on('close', closed);
   }
 
   get alive(): boolean {
@@ -92,7 +96,9 @@ export class HostConnection {
   private wrap(command: string, root: boolean): { line: string; prefix: string } {
     if (!root || this.sudo === 'root') return { line: command, prefix: '' };
     if (this.sudo === 'nopasswd') return { line: `sudo -n -- sh -c ${cmd([command])}`, prefix: '' };
-    return { line: `sudo -S -p '' -- sh -c ${cmd([command])}`, prefix: `${this.sudoPassword ?? ''}\n` };
+    // -k: sudo reads the password every time; with a cached credential it would not, and the password line would
+    // become the command's own input (a file written with `cat > file` would start with it)
+    return { line: `sudo -k -S -p '' -- sh -c ${cmd([command])}`, prefix: `${this.sudoPassword ?? ''}\n` };
   }
 
   /**
@@ -204,9 +210,12 @@ export class HostConnection {
    * A command whose stdin/stdout the caller pipes (the nginx sync). Listeners are attached before anything can
    * arrive, and `done` settles with the exit code once the channel closes.
    */
-  async spawn(command: string): Promise<{ ch: ClientChannel; done: Promise<ExecResult> }> {
+  async spawn(
+    command: string,
+    opts: { root?: boolean } = {},
+  ): Promise<{ ch: ClientChannel; done: Promise<ExecResult> }> {
     if (this.dead) throw this.dead;
-    const { line, prefix } = this.wrap(command, true);
+    const { line, prefix } = this.wrap(command, opts.root ?? true);
     this.commands++;
     return new Promise((resolve, reject) => {
       this.conn.exec(line, (err, ch) => {
@@ -383,9 +392,11 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
         name: `${node.name}-jump`,
         host: m[2],
         port: Number(m[3] ?? 22),
-        user: m[1] ?? t.user,
+        // as OpenSSH: the jump host's own User in ~/.ssh/config, else the local user name
+        user: m[1] ?? loadSshConfig(m[2], opts.ssh.configFile).user ?? userInfo().username,
       };
       const jt = targetFor(jumpNode, opts, !!m[3]);
+      const jumpKnown = knownKeysFor(jt.knownHostsFiles, jt.names);
       let jv: HostKeyVerdict | null = null;
       const jumpTried: string[] = [];
       const jumpKeys = jt.identityFiles
@@ -397,7 +408,9 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
         port: jt.port,
         username: jt.user,
         authHandler: authFor(jt.user, jumpTried, jumpKeys),
-        algorithms: undefined,
+        algorithms: hostKeyAlgorithmsFor(jumpKnown)
+          ? { serverHostKey: hostKeyAlgorithmsFor(jumpKnown) as never }
+          : undefined,
         hostVerifier: (key: Buffer) => {
           jv = verifyHostKey({
             files: jt.knownHostsFiles,
@@ -407,6 +420,7 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
             policy: opts.ssh.hostKeyPolicy,
             blob: key,
           });
+          if (jv.ok && !jv.known) opts.onNewHostKey?.(`jump host ${jt.host}`, fingerprint(key));
           return jv.ok;
         },
       }).catch((e: Error & { level?: string }) => {
