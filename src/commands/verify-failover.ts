@@ -9,7 +9,7 @@ import { table } from '../report/table.js';
 import { openHostSession } from '../apply/host-session.js';
 import { CancelledError, OperationError, PreconditionError, UsageError } from '../errors.js';
 import { identities } from '../failover/identify.js';
-import { describeDrift, manualFix, pairDrift } from '../failover/pair.js';
+import { describeDrift, manualFix, pairDrift, sshCommand } from '../failover/pair.js';
 import {
   Aborted,
   pendingRestores,
@@ -133,7 +133,7 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
         [...snapshot.problems, ...wrongHolder],
       );
     }
-    snapshotFixes = snapshotRestoreCommands(cfg, snapshot);
+    snapshotFixes = snapshotRestoreCommands(cfg, snapshot, (n) => session.conns[n]?.sudo !== 'root');
     const versions = snapshot.nodes.map((n) => n.keepalivedVersion);
     run = {
       cfg,
@@ -204,7 +204,8 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
     if (run && (!completed || abort.signal.aborted || stopped)) {
       // after a scenario that already waited its settle time in vain, one more pass (fix, report) is enough
       const waited = results.length > 0 && !results[results.length - 1].restored;
-      const back = await restorePair(run, waited ? 0 : settleTimeoutMs(cfg, cfg.instances[0])).catch((e: Error) => ({
+      const settle = Math.max(...cfg.instances.map((i) => settleTimeoutMs(cfg, i)));
+      const back = await restorePair(run, waited ? 0 : settle).catch((e: Error) => ({
         log: [`could not check the pair: ${e.message}`],
         left: [],
       }));
@@ -214,6 +215,7 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
           const m = manualFix(
             d,
             cfg.nodes.find((n) => n.name === d.node),
+            session.conns[d.node] ? session.conns[d.node].sudo !== 'root' : undefined,
           );
           return m ? [m] : [];
         });
@@ -316,7 +318,7 @@ async function readyToFailOver(run: RunEnv, instances: string[]): Promise<string
 }
 
 /** by hand, per node: everything that ran before started again, links up (printed on a second Ctrl-C) */
-function snapshotRestoreCommands(cfg: Config, snapshot: PairStatus): string[] {
+function snapshotRestoreCommands(cfg: Config, snapshot: PairStatus, sudoOf: (node: string) => boolean): string[] {
   return snapshot.nodes.flatMap((n) => {
     const node = cfg.nodes.find((x) => x.name === n.node);
     if (!node || !n.reachable) return [];
@@ -327,6 +329,6 @@ function snapshotRestoreCommands(cfg: Config, snapshot: PairStatus): string[] {
       ...links.map(([i]) => `ip link set dev ${i} up`),
     ];
     if (!parts.length) return [];
-    return [`ssh ${node.user}@${node.host} ${node.sudo ? 'sudo ' : ''}sh -c '${parts.join('; ')}'`];
+    return [sshCommand(node, parts.join('; '), sudoOf(node.name))];
   });
 }

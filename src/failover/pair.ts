@@ -7,7 +7,7 @@
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import type { HostConnection } from '../ssh/ssh.js';
-import { cmd } from '../ssh/shell.js';
+import { cmd, q } from '../ssh/shell.js';
 import { UNITS, type NodeStatus, type PairStatus, type UnitState } from '../status/collect.js';
 
 export interface Drift {
@@ -145,12 +145,20 @@ export function describeDrift(d: Drift): string {
 }
 
 /** the command an operator runs by hand to put it back: ssh user@host [sudo] sh -c '...' */
-export function manualFix(d: Drift, node: ResolvedNode | undefined): string | null {
+export function manualFix(d: Drift, node: ResolvedNode | undefined, sudo = node?.sudo ?? false): string | null {
   if (!d.fix.length) return null;
   const line = d.fix.map((c) => cmd(c)).join(' && ');
-  if (!node) return line;
+  return node ? sshCommand(node, line, sudo) : line;
+}
+
+/**
+ * A command line an operator pastes into a local shell to run `line` as root on a node: ssh joins its arguments
+ * into one string for the remote shell, so the remote command is quoted once for that shell and once more for the
+ * local one (`ssh h sudo sh -c 'a && b'` would run `sh -c a` remotely, and b without sudo).
+ */
+export function sshCommand(node: Pick<ResolvedNode, 'user' | 'host' | 'port'>, line: string, sudo: boolean): string {
   const target = `${node.user}@${node.host}${node.port !== 22 ? ` -p ${node.port}` : ''}`;
-  return `ssh ${target} ${node.sudo ? 'sudo ' : ''}sh -c ${cmd([line])}`;
+  return `ssh ${target} ${q(`${sudo ? 'sudo ' : ''}sh -c ${q(line)}`)}`;
 }
 
 /**

@@ -87,6 +87,9 @@ export async function startRemoteProbe(
 while :; do
   ( s=$(date +%s%N); r=$(curl -s -o /dev/null --max-time ${(timeoutMs / 1000).toFixed(3)} \
 -w '%{http_code} %header{x-lb}' ${q(url)} 2>/dev/null); e=$(date +%s%N); echo "$s $e $r" ) &
+  # a heartbeat from the loop itself: once the channel is gone this write kills the loop (SIGPIPE), even where
+  # sshd ignores the signal request that stops it
+  echo
   sleep ${(intervalMs / 1000).toFixed(3)}
 done`;
   const stop = await streamLines(conn, script, (line) => {

@@ -20,7 +20,8 @@ export async function streamLines(
   script: string,
   onLine: (line: string) => void,
 ): Promise<() => Promise<void>> {
-  const { ch, done } = await conn.spawn(`sh -c ${q(script)}`);
+  // read-only loops (who holds a VIP, a curl probe): no sudo, and nothing between the loop and the channel
+  const { ch, done } = await conn.spawn(`sh -c ${q(script)}`, { root: false });
   let buf = '';
   ch.on('data', (d: Buffer) => {
     buf += d.toString();

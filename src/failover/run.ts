@@ -237,7 +237,10 @@ export async function runScenario(run: RunEnv, target: Target, name: ScenarioNam
   );
   const maxGapMs = run.maxGapMs ?? Math.round(bound + marginMs(bound));
   // the link stays down long enough for the backup to take over, whatever the configuration's timers
-  const linkDown = linkDownMs(bounds.link.expectedMaxMs);
+  // (a sync group moves together: the slowest of its instances decides)
+  const linkDown = linkDownMs(
+    Math.max(...target.instances.map((i) => expectedBounds(cfg, i, master, run.features).link.expectedMaxMs)),
+  );
 
   let probe: Probe;
   let probeConn: HostConnection | null = null;
@@ -348,7 +351,7 @@ export async function runScenario(run: RunEnv, target: Target, name: ScenarioNam
     }
     // where does the VIP go now: back to the master (preempt) or stays (nopreempt)
     const expectBack = inst.preempt && inst.master === master;
-    const settleMs = settleTimeoutMs(cfg, inst);
+    const settleMs = Math.max(...target.instances.map((i) => settleTimeoutMs(cfg, i)));
     if (!run.signal.aborted) {
       await waitFor(
         () => {

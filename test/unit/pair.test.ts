@@ -2,6 +2,7 @@
  * The whole-pair snapshot verify-failover restores to, who answered a probe, and how a session becomes root:
  * pure logic from data fixtures.
  */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
 import { identify, identities } from '../../src/failover/identify.js';
@@ -101,11 +102,15 @@ describe('pair drift', () => {
     expect(d[0].fix).toEqual([['ip', 'link', 'set', 'dev', 'ens33', 'up']]);
     const n = cfg.nodes[0];
     expect(manualFix(d[1], n)).toBe(
-      "ssh root@172.16.70.181 sh -c 'systemctl reset-failed keepalived && systemctl start keepalived'",
+      "ssh root@172.16.70.181 'sh -c '\\''systemctl reset-failed keepalived && systemctl start keepalived'\\'''",
     );
-    expect(manualFix(d[1], { ...n, user: 'ops', sudo: true, port: 2222 })).toBe(
-      "ssh ops@172.16.70.181 -p 2222 sudo sh -c 'systemctl reset-failed keepalived && systemctl start keepalived'",
-    );
+    const viaSudo = manualFix(d[1], { ...n, user: 'ops', sudo: true, port: 2222 })!;
+    expect(viaSudo).toMatch(/^ssh ops@172\.16\.70\.181 -p 2222 'sudo sh -c /);
+    // pasted into a local shell, ssh sends the remote shell exactly: sudo sh -c '<both commands>'
+    const args = spawnSync('sh', ['-c', `set -- ${viaSudo.slice('ssh '.length)}; shift 3; printf '%s' "$*"`], {
+      encoding: 'utf8',
+    }).stdout;
+    expect(args).toBe("sudo sh -c 'systemctl reset-failed keepalived && systemctl start keepalived'");
     expect(manualFix(d[2], n)).toBeNull();
   });
 
