@@ -2,7 +2,9 @@
  * Which virtual router ids are in use on a segment: listen for VRRP adverts (IP protocol 112 to 224.0.0.18) on an
  * interface for a few seconds. Two clusters with the same id on one segment both flap, so the wizard proposes a
  * free id and init's preflight refuses one that a router other than the nodes advertises. Needs nothing installed:
- * tcpdump when present, else a raw socket from perl (Debian's perl-base) or python3 (RHEL's); as root.
+ * a raw socket from perl (Debian's perl-base) or python3 (RHEL's), bound to the interface and a member of the VRRP
+ * group on it (a NIC that filters multicast passes the group's frames then), else tcpdump in promiscuous mode; as
+ * root.
  * Every way prints one line per advert: "SRC VRID PRIORITY VERSION".
  */
 import { isIPv4 } from '../answers/schema.js';
@@ -16,8 +18,9 @@ export interface VrrpAdvert {
 
 /** perl: join 224.0.0.18 on the interface's address, read raw protocol-112 packets until the time is up */
 const PERL = `use Socket;
-my ($addr, $secs) = @ARGV;
+my ($addr, $secs, $iface) = @ARGV;
 socket(my $s, PF_INET, SOCK_RAW, 112) or exit 3;
+setsockopt($s, SOL_SOCKET, 25, pack("Z*", $iface)) or exit 3;
 setsockopt($s, IPPROTO_IP, 35, pack("a4 a4", inet_aton("224.0.0.18"), inet_aton($addr)));
 my $end = time() + $secs; my $rin = ""; vec($rin, fileno($s), 1) = 1;
 $| = 1;
@@ -31,8 +34,9 @@ while ((my $left = $end - time()) > 0) {
 }`;
 
 const PYTHON = `import socket, sys, time, select
-addr, secs = sys.argv[1], float(sys.argv[2])
+addr, secs, iface = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+s.setsockopt(socket.SOL_SOCKET, 25, iface.encode() + b"\\0")
 s.setsockopt(socket.IPPROTO_IP, 35, socket.inet_aton("224.0.0.18") + socket.inet_aton(addr))
 end = time.time() + secs
 while True:
@@ -53,16 +57,13 @@ const TCPDUMP_SED =
   'vrid \\([0-9]*\\), prio \\([0-9]*\\).*/\\1 \\3 \\4 \\2/p';
 
 export const VRRP_LISTEN_SH = `iface=$1; secs=$2
-if command -v tcpdump >/dev/null 2>&1; then
-  timeout "$secs" tcpdump -l -n -p -i "$iface" 'ip proto 112' 2>/dev/null | sed -n '${TCPDUMP_SED}'
-  exit 0
-fi
 addr=$(ip -o -4 addr show dev "$iface" 2>/dev/null | sed -n 's/.* inet \\([0-9.]*\\)\\/.*/\\1/p' | head -1)
-[ -n "$addr" ] || exit 0
-if command -v perl >/dev/null 2>&1; then
-  perl -e '${PERL.replace(/'/g, `'\\''`)}' "$addr" "$secs"
-elif command -v python3 >/dev/null 2>&1; then
-  python3 -c '${PYTHON.replace(/'/g, `'\\''`)}' "$addr" "$secs"
+if [ -n "$addr" ] && command -v perl >/dev/null 2>&1; then
+  perl -e '${PERL.replace(/'/g, `'\\''`)}' "$addr" "$secs" "$iface"
+elif [ -n "$addr" ] && command -v python3 >/dev/null 2>&1; then
+  python3 -c '${PYTHON.replace(/'/g, `'\\''`)}' "$addr" "$secs" "$iface"
+elif command -v tcpdump >/dev/null 2>&1; then
+  timeout "$secs" tcpdump -l -n -i "$iface" 'ip proto 112' 2>/dev/null | sed -n '${TCPDUMP_SED}'
 else
   echo "@nolistener"
 fi`;

@@ -2,7 +2,7 @@
  * The VRRP listener the wizard and init's preflight use to find ids in use on the segment: tcpdump's output through
  * the snippet's own sed (a real sh, tcpdump replaced by a printer of captured output), the parser, and the free id.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,12 +14,17 @@ afterAll(() => rmSync(bin, { recursive: true, force: true }));
 const fx = join(__dirname, '..', 'fixtures', 'cmd', 'tcpdump-vrrp.txt');
 writeFileSync(join(bin, 'tcpdump'), `#!/bin/sh\ncat '${fx}'\n`);
 chmodSync(join(bin, 'tcpdump'), 0o755);
+// a host without perl and python3 (tcpdump is the last resort): only the tools the snippet needs besides them
+for (const tool of ['sh', 'sed', 'timeout', 'head', 'ip', 'cat']) {
+  const path = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+  symlinkSync(path, join(bin, tool));
+}
 
 describe('VRRP listener', () => {
   it('tcpdump lines become "SRC VRID PRIORITY VERSION", other traffic is ignored', () => {
     const r = spawnSync('sh', ['-c', VRRP_LISTEN_SH, 'sh', 'eth0', '2'], {
       encoding: 'utf8',
-      env: { PATH: `${bin}:/usr/bin:/bin` },
+      env: { PATH: bin },
     });
     expect(r.status).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual(['10.9.0.1 77 120 2', '198.18.0.22 51 100 3', '198.18.0.11 52 110 2']);
