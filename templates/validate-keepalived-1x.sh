@@ -17,19 +17,28 @@ KA=${2:-keepalived}
 SECS=${3:-2}
 [ -r "$CONF" ] || { echo "cannot read $CONF" >&2; exit 2; }
 command -v "$KA" >/dev/null || { echo "no keepalived binary $KA" >&2; exit 2; }
+# the file and the snippets it includes (the operator's conf.d): their scripts and interfaces count too
+FILES="$CONF"
+for g in $(sed -n 's/^[[:space:]]*include[[:space:]][[:space:]]*\([^[:space:]#!]*\).*/\1/p' "$CONF"); do
+  for f in $g; do [ -f "$f" ] && FILES="$FILES $f"; done
+done
 IFACES=""
-for i in $(grep -oE "(^|[[:space:]])(interface|dev)[[:space:]]+[^[:space:]!#]+" "$CONF" | awk '{print $2}' | sort -u); do
+# shellcheck disable=SC2086
+for i in $(cat $FILES | grep -oE "(^|[[:space:]])(interface|dev)[[:space:]]+[^[:space:]!#]+" | awk '{print $2}' | sort -u); do
   ip link show dev "$i" >/dev/null 2>&1 || continue
   IFACES="$IFACES $i=$(ip -o -4 addr show dev "$i" | awk '{print $4; exit}')"
 done
-export CONF KA SECS IFACES
+export CONF KA SECS IFACES FILES
 out=$(unshare -m -n /bin/bash -c '
 set -e
 mount --make-rprivate /
 # script paths (vrrp_script script, notify*), first word, without quotes
-scripts=$(grep -E "^[[:space:]]*(script|notify|notify_master|notify_backup|notify_fault|notify_stop)[[:space:]]" "$CONF" |
+scripts=$(cat $FILES | grep -E "^[[:space:]]*(script|notify|notify_master|notify_backup|notify_fault|notify_stop)[[:space:]]" |
   sed -E "s/^[[:space:]]*[a-z_]+[[:space:]]+\"?([^\" ]+).*/\1/" | sort -u)
-mkdir -p /tmp/.kav135.$$ && mount -t tmpfs tmpfs /tmp/.kav135.$$ && W=/tmp/.kav135.$$
+# a private /run first (no pid-file clash with a running keepalived; /dev/log dangles), and the work dir in it:
+# nothing is created on the host
+mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -p /run/lock /run/.kav && W=/run/.kav
 for d in $(for s in $scripts; do dirname "$s"; done | sort -u); do
   [ -d "$d" ] || continue
   mkdir -p "$W/orig$d"; mount --bind "$d" "$W/orig$d"
@@ -40,8 +49,6 @@ for d in $(for s in $scripts; do dirname "$s"; done | sort -u); do
     chown --reference="$f" "$d/${f##*/}"; chmod --reference="$f" "$d/${f##*/}"
   done
 done
-mount -t tmpfs -o mode=755 tmpfs /run           # no pid-file clash with a running keepalived; /dev/log link dangles
-mkdir -p /run/lock
 if [ -S /dev/log ]; then mount --bind /dev/null /dev/log; fi
 ip link set lo up
 n=0
