@@ -118,6 +118,9 @@ export function renderKeepalivedDropin(
   return renderTemplate('keepalived-dropin.conf.ejs', { iface, multicast, restartOnCrash, releaseVips });
 }
 
+/** how the managed nginx upstream file starts: a file that does not was not written by ha-setup */
+export const UPSTREAM_HEADER = '# Managed by ha-setup:';
+
 /** the managed nginx load balancer (nginx.upstream): null when the operator keeps their own configuration */
 export function renderNginxUpstream(cfg: Config): string | null {
   if (!cfg.nginx.upstream) return null;

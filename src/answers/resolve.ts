@@ -528,7 +528,9 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
       interval: hc.interval,
       fall: hc.fall,
       rise: hc.rise,
-      timeout: hc.timeout ?? Math.max(1, Math.min(hc.interval, 2)),
+      // the guides' script restarts nginx, waits 1 s and checks again before it stops keepalived: a shorter timeout
+      // would kill it first (keepalived counts that as a failure, and keepalived is never stopped)
+      timeout: hc.timeout ?? (hc.mode === 'restart-then-stop' ? 3 : Math.max(1, Math.min(hc.interval, 2))),
       weight,
       url: hc.url,
     },

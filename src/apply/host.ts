@@ -12,6 +12,9 @@ import type { Change, Facts } from '../plan/types.js';
 import type { ExecOptions, HostConnection } from '../ssh/ssh.js';
 import { cmd, q } from '../ssh/shell.js';
 
+/** apt-get never asks, and keeps a configuration file the operator changed (dpkg's conffile prompt) */
+const APT_OPTIONS = ['-y', '-q', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
+
 export type ManifestEntry =
   | { type: 'start'; runId: string; time: string; services: Facts['services']; node: string }
   | { type: 'file'; path: string; existed: boolean }
@@ -65,6 +68,10 @@ export class HostRunner {
       );
     }
     this.lockChannel = ch;
+  }
+
+  get locked(): boolean {
+    return this.lockChannel !== null;
   }
 
   unlock(): void {
@@ -194,6 +201,19 @@ export class HostRunner {
     );
   }
 
+  /** Back up (first time in this run) and remove; with validation, put it back when the validator fails. */
+  async removeFile(c: Extract<Change, { kind: 'remove-file' }>): Promise<void> {
+    await this.withBackup(c.path, 'file', ['rm -f "$1"'], [], `removing ${c.path}`);
+    if (!c.validate) return;
+    const v = await this.conn.exec(c.validate, { timeoutMs: 60_000 });
+    if (v.code === 0) return;
+    await this.conn.sh('if [ -e "$1/files$2" ]; then cp -a "$1/files$2" "$2"; fi', [this.runDir, c.path]);
+    throw new OperationError(
+      `${this.node.name}: ${c.validate.join(' ')} fails without ${c.path} (exit ${v.code}; the configuration still ` +
+        `uses it?); it was put back: ${lastLines(v.stderr + v.stdout)}`,
+    );
+  }
+
   async command(c: Extract<Change, { kind: 'command' }>): Promise<void> {
     await this.conn.must(c.argv, c.describe, { timeoutMs: 120_000 });
     await this.record({ type: 'command', argv: c.argv, undo: c.undo });
@@ -203,9 +223,7 @@ export class HostRunner {
     await this.record({ type: 'package', names: c.names });
     if (c.manager === 'apt') {
       const env = 'DEBIAN_FRONTEND=noninteractive';
-      const install =
-        `${env} apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold ` +
-        `${c.names.map(q).join(' ')}`;
+      const install = `${env} apt-get install ${APT_OPTIONS.join(' ')} ${c.names.map(q).join(' ')}`;
       let r = await this.conn.run(install, { timeoutMs: 15 * 60_000 });
       if (
         r.code !== 0 &&
@@ -237,7 +255,7 @@ export class HostRunner {
     const path = `${dir}/${c.file}`;
     const argv =
       c.manager === 'apt'
-        ? ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', path]
+        ? ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', ...APT_OPTIONS, path]
         : [c.manager, 'install', '-y', path];
     try {
       await this.conn.must(argv, `${argv.includes('apt-get') ? 'apt-get' : c.manager} install ${c.file}`, {

@@ -77,6 +77,9 @@ async function applyChange(r: HostRunner, c: Change, facts: Facts, session: Host
     case 'file':
       await r.writeFile(c);
       return 1;
+    case 'remove-file':
+      await r.removeFile(c);
+      return 1;
     case 'command':
       await r.command(c);
       return 1;

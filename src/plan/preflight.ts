@@ -69,7 +69,7 @@ export function preflight(
       `${who}: unsupported OS "${facts.os.pretty || facts.os.id}" ` +
         '(supported: Debian/Ubuntu, RHEL/CentOS/Rocky/AlmaLinux/Fedora)',
     );
-  if (facts.uid !== 0 && facts.sudo === 'none') out.push(`${who}: user ${node.user} is not root and cannot use sudo`);
+  // (becoming root is the session's precondition, checked on connecting: facts are always gathered as root)
   const names = Object.keys(facts.interfaces);
   const ifaces = new Set([
     node.interface,

@@ -81,6 +81,8 @@ export type Change =
       /** secrets inside: never print the content unredacted */
       sensitive?: boolean;
     }
+  /** a file ha-setup wrote earlier and the answers no longer ask for: backed up, removed, validated */
+  | { kind: 'remove-file'; path: string; before: string; validate?: string[] }
   | { kind: 'command'; argv: string[]; describe: string; undo?: string[] }
   | { kind: 'package'; manager: 'apt' | 'dnf' | 'yum'; names: string[] }
   /** a package file from the controller (packages.*), pushed over SSH and installed with the host's manager */

@@ -19,6 +19,8 @@ export function describeChange(c: Change): string {
         `${c.before === null ? 'create' : 'update'} ${c.path} (mode ${c.mode})` +
         `${c.validate ? `, validated with ${c.validate[0]} -t` : ''}`
       );
+    case 'remove-file':
+      return `remove ${c.path}${c.validate ? `, validated with ${c.validate[0]} -t` : ''}`;
     case 'command':
       return `run: ${c.argv.join(' ')}  (${c.describe})`;
     case 'package':

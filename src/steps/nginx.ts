@@ -6,7 +6,7 @@
  */
 import { PATHS } from '../paths.js';
 import type { Change } from '../plan/types.js';
-import { renderNginxUpstream } from '../render.js';
+import { renderNginxUpstream, UPSTREAM_HEADER } from '../render.js';
 import { fileChange, installChange, stepPlan, svc, type Step } from './context.js';
 
 export const SYSCTL_CONTENT =
@@ -97,13 +97,21 @@ export const nginx: Step = {
     }
     // the guides' 004 upstream: one managed file, the same on every node (so the sync leaves it as it is)
     const upstream = renderNginxUpstream(cfg);
-    if (upstream !== null) {
-      const path = `${cfg.nginx.configDir}/${PATHS.nginxUpstream}`;
-      const up = fileChange(ctx, path, upstream, '644', { validate: ['nginx', '-t'], validateInPlace: true });
-      changes.push(...up);
-      if (up.length && svc(ctx, 'nginx').active === 'active' && !handlers.length) {
-        handlers.push({ kind: 'service', name: 'nginx', action: 'reload-or-restart' });
-      }
+    const upPath = `${cfg.nginx.configDir}/${PATHS.nginxUpstream}`;
+    const upFile = facts.files[upPath];
+    const up: Change[] =
+      upstream !== null
+        ? fileChange(ctx, upPath, upstream, '644', { validate: ['nginx', '-t'], validateInPlace: true })
+        : // nginx.upstream taken out of the answers: the file ha-setup wrote goes (a file of the same name that
+          // ha-setup did not write stays, with a note)
+          upFile?.exists && upFile.content?.startsWith(UPSTREAM_HEADER)
+          ? [{ kind: 'remove-file', path: upPath, before: upFile.content, validate: ['nginx', '-t'] }]
+          : [];
+    if (upstream === null && upFile?.exists && !up.length)
+      notes.push(`${upPath} was not written by ha-setup: left as it is`);
+    changes.push(...up);
+    if (up.length && svc(ctx, 'nginx').active === 'active' && !handlers.length) {
+      handlers.push({ kind: 'service', name: 'nginx', action: 'reload-or-restart' });
     }
     const s = svc(ctx, 'nginx');
     if (s.enabled !== 'enabled') changes.push({ kind: 'service', name: 'nginx', action: 'enable' });

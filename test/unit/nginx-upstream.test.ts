@@ -79,4 +79,29 @@ describe('nginx.upstream', () => {
       expect(nginx.plan({ cfg, node, facts: after[node.name], all: after }).changes).toEqual([]);
     }
   });
+
+  it('nginx.upstream taken out of the answers: the managed file is removed (validated); a foreign one stays', () => {
+    const withUp = withUpstream(pair, { backends: ['172.16.70.191:80'] });
+    const cfg = resolveAnswers(pair, { env: {} });
+    const path = `/etc/nginx/${PATHS.nginxUpstream}`;
+    const converged = converge(withUp, allFresh(withUp));
+    for (const node of cfg.nodes) {
+      const p = nginx.plan({ cfg, node, facts: converged[node.name], all: converged });
+      const rm = p.changes.filter((c) => c.kind === 'remove-file');
+      expect(rm).toEqual([
+        { kind: 'remove-file', path, before: converged[node.name].files[path].content, validate: ['nginx', '-t'] },
+      ]);
+      expect(p.handlers).toContainEqual({ kind: 'service', name: 'nginx', action: 'reload-or-restart' });
+    }
+    const after = converge(cfg, converged);
+    for (const node of cfg.nodes) {
+      expect(nginx.plan({ cfg, node, facts: after[node.name], all: after }).changes).toEqual([]);
+    }
+    const foreign = converge(cfg, allFresh(cfg));
+    for (const f of Object.values(foreign))
+      f.files[path] = { exists: true, content: 'upstream mine { server 10.0.0.1; }\n', mode: '644' };
+    const p = nginx.plan({ cfg, node: cfg.nodes[0], facts: foreign[cfg.nodes[0].name], all: foreign });
+    expect(p.changes).toEqual([]);
+    expect(p.notes.join('\n')).toContain('was not written by ha-setup: left as it is');
+  });
 });

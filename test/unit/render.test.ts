@@ -202,7 +202,7 @@ describe('keepalived.conf content', () => {
     const cfg = resolveAnswers(guides, { env: {} });
     const c = renderKeepalivedConf(cfg, cfg.nodes[0]);
     expect(c).toMatch(/notification_email \{\n\s+ops@example\.com\n\s+\}/);
-    expect(c).toMatch(/interval 2\n\s+timeout 2\n\s+fall 3\n\s+rise 2\n\s+weight 0/);
+    expect(c).toMatch(/interval 2\n\s+timeout 3\n\s+fall 3\n\s+rise 2\n\s+weight 0/);
     const s = renderCheckScript(cfg);
     expect(s).toContain('systemctl restart nginx');
     expect(s).toContain('systemctl stop keepalived');
