@@ -157,8 +157,10 @@ export function manualFix(d: Drift, node: ResolvedNode | undefined, sudo = node?
  * local one (`ssh h sudo sh -c 'a && b'` would run `sh -c a` remotely, and b without sudo).
  */
 export function sshCommand(node: Pick<ResolvedNode, 'user' | 'host' | 'port'>, line: string, sudo: boolean): string {
-  const target = `${node.user}@${node.host}${node.port !== 22 ? ` -p ${node.port}` : ''}`;
-  return `ssh ${target} ${q(`${sudo ? 'sudo ' : ''}sh -c ${q(line)}`)}`;
+  // the remote login shell runs the line as root; through sudo it needs a shell of its own (and a terminal for
+  // the password prompt)
+  const opts = `${sudo ? '-t ' : ''}${node.port !== 22 ? `-p ${node.port} ` : ''}`;
+  return `ssh ${opts}${node.user}@${node.host} ${q(sudo ? `sudo sh -c ${q(line)}` : line)}`;
 }
 
 /**

@@ -264,7 +264,7 @@ describe('a pair that cannot recover', () => {
       expect(r.stopped?.reason).toMatch(/the pair did not come back as it was after VI_1 keepalived/);
       expect(r.stopped?.left).toContain('lb01: keepalived was active, enabled, now activating, enabled');
       expect(r.stopped?.fix.join('\n')).toMatch(
-        /ssh root@.* sh -c 'systemctl reset-failed keepalived && systemctl start keepalived'/,
+        /ssh root@\S+ 'systemctl reset-failed keepalived && systemctl start keepalived'/,
       );
       expect(v.stderr).toMatch(/stopped: the pair did not come back as it was/);
       // the backup took over and was left alone: still running, holding the VIP

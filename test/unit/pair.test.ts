@@ -102,12 +102,12 @@ describe('pair drift', () => {
     expect(d[0].fix).toEqual([['ip', 'link', 'set', 'dev', 'ens33', 'up']]);
     const n = cfg.nodes[0];
     expect(manualFix(d[1], n)).toBe(
-      "ssh root@172.16.70.181 'sh -c '\\''systemctl reset-failed keepalived && systemctl start keepalived'\\'''",
+      "ssh root@172.16.70.181 'systemctl reset-failed keepalived && systemctl start keepalived'",
     );
     const viaSudo = manualFix(d[1], { ...n, user: 'ops', sudo: true, port: 2222 })!;
-    expect(viaSudo).toMatch(/^ssh ops@172\.16\.70\.181 -p 2222 'sudo sh -c /);
+    expect(viaSudo).toMatch(/^ssh -t -p 2222 ops@172\.16\.70\.181 'sudo sh -c /);
     // pasted into a local shell, ssh sends the remote shell exactly: sudo sh -c '<both commands>'
-    const args = spawnSync('sh', ['-c', `set -- ${viaSudo.slice('ssh '.length)}; shift 3; printf '%s' "$*"`], {
+    const args = spawnSync('sh', ['-c', `set -- ${viaSudo.slice('ssh '.length)}; shift 4; printf '%s' "$*"`], {
       encoding: 'utf8',
     }).stdout;
     expect(args).toBe("sudo sh -c 'systemctl reset-failed keepalived && systemctl start keepalived'");
