@@ -378,6 +378,18 @@ export async function latestRun(conn: HostConnection): Promise<string | null> {
 }
 
 /**
+ * The service that reads a restored path: null for files no service reads at run time, 'all' when it cannot be
+ * told (then every service that ran before is restarted). `dirs` are the restored directories (nginx's).
+ */
+export function serviceOfPath(path: string, dirs: string[]): 'keepalived' | 'nginx' | 'rsyslog' | 'all' | null {
+  if (([PATHS.logrotate, PATHS.sysctl, PATHS.selinuxConfig] as string[]).includes(path)) return null;
+  if (path.startsWith('/etc/rsyslog')) return 'rsyslog'; // before keepalived: its rule file is named for it
+  if (path.includes('keepalived')) return 'keepalived';
+  if (path.includes('nginx') || dirs.some((d) => path === d || path.startsWith(`${d}/`))) return 'nginx';
+  return 'all';
+}
+
+/**
  * Put a host back as the manifest found it: files and directories restored (or removed when they did not
  * exist), commands undone in reverse order, services returned to their earlier state. Packages stay installed.
  */
@@ -414,6 +426,14 @@ export async function restoreRun(conn: HostConnection, runDir: string): Promise<
     }
   }
   await conn.exec(['systemctl', 'daemon-reload']);
+  const dirs = entries.filter((e) => e.type === 'dir').map((e) => e.path);
+  const services = new Set<string>();
+  let restartAll = false;
+  for (const path of touched) {
+    const s = serviceOfPath(path, dirs);
+    if (s === 'all') restartAll = true;
+    else if (s) services.add(s);
+  }
   if (start) {
     for (const name of ['rsyslog', 'nginx', 'keepalived']) {
       const before = start.services[name];
@@ -421,6 +441,9 @@ export async function restoreRun(conn: HostConnection, runDir: string): Promise<
       const now = await conn.exec(['systemctl', 'is-active', name]);
       const isActive = now.stdout.trim() === 'active';
       if (before.active === 'active') {
+        // a running service restarts only when a file it reads was restored (restarting keepalived for an nginx
+        // file would move the VIP for nothing)
+        if (isActive && !restartAll && !services.has(name)) continue;
         const action = isActive ? 'restart' : 'start';
         const r = await conn.exec(['systemctl', action, name], { timeoutMs: 120_000 });
         done.push(`${action} ${name}${r.code ? ` (exit ${r.code})` : ''}`);

@@ -1,0 +1,26 @@
+/** Which services a rollback restarts: only those that read a restored file (pure mapping, no host). */
+import { describe, expect, it } from 'vitest';
+import { serviceOfPath } from '../../src/apply/host.js';
+import { PATHS } from '../../src/paths.js';
+
+describe('rollback: the service of a restored path', () => {
+  it('maps ha-setup’s files to the service that reads them', () => {
+    expect(serviceOfPath(PATHS.keepalivedConf, [])).toBe('keepalived');
+    expect(serviceOfPath(PATHS.keepalivedDropin, [])).toBe('keepalived');
+    expect(serviceOfPath('/etc/default/keepalived', [])).toBe('keepalived');
+    expect(serviceOfPath('/etc/sysconfig/keepalived', [])).toBe('keepalived');
+    expect(serviceOfPath(PATHS.checkScript, [])).toBe('keepalived');
+    expect(serviceOfPath(`/etc/nginx/${PATHS.nginxUpstream}`, [])).toBe('nginx');
+    expect(serviceOfPath(PATHS.nginxDropin, [])).toBe('nginx');
+    expect(serviceOfPath(PATHS.rsyslogRule, [])).toBe('rsyslog');
+  });
+
+  it('files no service reads restart nothing; an unknown path restarts everything that ran', () => {
+    for (const p of [PATHS.sysctl, PATHS.logrotate, PATHS.selinuxConfig]) expect(serviceOfPath(p, [])).toBeNull();
+    // an nginx tree outside /etc/nginx is nginx's because it was restored as the synced directory
+    expect(serviceOfPath('/opt/lb/conf', ['/opt/lb/conf'])).toBe('nginx');
+    expect(serviceOfPath('/opt/lb/conf/conf.d/ha-setup-upstream.conf', ['/opt/lb/conf'])).toBe('nginx');
+    expect(serviceOfPath('/opt/lb/conf/conf.d/ha-setup-upstream.conf', [])).toBe('all');
+    expect(serviceOfPath('/opt/lb/conf-other/x.conf', ['/opt/lb/conf'])).toBe('all');
+  });
+});
