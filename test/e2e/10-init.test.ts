@@ -335,3 +335,35 @@ describe('rollback', () => {
     expect(vipHolders(VIP())).toEqual(['lb01']);
   });
 });
+
+describe('nginx.upstream taken out of the answers', () => {
+  const file = '/etc/nginx/conf.d/ha-setup-upstream.conf';
+  it('removes the managed file on both (backed up, nginx -t); rollback restores it; re-runs: no change', async () => {
+    const before = inHost('lb01', `cat ${file}`).stdout;
+    const a = labAnswers();
+    delete (a.nginx as { upstream?: unknown }).upstream;
+    const r = await cli(['init', '--answers', answersFile(a), '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    // the removal, then nginx reloaded without the file
+    expect(json.init(r).nodes.map((n) => [n.changes, n.restarted])).toEqual([
+      [1, ['reload-or-restart nginx']],
+      [1, ['reload-or-restart nginx']],
+    ]);
+    for (const h of ['lb01', 'lb02']) {
+      expect(inHost(h, `test -e ${file}`, { allowFail: true }).status).not.toBe(0);
+      expect(inHost(h, 'nginx -t', { allowFail: true }).status).toBe(0);
+      expect(inHost(h, 'systemctl is-active nginx').stdout.trim()).toBe('active');
+      const run = inHost(h, 'ls -1 /var/backups/ha-setup | tail -1').stdout.trim();
+      expect(inHost(h, `cat /var/backups/ha-setup/${run}/files${file}`).stdout).toBe(before);
+    }
+    const again = await cli(['init', '--answers', answersFile(a), '--yes', '--json']);
+    expect(json.init(again).nodes.map((n) => n.changes)).toEqual([0, 0]);
+    const rb = await cli(['rollback', '--answers', answersFile(labAnswers()), '--yes']);
+    expect(rb.code, rb.stderr).toBe(0);
+    for (const h of ['lb01', 'lb02']) expect(inHost(h, `cat ${file}`).stdout).toBe(before);
+    expect(inHost('client', `curl -s -m 3 http://${VIP()}/`).stdout).toMatch(/served by web0[12]/);
+    const back = await cli(['init', '--answers', answersFile(labAnswers()), '--yes', '--json']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(json.init(back).nodes.map((n) => n.changes)).toEqual([0, 0]);
+  });
+});
