@@ -2,6 +2,8 @@
 // previous bench's figures (bench/baseline.json) beside today's and the targets, met or not.
 const SCEN = ['nginx', 'keepalived', 'crash', 'link'];
 const VARIANTS = ['guides', 'standard', 'fast'];
+// the advert interval of each configuration (the bench's answers take the profiles' defaults)
+const ADVERT_S = { guides: 1, standard: 1, fast: 0.1 };
 const f = (ms) => (ms === null || ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
 const ratio = (a, b) => (a && b ? `${(a / b).toFixed(1)}x` : 'n/a');
 
@@ -121,6 +123,35 @@ export function renderResults(r, baseline) {
       L.push(`| ${c} | ${cell('guides')} | ${cell('standard')} | ${cell('fast')} |`);
     }
     L.push('');
+    // the loss model behind the README's advert-interval table: a takeover needs 3 adverts in a row lost, so a
+    // run of 3 losses starts with probability (1 - p) p^3 per advert
+    const l25 = ['guides', 'standard', 'fast'].filter((v) => r.stress[v].loss25);
+    if (l25.length) {
+      const p = 0.25;
+      const cells = l25.map((v) => {
+        const x = r.stress[v].loss25;
+        const expect = (x.windowS / ADVERT_S[v]) * (1 - p) * p ** 3;
+        return `${v} (advert ${ADVERT_S[v]} s) ${expect.toFixed(1)} expected, ${x.flaps} seen`;
+      });
+      L.push(
+        `Loss model check at 25 % loss (window / advert x (1 - p) x p^3 false failovers): ${cells.join('; ')}.`,
+        '',
+      );
+    }
+    if (baseline?.stress) {
+      L.push(`### Compared with ${baseline.stressNote ?? 'the previous stress bench'} (${baseline.stressDate})`, '');
+      L.push('| condition | the guides: flaps before / now, split | standard | fast |', '| --- | --- | --- | --- |');
+      for (const c of ['cpu', 'loss1', 'loss5', 'cpuLoss1', 'rt', 'loss25']) {
+        const cell = (v) => {
+          const a = baseline.stress[v]?.[c];
+          const x = r.stress[v][c];
+          if (!a || !x) return 'n/a';
+          return `${a.flaps} / ${x.flaps} in ${x.windowS} s; split ${a.splitBrainMs} / ${x.splitBrainMs} ms`;
+        };
+        L.push(`| ${c} | ${cell('guides')} | ${cell('standard')} | ${cell('fast')} |`);
+      }
+      L.push('');
+    }
     if (r.stressScenarios && r.failover) {
       L.push("### Failover gaps with the master's CPU saturated, against idle (median of the bench)", '');
       L.push('| scenario | the guides: busy / idle | standard | fast |', '| --- | --- | --- | --- |');

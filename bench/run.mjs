@@ -89,11 +89,11 @@ function answers(name, hosts, vipOctet, vrid, over = {}) {
   return p;
 }
 
-/** the guides' configuration (their check timing and script; none of ha-setup's crash handling) */
+/** the guides' configuration (their check timing and script; none of ha-setup's crash handling or real-time scheduling) */
 const GUIDES = {
   priorities: [101, 100],
   healthCheck: { mode: 'restart-then-stop', interval: 2, fall: 3, rise: 2, weight: -5 },
-  failover: { restartOnCrash: false, releaseVipsOnExit: false },
+  failover: { restartOnCrash: false, releaseVipsOnExit: false, realtime: false },
 };
 
 /** busy CPU-seconds of the whole machine so far (every lab host, ha-setup, the kernel): /proc/stat */
