@@ -56,7 +56,7 @@ export async function openHostSession(
       runners[node.name] = r;
       if (had) {
         await r
-          .lock()
+          .lock({ takeOver: true })
           .catch((e: Error) => io.err(`${node.name}: the ha-setup lock could not be taken again: ${e.message}`));
       }
     }

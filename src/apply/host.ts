@@ -40,15 +40,27 @@ export class HostRunner {
     this.runDir = `${PATHS.backupRoot}/${runId}`;
   }
 
-  /** flock held by a channel that lives as long as our SSH session: a dropped connection frees it */
-  async lock(): Promise<void> {
+  /**
+   * flock held by a channel that lives as long as our SSH session: a dropped connection frees it. The holder is
+   * named for this run; `takeOver` (after a reconnect) ends this run's own holder from the dead connection first,
+   * which sshd may not notice for a long time, and waits a little for the lock.
+   */
+  async lock(opts: { takeOver?: boolean } = {}): Promise<void> {
     const { ch, done } = await this.conn.spawn(
       cmd([
         'sh',
         '-c',
-        'mkdir -p /run/lock && exec flock -n -E 75 "$1" sh -c "echo locked; exec cat >/dev/null"',
+        [
+          'mkdir -p /run/lock',
+          'w=-n',
+          // the holder is one process (flock's child inherits the locked descriptor: no `cat` beside it)
+          'if [ "$2" = takeover ]; then pkill -f "ha-setup-lock $3\\$"; w="-w 10"; fi',
+          'exec flock $w -E 75 "$1" sh -c "echo locked; while read -r _; do :; done" ha-setup-lock "$3"',
+        ].join('\n'),
         'sh',
         PATHS.lockDir,
+        opts.takeOver ? 'takeover' : 'new',
+        this.runId,
       ]),
     );
     const first = await new Promise<string>((resolve) => {
@@ -176,13 +188,17 @@ export class HostRunner {
       const v = await this.conn.exec(validate, { timeoutMs: 60_000 });
       if (v.code === 0) return;
       // put the previous file back (or remove the new one), as the backup recorded it
-      await this.conn.sh('if [ -e "$1/files$2" ]; then cp -a "$1/files$2" "$2"; else rm -f "$2"; fi', [
+      const back = await this.conn.sh('if [ -e "$1/files$2" ]; then cp -a "$1/files$2" "$2"; else rm -f "$2"; fi', [
         this.runDir,
         c.path,
       ]);
       throw new OperationError(
-        `${this.node.name}: ${validate.join(' ')} rejected the new ${c.path} (exit ${v.code}); the previous one ` +
-          `was put back: ${lastLines(v.stderr + v.stdout)}`,
+        `${this.node.name}: ${validate.join(' ')} rejected the new ${c.path} (exit ${v.code}); ` +
+          (back.code === 0
+            ? 'the previous one was put back'
+            : `putting the previous one back FAILED (exit ${back.code})`) +
+          `: ` +
+          lastLines(v.stderr + v.stdout),
       );
     }
     const tmp = r.stdout.trim().split('\n').pop()!;
@@ -207,10 +223,11 @@ export class HostRunner {
     if (!c.validate) return;
     const v = await this.conn.exec(c.validate, { timeoutMs: 60_000 });
     if (v.code === 0) return;
-    await this.conn.sh('if [ -e "$1/files$2" ]; then cp -a "$1/files$2" "$2"; fi', [this.runDir, c.path]);
+    const back = await this.conn.sh('cp -a "$1/files$2" "$2"', [this.runDir, c.path]);
     throw new OperationError(
       `${this.node.name}: ${c.validate.join(' ')} fails without ${c.path} (exit ${v.code}; the configuration still ` +
-        `uses it?); it was put back: ${lastLines(v.stderr + v.stdout)}`,
+        `uses it?); ${back.code === 0 ? 'it was put back' : `putting it back FAILED (exit ${back.code})`}: ` +
+        lastLines(v.stderr + v.stdout),
     );
   }
 
@@ -382,7 +399,9 @@ export async function latestRun(conn: HostConnection): Promise<string | null> {
  * told (then every service that ran before is restarted). `dirs` are the restored directories (nginx's).
  */
 export function serviceOfPath(path: string, dirs: string[]): 'keepalived' | 'nginx' | 'rsyslog' | 'all' | null {
-  if (([PATHS.logrotate, PATHS.sysctl, PATHS.selinuxConfig] as string[]).includes(path)) return null;
+  // keepalived runs its check and notify scripts afresh each time: restoring them needs no restart
+  const unread: string[] = [PATHS.logrotate, PATHS.sysctl, PATHS.selinuxConfig, PATHS.checkScript, PATHS.notifyScript];
+  if (unread.includes(path)) return null;
   if (path.startsWith('/etc/rsyslog')) return 'rsyslog'; // before keepalived: its rule file is named for it
   if (path.includes('keepalived')) return 'keepalived';
   if (path.includes('nginx') || dirs.some((d) => path === d || path.startsWith(`${d}/`))) return 'nginx';
@@ -440,14 +459,13 @@ export async function restoreRun(conn: HostConnection, runDir: string): Promise<
       if (!before) continue;
       const now = await conn.exec(['systemctl', 'is-active', name]);
       const isActive = now.stdout.trim() === 'active';
-      if (before.active === 'active') {
-        // a running service restarts only when a file it reads was restored (restarting keepalived for an nginx
-        // file would move the VIP for nothing)
-        if (isActive && !restartAll && !services.has(name)) continue;
+      // a running service restarts only when a file it reads was restored (restarting keepalived for an nginx
+      // file would move the VIP for nothing)
+      if (before.active === 'active' && (!isActive || restartAll || services.has(name))) {
         const action = isActive ? 'restart' : 'start';
         const r = await conn.exec(['systemctl', action, name], { timeoutMs: 120_000 });
         done.push(`${action} ${name}${r.code ? ` (exit ${r.code})` : ''}`);
-      } else if (isActive) {
+      } else if (before.active !== 'active' && isActive) {
         await conn.exec(['systemctl', 'stop', name], { timeoutMs: 120_000 });
         done.push(`stop ${name} (was not running before)`);
       }

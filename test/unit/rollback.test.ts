@@ -9,14 +9,15 @@ describe('rollback: the service of a restored path', () => {
     expect(serviceOfPath(PATHS.keepalivedDropin, [])).toBe('keepalived');
     expect(serviceOfPath('/etc/default/keepalived', [])).toBe('keepalived');
     expect(serviceOfPath('/etc/sysconfig/keepalived', [])).toBe('keepalived');
-    expect(serviceOfPath(PATHS.checkScript, [])).toBe('keepalived');
     expect(serviceOfPath(`/etc/nginx/${PATHS.nginxUpstream}`, [])).toBe('nginx');
     expect(serviceOfPath(PATHS.nginxDropin, [])).toBe('nginx');
     expect(serviceOfPath(PATHS.rsyslogRule, [])).toBe('rsyslog');
   });
 
-  it('files no service reads restart nothing; an unknown path restarts everything that ran', () => {
-    for (const p of [PATHS.sysctl, PATHS.logrotate, PATHS.selinuxConfig]) expect(serviceOfPath(p, [])).toBeNull();
+  it('files no service keeps open restart nothing; an unknown path restarts everything that ran', () => {
+    // keepalived runs its check and notify scripts afresh each time
+    for (const p of [PATHS.sysctl, PATHS.logrotate, PATHS.selinuxConfig, PATHS.checkScript, PATHS.notifyScript])
+      expect(serviceOfPath(p, [])).toBeNull();
     // an nginx tree outside /etc/nginx is nginx's because it was restored as the synced directory
     expect(serviceOfPath('/opt/lb/conf', ['/opt/lb/conf'])).toBe('nginx');
     expect(serviceOfPath('/opt/lb/conf/conf.d/ha-setup-upstream.conf', ['/opt/lb/conf'])).toBe('nginx');
