@@ -30,10 +30,13 @@ export interface SessionOptions {
   runId?: string;
 }
 
-/** as the login user: the uid, then whether sudo works without a password */
+/**
+ * as the login user: the uid, then whether sudo works without a password — for `sh`, the one command ha-setup
+ * runs through sudo, and ignoring a cached credential (-k), which would expire in the middle of a run
+ */
 export const PRIVILEGE_SH =
   'id -u; if command -v sudo >/dev/null 2>&1; then ' +
-  'if sudo -n true 2>/dev/null; then echo nopasswd; else echo password; fi; else echo none; fi';
+  'if sudo -k -n sh -c true 2>/dev/null; then echo nopasswd; else echo password; fi; else echo none; fi';
 
 export function parsePrivilege(out: string): { uid: number; sudo: 'nopasswd' | 'password' | 'none' } {
   const [uid, sudo] = out.split('\n').map((l) => l.trim());

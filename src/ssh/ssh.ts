@@ -306,6 +306,9 @@ function connectClient(cfg: ConnectConfig, sock?: Duplex): Promise<Client> {
     const onError = (e: Error) => reject(e);
     c.once('ready', () => {
       c.removeListener('error', onError);
+      // an 'error' event with no listener ends the process: between here and the HostConnection that watches it
+      // (a jump host's connection waits for the whole target login) a failure shows as the next step's failure
+      c.on('error', () => undefined);
       resolve(c);
     });
     c.once('error', onError);
