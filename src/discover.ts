@@ -6,7 +6,7 @@
  */
 import type { Config, ResolvedNode } from './answers/resolve.js';
 import { interfacesFact, parseInterfaces, parseOsRelease, vipNeighborsFact } from './facts/gather.js';
-import { parseVrrpAdverts, VRRP_LISTEN_SH, type VrrpAdvert } from './facts/vrrp.js';
+import { NO_LISTENER, parseVrrpAdverts, VRRP_LISTEN_SH, type VrrpAdvert } from './facts/vrrp.js';
 import type { InterfaceFact } from './plan/types.js';
 import { becomeRoot } from './ssh/session.js';
 import { connect, HostKeyError, type HostConnection } from './ssh/ssh.js';
@@ -134,6 +134,7 @@ export class Discovery implements HostDiscovery {
   /** VRRP adverts heard on `iface` during `seconds` */
   async listen(conn: HostConnection, iface: string, seconds: number): Promise<VrrpAdvert[]> {
     const r = await conn.sh(VRRP_LISTEN_SH, [iface, String(seconds)], { timeoutMs: (seconds + 15) * 1000 });
+    if (r.stdout.includes(NO_LISTENER)) throw new Error('no raw socket from perl or python3, and no tcpdump');
     return parseVrrpAdverts(r.stdout);
   }
 

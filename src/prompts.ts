@@ -404,14 +404,17 @@ export async function wizard(partial: Partial, p: Prompter, opts: WizardOptions 
         const w = opts.io
           ? startWaiting(opts.io, `listening for VRRP adverts on ${mIface} of ${master} (${secs} s)`)
           : null;
-        heard = await d.listen(mk.conn, mIface, secs).catch(() => []);
+        let why = '';
+        heard = await d.listen(mk.conn, mIface, secs).catch((e: Error) => ((why = e.message), []));
         const foreign = heard.filter((x) => !addresses.includes(x.src));
         heard = foreign;
-        w?.succeed(
-          foreign.length
-            ? `virtual router ids in use on the segment: ${sortedIds(usedVrids(foreign).keys())}`
-            : 'no other VRRP router heard on the segment',
-        );
+        if (why) w?.fail(`could not listen for VRRP adverts on ${mIface} (${why}): the proposed id is not checked`);
+        else
+          w?.succeed(
+            foreign.length
+              ? `virtual router ids in use on the segment: ${sortedIds(usedVrids(foreign).keys())}`
+              : 'no other VRRP router heard on the segment',
+          );
       }
       const used = usedVrids(heard ?? []);
       const mine = instances.map((x) => Number(x.virtualRouterId));

@@ -22,9 +22,11 @@ my ($addr, $secs, $iface) = @ARGV;
 socket(my $s, PF_INET, SOCK_RAW, 112) or exit 3;
 setsockopt($s, SOL_SOCKET, 25, pack("Z*", $iface)) or exit 3;
 setsockopt($s, IPPROTO_IP, 35, pack("a4 a4", inet_aton("224.0.0.18"), inet_aton($addr)));
-my $end = time() + $secs; my $rin = ""; vec($rin, fileno($s), 1) = 1;
+# Time::HiRes is not in perl-base: without it, whole seconds, never less than asked
+my $now = eval { require Time::HiRes; \\&Time::HiRes::time } || sub { time() };
+my $end = $now->() + $secs + (defined &Time::HiRes::time ? 0 : 1); my $rin = ""; vec($rin, fileno($s), 1) = 1;
 $| = 1;
-while ((my $left = $end - time()) > 0) {
+while ((my $left = $end - $now->()) > 0) {
   next unless select(my $r = $rin, undef, undef, $left);
   my $buf; recv($s, $buf, 4096, 0) or next;
   my $ihl = (ord(substr($buf, 0, 1)) & 15) * 4;
@@ -56,16 +58,22 @@ const TCPDUMP_SED =
   's/.* IP \\([0-9.]*\\) > [0-9.]*: VRRPv\\([23]\\), Advertisement, ' +
   'vrid \\([0-9]*\\), prio \\([0-9]*\\).*/\\1 \\3 \\4 \\2/p';
 
+/** what the listener prints when no way of listening worked */
+export const NO_LISTENER = '@nolistener';
+
 export const VRRP_LISTEN_SH = `iface=$1; secs=$2
 addr=$(ip -o -4 addr show dev "$iface" 2>/dev/null | sed -n 's/.* inet \\([0-9.]*\\)\\/.*/\\1/p' | head -1)
-if [ -n "$addr" ] && command -v perl >/dev/null 2>&1; then
-  perl -e '${PERL.replace(/'/g, `'\\''`)}' "$addr" "$secs" "$iface"
-elif [ -n "$addr" ] && command -v python3 >/dev/null 2>&1; then
-  python3 -c '${PYTHON.replace(/'/g, `'\\''`)}' "$addr" "$secs" "$iface"
+# each way in turn until one could listen (a raw socket can be refused: no CAP_NET_RAW, no such interface)
+if [ -n "$addr" ] && command -v perl >/dev/null 2>&1 &&
+  perl -e '${PERL.replace(/'/g, `'\\''`)}' "$addr" "$secs" "$iface"; then :
+elif [ -n "$addr" ] && command -v python3 >/dev/null 2>&1 &&
+  python3 -c '${PYTHON.replace(/'/g, `'\\''`)}' "$addr" "$secs" "$iface" 2>/dev/null; then :
 elif command -v tcpdump >/dev/null 2>&1; then
-  timeout "$secs" tcpdump -l -n -i "$iface" 'ip proto 112' 2>/dev/null | sed -n '${TCPDUMP_SED}'
+  # tcpdump listened when timeout ended it (124); anything else is a failure to listen
+  { timeout "$secs" tcpdump -l -n -i "$iface" 'ip proto 112' 2>/dev/null; [ $? = 124 ] || echo ${NO_LISTENER}; } |
+    sed -n -e '${TCPDUMP_SED}' -e '/^${NO_LISTENER}$/p'
 else
-  echo "@nolistener"
+  echo ${NO_LISTENER}
 fi`;
 
 /** advert lines -> adverts (malformed lines and impossible values are dropped) */

@@ -7,22 +7,32 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lowestFreeVrid, parseVrrpAdverts, usedVrids, VRRP_LISTEN_SH } from '../../src/facts/vrrp.js';
+import { lowestFreeVrid, NO_LISTENER, parseVrrpAdverts, usedVrids, VRRP_LISTEN_SH } from '../../src/facts/vrrp.js';
 
 const bin = mkdtempSync(join(tmpdir(), 'vrrp-bin-'));
 afterAll(() => rmSync(bin, { recursive: true, force: true }));
 const fx = join(__dirname, '..', 'fixtures', 'cmd', 'tcpdump-vrrp.txt');
-writeFileSync(join(bin, 'tcpdump'), `#!/bin/sh\ncat '${fx}'\n`);
+// like tcpdump: prints what it captured and runs until timeout ends it
+writeFileSync(join(bin, 'tcpdump'), `#!/bin/sh\ncat '${fx}'\nexec sleep 30\n`);
 chmodSync(join(bin, 'tcpdump'), 0o755);
 // a host without perl and python3 (tcpdump is the last resort): only the tools the snippet needs besides them
-for (const tool of ['sh', 'sed', 'timeout', 'head', 'ip', 'cat']) {
+const tools = ['sh', 'sed', 'timeout', 'head', 'ip', 'cat', 'sleep'];
+for (const tool of tools) {
   const path = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
   symlinkSync(path, join(bin, tool));
 }
+// a host where nothing can listen: perl's raw socket refused (exit 3), tcpdump failing at once
+const none = mkdtempSync(join(tmpdir(), 'vrrp-none-'));
+afterAll(() => rmSync(none, { recursive: true, force: true }));
+for (const tool of tools) symlinkSync(join(bin, tool), join(none, tool));
+writeFileSync(join(none, 'perl'), '#!/bin/sh\nexit 3\n');
+writeFileSync(join(none, 'tcpdump'), '#!/bin/sh\necho "tcpdump: eth0: no permission" >&2; exit 1\n');
+chmodSync(join(none, 'perl'), 0o755);
+chmodSync(join(none, 'tcpdump'), 0o755);
 
 describe('VRRP listener', () => {
   it('tcpdump lines become "SRC VRID PRIORITY VERSION", other traffic is ignored', () => {
-    const r = spawnSync('sh', ['-c', VRRP_LISTEN_SH, 'sh', 'eth0', '2'], {
+    const r = spawnSync('sh', ['-c', VRRP_LISTEN_SH, 'sh', 'eth0', '1'], {
       encoding: 'utf8',
       env: { PATH: bin },
     });
@@ -33,6 +43,11 @@ describe('VRRP listener', () => {
       { src: '198.18.0.22', vrid: 51, priority: 100, version: 3 },
       { src: '198.18.0.11', vrid: 52, priority: 110, version: 2 },
     ]);
+  });
+
+  it('a listener that cannot listen falls through to the next; none at all says so (not "nothing heard")', () => {
+    const r = spawnSync('sh', ['-c', VRRP_LISTEN_SH, 'sh', 'lo', '1'], { encoding: 'utf8', env: { PATH: none } });
+    expect(r.stdout.trim()).toBe(NO_LISTENER);
   });
 
   it('the parser drops malformed lines and impossible values', () => {
