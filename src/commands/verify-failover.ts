@@ -133,7 +133,12 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
         [...snapshot.problems, ...wrongHolder],
       );
     }
-    snapshotFixes = snapshotRestoreCommands(cfg, snapshot, (n) => session.conns[n]?.sudo !== 'root');
+    // as manualFix: the connection's way of becoming root, else the answers' (a user other than root sudoes)
+    const sudoOf = (n: string) => {
+      const c = session.conns[n];
+      return c ? c.sudo !== 'root' : !!cfg.nodes.find((x) => x.name === n)?.sudo;
+    };
+    snapshotFixes = snapshotRestoreCommands(cfg, snapshot, sudoOf);
     const versions = snapshot.nodes.map((n) => n.keepalivedVersion);
     run = {
       cfg,
