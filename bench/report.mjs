@@ -55,7 +55,8 @@ export function renderResults(r, baseline) {
           const n = r.failover[v][s];
           if (!b) continue;
           L.push(
-            `| ${v} ${s} | ${f(b.medianMs)} | ${f(n.medianMs)} | ${b.splitBrainMs} ms | ${n.splitBrainMs ?? 'n/a'} ms |`,
+            `| ${v} ${s} | ${f(b.medianMs)} | ${f(n.medianMs)} | ` +
+              `${b.splitBrainMs} ms | ${n.splitBrainMs ?? 'n/a'} ms |`,
           );
         }
       }

@@ -89,7 +89,7 @@ function answers(name, hosts, vipOctet, vrid, over = {}) {
   return p;
 }
 
-/** the guides' configuration (their check timing and script; none of ha-setup's crash handling or real-time scheduling) */
+/** the guides' configuration: their check timing and script, none of ha-setup's crash handling or rt scheduling */
 const GUIDES = {
   priorities: [101, 100],
   healthCheck: { mode: 'restart-then-stop', interval: 2, fall: 3, rise: 2, weight: -5 },
@@ -139,7 +139,8 @@ async function waitHealthy(file, hosts) {
     for (const h of hosts) {
       inHost(
         h,
-        'systemctl unmask --runtime nginx >/dev/null 2>&1; systemctl is-active --quiet nginx || systemctl start nginx; ' +
+        'systemctl unmask --runtime nginx >/dev/null 2>&1; ' +
+          'systemctl is-active --quiet nginx || systemctl start nginx; ' +
           'systemctl reset-failed keepalived 2>/dev/null; systemctl is-active --quiet keepalived || ' +
           'systemctl start keepalived; ip link set dev host0 up',
       );
@@ -257,7 +258,8 @@ if (!STRESS) {
     const [r] = await timed(async () => [await mustInit(three[0], 're-run')], s.oneRerun, s.oneRerunCpu);
     roundTrips = r.report.nodes.map((n) => ({ node: n.node, roundTrips: n.roundTrips, changes: n.changes }));
     log(
-      `init round ${i}: 3 pairs fresh ${s.threeFresh.at(-1).toFixed(1)} s, re-run ${s.threeRerun.at(-1).toFixed(2)} s; ` +
+      `init round ${i}: 3 pairs fresh ${s.threeFresh.at(-1).toFixed(1)} s, ` +
+        `re-run ${s.threeRerun.at(-1).toFixed(2)} s; ` +
         `1 pair fresh ${s.oneFresh.at(-1).toFixed(1)} s, re-run ${s.oneRerun.at(-1).toFixed(2)} s`,
     );
   }

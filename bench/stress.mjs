@@ -49,7 +49,8 @@ export function stressPlan(ROOT) {
     const cs = `/sys/fs/cgroup/cpuset/ha-stress-${host}`;
     spawnSync('sh', [
       '-c',
-      `for p in $(cat ${cs}/cgroup.procs 2>/dev/null); do echo $p > /sys/fs/cgroup/cpuset/cgroup.procs; done; rmdir ${cs} 2>/dev/null; true`,
+      `for p in $(cat ${cs}/cgroup.procs 2>/dev/null); do echo $p > /sys/fs/cgroup/cpuset/cgroup.procs; done; ` +
+        `rmdir ${cs} 2>/dev/null; true`,
     ]);
   }
   // stress-ng --cpu N in the master's cgroup (BENCH_STRESS_HOGS, default 1: the CPU is saturated). Started by the
