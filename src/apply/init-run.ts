@@ -16,7 +16,7 @@ import { restoreRun, type HostRunner } from './host.js';
 import { openHostSession, type HostSession } from './host-session.js';
 import { passwordPrompt } from '../prompts.js';
 import { printBounds } from '../report/bounds.js';
-import { boundFeatures } from '../failover/bounds.js';
+import { boundFeatures, reElectionMs } from '../failover/bounds.js';
 import { keepalivedVersionOf } from '../steps/context.js';
 import { vipHolders, waitForVips, type VipHolders } from './vip.js';
 
@@ -206,7 +206,10 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<nu
     let holders: VipHolders = {};
     let vipOk = false;
     if (!failed.length) {
-      const w = await waitForVips(cfg, session.conns, cfg.profile === 'fast' ? 8000 : 15000);
+      // a keepalived (re)started or reloaded here may still re-elect: watch for a master-down timer and a second
+      const touched = Object.values(results).some((r) => r.restarted.some((x) => / keepalived$/.test(x)));
+      const stableUntil = touched ? Date.now() + reElectionMs(cfg) : 0;
+      const w = await waitForVips(cfg, session.conns, cfg.profile === 'fast' ? 8000 : 15000, stableUntil);
       holders = w.holders;
       vipOk = w.ok;
     } else {

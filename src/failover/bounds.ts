@@ -65,6 +65,12 @@ export function masterDownMs(cfg: Pick<Config, 'vrrpVersion'>, inst: Pick<Resolv
   return 3 * inst.advertInt * 1000 + skewMs(cfg, inst, p);
 }
 
+/** the longest an election after a keepalived start or reload can take: the slowest master-down timer + 1 s */
+export function reElectionMs(cfg: Config): number {
+  // the lowest priority has the longest skew
+  return Math.max(...cfg.instances.map((i) => masterDownMs(cfg, i, Math.min(...Object.values(i.priorities))))) + 1000;
+}
+
 /** the node that takes over from `holder`: the highest priority among the others */
 export function takeoverNode(inst: ResolvedInstance, holder: string): { name: string; priority: number } {
   const others = Object.entries(inst.priorities)

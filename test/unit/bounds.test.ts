@@ -7,6 +7,7 @@ import {
   expectedBounds,
   marginMs,
   masterDownMs,
+  reElectionMs,
   settleTimeoutMs,
   skewMs,
   takeoverNode,
@@ -24,6 +25,15 @@ describe('VRRP timers', () => {
     expect(skewMs({ vrrpVersion: 3 }, { advertInt: 0.1 }, 100)).toBeCloseTo(60.9375, 3);
     expect(masterDownMs({ vrrpVersion: 2 }, { advertInt: 1 }, 100)).toBeCloseTo(3609.375, 3);
     expect(masterDownMs({ vrrpVersion: 3 }, { advertInt: 0.1 }, 200)).toBeCloseTo(321.875, 3);
+  });
+});
+
+describe('after a keepalived start or reload, init watches the VIPs for the slowest election', () => {
+  it('the lowest priority of any instance sets it (its skew is longest), plus a second', () => {
+    // pair: lb02 priority 100, advert 1 s, VRRPv2: 3 s + 0.61 s
+    expect(reElectionMs(cfgOf(pair))).toBeCloseTo(3000 + 609.375 + 1000, 3);
+    // fast: advert 0.1 s, VRRPv3: the skew scales with the advert
+    expect(reElectionMs(cfgOf(fast))).toBeCloseTo(300 + (156 / 256) * 100 + 1000, 3);
   });
 });
 
