@@ -546,7 +546,7 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     notify: a.notify,
     restartOnCrash: a.failover.restartOnCrash ?? true,
     releaseVipsOnExit: a.failover.releaseVipsOnExit ?? true,
-    realtime: a.failover.realtime ?? true,
+    realtime: a.failover.realtime ?? false,
     syncGroups: a.syncGroups,
     packages,
     includeDir: a.keepalived.includeDir ? a.keepalived.includeDir.replace(/\/+$/, '') || '/' : null,

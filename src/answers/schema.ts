@@ -264,8 +264,9 @@ export const answersSchema = z.strictObject({
        */
       releaseVipsOnExit: z.boolean().optional(),
       /**
-       * keepalived's VRRP process in real-time scheduling (vrrp_rt_priority 50; keepalived 2.x), so a real-time
-       * workload on the master's CPU cannot delay its adverts into a false failover (default: on)
+       * keepalived's VRRP process in real-time scheduling (vrrp_rt_priority 49; keepalived 2.x), so a real-time
+       * workload on the master's CPU cannot delay its adverts into a false failover (default: off). Refused on a
+       * host without CAP_SYS_RESOURCE (a container, say): there keepalived 2.2's VRRP process is killed on reload.
        */
       realtime: z.boolean().optional(),
     })

@@ -66,6 +66,7 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
     nginxTree: null,
     vipNeighbors: [],
     dirs: {},
+    sysResource: null,
     vrrpAdverts: [],
   };
 }

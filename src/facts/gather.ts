@@ -50,6 +50,17 @@ export const osFact: FactDef<Facts['os']> = {
 
 export const uidFact: FactDef<number> = { name: 'uid', sh: 'id -u', parse: (t) => Number(lines(t)[0] ?? -1) };
 
+/** CAP_SYS_RESOURCE (capability 24) in the bounding set: "CapBnd: 000001fffeffffff" -> false */
+export const sysResourceFact: FactDef<boolean | null> = {
+  name: 'capbnd',
+  sh: "sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status",
+  parse: (t) => {
+    const hex = lines(t)[0];
+    if (!hex || !/^[0-9a-f]{1,16}$/i.test(hex)) return null;
+    return ((BigInt(`0x${hex}`) >> 24n) & 1n) === 1n;
+  },
+};
+
 export const systemdFact: FactDef<boolean> = {
   name: 'systemd',
   sh: '[ -d /run/systemd/system ] && echo yes || echo no',
@@ -321,6 +332,7 @@ export const ALL_FACTS = [
   hostnameFact,
   osFact,
   uidFact,
+  sysResourceFact,
   systemdFact,
   sudoFact,
   pkgManagerFact,
@@ -393,6 +405,7 @@ export function parseFactsOutput(out: string): Facts {
     hostname: get(hostnameFact),
     os: get(osFact),
     uid: get(uidFact),
+    sysResource: get(sysResourceFact),
     systemd: get(systemdFact),
     sudo: get(sudoFact),
     pkgManager: get(pkgManagerFact),

@@ -69,6 +69,13 @@ export function preflight(
       `${who}: unsupported OS "${facts.os.pretty || facts.os.id}" ` +
         '(supported: Debian/Ubuntu, RHEL/CentOS/Rocky/AlmaLinux/Fedora)',
     );
+  // keepalived 2.2 re-applies its real-time limit on every reload; without CAP_SYS_RESOURCE that fails and the kernel
+  // kills the VRRP process (seen on the lab: two VRRP processes afterwards, the VIP on both nodes)
+  if (cfg.realtime && facts.sysResource === false)
+    out.push(
+      `${who}: failover.realtime: this host has no CAP_SYS_RESOURCE (a container?), so keepalived's real-time ` +
+        'VRRP process would be killed on every reload; set failover.realtime: false',
+    );
   // (becoming root is the session's precondition, checked on connecting: facts are always gathered as root)
   const names = Object.keys(facts.interfaces);
   const ifaces = new Set([

@@ -59,6 +59,11 @@ export interface Facts {
   vipNeighbors: { vip: string; lladdr: string | null }[];
   /** whether each directory ha-setup may create (keepalived.includeDir) exists */
   dirs: Record<string, boolean>;
+  /**
+   * CAP_SYS_RESOURCE in the root shell's bounding set (null: not read). Without it keepalived cannot set its VRRP
+   * process's real-time limit again on a reload, and the kernel kills that process (failover.realtime needs it).
+   */
+  sysResource: boolean | null;
   /** VRRP adverts heard on the VRRP interface during the preflight (other routers' virtual router ids) */
   vrrpAdverts: VrrpAdvert[];
 }

@@ -98,6 +98,13 @@ describe('verify-failover --scenario all', () => {
     }
     // the terminal picture went to stderr
     expect(r.stderr).toMatch(/clients \|[#x ]+\|/);
+    // the link scenario drops the master's SSH connection: the run took its host lock again, and left no holder
+    // behind (neither the dead connection's nor its own)
+    expect(r.stderr).not.toMatch(/lock could not be taken again/);
+    await new Promise((res) => setTimeout(res, 1000));
+    for (const h of ['lb01', 'lb02']) {
+      expect(inHost(h, 'pgrep -af "ha-setup-loc[k]"', { allowFail: true }).stdout, h).toBe('');
+    }
   });
 
   it('afterwards status shows the original master holding the VIP and all services up', async () => {

@@ -8,6 +8,7 @@ import {
   parseKeepalivedVersion,
   parseOsRelease,
   parseTree,
+  sysResourceFact,
 } from '../../src/facts/gather.js';
 import { parseKeepalivedData } from '../../src/status/collect.js';
 import { configuredVips } from '../../src/plan/preflight.js';
@@ -62,6 +63,13 @@ describe('single parsers', () => {
     expect(parseOsRelease('ID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.3"').family).toBe('rhel');
     expect(parseOsRelease('ID=ubuntu\nID_LIKE=debian\nVERSION_ID="22.04"').family).toBe('debian');
     expect(parseOsRelease('ID=alpine').family).toBe('unknown');
+  });
+  it('CAP_SYS_RESOURCE from CapBnd (the lab and this machine: 000001fffeffffff, without it)', () => {
+    expect(sysResourceFact.parse('000001fffeffffff\n')).toBe(false);
+    expect(sysResourceFact.parse('000001ffffffffff')).toBe(true);
+    expect(sysResourceFact.parse('0000003fffffffff')).toBe(true);
+    expect(sysResourceFact.parse('')).toBeNull();
+    expect(sysResourceFact.parse('zz')).toBeNull();
   });
   it('keepalived --version', () => {
     expect(parseKeepalivedVersion('Keepalived v2.2.7 (01/16,2022)')).toBe('2.2.7');

@@ -164,14 +164,14 @@ describe('keepalived.conf content', () => {
     expect(c).not.toContain('state MASTER');
   });
 
-  it('VRRP in real-time scheduling on 2.x (vrrp_rt_priority); not on 1.3.5, nor when turned off', () => {
-    const cfg = resolveAnswers(pair, { env: {} });
+  it('VRRP in real time only when asked (failover.realtime), on 2.x (vrrp_rt_priority), not on 1.3.5', () => {
+    const off = resolveAnswers(pair, { env: {} });
+    expect(renderKeepalivedConf(off, off.nodes[0])).not.toContain('vrrp_rt_priority');
+    const cfg = resolveAnswers({ ...clone(pair), failover: { realtime: true } }, { env: {} });
     expect(renderKeepalivedConf(cfg, cfg.nodes[0])).toMatch(/\n {4}vrrp_rt_priority 49\n/);
     expect(renderKeepalivedConf(cfg, cfg.nodes[0], DEFAULT_RENDER_PATHS, { self: '1.3.5', peers: [] })).not.toContain(
       'vrrp_rt_priority',
     );
-    const off = resolveAnswers({ ...clone(pair), failover: { realtime: false } }, { env: {} });
-    expect(renderKeepalivedConf(off, off.nodes[0])).not.toContain('vrrp_rt_priority');
   });
 
   it('for keepalived 1.3.5: no track_file (1.3.5 has none; its block would end the instance early)', () => {

@@ -279,6 +279,23 @@ describe('whole plan', () => {
     },
   );
 
+  it('failover.realtime is refused on a host without CAP_SYS_RESOURCE (its VRRP process dies on reload)', () => {
+    const on = cfgOf({ ...clone(pair), failover: { realtime: true } });
+    const f = allFresh(on);
+    f.lb02.sysResource = false;
+    expect(buildPlan(on, f).refusals).toEqual([
+      'lb02 (172.16.70.182): failover.realtime: this host has no CAP_SYS_RESOURCE (a container?), so ' +
+        "keepalived's real-time VRRP process would be killed on every reload; set failover.realtime: false",
+    ]);
+    f.lb02.sysResource = true;
+    expect(buildPlan(on, f).refusals).toEqual([]);
+    // off (the default): nothing to refuse
+    const off = cfgOf(pair);
+    const g = allFresh(off);
+    g.lb01.sysResource = false;
+    expect(buildPlan(off, g).refusals).toEqual([]);
+  });
+
   it('a foreign VRRP router advertising our id refuses once; our own adverts (a re-run) do not', () => {
     const cfg = cfgOf(pair);
     const f = allFresh(cfg);
