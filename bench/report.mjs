@@ -214,7 +214,7 @@ export function renderResults(r, baseline) {
           const n = fo[v][s].medianMs;
           // 10 % or one probe interval (50 ms), whichever is larger: the measurement's own resolution
           t.push([
-            `${v} ${s}: idle gap no worse than the previous bench + 10 %`,
+            `${v} ${s}: idle gap no worse than the previous bench + 10 % (at least one 50 ms probe)`,
             n,
             (x) => x <= Math.max(b * 1.1, b + 50),
             `${f(n)} (was ${f(b)})`,

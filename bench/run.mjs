@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // ha-setup benchmarks on the lab (root). Both write bench/results.json (each its own part) and bench/results.md.
 //
-//   npm run bench                N=5 runs per figure (BENCH_RUNS to change), about 20 minutes on 2 cores:
+//   npm run bench                N=5 runs per figure (BENCH_RUNS to change), about 15 minutes on 2 cores:
 //     1. failover gap and split-brain time per scenario (nginx, keepalived, crash, link) for three configurations,
 //        interleaved run by run so a noisy machine hits them alike: the guides' (script interval 2, fall 3, rise 2,
 //        weight -5, advert 1, restart-then-stop script, no restart drop-in, no VIP release), ha-setup standard,
@@ -9,7 +9,7 @@
 //     2. init wall time on fresh hosts (keepalived installed from the lab repositories) and on an idempotent
 //        re-run, for 1 pair and for 3 pairs in parallel, with the machine's busy CPU-seconds;
 //     3. `ha-setup --help` start-up time, SSH round trips per host of a re-run.
-//   npm run bench -- --stress    about 22 minutes: false failovers and split brains under a busy or lossy master
+//   npm run bench -- --stress    about 18 minutes: false failovers and split brains under a busy or lossy master
 //     (bench/stress.mjs), and the four scenarios' gaps under the busy master.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

@@ -13,7 +13,7 @@
 //   rt        a real-time competitor on the master's CPU (stress-ng under chrt -r 10): the one kind of CPU pressure
 //             that starves keepalived's ordinary scheduling (a CFS hog does not: keepalived sleeps most of the time)
 //   loss25    25 % advert loss, to check the loss model the README's advert-interval table comes from: a backup
-//             takes over after 3 lost adverts in a row, so flaps/hour = 3600 / advert x loss^3
+//             takes over after 3 lost adverts in a row, so flaps/hour = 3600 / advert x (1 - loss) x loss^3
 // A false failover ("flap") is the VIP appearing on the backup; split-brain time is the time both hold it. Both
 // are read from `ip monitor address` on the hosts (the kernel's own events, one clock). Then the four failover
 // scenarios are measured under the cpu condition and compared with the idle figures.
