@@ -37,10 +37,10 @@ export function vipsSettled(cfg: Config, h: VipHolders): boolean {
 }
 
 /**
- * Wait until every VIP is on one node (its master, with preempt). `stableUntil` (epoch ms): the VIPs must also be
- * settled in every sample up to that time: keepalived applies a reload after systemctl returns, and a reload that
- * re-creates an instance (a new VRRP version, say) drops the VIP until the master-down timer, so a first sample right
- * after the reload can still show the old, settled state.
+ * Wait until every VIP is on one node (its master, with preempt). `stableUntil` (epoch ms): only a sample taken at
+ * or after that time counts: keepalived applies a reload after systemctl returns, and a reload that re-creates an
+ * instance (a new VRRP version, say) drops the VIP until the master-down timer, so a sample right after the reload
+ * can still show the old, settled state.
  */
 export async function waitForVips(
   cfg: Config,
@@ -51,8 +51,7 @@ export async function waitForVips(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const holders = await vipHolders(cfg, conns);
-    const settled = vipsSettled(cfg, holders);
-    if (settled && Date.now() >= stableUntil) return { ok: true, holders };
+    if (Date.now() >= stableUntil && vipsSettled(cfg, holders)) return { ok: true, holders };
     if (Date.now() > deadline) return { ok: false, holders };
     await new Promise((r) => setTimeout(r, 250));
   }

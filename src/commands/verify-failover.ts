@@ -98,6 +98,11 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
   const abort = new AbortController();
   let signals = 0;
   let snapshotFixes: string[] = [];
+  // fix-by-hand lines: the connection's way of becoming root, else the answers' (a user other than root sudoes)
+  const sudoOf = (n: string) => {
+    const c = session.conns[n];
+    return c ? c.sudo !== 'root' : !!cfg.nodes.find((x) => x.name === n)?.sudo;
+  };
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
@@ -133,11 +138,6 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
         [...snapshot.problems, ...wrongHolder],
       );
     }
-    // as manualFix: the connection's way of becoming root, else the answers' (a user other than root sudoes)
-    const sudoOf = (n: string) => {
-      const c = session.conns[n];
-      return c ? c.sudo !== 'root' : !!cfg.nodes.find((x) => x.name === n)?.sudo;
-    };
     snapshotFixes = snapshotRestoreCommands(cfg, snapshot, sudoOf);
     const versions = snapshot.nodes.map((n) => n.keepalivedVersion);
     run = {
@@ -220,7 +220,7 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
           const m = manualFix(
             d,
             cfg.nodes.find((n) => n.name === d.node),
-            session.conns[d.node] ? session.conns[d.node].sudo !== 'root' : undefined,
+            sudoOf(d.node),
           );
           return m ? [m] : [];
         });

@@ -19,6 +19,7 @@ import {
   verifyHostKey,
   fingerprint,
   type HostKeyVerdict,
+  type KnownKey,
   type PresentedKey,
 } from './known-hosts.js';
 import { cmd } from './shell.js';
@@ -300,6 +301,12 @@ function targetFor(node: ResolvedNode, opts: ConnectOptions, nodePortGiven: bool
   return { host, port, user, identityFiles, knownHostsFiles, names, proxyJump: sc.proxyJump };
 }
 
+/** ask the server for the key types known_hosts has for it (so a known host is verified by its known key) */
+function algorithmsFor(known: KnownKey[]): ConnectConfig['algorithms'] {
+  const keys = hostKeyAlgorithmsFor(known);
+  return keys ? { serverHostKey: keys as never } : undefined;
+}
+
 function connectClient(cfg: ConnectConfig, sock?: Duplex): Promise<Client> {
   return new Promise((resolve, reject) => {
     const c = new Client();
@@ -368,7 +375,7 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
     readyTimeout: opts.ssh.connectTimeout * 1000,
     keepaliveInterval: 5000,
     keepaliveCountMax: 6,
-    algorithms: hostKeyAlgorithmsFor(known) ? { serverHostKey: hostKeyAlgorithmsFor(known) as never } : undefined,
+    algorithms: algorithmsFor(known),
     hostVerifier: (key: Buffer) => {
       verdict = verifyHostKey({
         files: t.knownHostsFiles,
@@ -411,9 +418,7 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
         port: jt.port,
         username: jt.user,
         authHandler: authFor(jt.user, jumpTried, jumpKeys),
-        algorithms: hostKeyAlgorithmsFor(jumpKnown)
-          ? { serverHostKey: hostKeyAlgorithmsFor(jumpKnown) as never }
-          : undefined,
+        algorithms: algorithmsFor(jumpKnown),
         hostVerifier: (key: Buffer) => {
           jv = verifyHostKey({
             files: jt.knownHostsFiles,
