@@ -230,6 +230,16 @@ describe('answers: every invalid input gives one line naming the key and what is
       /^syncGroups\[0\]\.name: must be 1-31 characters/,
     ],
     [
+      'failover.realtime not a boolean',
+      (a) => (a.failover = { realtime: 'yes' as never }),
+      /^failover\.realtime: must be true or false \(got "yes"\)$/,
+    ],
+    [
+      'failover.releaseVipsOnExit not a boolean',
+      (a) => (a.failover = { releaseVipsOnExit: 1 as never }),
+      /^failover\.releaseVipsOnExit: must be true or false \(got 1\)$/,
+    ],
+    [
       'include directory with a shell character',
       (a) => (a.keepalived = { includeDir: '/etc/keepalived/conf.d;reboot' }),
       /^keepalived\.includeDir: must be an absolute path of safe characters/,
