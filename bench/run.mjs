@@ -11,6 +11,7 @@
 //     3. `ha-setup --help` start-up time, SSH round trips per host of a re-run.
 //   npm run bench -- --stress    about 18 minutes: false failovers and split brains under a busy or lossy master
 //     (bench/stress.mjs), and the four scenarios' gaps under the busy master.
+//   npm run bench -- --help      the flags and environment variables; an unknown flag is refused (exit 2).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -21,7 +22,45 @@ import { renderResults } from './report.mjs';
 import { CONDITIONS, readLab, SHORT_CONDITIONS, stressPlan } from './stress.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const STRESS = process.argv.includes('--stress');
+
+// The command line, read before any lab work: --help prints the usage and exits 0, anything unknown exits 2. A new
+// flag is one more entry here (its help, one string per line) and its use below, as FLAGS.has('--name').
+const KNOWN_FLAGS = {
+  '--stress': [
+    'about 18 minutes, instead of the main benchmark: false failovers and split brains under a busy or',
+    "lossy master (bench/stress.mjs), and the four scenarios' gaps under the busy master",
+  ],
+};
+function usage() {
+  const flags = { ...KNOWN_FLAGS, '--help, -h': ['this text (nothing else is done)'] };
+  return `usage: node bench/run.mjs [FLAG...]   (npm run bench -- [FLAG...]; root, the lab)
+
+Brings the lab up, measures, takes the lab down, and writes bench/results.json and bench/results.md. Without a
+flag: the main benchmark, about 15 minutes on 2 cores: failover gap and split-brain time per scenario for the
+guides' configuration, ha-setup standard and fast; init wall time on fresh hosts and on a re-run; --help start-up.
+
+Flags:
+${Object.entries(flags)
+  .map(([flag, lines]) => `  ${flag.padEnd(12)}  ${lines.join(`\n${' '.repeat(16)}`)}`)
+  .join('\n')}
+
+Environment: BENCH_RUNS (runs per figure, default 5), BENCH_STRESS_WINDOW (seconds per stress condition, 200),
+BENCH_STRESS_SHORT_WINDOW (seconds of the rt and loss25 stress conditions, 60).
+`;
+}
+const FLAGS = new Set();
+for (const arg of process.argv.slice(2)) {
+  if (arg === '--help' || arg === '-h') {
+    process.stdout.write(usage());
+    process.exit(0);
+  }
+  if (!Object.hasOwn(KNOWN_FLAGS, arg)) {
+    process.stderr.write(`bench: unknown ${arg.startsWith('-') ? 'flag' : 'argument'} ${arg} (bench/run.mjs --help)\n`);
+    process.exit(2);
+  }
+  FLAGS.add(arg);
+}
+const STRESS = FLAGS.has('--stress');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const WINDOW_S = Number(process.env.BENCH_STRESS_WINDOW ?? 200);
 const SHORT_WINDOW_S = Number(process.env.BENCH_STRESS_SHORT_WINDOW ?? 60);
