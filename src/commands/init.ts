@@ -83,9 +83,22 @@ export function summary(cfg: Config): string {
     `  profile ${cfg.profile} (VRRPv${cfg.vrrpVersion}); health check ${hc.mode}, every ${hc.interval}s, ` +
       `fall ${hc.fall}, rise ${hc.rise}, weight ${hc.weight}${hc.url ? `, ${hc.url}` : ', process only'}`,
   );
+  // what the nginx step will apply: the guides' copy of the configuration only when nginx.sync is on
+  const ng = cfg.nginx;
+  l.push(
+    ng.sync
+      ? `  nginx configuration copied from ${ng.syncFrom} to the others (rsync of ${ng.configDir})`
+      : '  nginx: each node keeps its own configuration (nginx.sync: false)',
+  );
+  if (ng.upstream) {
+    l.push(
+      `  nginx: ha-setup's load balancer for ${ng.upstream.backends.join(', ')} on every node ` +
+        `(port ${ng.upstream.listen} of the VIPs)`,
+    );
+  }
   l.push(
     `  SELinux ${cfg.system.selinux}, firewall ${cfg.system.firewall}, ` +
-      `multicast ${cfg.system.multicast ? 'on' : 'untouched'}; nginx config from ${cfg.nginx.syncFrom}; ` +
+      `multicast ${cfg.system.multicast ? 'on' : 'untouched'}; ` +
       `logs ${cfg.logging.facility} -> ${cfg.logging.file}`,
   );
   return l.join('\n');
