@@ -6,8 +6,9 @@
  * Online (not --offline) it finds things out as it goes, through a Discovery (discover.ts): each host is connected
  * to as soon as its address is given (an unknown host key is shown for the user to trust, a host that cannot be
  * reached is asked again at once), its interfaces are offered in a list, a VIP must be in the interface's subnet
- * and free, and the proposed virtual router id is one no other router advertises on the segment. Before anything
- * is applied the user reviews a summary and may edit a section, save the answers, or quit.
+ * and free (the proposed one is an address of that subnet that nothing answers ARP for), and the proposed virtual
+ * router id is one no other router advertises on the segment. Before anything is applied the user reviews a summary
+ * and may edit a section, save the answers, or quit.
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -113,10 +114,34 @@ export function checkVip(text: string, ifaceCidr: string | null, nodeAddresses: 
 }
 
 export function networkOf(address: string, prefix: number): string {
-  const n = address.split('.').reduce((x, o) => x * 256 + Number(o), 0);
   const size = 2 ** (32 - prefix);
-  const base = Math.floor(n / size) * size;
-  return `${[24, 16, 8, 0].map((s) => Math.floor(base / 2 ** s) % 256).join('.')}/${prefix}`;
+  const base = Math.floor(ipToInt(address) / size) * size;
+  return `${intToIp(base)}/${prefix}`;
+}
+
+const ipToInt = (address: string) => address.split('.').reduce((x, o) => x * 256 + Number(o), 0);
+const intToIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+
+/** how many free-looking addresses the wizard ARP-probes (up to 1 s each) before it gives up proposing a VIP */
+export const VIP_PROPOSAL_TRIES = 5;
+
+/**
+ * Addresses to propose as a VIP on an interface with address `ifaceCidr` ("198.18.0.11/24"), best first: from the
+ * top of its subnet down (.254 of a /24: the end where hosts are rarely numbered from), never the network or
+ * broadcast address nor one of `exclude` (the nodes' addresses, the VIPs already chosen); at most `max` of them.
+ * Each must still be checked (checkVip and the ARP probe) before it is proposed.
+ */
+export function vipCandidates(ifaceCidr: string, exclude: string[], max = VIP_PROPOSAL_TRIES): string[] {
+  const c = parseCidr(ifaceCidr);
+  if (!c || c.prefix > 30) return [];
+  const size = 2 ** (32 - c.prefix);
+  const network = Math.floor(ipToInt(c.address) / size) * size;
+  const out: string[] = [];
+  for (let n = network + size - 2; n > network && out.length < max; n--) {
+    const ip = intToIp(n);
+    if (!exclude.includes(ip)) out.push(ip);
+  }
+  return out;
 }
 
 type Partial = Record<string, unknown>;
@@ -170,18 +195,23 @@ export async function wizard(partial: Partial, p: Prompter, opts: WizardOptions 
       const node = resolvedNode(n);
       const w = opts.io ? startWaiting(opts.io, `connecting to ${node.host}`) : null;
       const r = await d.probe(node);
-      if (r.ok) w?.succeed(`${node.host}: ${r.info.hostname}, ${r.info.os}`);
-      else w?.fail(`${node.host}: not connected`);
       if (r.ok) {
+        w?.succeed(`${node.host}: ${r.info.hostname}, ${r.info.os}`);
         const got = { conn: r.conn, info: r.info };
         known.set(key(n), got);
         return got;
       }
       if (r.kind !== 'unknown-key' || !r.key) {
+        // unreachable, a changed host key, authentication: a failure
+        w?.fail(`${node.host}: not connected`);
         say(r.message);
         return null;
       }
-      say(`${node.host} is not in your known_hosts yet: compare its key with the host's own before you trust it`);
+      // an unknown host key is a question for the user, not a failure: the spinner ends neutrally
+      w?.info(
+        `${node.host}: host key not known yet (not in your known_hosts); compare it with the host's own ` +
+          'before you trust it',
+      );
       const trust = await p.confirm({
         message: `Trust the host key of ${node.host} (${r.key.type} ${r.key.fingerprint})?`,
         default: false,
@@ -370,23 +400,55 @@ export async function wizard(partial: Partial, p: Prompter, opts: WizardOptions 
       const mIface = String(mNode.interface);
       const cidr = mk?.info.interfaces.find((x) => x.name === mIface)?.addresses[0] ?? null;
       const taken = instances.flatMap((x) => (x.vips as string[]).map((v) => v.split('/')[0]));
+      const subnet = cidr ? networkOf(cidr.split('/')[0], Number(cidr.split('/')[1])) : null;
+      /**
+       * One VIP as typed (or a candidate for the proposal): in the subnet, no node's, no other instance's, nothing
+       * answering ARP. `probeFailed`: the ARP probe could not run (a typed VIP is then the user's choice).
+       */
+      const checkOne = async (part: string): Promise<string | { vip: string; probeFailed: boolean }> => {
+        const c = checkVip(part, cidr, addresses);
+        if (typeof c === 'string') return c;
+        const ip = c.vip.split('/')[0];
+        if (taken.includes(ip)) return `${ip} is already a VIP of another instance`;
+        let probeFailed = false;
+        if (d && mk) {
+          const mac = await d.arpAnswer(mk.conn, mIface, ip).catch(() => ((probeFailed = true), null));
+          if (mac) return `${ip} is in use: it answers ARP from ${mac}; choose a free address`;
+        }
+        return { vip: c.vip, probeFailed };
+      };
+      // online, propose a free address of the master's subnet: the first candidate that passes the same checks
+      let vipProposal: string | undefined;
+      if (d && mk && cidr) {
+        const candidates = vipCandidates(cidr, [...addresses, ...taken]);
+        const w = opts.io ? startWaiting(opts.io, `looking for a free VIP in ${subnet} (ARP from ${master})`) : null;
+        let why = candidates.length
+          ? `${candidates.join(', ')} all answer ARP`
+          : `no address of ${subnet} is left to propose`;
+        for (const ip of candidates) {
+          const c = await checkOne(ip);
+          if (typeof c === 'string') continue;
+          if (c.probeFailed) {
+            why = `the ARP probe from ${master} failed, so ${ip} could not be checked`;
+            break;
+          }
+          vipProposal = ip;
+          break;
+        }
+        if (vipProposal) w?.succeed(`${vipProposal} is free (nothing answers ARP for it): proposed for ${name}`);
+        else w?.info(`no VIP proposed: ${why}`);
+      }
       const vipsText = await p.input({
         message: cidr
-          ? `${name}: VIP, a free address in ${networkOf(cidr.split('/')[0], Number(cidr.split('/')[1]))} ` +
-            `(${mIface} of ${master})`
+          ? `${name}: VIP, a free address in ${subnet} (${mIface} of ${master})`
           : `${name}: VIP(s) with prefix, e.g. 172.16.70.183/24`,
+        ...(vipProposal ? { default: vipProposal } : {}),
         validate: async (v) => {
           const parts = v.split(/[\s,]+/).filter(Boolean);
           if (!parts.length) return 'at least one VIP';
           for (const part of parts) {
-            const c = checkVip(part, cidr, addresses);
+            const c = await checkOne(part);
             if (typeof c === 'string') return c;
-            const ip = c.vip.split('/')[0];
-            if (taken.includes(ip)) return `${ip} is already a VIP of another instance`;
-            if (d && mk) {
-              const mac = await d.arpAnswer(mk.conn, mIface, ip).catch(() => null);
-              if (mac) return `${ip} is in use: it answers ARP from ${mac}; choose a free address`;
-            }
           }
           return true;
         },

@@ -9,6 +9,8 @@ export interface Waiting {
   update(text: string): void;
   succeed(text?: string): void;
   fail(text?: string): void;
+  /** ends neutrally, neither done nor failed (e.g. a question follows: "host key not known yet") */
+  info(text: string): void;
 }
 
 export function startWaiting(io: IO, text: string): Waiting {
@@ -19,6 +21,7 @@ export function startWaiting(io: IO, text: string): Waiting {
       update: (t) => void (s.text = t),
       succeed: (t) => void s.succeed(t ?? text),
       fail: (t) => void s.fail(t ?? text),
+      info: (t) => void s.info(t),
     };
   }
   io.err(`${text} …`);
@@ -26,6 +29,7 @@ export function startWaiting(io: IO, text: string): Waiting {
     update: () => undefined,
     succeed: (t) => io.err(t ?? `${text}: done`),
     fail: (t) => io.err(t ?? `${text}: failed`),
+    info: (t) => io.err(t),
   };
 }
 

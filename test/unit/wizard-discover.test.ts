@@ -1,18 +1,28 @@
 /**
  * The wizard online, with a scripted prompter and a scripted discovery (data fixtures, no SSH): a typo'd host is
- * asked again at once, an unknown host key is shown and trusted into the chosen known_hosts file, the interface
- * list defaults to the one SSH came in on, a VIP outside the subnet or in use is refused, and the proposed virtual
- * router id avoids the ids heard on the segment. Also the subnet checks on their own.
+ * asked again at once, an unknown host key is shown (a neutral line, not a failure) and trusted into the chosen
+ * known_hosts file, the interface list defaults to the one SSH came in on, a VIP outside the subnet or in use is
+ * refused, the proposed VIP is the first free address from the top of the subnet (one that answers ARP is skipped),
+ * and the proposed virtual router id avoids the ids heard on the segment. Also the subnet checks on their own.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HostDiscovery, HostInfo, Probe } from '../../src/discover.js';
 import { defaultInterface, parseHostInfo } from '../../src/discover.js';
 import type { HostConnection } from '../../src/ssh/ssh.js';
-import { checkVip, networkOf, wizard, type Prompter, type Validate } from '../../src/prompts.js';
+import {
+  checkVip,
+  networkOf,
+  VIP_PROPOSAL_TRIES,
+  vipCandidates,
+  wizard,
+  type Prompter,
+  type Validate,
+} from '../../src/prompts.js';
 import type { RawAnswers } from '../fixtures/answers.js';
+import { fakeIO } from '../helpers/fake-io.js';
 
 interface Asked {
   message: string;
@@ -21,14 +31,19 @@ interface Asked {
   rejected: string[];
 }
 
+/** the user presses Enter: the question's default is the answer (validated like a typed one, as inquirer does) */
+const ENTER = Symbol('Enter');
+type Answer = string | boolean | typeof ENTER;
+
 /** answers in order; a string answer that the question's validation rejects is recorded, and the next one used */
-function scripted(answers: (string | boolean)[]): Prompter & { asked: Asked[] } {
+function scripted(answers: Answer[]): Prompter & { asked: Asked[] } {
   const asked: Asked[] = [];
   const next = async (q: Asked, validate?: Validate) => {
     asked.push(q);
     for (;;) {
       if (!answers.length) throw new Error(`unexpected question: ${q.message}`);
-      const a = answers.shift()!;
+      const given = answers.shift()!;
+      const a = given === ENTER ? (q.default ?? '') : given;
       if (validate && typeof a === 'string') {
         const ok = await validate(a);
         if (ok !== true) {
@@ -73,13 +88,22 @@ const info = (host: string, addr: string): HostInfo => ({
   ],
 });
 
-function discovery(): HostDiscovery & { trusted: string[]; probes: string[] } {
+/**
+ * A scripted discovery: 198.18.0.91 is unreachable, other hosts have an unknown key until it is trusted. ARP:
+ * 198.18.0.22 and 198.18.0.254 (the first VIP candidate) answer, and so does every address in `arpInUse`; with
+ * `arpFails` the probe itself fails. `arp` records every address probed, in order.
+ */
+function discovery(
+  opts: { arpInUse?: (ip: string) => boolean; arpFails?: boolean } = {},
+): HostDiscovery & { trusted: string[]; probes: string[]; arp: string[] } {
   const trusted: string[] = [];
   const probes: string[] = [];
+  const arp: string[] = [];
   const conn = {} as HostConnection;
   return {
     trusted,
     probes,
+    arp,
     useSsh(ssh) {
       if (ssh.knownHostsFile) trusted.push(`file ${ssh.knownHostsFile}`);
     },
@@ -100,7 +124,11 @@ function discovery(): HostDiscovery & { trusted: string[]; probes: string[] } {
       };
     },
     async arpAnswer(_c, _i, vip) {
-      return vip === '198.18.0.22' ? 'aa:bb:cc:00:00:22' : null;
+      arp.push(vip);
+      if (opts.arpFails) throw new Error('ip: command not found');
+      if (vip === '198.18.0.22') return 'aa:bb:cc:00:00:22';
+      if (vip === '198.18.0.254' || opts.arpInUse?.(vip)) return 'aa:bb:cc:00:00:fe';
+      return null;
     },
     async listen() {
       return [
@@ -159,9 +187,18 @@ describe('online wizard', () => {
       'disable',
       'disable',
     ]);
+    const io = fakeIO();
     // the result is checked field by field below
-    const a = (await wizard({}, p, { discovery: d })) as RawAnswers;
+    const a = (await wizard({}, p, { discovery: d, io })) as RawAnswers;
     expect(d.probes).toEqual(['198.18.0.91', '198.18.0.11', '198.18.0.11', '198.18.0.12', '198.18.0.12']);
+    // an unreachable host is a failure; an unknown host key is a neutral line, then the question
+    expect(io.stderr).toContain('198.18.0.91: not connected');
+    for (const h of ['198.18.0.11', '198.18.0.12']) {
+      expect(io.stderr.filter((l) => l.startsWith(`${h}:`) && /not connected|✖/.test(l))).toEqual([]);
+      expect(io.stderr).toContain(
+        `${h}: host key not known yet (not in your known_hosts); compare it with the host's own before you trust it`,
+      );
+    }
     expect(readFileSync(kh, 'utf8')).toBe('198.18.0.11 ssh-ed25519 AAAAC3Nza\n198.18.0.12 ssh-ed25519 AAAAC3Nza\n');
     expect(p.asked.filter((q) => /known_hosts file/.test(q.message))).toHaveLength(1);
     const ifq = p.asked.find((q) => /LB 1 \(lb01\): VRRP interface/.test(q.message))!;
@@ -170,6 +207,10 @@ describe('online wizard', () => {
     expect(p.asked.find((q) => /LB 1: name/.test(q.message))!.default).toBe('lb01');
     const vipq = p.asked.find((q) => /VI_1: VIP/.test(q.message))!;
     expect(vipq.message).toMatch(/a free address in 198\.18\.0\.0\/24 \(host0 of lb01\)/);
+    // proposed: .254 answers ARP (skipped), .253 is the first free address from the top of the subnet
+    expect(vipq.default).toBe('198.18.0.253');
+    expect(d.arp.slice(0, 2)).toEqual(['198.18.0.254', '198.18.0.253']);
+    expect(io.stderr).toContain('198.18.0.253 is free (nothing answers ARP for it): proposed for VI_1');
     expect(vipq.rejected).toEqual([
       "10.1.1.1: 10.1.1.1 is not in the interface's subnet 198.18.0.0/24",
       '198.18.0.22: 198.18.0.22 is in use: it answers ARP from aa:bb:cc:00:00:22; choose a free address',
@@ -187,6 +228,67 @@ describe('online wizard', () => {
     expect(a.nginx).toEqual({ upstream: { backends: ['198.18.0.21:80', '198.18.0.22:80'] } });
   });
 
+  /** known hosts, the nodes and everything but the instances already answered: the wizard asks for the instances */
+  const instancesOnly = (layout: 'single' | 'double', vips: (string | typeof ENTER)[]) => {
+    const kh = join(mkdtempSync(join(tmpdir(), 'wiz-kh-')), 'known_hosts');
+    writeFileSync(kh, '198.18.0.11 ssh-ed25519 AAAAC3Nza\n198.18.0.12 ssh-ed25519 AAAAC3Nza\n');
+    const partial = {
+      ssh: { hostKeyPolicy: 'strict', knownHostsFile: kh },
+      nodes: [
+        { name: 'lb01', host: '198.18.0.11', interface: 'host0', priority: 110 },
+        { name: 'lb02', host: '198.18.0.12', interface: 'host0', priority: 100 },
+      ],
+      profile: 'standard',
+      healthCheck: { mode: 'weight' },
+      nginx: {},
+      system: { selinux: 'leave', firewall: 'leave', multicast: true },
+    };
+    const perInstance = (i: number): Answer[] => [i === 0 ? 'lb01' : 'lb02', vips[i], ENTER, '', true];
+    const answers: Answer[] = [layout, ...perInstance(0), ...(layout === 'double' ? perInstance(1) : [])];
+    return { partial, answers };
+  };
+
+  it('the proposed VIP is accepted with Enter; a second instance gets the next free address', async () => {
+    const d = discovery();
+    const { partial, answers } = instancesOnly('double', [ENTER, ENTER]);
+    const p = scripted(answers);
+    const a = (await wizard(partial, p, { discovery: d })) as RawAnswers;
+    const [q1, q2] = p.asked.filter((q) => /: VIP/.test(q.message));
+    expect([q1.default, q2.default]).toEqual(['198.18.0.253', '198.18.0.252']);
+    expect([q1.rejected, q2.rejected]).toEqual([[], []]);
+    expect(a.instances.map((x: { vips: string[] }) => x.vips)).toEqual([['198.18.0.253/24'], ['198.18.0.252/24']]);
+    // VI_2's candidates skip VI_1's VIP (.253, not probed again) and .254, which answers ARP
+    expect(d.arp).toEqual([
+      '198.18.0.254', // VI_1: candidate, answers ARP
+      '198.18.0.253', // VI_1: candidate, free
+      '198.18.0.253', // VI_1: Enter, checked again like a typed VIP
+      '198.18.0.254', // VI_2: candidate, answers ARP
+      '198.18.0.252', // VI_2: candidate, free
+      '198.18.0.252', // VI_2: Enter
+    ]);
+  });
+
+  it('no VIP is proposed when every candidate answers ARP, or when the ARP probe fails', async () => {
+    const busy = discovery({ arpInUse: (ip) => ip !== '198.18.0.100' });
+    const io = fakeIO();
+    const one = instancesOnly('single', ['198.18.0.100']);
+    const p = scripted(one.answers);
+    await wizard(one.partial, p, { discovery: busy, io });
+    expect(p.asked.find((q) => /VI_1: VIP/.test(q.message))!.default).toBeUndefined();
+    expect(busy.arp).toHaveLength(VIP_PROPOSAL_TRIES + 1); // the candidates tried, then the typed VIP
+    expect(io.stderr).toContain(
+      'no VIP proposed: 198.18.0.254, 198.18.0.253, 198.18.0.252, 198.18.0.251, 198.18.0.250 all answer ARP',
+    );
+
+    const failing = discovery({ arpFails: true });
+    const again = instancesOnly('single', ['198.18.0.100']);
+    const p2 = scripted(again.answers);
+    const a = (await wizard(again.partial, p2, { discovery: failing })) as RawAnswers;
+    expect(p2.asked.find((q) => /VI_1: VIP/.test(q.message))!.default).toBeUndefined();
+    expect(failing.arp).toEqual(['198.18.0.254', '198.18.0.100']); // one failed probe ends the search
+    expect(a.instances[0].vips).toEqual(['198.18.0.100/24']); // a typed VIP stays the user's choice
+  });
+
   it('a refused host key (not trusted) asks for the address again', async () => {
     const d = discovery();
     const p = scripted(['', '2', '198.18.0.11', 'root', false, '198.18.0.91', 'root']);
@@ -196,6 +298,26 @@ describe('online wizard', () => {
 });
 
 describe('subnet checks', () => {
+  it('VIP candidates: from the top of the subnet down, never the network, broadcast or an excluded address', () => {
+    expect(vipCandidates('198.18.0.11/24', [])).toEqual([
+      '198.18.0.254',
+      '198.18.0.253',
+      '198.18.0.252',
+      '198.18.0.251',
+      '198.18.0.250',
+    ]);
+    expect(vipCandidates('198.18.0.11/24', ['198.18.0.254', '198.18.0.252'], 3)).toEqual([
+      '198.18.0.253',
+      '198.18.0.251',
+      '198.18.0.250',
+    ]);
+    expect(vipCandidates('172.16.70.181/20', [], 2)).toEqual(['172.16.79.254', '172.16.79.253']);
+    expect(vipCandidates('10.0.0.5/30', [])).toEqual(['10.0.0.6', '10.0.0.5']); // .4 network, .7 broadcast
+    expect(vipCandidates('10.0.0.5/30', ['10.0.0.6', '10.0.0.5'])).toEqual([]);
+    expect(vipCandidates('10.0.0.5/31', [])).toEqual([]);
+    expect(vipCandidates('not-an-address', [])).toEqual([]);
+  });
+
   it('a VIP must be in the interface subnet, with its prefix, and not a node address', () => {
     expect(checkVip('198.18.0.100', '198.18.0.11/24', [])).toEqual({ vip: '198.18.0.100/24' });
     expect(checkVip('198.18.0.100/24', '198.18.0.11/24', [])).toEqual({ vip: '198.18.0.100/24' });
