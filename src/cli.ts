@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodeOf, HaError } from './errors.js';
-import { processIO, styler, type IO } from './io.js';
+import { processIO, styler, type Interrupt, type IO } from './io.js';
 
 export interface GlobalOptions {
   answers?: string;
@@ -77,6 +77,37 @@ export function buildProgram(io: IO, run: (p: Promise<number>) => void): Command
       .option('-y, --yes', 'do not ask for confirmation'),
   ).action(async (opts) => run((await import('./commands/rollback.js')).rollbackCommand(io, opts)));
 
+  addShared(
+    program
+      .command('switchover')
+      .description("move an instance's VIPs to another ready node without a gap (the old holder stays a backup)")
+      .option('--instance <name>', 'the instance or sync group to move (needed when there are several)')
+      .option('--all', 'every instance and sync group')
+      .option('--to <node>', 'the node to move to (default: the ready node of the highest priority)'),
+  ).action(async (opts) => run((await import('./commands/switchover.js')).switchoverCommand(io, opts)));
+
+  addShared(
+    program
+      .command('maintenance')
+      .description('on: drain NODE (VIPs handed over, it takes none until off); off: put it back (VIPs per preempt)')
+      .argument('<node>', 'the node')
+      .argument('<state>', 'on or off'),
+  ).action(async (node, state, opts) =>
+    run((await import('./commands/maintenance.js')).maintenanceCommand(io, node, state, opts)),
+  );
+
+  program
+    .command('metrics')
+    .description("Prometheus alerting rules for ha-setup's series: ha-setup metrics rules > ha-setup.rules.yml")
+    .argument('<what>', 'rules')
+    .option('-a, --answers <file>', 'answers file: a VIP no node reports becomes an alert too')
+    .option(
+      '--job <name>',
+      "the Prometheus job scraping the load balancers' node_exporter (adds an exporter-down rule)",
+    )
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .action(async (what, opts) => run((await import('./commands/metrics.js')).metricsCommand(io, what, opts)));
+
   program
     .command('schema')
     .description('print the JSON Schema of the answers file (for editor completion)')
@@ -84,6 +115,31 @@ export function buildProgram(io: IO, run: (p: Promise<number>) => void): Command
     .action(async (opts) => run((await import('./commands/schema.js')).schemaCommand(io, opts)));
 
   return program;
+}
+
+/**
+ * Ctrl-C and SIGTERM for the process: the command that registered handlers stops and restores on the first one; a
+ * second one prints what is left and exits 130 at once. Without handlers a signal ends the process with 130.
+ */
+export function processInterrupt(io: Pick<IO, 'err'>): { interrupt: Interrupt; dispose(): void } {
+  let handlers: Parameters<Interrupt['onInterrupt']>[0] = null;
+  let count = 0;
+  const on = (sig: NodeJS.Signals) => {
+    count++;
+    if (!handlers) process.exit(130);
+    if (count === 1) return handlers.first(sig);
+    for (const l of handlers.second(sig)) io.err(l);
+    process.exit(130);
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return {
+    interrupt: { onInterrupt: (h) => ((handlers = h), (count = 0)) },
+    dispose: () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    },
+  };
 }
 
 export async function main(argv: string[], io: IO = processIO()): Promise<number> {

@@ -5,11 +5,12 @@
  * for the virtual router ids other VRRP routers use on the segment. Transport only: the questions are in prompts.ts.
  */
 import type { Config, ResolvedNode } from './answers/resolve.js';
-import { interfacesFact, parseInterfaces, parseOsRelease, vipNeighborsFact } from './facts/gather.js';
-import { NO_LISTENER, parseVrrpAdverts, VRRP_LISTEN_SH, type VrrpAdvert } from './facts/vrrp.js';
-import type { InterfaceFact } from './plan/types.js';
+import { gather, parseGathered } from './facts/gather.js';
+import type { VrrpAdvert } from './facts/vrrp.js';
+import type { InterfaceFact } from './facts/types.js';
 import { becomeRoot } from './ssh/session.js';
-import { connect, HostKeyError, type HostConnection } from './ssh/ssh.js';
+import type { Conn } from './ssh/conn.js';
+import { connect, HostKeyError } from './ssh/ssh.js';
 import type { PresentedKey } from './ssh/known-hosts.js';
 
 export interface HostInfo {
@@ -23,7 +24,7 @@ export interface HostInfo {
 }
 
 export type Probe =
-  | { ok: true; conn: HostConnection; info: HostInfo }
+  | { ok: true; conn: Conn; info: HostInfo }
   | {
       ok: false;
       /** unknown: the user may trust `key`; changed / revoked: refused; other: unreachable, auth... */
@@ -32,28 +33,22 @@ export type Probe =
       key?: PresentedKey;
     };
 
-const INFO_SH = `echo "@@host"; hostname 2>/dev/null || cat /etc/hostname
-echo "@@ssh"; echo "$SSH_CONNECTION"
-echo "@@os"; cat /etc/os-release 2>/dev/null
-echo "@@ip"; ${interfacesFact.sh}`;
+/** what the wizard reads of a host, as the login user (sudo would drop SSH_CONNECTION) */
+export const INFO_FACTS = ['hostname', 'sshAddress', 'os', 'interfaces'] as const;
 
-export function parseHostInfo(out: string): HostInfo {
-  const sec: Record<string, string> = {};
-  let cur = '';
-  for (const l of out.split('\n')) {
-    const m = /^@@(\w+)$/.exec(l);
-    if (m) cur = m[1];
-    else if (cur) sec[cur] = (sec[cur] ?? '') + l + '\n';
-  }
-  const ssh = (sec.ssh ?? '').trim().split(/\s+/);
-  const os = parseOsRelease(sec.os ?? '');
+export function hostInfoOf(f: ReturnType<typeof parseGathered<(typeof INFO_FACTS)[number]>>): HostInfo {
   return {
-    hostname: (sec.host ?? '').trim().split('\n')[0] ?? '',
-    sshAddress: ssh.length >= 3 && ssh[2] ? ssh[2] : null,
-    interfaces: Object.values(parseInterfaces(sec.ip ?? '')),
-    os: os.pretty || 'unknown',
-    family: os.family,
+    hostname: f.hostname,
+    sshAddress: f.sshAddress,
+    interfaces: Object.values(f.interfaces),
+    os: f.os.pretty || 'unknown',
+    family: f.os.family,
   };
+}
+
+/** a gather script's output (@@ sections) -> what the wizard knows of the host */
+export function parseHostInfo(out: string): HostInfo {
+  return hostInfoOf(parseGathered(INFO_FACTS, out));
 }
 
 /** the interface to offer first: the one carrying the address SSH came in on, else the first up non-loopback one */
@@ -78,13 +73,13 @@ type SshAnswers = Config['answers']['ssh'];
 export interface HostDiscovery {
   useSsh(ssh: Partial<SshAnswers>): void;
   probe(node: ResolvedNode): Promise<Probe>;
-  arpAnswer(conn: HostConnection, iface: string, vip: string): Promise<string | null>;
-  listen(conn: HostConnection, iface: string, seconds: number): Promise<VrrpAdvert[]>;
+  arpAnswer(conn: Conn, iface: string, vip: string): Promise<string | null>;
+  listen(conn: Conn, iface: string, seconds: number): Promise<VrrpAdvert[]>;
   close(): void;
 }
 
 export class Discovery implements HostDiscovery {
-  private conns: HostConnection[] = [];
+  private conns: Conn[] = [];
   private ssh: SshAnswers = { hostKeyPolicy: 'strict', connectTimeout: 10, useAgent: true };
   constructor(private opts: DiscoveryOptions) {}
 
@@ -95,7 +90,7 @@ export class Discovery implements HostDiscovery {
 
   /** connect (strict host keys), become root, read what the wizard offers */
   async probe(node: ResolvedNode): Promise<Probe> {
-    let conn: HostConnection;
+    let conn: Conn;
     try {
       conn = await connect(node, {
         ssh: { ...this.ssh, hostKeyPolicy: 'strict' },
@@ -117,8 +112,8 @@ export class Discovery implements HostDiscovery {
     this.conns.push(conn);
     try {
       await becomeRoot(conn, node, this.opts.password);
-      const r = await conn.run(INFO_SH, { root: false, timeoutMs: 15_000 });
-      return { ok: true, conn, info: parseHostInfo(r.stdout) };
+      const f = await gather(conn, INFO_FACTS, {}, { root: false, timeoutMs: 15_000 });
+      return { ok: true, conn, info: hostInfoOf(f) };
     } catch (e) {
       conn.close();
       return { ok: false, kind: 'other', message: (e as Error).message };
@@ -126,16 +121,21 @@ export class Discovery implements HostDiscovery {
   }
 
   /** null when nothing answers ARP for `vip` on `iface`; else the link-layer address that does */
-  async arpAnswer(conn: HostConnection, iface: string, vip: string): Promise<string | null> {
-    const r = await conn.sh(`VIPS=$1; IFACE=$2\n${vipNeighborsFact.sh}`, [vip, iface], { timeoutMs: 15_000 });
-    return vipNeighborsFact.parse(r.stdout).find((n) => n.vip === vip)?.lladdr ?? null;
+  async arpAnswer(conn: Conn, iface: string, vip: string): Promise<string | null> {
+    const f = await gather(conn, ['vipneighbors'], { VIPS: vip, IFACE: iface }, { timeoutMs: 15_000 });
+    return f.vipneighbors.find((n) => n.vip === vip)?.lladdr ?? null;
   }
 
   /** VRRP adverts heard on `iface` during `seconds` */
-  async listen(conn: HostConnection, iface: string, seconds: number): Promise<VrrpAdvert[]> {
-    const r = await conn.sh(VRRP_LISTEN_SH, [iface, String(seconds)], { timeoutMs: (seconds + 15) * 1000 });
-    if (r.stdout.includes(NO_LISTENER)) throw new Error('no raw socket from perl or python3, and no tcpdump');
-    return parseVrrpAdverts(r.stdout);
+  async listen(conn: Conn, iface: string, seconds: number): Promise<VrrpAdvert[]> {
+    const f = await gather(
+      conn,
+      ['vrrp'],
+      { IFACE: iface, LISTEN: String(seconds) },
+      { timeoutMs: (seconds + 15) * 1000 },
+    );
+    if (!f.vrrp.heard) throw new Error('no raw socket from perl or python3, and no tcpdump');
+    return f.vrrp.adverts;
   }
 
   close(): void {

@@ -10,6 +10,16 @@ export interface IO {
   readonly color: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** Ctrl-C / SIGTERM while a command runs (cli.ts installs it; absent in tests that do not need it) */
+  readonly interrupt?: Interrupt;
+}
+
+/**
+ * What a command does on Ctrl-C: the first one calls `first` (the command stops and restores what it changed), a
+ * second one prints what `second` returns (what is left and how to fix it by hand) and cli.ts exits 130.
+ */
+export interface Interrupt {
+  onInterrupt(handlers: { first: (signal: string) => void; second: (signal: string) => string[] } | null): void;
 }
 
 export function processIO(): IO {

@@ -38,6 +38,8 @@ export interface KeepalivedFeatures {
   lateTransition: boolean;
   /** `vrrp_rt_priority`: the VRRP process in real-time scheduling (2.x; 1.3.5 has no such keyword) */
   realtime: boolean;
+  /** `notify_master_rx_lower_pri`: a script when a master hears a lower-priority master (2.0.6+): a split brain */
+  rxLowerPri: boolean;
 }
 
 /** features of a version; an unknown version (not installed yet) is taken as current 2.x */
@@ -51,5 +53,6 @@ export function keepalivedFeatures(version: string | null): KeepalivedFeatures {
     emptyIncludeOk: two,
     lateTransition: !two,
     realtime: two,
+    rxLowerPri: versionAtLeast(v, '2.0.6'),
   };
 }

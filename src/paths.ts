@@ -1,4 +1,4 @@
-import type { OsFamily } from './plan/types.js';
+import type { OsFamily } from './facts/types.js';
 
 /** Every path ha-setup writes on a host, in one place. */
 export const PATHS = {
@@ -6,11 +6,24 @@ export const PATHS = {
   scriptDir: '/etc/keepalived/ha-setup',
   checkScript: '/etc/keepalived/ha-setup/check_nginx.sh',
   notifyScript: '/etc/keepalived/ha-setup/notify.sh',
+  /** tells keepalived 1.x whether a state flag is on (2.x tracks the flag files themselves) */
+  flagScript: '/etc/keepalived/ha-setup/flag.sh',
+  metricsScript: '/etc/keepalived/ha-setup/metrics.sh',
+  /** the webhook's header lines (a token from the environment): root only */
+  webhookHeaders: '/etc/keepalived/ha-setup/webhook.headers',
   stateDir: '/var/lib/ha-setup',
   trackDir: '/var/lib/ha-setup',
   trackFile: '/var/lib/ha-setup/nginx.state',
+  /** the state flags keepalived tracks: maintenance, demote.TARGET, handover.TARGET (0 or 1) */
+  flagDir: '/var/lib/ha-setup/state',
+  /** the pair's members as init records them on every node */
+  members: '/var/lib/ha-setup/members.json',
+  /** runtime data of the notify hook and the check (VRRP state per instance, the last check), for the metrics */
+  runDir: '/run/ha-setup',
   keepalivedDropin: '/etc/systemd/system/keepalived.service.d/ha-setup.conf',
   nginxDropin: '/etc/systemd/system/nginx.service.d/ha-setup.conf',
+  metricsService: '/etc/systemd/system/ha-setup-metrics.service',
+  metricsTimer: '/etc/systemd/system/ha-setup-metrics.timer',
   rsyslogRule: '/etc/rsyslog.d/30-ha-setup-keepalived.conf',
   logrotate: '/etc/logrotate.d/ha-setup-keepalived',
   sysctl: '/etc/sysctl.d/90-ha-setup.conf',
@@ -36,12 +49,18 @@ export function managedFiles(nginxConfigDir: string, includeDir: string | null =
     PATHS.keepalivedConf,
     PATHS.checkScript,
     PATHS.notifyScript,
+    PATHS.flagScript,
+    PATHS.metricsScript,
+    PATHS.webhookHeaders,
     PATHS.keepalivedDropin,
     PATHS.nginxDropin,
+    PATHS.metricsService,
+    PATHS.metricsTimer,
     PATHS.rsyslogRule,
     PATHS.logrotate,
     PATHS.sysctl,
     PATHS.selinuxConfig,
+    PATHS.members,
     '/etc/sysconfig/keepalived',
     '/etc/default/keepalived',
     PATHS.trackFile,

@@ -35,7 +35,7 @@ import type { IO } from './io.js';
 import type { ResolvedNode } from './answers/resolve.js';
 import { trustHostKey } from './ssh/known-hosts.js';
 import { expandHome } from './ssh/ssh-config.js';
-import type { HostConnection } from './ssh/ssh.js';
+import type { Conn } from './ssh/conn.js';
 import { startWaiting } from './spinner.js';
 
 export interface Choice<T extends string> {
@@ -172,7 +172,7 @@ export interface WizardOptions {
 
 /** what the wizard learned about a host while asking (kept, so nothing about a host is asked twice) */
 interface Known {
-  conn: HostConnection;
+  conn: Conn;
   info: HostInfo;
 }
 
@@ -686,7 +686,6 @@ function resolvedNode(n: Partial): ResolvedNode {
     interface: String(n.interface ?? 'lo'),
     priority: Number(n.priority ?? 100),
     address: n.address ? String(n.address) : undefined,
-    sudo: user !== 'root',
   };
 }
 

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type { Config, ResolvedNode } from './answers/resolve.js';
 import { keepalivedFeatures } from './keepalived.js';
+import { targetsOf } from './answers/targets.js';
+import { renderMetricsNotifyScript } from './metrics/notify.js';
 import { PATHS } from './paths.js';
 
 export const TEMPLATE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'templates');
@@ -35,6 +37,8 @@ export interface RenderPaths {
   notifyScript: string | null;
   trackFile: string;
   trackDir: string;
+  flagDir: string;
+  flagScript: string;
 }
 
 export const DEFAULT_RENDER_PATHS: RenderPaths = {
@@ -42,6 +46,8 @@ export const DEFAULT_RENDER_PATHS: RenderPaths = {
   notifyScript: PATHS.notifyScript,
   trackFile: PATHS.trackFile,
   trackDir: PATHS.trackDir,
+  flagDir: PATHS.flagDir,
+  flagScript: PATHS.flagScript,
 };
 
 /**
@@ -67,6 +73,25 @@ export interface RenderVersions {
   peers: (string | null)[];
 }
 
+/**
+ * ha-setup's state flags as keepalived tracks them (switchover, maintenance): on 2.x the flag files themselves
+ * (track_file, inotify: at once), on 1.x a script per flag run every second (1.3.5 has no track_file). Each
+ * target (an instance, or a sync group) has a demote flag (its priority drops below every node not demoted) and a
+ * handover flag (FAULT: the priority-0 advert hands its VIPs over at once); maintenance puts every instance in FAULT.
+ */
+export function stateFlags(cfg: Config, version: string | null) {
+  const targets = targetsOf(cfg);
+  const flag = (name: string, weight: number) => ({ id: `ha_${name.replace(/\./g, '_')}`, file: name, weight });
+  const byInstance: Record<string, { id: string; weight: number }[]> = {};
+  const all = [flag('maintenance', 0)];
+  for (const t of targets) {
+    const own = [flag(`handover.${t.name}`, 0), flag(`demote.${t.name}`, -t.demoteWeight)];
+    all.push(...own);
+    for (const i of t.instances) byInstance[i.name] = [all[0], ...own];
+  }
+  return { mode: keepalivedFeatures(version).trackFile ? 'file' : 'script', all, byInstance };
+}
+
 export function renderKeepalivedConf(
   cfg: Config,
   node: ResolvedNode,
@@ -83,15 +108,34 @@ export function renderKeepalivedConf(
     trackFile: trackFileOf(cfg, versions.self),
     realtime: cfg.realtime && f.realtime ? REALTIME_PRIORITY : null,
     oldUnicastChecksum: f.oldUnicastChecksum && oldPeer && cfg.vrrpVersion === 3,
+    flags: stateFlags(cfg, versions.self),
+    // a master that hears another master of lower priority (a split brain) calls the notify hook (2.0.6+)
+    rxLowerPri: f.rxLowerPri ? paths.notifyScript : null,
+    flagDir: paths.flagDir,
+    flagScript: paths.flagScript,
+    groupWeights: f.trackFile ? 'sync_group_tracking_weight' : 'global_tracking',
   });
 }
 
-export function renderCheckScript(cfg: Config): string {
-  return renderTemplate('check_nginx.sh.ejs', { cfg });
+export function renderFlagScript(): string {
+  return renderTemplate('flag.sh.ejs', { flagDir: PATHS.flagDir });
 }
 
-export function renderNotifyScript(cfg: Config): string {
-  return renderTemplate('notify.sh.ejs', { cfg });
+export function renderCheckScript(cfg: Config): string {
+  return renderTemplate('check_nginx.sh.ejs', { cfg, runDir: PATHS.runDir });
+}
+
+/** the notify hook: logs each transition, keeps the metrics' state files, posts to the webhook, runs notify.script */
+export function renderNotifyScript(cfg: Config, node: ResolvedNode): string {
+  return renderMetricsNotifyScript({
+    node: node.name,
+    facility: cfg.logging.facility,
+    operatorScript: cfg.notify.script,
+    stateDir: PATHS.runDir,
+    metricsScript: cfg.metrics ? PATHS.metricsScript : null,
+    webhook: cfg.alerts.webhook ? { url: cfg.alerts.webhook, headersFile: PATHS.webhookHeaders } : null,
+    vipsByInstance: Object.fromEntries(cfg.instances.map((i) => [i.name, i.vips.map((v) => v.address)])),
+  });
 }
 
 export function renderRsyslogRule(cfg: Config): string {

@@ -10,12 +10,14 @@ import { ValidationError } from '../errors.js';
 import { inspectPackage, packageBaseDir, type PackageFile } from './packages.js';
 import {
   answersSchema,
+  AUTH_PASS_RE,
   instanceSchema,
   nodeSchema,
   syncGroupSchema,
   isIPv4,
   parseCidr,
   type Answers,
+  type InstanceAnswers,
   type Vip,
 } from './schema.js';
 
@@ -28,7 +30,6 @@ export interface ResolvedNode {
   priority: number;
   /** IPv4 on the VRRP interface when known (node.address, else host when it is an IP) */
   address?: string;
-  sudo: boolean;
 }
 
 export interface ResolvedVip {
@@ -87,9 +88,13 @@ export interface Config {
   realtime: boolean;
   syncGroups: { name: string; instances: string[] }[];
   /** package files for hosts with no repository, per package (a host uses the one of its family's format) */
-  packages: Record<'keepalived' | 'nginx', PackageFile[]>;
+  packages: Record<'keepalived' | 'nginx' | 'nodeExporter', PackageFile[]>;
   /** directory whose *.conf keepalived.conf includes (null: no include) */
   includeDir: string | null;
+  /** node_exporter's textfile collector (null: metrics: false) */
+  metrics: { textfileDir: string; install: boolean } | null;
+  /** a webhook called on every VRRP transition; `headers`: the header lines from alerts.webhookHeadersEnv */
+  alerts: { webhook: string | null; headers: string | null };
   /** every secret value, for redaction of anything printed or logged */
   secrets: string[];
   warnings: string[];
@@ -227,6 +232,286 @@ function vipOf(v: Vip): ResolvedVip {
 
 const FACILITY = { local0: 0, local1: 1, local2: 2, local3: 3, local4: 4, local5: 5, local6: 6, local7: 7 } as const;
 
+/** what the resolution steps share: the problems and warnings found, the secrets seen */
+interface Found {
+  problems: string[];
+  warnings: string[];
+  secrets: string[];
+}
+
+function resolveNodes(a: Answers, found: Found): ResolvedNode[] {
+  const nodes: ResolvedNode[] = a.nodes.map((n) => ({
+    name: n.name ?? n.host,
+    host: n.host,
+    port: n.port ?? 22,
+    user: n.user ?? 'root',
+    interface: n.interface,
+    priority: n.priority,
+    address: n.address ?? (isIPv4(n.host) ? n.host : undefined),
+  }));
+  const names = new Map<string, number>();
+  const hosts = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    if (names.has(n.name))
+      found.problems.push(`nodes[${i}].name: "${n.name}" is used by two nodes; names must be unique`);
+    names.set(n.name, i);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(n.name))
+      found.problems.push(
+        `nodes[${i}].name: must be 1-63 characters of A-Z a-z 0-9 _ . - (got ${JSON.stringify(n.name)})`,
+      );
+    const key = `${n.host}:${n.port}`;
+    if (hosts.has(key))
+      found.problems.push(
+        `nodes[${i}].host: ${n.host} is already nodes[${hosts.get(key)}]; each load balancer is a different host`,
+      );
+    hosts.set(key, i);
+  });
+  return nodes;
+}
+
+/** the advert interval: whole seconds for VRRPv2, centiseconds for v3 */
+function advertIntOf(inst: InstanceAnswers, at: string, vrrpVersion: 2 | 3, found: Found): number {
+  const advertInt = inst.advertInt ?? (vrrpVersion === 3 ? 0.1 : 1);
+  if (vrrpVersion === 2) {
+    if (!Number.isInteger(advertInt) || advertInt < 1 || advertInt > 255) {
+      found.problems.push(
+        `${at}.advertInt: must be a whole number of seconds 1..255 with profile standard (VRRPv2); ` +
+          `sub-second needs profile: fast (got ${advertInt})`,
+      );
+    }
+    return advertInt;
+  }
+  const centi = Math.round(advertInt * 100);
+  if (Math.abs(centi - advertInt * 100) > 1e-6 || centi < 1 || centi > 4095) {
+    found.problems.push(
+      `${at}.advertInt: must be 0.01..40.95 seconds in steps of 0.01 with profile fast (VRRPv3) (got ${advertInt})`,
+    );
+  }
+  return centi / 100;
+}
+
+function authPassOf(inst: InstanceAnswers, at: string, vrrpVersion: 2 | 3, env: NodeJS.ProcessEnv, found: Found) {
+  let authPass: string | null = null;
+  if (inst.authPass !== undefined && inst.authPassEnv !== undefined) {
+    found.problems.push(`${at}: give authPass or authPassEnv, not both`);
+  } else if (inst.authPassEnv !== undefined) {
+    const v = env[inst.authPassEnv];
+    if (v === undefined || v === '')
+      found.problems.push(`${at}.authPassEnv: environment variable ${inst.authPassEnv} is not set`);
+    else if (!AUTH_PASS_RE.test(v)) {
+      found.problems.push(
+        `${at}.authPassEnv: the value of ${inst.authPassEnv} must be 1-8 printable characters ` +
+          'without spaces, quotes, backslash, # or !',
+      );
+    } else authPass = v;
+  } else if (inst.authPass !== undefined) authPass = inst.authPass;
+  if (authPass === null) return null;
+  found.secrets.push(authPass);
+  if (vrrpVersion === 3) {
+    found.warnings.push(`${at}: VRRPv3 (profile fast) has no authentication; authPass is not used`);
+    return null;
+  }
+  return authPass;
+}
+
+/** priorities: master first, then the others by their node priority; explicit overrides win */
+function prioritiesOf(inst: InstanceAnswers, at: string, nodes: ResolvedNode[], found: Found) {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const nodeNames = nodes.map((n) => n.name).join(', ');
+  const priorities: Record<string, number> = {};
+  if (byName.has(inst.master)) {
+    const sortedValues = nodes.map((n) => n.priority).sort((x, y) => y - x);
+    const order = [
+      byName.get(inst.master)!,
+      ...nodes.filter((n) => n.name !== inst.master).sort((x, y) => y.priority - x.priority),
+    ];
+    order.forEach((n, k) => (priorities[n.name] = sortedValues[k]));
+  } else nodes.forEach((n) => (priorities[n.name] = n.priority));
+  for (const [k, v] of Object.entries(inst.priorities ?? {})) {
+    if (!byName.has(k)) found.problems.push(`${at}.priorities.${k}: unknown node "${k}" (nodes: ${nodeNames})`);
+    else priorities[k] = v;
+  }
+  const seen = new Map<number, string>();
+  for (const n of nodes) {
+    const p = priorities[n.name];
+    if (seen.has(p))
+      found.problems.push(
+        `${at}: ${seen.get(p)} and ${n.name} both have priority ${p}; priorities in one instance must differ`,
+      );
+    seen.set(p, n.name);
+  }
+  if (byName.has(inst.master)) {
+    const mp = priorities[inst.master];
+    const top = nodes.filter((n) => n.name !== inst.master && priorities[n.name] >= mp);
+    if (top.length)
+      found.problems.push(
+        `${at}.master: ${inst.master} has priority ${mp} but ` +
+          `${top.map((n) => `${n.name} has ${priorities[n.name]}`).join(', ')}` +
+          '; the master needs the highest priority',
+      );
+  }
+  return priorities;
+}
+
+function resolveInstances(
+  a: Answers,
+  nodes: ResolvedNode[],
+  vrrpVersion: 2 | 3,
+  env: NodeJS.ProcessEnv,
+  found: Found,
+): ResolvedInstance[] {
+  const vridSeen = new Map<number, number>();
+  const nameSeen = new Map<string, number>();
+  const vipSeen = new Map<string, string>();
+  const nodeAddresses = new Set(nodes.flatMap((n) => [n.host, n.address].filter((x): x is string => !!x)));
+  const nodeNames = nodes.map((n) => n.name).join(', ');
+  return a.instances.map((inst, i) => {
+    const at = `instances[${i}]`;
+    if (nameSeen.has(inst.name))
+      found.problems.push(
+        `${at}.name: "${inst.name}" is already instances[${nameSeen.get(inst.name)}]; instance names must be unique`,
+      );
+    nameSeen.set(inst.name, i);
+    if (vridSeen.has(inst.virtualRouterId)) {
+      found.problems.push(
+        `${at}.virtualRouterId: ${inst.virtualRouterId} is already used by ` +
+          `instances[${vridSeen.get(inst.virtualRouterId)}]; each instance needs its own id 1..255`,
+      );
+    }
+    vridSeen.set(inst.virtualRouterId, i);
+    if (!nodes.some((n) => n.name === inst.master))
+      found.problems.push(`${at}.master: unknown node "${inst.master}" (nodes: ${nodeNames})`);
+    const vips = inst.vips.map(vipOf);
+    vips.forEach((v, j) => {
+      if (nodeAddresses.has(v.address))
+        found.problems.push(`${at}.vips[${j}]: ${v.address} is a node's own address; the VIP must be a free address`);
+      const prev = vipSeen.get(v.address);
+      if (prev) found.problems.push(`${at}.vips[${j}]: ${v.address} is already a VIP of ${prev}`);
+      vipSeen.set(v.address, inst.name);
+      if (v.prefix === 32)
+        found.warnings.push(`${at}.vips[${j}]: ${v.address} has no prefix; keepalived will add it as /32`);
+    });
+    if (inst.unicast)
+      for (const n of nodes)
+        if (!n.address)
+          found.problems.push(
+            `${at}.unicast: node ${n.name} needs an IPv4 address (set nodes[].address) for unicast_src_ip/unicast_peer`,
+          );
+    if (!inst.preempt && inst.preemptDelay !== undefined)
+      found.problems.push(`${at}.preemptDelay: only applies with preempt: true`);
+    return {
+      name: inst.name,
+      virtualRouterId: inst.virtualRouterId,
+      vips,
+      master: inst.master,
+      advertInt: advertIntOf(inst, at, vrrpVersion, found),
+      authPass: authPassOf(inst, at, vrrpVersion, env, found),
+      preempt: inst.preempt,
+      preemptDelay: inst.preemptDelay,
+      unicast: inst.unicast,
+      priorities: prioritiesOf(inst, at, nodes, found),
+      trackWeight: 0,
+    };
+  });
+}
+
+/** the health check's weight: 0 (FAULT) by default and with nopreempt; a negative one must beat the priority gap */
+function checkWeightOf(hc: Answers['healthCheck'], instances: ResolvedInstance[], found: Found): number {
+  const nopreempt = instances.filter((x) => !x.preempt);
+  if (nopreempt.length) {
+    if (hc.weight !== undefined && hc.weight !== 0) {
+      found.problems.push(
+        `healthCheck.weight: must be 0 when preempt is false (${nopreempt.map((x) => x.name).join(', ')}): ` +
+          'with nopreempt a priority change never moves the VIP, ' +
+          `a failed check must put the node in FAULT (got ${hc.weight})`,
+      );
+    }
+    return 0;
+  }
+  // default: a failed check puts the node in FAULT; a master entering FAULT sends a priority-0 advert, so the
+  // backup takes over after its skew time instead of waiting for the master-down timer (3 adverts + skew)
+  if (hc.weight === undefined) return 0;
+  const gap = Math.max(
+    0,
+    ...instances.map((x) => {
+      const ps = Object.values(x.priorities).sort((p, q) => q - p);
+      return ps[0] - (ps[1] ?? 0);
+    }),
+  );
+  if (hc.weight !== 0 && Math.abs(hc.weight) <= gap) {
+    found.problems.push(
+      `healthCheck.weight: ${hc.weight} cannot move the VIP: the master leads its backup by ${gap}; ` +
+        `use a weight below -${gap} (or 0 for FAULT)`,
+    );
+  }
+  return hc.weight;
+}
+
+/** the guides' vrrp_sync_group: one group per instance, one master and one preempt setting per group */
+function checkSyncGroups(a: Answers, instances: ResolvedInstance[], weight: number, found: Found): void {
+  const groupOf = new Map<string, number>();
+  const groupNames = new Map<string, number>();
+  a.syncGroups.forEach((g, gi) => {
+    const at = `syncGroups[${gi}]`;
+    if (groupNames.has(g.name))
+      found.problems.push(`${at}.name: "${g.name}" is already syncGroups[${groupNames.get(g.name)}]`);
+    groupNames.set(g.name, gi);
+    if (instances.some((i) => i.name === g.name))
+      found.problems.push(`${at}.name: "${g.name}" is also an instance's name; a sync group needs its own name`);
+    const members: ResolvedInstance[] = [];
+    g.instances.forEach((name, ii) => {
+      const inst = instances.find((x) => x.name === name);
+      if (!inst) {
+        const known = instances.map((x) => x.name).join(', ');
+        found.problems.push(`${at}.instances[${ii}]: unknown instance "${name}" (instances: ${known})`);
+      } else if (groupOf.has(name)) {
+        found.problems.push(
+          `${at}.instances[${ii}]: ${name} is already in syncGroups[${groupOf.get(name)}]; ` +
+            'an instance can be in one sync group only',
+        );
+      } else {
+        groupOf.set(name, gi);
+        members.push(inst);
+      }
+    });
+    if (new Set(members.map((m) => m.master)).size > 1) {
+      found.problems.push(
+        `${at}: ${members.map((m) => `${m.name} (master ${m.master})`).join(', ')} have different masters; ` +
+          'a sync group moves together, so all its instances need the same master',
+      );
+    }
+    if (new Set(members.map((m) => m.preempt)).size > 1)
+      found.problems.push(
+        `${at}: ${members.map((m) => m.name).join(', ')} must all preempt or all not (preempt: false)`,
+      );
+    if (members.some((m) => m.trackWeight !== 0)) {
+      found.problems.push(
+        `healthCheck.weight: must be 0 with syncGroups (got ${weight}): keepalived ignores tracking weights in a ` +
+          'sync group; a failed check puts the whole group in FAULT',
+      );
+    }
+  });
+}
+
+/** package files for hosts with no repository: each must be what its name says */
+function resolvePackages(a: Answers, opts: ResolveOptions, found: Found): Config['packages'] {
+  const packages: Config['packages'] = { keepalived: [], nginx: [], nodeExporter: [] };
+  const names = { keepalived: 'keepalived', nginx: 'nginx', nodeExporter: 'prometheus-node-exporter' } as const;
+  for (const key of ['keepalived', 'nginx', 'nodeExporter'] as const) {
+    const given = a.packages[key];
+    const list = given === undefined ? [] : Array.isArray(given) ? given : [given];
+    list.forEach((f, i) => {
+      const at = Array.isArray(given) ? `packages.${key}[${i}]` : `packages.${key}`;
+      const r = inspectPackage(f, names[key], packageBaseDir(opts.source, opts.cwd ?? process.cwd()));
+      if (typeof r === 'string') found.problems.push(`${at}: ${r}`);
+      else if (packages[key].some((x) => x.format === r.format)) {
+        found.problems.push(`${at}: a second .${r.format} for ${key}; give one per package format`);
+      } else packages[key].push(r);
+    });
+  }
+  return packages;
+}
+
 /**
  * Full validation and resolution. Throws ValidationError listing every problem found.
  */
@@ -236,293 +521,73 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
   if (!shape.ok)
     throw new ValidationError(`${opts.source ?? 'answers'}: ${shape.problems.length} problem(s)`, shape.problems);
   const a = shape.answers;
-  const problems: string[] = [];
-  const warnings: string[] = [];
-  const secrets: string[] = [];
-
-  // nodes
-  const nodes: ResolvedNode[] = a.nodes.map((n) => ({
-    name: n.name ?? n.host,
-    host: n.host,
-    port: n.port ?? 22,
-    user: n.user ?? 'root',
-    interface: n.interface,
-    priority: n.priority,
-    address: n.address ?? (isIPv4(n.host) ? n.host : undefined),
-    sudo: (n.user ?? 'root') !== 'root',
-  }));
-  const byName = new Map<string, ResolvedNode>();
-  nodes.forEach((n, i) => {
-    if (byName.has(n.name)) problems.push(`nodes[${i}].name: "${n.name}" is used by two nodes; names must be unique`);
-    byName.set(n.name, n);
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(n.name))
-      problems.push(`nodes[${i}].name: must be 1-63 characters of A-Z a-z 0-9 _ . - (got ${JSON.stringify(n.name)})`);
-  });
-  const hostSeen = new Map<string, number>();
-  nodes.forEach((n, i) => {
-    const key = `${n.host}:${n.port}`;
-    if (hostSeen.has(key))
-      problems.push(
-        `nodes[${i}].host: ${n.host} is already nodes[${hostSeen.get(key)}]; each load balancer is a different host`,
-      );
-    hostSeen.set(key, i);
-  });
-  const nodeAddresses = new Set(nodes.flatMap((n) => [n.host, n.address].filter((x): x is string => !!x)));
-  const nodeNames = nodes.map((n) => n.name).join(', ');
-
+  const found: Found = { problems: [], warnings: [], secrets: [] };
   const vrrpVersion: 2 | 3 = a.profile === 'fast' ? 3 : 2;
-
-  // instances
-  const vridSeen = new Map<number, number>();
-  const nameSeen = new Map<string, number>();
-  const vipSeen = new Map<string, string>();
-  const instances: ResolvedInstance[] = [];
-  a.instances.forEach((inst, i) => {
-    const at = `instances[${i}]`;
-    if (nameSeen.has(inst.name))
-      problems.push(
-        `${at}.name: "${inst.name}" is already instances[${nameSeen.get(inst.name)}]; instance names must be unique`,
-      );
-    nameSeen.set(inst.name, i);
-    if (vridSeen.has(inst.virtualRouterId)) {
-      problems.push(
-        `${at}.virtualRouterId: ${inst.virtualRouterId} is already used by ` +
-          `instances[${vridSeen.get(inst.virtualRouterId)}]; each instance needs its own id 1..255`,
-      );
-    }
-    vridSeen.set(inst.virtualRouterId, i);
-    if (!byName.has(inst.master)) problems.push(`${at}.master: unknown node "${inst.master}" (nodes: ${nodeNames})`);
-
-    const vips = inst.vips.map(vipOf);
-    vips.forEach((v, j) => {
-      if (nodeAddresses.has(v.address))
-        problems.push(`${at}.vips[${j}]: ${v.address} is a node's own address; the VIP must be a free address`);
-      const prev = vipSeen.get(v.address);
-      if (prev) problems.push(`${at}.vips[${j}]: ${v.address} is already a VIP of ${prev}`);
-      vipSeen.set(v.address, inst.name);
-      if (v.prefix === 32) warnings.push(`${at}.vips[${j}]: ${v.address} has no prefix; keepalived will add it as /32`);
-    });
-
-    // advert interval
-    let advertInt = inst.advertInt ?? (vrrpVersion === 3 ? 0.1 : 1);
-    if (vrrpVersion === 2) {
-      if (!Number.isInteger(advertInt) || advertInt < 1 || advertInt > 255) {
-        problems.push(
-          `${at}.advertInt: must be a whole number of seconds 1..255 with profile standard (VRRPv2); ` +
-            `sub-second needs profile: fast (got ${advertInt})`,
-        );
-      }
-    } else {
-      const centi = Math.round(advertInt * 100);
-      if (Math.abs(centi - advertInt * 100) > 1e-6 || centi < 1 || centi > 4095) {
-        problems.push(
-          `${at}.advertInt: must be 0.01..40.95 seconds in steps of 0.01 with profile fast (VRRPv3) (got ${advertInt})`,
-        );
-      }
-      advertInt = centi / 100;
-    }
-
-    // authentication
-    let authPass: string | null = null;
-    if (inst.authPass !== undefined && inst.authPassEnv !== undefined) {
-      problems.push(`${at}: give authPass or authPassEnv, not both`);
-    } else if (inst.authPassEnv !== undefined) {
-      const v = env[inst.authPassEnv];
-      if (v === undefined || v === '')
-        problems.push(`${at}.authPassEnv: environment variable ${inst.authPassEnv} is not set`);
-      else if (!/^[A-Za-z0-9%&()*+,\-./:;<=>?@[\]^_`{|}~]{1,8}$/.test(v)) {
-        problems.push(
-          `${at}.authPassEnv: the value of ${inst.authPassEnv} must be 1-8 printable characters ` +
-            'without spaces, quotes, backslash, # or !',
-        );
-      } else authPass = v;
-    } else if (inst.authPass !== undefined) authPass = inst.authPass;
-    if (authPass !== null) {
-      secrets.push(authPass);
-      if (vrrpVersion === 3) {
-        warnings.push(`${at}: VRRPv3 (profile fast) has no authentication; authPass is not used`);
-        authPass = null;
-      }
-    }
-    if (inst.unicast) {
-      nodes.forEach((n) => {
-        if (!n.address)
-          problems.push(
-            `${at}.unicast: node ${n.name} needs an IPv4 address (set nodes[].address) for unicast_src_ip/unicast_peer`,
-          );
-      });
-    }
-
-    // priorities: master first, then the others by their node priority; explicit overrides win
-    const priorities: Record<string, number> = {};
-    if (byName.has(inst.master)) {
-      const sortedValues = nodes.map((n) => n.priority).sort((x, y) => y - x);
-      const order = [
-        byName.get(inst.master)!,
-        ...nodes.filter((n) => n.name !== inst.master).sort((x, y) => y.priority - x.priority),
-      ];
-      order.forEach((n, k) => (priorities[n.name] = sortedValues[k]));
-    } else nodes.forEach((n) => (priorities[n.name] = n.priority));
-    for (const [k, v] of Object.entries(inst.priorities ?? {})) {
-      if (!byName.has(k)) problems.push(`${at}.priorities.${k}: unknown node "${k}" (nodes: ${nodeNames})`);
-      else priorities[k] = v;
-    }
-    const seenPrio = new Map<number, string>();
-    for (const n of nodes) {
-      const p = priorities[n.name];
-      if (seenPrio.has(p))
-        problems.push(
-          `${at}: ${seenPrio.get(p)} and ${n.name} both have priority ${p}; priorities in one instance must differ`,
-        );
-      seenPrio.set(p, n.name);
-    }
-    if (byName.has(inst.master)) {
-      const mp = priorities[inst.master];
-      const top = nodes.filter((n) => n.name !== inst.master && priorities[n.name] >= mp);
-      if (top.length)
-        problems.push(
-          `${at}.master: ${inst.master} has priority ${mp} but ` +
-            `${top.map((n) => `${n.name} has ${priorities[n.name]}`).join(', ')}` +
-            '; the master needs the highest priority',
-        );
-    }
-
-    instances.push({
-      name: inst.name,
-      virtualRouterId: inst.virtualRouterId,
-      vips,
-      master: inst.master,
-      advertInt,
-      authPass,
-      preempt: inst.preempt,
-      preemptDelay: inst.preemptDelay,
-      unicast: inst.unicast,
-      priorities,
-      trackWeight: 0,
-    });
-    if (!inst.preempt && inst.preemptDelay !== undefined)
-      problems.push(`${at}.preemptDelay: only applies with preempt: true`);
-  });
-
-  // health check weight
-  const hc = a.healthCheck;
-  const anyNopreempt = instances.some((x) => !x.preempt);
-  const gap = Math.max(
-    0,
-    ...instances
-      .filter((x) => x.preempt)
-      .map((x) => {
-        const ps = Object.values(x.priorities).sort((p, q) => q - p);
-        return ps[0] - (ps[1] ?? 0);
-      }),
-  );
-  let weight: number;
-  if (anyNopreempt) {
-    if (hc.weight !== undefined && hc.weight !== 0) {
-      const which = instances
-        .filter((x) => !x.preempt)
-        .map((x) => x.name)
-        .join(', ');
-      problems.push(
-        `healthCheck.weight: must be 0 when preempt is false (${which}): ` +
-          'with nopreempt a priority change never moves the VIP, ' +
-          `a failed check must put the node in FAULT (got ${hc.weight})`,
-      );
-    }
-    weight = 0;
-  } else if (hc.weight === undefined) {
-    // default: a failed check puts the node in FAULT; a master entering FAULT sends a priority-0 advert, so the
-    // backup takes over after its skew time instead of waiting for the master-down timer (3 adverts + skew)
-    weight = 0;
-  } else {
-    weight = hc.weight;
-    if (weight !== 0 && Math.abs(weight) <= gap) {
-      problems.push(
-        `healthCheck.weight: ${weight} cannot move the VIP: the master leads its backup by ${gap}; ` +
-          `use a weight below -${gap} (or 0 for FAULT)`,
-      );
-    }
-  }
+  const nodes = resolveNodes(a, found);
+  const instances = resolveInstances(a, nodes, vrrpVersion, env, found);
+  const weight = checkWeightOf(a.healthCheck, instances, found);
   instances.forEach((x) => (x.trackWeight = x.preempt ? weight : 0));
-
-  // sync groups (the guides' vrrp_sync_group): one group per instance, one master per group
-  const groupOf = new Map<string, number>();
-  const groupNames = new Map<string, number>();
-  a.syncGroups.forEach((g, gi) => {
-    const at = `syncGroups[${gi}]`;
-    if (groupNames.has(g.name))
-      problems.push(`${at}.name: "${g.name}" is already syncGroups[${groupNames.get(g.name)}]`);
-    groupNames.set(g.name, gi);
-    const members: ResolvedInstance[] = [];
-    g.instances.forEach((name, ii) => {
-      const inst = instances.find((x) => x.name === name);
-      if (!inst) {
-        const known = instances.map((x) => x.name).join(', ');
-        problems.push(`${at}.instances[${ii}]: unknown instance "${name}" (instances: ${known})`);
-        return;
-      }
-      if (groupOf.has(name)) {
-        problems.push(
-          `${at}.instances[${ii}]: ${name} is already in syncGroups[${groupOf.get(name)}]; ` +
-            'an instance can be in one sync group only',
-        );
-        return;
-      }
-      groupOf.set(name, gi);
-      members.push(inst);
-    });
-    const masters = [...new Set(members.map((m) => m.master))];
-    if (masters.length > 1) {
-      problems.push(
-        `${at}: ${members.map((m) => `${m.name} (master ${m.master})`).join(', ')} have different masters; ` +
-          'a sync group moves together, so all its instances need the same master',
-      );
-    }
-    if (new Set(members.map((m) => m.preempt)).size > 1) {
-      problems.push(`${at}: ${members.map((m) => m.name).join(', ')} must all preempt or all not (preempt: false)`);
-    }
-    if (members.some((m) => m.trackWeight !== 0)) {
-      problems.push(
-        `healthCheck.weight: must be 0 with syncGroups (got ${weight}): keepalived ignores tracking weights in a ` +
-          'sync group; a failed check puts the whole group in FAULT',
-      );
-    }
-  });
-
+  checkSyncGroups(a, instances, weight, found);
   const syncFrom = a.nginx.syncFrom ?? a.instances[0]?.master ?? nodes[0].name;
-  if (a.nginx.syncFrom !== undefined && !byName.has(a.nginx.syncFrom)) {
-    problems.push(`nginx.syncFrom: unknown node "${a.nginx.syncFrom}" (nodes: ${nodeNames})`);
-  }
-  if (a.notify.email.length && !a.notify.smtpServer) {
-    warnings.push('notify.email: no notify.smtpServer given; keepalived will use 127.0.0.1');
-  }
+  if (a.nginx.syncFrom !== undefined && !nodes.some((n) => n.name === a.nginx.syncFrom))
+    found.problems.push(
+      `nginx.syncFrom: unknown node "${a.nginx.syncFrom}" (nodes: ${nodes.map((n) => n.name).join(', ')})`,
+    );
+  if (a.notify.email.length && !a.notify.smtpServer)
+    found.warnings.push('notify.email: no notify.smtpServer given; keepalived will use 127.0.0.1');
   const envPw = a.ssh.passwordEnv ? env[a.ssh.passwordEnv] : undefined;
-  if (envPw) secrets.push(envPw);
+  if (envPw) found.secrets.push(envPw);
+  const alerts = resolveAlerts(a, env, found);
+  const packages = resolvePackages(a, opts, found);
+  if (found.problems.length)
+    throw new ValidationError(`${opts.source ?? 'answers'}: ${found.problems.length} problem(s)`, found.problems);
+  return buildConfig(a, { nodes, instances, vrrpVersion, weight, syncFrom, packages, alerts }, found);
+}
 
-  // package files for hosts with no repository: each must be what its name says
-  const packages: Config['packages'] = { keepalived: [], nginx: [] };
-  for (const name of ['keepalived', 'nginx'] as const) {
-    const given = a.packages[name];
-    const list = given === undefined ? [] : Array.isArray(given) ? given : [given];
-    list.forEach((f, i) => {
-      const at = Array.isArray(given) ? `packages.${name}[${i}]` : `packages.${name}`;
-      const r = inspectPackage(f, name, packageBaseDir(opts.source, opts.cwd ?? process.cwd()));
-      if (typeof r === 'string') problems.push(`${at}: ${r}`);
-      else if (packages[name].some((x) => x.format === r.format)) {
-        problems.push(`${at}: a second .${r.format} for ${name}; give one per package format`);
-      } else packages[name].push(r);
-    });
+/** alerts: the webhook's headers come from an environment variable (a token), never from the file */
+function resolveAlerts(a: Answers, env: NodeJS.ProcessEnv, found: Found): Config['alerts'] {
+  const name = a.alerts.webhookHeadersEnv;
+  let headers: string | null = null;
+  if (name !== undefined) {
+    const v = env[name];
+    if (!a.alerts.webhook) found.problems.push('alerts.webhookHeadersEnv: only applies with alerts.webhook');
+    if (v === undefined || v === '')
+      found.problems.push(`alerts.webhookHeadersEnv: environment variable ${name} is not set`);
+    else if (v.split('\n').some((l) => l.trim() && !/^[A-Za-z0-9-]+:[^\r\0]*$/.test(l.trim())))
+      found.problems.push(
+        `alerts.webhookHeadersEnv: the value of ${name} must be HTTP header lines "Name: value" (one per line)`,
+      );
+    else {
+      headers = v;
+      for (const l of v.split('\n')) {
+        const value = l.slice(l.indexOf(':') + 1).trim();
+        if (value) found.secrets.push(value);
+      }
+    }
   }
+  return { webhook: a.alerts.webhook ?? null, headers };
+}
 
-  if (problems.length)
-    throw new ValidationError(`${opts.source ?? 'answers'}: ${problems.length} problem(s)`, problems);
-
+function buildConfig(
+  a: Answers,
+  r: {
+    nodes: ResolvedNode[];
+    instances: ResolvedInstance[];
+    vrrpVersion: 2 | 3;
+    weight: number;
+    syncFrom: string;
+    packages: Config['packages'];
+    alerts: Config['alerts'];
+  },
+  found: Found,
+): Config {
+  const hc = a.healthCheck;
   return {
     answers: a,
-    nodes,
-    instances,
+    nodes: r.nodes,
+    instances: r.instances,
     profile: a.profile,
-    vrrpVersion,
+    vrrpVersion: r.vrrpVersion,
     healthCheck: {
       mode: hc.mode,
       interval: hc.interval,
@@ -531,13 +596,13 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
       // the guides' script restarts nginx, waits 1 s and checks again before it stops keepalived: a shorter timeout
       // would kill it first (keepalived counts that as a failure, and keepalived is never stopped)
       timeout: hc.timeout ?? (hc.mode === 'restart-then-stop' ? 3 : Math.max(1, Math.min(hc.interval, 2))),
-      weight,
+      weight: r.weight,
       url: hc.url,
     },
     nginx: {
       install: a.nginx.install,
       sync: a.nginx.sync,
-      syncFrom,
+      syncFrom: r.syncFrom,
       configDir: a.nginx.configDir.replace(/\/+$/, '') || '/',
       upstream: a.nginx.upstream ?? null,
     },
@@ -548,10 +613,15 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     releaseVipsOnExit: a.failover.releaseVipsOnExit ?? true,
     realtime: a.failover.realtime ?? false,
     syncGroups: a.syncGroups,
-    packages,
+    packages: r.packages,
     includeDir: a.keepalived.includeDir ? a.keepalived.includeDir.replace(/\/+$/, '') || '/' : null,
-    secrets,
-    warnings,
+    metrics:
+      a.metrics === false
+        ? null
+        : { textfileDir: a.metrics.textfileDir.replace(/\/+$/, '') || '/', install: a.metrics.install },
+    alerts: r.alerts,
+    secrets: found.secrets,
+    warnings: found.warnings,
   };
 }
 

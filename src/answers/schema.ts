@@ -252,6 +252,34 @@ export const answersSchema = z.strictObject({
     .strictObject({
       keepalived: packageFiles.optional(),
       nginx: packageFiles.optional(),
+      /** node_exporter for metrics.install on hosts with no repository (prometheus-node-exporter) */
+      nodeExporter: packageFiles.optional(),
+    })
+    .default({}),
+  /**
+   * Prometheus metrics through node_exporter's textfile collector: ha-setup's notify hook and a 15 s timer write
+   * ha_setup.prom there (no new daemon). false turns it off
+   */
+  metrics: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        textfileDir: z
+          .string()
+          .regex(ABS_PATH_RE, 'must be an absolute path of safe characters')
+          .default('/var/lib/prometheus/node-exporter'),
+        /** install and enable the distribution's node_exporter (prometheus-node-exporter) on port 9100 */
+        install: z.boolean().default(false),
+      }),
+    ])
+    .default({ textfileDir: '/var/lib/prometheus/node-exporter', install: false }),
+  /** alerts on every VRRP transition (and a split brain a node sees) */
+  alerts: z
+    .strictObject({
+      /** POSTed a JSON body { node, instance, state, priority, vips, time } on every transition */
+      webhook: z.string().regex(URL_RE, 'must be an http(s) URL without quotes or spaces').optional(),
+      /** extra HTTP header lines ("Authorization: Bearer ...") read from this environment variable, never stored */
+      webhookHeadersEnv: z.string().regex(ENV_RE, 'must be an environment variable name').optional(),
     })
     .default({}),
   failover: z

@@ -1,6 +1,6 @@
 /** `ha-setup rollback`: restore the last ha-setup run's backups on each node (or --run ID). */
-import { latestRun, restoreRun } from '../apply/host.js';
-import { openHostSession } from '../apply/host-session.js';
+import { latestRun, restoreRun } from '../apply/restore.js';
+import { openHostSession } from '../apply/session.js';
 import { CancelledError, OperationError, UsageError } from '../errors.js';
 import type { IO } from '../io.js';
 import { PATHS } from '../paths.js';

@@ -4,25 +4,23 @@
  * guides' CentOS hosts have them on rhel).
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
-import type { Facts, OsFamily } from '../plan/types.js';
+import type { InitFacts } from './gather.js';
+import type { OsFamily } from './types.js';
 
-export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily): Facts {
+export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily): InitFacts {
   const rhel = family === 'rhel';
   const svc = (active: string, enabled: string) => ({ active, enabled, mainPid: 0 });
   return {
     assumed: true,
-    hostname: node.name,
     os: rhel
       ? { id: 'centos', idLike: 'rhel fedora', family, version: '7', pretty: 'CentOS Linux 7 (assumed)' }
       : { id: 'debian', idLike: '', family, version: '12', pretty: 'Debian GNU/Linux 12 (assumed)' },
-    pkgManager: rhel ? 'yum' : 'apt',
+    pkgmanager: rhel ? 'yum' : 'apt',
     systemd: true,
-    uid: 0,
-    sudo: 'root',
-    packages: { keepalived: null, nginx: '1.22.1', rsync: '3.2.7', curl: '7.88.1' },
-    keepalivedVersion: null,
+    packages: { keepalived: null, nginx: '1.22.1', rsync: '3.2.7', curl: '7.88.1', nodeexporter: null },
+    kaversion: null,
     // what the distribution's repositories install: CentOS 7 (the guides' OS) has 1.3.5, Debian 12 has 2.2.7
-    keepalivedCandidate: rhel ? '1.3.5' : '2.2.7',
+    kacandidate: rhel ? '1.3.5' : '2.2.7',
     selinux: rhel ? { runtime: 'enforcing', tools: true } : { runtime: null, tools: false },
     firewalld: rhel
       ? {
@@ -63,10 +61,12 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
       firewalld: rhel ? svc('active', 'enabled') : svc('inactive', 'not-found'),
     },
     sysctl: { 'net.ipv4.ip_nonlocal_bind': '0' },
-    nginxTree: null,
-    vipNeighbors: [],
+    nginxtree: null,
+    vipneighbors: [],
     dirs: {},
-    sysResource: null,
-    vrrpAdverts: [],
+    capbnd: null,
+    nginxtest: null,
+    flags: {},
+    members: null,
   };
 }

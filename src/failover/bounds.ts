@@ -17,6 +17,7 @@
  */
 import type { Config, ResolvedInstance } from '../answers/resolve.js';
 import { keepalivedFeatures } from '../keepalived.js';
+import { masterDownMs, skewMs } from '../answers/timing.js';
 import type { ScenarioName } from './scenarios.js';
 
 export interface ScenarioBound {
@@ -56,20 +57,7 @@ export function marginMs(boundMs: number): number {
   return Math.round(500 + 0.2 * boundMs);
 }
 
-export function skewMs(cfg: Pick<Config, 'vrrpVersion'>, inst: Pick<ResolvedInstance, 'advertInt'>, p: number): number {
-  const base = cfg.vrrpVersion === 2 ? 1000 : inst.advertInt * 1000;
-  return ((256 - p) * base) / 256;
-}
-
-export function masterDownMs(cfg: Pick<Config, 'vrrpVersion'>, inst: Pick<ResolvedInstance, 'advertInt'>, p: number) {
-  return 3 * inst.advertInt * 1000 + skewMs(cfg, inst, p);
-}
-
-/** the longest an election after a keepalived start or reload can take: the slowest master-down timer + 1 s */
-export function reElectionMs(cfg: Config): number {
-  // the lowest priority has the longest skew
-  return Math.max(...cfg.instances.map((i) => masterDownMs(cfg, i, Math.min(...Object.values(i.priorities))))) + 1000;
-}
+export { masterDownMs, reElectionMs, skewMs } from '../answers/timing.js';
 
 /** the node that takes over from `holder`: the highest priority among the others */
 export function takeoverNode(inst: ResolvedInstance, holder: string): { name: string; priority: number } {
@@ -147,6 +135,10 @@ export function expectedBounds(
     },
     crash: { expectedMaxMs: down + TRANSITION_MS, why: `no goodbye after SIGKILL: ${downWhy}` },
     link: { expectedMaxMs: down + TRANSITION_MS, why: `no adverts while the link is down: ${downWhy}` },
+    switchover: {
+      expectedMaxMs: 0,
+      why: 'a planned hand-over: the old holder answers for the VIPs until the new one holds them',
+    },
   };
 }
 

@@ -6,7 +6,7 @@
  * again. The comparison and the repair commands are pure (unit-tested); applying them is one shell per node.
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
-import type { HostConnection } from '../ssh/ssh.js';
+import type { Conn } from '../ssh/conn.js';
 import { cmd, q } from '../ssh/shell.js';
 import { UNITS, type NodeStatus, type PairStatus, type UnitState } from '../status/collect.js';
 
@@ -145,7 +145,11 @@ export function describeDrift(d: Drift): string {
 }
 
 /** the command an operator runs by hand to put it back: ssh user@host [sudo] sh -c '...' */
-export function manualFix(d: Drift, node: ResolvedNode | undefined, sudo = node?.sudo ?? false): string | null {
+export function manualFix(
+  d: Drift,
+  node: ResolvedNode | undefined,
+  sudo = !!node && node.user !== 'root',
+): string | null {
   if (!d.fix.length) return null;
   const line = d.fix.map((c) => cmd(c)).join(' && ');
   return node ? sshCommand(node, line, sudo) : line;
@@ -167,7 +171,7 @@ export function sshCommand(node: Pick<ResolvedNode, 'user' | 'host' | 'port'>, l
  * Apply the fixes of one node's drift in one round trip (each command runs even if an earlier one failed); returns
  * one line per command with its exit code.
  */
-export async function applyFixes(conn: HostConnection, drift: Drift[]): Promise<string[]> {
+export async function applyFixes(conn: Conn, drift: Drift[]): Promise<string[]> {
   const cmds = drift.flatMap((d) => d.fix);
   if (!cmds.length) return [];
   const script = cmds.map((c) => `${cmd(c)} >/dev/null 2>&1; echo "$?"`).join('\n');

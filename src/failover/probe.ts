@@ -4,7 +4,7 @@
  * Every result is kept with its timestamp (ms since the epoch, controller clock).
  */
 import http from 'node:http';
-import type { HostConnection } from '../ssh/ssh.js';
+import type { Conn } from '../ssh/conn.js';
 import { q } from '../ssh/shell.js';
 import { clockOffsetMs, hostNsToMs, streamLines } from './remote-loop.js';
 
@@ -75,12 +75,7 @@ export function startLocalProbe(url: string, intervalMs: number, timeoutMs: numb
 }
 
 /** the same loop with curl on a remote host; its clock is mapped onto the controller's by a measured offset */
-export async function startRemoteProbe(
-  conn: HostConnection,
-  url: string,
-  intervalMs: number,
-  timeoutMs: number,
-): Promise<Probe> {
+export async function startRemoteProbe(conn: Conn, url: string, intervalMs: number, timeoutMs: number): Promise<Probe> {
   const samples: ProbeSample[] = [];
   const offset = await clockOffsetMs(conn);
   const script = `command -v curl >/dev/null || { echo "curl missing" >&2; exit 3; }

@@ -1,9 +1,9 @@
 /** A shell loop running on a host, streaming timestamped lines back over the SSH connection. */
-import type { HostConnection } from '../ssh/ssh.js';
+import type { Conn } from '../ssh/conn.js';
 import { q } from '../ssh/shell.js';
 
 /** remote clock minus controller clock, in ms (half a round trip of error) */
-export async function clockOffsetMs(conn: HostConnection): Promise<number> {
+export async function clockOffsetMs(conn: Conn): Promise<number> {
   const t0 = Date.now();
   const clock = await conn.run('date +%s%N', { root: false });
   return Number(BigInt(clock.stdout.trim()) / 1_000_000n) - (t0 + Date.now()) / 2;
@@ -16,7 +16,7 @@ export function hostNsToMs(ns: string, offsetMs: number): number {
 
 /** run `script` with sh on the host; every complete output line goes to onLine; returns the stop function */
 export async function streamLines(
-  conn: HostConnection,
+  conn: Conn,
   script: string,
   onLine: (line: string) => void,
 ): Promise<() => Promise<void>> {

@@ -2,7 +2,7 @@
  * Watches, on every node at once, whether it holds each VIP: a loop on the host prints a timestamped sample every
  * 50 ms over the SSH connection. Samples survive a node that drops off (link scenario): its stream just ends.
  */
-import type { HostConnection } from '../ssh/ssh.js';
+import type { Conn } from '../ssh/conn.js';
 import { q } from '../ssh/shell.js';
 import { clockOffsetMs, hostNsToMs, streamLines } from './remote-loop.js';
 
@@ -17,7 +17,7 @@ export interface Watch {
   stop(): Promise<void>;
 }
 
-export async function startWatch(conns: Record<string, HostConnection>, vips: string[], periodMs = 50): Promise<Watch> {
+export async function startWatch(conns: Record<string, Conn>, vips: string[], periodMs = 50): Promise<Watch> {
   const samples: HolderSample[] = [];
   const stops: (() => Promise<void>)[] = [];
   await Promise.all(
@@ -25,7 +25,8 @@ export async function startWatch(conns: Record<string, HostConnection>, vips: st
       if (!conn.alive) return;
       const offset = await clockOffsetMs(conn);
       const script =
-        `while :; do a=$(ip -o -4 addr show 2>/dev/null); printf '%s' "$(date +%s%N)"; ` +
+        // a VIP on lo is ha-setup's short hand-over hold, not the node holding the VIP (pair/holders.ts)
+        `while :; do a=$(ip -o -4 addr show 2>/dev/null | grep -v '^[0-9]*: lo '); printf '%s' "$(date +%s%N)"; ` +
         `for v in ${vips.map(q).join(' ')}; do case "$a" in *" inet $v/"*) printf ' %s' "$v";; esac; done; ` +
         `echo; sleep ${(periodMs / 1000).toFixed(3)}; done`;
       stops.push(

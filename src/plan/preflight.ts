@@ -3,8 +3,10 @@
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { PATHS } from '../paths.js';
-import { lowestFreeVrid } from '../facts/vrrp.js';
-import type { Facts } from './types.js';
+import { lowestFreeVrid, type VrrpAdvert } from '../facts/vrrp.js';
+import type { InitFacts } from '../facts/gather.js';
+import { currentContent } from '../steps/context.js';
+import { actionsOf, type NodePlan } from './types.js';
 
 /** keepalived.conf addresses currently configured (to tell our own VIP from a foreign one on a re-run) */
 export function configuredVips(conf: string | undefined): Set<string> {
@@ -25,13 +27,12 @@ export function configuredVips(conf: string | undefined): Set<string> {
  * Virtual router ids that a router other than the nodes advertises on the segment (heard by any node during the
  * preflight): two clusters with one id on one segment both flap, so that is a precondition failure.
  */
-export function foreignVrids(cfg: Config, factsByNode: Record<string, Facts>): string[] {
+export function foreignVrids(cfg: Config, everyFacts: InitFacts[], adverts: Record<string, VrrpAdvert[]>): string[] {
+  // the pair's own adverts (every node's, leaving ones included) are not a conflict
   const ours = new Set(
-    Object.values(factsByNode).flatMap((f) =>
-      Object.values(f.interfaces).flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
-    ),
+    everyFacts.flatMap((f) => Object.values(f.interfaces).flatMap((i) => i.addresses.map((a) => a.split('/')[0]))),
   );
-  const heard = Object.entries(factsByNode).flatMap(([node, f]) => f.vrrpAdverts.map((a) => ({ ...a, node })));
+  const heard = Object.entries(adverts).flatMap(([node, list]) => list.map((a) => ({ ...a, node })));
   const foreign = heard.filter((a) => !ours.has(a.src));
   const out: string[] = [];
   cfg.instances.forEach((inst, i) => {
@@ -57,7 +58,7 @@ export interface NeighborFact {
 export function preflight(
   cfg: Config,
   node: ResolvedNode,
-  facts: Facts,
+  facts: InitFacts,
   macsOfNodes: Set<string>,
   neighbors: NeighborFact[] = [],
 ): string[] {
@@ -71,7 +72,7 @@ export function preflight(
     );
   // keepalived 2.2 re-applies its real-time limit on every reload; without CAP_SYS_RESOURCE that fails and the kernel
   // kills the VRRP process (seen on the lab: two VRRP processes afterwards, the VIP on both nodes)
-  if (cfg.realtime && facts.sysResource === false)
+  if (cfg.realtime && facts.capbnd === false)
     out.push(
       `${who}: failover.realtime: this host has no CAP_SYS_RESOURCE (a container?), so keepalived's real-time ` +
         'VRRP process would be killed on every reload; set failover.realtime: false',
@@ -85,7 +86,7 @@ export function preflight(
   for (const i of ifaces) {
     if (!facts.interfaces[i]) out.push(`${who}: interface ${i} not found (has: ${names.join(', ') || 'none'})`);
   }
-  const ours = configuredVips(facts.files[PATHS.keepalivedConf]?.content);
+  const ours = configuredVips(currentContent(facts, PATHS.keepalivedConf) ?? undefined);
   const kaActive = facts.services.keepalived?.active === 'active';
   for (const inst of cfg.instances) {
     for (const v of inst.vips) {
@@ -116,4 +117,29 @@ export function preflight(
       out.push(`${who}: address ${node.address} (unicast_src_ip) is not on ${node.interface}`);
   }
   return out;
+}
+
+/**
+ * Latent faults: nginx's configuration on disk fails `nginx -t` while nginx runs on an older one (an edit followed by
+ * a failed reload). Reported as a warning; refused when this run would reload or restart nginx on that node, which
+ * would take it down.
+ */
+export function latentFaults(
+  name: string,
+  facts: InitFacts,
+  plan: NodePlan,
+): { warnings: string[]; refusals: string[] } {
+  const t = facts.nginxtest;
+  if (!t || t.ok) return { warnings: [], refusals: [] };
+  const why = t.firstError ?? `nginx -t exit ${t.code}`;
+  const line = `nginx on ${name} would not start again after a restart or reboot: ${why}`;
+  const touches = actionsOf(plan).some(
+    (a) =>
+      (a.kind === 'service' && a.name === 'nginx' && a.action !== 'enable') ||
+      a.kind === 'nginx-sync' ||
+      (a.kind === 'file' && !!a.validate && a.validate[0] === 'nginx'),
+  );
+  return touches
+    ? { warnings: [], refusals: [`${line}; fix it first (this run would reload nginx there)`] }
+    : { warnings: [line], refusals: [] };
 }

@@ -8,17 +8,19 @@ import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { PreconditionError } from '../errors.js';
 import type { IO } from '../io.js';
 import { RunLog } from './runlog.js';
-import { connect, type ConnectOptions, type HostConnection } from './ssh.js';
+import { gather } from '../facts/gather.js';
+import type { Conn } from './conn.js';
+import { connect, type ConnectOptions } from './ssh.js';
 
 export interface Session {
   runId: string;
   log: RunLog;
-  conns: Record<string, HostConnection>;
+  conns: Record<string, Conn>;
   /**
    * A new connection to a node (or another host, e.g. --probe-from) with the session's options and password, acting
    * as root the same way; replaces the node's connection in `conns` when it is a node.
    */
-  reconnect(node: ResolvedNode, opts?: { connectTimeout?: number }): Promise<HostConnection>;
+  reconnect(node: ResolvedNode, opts?: { connectTimeout?: number }): Promise<Conn>;
   close(): void;
 }
 
@@ -31,34 +33,18 @@ export interface SessionOptions {
 }
 
 /**
- * as the login user: the uid, then whether sudo works without a password — for `sh`, the one command ha-setup
- * runs through sudo, and ignoring a cached credential (-k), which would expire in the middle of a run
- */
-export const PRIVILEGE_SH =
-  'id -u; if command -v sudo >/dev/null 2>&1; then ' +
-  'if sudo -k -n sh -c true 2>/dev/null; then echo nopasswd; else echo password; fi; else echo none; fi';
-
-export function parsePrivilege(out: string): { uid: number; sudo: 'nopasswd' | 'password' | 'none' } {
-  const [uid, sudo] = out.split('\n').map((l) => l.trim());
-  return {
-    uid: /^\d+$/.test(uid ?? '') ? Number(uid) : -1,
-    sudo: sudo === 'nopasswd' || sudo === 'password' ? sudo : 'none',
-  };
-}
-
-/**
  * Act as root on a connected host: root directly, or sudo (with the password when it needs one); refuses a user
  * who cannot become root.
  */
-export async function becomeRoot(
-  c: HostConnection,
-  n: ResolvedNode,
-  password: () => Promise<string | undefined>,
-): Promise<void> {
-  const r = await c.run(PRIVILEGE_SH, { root: false, timeoutMs: 30_000 });
-  const p = parsePrivilege(r.stdout);
+export async function becomeRoot(c: Conn, n: ResolvedNode, password: () => Promise<string | undefined>): Promise<void> {
+  // as the login user: the uid, then whether sudo works without a password (for `sh`, the one command ha-setup runs
+  // through sudo, ignoring a cached credential that would expire in the middle of a run)
+  const p = await gather(c, ['uid', 'sudo'], {}, { root: false, timeoutMs: 30_000 }).catch(() => ({
+    uid: -1,
+    sudo: 'none' as const,
+  }));
   if (p.uid === 0) c.sudo = 'root';
-  else if (p.uid < 0) throw new PreconditionError(`${n.name}: cannot run commands as ${n.user} (exit ${r.code})`);
+  else if (p.uid < 0) throw new PreconditionError(`${n.name}: cannot run commands as ${n.user}`);
   else if (p.sudo === 'nopasswd') c.sudo = 'nopasswd';
   else if (p.sudo === 'none') {
     throw new PreconditionError(`${n.name}: user ${n.user} is not root and there is no sudo on the host`);
@@ -114,7 +100,7 @@ export async function openSession(io: IO, cfg: Config, opts: SessionOptions = {}
     onNewHostKey: (label, fp) => io.err(`${label}: new host key ${fp} added to known_hosts (accept-new)`),
   });
 
-  const conns: Record<string, HostConnection> = {};
+  const conns: Record<string, Conn> = {};
   const close = () => Object.values(conns).forEach((c) => c.close());
   const results = await Promise.allSettled(
     cfg.nodes.map(async (n) => {

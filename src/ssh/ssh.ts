@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import type { Duplex } from 'node:stream';
-import ssh2, { type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, { type ConnectConfig } from 'ssh2';
 
 const { Client, utils } = ssh2;
 type Client = InstanceType<typeof Client>;
@@ -23,21 +23,10 @@ import {
   type PresentedKey,
 } from './known-hosts.js';
 import { cmd } from './shell.js';
+import type { Conn, ExecOptions, ExecResult, Privilege, Spawned } from './conn.js';
 import { expandHome, loadSshConfig } from './ssh-config.js';
 
-export interface ExecResult {
-  code: number;
-  signal?: string;
-  stdout: string;
-  stderr: string;
-}
-
-export interface ExecOptions {
-  stdin?: string | Buffer;
-  timeoutMs?: number;
-  /** run as root (sudo for non-root users); default true */
-  root?: boolean;
-}
+export type { ExecOptions, ExecResult } from './conn.js';
 
 export interface ConnectOptions {
   /** answers' ssh section */
@@ -68,9 +57,9 @@ export function oneLine(command: string): string {
   return c.length > 300 ? `${c.slice(0, 200)} … ${c.slice(-100)}` : c;
 }
 
-export class HostConnection {
+export class HostConnection implements Conn {
   private dead: Error | null = null;
-  sudo: 'root' | 'nopasswd' | 'password' = 'root';
+  sudo: Privilege = 'root';
   sudoPassword?: string;
   commands = 0;
 
@@ -211,10 +200,7 @@ export class HostConnection {
    * A command whose stdin/stdout the caller pipes (the nginx sync). Listeners are attached before anything can
    * arrive, and `done` settles with the exit code once the channel closes.
    */
-  async spawn(
-    command: string,
-    opts: { root?: boolean } = {},
-  ): Promise<{ ch: ClientChannel; done: Promise<ExecResult> }> {
+  async spawn(command: string, opts: { root?: boolean } = {}): Promise<Spawned> {
     if (this.dead) throw this.dead;
     const { line, prefix } = this.wrap(command, opts.root ?? true);
     this.commands++;

@@ -1,18 +1,20 @@
 /**
- * Health of the pair, read from every node in one round trip each: services (running, enabled, masked), links, VIPs
- * on the interfaces, keepalived's own view (SIGUSR1 data dump: state and effective priority per instance), recent
- * transitions from the log, and what identifies the host (hostname, addresses, keepalived version). verify-failover
- * takes it as the snapshot the pair must return to after every fault.
+ * Health of the pair, read from every node in one round trip each through the facts table: services (running,
+ * enabled, masked), links, VIPs on the interfaces, keepalived's own view (state and effective priority per
+ * instance), recent transitions, ha-setup's state flags (maintenance, a switchover's demotions), latent faults (a
+ * configuration on disk that would not start again), and what identifies the host. verify-failover takes it as the
+ * snapshot the pair must return to after every fault. The VIPs are judged by pair/health.ts.
  */
 import type { Config } from '../answers/resolve.js';
-import type { HostConnection } from '../ssh/ssh.js';
-import { interfacesFact, parseKeepalivedVersion } from '../facts/gather.js';
+import { gather } from '../facts/gather.js';
+import type { Facts } from '../facts/table.js';
+import type { InstanceState, TestFact } from '../facts/types.js';
+import { judgeVips, type VipVerdict } from '../pair/health.js';
+import { addressesOn } from '../pair/holders.js';
+import { PATHS } from '../paths.js';
+import type { Conn } from '../ssh/conn.js';
 
-export interface InstanceState {
-  name: string;
-  state: string | null;
-  effectivePriority: number | null;
-}
+export type { InstanceState } from '../facts/types.js';
 
 export interface UnitState {
   /** systemctl is-active: active, inactive, failed, activating... */
@@ -37,93 +39,51 @@ export interface NodeStatus {
   links: Record<string, boolean>;
   hostname: string;
   keepalivedVersion: string | null;
+  /** the node's IPv4 addresses (lo left out: a hand-over hold there is not holding a VIP) */
   addresses: string[];
   instances: InstanceState[];
   transitions: string[];
   /** nginx.upstream: each backend's HTTP status seen from this node (0: no answer) */
   backends: { backend: string; status: number }[];
+  /** ha-setup maintenance on this node */
+  maintenance: boolean;
+  /** targets this node is demoted for (a switchover chose another node) */
+  demoted: string[];
+  /** the state flags as read (maintenance, demote.TARGET, handover.TARGET) */
+  flags: Record<string, number>;
+  /** configuration on disk that would not start again: nginx -t, keepalived -t (2.0.4+) */
+  nginxTest: TestFact | null;
+  keepalivedTest: TestFact | null;
 }
 
 export interface PairStatus {
   nodes: NodeStatus[];
-  vips: { instance: string; vip: string; holders: string[]; master: string; preempt: boolean }[];
+  vips: (Omit<VipVerdict, 'text' | 'problem'> & { problem: VipVerdict['problem'] })[];
+  /** latent faults: a service that runs but would not start again */
+  latent: string[];
+  /** hosts that advertise or hold one of the pair's VRIDs or VIPs without being a member (status fills it) */
+  strangers?: string[];
   problems: string[];
   ok: boolean;
 }
 
-/**
- * keepalived.data (written on SIGUSR1): " VRRP Instance = VI_1" ... "   State = MASTER" ...
- * "   Effective priority = 110"
- */
-export function parseKeepalivedData(text: string): InstanceState[] {
-  const out: InstanceState[] = [];
-  let cur: InstanceState | null = null;
-  for (const line of text.split('\n')) {
-    const inst = /^\s*VRRP Instance = (\S+)/.exec(line);
-    if (inst) {
-      cur = { name: inst[1], state: null, effectivePriority: null };
-      out.push(cur);
-      continue;
-    }
-    if (!cur) continue;
-    const st = /^\s*State = (\S+)/.exec(line);
-    if (st && cur.state === null) cur.state = st[1];
-    const ep = /^\s*Effective priority = (\d+)/.exec(line);
-    if (ep && cur.effectivePriority === null) cur.effectivePriority = Number(ep[1]);
-  }
-  return out;
-}
+export const STATUS_FACTS = [
+  'services',
+  'hostname',
+  'kaversion',
+  'interfaces',
+  'kadata',
+  'transitions',
+  'backends',
+  'flags',
+  'nginxtest',
+  'katest',
+] as const;
 
-export const STATUS_SCRIPT = `
-echo "@@svc"; for s in ${UNITS.join(' ')}; do echo "$s $(systemctl is-active $s 2>/dev/null) \
-$(systemctl show $s -p MainPID --value 2>/dev/null) $(systemctl is-enabled $s 2>/dev/null)"; done
-echo "@@host"; hostname 2>/dev/null || cat /etc/hostname
-echo "@@version"; command -v keepalived >/dev/null 2>&1 && keepalived --version 2>&1 | head -1
-echo "@@ip"; ${interfacesFact.sh}
-echo "@@data"
-pid=$(systemctl show keepalived -p MainPID --value 2>/dev/null)
-if [ -n "$pid" ] && [ "$pid" != 0 ]; then
-  rm -f /tmp/keepalived.data
-  kill -USR1 "$pid" 2>/dev/null
-  for i in 1 2 3 4 5 6 7 8 9 10; do [ -s /tmp/keepalived.data ] && break; sleep 0.1; done
-  sleep 0.1; cat /tmp/keepalived.data 2>/dev/null
-fi
-echo "@@log"; [ -f "$1" ] && grep -E \
-'Entering (MASTER|BACKUP|FAULT) STATE|received lower priority|sent 0 priority|transition' "$1" | tail -n 8
-echo "@@backends"; for b in $2; do
-  echo "$b $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://$b/" 2>/dev/null || echo 0)"; done
-echo "@@end"
-`;
-
-/** "@@svc" lines: "NAME ACTIVE PID ENABLED" */
-export function parseUnits(text: string): Record<UnitName, { active: string; pid: number; unit: UnitState }> {
-  const out = Object.fromEntries(
-    UNITS.map((u) => [u, { active: 'unknown', pid: 0, unit: { active: 'unknown', enabled: 'unknown' } }]),
-  ) as Record<UnitName, { active: string; pid: number; unit: UnitState }>;
-  for (const l of text.trim().split('\n')) {
-    const [n, a, p, e] = l.trim().split(/\s+/);
-    if (!(UNITS as readonly string[]).includes(n)) continue;
-    const active = a || 'unknown';
-    out[n as UnitName] = { active, pid: Number(p) || 0, unit: { active, enabled: e || 'unknown' } };
-  }
-  return out;
-}
-
-function sections(out: string): Record<string, string> {
-  const s: Record<string, string> = {};
-  let cur = '';
-  for (const l of out.split('\n')) {
-    const m = /^@@(\w+)$/.exec(l);
-    if (m) cur = m[1];
-    else if (cur) s[cur] = (s[cur] ?? '') + l + '\n';
-  }
-  return s;
-}
-
-export async function nodeStatus(cfg: Config, name: string, conn: HostConnection | undefined): Promise<NodeStatus> {
+function unknownNode(cfg: Config, name: string): NodeStatus {
   const node = cfg.nodes.find((n) => n.name === name)!;
   const unknown: UnitState = { active: 'unknown', enabled: 'unknown' };
-  const base: NodeStatus = {
+  return {
     node: name,
     host: node.host,
     reachable: false,
@@ -138,61 +98,113 @@ export async function nodeStatus(cfg: Config, name: string, conn: HostConnection
     instances: [],
     transitions: [],
     backends: [],
+    maintenance: false,
+    demoted: [],
+    flags: {},
+    nginxTest: null,
+    keepalivedTest: null,
   };
+}
+
+/** a node's status from its facts (pure) */
+export function nodeStatusOf(base: NodeStatus, f: Pick<Facts, (typeof STATUS_FACTS)[number]>): NodeStatus {
+  const unit = (n: UnitName): UnitState => ({
+    active: f.services[n]?.active ?? 'unknown',
+    enabled: f.services[n]?.enabled ?? 'unknown',
+  });
+  return {
+    ...base,
+    reachable: true,
+    keepalived: unit('keepalived').active,
+    nginx: unit('nginx').active,
+    keepalivedPid: f.services.keepalived?.mainPid ?? 0,
+    units: { keepalived: unit('keepalived'), nginx: unit('nginx') },
+    links: Object.fromEntries(Object.values(f.interfaces).map((i) => [i.name, i.up])),
+    hostname: f.hostname,
+    keepalivedVersion: f.kaversion,
+    addresses: [...addressesOn(f.interfaces)],
+    instances: f.kadata,
+    transitions: f.transitions,
+    backends: f.backends,
+    maintenance: (f.flags.maintenance ?? 0) !== 0,
+    demoted: Object.keys(f.flags)
+      .filter((k) => k.startsWith('demote.') && f.flags[k] !== 0)
+      .map((k) => k.slice('demote.'.length)),
+    flags: f.flags,
+    nginxTest: f.nginxtest,
+    keepalivedTest: f.katest,
+  };
+}
+
+export async function nodeStatus(cfg: Config, name: string, conn: Conn | undefined): Promise<NodeStatus> {
+  const base = unknownNode(cfg, name);
   if (!conn?.alive) return { ...base, error: 'not connected' };
   try {
-    const backends = cfg.nginx.upstream?.backends ?? [];
-    const r = await conn.sh(STATUS_SCRIPT, [cfg.logging.file, backends.join(' ')], { timeoutMs: 15_000 });
-    const s = sections(r.stdout);
-    const svc = parseUnits(s.svc ?? '');
-    const ifs = interfacesFact.parse(s.ip ?? '');
-    return {
-      ...base,
-      reachable: true,
-      keepalived: svc.keepalived.active,
-      nginx: svc.nginx.active,
-      keepalivedPid: svc.keepalived.pid,
-      units: { keepalived: svc.keepalived.unit, nginx: svc.nginx.unit },
-      links: Object.fromEntries(Object.values(ifs).map((i) => [i.name, i.up])),
-      hostname: (s.host ?? '').trim().split('\n')[0] ?? '',
-      keepalivedVersion: parseKeepalivedVersion(s.version ?? ''),
-      addresses: Object.values(ifs).flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
-      instances: parseKeepalivedData(s.data ?? ''),
-      transitions: (s.log ?? '').trim().split('\n').filter(Boolean),
-      backends: (s.backends ?? '')
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => {
-          const [backend, code] = l.split(' ');
-          return { backend, status: Number(code) || 0 };
-        }),
-    };
+    const f = await gather(
+      conn,
+      STATUS_FACTS,
+      {
+        LOGFILE: cfg.logging.file,
+        BACKENDS: (cfg.nginx.upstream?.backends ?? []).join(' '),
+        STATE_DIR: PATHS.flagDir,
+        CONF: PATHS.keepalivedConf,
+      },
+      { timeoutMs: 20_000 },
+    );
+    return nodeStatusOf(base, f);
   } catch (e) {
     return { ...base, error: (e as Error).message };
   }
 }
 
-export async function pairStatus(cfg: Config, conns: Record<string, HostConnection | undefined>): Promise<PairStatus> {
-  const nodes = await Promise.all(cfg.nodes.map((n) => nodeStatus(cfg, n.name, conns[n.name])));
+/** the latent faults of a node, one line each */
+export function latentOf(n: NodeStatus): string[] {
+  const out: string[] = [];
+  if (n.nginxTest && !n.nginxTest.ok)
+    out.push(`nginx on ${n.node} would not start again after a restart or reboot: ${n.nginxTest.firstError ?? ''}`);
+  if (n.keepalivedTest && !n.keepalivedTest.ok)
+    out.push(
+      `keepalived on ${n.node} would not start again on its configuration: ${n.keepalivedTest.firstError ?? ''}`,
+    );
+  return out;
+}
+
+/** the pair's health (pure): problems of each node, latent faults, and the VIPs judged */
+export function judgePair(cfg: Config, nodes: NodeStatus[]): PairStatus {
   const problems: string[] = [];
+  const unable = new Set<string>();
   for (const n of nodes) {
-    if (!n.reachable) problems.push(`${n.node}: unreachable${n.error ? ` (${n.error})` : ''}`);
-    else {
-      if (n.keepalived !== 'active') problems.push(`${n.node}: keepalived is ${n.keepalived}`);
-      if (n.nginx !== 'active') problems.push(`${n.node}: nginx is ${n.nginx}`);
-      for (const i of n.instances) if (i.state === 'FAULT') problems.push(`${n.node}: ${i.name} is in FAULT state`);
+    if (!n.reachable) {
+      problems.push(`${n.node}: unreachable${n.error ? ` (${n.error})` : ''}`);
+      unable.add(n.node);
+      continue;
     }
+    if (n.keepalived !== 'active') problems.push(`${n.node}: keepalived is ${n.keepalived}`);
+    if (n.nginx !== 'active') problems.push(`${n.node}: nginx is ${n.nginx}`);
+    if (n.keepalived !== 'active' || n.nginx !== 'active') unable.add(n.node);
+    for (const i of n.instances)
+      if (i.state === 'FAULT' && !n.maintenance) problems.push(`${n.node}: ${i.name} is in FAULT state`);
   }
-  const vips: PairStatus['vips'] = [];
-  for (const inst of cfg.instances) {
-    for (const v of inst.vips) {
-      const holders = nodes.filter((n) => n.addresses.includes(v.address)).map((n) => n.node);
-      vips.push({ instance: inst.name, vip: v.address, holders, master: inst.master, preempt: inst.preempt });
-      if (holders.length > 1)
-        problems.push(`SPLIT BRAIN: ${inst.name} ${v.address} is on ${holders.join(' and ')} at once`);
-      else if (holders.length === 0) problems.push(`LOST VIP: ${inst.name} ${v.address} is on no node`);
-    }
-  }
-  return { nodes, vips, problems, ok: problems.length === 0 };
+  const holders = Object.fromEntries(
+    cfg.instances.flatMap((i) =>
+      i.vips.map((v) => [v.address, nodes.filter((n) => n.addresses.includes(v.address)).map((n) => n.node)]),
+    ),
+  );
+  const flags = Object.fromEntries(nodes.map((n) => [n.node, n.reachable ? n.flags : undefined]));
+  const verdicts = judgeVips(cfg, holders, { flags, unable });
+  // a VIP on another node than expected is a problem for init; for status only a split brain or a lost VIP is
+  for (const v of verdicts) if (v.problem === 'split-brain' || v.problem === 'lost') problems.push(v.text!);
+  const latent = nodes.flatMap(latentOf);
+  return {
+    nodes,
+    vips: verdicts.map(({ text: _text, ...v }) => v),
+    latent,
+    problems,
+    ok: problems.length === 0,
+  };
+}
+
+export async function pairStatus(cfg: Config, conns: Record<string, Conn | undefined>): Promise<PairStatus> {
+  const nodes = await Promise.all(cfg.nodes.map((n) => nodeStatus(cfg, n.name, conns[n.name])));
+  return judgePair(cfg, nodes);
 }

@@ -1,20 +1,10 @@
-import type { Config, ResolvedNode } from '../answers/resolve.js';
-import type { Change, Facts, StepPlan } from '../plan/types.js';
+/** Helpers every planner uses: a file change only when needed, installing a package, a service's state. */
+import type { Config } from '../answers/resolve.js';
+import type { InitFacts } from '../facts/gather.js';
+import type { ServiceFact } from '../facts/types.js';
+import type { Change, FileChange, Step, StepContext, StepPlan } from './types.js';
 
-/** What every planner gets: the resolved answers, this node, its facts, and every node's facts. */
-export interface StepContext {
-  cfg: Config;
-  node: ResolvedNode;
-  facts: Facts;
-  /** facts of all nodes by name (the nginx sync compares with its source) */
-  all: Record<string, Facts>;
-}
-
-export interface Step {
-  id: string;
-  title: string;
-  plan(ctx: StepContext): StepPlan;
-}
+export type { Step, StepContext } from './types.js';
 
 export function stepPlan(
   step: Pick<Step, 'id' | 'title'>,
@@ -25,18 +15,29 @@ export function stepPlan(
   return { id: step.id, title: step.title, changes, handlers: changes.length ? handlers : [], notes };
 }
 
-/** A file change only when the content or mode differs from the host's. */
+export function refuse(step: Pick<Step, 'id' | 'title'>, why: string): StepPlan {
+  return { ...stepPlan(step), refuse: why };
+}
+
+/** A file change only when the content or mode differs from the host's (or may: after a package install). */
 export function fileChange(
   ctx: StepContext,
   path: string,
   content: string,
   mode: string,
-  extra: Partial<Extract<Change, { kind: 'file' }>> = {},
+  extra: Partial<FileChange> = {},
 ): Change[] {
   const f = ctx.facts.files[path];
+  if (f?.exists === 'unknown') return [{ kind: 'file', path, content, mode, before: 'unknown', ...extra }];
   const before = f?.exists ? (f.content ?? '') : null;
   if (before === content && f?.mode === mode) return [];
   return [{ kind: 'file', path, content, mode, before, ...extra }];
+}
+
+/** the current content of a file, '' when it is missing or its content is not known before the run */
+export function currentContent(facts: InitFacts, path: string): string | null {
+  const f = facts.files[path];
+  return f?.exists === true ? (f.content ?? '') : null;
 }
 
 /**
@@ -45,8 +46,9 @@ export function fileChange(
  */
 export function installChange(ctx: StepContext, name: 'keepalived' | 'nginx'): Change | { refuse: string } {
   const { cfg, facts, node } = ctx;
-  if (!facts.pkgManager) return { refuse: `${name} is not installed on ${node.name} and no apt, dnf or yum was found` };
+  if (!facts.pkgmanager) return { refuse: `${name} is not installed on ${node.name} and no apt, dnf or yum was found` };
   const files = cfg.packages[name];
+  const expectVersion = name === 'keepalived' ? keepalivedVersionOf(cfg, facts) : undefined;
   if (files.length) {
     const want = facts.os.family === 'rhel' ? 'rpm' : 'deb';
     const f = files.find((x) => x.format === want);
@@ -58,22 +60,27 @@ export function installChange(ctx: StepContext, name: 'keepalived' | 'nginx'): C
           `${want === 'rpm' ? 'a RHEL-family host: give an .rpm' : 'a Debian-family host: give a .deb'})`,
       };
     }
-    return { kind: 'package-file', manager: facts.pkgManager, name, localPath: f.path, file: f.file };
+    return { kind: 'package-file', manager: facts.pkgmanager, name, localPath: f.path, file: f.file, expectVersion };
   }
-  return { kind: 'package', manager: facts.pkgManager, names: [name] };
+  return { kind: 'package', manager: facts.pkgmanager, names: [name], ...(expectVersion ? { expectVersion } : {}) };
 }
 
 /**
  * The keepalived version a host's configuration is rendered for: the installed one, else the package file's that
  * ha-setup will install, else what the host's repositories offer; null when nothing tells (taken as current 2.x).
  */
-export function keepalivedVersionOf(cfg: Config, facts: Facts | undefined): string | null {
+export function keepalivedVersionOf(cfg: Config, facts: InitFacts | undefined): string | null {
   if (!facts) return null;
-  if (facts.keepalivedVersion) return facts.keepalivedVersion;
+  if (facts.kaversion) return facts.kaversion;
   const format = facts.os.family === 'rhel' ? 'rpm' : 'deb';
-  return cfg.packages.keepalived.find((p) => p.format === format)?.version ?? facts.keepalivedCandidate ?? null;
+  return cfg.packages.keepalived.find((p) => p.format === format)?.version ?? facts.kacandidate ?? null;
 }
 
-export function svc(ctx: StepContext, name: string) {
-  return ctx.facts.services[name] ?? { active: 'inactive', enabled: 'disabled', mainPid: 0 };
+export function svc(ctx: Pick<StepContext, 'facts'>, name: string): ServiceFact {
+  return ctx.facts.services[name] ?? { active: 'inactive', enabled: 'not-found', mainPid: 0 };
+}
+
+/** running now, or may be (a package install the plan makes may have started it) */
+export function mayRun(s: ServiceFact): boolean {
+  return s.active === 'active' || s.active === 'unknown';
 }

@@ -3,8 +3,8 @@
  * lets VRRP through. system.firewall: disable (stop+disable firewalld / ufw) | open (permanent rules for VRRP, http,
  * https) | leave.
  */
-import type { Change } from '../plan/types.js';
-import { stepPlan, type Step } from './context.js';
+import type { Change } from './types.js';
+import { refuse, stepPlan, type Step } from './context.js';
 
 export const firewall: Step = {
   id: 'firewall',
@@ -33,6 +33,7 @@ export const firewall: Step = {
           argv: ['systemctl', 'disable', '--now', 'firewalld'],
           describe: 'stop and disable firewalld',
           undo: ['systemctl', 'enable', '--now', 'firewalld'],
+          sets: { firewalld: { active: false, enabled: false }, services: { firewalld: { active: 'inactive' } } },
         });
       }
       if (ufw.active)
@@ -41,17 +42,16 @@ export const firewall: Step = {
           argv: ['ufw', 'disable'],
           describe: 'disable ufw',
           undo: ['ufw', '--force', 'enable'],
+          sets: { ufw: { active: false } },
         });
       return stepPlan(this, changes, [], fw.installed || ufw.installed ? [] : ['no firewalld or ufw installed']);
     }
     // open
     if (ufw.active) {
-      return {
-        ...stepPlan(this),
-        refuse:
-          'ufw is active and cannot pass VRRP (IP protocol 112) by a plain rule: ' +
-          'set system.firewall to disable or leave',
-      };
+      return refuse(
+        this,
+        'ufw is active and cannot pass VRRP (IP protocol 112) by a plain rule: set system.firewall to disable or leave',
+      );
     }
     if (!fw.installed) return stepPlan(this, [], [], ['no firewalld installed: nothing to open']);
     if (!fw.active) return stepPlan(this, [], [], ['firewalld is installed but not running: nothing to open']);
@@ -61,15 +61,19 @@ export const firewall: Step = {
         argv: ['firewall-cmd', '--permanent', '--add-protocol=vrrp'],
         describe: 'firewalld: accept VRRP (protocol 112)',
         undo: ['firewall-cmd', '--permanent', '--remove-protocol=vrrp'],
+        sets: { firewalld: { protocols: [...fw.protocols, 'vrrp'] } },
       });
     }
+    const services = [...fw.services];
     for (const s of ['http', 'https']) {
-      if (!fw.services.includes(s)) {
+      if (!services.includes(s)) {
+        services.push(s);
         changes.push({
           kind: 'command',
           argv: ['firewall-cmd', '--permanent', `--add-service=${s}`],
           describe: `firewalld: accept ${s}`,
           undo: ['firewall-cmd', '--permanent', `--remove-service=${s}`],
+          sets: { firewalld: { services: [...services] } },
         });
       }
     }

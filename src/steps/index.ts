@@ -1,9 +1,11 @@
-/** The documented procedure, in the guides' order. */
-import type { Step } from './context.js';
+/** The documented procedure, in the guides' order, then the pair's members recorded. */
+import type { Step } from './types.js';
 import { firewall } from './firewall.js';
 import { keepalivedConfig } from './keepalived-config.js';
 import { keepalivedInstall } from './keepalived-install.js';
 import { logging } from './logging.js';
+import { members } from './members.js';
+import { metrics } from './metrics.js';
 import { multicast } from './multicast.js';
 import { nginx } from './nginx.js';
 import { selinux } from './selinux.js';
@@ -18,5 +20,7 @@ export const STEPS: Step[] = [
   keepalivedConfig,
   logging,
   services,
+  metrics,
+  members,
 ];
-export type { Step, StepContext } from './context.js';
+export type { Change, FileChange, Step, StepContext, StepPlan } from './types.js';

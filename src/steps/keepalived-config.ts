@@ -1,26 +1,28 @@
 /**
  * keepalived configuration (the guides' step "configure keepalived": global_defs, vrrp_script, vrrp_instance, check
  * script): keepalived.conf rendered per node (router_id, script security, vrrp_script, one vrrp_instance per
- * instance with this node's state and priority), the health-check script (0755 root, as enable_script_security
- * requires), the notify hook, and systemd drop-ins. keepalived.conf is validated before it replaces the old one
- * (`keepalived -t`; on 1.x, which has none, a real start in a private namespace); a change reloads keepalived if it
- * runs.
+ * instance with this node's priority, ha-setup's state flags), the health-check script (0755 root, as
+ * enable_script_security requires), the notify hook, and systemd drop-ins. keepalived.conf is validated before it
+ * replaces the old one (`keepalived -t`; on 1.x, which has none, a real start in a private namespace); a change
+ * reloads keepalived if it runs.
  */
 import { PATHS } from '../paths.js';
 import {
   renderCheckScript,
+  renderFlagScript,
   renderKeepalivedConf,
   renderKeepalivedDropin,
   vipsOfNode,
   renderNginxDropin,
   renderNotifyScript,
+  stateFlags,
   trackFileOf,
   DEFAULT_RENDER_PATHS,
   readTemplate,
 } from '../render.js';
-import type { Change } from '../plan/types.js';
+import type { Change } from './types.js';
 import { keepalivedFeatures } from '../keepalived.js';
-import { fileChange, keepalivedVersionOf, stepPlan, svc, type Step } from './context.js';
+import { fileChange, keepalivedVersionOf, stepPlan, svc, type Step, type StepContext } from './context.js';
 
 export const INCLUDE_PLACEHOLDER =
   '! Managed by ha-setup: keepalived before 2.0 refuses an include that matches no file.\n' +
@@ -35,6 +37,49 @@ export function validateScript1x(): string {
   return readTemplate('validate-keepalived-1x.sh');
 }
 
+/** a directory created when missing (with what it makes true for the later steps) */
+function mkdir(ctx: StepContext, dir: string, mode: string, why: string): Change[] {
+  if (ctx.facts.dirs[dir]) return [];
+  return [
+    {
+      kind: 'command',
+      argv: ['mkdir', '-p', '-m', mode, dir],
+      describe: `create ${dir} ${why}`,
+      undo: ['rmdir', dir],
+      sets: { dirs: { [dir]: true } },
+    },
+  ];
+}
+
+/** the scripts keepalived runs, the drop-ins, the state flag directory and the include directory */
+function supportFiles(ctx: StepContext, version: string | null): { changes: Change[]; unitChanged: boolean } {
+  const { cfg, node } = ctx;
+  const changes: Change[] = [];
+  changes.push(...fileChange(ctx, PATHS.checkScript, renderCheckScript(cfg), '755'));
+  changes.push(...fileChange(ctx, PATHS.notifyScript, renderNotifyScript(cfg, node), '755'));
+  if (stateFlags(cfg, version).mode === 'script')
+    changes.push(...fileChange(ctx, PATHS.flagScript, renderFlagScript(), '755'));
+  changes.push(...mkdir(ctx, PATHS.flagDir, '0755', 'for the state flags keepalived tracks'));
+  const dropin = renderKeepalivedDropin(
+    node.interface,
+    cfg.system.multicast,
+    cfg.restartOnCrash,
+    cfg.releaseVipsOnExit ? vipsOfNode(cfg, node) : [],
+  );
+  const units = [
+    ...fileChange(ctx, PATHS.keepalivedDropin, dropin, '644'),
+    ...(trackFileOf(cfg, version) ? fileChange(ctx, PATHS.nginxDropin, renderNginxDropin(), '644') : []),
+  ];
+  changes.push(...units);
+  // the guides' `include /etc/keepalived/conf.d/*.conf`: the directory must exist for the operator's snippets, and
+  // keepalived before 2.0 dies on an include that matches no file (at start and on reload): keep one there
+  if (cfg.includeDir) {
+    changes.push(...mkdir(ctx, cfg.includeDir, '0755', "for the operator's keepalived snippets"));
+    changes.push(...fileChange(ctx, includePlaceholder(cfg.includeDir), INCLUDE_PLACEHOLDER, '644'));
+  }
+  return { changes, unitChanged: units.length > 0 };
+}
+
 export const keepalivedConfig: Step = {
   id: 'keepalived-config',
   title: 'keepalived: configuration and health check',
@@ -43,33 +88,7 @@ export const keepalivedConfig: Step = {
     // rendered for the keepalived the host has (or will get: the package file's or the repository's version)
     const version = keepalivedVersionOf(cfg, ctx.facts);
     const peers = cfg.nodes.filter((n) => n.name !== node.name).map((n) => keepalivedVersionOf(cfg, ctx.all[n.name]));
-    const changes: Change[] = [];
-    const handlers: Change[] = [];
-    changes.push(...fileChange(ctx, PATHS.checkScript, renderCheckScript(cfg), '755'));
-    changes.push(...fileChange(ctx, PATHS.notifyScript, renderNotifyScript(cfg), '755'));
-    const dropin = renderKeepalivedDropin(
-      node.interface,
-      cfg.system.multicast,
-      cfg.restartOnCrash,
-      cfg.releaseVipsOnExit ? vipsOfNode(cfg, node) : [],
-    );
-    const dropinChanges = fileChange(ctx, PATHS.keepalivedDropin, dropin, '644');
-    const nginxDropinChanges = trackFileOf(cfg, version)
-      ? fileChange(ctx, PATHS.nginxDropin, renderNginxDropin(), '644')
-      : [];
-    changes.push(...dropinChanges, ...nginxDropinChanges);
-    // the guides' `include /etc/keepalived/conf.d/*.conf`: the directory must exist for the operator's snippets
-    if (cfg.includeDir && !ctx.facts.dirs[cfg.includeDir]) {
-      changes.push({
-        kind: 'command',
-        argv: ['mkdir', '-p', '-m', '0755', cfg.includeDir],
-        describe: `create ${cfg.includeDir} for the operator's keepalived snippets`,
-        undo: ['rmdir', cfg.includeDir],
-      });
-    }
-    // keepalived before 2.0 dies on an include that matches no file (at start and on reload): keep one there
-    if (cfg.includeDir)
-      changes.push(...fileChange(ctx, includePlaceholder(cfg.includeDir), INCLUDE_PLACEHOLDER, '644'));
+    const { changes, unitChanged } = supportFiles(ctx, version);
     const conf = renderKeepalivedConf(cfg, node, DEFAULT_RENDER_PATHS, { self: version, peers });
     const confChanges = fileChange(ctx, PATHS.keepalivedConf, conf, '600', {
       validate: keepalivedFeatures(version).configTest
@@ -78,12 +97,13 @@ export const keepalivedConfig: Step = {
       sensitive: cfg.instances.some((i) => i.authPass !== null),
     });
     changes.push(...confChanges);
-    if (dropinChanges.length || nginxDropinChanges.length)
-      handlers.push({ kind: 'service', name: 'systemd', action: 'daemon-reload' });
-    const running = svc(ctx, 'keepalived').active === 'active';
-    if (running && (confChanges.length || changes.some((c) => c.kind === 'file' && c.path === PATHS.checkScript))) {
+    const handlers: Change[] = [];
+    if (unitChanged) handlers.push({ kind: 'service', name: 'systemd', action: 'daemon-reload' });
+    const checkChanged = changes.some((c) => c.kind === 'file' && c.path === PATHS.checkScript);
+    // a reload is harmless to clients (the VIP stays where it is); a keepalived that is not running is started by
+    // the services step, after its daemon options are in place
+    if (svc(ctx, 'keepalived').active === 'active' && (confChanges.length || checkChanged))
       handlers.push({ kind: 'service', name: 'keepalived', action: 'reload-or-restart' });
-    }
     return stepPlan(this, changes, handlers);
   },
 };

@@ -1,9 +1,10 @@
 /**
  * Install keepalived (the guides' step "install keepalived": `yum install -y keepalived`) with the host's package
- * manager, plus curl when the health check probes a URL. The version is read from `keepalived --version` afterwards.
+ * manager, plus curl when the health check probes a URL or alerts post to a webhook. The version the plan renders
+ * for is the repository's candidate (or the package file's); a different one installed stops the node's run.
  */
-import type { Change } from '../plan/types.js';
-import { installChange, stepPlan, type Step } from './context.js';
+import type { Change } from './types.js';
+import { installChange, refuse, stepPlan, type Step } from './context.js';
 
 export const keepalivedInstall: Step = {
   id: 'keepalived-install',
@@ -13,22 +14,15 @@ export const keepalivedInstall: Step = {
     const changes: Change[] = [];
     if (!facts.packages.keepalived) {
       const c = installChange(ctx, 'keepalived');
-      if ('refuse' in c) return { ...stepPlan(this), refuse: c.refuse };
+      if ('refuse' in c) return refuse(this, c.refuse);
       changes.push(c);
     }
-    if (cfg.healthCheck.url && !facts.packages.curl) {
-      if (!facts.pkgManager) {
-        return { ...stepPlan(this), refuse: `curl missing on ${node.name} and no apt, dnf or yum was found` };
-      }
-      changes.push({ kind: 'package', manager: facts.pkgManager, names: ['curl'] });
+    if ((cfg.healthCheck.url || cfg.alerts.webhook) && !facts.packages.curl) {
+      if (!facts.pkgmanager) return refuse(this, `curl missing on ${node.name} and no apt, dnf or yum was found`);
+      changes.push({ kind: 'package', manager: facts.pkgmanager, names: ['curl'] });
     }
     if (!changes.length) {
-      return stepPlan(
-        this,
-        [],
-        [],
-        [`keepalived ${facts.keepalivedVersion ?? facts.packages.keepalived} already installed`],
-      );
+      return stepPlan(this, [], [], [`keepalived ${facts.kaversion ?? facts.packages.keepalived} already installed`]);
     }
     return stepPlan(this, changes);
   },

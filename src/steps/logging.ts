@@ -2,11 +2,13 @@
  * Logging (the guides' step "keepalived log to its own file"): keepalived logs with `-D -S 4` (detail, facility
  * local4) set in the daemon options (RHEL /etc/sysconfig/keepalived KEEPALIVED_OPTIONS, Debian
  * /etc/default/keepalived DAEMON_ARGS), rsyslog writes that facility to its own file, logrotate rotates it.
+ * New daemon options take a keepalived restart (a reload keeps the options it started with): on a node that holds
+ * VIPs the plan hands them over first (plan/rolling.ts).
  */
 import { daemonOptionsFile, PATHS } from '../paths.js';
 import { renderLogrotate, renderRsyslogRule, setOptionsVariable } from '../render.js';
-import type { Change } from '../plan/types.js';
-import { fileChange, stepPlan, svc, type Step } from './context.js';
+import type { Change } from './types.js';
+import { currentContent, fileChange, stepPlan, svc, type Step } from './context.js';
 
 export function daemonOptions(cfg: { logging: { facilityNumber: number } }): string {
   return `-D -S ${cfg.logging.facilityNumber}`;
@@ -17,11 +19,9 @@ export const logging: Step = {
   title: 'Logging: keepalived to its own file',
   plan(ctx) {
     const { cfg, facts } = ctx;
-    const family = facts.os.family === 'rhel' ? 'rhel' : 'debian';
-    const opt = daemonOptionsFile(family);
-    const current = facts.files[opt.path]?.exists ? (facts.files[opt.path].content ?? '') : null;
+    const opt = daemonOptionsFile(facts.os.family === 'rhel' ? 'rhel' : 'debian');
     const content = setOptionsVariable(
-      current,
+      currentContent(facts, opt.path),
       opt.variable,
       daemonOptions(cfg),
       '# Options to pass to keepalived (managed by ha-setup)',

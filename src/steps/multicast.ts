@@ -3,7 +3,7 @@
  * MULTICAST on (`ip link set multicast on dev IFACE`). It persists through keepalived's drop-in (ExecStartPre, see
  * keepalived-config), which turns it on again before keepalived starts after a reboot.
  */
-import type { Change } from '../plan/types.js';
+import type { Change } from './types.js';
 import { stepPlan, type Step } from './context.js';
 
 export const multicast: Step = {
@@ -24,6 +24,7 @@ export const multicast: Step = {
           argv: ['ip', 'link', 'set', 'dev', name, 'multicast', 'on'],
           describe: `multicast on ${name}`,
           undo: ['ip', 'link', 'set', 'dev', name, 'multicast', 'off'],
+          sets: { interfaces: { [name]: { multicast: true } } },
         });
       }
     }

@@ -3,7 +3,7 @@
  * then a keepalived line must reach the log file. Which node holds each VIP is checked across all nodes once every
  * host is done.
  */
-import type { Change } from '../plan/types.js';
+import type { Change } from './types.js';
 import { stepPlan, svc, type Step } from './context.js';
 
 export const services: Step = {
@@ -17,6 +17,7 @@ export const services: Step = {
         changes.push({ kind: 'service', name, action: 'enable' });
       if (s.active !== 'active') changes.push({ kind: 'service', name, action: 'start' });
     }
+    if (!changes.length) return stepPlan(this, [], [], ['rsyslog and keepalived enabled and running']);
     const verify: Change = {
       kind: 'verify',
       describe: `a keepalived line reaches ${ctx.cfg.logging.file}`,

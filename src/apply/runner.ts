@@ -1,28 +1,27 @@
 /**
- * Acting on one host: lock, facts, backups, atomic writes, commands, services, and restoring a run.
- * Every file is backed up under /var/backups/ha-setup/<run>/files<path> BEFORE it changes, and the run's
- * manifest.jsonl records each change so a failed step (or `ha-setup rollback`) can put the host back.
+ * Acting on one host: the lock, backups, atomic writes, commands, packages, services. Every file is backed up under
+ * /var/backups/ha-setup/<run>/files<path> BEFORE it changes, and the run's manifest.jsonl records each change so a
+ * failed step (or `ha-setup rollback`) can put the host back (restore.ts). Each change is executed as planned; a
+ * fact that turns out different from what the plan assumed (a file changed since it was read, another keepalived
+ * version installed) stops the node's run before the next change (FactChanged).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Config, ResolvedNode } from '../answers/resolve.js';
+import type { ResolvedNode } from '../answers/resolve.js';
 import { OperationError, PreconditionError } from '../errors.js';
-import { factsArgs, factsScript, parseFactsOutput } from '../facts/gather.js';
+import { FACTS } from '../facts/table.js';
+import type { ServiceFact } from '../facts/types.js';
 import { PATHS } from '../paths.js';
-import type { Change, Facts } from '../plan/types.js';
-import type { ExecOptions, HostConnection } from '../ssh/ssh.js';
+import type { Change } from '../steps/types.js';
+import type { Conn, ExecOptions } from '../ssh/conn.js';
 import { cmd, q } from '../ssh/shell.js';
+import { appendManifest, appendManifestSh, type ManifestEntry } from './manifest.js';
+
+/** what the plan assumed differs from what the host has when the change runs */
+export class FactChanged extends OperationError {}
 
 /** apt-get never asks, and keeps a configuration file the operator changed (dpkg's conffile prompt) */
 const APT_OPTIONS = ['-y', '-q', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
-
-export type ManifestEntry =
-  | { type: 'start'; runId: string; time: string; services: Facts['services']; node: string }
-  | { type: 'file'; path: string; existed: boolean }
-  | { type: 'dir'; path: string; existed: boolean }
-  | { type: 'command'; argv: string[]; undo?: string[] }
-  | { type: 'package'; names: string[] }
-  | { type: 'end'; ok: boolean; time: string }
-  | { type: 'rolledback'; time: string };
 
 export class HostRunner {
   readonly runDir: string;
@@ -32,8 +31,7 @@ export class HostRunner {
   restarted: string[] = [];
 
   constructor(
-    readonly conn: HostConnection,
-    readonly cfg: Config,
+    readonly conn: Conn,
     readonly node: ResolvedNode,
     readonly runId: string,
   ) {
@@ -91,29 +89,25 @@ export class HostRunner {
     this.lockChannel = null;
   }
 
-  async facts(opts: { probeVips?: boolean } = {}): Promise<Facts> {
-    const r = await this.conn.sh(factsScript(), factsArgs(this.cfg, this.node, opts), { timeoutMs: 60_000 });
-    if (!r.stdout.includes('@@end'))
-      throw new OperationError(
-        `${this.node.name}: gathering facts failed (exit ${r.code}): ${r.stderr.trim().slice(0, 300)}`,
-      );
-    return parseFactsOutput(r.stdout);
-  }
-
   private record(entry: ManifestEntry): Promise<void> {
     return appendManifest(this.conn, this.runDir, entry);
   }
 
-  async begin(facts: Facts): Promise<void> {
+  /** the first change of the run on this host records how its services were (a restore returns them to it) */
+  async begin(services: Record<string, ServiceFact>): Promise<void> {
     if (this.started) return;
     this.started = true;
     await this.record({
       type: 'start',
       runId: this.runId,
       time: new Date().toISOString(),
-      services: facts.services,
+      services,
       node: this.node.name,
     });
+  }
+
+  get begun(): boolean {
+    return this.started;
   }
 
   async end(ok: boolean): Promise<void> {
@@ -131,7 +125,7 @@ export class HostRunner {
     script: string[],
     args: string[],
     what: string,
-    opts: ExecOptions = {},
+    opts: ExecOptions & { pre?: string[] } = {},
   ) {
     const first = !this.backedUp.has(path);
     const line = (existed: boolean) => JSON.stringify({ type, path, existed } satisfies ManifestEntry);
@@ -147,12 +141,19 @@ export class HostRunner {
     ];
     this.backedUp.add(path);
     try {
-      return await this.conn.mustSh(
-        ['set -e', ...(first ? backup : []), ...script].join('\n'),
+      const r = await this.conn.sh(
+        ['set -e', ...(opts.pre ?? []), ...(first ? backup : []), ...script].join('\n'),
         [path, type, this.runDir, line(true), line(false), ...args],
-        what,
         opts,
       );
+      if (r.code === 75)
+        throw new FactChanged(`${this.node.name}: ${r.stderr.trim().split('\n').pop() ?? `${path} changed`}`);
+      if (r.code !== 0)
+        throw new OperationError(
+          `${this.node.name}: ${what} failed (exit ${r.code}): ` +
+            (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | '),
+        );
+      return r;
     } catch (e) {
       if (first) this.backedUp.delete(path);
       throw e;
@@ -179,9 +180,9 @@ export class HostRunner {
         'if [ "$7" = install ]; then mv -f "$t" "$f"; sync "$f" 2>/dev/null || true; fi',
         'echo "$t"',
       ],
-      [c.mode, validate && !c.validateInPlace ? 'keep' : 'install'],
+      [c.mode, validate && !c.validateInPlace ? 'keep' : 'install', expectedHash(c.before)],
       `writing ${c.path}`,
-      { stdin: c.content },
+      { stdin: c.content, pre: [CAS_SH] },
     );
     if (!validate) return;
     if (c.validateInPlace) {
@@ -219,7 +220,9 @@ export class HostRunner {
 
   /** Back up (first time in this run) and remove; with validation, put it back when the validator fails. */
   async removeFile(c: Extract<Change, { kind: 'remove-file' }>): Promise<void> {
-    await this.withBackup(c.path, 'file', ['rm -f "$1"'], [], `removing ${c.path}`);
+    await this.withBackup(c.path, 'file', ['rm -f "$1"'], ['', '', expectedHash(c.before)], `removing ${c.path}`, {
+      pre: [CAS_SH],
+    });
     if (!c.validate) return;
     const v = await this.conn.exec(c.validate, { timeoutMs: 60_000 });
     if (v.code === 0) return;
@@ -259,6 +262,19 @@ export class HostRunner {
         timeoutMs: 15 * 60_000,
       });
     }
+    if (c.names.includes('keepalived')) await this.checkVersion(c.expectVersion);
+  }
+
+  /** the plan rendered keepalived.conf for the version it expected: another one stops the node's run */
+  private async checkVersion(expected: string | null | undefined): Promise<void> {
+    if (!expected) return;
+    const r = await this.conn.run(FACTS.kaversion.sh, { timeoutMs: 30_000 });
+    const got = FACTS.kaversion.parse(r.stdout);
+    if (got !== expected)
+      throw new FactChanged(
+        `${this.node.name}: keepalived ${got ?? '(none)'} was installed where the plan expected ${expected} ` +
+          '(its configuration was rendered for that version): run init again to plan for what is installed',
+      );
   }
 
   /** a package file from the controller: pushed over this SSH connection, installed, then removed from the host */
@@ -281,6 +297,7 @@ export class HostRunner {
     } finally {
       await this.conn.exec(['rm', '-f', path]).catch(() => undefined);
     }
+    if (c.name === 'keepalived') await this.checkVersion(c.expectVersion);
   }
 
   async service(c: Extract<Change, { kind: 'service' }>): Promise<void> {
@@ -298,7 +315,7 @@ export class HostRunner {
    * guides' rsync (-a --delete) from staging into the config dir, `nginx -t`, restore the old tree on failure.
    * Returns rsync's itemized changes.
    */
-  async syncNginx(source: HostConnection, configDir: string): Promise<string[]> {
+  async syncNginx(source: Conn, configDir: string): Promise<string[]> {
     await this.backupDir(configDir);
     const stage = (
       await this.conn.mustSh(
@@ -349,134 +366,29 @@ export class HostRunner {
   }
 }
 
+/**
+ * compare-and-swap: the file must still be what the plan read ($8: its sha256, "absent", or "any" when an earlier
+ * change of the plan may have written it); exit 75 otherwise, before anything changed
+ */
+const CAS_SH = [
+  'if [ "$8" != any ]; then',
+  '  if [ -e "$1" ] || [ -L "$1" ]; then cur=$(sha256sum < "$1" | cut -c1-64); else cur=absent; fi',
+  '  if [ "$cur" != "$8" ]; then echo "$1 changed since the plan was made: nothing written" >&2; exit 75; fi',
+  'fi',
+].join('\n');
+
+export function expectedHash(before: string | null | 'unknown'): string {
+  if (before === 'unknown') return 'any';
+  if (before === null) return 'absent';
+  return createHash('sha256').update(before, 'utf8').digest('hex');
+}
+
 /** the last non-empty lines of a program's output, on one line */
-function lastLines(text: string, n = 4): string {
+export function lastLines(text: string, n = 4): string {
   return text
     .trim()
     .split('\n')
     .filter((l) => !/^\s*$/.test(l))
     .slice(-n)
     .join(' | ');
-}
-
-/** Append one entry to a run's manifest.jsonl on the host (the run directory is created root-only). */
-async function appendManifest(conn: HostConnection, runDir: string, entry: ManifestEntry): Promise<void> {
-  await conn.mustSh(appendManifestSh('"$1"', '"$2"'), [runDir, JSON.stringify(entry)], 'writing the backup manifest');
-}
-
-/** sh appending a line to a run's manifest.jsonl (the run directory created root-only); both are shell words */
-function appendManifestSh(runDir: string, line: string): string {
-  return `mkdir -p ${runDir} && chmod 700 ${runDir} && printf "%s\\n" ${line} >> ${runDir}/manifest.jsonl`;
-}
-
-/** Read a run's manifest from a host. */
-export async function readManifest(conn: HostConnection, runDir: string): Promise<ManifestEntry[]> {
-  const r = await conn.exec(['cat', `${runDir}/manifest.jsonl`]);
-  if (r.code !== 0) return [];
-  return r.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as ManifestEntry);
-}
-
-/** Latest run directory on a host (optionally one that still can be rolled back). */
-export async function latestRun(conn: HostConnection): Promise<string | null> {
-  const r = await conn.sh('ls -1 "$1" 2>/dev/null | sort | tail -n 50', [PATHS.backupRoot]);
-  const runs = r.stdout.split('\n').filter((l) => /^\d{8}T\d{6}Z-[a-z0-9]+$/.test(l));
-  for (const run of runs.reverse()) {
-    const m = await readManifest(conn, `${PATHS.backupRoot}/${run}`);
-    if (
-      m.some((e) => e.type === 'file' || e.type === 'dir' || e.type === 'command') &&
-      !m.some((e) => e.type === 'rolledback')
-    )
-      return run;
-  }
-  return null;
-}
-
-/**
- * The service that reads a restored path: null for files no service reads at run time, 'all' when it cannot be
- * told (then every service that ran before is restarted). `dirs` are the restored directories (nginx's).
- */
-export function serviceOfPath(path: string, dirs: string[]): 'keepalived' | 'nginx' | 'rsyslog' | 'all' | null {
-  // keepalived runs its check and notify scripts afresh each time: restoring them needs no restart
-  const unread: string[] = [PATHS.logrotate, PATHS.sysctl, PATHS.selinuxConfig, PATHS.checkScript, PATHS.notifyScript];
-  if (unread.includes(path)) return null;
-  if (path.startsWith('/etc/rsyslog')) return 'rsyslog'; // before keepalived: its rule file is named for it
-  if (path.includes('keepalived')) return 'keepalived';
-  if (path.includes('nginx') || dirs.some((d) => path === d || path.startsWith(`${d}/`))) return 'nginx';
-  return 'all';
-}
-
-/**
- * Put a host back as the manifest found it: files and directories restored (or removed when they did not
- * exist), commands undone in reverse order, services returned to their earlier state. Packages stay installed.
- */
-export async function restoreRun(conn: HostConnection, runDir: string): Promise<string[]> {
-  const entries = await readManifest(conn, runDir);
-  const done: string[] = [];
-  const start = entries.find((e): e is Extract<ManifestEntry, { type: 'start' }> => e.type === 'start');
-  const touched = new Set<string>();
-  for (const e of [...entries].reverse()) {
-    if (e.type === 'file') {
-      touched.add(e.path);
-      if (e.existed) {
-        await conn.mustSh(
-          't=$(mktemp "$(dirname "$2")/.ha-setup.tmp.XXXXXX") && cp -a "$1/files$2" "$t" && mv -f "$t" "$2"',
-          [runDir, e.path],
-          `restoring ${e.path}`,
-        );
-        done.push(`restored ${e.path}`);
-      } else {
-        await conn.exec(['rm', '-f', e.path]);
-        done.push(`removed ${e.path} (did not exist before)`);
-      }
-    } else if (e.type === 'dir') {
-      touched.add(e.path);
-      if (e.existed) {
-        await conn.mustSh('rsync -a --delete "$1/files$2/" "$2/"', [runDir, e.path], `restoring ${e.path}`);
-        done.push(`restored ${e.path}/`);
-      }
-    } else if (e.type === 'command' && e.undo) {
-      const r = await conn.exec(e.undo, { timeoutMs: 120_000 });
-      done.push(`undo: ${e.undo.join(' ')}${r.code ? ` (exit ${r.code})` : ''}`);
-    } else if (e.type === 'package') {
-      done.push(`left installed: ${e.names.join(' ')}`);
-    }
-  }
-  await conn.exec(['systemctl', 'daemon-reload']);
-  const dirs = entries.filter((e) => e.type === 'dir').map((e) => e.path);
-  const services = new Set<string>();
-  let restartAll = false;
-  for (const path of touched) {
-    const s = serviceOfPath(path, dirs);
-    if (s === 'all') restartAll = true;
-    else if (s) services.add(s);
-  }
-  if (start) {
-    for (const name of ['rsyslog', 'nginx', 'keepalived']) {
-      const before = start.services[name];
-      if (!before) continue;
-      const now = await conn.exec(['systemctl', 'is-active', name]);
-      const isActive = now.stdout.trim() === 'active';
-      // a running service restarts only when a file it reads was restored (restarting keepalived for an nginx
-      // file would move the VIP for nothing)
-      if (before.active === 'active' && (!isActive || restartAll || services.has(name))) {
-        const action = isActive ? 'restart' : 'start';
-        const r = await conn.exec(['systemctl', action, name], { timeoutMs: 120_000 });
-        done.push(`${action} ${name}${r.code ? ` (exit ${r.code})` : ''}`);
-      } else if (before.active !== 'active' && isActive) {
-        await conn.exec(['systemctl', 'stop', name], { timeoutMs: 120_000 });
-        done.push(`stop ${name} (was not running before)`);
-      }
-      if (before.enabled === 'enabled') await conn.exec(['systemctl', 'enable', name]);
-      else if (before.enabled === 'disabled') await conn.exec(['systemctl', 'disable', name]);
-      else if (before.enabled === 'not-found' || before.enabled === '') {
-        const en = await conn.exec(['systemctl', 'is-enabled', name]);
-        if (en.stdout.trim() === 'enabled') await conn.exec(['systemctl', 'disable', name]);
-      }
-    }
-  }
-  await appendManifest(conn, runDir, { type: 'rolledback', time: new Date().toISOString() });
-  return done;
 }

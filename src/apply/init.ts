@@ -1,0 +1,132 @@
+/**
+ * `init` after the answers are settled: open a session (connect, lock, facts) on every node, build the whole plan,
+ * refuse on any failed precondition (nothing changed), execute the plan as built, and when a keepalived started,
+ * reloaded or handed VIPs over, wait until every VIP is settled where keepalived is expected to elect it. Returns
+ * typed results; the command renders them.
+ */
+import type { Config } from '../answers/resolve.js';
+import { OperationError, PreconditionError } from '../errors.js';
+import type { IO } from '../io.js';
+import { reElectionMs } from '../answers/timing.js';
+import { judgeVips, vipProblems } from '../pair/health.js';
+import { vipHolders, type VipHolders } from '../pair/holders.js';
+import { sleep } from '../pair/handover.js';
+import { buildPlan } from '../plan/build.js';
+import type { PairPlan } from '../plan/types.js';
+import type { Conn } from '../ssh/conn.js';
+import { executePlan, type NodeResult } from './execute.js';
+import { openHostSession, readPlanFacts, type HostSession } from './session.js';
+import type { FlagFacts } from '../facts/types.js';
+
+export interface RunOptions {
+  dryRun: boolean;
+  /** listr2's renderer for the progress */
+  renderer: 'default' | 'simple' | 'silent';
+  /** the SSH / sudo password the wizard already asked for */
+  password?: string;
+  askPassword?: (message: string) => Promise<string>;
+}
+
+/** what `init --json` prints */
+export interface InitReport {
+  ok: boolean;
+  runId: string;
+  log: string;
+  nodes: (NodeResult & { holds: string[] })[];
+  vips: VipHolders;
+  problems: string[];
+  warnings: string[];
+}
+
+export type InitOutcome = { kind: 'plan'; plan: PairPlan; cfg: Config } | { kind: 'run'; report: InitReport };
+
+/** did the run do something after which keepalived may elect again (a start, reload or restart, a hand-over)? */
+function electionMayMove(results: NodeResult[]): boolean {
+  return results.some(
+    (r) =>
+      r.restarted.some((x) => / keepalived$/.test(x)) || r.actions.some((a) => /^(hand |keepalived running)/.test(a)),
+  );
+}
+
+/**
+ * Wait until every VIP is held by one node, the one keepalived is expected to elect (health.ts). `stableUntil`
+ * (epoch ms): only a sample at or after it counts: keepalived applies a reload after systemctl returns, and a reload
+ * that re-creates an instance drops the VIP until the master-down timer, so a sample right after it can show the
+ * old, settled state.
+ */
+export async function waitForSettled(
+  cfg: Config,
+  conns: Record<string, Conn>,
+  flags: Record<string, FlagFacts | undefined>,
+  timeoutMs: number,
+  stableUntil = 0,
+): Promise<{ ok: boolean; holders: VipHolders; problems: string[] }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const holders = await vipHolders(cfg, conns);
+    const problems = vipProblems(judgeVips(cfg, holders, { flags }));
+    if (Date.now() >= stableUntil && !problems.length) return { ok: true, holders, problems };
+    if (Date.now() > deadline) return { ok: false, holders, problems };
+    await sleep(250);
+  }
+}
+
+async function planRun(io: IO, cfg: Config, s: HostSession, opts: RunOptions): Promise<PairPlan> {
+  const pf = await readPlanFacts(s, cfg, { listen: true, lock: !opts.dryRun });
+  const plan = buildPlan({ cfg, facts: pf.facts, leaving: pf.leaving, adverts: pf.adverts });
+  if (!pf.adverts)
+    plan.warnings.push('no node could listen for other VRRP routers: the virtual router ids are not checked');
+  if (plan.refusals.length) throw new PreconditionError('preconditions failed; nothing was changed', plan.refusals);
+  return plan;
+}
+
+export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<InitOutcome> {
+  const s = await openHostSession(io, cfg, {
+    lock: !opts.dryRun,
+    askPassword: opts.askPassword,
+    password: opts.password,
+  });
+  try {
+    const plan = await planRun(io, cfg, s, opts);
+    if (opts.dryRun) return { kind: 'plan', plan, cfg };
+    const results = await executePlan({ cfg, conns: s.conns, runners: s.runners, renderer: opts.renderer }, plan);
+    const failed = results.filter((r) => !r.ok);
+    const flags = Object.fromEntries(plan.nodes.map((p) => [p.node, p.facts.flags]));
+    let holders: VipHolders = {};
+    let vipProblemsFound: string[] = [];
+    if (!failed.length) {
+      const stableUntil = electionMayMove(results) ? Date.now() + reElectionMs(cfg) : 0;
+      const w = await waitForSettled(cfg, s.conns, flags, cfg.profile === 'fast' ? 8000 : 15000, stableUntil);
+      holders = w.holders;
+      vipProblemsFound = w.ok ? [] : w.problems;
+    } else holders = await vipHolders(cfg, s.conns).catch(() => ({}));
+    const report: InitReport = {
+      ok: !failed.length && !vipProblemsFound.length,
+      runId: s.runId,
+      log: s.log.path,
+      nodes: results.map((r) => ({
+        ...r,
+        holds: Object.entries(holders)
+          .filter(([, hs]) => hs.includes(r.node))
+          .map(([v]) => v),
+      })),
+      vips: holders,
+      problems: [...failed.map((f) => `${f.node}: ${f.error ?? 'not run'}`), ...vipProblemsFound],
+      warnings: plan.warnings,
+    };
+    return { kind: 'run', report };
+  } finally {
+    s.end();
+  }
+}
+
+/** the error an init report ends with (exit 1), or null when it is ok */
+export function initFailure(r: InitReport): OperationError | null {
+  const failed = r.nodes.filter((n) => !n.ok);
+  if (failed.length)
+    return new OperationError(
+      `${failed.length} node(s) failed and were restored: ${failed.map((f) => f.node).join(', ')}`,
+    );
+  if (!r.ok) return new OperationError('the VIPs did not settle where keepalived should elect them', r.problems);
+  return null;
+}

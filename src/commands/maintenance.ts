@@ -1,0 +1,44 @@
+/** `ha-setup maintenance NODE on|off`: drain a node (its VIPs handed over, FAULT until off), or put it back. */
+import type { IO } from '../io.js';
+import { openHostSession } from '../apply/session.js';
+import { UsageError } from '../errors.js';
+import { watchClients, type ClientView } from '../pair/clients.js';
+import { maintenanceOff, maintenanceOn, type MoveResult } from '../pair/switchover.js';
+import { passwordPrompt } from '../prompts.js';
+import { renderMoves } from '../report/day2.js';
+import { loadConfig } from './common.js';
+
+export async function maintenanceCommand(
+  io: IO,
+  node: string,
+  state: string,
+  opts: { answers?: string; json?: boolean },
+): Promise<number> {
+  if (state !== 'on' && state !== 'off')
+    throw new UsageError(`maintenance: the state must be on or off (got "${state}")`);
+  const cfg = loadConfig(io, opts.answers);
+  if (!cfg.nodes.some((n) => n.name === node))
+    throw new UsageError(`maintenance: unknown node "${node}" (nodes: ${cfg.nodes.map((n) => n.name).join(', ')})`);
+  const s = await openHostSession(io, cfg, { lock: true, askPassword: passwordPrompt(io) });
+  let moves: (MoveResult & { clients: ClientView })[];
+  try {
+    const env = { cfg, conns: s.conns, progress: (l: string) => io.err(`… ${l}`) };
+    const clients = await watchClients(cfg.instances[0].vips[0].address);
+    const run = state === 'on' ? maintenanceOn(env, node) : maintenanceOff(env, node);
+    const r = await run.catch(async (e: unknown) => {
+      await clients.stop();
+      throw e;
+    });
+    const view = await clients.stop();
+    moves = r.map((m) => ({ ...m, clients: view }));
+  } finally {
+    s.end();
+  }
+  renderMoves(io, `maintenance ${state}`, moves, !!opts.json);
+  if (state === 'on')
+    io.err(
+      `${node} is in maintenance: it holds no VIP and takes none, across keepalived restarts and reboots, until ` +
+        `\`ha-setup maintenance ${node} off\`. You may stop nginx, patch, reboot.`,
+    );
+  return 0;
+}

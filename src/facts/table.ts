@@ -1,0 +1,478 @@
+/**
+ * Every fact ha-setup reads from a host, in one table: a POSIX sh snippet and the parser of what it prints
+ * (pyinfra's shape). init, status, verify-failover, the wizard's discovery and the session each gather the subset
+ * they need in ONE round trip per host (gather.ts); the Facts type is derived from this table.
+ *
+ * Snippets read their inputs from shell variables set by the gather script ($FILES, $VIPS, $IFACE, ...: see VARS),
+ * which come in as quoted positional parameters: no value is ever pasted into the script text.
+ */
+import { NO_LISTENER, parseVrrpAdverts, VRRP_LISTEN_SH } from './vrrp.js';
+import type {
+  FileFact,
+  FlagFacts,
+  InstanceState,
+  InterfaceFact,
+  Members,
+  OsFact,
+  OsFamily,
+  ServiceFact,
+  TestFact,
+} from './types.js';
+
+/** inputs of the snippets, in the order the gather script takes them as positional parameters */
+export const VARS = [
+  'FILES',
+  'VIPS',
+  'IFACE',
+  'NGINX_DIR',
+  'FW_RULES',
+  'DIRS',
+  'LISTEN',
+  'LOGFILE',
+  'BACKENDS',
+  'STATE_DIR',
+  'CONF',
+] as const;
+export type FactVar = (typeof VARS)[number];
+export type FactVars = Partial<Record<FactVar, string>>;
+
+export interface FactDef<T> {
+  /** POSIX sh; stderr is discarded; may use the VARS */
+  sh: string;
+  parse(text: string): T;
+}
+
+const lines = (t: string) =>
+  t
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+
+function fact<T>(sh: string, parse: (text: string) => T): FactDef<T> {
+  return { sh, parse };
+}
+
+export const SERVICES = [
+  'keepalived',
+  'nginx',
+  'rsyslog',
+  'firewalld',
+  'prometheus-node-exporter',
+  'ha-setup-metrics.timer',
+] as const;
+
+export function parseOsRelease(t: string): OsFact {
+  const kv: Record<string, string> = {};
+  for (const l of lines(t)) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(l);
+    if (m) kv[m[1]] = m[2].replace(/^["']|["']$/g, '');
+  }
+  const id = (kv.ID ?? '').toLowerCase();
+  const idLike = (kv.ID_LIKE ?? '').toLowerCase();
+  const all = `${id} ${idLike}`;
+  let family: OsFamily | 'unknown' = 'unknown';
+  if (/\b(debian|ubuntu)\b/.test(all)) family = 'debian';
+  else if (/\b(rhel|centos|fedora|rocky|almalinux|ol|amzn)\b/.test(all)) family = 'rhel';
+  return { id, idLike, family, version: kv.VERSION_ID ?? '', pretty: kv.PRETTY_NAME ?? id };
+}
+
+export function parseKeepalivedVersion(t: string): string | null {
+  const m = /Keepalived v(\d+\.\d+\.\d+)/.exec(t);
+  return m ? m[1] : null;
+}
+
+/** CAP_SYS_RESOURCE (capability 24) in the bounding set: "CapBnd: 000001fffeffffff" -> false */
+export function parseCapBnd(t: string): boolean | null {
+  const hex = lines(t)[0];
+  if (!hex || !/^[0-9a-f]{1,16}$/i.test(hex)) return null;
+  return ((BigInt(`0x${hex}`) >> 24n) & 1n) === 1n;
+}
+
+export type PackageName = 'keepalived' | 'nginx' | 'rsync' | 'curl' | 'nodeexporter';
+
+export function parsePackages(t: string): Record<PackageName, string | null> {
+  const out: Record<PackageName, string | null> = {
+    keepalived: null,
+    nginx: null,
+    rsync: null,
+    curl: null,
+    nodeexporter: null,
+  };
+  for (const l of lines(t)) {
+    const [pkg, ...v] = l.split(' ');
+    const name = pkg === 'prometheus-node-exporter' ? 'nodeexporter' : pkg;
+    if (name in out) out[name as PackageName] = v.join(' ').trim() || null;
+  }
+  return out;
+}
+
+export interface FirewalldFact {
+  installed: boolean;
+  active: boolean;
+  enabled: boolean;
+  services: string[];
+  protocols: string[];
+  richRules: string[];
+}
+
+export function parseFirewalld(t: string): FirewalldFact {
+  const out: FirewalldFact = {
+    installed: false,
+    active: false,
+    enabled: false,
+    services: [],
+    protocols: [],
+    richRules: [],
+  };
+  for (const l of lines(t)) {
+    const [k, ...rest] = l.split(' ');
+    const v = rest.join(' ').trim();
+    if (k === 'installed') out.installed = v === 'yes';
+    else if (k === 'active') out.active = v === 'active';
+    else if (k === 'enabled') out.enabled = v === 'enabled';
+    else if (k === 'services') out.services = v ? v.split(/\s+/) : [];
+    else if (k === 'protocols') out.protocols = v ? v.split(/\s+/) : [];
+    else if (k === 'rich') out.richRules.push(v);
+  }
+  return out;
+}
+
+/** `ip -o link` + `ip -o -4 addr` (lines prefixed "link " / "addr ") */
+export function parseInterfaces(t: string): Record<string, InterfaceFact> {
+  const out: Record<string, InterfaceFact> = {};
+  for (const l of lines(t)) {
+    let m = /^link \d+: ([^:@\s]+)(?:@\S+)?: <([^>]*)>.*?link\/\S+ ([0-9a-f:]+)/.exec(l);
+    if (m) {
+      const flags = m[2].split(',');
+      out[m[1]] = {
+        name: m[1],
+        flags,
+        up: flags.includes('UP'),
+        multicast: flags.includes('MULTICAST'),
+        mac: m[3],
+        addresses: [],
+      };
+      continue;
+    }
+    m = /^addr \d+: ([^:@\s]+)\s+inet (\d+\.\d+\.\d+\.\d+\/\d+)/.exec(l);
+    if (m && out[m[1]]) out[m[1]].addresses.push(m[2]);
+  }
+  return out;
+}
+
+/** "@file PATH MODE" followed by one base64 line, or "@missing PATH" */
+export function parseFiles(t: string): Record<string, FileFact> {
+  const out: Record<string, FileFact> = {};
+  const ls = t.split('\n');
+  for (let i = 0; i < ls.length; i++) {
+    const l = ls[i];
+    if (l.startsWith('@missing ')) out[l.slice(9)] = { exists: false };
+    else if (l.startsWith('@file ')) {
+      const rest = l.slice(6);
+      const sp = rest.lastIndexOf(' ');
+      out[rest.slice(0, sp)] = {
+        exists: true,
+        mode: rest.slice(sp + 1),
+        content: Buffer.from((ls[i + 1] ?? '').trim(), 'base64').toString('utf8'),
+      };
+      i++;
+    }
+  }
+  return out;
+}
+
+/** "name active enabled pid" lines */
+export function parseServices(t: string): Record<string, ServiceFact> {
+  const out: Record<string, ServiceFact> = {};
+  for (const l of lines(t)) {
+    const [name, active, enabled, pid] = l.split(' ');
+    out[name] = { active: active || 'inactive', enabled: enabled || 'not-found', mainPid: Number(pid) || 0 };
+  }
+  return out;
+}
+
+/** "HASH  ./path" lines and "link:TARGET ./path" lines, or "@none" */
+export function parseTree(t: string): Record<string, string> | null {
+  const ls = lines(t);
+  if (ls[0] === '@none') return null;
+  const out: Record<string, string> = {};
+  for (const l of ls) {
+    let m = /^([0-9a-f]{64})\s+\.\/(.+)$/.exec(l);
+    if (m) {
+      out[m[2]] = m[1];
+      continue;
+    }
+    m = /^link:(\S*) \.\/(.+)$/.exec(l);
+    if (m) out[m[2]] = `link:${m[1]}`;
+  }
+  return out;
+}
+
+/**
+ * keepalived.data (written on SIGUSR1, 1.3.5 and 2.x alike): " VRRP Instance = VI_1" ... "   State = MASTER" ...
+ * "   Effective priority = 110"
+ */
+export function parseKeepalivedData(text: string): InstanceState[] {
+  const out: InstanceState[] = [];
+  let cur: InstanceState | null = null;
+  for (const line of text.split('\n')) {
+    const inst = /^\s*VRRP Instance = (\S+)/.exec(line);
+    if (inst) {
+      cur = { name: inst[1], state: null, effectivePriority: null };
+      out.push(cur);
+      continue;
+    }
+    if (!cur) continue;
+    const st = /^\s*State = (\S+)/.exec(line);
+    if (st && cur.state === null) cur.state = st[1];
+    const ep = /^\s*Effective priority = (\d+)/.exec(line);
+    if (ep && cur.effectivePriority === null) cur.effectivePriority = Number(ep[1]);
+  }
+  return out;
+}
+
+/** "exit N" as the last line, the program's output before it */
+export function parseTest(t: string): TestFact | null {
+  const ls = t.replace(/\n+$/, '').split('\n');
+  const last = ls.pop() ?? '';
+  const m = /^exit (\d+)$/.exec(last.trim());
+  if (!m) return null;
+  const code = Number(m[1]);
+  const errors = ls.filter((l) => /emerg|error|fail|unknown|invalid|not found|no such/i.test(l));
+  return {
+    ok: code === 0,
+    code,
+    firstError: code === 0 ? null : (errors[0] ?? ls[ls.length - 1] ?? '').trim() || null,
+  };
+}
+
+/** "NAME VALUE" lines of the state flags (maintenance, demote.TARGET, handover.TARGET) */
+export function parseFlags(t: string): FlagFacts {
+  const out: FlagFacts = {};
+  for (const l of lines(t)) {
+    const [name, value] = l.split(' ');
+    if (/^[A-Za-z0-9_.-]+$/.test(name ?? '')) out[name] = /^-?\d+$/.test(value ?? '') ? Number(value) : 0;
+  }
+  return out;
+}
+
+export function parseMembers(t: string): Members | null {
+  const text = t.trim();
+  if (!text) return null;
+  try {
+    const v = JSON.parse(text) as Members;
+    if (!v || !Array.isArray(v.nodes)) return null;
+    return { nodes: v.nodes.filter((n) => n && typeof n.name === 'string' && typeof n.host === 'string') };
+  } catch {
+    return null;
+  }
+}
+
+/** the table: what each fact runs on the host and how its output is read */
+export const FACTS = {
+  hostname: fact('hostname 2>/dev/null || cat /etc/hostname', (t) => lines(t)[0] ?? ''),
+  os: fact('cat /etc/os-release 2>/dev/null', parseOsRelease),
+  /** as the login user: the uid, then whether sudo works without a password (for `sh`, ignoring a cached one) */
+  uid: fact('id -u', (t) => (/^\d+$/.test(lines(t)[0] ?? '') ? Number(lines(t)[0]) : -1)),
+  sudo: fact(
+    'if command -v sudo >/dev/null 2>&1; then ' +
+      'if sudo -k -n sh -c true 2>/dev/null; then echo nopasswd; else echo password; fi; else echo none; fi',
+    (t): 'nopasswd' | 'password' | 'none' => {
+      const v = lines(t)[0];
+      return v === 'nopasswd' || v === 'password' ? v : 'none';
+    },
+  ),
+  /** the address the SSH connection came in on (as the login user: sudo drops SSH_CONNECTION) */
+  sshAddress: fact('echo "$SSH_CONNECTION"', (t) => {
+    const p = (lines(t)[0] ?? '').split(/\s+/);
+    return p.length >= 3 && p[2] ? p[2] : null;
+  }),
+  capbnd: fact("sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status", parseCapBnd),
+  systemd: fact('[ -d /run/systemd/system ] && echo yes || echo no', (t) => lines(t)[0] === 'yes'),
+  pkgmanager: fact(
+    'for m in apt-get dnf yum; do command -v $m >/dev/null 2>&1 && { echo $m; break; }; done',
+    (t): 'apt' | 'dnf' | 'yum' | null => {
+      const m = lines(t)[0];
+      return m === 'apt-get' ? 'apt' : m === 'dnf' ? 'dnf' : m === 'yum' ? 'yum' : null;
+    },
+  ),
+  packages: fact(
+    `if command -v dpkg-query >/dev/null 2>&1; then
+  dpkg-query -W -f='\${Package} \${Status} \${Version}\\n' keepalived nginx rsync curl prometheus-node-exporter \
+2>/dev/null \
+| sed -n 's/^\\([^ ]*\\) install ok installed /\\1 /p'
+elif command -v rpm >/dev/null 2>&1; then
+  rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\\n' keepalived nginx rsync curl prometheus-node-exporter 2>/dev/null \
+| grep -v 'is not installed'
+fi`,
+    parsePackages,
+  ),
+  kaversion: fact(
+    'command -v keepalived >/dev/null 2>&1 && keepalived --version 2>&1 | head -1',
+    parseKeepalivedVersion,
+  ),
+  /**
+   * the keepalived version the package manager would install (only when it is not installed): rendering and the
+   * dry-run plan target that version (CentOS 7's repositories give 1.3.5) before the install happens
+   */
+  kacandidate: fact(
+    `if ! command -v keepalived >/dev/null 2>&1; then
+  if command -v apt-cache >/dev/null 2>&1; then
+    apt-cache policy keepalived 2>/dev/null | awk '/Candidate:/ {print $2; exit}'
+  elif command -v dnf >/dev/null 2>&1; then dnf -q info keepalived 2>/dev/null | awk '/^Version/ {print $3; exit}'
+  elif command -v yum >/dev/null 2>&1; then yum -q info keepalived 2>/dev/null | awk '/^Version/ {print $3; exit}'
+  fi
+fi`,
+    (t) => /^(?:\d+:)?(\d+\.\d+\.\d+)/.exec(lines(t)[0] ?? '')?.[1] ?? null,
+  ),
+  selinux: fact(
+    'if command -v getenforce >/dev/null 2>&1; then echo "tools $(getenforce 2>/dev/null)"; else echo "none"; fi',
+    (t): { runtime: 'enforcing' | 'permissive' | 'disabled' | null; tools: boolean } => {
+      const l = lines(t)[0] ?? 'none';
+      if (l === 'none') return { runtime: null, tools: false };
+      const v = l.split(' ')[1]?.toLowerCase();
+      return { tools: true, runtime: v === 'enforcing' || v === 'permissive' || v === 'disabled' ? v : null };
+    },
+  ),
+  firewalld: fact(
+    `if command -v firewall-cmd >/dev/null 2>&1; then
+  echo "installed yes"
+  a=$(systemctl is-active firewalld 2>/dev/null)
+  echo "active $a"
+  echo "enabled $(systemctl is-enabled firewalld 2>/dev/null)"
+  if [ "$a" = active ] && [ "$FW_RULES" = 1 ]; then
+    # one firewall-cmd (a Python start-up of ~0.4 s each) for the default zone's services, protocols, rich rules
+    firewall-cmd --permanent --list-all 2>/dev/null | awk '
+      /^[ \\t]+services:/ { sub(/^[ \\t]+services: ?/, ""); print "services " $0; r = 0; next }
+      /^[ \\t]+protocols:/ { sub(/^[ \\t]+protocols: ?/, ""); print "protocols " $0; r = 0; next }
+      /^[ \\t]+rich rules:/ { r = 1; next }
+      r && /^[ \\t]+rule / { sub(/^[ \\t]+/, ""); print "rich " $0; next }
+      /^[ \\t]+[a-z-]+:/ { r = 0 }'
+  fi
+else echo "installed no"; fi`,
+    parseFirewalld,
+  ),
+  ufw: fact(
+    'if command -v ufw >/dev/null 2>&1; then echo "installed $(ufw status 2>/dev/null | head -1)"; else echo none; fi',
+    (t) => {
+      const l = lines(t)[0] ?? 'none';
+      return { installed: l !== 'none', active: /Status: active/.test(l) };
+    },
+  ),
+  interfaces: fact(
+    'ip -o link show 2>/dev/null | sed "s/^/link /"; ip -o -4 addr show 2>/dev/null | sed "s/^/addr /"',
+    parseInterfaces,
+  ),
+  files: fact(
+    `for f in $FILES; do
+  if [ -f "$f" ]; then echo "@file $f $(stat -c %a "$f")"; base64 -w0 < "$f"; echo; else echo "@missing $f"; fi
+done`,
+    parseFiles,
+  ),
+  services: fact(
+    // one systemctl call for every unit (blocks in argument order, separated by blank lines), printed as
+    // "name active enabled pid" lines
+    `systemctl show -p ActiveState -p UnitFileState -p MainPID ${SERVICES.join(' ')} 2>/dev/null \
+| awk -F= -v names='${SERVICES.join(' ')}' '
+BEGIN { split(names, n, " ") }
+function flush() { if (seen) print n[++i], a, e, p; seen = 0; a = ""; e = ""; p = "" }
+$1 == "ActiveState" { a = $2; seen = 1 } $1 == "UnitFileState" { e = $2; seen = 1 } $1 == "MainPID" { p = $2; seen = 1 }
+/^$/ { flush() } END { flush() }'`,
+    parseServices,
+  ),
+  sysctl: fact('echo "net.ipv4.ip_nonlocal_bind $(sysctl -n net.ipv4.ip_nonlocal_bind 2>/dev/null)"', (t) =>
+    Object.fromEntries(lines(t).map((l) => l.split(' ') as [string, string])),
+  ),
+  nginxtree: fact(
+    `if [ -d "$NGINX_DIR" ]; then (cd "$NGINX_DIR" && find . -type f -exec sha256sum {} + 2>/dev/null; ` +
+      `find . -type l -printf 'link:%l %p\\n' 2>/dev/null) | sort -k2; else echo @none; fi`,
+    parseTree,
+  ),
+  /**
+   * which link-layer address answers ARP for each VIP: a neighbour entry left from earlier (the VIP was on another
+   * host a minute ago) proves nothing, so it is flushed, asked again, and only a fresh answer (REACHABLE) counts
+   */
+  vipneighbors: fact(
+    `for v in $VIPS; do ip neigh flush to "$v" dev "$IFACE" >/dev/null 2>&1; done
+if command -v bash >/dev/null 2>&1; then
+  # a TCP attempt makes the kernel ARP for the VIP; an address in use answers at once (RST), a free one times out
+  for v in $VIPS; do timeout 1 bash -c ": </dev/tcp/$v/9" >/dev/null 2>&1 & done; wait
+fi
+for v in $VIPS; do echo "$v $(ip neigh show to "$v" dev "$IFACE" nud reachable 2>/dev/null \
+| sed -n 's/.* lladdr \\([0-9a-f:]*\\).*/\\1/p' | head -1)"; done`,
+    (t) =>
+      lines(t).map((l) => {
+        const [vip, mac] = l.split(' ');
+        return { vip, lladdr: mac || null };
+      }),
+  ),
+  /** "PATH yes|no": whether each directory ha-setup may create exists */
+  dirs: fact('for d in $DIRS; do if [ -d "$d" ]; then echo "$d yes"; else echo "$d no"; fi; done', (t) =>
+    Object.fromEntries(
+      lines(t).map((l) => {
+        const [d, v] = l.split(' ');
+        return [d, v === 'yes'];
+      }),
+    ),
+  ),
+  /** VRRP adverts heard on $IFACE for $LISTEN seconds (other routers' virtual router ids) */
+  vrrp: fact(`if [ -n "$LISTEN" ]; then ( set -- "$IFACE" "$LISTEN"\n${VRRP_LISTEN_SH}\n) 2>/dev/null; fi`, (t) => ({
+    heard: !t.includes(NO_LISTENER),
+    adverts: parseVrrpAdverts(t),
+  })),
+  /** the running keepalived's own view (SIGUSR1 data dump): state and effective priority per instance */
+  kadata: fact(
+    `pid=$(systemctl show keepalived -p MainPID --value 2>/dev/null)
+if [ -n "$pid" ] && [ "$pid" != 0 ]; then
+  rm -f /tmp/keepalived.data
+  kill -USR1 "$pid" 2>/dev/null
+  for i in 1 2 3 4 5 6 7 8 9 10; do [ -s /tmp/keepalived.data ] && break; sleep 0.1; done
+  sleep 0.1; cat /tmp/keepalived.data 2>/dev/null
+fi`,
+    parseKeepalivedData,
+  ),
+  /** recent VRRP transitions from keepalived's log file */
+  transitions: fact(
+    `[ -f "$LOGFILE" ] && grep -E \
+'Entering (MASTER|BACKUP|FAULT) STATE|received lower priority|sent 0 priority|transition' "$LOGFILE" | tail -n 8`,
+    lines,
+  ),
+  /** each nginx.upstream backend's HTTP status seen from this host (0: no answer) */
+  backends: fact(
+    `for b in $BACKENDS; do
+  echo "$b $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://$b/" 2>/dev/null || echo 0)"; done`,
+    (t) =>
+      lines(t).map((l) => {
+        const [backend, code] = l.split(' ');
+        return { backend, status: Number(code) || 0 };
+      }),
+  ),
+  /**
+   * would nginx start again on the configuration on disk? (a failed reload leaves nginx running on the old one: a
+   * latent fault that a restart or a reboot turns into an outage)
+   */
+  nginxtest: fact('if command -v nginx >/dev/null 2>&1; then nginx -t 2>&1; echo "exit $?"; fi', parseTest),
+  /** keepalived's configuration on disk, checked by the installed keepalived when it has -t (2.0.4+; else none) */
+  katest: fact(
+    `if command -v keepalived >/dev/null 2>&1 && [ -f "$CONF" ]; then
+  v=$(keepalived --version 2>&1 | head -1 \\
+    | sed -n 's/.*Keepalived v\\([0-9]*\\)\\.\\([0-9]*\\)\\.\\([0-9]*\\).*/\\1 \\2 \\3/p')
+  set -- $v
+  if [ "\${1:-0}" -gt 2 ] || { [ "\${1:-0}" = 2 ] && { [ "$2" -gt 0 ] || [ "$3" -ge 4 ]; }; }; then
+    out=$(keepalived -t -f "$CONF" 2>&1); c=$?; printf '%s\\n' "$out" | tail -n 5; echo "exit $c"
+  fi
+fi`,
+    parseTest,
+  ),
+  /** the state flags keepalived tracks (maintenance, demote.TARGET, handover.TARGET), 0 or 1 each */
+  flags: fact(
+    `for f in "$STATE_DIR"/*; do [ -f "$f" ] && echo "\${f##*/} $(head -c 16 "$f" | tr -cd '0-9-')"; done`,
+    parseFlags,
+  ),
+  /** the pair's members as the last init recorded them on this host */
+  members: fact('cat "$STATE_DIR/../members.json" 2>/dev/null', parseMembers),
+} satisfies Record<string, FactDef<unknown>>;
+
+export type FactName = keyof typeof FACTS;
+/** every fact, typed from the table */
+export type Facts = { [K in FactName]: ReturnType<(typeof FACTS)[K]['parse']> };

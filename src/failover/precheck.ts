@@ -1,0 +1,97 @@
+/**
+ * Before verify-failover injects anything: each thing a scenario stops must be proven able to come back, on every
+ * node (a latent fault on any node refuses the whole test, naming node, service and the first error line), and each
+ * target needs another node ready to take over. Nothing is touched when this refuses.
+ */
+import type { Config } from '../answers/resolve.js';
+import type { Target } from '../answers/targets.js';
+import { PATHS } from '../paths.js';
+import { readTemplate } from '../render.js';
+import type { Conn } from '../ssh/conn.js';
+import { keepalivedFeatures } from '../keepalived.js';
+import { latentOf, type NodeStatus, type PairStatus } from '../status/collect.js';
+import type { ScenarioName } from './scenarios.js';
+
+const masked = (e: string) => e === 'masked' || e === 'masked-runtime';
+
+/** services a scenario stops on the master, and that the restore starts again */
+const STOPS: Record<ScenarioName, ('nginx' | 'keepalived')[]> = {
+  nginx: ['nginx'],
+  keepalived: ['keepalived'],
+  crash: ['keepalived'],
+  link: ['keepalived'],
+  switchover: [],
+};
+
+/** units that someone else masked or left failed: the test could not start them again */
+function unitProblems(n: NodeStatus): string[] {
+  const out: string[] = [];
+  for (const u of ['keepalived', 'nginx'] as const) {
+    const s = n.units[u];
+    if (masked(s.enabled))
+      out.push(`${u} on ${n.node} is ${s.enabled}: the test could not start it again after stopping it`);
+    else if (s.active === 'failed') out.push(`${u} on ${n.node} is failed: fix it before the test`);
+  }
+  return out;
+}
+
+/** why a node cannot take a target over now, or null when it can */
+export function notReady(n: NodeStatus, t: Target): string | null {
+  if (!n.reachable) return `${n.node} is unreachable`;
+  if (n.maintenance) return `${n.node} is in maintenance`;
+  if (n.keepalived !== 'active') return `keepalived on ${n.node} is ${n.keepalived}`;
+  if (n.nginx !== 'active') return `nginx on ${n.node} is ${n.nginx}`;
+  const bad = t.instances.filter((i) => n.instances.find((x) => x.name === i.name)?.state !== 'BACKUP');
+  if (bad.length) return `${bad.map((i) => i.name).join(', ')} on ${n.node} is not BACKUP`;
+  return null;
+}
+
+/** keepalived before 2.0.4 has no -t: its configuration is checked by a real start in a private namespace */
+async function checkOld(conn: Conn, node: string): Promise<string | null> {
+  const r = await conn.exec(
+    ['bash', '-c', readTemplate('validate-keepalived-1x.sh'), 'validate', PATHS.keepalivedConf],
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  if (r.code === 0) return null;
+  const first = (r.stderr + r.stdout).trim().split('\n').filter(Boolean)[0] ?? `exit ${r.code}`;
+  return `keepalived on ${node} would not start again on its configuration: ${first}`;
+}
+
+/** the restore commands a scenario relies on */
+async function toolsMissing(conn: Conn, node: string, names: ScenarioName[]): Promise<string | null> {
+  const need = ['systemctl', ...(names.includes('link') ? ['ip', 'setsid', 'nohup'] : [])];
+  const r = await conn.sh('for c in "$@"; do command -v "$c" >/dev/null 2>&1 || echo "$c"; done', need);
+  const missing = r.stdout.split('\n').filter(Boolean);
+  return missing.length ? `${node} has no ${missing.join(', ')}: the test could not undo its fault there` : null;
+}
+
+export async function precheck(
+  _cfg: Config,
+  conns: Record<string, Conn>,
+  snapshot: PairStatus,
+  targets: Target[],
+  names: ScenarioName[],
+): Promise<string[]> {
+  const refusals: string[] = [];
+  refusals.push(...snapshot.nodes.flatMap((n) => [...latentOf(n), ...unitProblems(n)]));
+  const stopsKeepalived = names.some((n) => STOPS[n].includes('keepalived'));
+  const checks = snapshot.nodes
+    .filter((n) => n.reachable && conns[n.node]?.alive)
+    .map(async (n) => {
+      const out: (string | null)[] = [await toolsMissing(conns[n.node], n.node, names)];
+      if (stopsKeepalived && n.keepalivedVersion && !keepalivedFeatures(n.keepalivedVersion).configTest)
+        out.push(await checkOld(conns[n.node], n.node));
+      return out;
+    });
+  refusals.push(...(await Promise.all(checks)).flat().filter((x): x is string => !!x));
+  for (const t of targets) {
+    const holder = snapshot.vips.find((v) => v.instance === t.instances[0].name)?.holders[0];
+    const others = snapshot.nodes.filter((n) => n.node !== holder);
+    const why = others.map((n) => notReady(n, t));
+    if (!why.some((w) => w === null))
+      refusals.push(`no node is ready to take ${t.name} over from ${holder ?? 'nobody'}: ${why.join('; ')}`);
+  }
+  return [...new Set(refusals)];
+}

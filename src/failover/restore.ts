@@ -1,0 +1,72 @@
+/**
+ * Bringing the pair back to the snapshot verify-failover took before its first fault: every difference fixed
+ * (start what was running, unmask what was not masked, links up...) until the pair matches it again, re-applying
+ * fixes while it settles (a check script can stop keepalived again a moment after the first fix).
+ */
+import type { ResolvedNode } from '../answers/resolve.js';
+import type { Conn } from '../ssh/conn.js';
+import type { Session } from '../ssh/session.js';
+import { pairStatus, type PairStatus } from '../status/collect.js';
+import type { Config } from '../answers/resolve.js';
+import { applyFixes, pairDrift, type Drift } from './pair.js';
+
+export interface RestoreEnv {
+  cfg: Config;
+  session: Session;
+  snapshot: PairStatus;
+  signal: AbortSignal;
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** the node's connection, reconnected when it died (the link scenario drops it): up to 10 tries, 1 s apart */
+export async function reconnect(run: Pick<RestoreEnv, 'session'>, node: ResolvedNode): Promise<Conn> {
+  const old = run.session.conns[node.name];
+  if (old?.alive) {
+    const r = await old.run('true', { timeoutMs: 3000 }).catch(() => null);
+    if (r && r.code === 0) return old;
+  }
+  let lastErr: Error | null = null;
+  for (let i = 0; i < 10; i++) {
+    try {
+      return await run.session.reconnect(node, { connectTimeout: 5 });
+    } catch (e) {
+      lastErr = e as Error;
+      await wait(1000);
+    }
+  }
+  throw lastErr ?? new Error(`${node.name}: cannot reconnect`);
+}
+
+/** what differs from the snapshot now (a node whose link is still down gets one quick reconnect try per round) */
+async function driftNow(run: RestoreEnv): Promise<Drift[]> {
+  for (const n of run.cfg.nodes)
+    if (!run.session.conns[n.name]?.alive) await run.session.reconnect(n, { connectTimeout: 3 }).catch(() => null);
+  return pairDrift(run.snapshot, await pairStatus(run.cfg, run.session.conns), run.cfg);
+}
+
+/** Fix what differs and wait until the pair matches the snapshot; returns what was done and what still differs. */
+export async function restorePair(run: RestoreEnv, timeoutMs: number): Promise<{ log: string[]; left: Drift[] }> {
+  const log: string[] = [];
+  const deadline = Date.now() + timeoutMs;
+  let drift = await driftNow(run);
+  while (drift.length) {
+    const fixable = drift.filter((d) => d.fix.length);
+    for (const n of run.cfg.nodes) {
+      const mine = fixable.filter((d) => d.node === n.name);
+      const conn = run.session.conns[n.name];
+      if (mine.length && conn?.alive) log.push(...(await applyFixes(conn, mine).catch((e: Error) => [e.message])));
+    }
+    if (Date.now() >= deadline) {
+      // what the last fixes achieved, once more after a moment (a started service needs a little while)
+      if (fixable.length && timeoutMs > 0) {
+        await wait(1000);
+        drift = await driftNow(run);
+      }
+      break;
+    }
+    await wait(500);
+    drift = await driftNow(run);
+  }
+  return { log, left: drift };
+}

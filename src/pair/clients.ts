@@ -1,0 +1,45 @@
+/**
+ * What clients see during a day-2 move: HTTP GETs through the VIP from the controller (failover/probe.ts), counted
+ * around the move, and a wait until they are served again after it.
+ */
+import { startLocalProbe, type Probe } from '../failover/probe.js';
+import { sleep } from './handover.js';
+
+export interface ClientView {
+  /** the VIP answered before the move (else the controller cannot reach it: clients were not checked) */
+  reachable: boolean;
+  failed: number;
+  total: number;
+  /** the X-LB header values of the answers after the move */
+  servedBy: string[];
+}
+
+export interface ClientWatch {
+  stop(): Promise<ClientView>;
+}
+
+/** probe `vip` every `intervalMs` until stop(); stop waits for 5 answers in a row after the move (up to 10 s) */
+export async function watchClients(vip: string, intervalMs = 50): Promise<ClientWatch> {
+  const probe: Probe = startLocalProbe(`http://${vip}/`, intervalMs, 1000);
+  await sleep(400);
+  const reachable = probe.samples.some((s) => s.ok);
+  return {
+    async stop() {
+      const from = Date.now();
+      const deadline = from + 10_000;
+      while (reachable && Date.now() < deadline) {
+        const after = probe.samples.filter((s) => s.t >= from);
+        if (after.length >= 5 && after.slice(-5).every((s) => s.ok)) break;
+        await sleep(100);
+      }
+      await probe.stop();
+      const s = probe.samples;
+      return {
+        reachable,
+        failed: s.filter((x) => !x.ok).length,
+        total: s.length,
+        servedBy: [...new Set(s.filter((x) => x.t >= from && x.ok && x.servedBy).map((x) => x.servedBy!))],
+      };
+    },
+  };
+}

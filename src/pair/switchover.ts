@@ -1,0 +1,212 @@
+/**
+ * Day-2 moves of VIPs on a serving pair: `switchover` (a target's VIPs from their holder to another ready node) and
+ * `maintenance NODE on|off` (a node drained: FAULT for every instance through a state flag keepalived tracks, so it
+ * holds and takes no VIP across keepalived restarts and reboots; back again with its VIPs per preempt). Every move is
+ * a hand-over without a gap (handover.ts). Returns what was done; the commands render it.
+ */
+import type { Config } from '../answers/resolve.js';
+import { targetsOf, vipsOf, type Target } from '../answers/targets.js';
+import { OperationError, PreconditionError } from '../errors.js';
+import { gather } from '../facts/gather.js';
+import type { FlagFacts } from '../facts/types.js';
+import { PATHS } from '../paths.js';
+import { expectedHolder } from './health.js';
+import {
+  handOver,
+  readiness,
+  returnTo,
+  setFlag,
+  hold,
+  unhold,
+  waitHolders,
+  takeoverMs,
+  type PairEnv,
+} from './handover.js';
+import { vipHolders } from './holders.js';
+
+export interface MoveResult {
+  target: string;
+  vips: string[];
+  from: string | null;
+  to: string | null;
+  /** what was done, one line each */
+  log: string[];
+  /** said to the operator (preempt would bring the VIPs back, ...) */
+  notes: string[];
+}
+
+/** every node's state flags */
+export async function readFlags(env: PairEnv): Promise<Record<string, FlagFacts>> {
+  const r = await Promise.all(
+    env.cfg.nodes.map(async (n) => {
+      const c = env.conns[n.name];
+      const f = c?.alive ? await gather(c, ['flags'], { STATE_DIR: PATHS.flagDir }).catch(() => null) : null;
+      return [n.name, f?.flags ?? {}] as const;
+    }),
+  );
+  return Object.fromEntries(r);
+}
+
+/** the node taking `t` over: the one named, or the ready node of the highest priority that does not hold it */
+async function chooseTaker(env: PairEnv, t: Target, holder: string, to?: string): Promise<string> {
+  const candidates = env.cfg.nodes
+    .filter((n) => n.name !== holder && (!to || n.name === to))
+    .sort((a, b) => t.instances[0].priorities[b.name] - t.instances[0].priorities[a.name]);
+  const why: string[] = [];
+  for (const n of candidates) {
+    const r = await readiness(env.conns[n.name]);
+    if (r.ready) return n.name;
+    why.push(`${n.name}: ${r.why}`);
+  }
+  throw new PreconditionError(
+    `switchover: no ${to ? `ready ${to}` : 'other ready node'} to take ${t.name} over from ${holder}`,
+    why,
+  );
+}
+
+/**
+ * demote flags so that `to` wins the target's elections: none at all when `to` wins by its own priority, else every
+ * other node demoted
+ */
+async function preferNode(env: PairEnv, t: Target, to: string): Promise<string[]> {
+  const natural = expectedHolder(env.cfg, t, {}) === to;
+  const log: string[] = [];
+  for (const n of env.cfg.nodes) {
+    const on = !natural && n.name !== to;
+    await setFlag(env.conns[n.name], `demote.${t.name}`, on);
+    if (on) log.push(`${n.name} demoted for ${t.name}`);
+  }
+  return log;
+}
+
+export async function switchover(env: PairEnv, t: Target, to?: string): Promise<MoveResult> {
+  if (to && !env.cfg.nodes.some((n) => n.name === to))
+    throw new PreconditionError(`--to: unknown node "${to}" (nodes: ${env.cfg.nodes.map((n) => n.name).join(', ')})`);
+  const vips = vipsOf(t);
+  const holders = await vipHolders(env.cfg, env.conns);
+  const held = [...new Set(vips.flatMap((v) => holders[v] ?? []))];
+  if (held.length !== 1)
+    throw new PreconditionError(
+      `switchover: ${t.name} is held by ${held.join(' and ') || 'no node'}; run ha-setup status and fix the pair first`,
+    );
+  const from = held[0];
+  if (to === from) return { target: t.name, vips, from, to, log: [`${t.name} is already on ${to}`], notes: [] };
+  const taker = await chooseTaker(env, t, from, to);
+  const log = await preferNode(env, t, taker);
+  log.push(...(await handOver(env, from, [t], { how: 'flag' })));
+  const now = await vipHolders(env.cfg, env.conns);
+  const where = [...new Set(vips.flatMap((v) => now[v] ?? []))];
+  if (where.length !== 1 || where[0] !== taker)
+    throw new OperationError(`switchover: ${t.name} went to ${where.join(' and ') || 'no node'}, not ${taker}`);
+  const notes =
+    t.preempt && expectedHolder(env.cfg, t, {}) !== taker
+      ? [
+          `${t.name} preempts: without the switchover it would go back to ${expectedHolder(env.cfg, t, {})}; ` +
+            `it stays on ${taker} until the next \`ha-setup switchover\` or \`ha-setup maintenance NODE off\``,
+        ]
+      : [];
+  return { target: t.name, vips, from, to: taker, log, notes };
+}
+
+/** maintenance on: the node's VIPs handed over, then every instance in FAULT until maintenance off */
+export async function maintenanceOn(env: PairEnv, node: string): Promise<MoveResult[]> {
+  const holders = await vipHolders(env.cfg, env.conns);
+  const held = targetsOf(env.cfg).filter((t) => vipsOf(t).some((v) => (holders[v] ?? []).includes(node)));
+  const conn = env.conns[node];
+  if (!held.length) {
+    await setFlag(conn, 'maintenance', true);
+    return [
+      {
+        target: '-',
+        vips: [],
+        from: null,
+        to: null,
+        log: [`${node}: maintenance flag on (it held no VIP)`],
+        notes: [],
+      },
+    ];
+  }
+  const others = env.cfg.nodes.filter((n) => n.name !== node);
+  const ready = await Promise.all(others.map(async (n) => [n.name, await readiness(env.conns[n.name])] as const));
+  if (!ready.some(([, r]) => r.ready))
+    throw new PreconditionError(
+      `maintenance: no other node is ready to take ${held.map((t) => t.name).join(', ')} over from ${node}`,
+      ready.map(([n, r]) => `${n}: ${r.why}`),
+    );
+  const vips = held.flatMap(vipsOf);
+  await hold(conn, vips);
+  const log = [`${node}: answering for ${vips.join(' ')} on lo while keepalived lets go of them`];
+  try {
+    await setFlag(conn, 'maintenance', true);
+    const moved = await waitHolders(
+      env,
+      (h) => vips.every((v) => (h[v] ?? []).length === 1 && h[v][0] !== node),
+      takeoverMs(env.cfg, held),
+      () => hold(conn, vips),
+    );
+    if (!moved.ok) {
+      await setFlag(conn, 'maintenance', false);
+      throw new OperationError(`maintenance: no other node took ${vips.join(' ')} over from ${node} in time`);
+    }
+    log.push(...vips.map((v) => `${v} now on ${moved.holders[v][0]}`));
+    return held.map((t) => ({
+      target: t.name,
+      vips: vipsOf(t),
+      from: node,
+      to: moved.holders[vipsOf(t)[0]][0],
+      log,
+      notes: [],
+    }));
+  } finally {
+    await unhold(conn, vips);
+  }
+}
+
+/** maintenance off: the flag and the node's demotions cleared; its VIPs come back as preempt says */
+export async function maintenanceOff(env: PairEnv, node: string): Promise<MoveResult[]> {
+  const conn = env.conns[node];
+  const ka = await conn.exec(['systemctl', 'is-active', 'keepalived']);
+  const ngx = await conn.exec(['systemctl', 'is-active', 'nginx']);
+  if (ka.stdout.trim() !== 'active' || ngx.stdout.trim() !== 'active')
+    throw new PreconditionError(
+      `maintenance off: ${node} must run keepalived and nginx first ` +
+        `(keepalived ${ka.stdout.trim() || 'unknown'}, nginx ${ngx.stdout.trim() || 'unknown'}): ` +
+        'systemctl start nginx keepalived, then run this again',
+    );
+  await setFlag(conn, 'maintenance', false);
+  const log = [`${node}: maintenance flag off`];
+  const targets = targetsOf(env.cfg);
+  for (const t of targets) await setFlag(conn, `demote.${t.name}`, false);
+  const flags = await readFlags(env);
+  const back = targets.filter((t) => t.preempt && expectedHolder(env.cfg, t, { flags }) === node);
+  log.push(...(await returnTo(env, node, back)));
+  const stay = targets.filter((t) => !back.includes(t)).map((t) => t.name);
+  return [
+    {
+      target: back.map((t) => t.name).join(', ') || '-',
+      vips: back.flatMap(vipsOf),
+      from: null,
+      to: node,
+      log,
+      notes: stay.length ? [`${stay.join(', ')} stay where they are (nopreempt, or another node is preferred)`] : [],
+    },
+  ];
+}
+
+export function targetsToMove(cfg: Config, opts: { instance?: string; all?: boolean }): Target[] {
+  const all = targetsOf(cfg);
+  if (opts.all) return all;
+  if (opts.instance) {
+    const t = all.filter((x) => x.name === opts.instance || x.instances.some((i) => i.name === opts.instance));
+    if (!t.length)
+      throw new PreconditionError(
+        `--instance: unknown instance "${opts.instance}" (instances: ${cfg.instances.map((i) => i.name).join(', ')})`,
+      );
+    return t;
+  }
+  if (all.length === 1) return all;
+  throw new PreconditionError(
+    `switchover: this pair has ${all.length} instances or sync groups (${all.map((t) => t.name).join(', ')}): ` +
+      'name one with --instance NAME, or --all',
+  );
+}

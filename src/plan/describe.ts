@@ -1,0 +1,43 @@
+/** One line per action, the same words in the plan (--dry-run), the progress output and the run's report. */
+import type { Action } from './types.js';
+
+const mgr = (m: string) => (m === 'apt' ? 'apt-get' : m);
+const targets = (ts: { name: string; vips: string[] }[]) => ts.map((t) => `${t.name} (${t.vips.join(' ')})`).join(', ');
+
+export function describeAction(c: Action): string {
+  switch (c.kind) {
+    case 'file': {
+      const verb = c.before === null ? 'create' : c.before === 'unknown' ? 'write' : 'update';
+      return `${verb} ${c.path} (mode ${c.mode})${c.validate ? `, validated with ${c.validate[0]} -t` : ''}`;
+    }
+    case 'remove-file':
+      return `remove ${c.path}${c.validate ? `, validated with ${c.validate[0]} -t` : ''}`;
+    case 'command':
+      return `run: ${c.argv.join(' ')}  (${c.describe})`;
+    case 'package':
+      return `install ${c.names.join(' ')} with ${mgr(c.manager)}${c.expectVersion ? ` (${c.expectVersion})` : ''}`;
+    case 'package-file':
+      return `copy ${c.file} to the host and install it with ${mgr(c.manager)}`;
+    case 'service':
+      return c.action === 'daemon-reload' ? 'systemctl daemon-reload' : `systemctl ${c.action} ${c.name}`;
+    case 'nginx-sync': {
+      const n = c.added.length + c.changed.length + c.removed.length;
+      return (
+        `sync ${c.configDir}/ from ${c.from} (rsync -a --delete` +
+        `${n ? `: ${c.added.length} added, ${c.changed.length} changed, ${c.removed.length} removed` : ''}` +
+        '), nginx -t, reload'
+      );
+    }
+    case 'verify':
+      return `check: ${c.describe}`;
+    case 'handover':
+      return `hand ${targets(c.targets)} over to a ready node without a gap, stopping keepalived here`;
+    case 'return':
+      return (
+        'keepalived running again here, a ready node' +
+        (c.targets.length ? `; then ${targets(c.targets)} back here (preempt)` : '')
+      );
+    case 'await-ready':
+      return 'wait until keepalived here is a ready backup before the next node';
+  }
+}

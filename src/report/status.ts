@@ -1,0 +1,60 @@
+/** What `status` prints: a table of the nodes, who holds each VIP and who should, recent transitions, problems. */
+import type { Config } from '../answers/resolve.js';
+import { styler, type IO } from '../io.js';
+import type { NodeStatus, PairStatus } from '../status/collect.js';
+import { table } from './table.js';
+
+/** "2/2" or "1/2 (10.0.0.22:80 down)": which nginx.upstream backends answer from this node (any HTTP status) */
+function backendsCell(bs: { backend: string; status: number }[]): string {
+  const down = bs.filter((b) => b.status === 0).map((b) => b.backend);
+  return `${bs.length - down.length}/${bs.length}${down.length ? ` (${down.join(', ')} down)` : ''}`;
+}
+
+function row(cfg: Config, n: NodeStatus): string[] {
+  const mode = n.maintenance ? 'maintenance' : n.demoted.length ? `demoted (${n.demoted.join(', ')})` : '-';
+  return [
+    n.node,
+    n.host,
+    n.reachable ? 'yes' : 'NO',
+    n.keepalived,
+    n.nginx,
+    n.instances.map((i) => `${i.name}=${i.state ?? '?'}(${i.effectivePriority ?? '?'})`).join(' ') || '-',
+    cfg.instances
+      .flatMap((i) => i.vips.map((v) => v.address))
+      .filter((v) => n.addresses.includes(v))
+      .join(' ') || '-',
+    mode,
+    ...(cfg.nginx.upstream ? [backendsCell(n.backends)] : []),
+  ];
+}
+
+export function renderStatus(io: IO, cfg: Config, s: PairStatus, json: boolean): void {
+  const st = styler(io);
+  if (json) {
+    io.out(JSON.stringify(s, null, 2));
+    return;
+  }
+  const head = ['node', 'host', 'reachable', 'keepalived', 'nginx', 'vrrp state (effective prio)', 'holds VIP', 'mode'];
+  io.out(
+    table(
+      [...head, ...(cfg.nginx.upstream ? ['backends answering'] : [])],
+      s.nodes.map((n) => row(cfg, n)),
+    ),
+  );
+  io.out('');
+  for (const v of s.vips) {
+    const expect = !v.preempt
+      ? 'any one node (nopreempt)'
+      : v.expected === v.master
+        ? `master ${v.master}`
+        : `${v.expected ?? 'none'} (the master ${v.master} is demoted or in maintenance)`;
+    io.out(`${v.instance} ${v.vip}: ${v.holders.length ? v.holders.join(', ') : 'nobody'}  (expected: ${expect})`);
+  }
+  for (const n of s.nodes) {
+    if (!n.transitions.length) continue;
+    io.out(`\n${n.node} recent transitions:`);
+    for (const t of n.transitions.slice(-4)) io.out(`  ${t}`);
+  }
+  for (const p of s.problems) io.err(st.red(p));
+  for (const l of s.latent) io.err(st.red(`LATENT FAULT: ${l}`));
+}

@@ -1,0 +1,53 @@
+/**
+ * The wizard as init uses it: asks for what the answers lack (prompts live in prompts.ts), connecting to the hosts
+ * as it goes (discover.ts), then a review (summary, bounds, warnings) before anything is applied.
+ */
+import { writeFileSync } from 'node:fs';
+import type { AnswersInput } from '../answers/schema.js';
+import { resolveAnswers } from '../answers/resolve.js';
+import { answersForSaving, summary } from '../answers/summary.js';
+import { ValidationError } from '../errors.js';
+import { boundsSummary } from '../failover/bounds.js';
+import type { IO } from '../io.js';
+import { Discovery } from '../discover.js';
+import { inquirerPrompter, wizard, type Prompter } from '../prompts.js';
+
+/** the review's summary of answers so far, or the problems that keep them from being used */
+export function reviewText(io: IO, a: AnswersInput, source: string): { text: string; problems: string[] } {
+  try {
+    const c = resolveAnswers(a, { env: io.env, source });
+    const b = boundsSummary(c);
+    const text = ['Summary:', summary(c), ...b.lines, ...[...c.warnings, ...b.warnings].map((w) => `warning: ${w}`)];
+    return { text: text.join('\n'), problems: [] };
+  } catch (e) {
+    if (e instanceof ValidationError) return { text: '', problems: e.details };
+    throw e;
+  }
+}
+
+export async function askAnswers(
+  io: IO,
+  data: unknown,
+  opts: { source: string; offline: boolean; dryRun: boolean; prompter?: Prompter },
+): Promise<{ data: AnswersInput; password?: string }> {
+  const p = opts.prompter ?? (await inquirerPrompter());
+  let password: string | undefined;
+  // online, the wizard connects to each host as it is given (and may need the SSH / sudo password once)
+  let pw: Promise<string> | null = null;
+  const askOnce = () =>
+    (pw ??= p.password({ message: 'SSH / sudo password (asked once for all hosts)' }).then((x) => {
+      password = x || undefined;
+      return x;
+    }));
+  const discovery = opts.offline ? undefined : new Discovery({ env: io.env, password: askOnce });
+  const answers = await wizard(data as Record<string, unknown>, p, {
+    discovery,
+    io,
+    review: {
+      summarize: (a) => reviewText(io, a, opts.source),
+      save: (a, file) => writeFileSync(file, answersForSaving(a), { mode: 0o600 }),
+      applyLabel: opts.dryRun ? 'show the plan (dry run: nothing changes)' : 'apply: set up the pair now',
+    },
+  });
+  return { data: answers, password };
+}
