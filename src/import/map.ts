@@ -1,0 +1,366 @@
+/**
+ * `ha-setup import`: what runs on the hosts -> an answers file that reproduces the running pair, with every
+ * construct of their keepalived configurations accounted for (mapped into the answers, kept as an includeDir
+ * snippet, or dropped with why), the refusals when ha-setup cannot take the pair over safely, and where the VRRP
+ * passwords are (the answers name an environment variable only).
+ */
+import { answersSchema, isIPv4, NAME_RE, type AnswersInput } from '../answers/schema.js';
+import { walkConf, type ConfNode } from './keepalived-conf.js';
+import { healthCheckOf, loggingOf, notifyOf, syncGroupsOf } from './map-extras.js';
+import { readHost, type HostModel } from './map-host.js';
+import {
+  checkAgreement,
+  instanceAnswer,
+  matchInstances,
+  vrrpVersionOf,
+  type PairContext,
+  type Vrid,
+} from './map-instances.js';
+import type { ImportedHost, ImportOptions, ImportResult, Note } from './types.js';
+
+export type { ImportedHost, ImportOptions, ImportResult, Note } from './types.js';
+
+/** the snippet directory when the configuration had none ha-setup can keep */
+export const IMPORTED_DIR = '/etc/keepalived/imported.d';
+
+/** node names: router_id when valid and unique, else the host name, else what the user typed */
+export function nodeNames(hosts: ImportedHost[]): string[] {
+  const rid = (h: ImportedHost) =>
+    h.config.tree.find((n) => n.keyword === 'global_defs')?.children?.find((c) => c.keyword === 'router_id')?.args[0];
+  const pick = (f: (h: ImportedHost) => string | undefined) => {
+    const v = hosts.map(f);
+    return v.every((x) => !!x && NAME_RE.test(x)) && new Set(v).size === v.length ? (v as string[]) : null;
+  };
+  const short = (h: ImportedHost) => h.hostname.split('.')[0];
+  const given = (h: ImportedHost, i: number) => (NAME_RE.test(h.given) ? h.given : `node${i + 1}`);
+  const names = pick(rid) ?? pick(short) ?? pick((h) => h.hostname) ?? hosts.map(given);
+  return names;
+}
+
+function interfaceOf(ctx: PairContext, h: number, vrids: Vrid[]): string {
+  const host = ctx.models[h].host;
+  const mine = vrids.length ? vrids.map((x) => x.per[h]) : ctx.models[h].instances;
+  const ifs = [...new Set(mine.map((i) => i.interface).filter((i): i is string => !!i))];
+  if (!ifs.length) {
+    if (mine.length) ctx.refusals.push(`${ctx.names[h]}: no vrrp_instance names its interface`);
+    return host.interfaces.find((i) => i.name !== 'lo')?.name ?? 'eth0';
+  }
+  if (ifs.length > 1)
+    ctx.refusals.push(
+      `${ctx.names[h]}: instances on several interfaces (${ifs.join(', ')}); ha-setup uses one per node`,
+    );
+  if (host.interfaces.length && !host.interfaces.some((i) => i.name === ifs[0]))
+    ctx.warnings.push(`${ctx.names[h]}: interface ${ifs[0]} does not exist on the host now`);
+  return ifs[0];
+}
+
+/** the node's own address on its interface (unicast_src_ip first) */
+function addressOf(ctx: PairContext, h: number, vrids: Vrid[], iface: string): string | undefined {
+  const src = vrids.map((x) => x.per[h].unicastSrc).find((s) => s && isIPv4(s));
+  if (src) return src;
+  const host = ctx.models[h].host;
+  const vips = new Set(vrids.flatMap((x) => x.per[h].vips.map((v) => v.address)));
+  const a = host.interfaces.find((i) => i.name === iface)?.addresses.find((x) => !x.secondary && !vips.has(x.address));
+  return a?.address;
+}
+
+function nodesOf(ctx: PairContext, vrids: Vrid[], opts: ImportOptions): AnswersInput['nodes'] {
+  const unicast = vrids.some((x) => x.per.some((i) => i.unicastPeers.length));
+  const nodes = ctx.models.map((m, h) => {
+    const iface = interfaceOf(ctx, h, vrids);
+    const node: AnswersInput['nodes'][number] = {
+      name: ctx.names[h],
+      host: m.host.given,
+      ...(opts.ssh.port ? { port: opts.ssh.port } : {}),
+      ...(opts.ssh.user ? { user: opts.ssh.user } : {}),
+      interface: iface,
+      priority: vrids[0]?.per[h].priority ?? 100,
+    };
+    const address = addressOf(ctx, h, vrids, iface);
+    if (address && (unicast || !isIPv4(m.host.given))) node.address = address;
+    return node;
+  });
+  if (unicast) checkPeers(ctx, vrids, nodes);
+  return nodes;
+}
+
+function checkPeers(ctx: PairContext, vrids: Vrid[], nodes: AnswersInput['nodes']): void {
+  for (const x of vrids)
+    x.per.forEach((i, h) => {
+      const others = nodes.filter((_, k) => k !== h).map((n) => n.address);
+      const extra = i.unicastPeers.filter((p) => !others.includes(p));
+      if (extra.length)
+        ctx.warnings.push(
+          `${ctx.names[h]}: ${i.name}: unicast_peer ${extra.join(', ')} is not one of the imported hosts: ` +
+            'ha-setup sends its adverts to the imported nodes only',
+        );
+    });
+}
+
+/** nginx: the upstream (the master's), sync only when every host's configuration is the same */
+function nginxOf(ctx: PairContext, ref: number, dropped: Note[]): AnswersInput['nginx'] {
+  const hosts = ctx.models.map((m) => m.host);
+  hosts.forEach((h, i) => {
+    for (const n of h.nginx?.notes ?? []) dropped.push({ at: `${ctx.names[i]}:${n.at}`, text: `nginx: ${n.text}` });
+  });
+  const key = (h: ImportedHost) => JSON.stringify(h.nginx?.files ?? null);
+  const same = hosts.every((h) => h.nginx && h.nginx.ok && key(h) === key(hosts[0]));
+  const families = new Set(hosts.map((h) => h.osFamily));
+  const out: NonNullable<AnswersInput['nginx']> = { sync: same && families.size === 1 };
+  ctx.decisions.push(
+    out.sync
+      ? `nginx.sync: true (every host's nginx -T is the same; copied from ${ctx.names[ref]})`
+      : "nginx.sync: false (the hosts' nginx configurations differ, or one is missing): each node keeps its own",
+  );
+  if (out.sync) out.syncFrom = ctx.names[ref];
+  const conf = hosts[ref].nginx?.files[0]?.path;
+  if (conf && /^\/[\w./-]+\/nginx\.conf$/.test(conf) && !conf.startsWith('/etc/nginx/'))
+    out.configDir = conf.replace(/\/nginx\.conf$/, '');
+  const withUp = [ref, ...hosts.keys()].find((i) => hosts[i].nginx?.upstream);
+  if (withUp === undefined) return out;
+  const up = hosts[withUp].nginx!.upstream!;
+  out.upstream = { backends: up.backends, listen: up.listen };
+  if (up.maxFails !== undefined) out.upstream.maxFails = Math.min(100, up.maxFails);
+  if (up.failTimeout !== undefined) out.upstream.failTimeout = Math.min(3600, up.failTimeout);
+  hosts.forEach((h, i) => {
+    const u = h.nginx?.upstream;
+    if (i !== withUp && u && u.backends.join() !== up.backends.join())
+      ctx.warnings.push(`nginx upstream: ${ctx.names[i]}'s backends differ from ${ctx.names[withUp]}'s (imported)`);
+  });
+  ctx.decisions.push(
+    `nginx.upstream: ${up.name} (${ctx.names[withUp]}:${up.at}) used by the server at ${up.serverAt}; ha-setup ` +
+      'writes its own server on the VIPs for these backends, the server above stays as it is',
+  );
+  return out;
+}
+
+function quoteArg(a: string): string {
+  return a === '' || /[\s"!#{}]/.test(a) ? `"${a.replace(/"/g, '')}"` : a;
+}
+
+/** keepalived text of nodes (definitions already expanded, comments gone) */
+export function printConf(nodes: ConfNode[], indent = ''): string {
+  return nodes
+    .map((n) => {
+      const head = `${indent}${[n.keyword, ...n.args].map(quoteArg).join(' ')}`;
+      if (!n.children) return `${head}\n`;
+      return `${head} {\n${printConf(n.children, `${indent}    `)}${indent}}\n`;
+    })
+    .join('');
+}
+
+/** includeDir and the snippets of kept constructs */
+/** the files keepalived reads through a directory: those in it, and whatever they include */
+function filesThrough(m: HostModel, dir: string): Set<string> {
+  const files = new Set(m.host.config.files.filter((f) => f.startsWith(`${dir}/`)));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [n] of walkConf(m.host.config.tree))
+      if (n.included && files.has(n.at.file))
+        for (const f of n.included)
+          if (!files.has(f)) {
+            files.add(f);
+            grew = true;
+          }
+  }
+  return files;
+}
+
+function snippetsOf(ctx: PairContext, kept: Note[]): { includeDir?: string; snippets: ImportResult['snippets'] } {
+  const dirs = [...new Set(ctx.models.flatMap((m) => m.includeDirs.map((d) => d.dir)))];
+  let includeDir: string | undefined = dirs[0];
+  let through = ctx.models.map((m) => (includeDir ? filesThrough(m, includeDir) : new Set<string>()));
+  if (includeDir) {
+    const busy = ctx.models.flatMap((m, h) =>
+      [...walkConf(m.host.config.tree)]
+        .filter(([n, p]) => !p.length && !n.included && through[h].has(n.at.file) && m.fates.get(n)?.how === 'mapped')
+        .map(([n]) => `${n.keyword} ${n.args.join(' ')}`.trim()),
+    );
+    if (busy.length) {
+      ctx.warnings.push(
+        `keepalived.includeDir: ${includeDir} holds what ha-setup now writes itself ` +
+          `(${[...new Set(busy)].join(', ')}); ` +
+          `ha-setup's keepalived.conf includes ${IMPORTED_DIR} instead, with what it cannot express from ${includeDir}`,
+      );
+      includeDir = undefined;
+      through = ctx.models.map(() => new Set<string>());
+    }
+  }
+  if (dirs.length > 1) ctx.warnings.push(`include: several snippet directories (${dirs.join(', ')}); ${dirs[0]} kept`);
+  const texts = ctx.models.map((m, h) => snippetText(ctx, m, h, { dir: includeDir, files: through[h] }, kept));
+  const snippets: ImportResult['snippets'] = [];
+  const head = (who: string) => `! imported by ha-setup from ${who}: what the answers cannot express\n`;
+  if (texts.every((t) => t === texts[0]) && texts[0])
+    snippets.push({ name: 'imported.conf', text: head(ctx.names.join(', ')) + texts[0] });
+  else
+    texts.forEach((t, h) => {
+      if (t) snippets.push({ name: `imported-${ctx.names[h]}.conf`, text: head(ctx.names[h]) + t, node: ctx.names[h] });
+    });
+  if (snippets.length && !includeDir) includeDir = IMPORTED_DIR;
+  for (const n of kept)
+    if (n.text.endsWith('@snippet'))
+      n.text = n.text.replace('@snippet', `kept as a snippet in includeDir: ${snippetName(snippets, n, includeDir!)}`);
+  return { includeDir, snippets };
+}
+
+function snippetName(snippets: ImportResult['snippets'], n: Note, dir: string): string {
+  const mine = snippets.find((s) => s.node && n.at.startsWith(`${s.node}:`));
+  return `${dir}/${(mine ?? snippets[0])?.name ?? 'imported.conf'}`;
+}
+
+function snippetText(
+  ctx: PairContext,
+  m: HostModel,
+  h: number,
+  stay: { dir?: string; files: Set<string> },
+  kept: Note[],
+): string {
+  const tops: ConfNode[] = [];
+  const globals: ConfNode[] = [];
+  for (const n of m.keptGlobals) m.fates.default(n, 'kept');
+  for (const n of m.keptRoots) m.fates.default(n, 'kept');
+  for (const [n, parents] of walkConf(m.host.config.tree)) {
+    if (m.fates.get(n)?.how !== 'kept' || (parents.length && m.fates.get(parents[parents.length - 1])?.how === 'kept'))
+      continue;
+    const at = `${ctx.names[h]}:${n.at.file}:${n.at.line}`;
+    const text = m.fates.get(n)?.text;
+    if (stay.dir && stay.files.has(n.at.file)) {
+      kept.push({ at, text: `${n.keyword}: ${text ?? `stays in ${stay.dir} (keepalived.includeDir)`}` });
+      continue;
+    }
+    kept.push({ at, text: `${n.keyword}: ${text ? `${text}; ` : ''}@snippet` });
+    if (parents.length) globals.push(n);
+    else tops.push(n);
+  }
+  if (!tops.length && !globals.length) return '';
+  const g = globals.length
+    ? printConf([{ keyword: 'global_defs', args: [], at: globals[0].at, children: globals }])
+    : '';
+  return g + printConf(tops);
+}
+
+/** every node's fate, and the kept/dropped notes and warnings from it */
+function ledgerOf(ctx: PairContext, dropped: Note[]): ImportResult['ledger'] {
+  const ledger: ImportResult['ledger'] = [];
+  ctx.models.forEach((m, h) => {
+    for (const [n, parents] of walkConf(m.host.config.tree)) {
+      const at = `${ctx.names[h]}:${n.at.file}:${n.at.line}`;
+      let fate = m.fates.get(n);
+      if (!fate) {
+        fate = { how: 'dropped', text: 'not handled by the importer' };
+        m.fates.set(n, fate.how, fate.text);
+      }
+      ledger.push({ at, keyword: n.keyword, how: fate.how });
+      if (!fate.text || fate.how === 'kept') continue;
+      const parentDropped = parents.length && m.fates.get(parents[parents.length - 1])?.how === 'dropped';
+      if (fate.how === 'dropped' && !parentDropped) dropped.push({ at, text: `${n.keyword}: ${fate.text}` });
+      else if (fate.how === 'mapped' && fate.part === 'dropped')
+        dropped.push({ at, text: `${n.keyword}: ${fate.text}` });
+      else if (fate.how === 'mapped') ctx.warnings.push(`${at}: ${n.keyword}: ${fate.text}`);
+    }
+  });
+  return ledger;
+}
+
+function problemsOf(ctx: PairContext, dropped: Note[]): void {
+  ctx.models.forEach((m, h) => {
+    for (const p of m.host.config.problems) {
+      const at = `${ctx.names[h]}:${p.at.file}:${p.at.line}`;
+      if (p.level === 'unsupported') dropped.push({ at, text: `not understood: ${p.message}` });
+      else if (p.level === 'error') ctx.warnings.push(`${at}: ${p.message}`);
+      else ctx.decisions.push(`${at}: ${p.message}`);
+    }
+    for (const l of m.host.latent) ctx.warnings.push(`${ctx.names[h]}: latent fault: ${l}`);
+  });
+}
+
+/** hosts as they run now -> the answers that reproduce the pair */
+export function mapImport(hosts: ImportedHost[], opts: ImportOptions): ImportResult {
+  const names = nodeNames(hosts);
+  const ctx: PairContext = {
+    models: hosts.map((h, i) => readHost(h, names[i])),
+    names,
+    refusals: [],
+    warnings: [],
+    decisions: [],
+    secrets: [],
+    passwordEnvPrefix: opts.passwordEnvPrefix ?? 'HA_',
+  };
+  if (hosts.length < 2) ctx.refusals.push(`ha-setup needs two or more hosts (got ${hosts.length})`);
+  ctx.decisions.push(`node names: ${names.join(', ')} (router_id when valid and unique, else the host name)`);
+  const dropped: Note[] = [];
+  const kept: Note[] = [];
+  problemsOf(ctx, dropped);
+  const vrids = matchInstances(ctx);
+  vrids.forEach((x) => checkAgreement(ctx, x));
+  const answers = buildAnswers(ctx, vrids, opts, dropped);
+  const { includeDir, snippets } = snippetsOf(ctx, kept);
+  if (includeDir) answers.keepalived = { includeDir };
+  const ledger = ledgerOf(ctx, dropped);
+  const parsed = answersSchema.safeParse(answers);
+  if (!parsed.success && !ctx.refusals.length)
+    for (const i of parsed.error.issues) ctx.refusals.push(`answers: ${i.path.join('.')}: ${i.message}`);
+  return {
+    answers,
+    kept,
+    dropped,
+    refusals: ctx.refusals,
+    warnings: ctx.warnings,
+    secrets: ctx.secrets,
+    snippets,
+    ledger,
+    decisions: ctx.decisions,
+  };
+}
+
+function buildAnswers(ctx: PairContext, vrids: Vrid[], opts: ImportOptions, dropped: Note[]): AnswersInput {
+  const versions = new Set(vrids.flatMap((x) => x.per.map((i, h) => vrrpVersionOf(ctx.models[h], i))));
+  if (versions.size > 1) ctx.refusals.push('the instances mix VRRP versions 2 and 3; ha-setup runs one profile');
+  const fast = versions.has(3);
+  const nodePrio = ctx.models.map((_, h) => vrids[0]?.per[h].priority ?? 100);
+  const nodes = nodesOf(ctx, vrids, opts);
+  const instances = vrids.map((x) => instanceAnswer(ctx, x, nodePrio));
+  for (const i of instances) {
+    const a = i.advertInt ?? 1;
+    if (!fast && (!Number.isInteger(a) || a < 1 || a > 255))
+      ctx.refusals.push(
+        `${i.name}: advert_int ${a} with VRRPv2: ha-setup's standard profile needs whole seconds 1..255`,
+      );
+    if (fast && (Math.abs(Math.round(a * 100) - a * 100) > 1e-6 || a < 0.01 || a > 40.95))
+      ctx.refusals.push(`${i.name}: advert_int ${a} with VRRPv3: ha-setup's fast profile needs 0.01..40.95 s`);
+  }
+  const ref = Math.max(0, ctx.names.indexOf(instances[0]?.master ?? ''));
+  const answers: AnswersInput = { nodes, instances, profile: fast ? 'fast' : 'standard' };
+  if (fast) ctx.decisions.push('profile: fast (VRRPv3: vrrp_version 3)');
+  const ssh: NonNullable<AnswersInput['ssh']> = {};
+  if (opts.ssh.identityFile) ssh.identityFile = opts.ssh.identityFile;
+  if (opts.ssh.knownHostsFile) ssh.knownHostsFile = opts.ssh.knownHostsFile;
+  if (Object.keys(ssh).length) answers.ssh = ssh;
+  const syncGroups = syncGroupsOf(ctx, vrids);
+  if (syncGroups?.length) answers.syncGroups = syncGroups;
+  const hc = healthCheckOf(ctx, vrids, ref);
+  if (hc) answers.healthCheck = hc;
+  answers.nginx = nginxOf(ctx, ref, dropped);
+  answers.system = { selinux: 'leave', firewall: 'leave', multicast: true };
+  ctx.decisions.push('system: selinux and firewall left as they are (the pair runs with them now)');
+  const logging = loggingOf(ctx, dropped);
+  if (logging) answers.logging = logging;
+  const notify = notifyOf(ctx, ref);
+  if (notify && (notify.email?.length || notify.emailFrom || notify.smtpServer || notify.script))
+    answers.notify = notify;
+  for (const m of ctx.models) mcastNotes(m, nodes);
+  return answers;
+}
+
+function mcastNotes(m: HostModel, nodes: AnswersInput['nodes']): void {
+  const mine = nodes.find((n) => n.name === m.fates.host);
+  for (const i of m.instances)
+    if (i.mcastSrc) {
+      const same = i.mcastSrc.args[0] && i.mcastSrc.args[0] === mine?.address;
+      m.fates.default(
+        i.mcastSrc,
+        same ? 'mapped' : 'dropped',
+        same ? undefined : 'ha-setup sends from the node address',
+      );
+    }
+}
