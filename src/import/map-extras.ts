@@ -54,6 +54,9 @@ function compareScripts(ctx: PairContext, name: string, ref: number): void {
   ctx.models.forEach((m, h) => {
     const s = m.scripts.get(name);
     if (s) m.fates.set(s.node, 'mapped');
+    for (const c of s?.node.children ?? [])
+      if (c.keyword === 'user' || c.keyword === 'init_fail')
+        m.fates.set(c, 'dropped', "not reproduced: ha-setup's check runs its own way");
     if (s && key(s) !== key(base))
       ctx.warnings.push(`vrrp_script ${name}: ${ctx.names[h]}'s differs from ${ctx.names[ref]}'s, whose is imported`);
   });
@@ -144,7 +147,7 @@ export function notifyOf(ctx: PairContext, ref: number): AnswersInput['notify'] 
   const email = m.emails.filter((e) => EMAIL_RE.test(e.value)).map((e) => e.value);
   ctx.models.forEach((x, h) => {
     for (const e of x.emails)
-      if (!EMAIL_RE.test(e.value)) x.fates.set(e.node, 'dropped', `${e.value}: not an e-mail address`);
+      if (!EMAIL_RE.test(e.value)) x.fates.set(e.node, 'dropped', `'${e.value}' is not an e-mail address`);
     const mine = x.emails.map((e) => e.value).join();
     if (h !== ref && mine !== m.emails.map((e) => e.value).join())
       ctx.warnings.push(`notification_email: ${ctx.names[h]}'s differs from ${ctx.names[ref]}'s, whose is imported`);

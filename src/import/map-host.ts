@@ -261,7 +261,7 @@ function vipOf(n: ConfNode, iface: string | undefined, fates: Fates): VipModel |
   const [addr, len, extra] = n.keyword.split('/');
   const prefix = len === undefined ? 32 : /^\d{1,2}$/.test(len) && Number(len) <= 32 ? Number(len) : NaN;
   if (extra !== undefined || !isIPv4(addr) || Number.isNaN(prefix)) {
-    fates.set(n, 'dropped', `virtual_ipaddress ${n.keyword}: ha-setup's VIPs are IPv4 addresses`);
+    fates.set(n, 'dropped', "not an IPv4 address[/prefix]: ha-setup's VIPs are IPv4");
     return null;
   }
   const vip: VipModel = { address: addr, prefix, explicitPrefix: len !== undefined, node: n };
@@ -331,27 +331,25 @@ function readInstanceKeyword(m: HostModel, inst: InstanceModel, k: ConfNode, ifa
       if (v === 'MASTER') inst.wantMaster = true;
       else if (v !== 'BACKUP' && major === 2) inst.wantMaster = false;
       return mapped(
-        v === 'MASTER' || v === 'BACKUP'
-          ? undefined
-          : `state '${v ?? ''}': keepalived reads an unknown state as BACKUP`,
+        v === 'MASTER' || v === 'BACKUP' ? undefined : `'${v ?? ''}' is not a state: keepalived reads it as BACKUP`,
       );
     case 'interface':
       inst.interface = v;
       return mapped();
     case 'virtual_router_id':
       inst.vrid = readUnsigned(v, 1, 255);
-      return mapped(inst.vrid === null ? `virtual_router_id '${v ?? ''}': keepalived refuses it` : undefined);
+      return mapped(inst.vrid === null ? `'${v ?? ''}' is not 1..255: keepalived refuses it` : undefined);
     case 'priority': {
       const p = readUnsigned(v, 1, 255);
       inst.priority = p ?? 100;
       inst.priorityNode = k;
-      return mapped(p === null ? `priority '${v ?? ''}' is not valid: keepalived uses 100` : undefined);
+      return mapped(p === null ? `'${v ?? ''}' is not 1..255: keepalived uses 100` : undefined);
     }
     case 'advert_int': {
       const s = readSeconds(v, major);
       if (s !== null) inst.advertInt = s;
       inst.advertRaw = v;
-      return mapped(s === null ? `advert_int '${v ?? ''}' is not valid: keepalived keeps 1 s` : undefined);
+      return mapped(s === null ? `'${v ?? ''}' is not a number of seconds: keepalived keeps 1 s` : undefined);
     }
     case 'version':
       inst.version = readUnsigned(v, 2, 3) ?? undefined;
@@ -395,7 +393,7 @@ function readInstanceKeyword(m: HostModel, inst: InstanceModel, k: ConfNode, ifa
     return;
   }
   if (!knownKeyword(major, 'vrrp_instance', k.keyword)) return fates.set(k, 'dropped', unknown(major, 'vrrp_instance'));
-  fates.set(k, 'dropped', INSTANCE_DROPPED[k.keyword] ?? `${k.keyword}: ha-setup renders its instances without it`);
+  fates.set(k, 'dropped', INSTANCE_DROPPED[k.keyword] ?? 'ha-setup renders its instances without it');
 }
 
 function readAuth(m: HostModel, inst: InstanceModel, k: ConfNode): void {
@@ -446,7 +444,7 @@ function readGroup(m: HostModel, block: ConfNode): GroupModel {
     else if (k.keyword === 'smtp_alert') continue;
     else if (!knownKeyword(major, 'vrrp_sync_group', k.keyword))
       m.fates.set(k, 'dropped', unknown(major, 'vrrp_sync_group'));
-    else m.fates.set(k, 'dropped', `${k.keyword}: ha-setup renders its sync groups without it`);
+    else m.fates.set(k, 'dropped', 'ha-setup renders its sync groups without it');
   }
   return g;
 }
@@ -493,7 +491,7 @@ export function readHost(host: ImportedHost, name: string): HostModel {
       m.fates.set(n, 'mapped');
     } else if (knownKeyword(major, 'root', n.keyword) && !BLOCK_ROOTS.has(n.keyword)) m.keptRoots.push(n);
     else if (knownKeyword(major, 'root', n.keyword))
-      m.fates.set(n, 'dropped', `${n.keyword} without a { } block: keepalived reads nothing from it`);
+      m.fates.set(n, 'dropped', 'without a { } block: keepalived reads nothing from it');
     else
       m.fates.set(
         n,

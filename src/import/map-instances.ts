@@ -36,6 +36,12 @@ export function matchInstances(ctx: PairContext): Vrid[] {
     for (const i of m.instances) {
       if (i.vrid === null) ctx.refusals.push(`${ctx.names[h]}: vrrp_instance ${i.name} has no valid virtual_router_id`);
       else if (!ids.includes(i.vrid)) ids.push(i.vrid);
+      const same = m.instances.filter((j) => j.vrid !== null && j.vrid === i.vrid);
+      if (same.length > 1 && same[0] === i)
+        ctx.refusals.push(
+          `${ctx.names[h]}: VRID ${i.vrid} is used by ${same.map((j) => j.name).join(' and ')}; ` +
+            'ha-setup runs one instance per VRID',
+        );
     }
   });
   const out: Vrid[] = [];

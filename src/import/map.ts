@@ -34,7 +34,7 @@ export function nodeNames(hosts: ImportedHost[]): string[] {
   const short = (h: ImportedHost) => h.hostname.split('.')[0];
   const given = (h: ImportedHost, i: number) => (NAME_RE.test(h.given) ? h.given : `node${i + 1}`);
   const names = pick(rid) ?? pick(short) ?? pick((h) => h.hostname) ?? hosts.map(given);
-  return names;
+  return names.map((n, i) => (names.indexOf(n) === i ? n : `${n}-${i + 1}`));
 }
 
 function interfaceOf(ctx: PairContext, h: number, vrids: Vrid[]): string {
@@ -139,12 +139,13 @@ function quoteArg(a: string): string {
 }
 
 /** keepalived text of nodes (definitions already expanded, comments gone) */
-export function printConf(nodes: ConfNode[], indent = ''): string {
+export function printConf(nodes: ConfNode[], indent = '', keep: (n: ConfNode) => boolean = () => true): string {
   return nodes
+    .filter(keep)
     .map((n) => {
       const head = `${indent}${[n.keyword, ...n.args].map(quoteArg).join(' ')}`;
       if (!n.children) return `${head}\n`;
-      return `${head} {\n${printConf(n.children, `${indent}    `)}${indent}}\n`;
+      return `${head} {\n${printConf(n.children, `${indent}    `, keep)}${indent}}\n`;
     })
     .join('');
 }
@@ -233,10 +234,9 @@ function snippetText(
     else tops.push(n);
   }
   if (!tops.length && !globals.length) return '';
-  const g = globals.length
-    ? printConf([{ keyword: 'global_defs', args: [], at: globals[0].at, children: globals }])
-    : '';
-  return g + printConf(tops);
+  const keep = (n: ConfNode) => m.fates.get(n)?.how !== 'dropped';
+  const block = { keyword: 'global_defs', args: [], at: (globals[0] ?? tops[0]).at, children: globals };
+  return (globals.length ? printConf([block], '', keep) : '') + printConf(tops, '', keep);
 }
 
 /** every node's fate, and the kept/dropped notes and warnings from it */
@@ -293,6 +293,10 @@ export function mapImport(hosts: ImportedHost[], opts: ImportOptions): ImportRes
   problemsOf(ctx, dropped);
   const vrids = matchInstances(ctx);
   vrids.forEach((x) => checkAgreement(ctx, x));
+  if (!vrids.length && hosts.length > 1)
+    ctx.refusals.push('no vrrp_instance common to the hosts: nothing to take over');
+  const versions = hosts.map((h, i) => `${names[i]} ${h.keepalivedVersion ?? `${h.keepalivedMajor}.x`}`);
+  ctx.decisions.push(`keepalived: ${versions.join(', ')} (each configuration read with its version's rules)`);
   const answers = buildAnswers(ctx, vrids, opts, dropped);
   const { includeDir, snippets } = snippetsOf(ctx, kept);
   if (includeDir) answers.keepalived = { includeDir };

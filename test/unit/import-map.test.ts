@@ -213,7 +213,7 @@ describe('mapImport: guide 004, secrets and notes', () => {
       'KeepBackup:K:17 vrrp_gna_interval',
     ]);
     expect(r.warnings).toEqual([
-      `KeepBackup:${KA_MAIN}:27: state: state 'BAKCUP': keepalived reads an unknown state as BACKUP`,
+      `KeepBackup:${KA_MAIN}:27: state: 'BAKCUP' is not a state: keepalived reads it as BACKUP`,
     ]);
     expect(r.decisions).toContain(
       'instances VI_2 (VRID 52): master KeepBackup: it holds the VIPs now and has the highest priority (110)',
@@ -294,9 +294,41 @@ describe('mapImport: refusals', () => {
     expect(r.refusals).toEqual([
       'b: vrrp_instance V has no valid virtual_router_id',
       'VRID 7: configured on a (V) but not on b',
+      'no vrrp_instance common to the hosts: nothing to take over',
     ]);
     expect(r.dropped.find((d) => d.text.startsWith('virtual_router_id'))).toBeUndefined();
-    expect(r.warnings).toContain(`b:${F}:3: virtual_router_id: virtual_router_id '300': keepalived refuses it`);
+    expect(r.warnings).toContain(`b:${F}:3: virtual_router_id: '300' is not 1..255: keepalived refuses it`);
+  });
+});
+
+describe('mapImport: guide 004, its first keepalived.conf', () => {
+  it('"priority 110" followed by full-width spaces is priority 100 for keepalived: the pair is refused', async () => {
+    const F = '/etc/keepalived/keepalived.conf';
+    const master = fixture('004-keepalived-first.conf');
+    // the guide's backup: "备服务器这为 BACKUP", "备服务器这小于110"
+    const backup = master.replace(/state MASTER.*/, 'state BACKUP').replace(/priority 110.*/, 'priority 100');
+    const hosts = await Promise.all([
+      importedHost({
+        given: 'a',
+        hostname: 'KeepMaster',
+        files: { [F]: master },
+        ifs: { ens33: ['172.16.70.181/24'] },
+      }),
+      importedHost({
+        given: 'b',
+        hostname: 'KeepBackup',
+        files: { [F]: backup },
+        ifs: { ens33: ['172.16.70.182/24'] },
+      }),
+    ]);
+    const r = mapImport(hosts, SSH);
+    expect(r.refusals).toEqual(['VRID 51 (VI_1): KeepMaster and KeepBackup both have priority 100']);
+    expect(r.warnings).toContain(
+      `KeepMaster:${F}:27: state: 'MASTER\u3000\u3000\u3000\u3000' is not a state: keepalived reads it as BACKUP`,
+    );
+    expect(r.warnings).toContain(
+      `KeepMaster:${F}:30: priority: '110\u3000\u3000\u3000\u3000' is not 1..255: keepalived uses 100`,
+    );
   });
 });
 
@@ -405,7 +437,7 @@ describe('mapImport: the other guides pairs', () => {
       'lvs_sync_daemon_inteface: keepalived 2.x does not know this keyword in vrrp_instance: ' +
         'it logs "Unknown keyword" and ignores it',
     );
-    expect(r.warnings).toContain(`ha2:${F}:14: state: state 'SLAVE': keepalived reads an unknown state as BACKUP`);
+    expect(r.warnings).toContain(`ha2:${F}:14: state: 'SLAVE' is not a state: keepalived reads it as BACKUP`);
     expectAccountedFor(hosts, r);
   });
 });

@@ -296,6 +296,18 @@ describe('loadKeepalivedConfig: includes', () => {
     ]);
   });
 
+  it('2.x takes the rest of an include line as the glob, quotes and all; 1.x takes its second word', async () => {
+    const files = { [F]: 'include "/etc/keepalived/conf.d/*.conf"\n', '/etc/keepalived/conf.d/a.conf': 'priority 1\n' };
+    const { read } = memoryReader(files);
+    const c2 = await loadKeepalivedConfig(F, read);
+    expect(c2.files).toEqual([F]);
+    expect(c2.problems[0].message).toBe(
+      'include "/etc/keepalived/conf.d/*.conf": no file matches (keepalived 2.x reads nothing for it)',
+    );
+    const c1 = await loadKeepalivedConfig(F, read, { major: 1 });
+    expect(c1.files).toEqual([F, '/etc/keepalived/conf.d/a.conf']);
+  });
+
   it('parseKeepalivedText keeps an include as a node and says it was not followed', () => {
     const c = parseKeepalivedText('include /etc/keepalived/conf.d/*.conf\n', F);
     expect(c.tree).toEqual([
