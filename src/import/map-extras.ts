@@ -86,12 +86,29 @@ function checkAnswer(ctx: PairContext, vrids: Vrid[], s: ScriptModel, ref: numbe
   hc.fall = Math.min(100, s.fall);
   hc.rise = Math.min(100, s.rise);
   if (s.timeout !== undefined) hc.timeout = Math.min(60, Math.max(1, Math.ceil(s.timeout)));
-  const w = weightOf(ctx, vrids, s, hc.mode ?? 'weight');
+  const w = weightOf(ctx, vrids, s, hc.mode ?? 'weight', ref);
   if (w !== undefined) hc.weight = w;
   return hc;
 }
 
-function weightOf(ctx: PairContext, vrids: Vrid[], s: ScriptModel, mode: string): number | undefined {
+/** the weight keepalived applies: a track_script line's `weight N` overrides the vrrp_script's */
+function trackedWeight(ctx: PairContext, s: ScriptModel, ref: number): number {
+  const order = [ref, ...ctx.models.keys()].filter((h, i, all) => all.indexOf(h) === i);
+  const weights = order.flatMap((h) =>
+    [...ctx.models[h].instances.flatMap((i) => i.tracks), ...ctx.models[h].groups.flatMap((g) => g.tracks)]
+      .filter((t) => t.name === s.name)
+      .map((t) => t.weight ?? s.weight),
+  );
+  if (new Set(weights).size > 1)
+    ctx.warnings.push(
+      `healthCheck: vrrp_script ${s.name} is tracked with different weights (${[...new Set(weights)].join(', ')}); ` +
+        `ha-setup uses one: ${weights[0]}`,
+    );
+  return weights[0] ?? s.weight;
+}
+
+function weightOf(ctx: PairContext, vrids: Vrid[], script: ScriptModel, mode: string, ref: number): number | undefined {
+  const s = { ...script, weight: trackedWeight(ctx, script, ref) };
   if (!s.weight) return undefined;
   const drop = (why: string) => {
     ctx.decisions.push(`healthCheck.weight: ${s.weight} not imported: ${why}`);

@@ -63,6 +63,23 @@ export interface NotifyModel {
   node: ConfNode;
 }
 
+/** a track_script line: NAME [weight N [reverse]] (the weight overrides the vrrp_script's) */
+export interface TrackModel {
+  name: string;
+  node: ConfNode;
+  weight?: number;
+}
+
+/** track_script lines of a block */
+function tracksOf(fates: Fates, k: ConfNode): TrackModel[] {
+  return values(fates, k).map((c) => {
+    const i = c.args.indexOf('weight');
+    const w = i >= 0 && /^-?\d+$/.test(c.args[i + 1] ?? '') ? Number(c.args[i + 1]) : undefined;
+    if (c.args.includes('reverse')) fates.set(c, 'mapped', 'reverse: not reproduced', 'dropped');
+    return { name: c.keyword, node: c, ...(w !== undefined ? { weight: w } : {}) };
+  });
+}
+
 export interface InstanceModel {
   name: string;
   node: ConfNode;
@@ -84,7 +101,7 @@ export interface InstanceModel {
   preemptDelay?: number;
   unicastSrc?: string;
   unicastPeers: string[];
-  tracks: { name: string; node: ConfNode }[];
+  tracks: TrackModel[];
   notifies: NotifyModel[];
   smtpAlert?: ConfNode;
   mcastSrc?: ConfNode;
@@ -106,7 +123,7 @@ export interface GroupModel {
   name: string;
   node: ConfNode;
   members: string[];
-  tracks: { name: string; node: ConfNode }[];
+  tracks: TrackModel[];
   notifies: NotifyModel[];
 }
 
@@ -379,7 +396,7 @@ function readInstanceKeyword(m: HostModel, inst: InstanceModel, k: ConfNode, ifa
       for (const c of values(fates, k)) inst.unicastPeers.push(c.keyword);
       return mapped();
     case 'track_script':
-      for (const c of values(fates, k)) inst.tracks.push({ name: c.keyword, node: c });
+      inst.tracks.push(...tracksOf(fates, k));
       return mapped();
     case 'mcast_src_ip':
       inst.mcastSrc = k;
@@ -426,6 +443,7 @@ function readScriptBlock(m: HostModel, block: ConfNode): ScriptModel {
     else if (k.keyword === 'weight') {
       s.weight = /^-?\d+$/.test(v ?? '') ? Number(v) : 0;
       s.weightNode = k;
+      if (k.args.includes('reverse')) m.fates.set(k, 'mapped', 'reverse: not reproduced', 'dropped');
     } else if (!knownKeyword(major, 'vrrp_script', k.keyword)) m.fates.set(k, 'dropped', unknown(major, 'vrrp_script'));
   }
   return s;
@@ -437,8 +455,7 @@ function readGroup(m: HostModel, block: ConfNode): GroupModel {
   for (const k of effectiveChildren(block, 'vrrp_sync_group', major, m.fates)) {
     if (m.fates.get(k)?.how === 'dropped') continue;
     if (k.keyword === 'group') g.members.push(...values(m.fates, k).flatMap((c) => [c.keyword, ...c.args]), ...k.args);
-    else if (k.keyword === 'track_script')
-      for (const c of values(m.fates, k)) g.tracks.push({ name: c.keyword, node: c });
+    else if (k.keyword === 'track_script') g.tracks.push(...tracksOf(m.fates, k));
     else if (/^notify(_\w+)?$/.test(k.keyword) && knownKeyword(major, 'vrrp_sync_group', k.keyword))
       g.notifies.push({ kind: k.keyword, words: k.args, node: k });
     else if (k.keyword === 'smtp_alert') continue;

@@ -749,6 +749,22 @@ describe('pieces', () => {
     expect(printConf(nodes)).toBe('vrrp_script "chk web" {\n    script "/bin/echo a#b"\n}\n');
   });
 
+  it("a track_script line's weight overrides the vrrp_script's; reverse is reported", async () => {
+    const F = '/etc/keepalived/keepalived.conf';
+    const conf = (p: number) =>
+      'vrrp_script chk {\n script "/usr/bin/killall -0 nginx"\n weight -5 reverse\n}\n' +
+      `vrrp_instance V {\n interface eth0\n virtual_router_id 9\n priority ${p}\n` +
+      ' virtual_ipaddress {\n  10.0.0.9/24\n }\n track_script {\n  chk weight -60\n }\n}\n';
+    const hosts = await Promise.all([
+      importedHost({ given: 'a', hostname: 'a', files: { [F]: conf(150) }, ifs: { eth0: ['10.0.0.1/24'] } }),
+      importedHost({ given: 'b', hostname: 'b', files: { [F]: conf(100) }, ifs: { eth0: ['10.0.0.2/24'] } }),
+    ]);
+    const r = mapImport(hosts, SSH);
+    expect(r.answers.healthCheck).toEqual({ mode: 'weight', interval: 1, fall: 1, rise: 1, weight: -60 });
+    expect(r.dropped).toContainEqual({ at: `a:${F}:3`, text: 'weight: reverse: not reproduced' });
+    expectAccountedFor(hosts, r);
+  });
+
   it('daemon options other than -D, -S, -f, -i are noted as dropped', async () => {
     const F = '/etc/keepalived/keepalived.conf';
     const conf = (p: number) =>
