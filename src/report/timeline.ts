@@ -184,37 +184,69 @@ interface Drawn {
   height: number;
 }
 
-/**
- * One scenario's picture, `width` wide, from y=0: event labels, the clients lane (a mark per run of probes alike),
- * the gap lane (measured gap against the limit), the VIP-holder lane (one colour per node), the time axis in seconds
- * from the fault, and the legend. `id` keeps the pattern of this picture apart from the others of the page.
- */
-function drawTimeline(r: ScenarioResult, all: string[], width: number, id: string): Drawn {
-  const { start, end, faultAt, movedAt, restoredAt, returnedAt, holders } = r.timeline;
-  const span = Math.max(1, end - start);
-  const x0 = 110;
-  const x1 = width - 20;
-  const clamp = (t: number) => Math.min(end, Math.max(start, t));
-  const x = (t: number) => x0 + ((clamp(t) - start) / span) * (x1 - x0);
-  const f = (n: number) => n.toFixed(1);
-  const out: string[] = [];
-  /** texts over the lanes, drawn last so that no marker line crosses them */
-  const labels: string[] = [];
-  const txt = (
-    xx: number,
-    y: number,
-    text: string,
-    attrs: { size?: number; anchor?: string; fill?: string; cls?: string; bold?: boolean; halo?: boolean } = {},
-  ) =>
+const f = (n: number) => n.toFixed(1);
+
+/** a text of the picture, escaped; `halo`: a white outline so that it reads over the lanes */
+function txt(
+  xx: number,
+  y: number,
+  text: string,
+  attrs: { size?: number; anchor?: string; fill?: string; cls?: string; bold?: boolean; halo?: boolean } = {},
+): string {
+  return (
     `<text x="${f(xx)}" y="${f(y)}" font-size="${attrs.size ?? 11}" font-family="${FONT}"` +
     (attrs.anchor ? ` text-anchor="${attrs.anchor}"` : '') +
     (attrs.fill ? ` fill="${attrs.fill}"` : '') +
     (attrs.bold ? ' font-weight="bold"' : '') +
     (attrs.halo ? ' stroke="#fff" stroke-width="4" stroke-linejoin="round" paint-order="stroke"' : '') +
     (attrs.cls ? ` class="${attrs.cls}"` : '') +
-    `>${esc(text)}</text>`;
+    `>${esc(text)}</text>`
+  );
+}
 
-  // event labels on as many rows as it takes for none to overlap another
+/**
+ * One picture as it is drawn: the scenario, the time scale (x of a time in ms, clamped to the scenario's window,
+ * between x0 and x1), the y of each lane, and what is drawn so far: `out` in order, then `labels` (texts over the
+ * lanes, drawn last so that no marker line crosses them).
+ */
+interface Frame {
+  r: ScenarioResult;
+  all: string[];
+  width: number;
+  /** the scenario's window in ms (at least 1) */
+  span: number;
+  x0: number;
+  x1: number;
+  x: (t: number) => number;
+  /** the fill of several holders at once: this picture's pattern */
+  split: string;
+  clientsY: number;
+  gapY: number;
+  holderY: number;
+  laneBottom: number;
+  axisY: number;
+  out: string[];
+  labels: string[];
+}
+
+/** an event (fault, moved, restore, back) with its label placed: right of its line if it fits, on the first free row */
+interface PlacedEvent {
+  t: number;
+  kind: 'fault' | 'moved' | 'restore' | 'back';
+  label: string;
+  xx: number;
+  w: number;
+  left: number;
+  row: number;
+}
+
+/** event labels on as many rows as it takes for none to overlap another */
+function placeEvents(
+  r: ScenarioResult,
+  x: (t: number) => number,
+  width: number,
+): { placed: PlacedEvent[]; rows: number } {
+  const { start, end, faultAt, movedAt, restoredAt, returnedAt } = r.timeline;
   const events = (
     [
       [faultAt, 'fault', 'fault'],
@@ -234,20 +266,13 @@ function drawTimeline(r: ScenarioResult, all: string[], width: number, id: strin
     rowsEnd[row] = left + e.w;
     return { ...e, left, row };
   });
-  const evH = Math.max(1, rowsEnd.length) * 14 + 4;
-  const clientsY = evH + 4;
-  const gapY = clientsY + 28;
-  const holderY = gapY + 22;
-  const laneBottom = holderY + 22;
-  const axisY = laneBottom + 6;
+  return { placed, rows: rowsEnd.length };
+}
 
-  out.push(
-    `<defs><pattern id="${id}" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
-      `<rect width="8" height="8" fill="${SPLIT_B}"/><rect width="4" height="8" fill="${SPLIT_A}"/></pattern></defs>`,
-  );
-  const split = `url(#${id})`;
-
-  // grid and axis: seconds from the fault
+/** grid and axis: seconds from the fault; then the lanes' names */
+function drawAxis(g: Frame): void {
+  const { r, span, x0, x1, x, clientsY, gapY, holderY, laneBottom, axisY, out } = g;
+  const { start, end, faultAt } = r.timeline;
   const step = tickStep(span / 1000);
   const first = Math.ceil((start - faultAt) / 1000 / step - 1e-9);
   out.push(`<line x1="${x0}" x2="${x1}" y1="${axisY}" y2="${axisY}" stroke="#57606a"/>`);
@@ -267,8 +292,12 @@ function drawTimeline(r: ScenarioResult, all: string[], width: number, id: strin
     txt(x0 - 8, gapY + 10, 'gap', { anchor: 'end', bold: true }),
     txt(x0 - 8, holderY + 14, 'VIP on', { anchor: 'end', bold: true }),
   );
+}
 
-  // clients: one mark per run of probes alike (served or failed), as long as they lasted; none where no probe ran
+/** clients: one mark per run of probes alike (served or failed), as long as they lasted; none where no probe ran */
+function drawClients(g: Frame): void {
+  const { r, x0, x1, x, clientsY, out } = g;
+  const { start, end, faultAt } = r.timeline;
   const probes = r.timeline.probes.filter((p) => p.t >= start && p.t <= end).sort((a, b) => a.t - b.t);
   const steps = probes
     .slice(1)
@@ -291,8 +320,12 @@ function drawTimeline(r: ScenarioResult, all: string[], width: number, id: strin
     );
     i = j;
   }
+}
 
-  // gap: the measured gap (first failed probe -> served again) against the limit used
+/** gap: the measured gap (first failed probe -> served again) against the limit used */
+function drawGap(g: Frame): void {
+  const { r, width, x, gapY, out, labels } = g;
+  const { end, faultAt } = r.timeline;
   const gt = gapText(r);
   const over = r.gapMs === null || r.gapMs > r.maxGapMs;
   if (r.firstFailAt !== null) {
@@ -310,8 +343,12 @@ function drawTimeline(r: ScenarioResult, all: string[], width: number, id: strin
     const tx = right + w <= width - 4 ? right : a - 6 - w >= 4 ? a - 6 - w : a + 4;
     labels.push(txt(tx, gapY + 11, gt, { fill: over ? FAIL_BG : '#1f2328', bold: over, cls: 'gap-label', halo: true }));
   } else labels.push(txt(x(faultAt) + 4, gapY + 11, gt, { cls: 'gap-label', halo: true }));
+}
 
-  // VIP holders: one colour per node, striped when several hold it, grey when nobody does
+/** VIP holders: one colour per node, striped when several hold it, grey when nobody does */
+function drawHolders(g: Frame): void {
+  const { r, all, x0, x1, x, split, holderY, out, labels } = g;
+  const { start, end, faultAt, holders } = r.timeline;
   out.push(`<rect x="${x0}" y="${holderY}" width="${x1 - x0}" height="20" fill="#f6f8fa"/>`);
   holders.forEach((h, i) => {
     const t0 = Math.max(h.t, start);
@@ -332,19 +369,24 @@ function drawTimeline(r: ScenarioResult, all: string[], width: number, id: strin
     );
     if (label && textW(label, 11) + 8 <= w) labels.push(txt(a + 4, holderY + 14, label, { fill: ink }));
   });
+}
 
-  // event markers over the lanes, labels above
+/** event markers over the lanes, labels above */
+function drawEvents(g: Frame, placed: PlacedEvent[]): void {
   for (const e of placed) {
     const labelY = 12 + e.row * 14;
-    out.push(
-      `<line class="event" x1="${f(e.xx)}" x2="${f(e.xx)}" y1="${labelY + 3}" y2="${laneBottom}" ` +
+    g.out.push(
+      `<line class="event" x1="${f(e.xx)}" x2="${f(e.xx)}" y1="${labelY + 3}" y2="${g.laneBottom}" ` +
         `stroke="#1f2328" stroke-width="${e.kind === 'fault' ? 2 : 1}"` +
         `${e.kind === 'fault' ? '' : ' stroke-dasharray="4,3"'}/>` +
         txt(e.left, labelY, e.label, { cls: 'event-label', bold: e.kind === 'fault' }),
     );
   }
+}
 
-  // legend, wrapped over as many rows as it takes; node colours are exactly the lane's
+/** legend, wrapped over as many rows as it takes; node colours are exactly the lane's. Returns its last row's y. */
+function drawLegend(g: Frame): number {
+  const { all, width, x0, split, axisY, out } = g;
   const items: { fill: string; label: string; data: string; stroke?: string }[] = [
     { fill: SERVED, label: 'served', data: 'data-kind="served"' },
     { fill: FAILED, label: 'failed', data: 'data-kind="failed"' },
@@ -370,7 +412,41 @@ function drawTimeline(r: ScenarioResult, all: string[], width: number, id: strin
     lx += w;
   }
   out.push(txt(x0 - 8, axisY + 32, 'legend', { anchor: 'end', fill: '#57606a' }));
-  return { body: out.join('') + labels.join(''), height: ly + 8 };
+  return ly;
+}
+
+/**
+ * One scenario's picture, `width` wide, from y=0: event labels, the clients lane (a mark per run of probes alike),
+ * the gap lane (measured gap against the limit), the VIP-holder lane (one colour per node), the time axis in seconds
+ * from the fault, and the legend. `id` keeps the pattern of this picture apart from the others of the page.
+ */
+function drawTimeline(r: ScenarioResult, all: string[], width: number, id: string): Drawn {
+  const { start, end } = r.timeline;
+  const span = Math.max(1, end - start);
+  const x0 = 110;
+  const x1 = width - 20;
+  const clamp = (t: number) => Math.min(end, Math.max(start, t));
+  const x = (t: number) => x0 + ((clamp(t) - start) / span) * (x1 - x0);
+  const { placed, rows } = placeEvents(r, x, width);
+  const evH = Math.max(1, rows) * 14 + 4;
+  const clientsY = evH + 4;
+  const gapY = clientsY + 28;
+  const holderY = gapY + 22;
+  const laneBottom = holderY + 22;
+  const axisY = laneBottom + 6;
+  const layout = { clientsY, gapY, holderY, laneBottom, axisY };
+  const g: Frame = { r, all, width, span, x0, x1, x, split: `url(#${id})`, ...layout, out: [], labels: [] };
+  g.out.push(
+    `<defs><pattern id="${id}" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
+      `<rect width="8" height="8" fill="${SPLIT_B}"/><rect width="4" height="8" fill="${SPLIT_A}"/></pattern></defs>`,
+  );
+  drawAxis(g);
+  drawClients(g);
+  drawGap(g);
+  drawHolders(g);
+  drawEvents(g, placed);
+  const ly = drawLegend(g);
+  return { body: g.out.join('') + g.labels.join(''), height: ly + 8 };
 }
 
 /** Standalone SVG (--report x.svg): summary rows, the reasons of the failures, then every timeline. */
