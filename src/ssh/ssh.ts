@@ -23,10 +23,10 @@ import {
   type PresentedKey,
 } from './known-hosts.js';
 import { cmd } from './shell.js';
-import type { Conn, ExecOptions, ExecResult, Privilege, Spawned } from './conn.js';
+import type { Conn, ExecOptions, ExecResult, Privilege, Spawned } from '../conn.js';
 import { expandHome, loadSshConfig } from './ssh-config.js';
 
-export type { ExecOptions, ExecResult } from './conn.js';
+export type { ExecOptions, ExecResult } from '../conn.js';
 
 export interface ConnectOptions {
   /** answers' ssh section */
@@ -312,48 +312,179 @@ function connectClient(cfg: ConnectConfig, sock?: Duplex): Promise<Client> {
   });
 }
 
+type KeyFile = { f: string; key: Buffer };
+
+/** the identity files that exist and parse (an encrypted one is left to the agent) */
+function readKeys(files: string[]): KeyFile[] {
+  return files.map((f) => ({ f, key: readKey(f) })).filter((k): k is KeyFile => !!k.key);
+}
+
+/** what the logins of one connect share: the agent socket, and the password once one was asked (sudo's too) */
+interface AuthState {
+  agent: string | undefined;
+  password: string | undefined;
+}
+
+/**
+ * Auth for one connection (the jump host and the target each get their own: they are separate logins): ssh-agent,
+ * then each identity file, then the password (asked once per login); `tried` records what was tried, for the message.
+ */
+function authHandler(
+  opts: ConnectOptions,
+  auth: AuthState,
+  user: string,
+  tried: string[],
+  keyFiles: KeyFile[],
+): ConnectConfig['authHandler'] {
+  let triedPassword = false;
+  return ((_methodsLeft: string[] | null, _partial: boolean, next: (m: unknown) => void) => {
+    if (auth.agent && !tried.includes('agent')) {
+      tried.push('agent');
+      return next({ type: 'agent', username: user, agent: auth.agent });
+    }
+    const k = keyFiles.find((x) => !tried.includes(x.f));
+    if (k) {
+      tried.push(k.f);
+      return next({ type: 'publickey', username: user, key: k.key });
+    }
+    if (!triedPassword && opts.password) {
+      triedPassword = true;
+      opts
+        .password()
+        .then((pw) => {
+          auth.password = pw;
+          next(pw ? { type: 'password', username: user, password: pw } : false);
+        })
+        .catch(() => next(false));
+      return;
+    }
+    return next(false);
+  }) as unknown as ConnectConfig['authHandler'];
+}
+
+/** the last host key verdict of a connection, kept for the error when the connection fails */
+interface Seen {
+  verdict: HostKeyVerdict | null;
+}
+
+/** verify the key `t` presents against known_hosts with the answers' policy; accept-new reports a key it added */
+function hostVerifier(opts: ConnectOptions, t: Target, label: string, seen: Seen): (key: Buffer) => boolean {
+  return (key: Buffer) => {
+    const verdict = verifyHostKey({
+      files: t.knownHostsFiles,
+      writeFile: t.knownHostsFiles[0],
+      names: t.names,
+      label,
+      policy: opts.ssh.hostKeyPolicy,
+      blob: key,
+    });
+    seen.verdict = verdict;
+    if (verdict.ok && !verdict.known) opts.onNewHostKey?.(label, fingerprint(key));
+    return verdict.ok;
+  };
+}
+
+/**
+ * The ProxyJump host's connection (its first hop only): its own ssh_config entry, known keys and login; the
+ * target's settings otherwise (timeouts, keepalive). A refused host key or login is a PreconditionError naming it.
+ */
+async function connectJump(
+  node: ResolvedNode,
+  t: Target,
+  label: string,
+  opts: ConnectOptions,
+  base: ConnectConfig,
+  auth: AuthState,
+): Promise<Client> {
+  const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(t.proxyJump!.split(',')[0]);
+  if (!m) throw new PreconditionError(`${label}: ProxyJump ${t.proxyJump} not understood`);
+  const jumpNode: ResolvedNode = {
+    ...node,
+    name: `${node.name}-jump`,
+    host: m[2],
+    port: Number(m[3] ?? 22),
+    // as OpenSSH: the jump host's own User in ~/.ssh/config, else the local user name
+    user: m[1] ?? loadSshConfig(m[2], opts.ssh.configFile).user ?? userInfo().username,
+  };
+  const jt = targetFor(jumpNode, opts, !!m[3]);
+  const jumpKnown = knownKeysFor(jt.knownHostsFiles, jt.names);
+  const seen: Seen = { verdict: null };
+  const jumpTried: string[] = [];
+  const jumpKeys = readKeys(jt.identityFiles);
+  return connectClient({
+    ...base,
+    host: jt.host,
+    port: jt.port,
+    username: jt.user,
+    authHandler: authHandler(opts, auth, jt.user, jumpTried, jumpKeys),
+    algorithms: algorithmsFor(jumpKnown),
+    hostVerifier: hostVerifier(opts, jt, `jump host ${jt.host}`, seen),
+  }).catch((e: Error & { level?: string }) => {
+    const v = seen.verdict;
+    if (v && !v.ok) throw new PreconditionError(v.message);
+    if (e.level === 'client-authentication') {
+      throw new PreconditionError(
+        `${label}: authentication failed on the jump host ${jt.user}@${jt.host} ` +
+          `(tried: ${jumpTried.join(', ') || 'nothing'})`,
+      );
+    }
+    throw e;
+  });
+}
+
+/** a channel from the jump host to the target, for the target's SSH connection to run in */
+function forwardTo(jump: Client, t: Target): Promise<Duplex> {
+  return new Promise<Duplex>((resolve, reject) =>
+    jump.forwardOut('127.0.0.1', 0, t.host, t.port, (err, stream) =>
+      err ? reject(err) : resolve(stream as unknown as Duplex),
+    ),
+  );
+}
+
+/**
+ * Why the connection to `t` failed, as the error to throw: a PreconditionError as it is (the jump host's), a refused
+ * host key as a HostKeyError (with the key, for the wizard to show), else what ssh2 said in the user's terms.
+ */
+function connectError(
+  e: unknown,
+  verdict: HostKeyVerdict | null,
+  t: Target,
+  label: string,
+  methods: string[],
+  opts: ConnectOptions,
+): Error {
+  if (e instanceof PreconditionError) return e;
+  if (verdict && !verdict.ok) {
+    return new HostKeyError(verdict.message, verdict.reason, verdict.presented, t.knownHostsFiles[0]);
+  }
+  const err = e as Error & { level?: string; code?: string };
+  if (err.level === 'client-authentication') {
+    return new PreconditionError(
+      `${label}: authentication failed for user ${t.user} ` +
+        `(tried: ${methods.join(', ') || 'nothing: no agent, key or password'})`,
+    );
+  }
+  if (err.level === 'client-timeout' || /Timed out/.test(err.message)) {
+    return new PreconditionError(`${label}: unreachable: no SSH answer within ${opts.ssh.connectTimeout} s`);
+  }
+  return new PreconditionError(`${label}: cannot connect: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '));
+}
+
+/**
+ * Connect to a node (through its ProxyJump host when ssh_config names one), host key verified, logged in. The
+ * password, when one was asked, is kept as the sudo password of the connection.
+ */
 export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise<HostConnection> {
   const t = targetFor(node, opts, node.port !== 22);
   const log = opts.log ?? (() => {});
   const label = `${node.name} (${t.host}:${t.port})`;
-  let verdict: HostKeyVerdict | null = null;
+  const seen: Seen = { verdict: null };
   const known = knownKeysFor(t.knownHostsFiles, t.names);
-  const keys = t.identityFiles
-    .map((f) => ({ f, key: readKey(f) }))
-    .filter((k): k is { f: string; key: Buffer } => !!k.key);
+  const keys = readKeys(t.identityFiles);
   const agent = opts.ssh.useAgent && opts.env.SSH_AUTH_SOCK ? opts.env.SSH_AUTH_SOCK : undefined;
-  let password: string | undefined;
+  const auth: AuthState = { agent, password: undefined };
   // what the target connection tried (for the message); the jump host's attempts are its own
   const methods: string[] = [];
-
-  /** auth for one connection (the jump host and the target each get their own: they are separate logins) */
-  const authFor = (user: string, tried: string[], keyFiles: { f: string; key: Buffer }[]) => {
-    let triedPassword = false;
-    return ((_methodsLeft: string[] | null, _partial: boolean, next: (m: unknown) => void) => {
-      if (agent && !tried.includes('agent')) {
-        tried.push('agent');
-        return next({ type: 'agent', username: user, agent });
-      }
-      const k = keyFiles.find((x) => !tried.includes(x.f));
-      if (k) {
-        tried.push(k.f);
-        return next({ type: 'publickey', username: user, key: k.key });
-      }
-      if (!triedPassword && opts.password) {
-        triedPassword = true;
-        opts
-          .password()
-          .then((pw) => {
-            password = pw;
-            next(pw ? { type: 'password', username: user, password: pw } : false);
-          })
-          .catch(() => next(false));
-        return;
-      }
-      return next(false);
-    }) as unknown as ConnectConfig['authHandler'];
-  };
-
   const base: ConnectConfig = {
     host: t.host,
     port: t.port,
@@ -362,97 +493,23 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
     keepaliveInterval: 5000,
     keepaliveCountMax: 6,
     algorithms: algorithmsFor(known),
-    hostVerifier: (key: Buffer) => {
-      verdict = verifyHostKey({
-        files: t.knownHostsFiles,
-        writeFile: t.knownHostsFiles[0],
-        names: t.names,
-        label,
-        policy: opts.ssh.hostKeyPolicy,
-        blob: key,
-      });
-      if (verdict.ok && !verdict.known) opts.onNewHostKey?.(label, fingerprint(key));
-      return verdict.ok;
-    },
-    authHandler: authFor(t.user, methods, keys),
+    hostVerifier: hostVerifier(opts, t, label, seen),
+    authHandler: authHandler(opts, auth, t.user, methods, keys),
   };
 
   let jump: Client | undefined;
   let sock: Duplex | undefined;
   try {
     if (t.proxyJump) {
-      const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(t.proxyJump.split(',')[0]);
-      if (!m) throw new PreconditionError(`${label}: ProxyJump ${t.proxyJump} not understood`);
-      const jumpNode: ResolvedNode = {
-        ...node,
-        name: `${node.name}-jump`,
-        host: m[2],
-        port: Number(m[3] ?? 22),
-        // as OpenSSH: the jump host's own User in ~/.ssh/config, else the local user name
-        user: m[1] ?? loadSshConfig(m[2], opts.ssh.configFile).user ?? userInfo().username,
-      };
-      const jt = targetFor(jumpNode, opts, !!m[3]);
-      const jumpKnown = knownKeysFor(jt.knownHostsFiles, jt.names);
-      let jv: HostKeyVerdict | null = null;
-      const jumpTried: string[] = [];
-      const jumpKeys = jt.identityFiles
-        .map((f) => ({ f, key: readKey(f) }))
-        .filter((k): k is { f: string; key: Buffer } => !!k.key);
-      jump = await connectClient({
-        ...base,
-        host: jt.host,
-        port: jt.port,
-        username: jt.user,
-        authHandler: authFor(jt.user, jumpTried, jumpKeys),
-        algorithms: algorithmsFor(jumpKnown),
-        hostVerifier: (key: Buffer) => {
-          jv = verifyHostKey({
-            files: jt.knownHostsFiles,
-            writeFile: jt.knownHostsFiles[0],
-            names: jt.names,
-            label: `jump host ${jt.host}`,
-            policy: opts.ssh.hostKeyPolicy,
-            blob: key,
-          });
-          if (jv.ok && !jv.known) opts.onNewHostKey?.(`jump host ${jt.host}`, fingerprint(key));
-          return jv.ok;
-        },
-      }).catch((e: Error & { level?: string }) => {
-        const v = jv as HostKeyVerdict | null;
-        if (v && !v.ok) throw new PreconditionError(v.message);
-        if (e.level === 'client-authentication') {
-          throw new PreconditionError(
-            `${label}: authentication failed on the jump host ${jt.user}@${jt.host} ` +
-              `(tried: ${jumpTried.join(', ') || 'nothing'})`,
-          );
-        }
-        throw e;
-      });
-      sock = await new Promise<Duplex>((resolve, reject) =>
-        jump!.forwardOut('127.0.0.1', 0, t.host, t.port, (err, stream) =>
-          err ? reject(err) : resolve(stream as unknown as Duplex),
-        ),
-      );
+      jump = await connectJump(node, t, label, opts, base, auth);
+      sock = await forwardTo(jump, t);
     }
     const client = await connectClient(base, sock);
     const hc = new HostConnection(node, client, log, jump);
-    if (password) hc.sudoPassword = password;
+    if (auth.password) hc.sudoPassword = auth.password;
     return hc;
   } catch (e) {
     jump?.end();
-    if (e instanceof PreconditionError) throw e;
-    const v = verdict as HostKeyVerdict | null;
-    if (v && !v.ok) throw new HostKeyError(v.message, v.reason, v.presented, t.knownHostsFiles[0]);
-    const err = e as Error & { level?: string; code?: string };
-    if (err.level === 'client-authentication') {
-      throw new PreconditionError(
-        `${label}: authentication failed for user ${t.user} ` +
-          `(tried: ${methods.join(', ') || 'nothing: no agent, key or password'})`,
-      );
-    }
-    if (err.level === 'client-timeout' || /Timed out/.test(err.message)) {
-      throw new PreconditionError(`${label}: unreachable: no SSH answer within ${opts.ssh.connectTimeout} s`);
-    }
-    throw new PreconditionError(`${label}: cannot connect: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '));
+    throw connectError(e, seen.verdict, t, label, methods, opts);
   }
 }
