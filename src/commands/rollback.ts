@@ -4,7 +4,8 @@ import { openHostSession } from '../apply/session.js';
 import { CancelledError, OperationError, UsageError } from '../errors.js';
 import type { IO } from '../io.js';
 import { PATHS } from '../paths.js';
-import { inquirerPrompter, passwordPrompt } from '../prompts.js';
+import { passwordPrompt } from '../password-prompt.js';
+import { inquirerPrompter } from '../wizard/prompter.js';
 import { loadConfig } from './common.js';
 
 export async function rollbackCommand(

@@ -4,7 +4,7 @@
  */
 import { OperationError } from '../errors.js';
 import type { IO } from '../io.js';
-import { passwordPrompt } from '../prompts.js';
+import { passwordPrompt } from '../password-prompt.js';
 import { renderStatus } from '../report/status.js';
 import { openSession } from '../ssh/session.js';
 import { pairStatus } from '../status/collect.js';

@@ -9,7 +9,7 @@ import type { Target } from '../answers/targets.js';
 import { openHostSession, type HostSession } from '../apply/session.js';
 import { CancelledError, PreconditionError } from '../errors.js';
 import type { IO } from '../io.js';
-import { passwordPrompt } from '../prompts.js';
+import { passwordPrompt } from '../password-prompt.js';
 import { startWaiting } from '../spinner.js';
 import { pairStatus, UNITS, type PairStatus } from '../status/collect.js';
 import { boundFeatures, settleTimeoutMs } from './bounds.js';

@@ -1,6 +1,6 @@
 /**
- * The wizard as init uses it: asks for what the answers lack (prompts live in prompts.ts), connecting to the hosts
- * as it goes (discover.ts), then a review (summary, bounds, warnings) before anything is applied.
+ * The wizard as init uses it: asks for what the answers lack (wizard.ts and its sections), connecting to the hosts
+ * as it goes (discovery.ts), then a review (summary, bounds, warnings) before anything is applied.
  */
 import { writeFileSync } from 'node:fs';
 import type { AnswersInput } from '../answers/schema.js';
@@ -9,8 +9,9 @@ import { answersForSaving, summary } from '../answers/summary.js';
 import { ValidationError } from '../errors.js';
 import { boundsSummary } from '../failover/bounds.js';
 import type { IO } from '../io.js';
-import { Discovery } from '../discover.js';
-import { inquirerPrompter, wizard, type Prompter } from '../prompts.js';
+import { Discovery } from './discovery.js';
+import { inquirerPrompter, type Prompter } from './prompter.js';
+import { wizard } from './wizard.js';
 
 /** the review's summary of answers so far, or the problems that keep them from being used */
 export function reviewText(io: IO, a: AnswersInput, source: string): { text: string; problems: string[] } {

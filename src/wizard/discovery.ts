@@ -2,16 +2,17 @@
  * What the wizard finds out about the hosts while it asks: it connects to each host as soon as its address is
  * given (host key verified; an unknown key is shown for the user to trust, a changed one is refused), reads its
  * interfaces and the address SSH came in on, checks that a VIP is free (the preflight's ARP probe) and listens
- * for the virtual router ids other VRRP routers use on the segment. Transport only: the questions are in prompts.ts.
+ * for the virtual router ids other VRRP routers use on the segment. Transport only: the questions are in the other
+ * files of src/wizard/ (hosts.ts, network.ts, instances.ts...).
  */
-import type { Config, ResolvedNode } from './answers/resolve.js';
-import { gather, parseGathered } from './facts/gather.js';
-import type { VrrpAdvert } from './facts/vrrp.js';
-import type { InterfaceFact } from './facts/types.js';
-import { becomeRoot } from './ssh/session.js';
-import type { Conn } from './ssh/conn.js';
-import { connect, HostKeyError } from './ssh/ssh.js';
-import type { PresentedKey } from './ssh/known-hosts.js';
+import type { Config, ResolvedNode } from '../answers/resolve.js';
+import { gather, parseGathered } from '../facts/gather.js';
+import type { VrrpAdvert } from '../facts/vrrp.js';
+import type { InterfaceFact } from '../facts/types.js';
+import { becomeRoot } from '../ssh/session.js';
+import type { Conn } from '../conn.js';
+import { connect, HostKeyError } from '../ssh/ssh.js';
+import type { PresentedKey } from '../ssh/known-hosts.js';
 
 export interface HostInfo {
   hostname: string;

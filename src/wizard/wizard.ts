@@ -1,0 +1,61 @@
+/**
+ * The wizard: asks ONLY for what the given (partial) answers lack, section by section (hosts.ts, instances.ts,
+ * checks.ts, system.ts), validates each answer with the same rules as the answers file, and never stores secrets in
+ * what it returns for saving. A Prompter is injected so tests can script the answers.
+ *
+ * Online (not --offline) it finds things out as it goes, through a Discovery (discovery.ts): each host is connected
+ * to as soon as its address is given (an unknown host key is shown for the user to trust, a host that cannot be
+ * reached is asked again at once), its interfaces are offered in a list, a VIP must be in the interface's subnet
+ * and free (the proposed one is an address of that subnet that nothing answers ARP for), and the proposed virtual
+ * router id is one no other router advertises on the segment. Before anything is applied the user reviews a summary
+ * and may edit a section, save the answers, or quit (review.ts).
+ */
+import type { AnswersInput } from '../answers/schema.js';
+import type { IO } from '../io.js';
+import { askChecks } from './checks.js';
+import type { HostDiscovery } from './discovery.js';
+import { askNodes, askSsh, completeNodes } from './hosts.js';
+import { askInstances } from './instances.js';
+import type { Prompter } from './prompter.js';
+import { review, type ReviewOptions } from './review.js';
+import { has, type Partial, type WizardState } from './state.js';
+import { askNginx, askSystem } from './system.js';
+
+export interface WizardOptions {
+  /** connect as you go; absent with --offline (then the questions are asked blind) */
+  discovery?: HostDiscovery;
+  io?: IO;
+  /** the review before anything is applied: the summary (or the problems) of the answers so far, and saving them */
+  review?: ReviewOptions;
+  /** seconds to listen for other routers' VRRP adverts before proposing a virtual router id */
+  listenSeconds?: number;
+}
+
+/**
+ * Complete the partial answers by asking. Returns the full answers (with secrets, for this run only).
+ */
+export async function wizard(partial: Partial, p: Prompter, opts: WizardOptions = {}): Promise<AnswersInput> {
+  const s: WizardState = { a: structuredClone(partial ?? {}), p, known: new Map(), d: opts.discovery, io: opts.io };
+  const { a, d } = s;
+  let asked = false;
+  const ask = async (missing: boolean, fn: () => Promise<void>) => {
+    if (!missing) return;
+    asked = true;
+    await fn();
+  };
+  try {
+    await ask(!has(a, 'ssh'), () => askSsh(s));
+    if (d) d.useSsh((a.ssh ?? {}) as Partial);
+    if (!Array.isArray(a.nodes) || a.nodes.length < 2) await ask(true, () => askNodes(s));
+    else await completeNodes(s);
+    await ask(!Array.isArray(a.instances) || a.instances.length === 0, () => askInstances(s, opts.listenSeconds));
+    await ask(!has(a, 'profile') || !has(a, 'healthCheck'), () => askChecks(s));
+    await ask(!has(a, 'nginx'), () => askNginx(s));
+    await ask(!has(a, 'system'), () => askSystem(s));
+    // review: apply, edit a section, save, or quit
+    if (opts.review && asked) await review(s, opts.review, opts.listenSeconds);
+  } finally {
+    d?.close();
+  }
+  return a as AnswersInput;
+}
