@@ -5,9 +5,15 @@
  * do the same for 2.x with `keepalived -t`. In the e2e project because the 1.3.5 binary comes with the lab.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveAnswers, type Config } from '../../src/answers/resolve.js';
+import { resolveAnswers, type Config, type ResolvedNode } from '../../src/answers/resolve.js';
 import { PATHS } from '../../src/paths.js';
-import { DEFAULT_RENDER_PATHS, renderCheckScript, renderKeepalivedConf, renderNotifyScript } from '../../src/render.js';
+import {
+  DEFAULT_RENDER_PATHS,
+  renderCheckScript,
+  renderFlagScript,
+  renderKeepalivedConf,
+  renderNotifyScript,
+} from '../../src/render.js';
 import { fast, variants } from '../fixtures/answers.js';
 import { keepalivedCheckAsync } from '../helpers/keepalived-check.js';
 import { fullLab } from '../helpers/lab.js';
@@ -22,9 +28,11 @@ function binary(): string {
   return l.keepalived135;
 }
 
-const scripts = (cfg: Config) => ({
+// the scripts a 1.x configuration runs: the check, the notify hook, and flag.sh for ha-setup's state flags
+const scripts = (cfg: Config, node: ResolvedNode = cfg.nodes[0]) => ({
   [PATHS.checkScript]: renderCheckScript(cfg),
-  [PATHS.notifyScript]: renderNotifyScript(cfg),
+  [PATHS.notifyScript]: renderNotifyScript(cfg, node),
+  [PATHS.flagScript]: renderFlagScript(),
 });
 
 describe('keepalived.conf rendered for 1.3.5 passes the real 1.3.5', () => {
@@ -35,7 +43,7 @@ describe('keepalived.conf rendered for 1.3.5 passes the real 1.3.5', () => {
       const cfg = resolveAnswers(answers, { env: {} });
       for (const node of cfg.nodes) {
         const conf = renderKeepalivedConf(cfg, node, DEFAULT_RENDER_PATHS, { self: '1.3.5', peers: ['1.3.5'] });
-        const files: Record<string, string> = scripts(cfg);
+        const files: Record<string, string> = scripts(cfg, node);
         if (cfg.includeDir) files[`${cfg.includeDir}/00-ha-setup.conf`] = '! placeholder\n';
         jobs.push({
           name: `${name} on ${node.name}`,

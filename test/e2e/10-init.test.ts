@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ManifestEntry } from '../../src/apply/host.js';
+import type { ManifestEntry } from '../../src/apply/manifest.js';
 import {
   addr,
   answersFile,

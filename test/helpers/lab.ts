@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { AnswersInput } from '../../src/answers/schema.js';
-import type { InitReport } from '../../src/apply/init-run.js';
+import type { InitReport } from '../../src/apply/init.js';
 import type { VerifyReport } from '../../src/commands/verify-failover.js';
 import type { PlanJson } from '../../src/report/plan.js';
 import type { PairStatus } from '../../src/status/collect.js';

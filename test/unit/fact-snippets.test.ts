@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { firewalldFact, packagesFact, parseServices, servicesFact, type FactDef } from '../../src/facts/gather.js';
+import { FACTS, parseServices, type FactDef } from '../../src/facts/table.js';
 
 const fx = (f: string) => join(__dirname, '..', 'fixtures', 'cmd', f);
 const bin = mkdtempSync(join(tmpdir(), 'fact-bin-'));
@@ -26,14 +26,14 @@ printer('firewall-cmd', `cat '${fx('firewall-cmd-list-all.txt')}'`);
 printer('dpkg-query', `cat "$DPKG_FIXTURE"`);
 
 function run<T>(f: FactDef<T>, env: Record<string, string> = {}): { text: string; value: T } {
-  const r = spawnSync('sh', ['-c', f.sh], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin`, ...env } });
+  const r = spawnSync('/bin/sh', ['-c', f.sh], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin`, ...env } });
   expect(r.status).toBe(0);
   return { text: r.stdout, value: f.parse(r.stdout) };
 }
 
 describe('fact snippets over captured command output', () => {
   it('services: one systemctl call, blocks mapped to the units in argument order', () => {
-    const { text, value } = run(servicesFact);
+    const { text, value } = run(FACTS.services);
     expect(text.trim().split('\n')).toEqual([
       'keepalived inactive  0',
       'nginx active enabled 55',
@@ -54,17 +54,18 @@ describe('fact snippets over captured command output', () => {
         'keepalived deinstall ok config-files',
       ),
     );
-    expect(run(packagesFact, { DPKG_FIXTURE: fx('dpkg-query.txt') }).value).toEqual({
+    expect(run(FACTS.packages, { DPKG_FIXTURE: fx('dpkg-query.txt') }).value).toEqual({
       keepalived: '1:2.2.7-1+b2',
       nginx: '1.22.1-9+deb12u11',
       rsync: '3.5.0+ds1-0+deb12u1',
       curl: '7.88.1-10+deb12u15',
+      nodeexporter: null,
     });
-    expect(run(packagesFact, { DPKG_FIXTURE: dpkg }).value.keepalived).toBeNull();
+    expect(run(FACTS.packages, { DPKG_FIXTURE: dpkg }).value.keepalived).toBeNull();
   });
 
   it('firewalld: services, protocols and every rich rule from one --list-all', () => {
-    expect(run(firewalldFact, { FW_RULES: '1' }).value).toEqual({
+    expect(run(FACTS.firewalld, { FW_RULES: '1' }).value).toEqual({
       installed: true,
       active: true,
       enabled: true,
@@ -76,7 +77,7 @@ describe('fact snippets over captured command output', () => {
 
   it('firewalld: no firewall-cmd at all when the rules are not wanted (system.firewall: disable)', () => {
     printer('firewall-cmd', 'echo called >&2; exit 9');
-    expect(run(firewalldFact, { FW_RULES: '0' }).value).toEqual({
+    expect(run(FACTS.firewalld, { FW_RULES: '0' }).value).toEqual({
       installed: true,
       active: true,
       enabled: true,
@@ -85,5 +86,19 @@ describe('fact snippets over captured command output', () => {
       richRules: [],
     });
     printer('firewall-cmd', `cat '${fx('firewall-cmd-list-all.txt')}'`);
+  });
+
+  it("nginxtest: nginx -t's output and exit code; no nginx on the host is nothing known", () => {
+    // PATH: only the printers (an nginx of this machine must not answer)
+    printer('nginx', 'echo \'nginx: [emerg] unknown directive "upstrem" in /etc/nginx/conf.d/x.conf:1\' >&2; exit 1');
+    expect(run(FACTS.nginxtest, { PATH: bin }).value).toEqual({
+      ok: false,
+      code: 1,
+      firstError: 'nginx: [emerg] unknown directive "upstrem" in /etc/nginx/conf.d/x.conf:1',
+    });
+    printer('nginx', "echo 'nginx: configuration file /etc/nginx/nginx.conf test is successful' >&2");
+    expect(run(FACTS.nginxtest, { PATH: bin }).value).toEqual({ ok: true, code: 0, firstError: null });
+    rmSync(join(bin, 'nginx'));
+    expect(run(FACTS.nginxtest, { PATH: bin })).toEqual({ text: '', value: null });
   });
 });

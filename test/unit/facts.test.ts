@@ -1,36 +1,59 @@
 /** Fact parsers on real output captured from lab hosts (Debian 12, Rocky-like, CentOS-7-like) and fixture text. */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  parseFactsOutput,
+  FACTS,
+  parseCapBnd,
+  parseFlags,
   parseInterfaces,
+  parseKeepalivedData,
   parseKeepalivedVersion,
+  parseMembers,
   parseOsRelease,
+  parseTest,
   parseTree,
-  sysResourceFact,
+} from '../../src/facts/table.js';
+import {
+  gatherArgs,
+  gatherScript,
+  INIT_FACTS,
+  initVars,
+  parseGathered,
+  parseSections,
 } from '../../src/facts/gather.js';
-import { parseKeepalivedData } from '../../src/status/collect.js';
+import { VARS } from '../../src/facts/table.js';
 import { configuredVips } from '../../src/plan/preflight.js';
 import { loadAnswersFile, resolveAnswers } from '../../src/answers/resolve.js';
 import { buildPlan } from '../../src/plan/build.js';
-import { changeCount } from '../../src/plan/types.js';
+import { actionsOf, changeCount, isPairAction } from '../../src/plan/types.js';
+import { describeAction } from '../../src/plan/describe.js';
+import { PATHS } from '../../src/paths.js';
+import { clone, pair, syncGroup } from '../fixtures/answers.js';
+import { allFresh, converge } from '../fixtures/facts.js';
 
 const fx = (f: string) => readFileSync(join(__dirname, '..', 'fixtures', f), 'utf8');
+/** the fixtures are gather outputs: every fact init plans from, and what the session reads as the login user */
+const factsOf = (f: string) => parseGathered([...INIT_FACTS, 'hostname', 'uid', 'sudo', 'vrrp'] as const, fx(f));
 
 describe('facts from a real Debian 12 lab host', () => {
-  const f = parseFactsOutput(fx('facts-debian12-lb02.txt'));
+  const f = factsOf('facts-debian12-lb02.txt');
   it('os, package manager, systemd, root', () => {
+    expect(f.hostname).toBe('lb02');
     expect(f.os).toMatchObject({ id: 'debian', family: 'debian', version: '12' });
-    expect(f.pkgManager).toBe('apt');
+    expect(f.pkgmanager).toBe('apt');
     expect(f.systemd).toBe(true);
+    // a root login: the session acts as root directly (uid 0), whatever sudo would say
     expect(f.uid).toBe(0);
-    expect(f.sudo).toBe('root');
   });
   it('packages and keepalived version', () => {
     expect(f.packages.keepalived).toBe('1:2.2.7-1+b2');
     expect(f.packages.nginx).toMatch(/^1\.22\.1/);
-    expect(f.keepalivedVersion).toBe('2.2.7');
+    expect(f.kaversion).toBe('2.2.7');
+    // installed: no candidate asked for
+    expect(f.kacandidate).toBeNull();
   });
   it('firewalld installed but stopped, no getenforce', () => {
     expect(f.firewalld).toMatchObject({ installed: true, active: false, enabled: false });
@@ -50,9 +73,16 @@ describe('facts from a real Debian 12 lab host', () => {
     expect(f.services.keepalived).toMatchObject({ active: 'active', enabled: 'enabled' });
     expect(f.services.keepalived.mainPid).toBeGreaterThan(0);
     expect(f.sysctl['net.ipv4.ip_nonlocal_bind']).toBe('1');
-    expect(f.nginxTree!['nginx.conf']).toMatch(/^[0-9a-f]{64}$/);
-    expect(f.nginxTree!['sites-enabled/default']).toBe('link:/etc/nginx/sites-available/default');
-    expect(f.vipNeighbors[0].vip).toBe('198.18.0.100');
+    expect(f.nginxtree!['nginx.conf']).toMatch(/^[0-9a-f]{64}$/);
+    expect(f.nginxtree!['sites-enabled/default']).toBe('link:/etc/nginx/sites-available/default');
+    expect(f.vipneighbors[0]).toEqual({ vip: '198.18.0.100', lladdr: '7e:48:11:67:35:a7' });
+  });
+  it('facts the capture had no section for read as "not known" (not as an error)', () => {
+    expect(f.capbnd).toBeNull();
+    expect(f.nginxtest).toBeNull();
+    expect(f.flags).toEqual({});
+    expect(f.members).toBeNull();
+    expect(f.dirs).toEqual({});
   });
 });
 
@@ -65,11 +95,12 @@ describe('single parsers', () => {
     expect(parseOsRelease('ID=alpine').family).toBe('unknown');
   });
   it('CAP_SYS_RESOURCE from CapBnd (the lab and this machine: 000001fffeffffff, without it)', () => {
-    expect(sysResourceFact.parse('000001fffeffffff\n')).toBe(false);
-    expect(sysResourceFact.parse('000001ffffffffff')).toBe(true);
-    expect(sysResourceFact.parse('0000003fffffffff')).toBe(true);
-    expect(sysResourceFact.parse('')).toBeNull();
-    expect(sysResourceFact.parse('zz')).toBeNull();
+    expect(parseCapBnd('000001fffeffffff\n')).toBe(false);
+    expect(parseCapBnd('000001ffffffffff')).toBe(true);
+    expect(parseCapBnd('0000003fffffffff')).toBe(true);
+    expect(parseCapBnd('')).toBeNull();
+    expect(parseCapBnd('zz')).toBeNull();
+    expect(FACTS.capbnd.parse).toBe(parseCapBnd);
   });
   it('keepalived --version', () => {
     expect(parseKeepalivedVersion('Keepalived v2.2.7 (01/16,2022)')).toBe('2.2.7');
@@ -105,6 +136,117 @@ describe('single parsers', () => {
       { name: 'VI_2', state: 'BACKUP', effectivePriority: 80 },
     ]);
   });
+  it('nginx -t / keepalived -t: the exit code on the last line, the first error line kept', () => {
+    expect(parseTest('nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\nexit 0\n')).toEqual({
+      ok: true,
+      code: 0,
+      firstError: null,
+    });
+    const bad =
+      'nginx: [emerg] unknown directive "upstrem" in /etc/nginx/conf.d/x.conf:1\n' +
+      'nginx: configuration file /etc/nginx/nginx.conf test failed\nexit 1\n';
+    expect(parseTest(bad)).toEqual({
+      ok: false,
+      code: 1,
+      firstError: 'nginx: [emerg] unknown directive "upstrem" in /etc/nginx/conf.d/x.conf:1',
+    });
+    // not run (no nginx, keepalived without -t): nothing known, not a failure
+    expect(parseTest('')).toBeNull();
+  });
+  it('state flags: NAME VALUE, a value that is not a number is off, an unsafe name is ignored', () => {
+    expect(parseFlags('maintenance 1\ndemote.VI_1 0\nhandover.G_WEB 1\njunk x\n../x 1\n')).toEqual({
+      maintenance: 1,
+      'demote.VI_1': 0,
+      'handover.G_WEB': 1,
+      junk: 0,
+    });
+  });
+  it('members.json: the nodes kept; broken or empty is null', () => {
+    const m = { nodes: [{ name: 'lb01', host: '10.0.0.1', port: 22, user: 'root' }, { name: 'x' }] };
+    expect(parseMembers(JSON.stringify(m))).toEqual({ nodes: [m.nodes[0]] });
+    expect(parseMembers('')).toBeNull();
+    expect(parseMembers('{"nodes": ')).toBeNull();
+    expect(parseMembers('{"other": 1}')).toBeNull();
+  });
+  it('privilege as the login user: uid and sudo (unknown output is no privilege)', () => {
+    expect(FACTS.uid.parse('1001\n')).toBe(1001);
+    expect(FACTS.uid.parse('')).toBe(-1);
+    expect(FACTS.uid.parse('id: cannot find name')).toBe(-1);
+    expect(FACTS.sudo.parse('nopasswd\n')).toBe('nopasswd');
+    expect(FACTS.sudo.parse('password')).toBe('password');
+    expect(FACTS.sudo.parse('none')).toBe('none');
+    expect(FACTS.sudo.parse('')).toBe('none');
+  });
+  it("the address SSH came in on, from $SSH_CONNECTION's third field", () => {
+    expect(FACTS.sshAddress.parse('198.18.0.1 40312 198.18.0.11 22\n')).toBe('198.18.0.11');
+    expect(FACTS.sshAddress.parse('\n')).toBeNull();
+  });
+});
+
+describe('gathering: one script, sections read back', () => {
+  it('sections split on "@@name" lines; what follows @@end is ignored', () => {
+    expect(parseSections('@@a\nx\ny\n@@b\n@@c\nz\n@@end\n@@d\nnoise')).toEqual({ a: 'x\ny', b: '', c: 'z' });
+  });
+  it('the inputs are positional parameters in the order of VARS, never pasted into the script', () => {
+    const evil = '/etc/a $(touch /tmp/pwned) `id`';
+    const script = gatherScript(['files', 'dirs']);
+    expect(script).not.toContain('pwned');
+    expect(script).toMatch(/^FILES="\$\{1\}"; VIPS="\$\{2\}"; /);
+    expect(script.trimEnd().endsWith('echo "@@end"')).toBe(true);
+    const args = gatherArgs({ FILES: evil, STATE_DIR: '/var/lib/ha-setup/state' });
+    expect(args).toHaveLength(VARS.length);
+    expect(args[VARS.indexOf('FILES')]).toBe(evil);
+    expect(args[VARS.indexOf('STATE_DIR')]).toBe('/var/lib/ha-setup/state');
+    expect(args.filter((a) => a !== '')).toHaveLength(2);
+  });
+  it("init's inputs: every file a plan writes is read (a re-run must see it), the directories it may create", () => {
+    const cfg = resolveAnswers(
+      { ...clone(syncGroup), nginx: { upstream: { backends: ['10.0.0.5:80', '10.0.0.6:80'] } } },
+      { env: {} },
+    );
+    const v = initVars(cfg, cfg.nodes[1]);
+    expect(v).toMatchObject({ IFACE: 'ens33', NGINX_DIR: '/etc/nginx', FW_RULES: '0', STATE_DIR: PATHS.flagDir });
+    expect(v.VIPS).toBe('172.16.70.183 172.16.70.184');
+    expect(initVars(cfg, cfg.nodes[1], { probeVips: false }).VIPS).toBe('');
+    expect(v.DIRS!.split(' ')).toEqual(expect.arrayContaining([PATHS.flagDir, '/etc/keepalived/conf.d']));
+    const read = new Set(v.FILES!.split(' '));
+    for (const family of ['debian', 'rhel'] as const) {
+      for (const p of buildPlan({ cfg, facts: allFresh(cfg, family), skipNetworkChecks: true }).nodes) {
+        const written = actionsOf(p).flatMap((a) => (a.kind === 'file' || a.kind === 'remove-file' ? [a.path] : []));
+        expect(written.filter((path) => !read.has(path))).toEqual([]);
+      }
+    }
+    const open = resolveAnswers({ ...clone(pair), system: { firewall: 'open' } }, { env: {} });
+    expect(initVars(open, open.nodes[0]).FW_RULES).toBe('1');
+  });
+
+  it('a real sh runs the script: each fact in its own section, parsed by its own parser', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gather-'));
+    try {
+      writeFileSync(join(dir, 'maintenance'), '1\n');
+      writeFileSync(join(dir, 'demote.VI_1'), '0');
+      const names = ['uid', 'dirs', 'flags', 'files'] as const;
+      const r = spawnSync(
+        'sh',
+        [
+          '-c',
+          gatherScript(names),
+          'sh',
+          ...gatherArgs({ DIRS: `${dir} ${dir}/nope`, STATE_DIR: dir, FILES: `${dir}/maintenance ${dir}/none` }),
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(r.stdout).toContain('@@end');
+      const f = parseGathered(names, r.stdout);
+      expect(f.uid).toBe(process.getuid!());
+      expect(f.dirs).toEqual({ [dir]: true, [`${dir}/nope`]: false });
+      expect(f.flags).toEqual({ maintenance: 1, 'demote.VI_1': 0 });
+      expect(f.files[`${dir}/maintenance`]).toMatchObject({ exists: true, content: '1\n' });
+      expect(f.files[`${dir}/none`]).toEqual({ exists: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 /**
@@ -113,18 +255,24 @@ describe('single parsers', () => {
  * (test/fixtures/answers-centos7-lab.yaml).
  */
 describe('facts from the lab RHEL-like hosts', () => {
-  const rocky = parseFactsOutput(fx('facts-rocky9-fresh.txt'));
-  const c7 = parseFactsOutput(fx('facts-centos7-fresh.txt'));
+  const rocky = factsOf('facts-rocky9-fresh.txt');
+  const c7 = factsOf('facts-centos7-fresh.txt');
   const cfg = resolveAnswers(loadAnswersFile(join(__dirname, '..', 'fixtures', 'answers-centos7-lab.yaml')), {
     env: {},
   });
 
   it('a fresh Rocky 9 host: rhel, dnf, rpm packages, 2.2.7 in its repository, firewalld and SELinux config', () => {
     expect(rocky.os).toMatchObject({ id: 'rocky', family: 'rhel', version: '9.4' });
-    expect(rocky.pkgManager).toBe('dnf');
-    expect(rocky.packages).toEqual({ keepalived: null, nginx: null, rsync: null, curl: '7.88.1-1.el9' });
-    expect(rocky.keepalivedVersion).toBeNull();
-    expect(rocky.keepalivedCandidate).toBe('2.2.7');
+    expect(rocky.pkgmanager).toBe('dnf');
+    expect(rocky.packages).toEqual({
+      keepalived: null,
+      nginx: null,
+      rsync: null,
+      curl: '7.88.1-1.el9',
+      nodeexporter: null,
+    });
+    expect(rocky.kaversion).toBeNull();
+    expect(rocky.kacandidate).toBe('2.2.7');
     expect(rocky.firewalld).toMatchObject({ installed: true, active: true, enabled: true });
     expect(rocky.files['/etc/selinux/config'].content).toContain('SELINUX=enforcing');
     expect(rocky.files['/etc/sysconfig/keepalived']).toEqual({ exists: false });
@@ -132,28 +280,59 @@ describe('facts from the lab RHEL-like hosts', () => {
 
   it('a fresh CentOS 7 host: yum only, 1.3.5 in its repository; the plan renders for 1.3.5', () => {
     expect(c7.os).toMatchObject({ id: 'centos', family: 'rhel', version: '7' });
-    expect(c7.pkgManager).toBe('yum');
-    expect(c7.keepalivedCandidate).toBe('1.3.5');
-    const facts = { lb04: { ...c7, hostname: 'lb04' }, lb05: c7 };
-    const { plans } = buildPlan(cfg, facts, { skipNetworkChecks: true });
-    const steps = plans[1].steps;
+    expect(c7.pkgmanager).toBe('yum');
+    expect(c7.kacandidate).toBe('1.3.5');
+    const facts = { lb04: structuredClone(c7), lb05: structuredClone(c7) };
+    const { nodes } = buildPlan({ cfg, facts, skipNetworkChecks: true });
+    const steps = nodes[1].steps;
     const install = steps.find((s) => s.id === 'keepalived-install')!.changes;
-    expect(install).toEqual([{ kind: 'package', manager: 'yum', names: ['keepalived'] }]);
-    const conf = steps
-      .find((s) => s.id === 'keepalived-config')!
-      .changes.find((c) => c.kind === 'file' && c.path === '/etc/keepalived/keepalived.conf');
+    // the version the configuration was rendered for: another one installed stops the node's run
+    expect(install).toEqual([{ kind: 'package', manager: 'yum', names: ['keepalived'], expectVersion: '1.3.5' }]);
+    const ka = steps.find((s) => s.id === 'keepalived-config')!.changes;
+    const conf = ka.find((c) => c.kind === 'file' && c.path === PATHS.keepalivedConf);
     expect(conf && conf.kind === 'file' && conf.validate?.[3]).toBe('validate-keepalived-1x');
+    // 1.x tracks ha-setup's state flags through a script (no track_file before 2.0)
+    expect(ka.some((c) => c.kind === 'file' && c.path === PATHS.flagScript)).toBe(true);
   });
 
-  it('a CentOS 7 pair after init: keepalived 1.3.5 (its --version), and a second plan changes nothing', () => {
-    const lb04 = parseFactsOutput(fx('facts-centos7-converged-lb04.txt'));
-    const lb05 = parseFactsOutput(fx('facts-centos7-converged-lb05.txt'));
-    expect(lb05.keepalivedVersion).toBe('1.3.5');
+  it('a CentOS 7 pair after an init of the previous version: only what this version adds, then nothing', () => {
+    const lb04 = factsOf('facts-centos7-converged-lb04.txt');
+    const lb05 = factsOf('facts-centos7-converged-lb05.txt');
+    expect(lb05.kaversion).toBe('1.3.5');
     expect(lb05.packages.keepalived).toBe('1.3.5-19.el7');
     expect(lb05.files['/etc/sysconfig/keepalived'].content).toMatch(/^KEEPALIVED_OPTIONS="-D -S 4"$/m);
     expect(lb05.services.keepalived).toMatchObject({ active: 'active', enabled: 'enabled' });
-    const { plans, refusals } = buildPlan(cfg, { lb04, lb05 }, { skipNetworkChecks: true });
-    expect(refusals).toEqual([]);
-    expect(plans.map((p) => changeCount(p))).toEqual([0, 0]);
+    const facts = { lb04, lb05 };
+    const plan = buildPlan({ cfg, facts, skipNetworkChecks: true });
+    expect(plan.refusals).toEqual([]);
+    // captured before the state flags and the members file existed: the flag script, the flag directory and the
+    // configuration that tracks them, loaded by a reload; nothing installed again, no daemon option changed, nothing
+    // restarted, so no rolling phase either
+    for (const p of plan.nodes) {
+      const acts = actionsOf(p);
+      const lines = acts.map(describeAction);
+      expect(p.rolling).toBe(false);
+      expect(acts.some(isPairAction)).toBe(false);
+      expect(acts.filter((a) => a.kind === 'package' || a.kind === 'package-file')).toEqual([]);
+      expect(lines).not.toContain('update /etc/sysconfig/keepalived (mode 644)');
+      expect(lines.filter((l) => /keepalived|nginx/.test(l) && /^systemctl (restart|stop)/.test(l))).toEqual([]);
+      expect(lines).toEqual(
+        expect.arrayContaining([
+          `create ${PATHS.flagScript} (mode 755)`,
+          `run: mkdir -p -m 0755 ${PATHS.flagDir}  (create ${PATHS.flagDir} for the state flags keepalived tracks)`,
+          expect.stringMatching(
+            /^update \/etc\/keepalived\/keepalived\.conf \(mode 600\), validated by a real keepalived start/,
+          ),
+          'systemctl reload-or-restart keepalived',
+        ]),
+      );
+      // the members file is written last
+      expect(lines[lines.length - 1]).toBe(`create ${PATHS.members} (mode 644)`);
+    }
+    expect(plan.nodes.map((p) => p.holds)).toEqual([['198.18.0.104'], []]);
+    const again = buildPlan({ cfg, facts: converge(cfg, facts), skipNetworkChecks: true });
+    expect(again.refusals).toEqual([]);
+    expect(again.nodes.map((p) => changeCount(p))).toEqual([0, 0]);
+    expect(again.nodes.flatMap((p) => p.steps.flatMap((s) => s.handlers))).toEqual([]);
   });
 });

@@ -127,6 +127,7 @@ describe('timeline pictures', () => {
     restoreLog: [],
     left: [],
     vipReturned: true,
+    return: null,
     holderAfterRestore: ['lb01'],
     groupMoved: null,
     notes: [],

@@ -262,16 +262,25 @@ describe('metrics.sh values: priority, missing data, keepalived down, no systemc
     expect(plus.run().values.get(`ha_setup_vrrp_priority_effective{${L('VI_1')}}`)).toBe(240);
   });
 
-  it('missing state files: init, 0 transitions, time 0, no check_ok, not in maintenance', () => {
+  it('missing state files: the state as the node shows it, 0 transitions, time 0, no check_ok', () => {
     const h = host();
     const { prom, values } = h.run();
-    expect(values.get(`ha_setup_vrrp_state{${L('VI_1')}}`)).toBe(0);
+    // no transition seen since the hook was installed (init reloads keepalived, which calls no hook): keepalived
+    // runs and the VIP is not here, so a backup
+    expect(values.get(`ha_setup_vrrp_state{${L('VI_1')}}`)).toBe(1);
     expect(values.get(`ha_setup_vrrp_transitions_total{${L('VI_2')}}`)).toBe(0);
     expect(values.get(`ha_setup_vrrp_last_transition_timestamp_seconds{${L('VI_2')}}`)).toBe(0);
     expect(values.get(`ha_setup_vrrp_priority_effective{${L('VI_1')}}`)).toBe(110);
     expect(values.get(`ha_setup_split_brain_seen_total{${L('VI_1')}}`)).toBe(0);
     expect(values.get(`ha_setup_maintenance{${N()}}`)).toBe(0);
     expect(prom).not.toContain('ha_setup_check_ok');
+    // holding the instance's first VIP: a master; in maintenance, or its weight-0 check failing: FAULT
+    h.ip([...IP_BASE, ipLine('eth0', '10.0.0.10')]);
+    expect(h.run().values.get(`ha_setup_vrrp_state{${L('VI_1')}}`)).toBe(2);
+    h.check('FAIL 1700000100');
+    expect(h.run().values.get(`ha_setup_vrrp_state{${L('VI_2')}}`)).toBe(3);
+    h.flag('maintenance', '1');
+    expect(h.run().values.get(`ha_setup_vrrp_state{${L('VI_1')}}`)).toBe(3);
   });
 
   it('keepalived not running: the last state written no longer counts (0, priority 0); nginx down', () => {

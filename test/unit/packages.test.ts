@@ -78,6 +78,7 @@ describe('package files', () => {
   it('a host gets the file of its format; a file of the other format is refused before anything changes', () => {
     const cfg = withPackages({ keepalived: 'keepalived-1.3.5-19.el7.x86_64.rpm' });
     const rhel = allFresh(cfg, 'rhel');
+    rhel.lb01.kacandidate = '2.2.7'; // what the host's repositories would give instead
     const p = keepalivedInstall.plan({ cfg, node: cfg.nodes[0], facts: rhel.lb01, all: rhel });
     expect(p.changes[0]).toEqual({
       kind: 'package-file',
@@ -85,9 +86,11 @@ describe('package files', () => {
       name: 'keepalived',
       localPath: join(dir, 'keepalived-1.3.5-19.el7.x86_64.rpm'),
       file: 'keepalived-1.3.5-19.el7.x86_64.rpm',
+      // rendered for the package file's version (not the repository's candidate); another one installed stops the run
+      expectVersion: '1.3.5',
     });
     const deb = allFresh(cfg, 'debian');
-    expect(buildPlan(cfg, deb, { skipNetworkChecks: true }).refusals).toEqual([
+    expect(buildPlan({ cfg, facts: deb, skipNetworkChecks: true }).refusals).toEqual([
       'lb01 (172.16.70.181): packages.keepalived: keepalived-1.3.5-19.el7.x86_64.rpm cannot be installed on lb01 ' +
         '(Debian GNU/Linux 12 (assumed), a Debian-family host: give a .deb)',
       'lb02 (172.16.70.182): packages.keepalived: keepalived-1.3.5-19.el7.x86_64.rpm cannot be installed on lb02 ' +

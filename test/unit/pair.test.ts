@@ -8,9 +8,12 @@ import { resolveAnswers } from '../../src/answers/resolve.js';
 import { identify, identities } from '../../src/failover/identify.js';
 import { describeDrift, manualFix, pairDrift, unitFix } from '../../src/failover/pair.js';
 import { targetsOf } from '../../src/failover/run.js';
-import { parsePrivilege } from '../../src/ssh/session.js';
-import { parseUnits, type NodeStatus, type PairStatus } from '../../src/status/collect.js';
+import { PreconditionError } from '../../src/errors.js';
+import { parseGathered } from '../../src/facts/gather.js';
+import { becomeRoot } from '../../src/ssh/session.js';
+import { judgePair, nodeStatusOf, STATUS_FACTS, type NodeStatus, type PairStatus } from '../../src/status/collect.js';
 import { activeActive, guides000, pair, syncGroup, threeNodes } from '../fixtures/answers.js';
+import { fakeConn, fakeNode, gathered } from '../helpers/fake-conn.js';
 
 const cfgOf = (a: unknown) => resolveAnswers(a, { env: {} });
 
@@ -30,6 +33,11 @@ function node(name: string, over: Partial<NodeStatus> = {}): NodeStatus {
     instances: [{ name: 'VI_1', state: 'BACKUP', effectivePriority: 100 }],
     transitions: [],
     backends: [],
+    maintenance: false,
+    demoted: [],
+    flags: {},
+    nginxTest: null,
+    keepalivedTest: null,
     ...over,
   };
 }
@@ -37,7 +45,16 @@ function node(name: string, over: Partial<NodeStatus> = {}): NodeStatus {
 function status(nodes: NodeStatus[], holders: Record<string, string[]>, preempt = true): PairStatus {
   return {
     nodes,
-    vips: Object.entries(holders).map(([vip, h]) => ({ instance: 'VI_1', vip, holders: h, master: 'lb01', preempt })),
+    vips: Object.entries(holders).map(([vip, h]) => ({
+      instance: 'VI_1',
+      vip,
+      holders: h,
+      expected: preempt ? 'lb01' : null,
+      master: 'lb01',
+      preempt,
+      problem: h.length > 1 ? 'split-brain' : h.length === 0 ? 'lost' : null,
+    })),
+    latent: [],
     problems: [],
     ok: true,
   };
@@ -104,7 +121,8 @@ describe('pair drift', () => {
     expect(manualFix(d[1], n)).toBe(
       "ssh root@172.16.70.181 'systemctl reset-failed keepalived && systemctl start keepalived'",
     );
-    const viaSudo = manualFix(d[1], { ...n, user: 'ops', sudo: true, port: 2222 })!;
+    // a login that is not root goes through sudo
+    const viaSudo = manualFix(d[1], { ...n, user: 'ops', port: 2222 })!;
     expect(viaSudo).toMatch(/^ssh -t -p 2222 ops@172\.16\.70\.181 'sudo sh -c /);
     // pasted into a local shell, ssh sends the remote shell exactly: sudo sh -c '<both commands>'
     const args = spawnSync('sh', ['-c', `set -- ${viaSudo.slice('ssh '.length)}; shift 4; printf '%s' "$*"`], {
@@ -186,20 +204,116 @@ describe('targets: an instance, or a sync group moving as one', () => {
   });
 });
 
-describe('status parsing and privilege', () => {
-  it('units: active, pid and enablement (masked-runtime when the nginx scenario masked it)', () => {
-    expect(parseUnits('keepalived active 123 enabled\nnginx inactive 0 masked-runtime\n')).toEqual({
-      keepalived: { active: 'active', pid: 123, unit: { active: 'active', enabled: 'enabled' } },
-      nginx: { active: 'inactive', pid: 0, unit: { active: 'inactive', enabled: 'masked-runtime' } },
-    });
-    expect(parseUnits('keepalived inactive 0\n').keepalived.unit).toEqual({ active: 'inactive', enabled: 'unknown' });
+describe('status from the facts table, and privilege', () => {
+  const statusText = gathered({
+    services: 'keepalived active enabled 123\nnginx inactive masked-runtime 0\nrsyslog active enabled 9',
+    hostname: 'lb01.example',
+    kaversion: 'Keepalived v2.2.7 (01/16,2022)',
+    interfaces:
+      'link 1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 link/loopback 00:00:00:00:00:00\n' +
+      'link 2: ens33: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 link/ether 02:00:00:00:00:01\n' +
+      'link 3: ens34: <BROADCAST,MULTICAST> mtu 1500 link/ether 02:00:00:00:00:02\n' +
+      'addr 1: lo    inet 127.0.0.1/8 scope host lo\n' +
+      // a hand-over hold on lo is not holding the VIP
+      'addr 1: lo    inet 172.16.70.184/32 scope host lo\n' +
+      'addr 2: ens33    inet 172.16.70.181/24 scope global ens33\n' +
+      'addr 2: ens33    inet 172.16.70.183/24 scope global secondary ens33',
+    kadata: ' VRRP Instance = VI_1\n   State = MASTER\n   Effective priority = 110',
+    transitions: 'Keepalived_vrrp[1]: (VI_1) Entering MASTER STATE',
+    backends: '10.0.0.5:80 200\n10.0.0.6:80 0',
+    flags: 'maintenance 0\ndemote.VI_1 1\ndemote.VI_2 0',
+    nginxtest: 'nginx: [emerg] unknown directive "x" in /etc/nginx/conf.d/a.conf:1\nexit 1',
+    katest: '',
   });
 
-  it('privilege: root, sudo without a password, sudo with one, no sudo', () => {
-    expect(parsePrivilege('0\nnopasswd\n')).toEqual({ uid: 0, sudo: 'nopasswd' });
-    expect(parsePrivilege('1001\nnopasswd\n')).toEqual({ uid: 1001, sudo: 'nopasswd' });
-    expect(parsePrivilege('1002\npassword\n')).toEqual({ uid: 1002, sudo: 'password' });
-    expect(parsePrivilege('1003\nnone\n')).toEqual({ uid: 1003, sudo: 'none' });
-    expect(parsePrivilege('')).toEqual({ uid: -1, sudo: 'none' });
+  it('units from the services fact: active, pid, enablement (masked-runtime when the nginx scenario masked it)', () => {
+    const base = node('lb01', { reachable: false });
+    const s = nodeStatusOf(base, parseGathered(STATUS_FACTS, statusText));
+    expect(s.reachable).toBe(true);
+    expect(s.units).toEqual({
+      keepalived: { active: 'active', enabled: 'enabled' },
+      nginx: { active: 'inactive', enabled: 'masked-runtime' },
+    });
+    expect([s.keepalived, s.nginx, s.keepalivedPid]).toEqual(['active', 'inactive', 123]);
+    // a unit the services fact does not list is not known
+    const none = nodeStatusOf(base, parseGathered(STATUS_FACTS, gathered({ services: '' })));
+    expect(none.units.keepalived).toEqual({ active: 'unknown', enabled: 'unknown' });
+    expect(none.keepalivedPid).toBe(0);
+  });
+
+  it('links, addresses (lo left out), instances, flags, latent faults', () => {
+    const s = nodeStatusOf(node('lb01'), parseGathered(STATUS_FACTS, statusText));
+    expect(s.links).toEqual({ lo: true, ens33: true, ens34: false });
+    expect(s.addresses).toEqual(['172.16.70.181', '172.16.70.183']);
+    expect(s.hostname).toBe('lb01.example');
+    expect(s.keepalivedVersion).toBe('2.2.7');
+    expect(s.instances).toEqual([{ name: 'VI_1', state: 'MASTER', effectivePriority: 110 }]);
+    expect(s.backends).toEqual([
+      { backend: '10.0.0.5:80', status: 200 },
+      { backend: '10.0.0.6:80', status: 0 },
+    ]);
+    expect(s.maintenance).toBe(false);
+    expect(s.demoted).toEqual(['VI_1']);
+    expect(s.nginxTest).toMatchObject({ ok: false, code: 1 });
+    expect(s.keepalivedTest).toBeNull();
+    const pairStatus = judgePair(cfgOf(pair), [s, node('lb02')]);
+    expect(pairStatus.latent).toEqual([
+      'nginx on lb01 would not start again after a restart or reboot: ' +
+        'nginx: [emerg] unknown directive "x" in /etc/nginx/conf.d/a.conf:1',
+    ]);
+    // nginx down on lb01 is a problem, and lb01 cannot be the expected holder: lb02 is; a VIP on another node than
+    // expected is init's concern, status only counts a split brain or a lost VIP
+    expect(pairStatus.problems).toEqual(['lb01: nginx is inactive']);
+    expect(pairStatus.vips).toEqual([
+      {
+        instance: 'VI_1',
+        vip: '172.16.70.183',
+        holders: ['lb01'],
+        expected: 'lb02',
+        master: 'lb01',
+        preempt: true,
+        problem: 'wrong-holder',
+      },
+    ]);
+  });
+
+  it('privilege: root, sudo without a password, sudo with one (asked once, checked), no sudo', async () => {
+    const as = (uid: string, sudo: string, sudoTrue = 0) =>
+      fakeConn((c) =>
+        c.kind === 'sh' ? { stdout: gathered({ uid, sudo }) } : c.text === 'true' ? { code: sudoTrue } : undefined,
+      );
+    const n = fakeNode({ user: 'ops' });
+    const noPassword = async () => undefined;
+
+    const root = as('0', 'none');
+    await becomeRoot(root, fakeNode(), noPassword);
+    expect(root.sudo).toBe('root');
+    // read as the login user (sudo would drop what it reads), in one round trip
+    expect(root.calls).toHaveLength(1);
+    expect(root.calls[0].opts.root).toBe(false);
+
+    const nopasswd = as('1001', 'nopasswd');
+    await becomeRoot(nopasswd, n, noPassword);
+    expect(nopasswd.sudo).toBe('nopasswd');
+
+    let asked = 0;
+    const withPassword = as('1002', 'password');
+    await becomeRoot(withPassword, n, async () => (asked++, 'secret'));
+    expect([withPassword.sudo, withPassword.sudoPassword, asked]).toEqual(['password', 'secret', 1]);
+    expect(withPassword.calls.map((c) => [c.kind, c.text])).toContainEqual(['exec', 'true']);
+
+    await expect(becomeRoot(as('1002', 'password'), n, noPassword)).rejects.toThrow(
+      /lb01: user ops needs a password for sudo: set ssh.passwordEnv or run in a terminal/,
+    );
+    await expect(becomeRoot(as('1002', 'password', 1), n, async () => 'wrong')).rejects.toThrow(
+      /sudo refused the password of ops/,
+    );
+    await expect(becomeRoot(as('1003', 'none'), n, noPassword)).rejects.toThrow(
+      /lb01: user ops is not root and there is no sudo on the host/,
+    );
+    // nothing readable: no privilege at all
+    const err = await becomeRoot(as('', ''), n, noPassword).catch((e) => e);
+    expect(err).toBeInstanceOf(PreconditionError);
+    expect((err as Error).message).toMatch(/lb01: cannot run commands as ops/);
   });
 });

@@ -3,7 +3,7 @@
  * network namespace, scripts at their real paths with safe permissions). String checks come on top.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveAnswers, type Config } from '../../src/answers/resolve.js';
+import { resolveAnswers, type Config, type ResolvedNode } from '../../src/answers/resolve.js';
 import { PATHS } from '../../src/paths.js';
 import {
   DEFAULT_RENDER_PATHS,
@@ -31,8 +31,8 @@ import {
 } from '../fixtures/answers.js';
 import { keepalivedCheck } from '../helpers/keepalived-check.js';
 
-function scripts(cfg: Config): Record<string, string> {
-  return { [PATHS.checkScript]: renderCheckScript(cfg), [PATHS.notifyScript]: renderNotifyScript(cfg) };
+function scripts(cfg: Config, node: ResolvedNode = cfg.nodes[0]): Record<string, string> {
+  return { [PATHS.checkScript]: renderCheckScript(cfg), [PATHS.notifyScript]: renderNotifyScript(cfg, node) };
 }
 
 describe('keepalived.conf passes the real keepalived -t for every variant and node', () => {
@@ -41,7 +41,7 @@ describe('keepalived.conf passes the real keepalived -t for every variant and no
     for (const node of cfg.nodes) {
       it(`${name} on ${node.name}`, () => {
         const conf = renderKeepalivedConf(cfg, node);
-        const r = keepalivedCheck(conf, [node.interface], scripts(cfg));
+        const r = keepalivedCheck(conf, [node.interface], scripts(cfg, node));
         expect(r.output).not.toMatch(/WARNING|Unknown keyword|invalid/i);
         expect(r.code, r.output).toBe(0);
       });
@@ -98,14 +98,36 @@ describe('keepalived.conf passes the real keepalived -t for every variant and no
   });
 });
 
+/** the trimmed lines of the first `header {` block at or after `from`, up to its closing brace */
+function block(conf: string, header: string, from = 0): string[] {
+  const start = conf.indexOf(`${header} {\n`, from);
+  if (start < 0) return [];
+  const out: string[] = [];
+  for (const l of conf.slice(start + header.length + 3).split('\n')) {
+    if (l.trim() === '}') break;
+    out.push(l.trim());
+  }
+  return out;
+}
+
+/** each vrrp_instance's priority in a rendered keepalived.conf */
+function priorities(conf: string): Record<string, number> {
+  return Object.fromEntries(
+    [...conf.matchAll(/vrrp_instance (\S+) \{[^}]*?\n\s+priority (\d+)\n/g)].map((m) => [m[1], Number(m[2])]),
+  );
+}
+
 describe('keepalived.conf content', () => {
-  it('pair: MASTER 110 on lb01, BACKUP 100 on lb02, auth, VIP on the interface, FAULT-style track weight', () => {
+  it('pair: both start BACKUP, the master wins by priority (110 on lb01, 100 on lb02), auth, VIP, track weight', () => {
     const cfg = resolveAnswers(pair, { env: {} });
     const a = renderKeepalivedConf(cfg, cfg.nodes[0]);
     const b = renderKeepalivedConf(cfg, cfg.nodes[1]);
     expect(a).toMatch(/router_id lb01\n/);
-    expect(a).toMatch(/state MASTER\n\s+interface ens33\n\s+virtual_router_id 51\n\s+priority 110\n\s+advert_int 1\n/);
+    // a restarted node never claims the VIP at start-up: no node starts MASTER
+    expect(a).toMatch(/state BACKUP\n\s+interface ens33\n\s+virtual_router_id 51\n\s+priority 110\n\s+advert_int 1\n/);
     expect(b).toMatch(/state BACKUP\n\s+interface ens33\n\s+virtual_router_id 51\n\s+priority 100\n/);
+    expect(a + b).not.toContain('state MASTER');
+    expect(priorities(a).VI_1).toBeGreaterThan(priorities(b).VI_1);
     expect(a).toContain('auth_pass 1111');
     expect(a).toContain('172.16.70.183/24 dev ens33');
     expect(a).toContain('chk_nginx weight 0');
@@ -117,11 +139,15 @@ describe('keepalived.conf content', () => {
     expect(a).not.toContain('&quot;');
   });
 
-  it('active-active: VI_2 is MASTER on lb02 with the higher priority', () => {
+  it('active-active: every instance starts BACKUP; VI_2 has the higher priority on lb02, VI_1 on lb01', () => {
     const cfg = resolveAnswers(activeActive, { env: {} });
+    const a = renderKeepalivedConf(cfg, cfg.nodes[0]);
     const b = renderKeepalivedConf(cfg, cfg.nodes[1]);
     expect(b).toMatch(/vrrp_instance VI_1 \{\n\s+state BACKUP[\s\S]*priority 100/);
-    expect(b).toMatch(/vrrp_instance VI_2 \{\n\s+state MASTER[\s\S]*virtual_router_id 52\n\s+priority 110/);
+    expect(b).toMatch(/vrrp_instance VI_2 \{\n\s+state BACKUP[\s\S]*virtual_router_id 52\n\s+priority 110/);
+    expect(a + b).not.toContain('state MASTER');
+    expect(priorities(a)).toEqual({ VI_1: 110, VI_2: 100 });
+    expect(priorities(b)).toEqual({ VI_1: 100, VI_2: 110 });
   });
 
   it('nopreempt: both BACKUP, nopreempt, FAULT-style weight 0', () => {
@@ -198,6 +224,69 @@ describe('keepalived.conf content', () => {
     ).not.toContain('old_unicast_checksum');
   });
 
+  it("state flags on 2.x: a track_file per flag on /var/lib/ha-setup/state, listed in every instance's block", () => {
+    const cfg = resolveAnswers(activeActive, { env: {} });
+    const c = renderKeepalivedConf(cfg, cfg.nodes[0]);
+    // maintenance and handover put instances in FAULT (weight 0); a demotion drops below every other node (110-100+1)
+    expect(block(c, 'track_file ha_maintenance')).toEqual(['file "/var/lib/ha-setup/state/maintenance"', 'weight 0']);
+    for (const t of ['VI_1', 'VI_2']) {
+      expect(block(c, `track_file ha_handover_${t}`)).toEqual([
+        `file "/var/lib/ha-setup/state/handover.${t}"`,
+        'weight 0',
+      ]);
+      expect(block(c, `track_file ha_demote_${t}`)).toEqual([
+        `file "/var/lib/ha-setup/state/demote.${t}"`,
+        'weight -11',
+      ]);
+      expect(block(c, 'track_file', c.indexOf(`vrrp_instance ${t} {`))).toEqual([
+        'ha_maintenance weight 0',
+        `ha_handover_${t} weight 0`,
+        `ha_demote_${t} weight -11`,
+      ]);
+    }
+    // 2.x tracks the files: no flag script
+    expect(c).not.toContain(PATHS.flagScript);
+  });
+
+  it('state flags on 1.x: a vrrp_script per flag running flag.sh NAME, listed in track_script', () => {
+    const cfg = resolveAnswers(activeActive, { env: {} });
+    const c = renderKeepalivedConf(cfg, cfg.nodes[1], DEFAULT_RENDER_PATHS, { self: '1.3.5', peers: ['1.3.5'] });
+    expect(c).not.toContain('track_file');
+    const every = ['interval 1', 'timeout 2', 'fall 1', 'rise 1'];
+    expect(block(c, 'vrrp_script ha_maintenance')).toEqual([
+      `script "${PATHS.flagScript} maintenance"`,
+      ...every,
+      'weight 0',
+    ]);
+    expect(block(c, 'vrrp_script ha_demote_VI_2')).toEqual([
+      `script "${PATHS.flagScript} demote.VI_2"`,
+      ...every,
+      'weight -11',
+    ]);
+    expect(block(c, 'track_script', c.indexOf('vrrp_instance VI_2 {'))).toEqual([
+      'chk_nginx weight 0',
+      'ha_maintenance weight 0',
+      'ha_handover_VI_2 weight 0',
+      'ha_demote_VI_2 weight -11',
+    ]);
+  });
+
+  it('sync groups: one handover and demote flag for the group, tracked by every member with group weights', () => {
+    const cfg = resolveAnswers(syncGroup, { env: {} });
+    const two = renderKeepalivedConf(cfg, cfg.nodes[0]);
+    for (const i of ['VI_1', 'VI_2'])
+      expect(block(two, 'track_file', two.indexOf(`vrrp_instance ${i} {`))).toEqual([
+        'ha_maintenance weight 0',
+        'ha_handover_G_WEB weight 0',
+        'ha_demote_G_WEB weight -11',
+      ]);
+    expect(two).not.toMatch(/ha_(handover|demote)_VI_/);
+    expect(two).toMatch(/vrrp_sync_group G_WEB \{[\s\S]*\n\s+sync_group_tracking_weight\n\}/);
+    const one = renderKeepalivedConf(cfg, cfg.nodes[0], DEFAULT_RENDER_PATHS, { self: '1.3.5', peers: ['1.3.5'] });
+    expect(one).toMatch(/vrrp_sync_group G_WEB \{[\s\S]*\n\s+global_tracking\n\}/);
+    expect(one).not.toContain('sync_group_tracking_weight');
+  });
+
   it('guides: restart-then-stop script, notify e-mail and script', () => {
     const cfg = resolveAnswers(guides, { env: {} });
     const c = renderKeepalivedConf(cfg, cfg.nodes[0]);
@@ -206,7 +295,9 @@ describe('keepalived.conf content', () => {
     const s = renderCheckScript(cfg);
     expect(s).toContain('systemctl restart nginx');
     expect(s).toContain('systemctl stop keepalived');
-    expect(renderNotifyScript(cfg)).toContain('exec \'/usr/local/bin/on-vrrp\' "$@"');
+    const notify = renderNotifyScript(cfg, cfg.nodes[0]);
+    expect(notify).toContain("OPERATOR_SCRIPT='/usr/local/bin/on-vrrp'");
+    expect(notify).toContain('exec "$OPERATOR_SCRIPT" "$@"');
   });
 });
 

@@ -85,6 +85,7 @@ function result(x: Spec): ScenarioResult {
     restoreLog: [],
     left: x.restored === false ? ['keepalived stopped on ' + x.from] : [],
     vipReturned: x.back !== null,
+    return: null,
     holderAfterRestore: x.after ?? [x.from],
     groupMoved: x.group ? true : null,
     notes: [],

@@ -1,6 +1,6 @@
 /** Which services a rollback restarts: only those that read a restored file (pure mapping, no host). */
 import { describe, expect, it } from 'vitest';
-import { serviceOfPath } from '../../src/apply/host.js';
+import { serviceOfPath } from '../../src/apply/restore.js';
 import { PATHS } from '../../src/paths.js';
 
 describe('rollback: the service of a restored path', () => {

@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
 import { buildPlan } from '../../src/plan/build.js';
-import { changeCount, type Change, type Facts } from '../../src/plan/types.js';
+import type { InitFacts } from '../../src/facts/gather.js';
+import { actionsOf, changeCount, isPairAction, type Action } from '../../src/plan/types.js';
+import type { Change } from '../../src/steps/types.js';
 import { PATHS } from '../../src/paths.js';
 import { firewall } from '../../src/steps/firewall.js';
 import { multicast } from '../../src/steps/multicast.js';
@@ -10,17 +12,20 @@ import { nginx } from '../../src/steps/nginx.js';
 import { selinux } from '../../src/steps/selinux.js';
 import { logging } from '../../src/steps/logging.js';
 import { keepalivedConfig } from '../../src/steps/keepalived-config.js';
+import { members } from '../../src/steps/members.js';
+import { services } from '../../src/steps/services.js';
+import { parseMembers } from '../../src/facts/table.js';
 import { clone, fast, pair, syncGroup } from '../fixtures/answers.js';
 import { allFresh, converge } from '../fixtures/facts.js';
 
 const cfgOf = (a: unknown) => resolveAnswers(a, { env: {} });
-const ctx = (a: unknown, mutate: (f: Facts) => void = () => {}, family: 'debian' | 'rhel' = 'rhel') => {
+const ctx = (a: unknown, mutate: (f: InitFacts) => void = () => {}, family: 'debian' | 'rhel' = 'rhel') => {
   const cfg = cfgOf(a);
   const all = allFresh(cfg, family);
   mutate(all.lb02);
   return { cfg, node: cfg.nodes[1], facts: all.lb02, all };
 };
-const kinds = (cs: Change[]) =>
+const kinds = (cs: Action[]) =>
   cs.map((c) =>
     c.kind === 'command'
       ? c.argv.join(' ')
@@ -63,6 +68,8 @@ describe('firewall', () => {
         argv: ['systemctl', 'disable', '--now', 'firewalld'],
         describe: 'stop and disable firewalld',
         undo: ['systemctl', 'enable', '--now', 'firewalld'],
+        // what it makes true for the later steps
+        sets: { firewalld: { active: false, enabled: false }, services: { firewalld: { active: 'inactive' } } },
       },
     ]);
   });
@@ -193,15 +200,26 @@ describe('keepalived config', () => {
   it('includeDir: the directory is created when missing (undone by rmdir), nothing when it exists', () => {
     const c = ctx(syncGroup);
     const mk = keepalivedConfig.plan(c).changes.filter((x) => x.kind === 'command');
+    // the state flag directory comes first (initVars asks for it in DIRS); each mkdir says the directory exists after
     expect(mk).toEqual([
+      {
+        kind: 'command',
+        argv: ['mkdir', '-p', '-m', '0755', PATHS.flagDir],
+        describe: `create ${PATHS.flagDir} for the state flags keepalived tracks`,
+        undo: ['rmdir', PATHS.flagDir],
+        sets: { dirs: { [PATHS.flagDir]: true } },
+      },
       {
         kind: 'command',
         argv: ['mkdir', '-p', '-m', '0755', '/etc/keepalived/conf.d'],
         describe: "create /etc/keepalived/conf.d for the operator's keepalived snippets",
         undo: ['rmdir', '/etc/keepalived/conf.d'],
+        sets: { dirs: { '/etc/keepalived/conf.d': true } },
       },
     ]);
     c.facts.dirs['/etc/keepalived/conf.d'] = true;
+    expect(keepalivedConfig.plan(c).changes.filter((x) => x.kind === 'command')).toEqual([mk[0]]);
+    c.facts.dirs[PATHS.flagDir] = true;
     expect(keepalivedConfig.plan(c).changes.filter((x) => x.kind === 'command')).toEqual([]);
   });
   it('fast profile adds the nginx drop-in', () => {
@@ -210,19 +228,30 @@ describe('keepalived config', () => {
   });
   it("CentOS 7 (its repositories' keepalived 1.3.5): no track_file nor its drop-in, validated by a real start", () => {
     const c = ctx(fast); // assumed RHEL host: CentOS 7, candidate 1.3.5
-    expect(c.facts.keepalivedCandidate).toBe('1.3.5');
+    expect(c.facts.kacandidate).toBe('1.3.5');
     const p = keepalivedConfig.plan(c);
     expect(kinds(p.changes)).not.toContain(`file ${PATHS.nginxDropin}`);
+    // ha-setup's state flags through flag.sh (a vrrp_script per flag), which the step writes
+    expect(kinds(p.changes)).toContain(`file ${PATHS.flagScript}`);
     const conf = p.changes.find((x) => x.kind === 'file' && x.path === PATHS.keepalivedConf) as Extract<
       Change,
       { kind: 'file' }
     >;
     expect(conf.content).not.toContain('track_file');
+    expect(conf.content).toContain(`script "${PATHS.flagScript} maintenance"`);
     expect(conf.validate?.slice(0, 2)).toEqual(['bash', '-c']);
     expect(conf.validate?.slice(3)).toEqual(['validate-keepalived-1x', '{file}']);
-    // once 2.2.7 is what is installed, the same host is planned for it
-    c.facts.keepalivedVersion = '2.2.7';
-    expect(kinds(keepalivedConfig.plan(c).changes)).toContain(`file ${PATHS.nginxDropin}`);
+    // once 2.2.7 is what is installed, the same host is planned for it: the flag files tracked, no flag.sh
+    c.facts.kaversion = '2.2.7';
+    const two = keepalivedConfig.plan(c);
+    expect(kinds(two.changes)).toContain(`file ${PATHS.nginxDropin}`);
+    expect(kinds(two.changes)).not.toContain(`file ${PATHS.flagScript}`);
+    const conf2 = two.changes.find((x) => x.kind === 'file' && x.path === PATHS.keepalivedConf) as Extract<
+      Change,
+      { kind: 'file' }
+    >;
+    expect(conf2.content).toContain(`file "${PATHS.flagDir}/maintenance"`);
+    expect(conf2.validate).toEqual(['keepalived', '-t', '-f', '{file}']);
   });
   it('includeDir: a placeholder snippet (1.x dies on an include that matches nothing)', () => {
     const p = keepalivedConfig.plan(ctx(syncGroup));
@@ -230,31 +259,76 @@ describe('keepalived config', () => {
   });
 });
 
+describe('services and members', () => {
+  it("services: enable and start what is not, then check keepalived's log; nothing (no check) when all run", () => {
+    const c = ctx(pair, () => {}, 'debian');
+    const p = services.plan(c);
+    expect(kinds(p.changes)).toEqual(['enable keepalived', 'start keepalived', 'verify']);
+    expect(p.changes[2]).toMatchObject({
+      kind: 'verify',
+      describe: 'a keepalived line reaches /var/log/keepalived.log',
+    });
+    c.facts.services.keepalived = { active: 'active', enabled: 'enabled', mainPid: 42 };
+    const q = services.plan(c);
+    expect(q.changes).toEqual([]);
+    expect(q.handlers).toEqual([]);
+    expect(q.notes).toEqual(['rsyslog and keepalived enabled and running']);
+  });
+  it("members: the answers' nodes as JSON in /var/lib/ha-setup/members.json, nothing when it is the same", () => {
+    const c = ctx(pair);
+    const p = members.plan(c);
+    expect(p.changes).toHaveLength(1);
+    const f = p.changes[0] as Extract<Change, { kind: 'file' }>;
+    expect(f).toMatchObject({ kind: 'file', path: PATHS.members, mode: '644', before: null });
+    expect(parseMembers(f.content)).toEqual({
+      nodes: [
+        { name: 'lb01', host: '172.16.70.181', port: 22, user: 'root' },
+        { name: 'lb02', host: '172.16.70.182', port: 22, user: 'root' },
+      ],
+    });
+    c.facts.files[PATHS.members] = { exists: true, mode: '644', content: f.content };
+    expect(members.plan(c).changes).toEqual([]);
+  });
+});
+
 describe('whole plan', () => {
-  it('fresh hosts: every step in the documented order, changes on both', () => {
+  it('fresh hosts: every step in the documented order, changes on both, the members file written last', () => {
     const cfg = cfgOf(pair);
-    const { plans, refusals } = buildPlan(cfg, allFresh(cfg, 'rhel'));
+    const { nodes, refusals, warnings } = buildPlan({ cfg, facts: allFresh(cfg, 'rhel') });
     expect(refusals).toEqual([]);
-    expect(plans[0].steps.map((s) => s.id)).toEqual([
-      'selinux',
-      'firewall',
-      'multicast',
-      'nginx',
-      'keepalived-install',
-      'keepalived-config',
-      'logging',
-      'services',
-    ]);
-    expect(changeCount(plans[0])).toBeGreaterThan(8);
+    expect(warnings).toEqual([]);
+    for (const p of nodes) {
+      expect(p.steps.map((s) => s.id)).toEqual([
+        'selinux',
+        'firewall',
+        'multicast',
+        'nginx',
+        'keepalived-install',
+        'keepalived-config',
+        'logging',
+        'services',
+        'metrics',
+        'members',
+      ]);
+      expect(changeCount(p)).toBeGreaterThan(8);
+      const last = actionsOf(p).at(-1)!;
+      expect(last).toMatchObject({ kind: 'file', path: PATHS.members });
+      // nothing runs yet: nothing to hand over, no rolling phase
+      expect(p).toMatchObject({ leaving: false, rolling: false, rollingOrder: null, holds: [] });
+    }
+    expect(nodes.map((p) => p.role)).toEqual(['VI_1 MASTER', 'VI_1 BACKUP']);
   });
   for (const family of ['debian', 'rhel'] as const) {
     it(`a converged ${family} host plans zero changes and no handlers (second run restarts nothing)`, () => {
       const cfg = cfgOf(pair);
       const after = converge(cfg, allFresh(cfg, family));
-      const { plans } = buildPlan(cfg, after, { skipNetworkChecks: true });
-      for (const p of plans) {
+      const { nodes, refusals } = buildPlan({ cfg, facts: after, skipNetworkChecks: true });
+      expect(refusals).toEqual([]);
+      for (const p of nodes) {
         expect(changeCount(p), JSON.stringify(p.steps.map((s) => kinds(s.changes)))).toBe(0);
         expect(p.steps.flatMap((s) => s.handlers)).toEqual([]);
+        expect(actionsOf(p).some(isPairAction)).toBe(false);
+        expect(p.rolling).toBe(false);
       }
     });
   }
@@ -265,9 +339,9 @@ describe('whole plan', () => {
       const f = allFresh(cfg);
       delete f.lb01.interfaces.ens33;
       f.lb02.interfaces.ens33.addresses.push('172.16.70.183/24');
-      f.lb02.vipNeighbors = [{ vip: '172.16.70.183', lladdr: 'aa:bb:cc:dd:ee:ff' }];
+      f.lb02.vipneighbors = [{ vip: '172.16.70.183', lladdr: 'aa:bb:cc:dd:ee:ff' }];
       f.lb02.os.family = 'unknown';
-      const { refusals } = buildPlan(cfg, f);
+      const { refusals } = buildPlan({ cfg, facts: f });
       expect(refusals).toEqual(
         expect.arrayContaining([
           expect.stringMatching(/^lb01 \(172\.16\.70\.181\): interface ens33 not found \(has: lo\)/),
@@ -276,43 +350,50 @@ describe('whole plan', () => {
           expect.stringMatching(/^lb02 .*unsupported OS/),
         ]),
       );
+      // --offline reads nothing from the network: the ARP answer is not checked
+      expect(buildPlan({ cfg, facts: f, skipNetworkChecks: true }).refusals).not.toEqual(
+        expect.arrayContaining([expect.stringMatching(/already answers on the network/)]),
+      );
     },
   );
 
   it('failover.realtime is refused on a host without CAP_SYS_RESOURCE (its VRRP process dies on reload)', () => {
     const on = cfgOf({ ...clone(pair), failover: { realtime: true } });
     const f = allFresh(on);
-    f.lb02.sysResource = false;
-    expect(buildPlan(on, f).refusals).toEqual([
+    f.lb02.capbnd = false;
+    expect(buildPlan({ cfg: on, facts: f }).refusals).toEqual([
       'lb02 (172.16.70.182): failover.realtime: this host has no CAP_SYS_RESOURCE (a container?), so ' +
         "keepalived's real-time VRRP process would be killed on every reload; set failover.realtime: false",
     ]);
-    f.lb02.sysResource = true;
-    expect(buildPlan(on, f).refusals).toEqual([]);
+    f.lb02.capbnd = true;
+    expect(buildPlan({ cfg: on, facts: f }).refusals).toEqual([]);
     // off (the default): nothing to refuse
     const off = cfgOf(pair);
     const g = allFresh(off);
-    g.lb01.sysResource = false;
-    expect(buildPlan(off, g).refusals).toEqual([]);
+    g.lb01.capbnd = false;
+    expect(buildPlan({ cfg: off, facts: g }).refusals).toEqual([]);
   });
 
   it('a foreign VRRP router advertising our id refuses once; our own adverts (a re-run) do not', () => {
     const cfg = cfgOf(pair);
-    const f = allFresh(cfg);
-    f.lb01.vrrpAdverts = [
-      { src: '172.16.70.182', vrid: 51, priority: 100, version: 2 },
-      { src: '172.16.70.50', vrid: 51, priority: 150, version: 2 },
-      { src: '172.16.70.50', vrid: 52, priority: 150, version: 2 },
-    ];
-    f.lb02.vrrpAdverts = [{ src: '172.16.70.50', vrid: 51, priority: 150, version: 2 }];
-    expect(buildPlan(cfg, f).refusals).toEqual([
+    const facts = allFresh(cfg);
+    const adverts = {
+      lb01: [
+        { src: '172.16.70.182', vrid: 51, priority: 100, version: 2 },
+        { src: '172.16.70.50', vrid: 51, priority: 150, version: 2 },
+        { src: '172.16.70.50', vrid: 52, priority: 150, version: 2 },
+      ],
+      lb02: [{ src: '172.16.70.50', vrid: 51, priority: 150, version: 2 }],
+    };
+    expect(buildPlan({ cfg, facts, adverts }).refusals).toEqual([
       'instances[0].virtualRouterId: 51 (VI_1) is already used on the segment by 172.16.70.50 (priority 150, ' +
         'VRRPv2), heard from lb01, lb02; two clusters with one id on a segment both flap: choose another id ' +
         '(53 is free)',
     ]);
-    expect(buildPlan(cfg, f, { skipNetworkChecks: true }).refusals).toEqual([]);
-    f.lb01.vrrpAdverts = [{ src: '172.16.70.182', vrid: 51, priority: 100, version: 2 }];
-    f.lb02.vrrpAdverts = [];
-    expect(buildPlan(cfg, f).refusals).toEqual([]);
+    expect(buildPlan({ cfg, facts, adverts, skipNetworkChecks: true }).refusals).toEqual([]);
+    const ours = { lb01: [{ src: '172.16.70.182', vrid: 51, priority: 100, version: 2 }], lb02: [] };
+    expect(buildPlan({ cfg, facts, adverts: ours }).refusals).toEqual([]);
+    // not listened (null): nothing to judge
+    expect(buildPlan({ cfg, facts, adverts: null }).refusals).toEqual([]);
   });
 });

@@ -9,18 +9,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { HostDiscovery, HostInfo, Probe } from '../../src/discover.js';
-import { defaultInterface, parseHostInfo } from '../../src/discover.js';
+import type { HostDiscovery, HostInfo, Probe } from '../../src/wizard/discovery.js';
+import { defaultInterface, parseHostInfo } from '../../src/wizard/discovery.js';
 import type { HostConnection } from '../../src/ssh/ssh.js';
-import {
-  checkVip,
-  networkOf,
-  VIP_PROPOSAL_TRIES,
-  vipCandidates,
-  wizard,
-  type Prompter,
-  type Validate,
-} from '../../src/prompts.js';
+import { checkVip, networkOf, VIP_PROPOSAL_TRIES, vipCandidates } from '../../src/wizard/network.js';
+import type { Prompter, Validate } from '../../src/wizard/prompter.js';
+import { wizard } from '../../src/wizard/wizard.js';
 import type { RawAnswers } from '../fixtures/answers.js';
 import { fakeIO } from '../helpers/fake-io.js';
 
@@ -334,8 +328,8 @@ describe('subnet checks', () => {
 
   it('host info: the interface SSH came in on is the default', () => {
     const i = parseHostInfo(
-      '@@host\nlb01\n@@ssh\n198.18.0.1 40312 198.18.0.11 22\n' +
-        '@@os\nID="rocky"\nID_LIKE="rhel centos fedora"\nPRETTY_NAME="Rocky Linux 9.4 (Blue Onyx)"\n@@ip\n' +
+      '@@hostname\nlb01\n@@sshaddress\n198.18.0.1 40312 198.18.0.11 22\n' +
+        '@@os\nID="rocky"\nID_LIKE="rhel centos fedora"\nPRETTY_NAME="Rocky Linux 9.4 (Blue Onyx)"\n@@interfaces\n' +
         'link 1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN link/loopback 00:00:00:00:00:00\n' +
         'link 2: eth1@if9: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 link/ether 02:00:00:00:00:09\n' +
         'link 3: host0@if5: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 link/ether 02:00:00:00:00:01\n' +

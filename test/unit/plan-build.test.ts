@@ -1,0 +1,295 @@
+/**
+ * The plan of a whole run (plan/build.ts, plan/rolling.ts, plan/preflight.ts latentFaults): pure, from answers and
+ * facts fixtures. A node whose plan takes keepalived or nginx down runs in the rolling phase, handing its VIPs over
+ * first; reloads stay in the parallel phase; a node that left the answers is deconfigured; a latent nginx fault is
+ * a warning, or a refusal when the run would reload nginx there.
+ */
+import { describe, expect, it } from 'vitest';
+import { resolveAnswers, type Config } from '../../src/answers/resolve.js';
+import type { InitFacts } from '../../src/facts/gather.js';
+import { buildPlan } from '../../src/plan/build.js';
+import { describeAction } from '../../src/plan/describe.js';
+import { isDisruptive } from '../../src/plan/rolling.js';
+import { actionsOf, changeCount, isPairAction, type NodePlan } from '../../src/plan/types.js';
+import { PATHS } from '../../src/paths.js';
+import { clone, nopreempt, pair } from '../fixtures/answers.js';
+import { allFresh, converge } from '../fixtures/facts.js';
+
+const cfgOf = (a: unknown) => resolveAnswers(a, { env: {} });
+const VIP = '172.16.70.183';
+
+/** a pair as a successful init leaves it (Debian), with the VIP on `holder` */
+function converged(cfg: Config, holder: string | null = 'lb01', vip = VIP): Record<string, InitFacts> {
+  const f = converge(cfg, allFresh(cfg, 'debian'));
+  if (holder) f[holder].interfaces.ens33.addresses.push(`${vip}/24`);
+  return f;
+}
+const lines = (p: NodePlan) => actionsOf(p).map(describeAction);
+const byNode = (nodes: NodePlan[]) => Object.fromEntries(nodes.map((n) => [n.node, n]));
+
+describe('rolling restarts', () => {
+  // new daemon options (another log facility) take a keepalived restart: a reload keeps the old ones
+  const cfg = cfgOf({ ...clone(pair), logging: { facility: 'local5' } });
+  const facts = converged(cfgOf(pair));
+  const plan = buildPlan({ cfg, facts, skipNetworkChecks: true });
+  const { lb01, lb02 } = byNode(plan.nodes);
+
+  it('both nodes restart keepalived: the rolling phase, the node holding no VIP first', () => {
+    expect(plan.refusals).toEqual([]);
+    expect([lb01.holds, lb02.holds]).toEqual([[VIP], []]);
+    expect([lb01.rolling, lb02.rolling]).toEqual([true, true]);
+    expect([lb01.rollingOrder, lb02.rollingOrder]).toEqual([2, 1]);
+    for (const p of [lb01, lb02]) expect(lines(p)).toContain('systemctl restart keepalived');
+  });
+
+  it('the holder hands its VIP over right before the restart, and takes it back at the end (preempt)', () => {
+    const acts = actionsOf(lb01);
+    const restart = acts.findIndex((a) => a.kind === 'service' && a.name === 'keepalived' && a.action === 'restart');
+    const ref = { name: 'VI_1', vips: [VIP], preempt: true };
+    expect(acts[restart - 1]).toEqual({ kind: 'handover', targets: [ref] });
+    expect(acts.filter((a) => a.kind === 'handover')).toHaveLength(1);
+    // the hand-over sits in the step that restarts (logging: new daemon options), among its handlers
+    const logging = lb01.steps.find((s) => s.id === 'logging')!;
+    expect(logging.handlers.map((h) => h.kind)).toEqual(['service', 'handover', 'service']);
+    const last = lb01.steps.at(-1)!;
+    expect(last).toEqual({
+      id: 'rolling',
+      title: 'Back in the pair: keepalived running, VIPs returned',
+      changes: [],
+      handlers: [{ kind: 'return', targets: [ref], release: [] }],
+      notes: [],
+    });
+    expect(acts.at(-1)).toEqual({ kind: 'return', targets: [ref], release: [] });
+  });
+
+  it('the node holding nothing hands nothing over; it is a ready backup again before the next node goes', () => {
+    expect(actionsOf(lb02).some((a) => a.kind === 'handover' || a.kind === 'return')).toBe(false);
+    expect(lb02.steps.at(-1)).toEqual({
+      id: 'rolling',
+      title: 'Back in the pair: a ready backup',
+      changes: [],
+      handlers: [{ kind: 'await-ready' }],
+      notes: [],
+    });
+  });
+
+  it('pair actions are handlers, not changes: both nodes count the same changes', () => {
+    for (const p of [lb01, lb02]) expect(p.steps.flatMap((s) => s.changes).some(isPairAction)).toBe(false);
+    expect(changeCount(lb01)).toBe(changeCount(lb02));
+    expect(changeCount(lb01)).toBeGreaterThan(0);
+  });
+
+  it('a reload-only change (a priority) stays in the parallel phase: no pair action, no order', () => {
+    const higher = cfgOf({ ...clone(pair), nodes: [{ ...pair.nodes[0], priority: 120 }, pair.nodes[1]] });
+    const p = buildPlan({ cfg: higher, facts, skipNetworkChecks: true });
+    expect(p.refusals).toEqual([]);
+    for (const n of p.nodes) {
+      expect(lines(n)).toContain('systemctl reload-or-restart keepalived');
+      expect(lines(n).filter((l) => /^systemctl (restart|stop) (keepalived|nginx)$/.test(l))).toEqual([]);
+      expect(actionsOf(n).some(isPairAction)).toBe(false);
+      expect([n.rolling, n.rollingOrder]).toEqual([false, null]);
+      expect(n.steps.some((s) => s.id === 'rolling')).toBe(false);
+    }
+  });
+
+  it('nopreempt: the VIP stays where the hand-over put it (no return of it, a note says why)', () => {
+    const np = cfgOf({ ...clone(nopreempt), logging: { facility: 'local5' } });
+    const f = converged(cfgOf(nopreempt), 'lb02', '10.0.0.3');
+    const n = byNode(buildPlan({ cfg: np, facts: f, skipNetworkChecks: true }).nodes);
+    expect(actionsOf(n.lb02)).toContainEqual({
+      kind: 'handover',
+      targets: [{ name: 'VI_1', vips: ['10.0.0.3'], preempt: false }],
+    });
+    // not coming back: the hand-over's temporary demotion is lifted (released)
+    expect(n.lb02.steps.at(-1)).toMatchObject({
+      handlers: [{ kind: 'return', targets: [], release: [{ name: 'VI_1', vips: ['10.0.0.3'], preempt: false }] }],
+      notes: ['VI_1 stays where the hand-over put it (nopreempt)'],
+    });
+    expect([n.lb01.rollingOrder, n.lb02.rollingOrder]).toEqual([1, 2]);
+  });
+
+  it('preempt, but the holder is demoted (after a switchover): the VIP is not taken back', () => {
+    const f = converged(cfgOf(pair));
+    f.lb01.flags = { 'demote.VI_1': 1 };
+    const n = byNode(buildPlan({ cfg, facts: f, skipNetworkChecks: true }).nodes);
+    // a demotion set on purpose (switchover) is not lifted by the return
+    expect(n.lb01.steps.at(-1)).toMatchObject({
+      handlers: [{ kind: 'return', targets: [], release: [] }],
+      notes: ['VI_1 stays where the hand-over put it (another node is preferred)'],
+    });
+  });
+
+  it('what takes keepalived or nginx down: a restart or stop of a running one, an upgrade of an installed one', () => {
+    const f = facts.lb01;
+    expect(isDisruptive({ kind: 'service', name: 'keepalived', action: 'restart' }, f)).toBe(true);
+    expect(isDisruptive({ kind: 'service', name: 'nginx', action: 'stop' }, f)).toBe(true);
+    expect(isDisruptive({ kind: 'service', name: 'keepalived', action: 'reload-or-restart' }, f)).toBe(false);
+    expect(isDisruptive({ kind: 'service', name: 'rsyslog', action: 'restart' }, f)).toBe(false);
+    const stopped = {
+      ...f,
+      services: { ...f.services, keepalived: { active: 'inactive', enabled: 'enabled', mainPid: 0 } },
+    };
+    expect(isDisruptive({ kind: 'service', name: 'keepalived', action: 'restart' }, stopped)).toBe(false);
+    expect(isDisruptive({ kind: 'package', manager: 'apt', names: ['nginx'] }, f)).toBe(true);
+    expect(isDisruptive({ kind: 'package', manager: 'apt', names: ['curl'] }, f)).toBe(false);
+    const none = { ...f, packages: { ...f.packages, keepalived: null } };
+    const file = {
+      kind: 'package-file',
+      manager: 'apt',
+      name: 'keepalived',
+      localPath: '/k.deb',
+      file: 'k.deb',
+    } as const;
+    expect(isDisruptive(file, f)).toBe(true);
+    expect(isDisruptive(file, none)).toBe(false);
+  });
+});
+
+describe('a node that left the answers', () => {
+  const three = cfgOf({
+    ...clone(pair),
+    nodes: [...pair.nodes, { name: 'lb03', host: '172.16.70.185', interface: 'ens33', priority: 90 }],
+  });
+  const cfg = cfgOf(pair);
+
+  function planWithout(lb03Holds: boolean) {
+    const f = converge(three, allFresh(three, 'debian'));
+    if (lb03Holds) f.lb03.interfaces.ens33.addresses.push(`${VIP}/24`);
+    return buildPlan({
+      cfg,
+      facts: { lb01: f.lb01, lb02: f.lb02 },
+      leaving: [{ node: three.nodes[2], facts: f.lb03 }],
+      skipNetworkChecks: true,
+    });
+  }
+
+  it("is deconfigured: keepalived stopped and disabled, ha-setup's files removed, the host's own kept", () => {
+    const plan = planWithout(false);
+    expect(plan.refusals).toEqual([]);
+    const lb03 = byNode(plan.nodes).lb03;
+    expect(lb03).toMatchObject({ node: 'lb03', host: '172.16.70.185', role: 'leaving the pair', leaving: true });
+    expect(lb03.steps.map((s) => s.id)).toEqual(['deconfigure']);
+    const acts = actionsOf(lb03);
+    expect(acts.slice(0, 2)).toEqual([
+      { kind: 'service', name: 'keepalived', action: 'stop' },
+      { kind: 'service', name: 'keepalived', action: 'disable' },
+    ]);
+    const removed = acts.flatMap((a) => (a.kind === 'remove-file' ? [a.path] : []));
+    expect(removed).toEqual(
+      expect.arrayContaining([
+        PATHS.keepalivedConf,
+        PATHS.checkScript,
+        PATHS.notifyScript,
+        PATHS.keepalivedDropin,
+        PATHS.rsyslogRule,
+        PATHS.logrotate,
+        PATHS.sysctl,
+        PATHS.members,
+      ]),
+    );
+    // each removal keeps what it removes (the backup and the undo)
+    for (const a of acts) if (a.kind === 'remove-file') expect(a.before).toBe(lb03.facts.files[a.path].content);
+    // the daemon options file and nginx are the host's
+    expect(removed).not.toContain('/etc/default/keepalived');
+    expect(removed.some((p) => p.startsWith('/etc/nginx/'))).toBe(false);
+    expect(lb03.steps[0].handlers).toEqual([
+      { kind: 'service', name: 'systemd', action: 'daemon-reload' },
+      { kind: 'service', name: 'rsyslog', action: 'restart' },
+    ]);
+    // stopping a running keepalived: the rolling phase, without a return (it does not come back)
+    expect([lb03.rolling, lb03.rollingOrder]).toEqual([true, 1]);
+    expect(acts.some((a) => a.kind === 'return' || a.kind === 'await-ready')).toBe(false);
+    // the others record the new members
+    for (const n of plan.nodes.filter((x) => !x.leaving))
+      expect(lines(n)).toContain(`update ${PATHS.members} (mode 644)`);
+  });
+
+  it('holding a VIP: hands it over before keepalived stops', () => {
+    const lb03 = byNode(planWithout(true).nodes).lb03;
+    expect(actionsOf(lb03).slice(0, 2)).toEqual([
+      { kind: 'handover', targets: [{ name: 'VI_1', vips: [VIP], preempt: true }] },
+      { kind: 'service', name: 'keepalived', action: 'stop' },
+    ]);
+    expect(lb03.holds).toEqual([VIP]);
+  });
+
+  it('a keepalived.conf ha-setup did not write stays; nothing of ha-setup left: nothing to do', () => {
+    const f = converge(three, allFresh(three, 'debian'));
+    f.lb03.files[PATHS.keepalivedConf] = { exists: true, mode: '644', content: 'vrrp_instance OWN {\n}\n' };
+    const lb03 = byNode(
+      buildPlan({ cfg, facts: { lb01: f.lb01, lb02: f.lb02 }, leaving: [{ node: three.nodes[2], facts: f.lb03 }] })
+        .nodes,
+    ).lb03;
+    expect(lines(lb03)).not.toContain(`remove ${PATHS.keepalivedConf}`);
+    const clean = allFresh(three, 'debian').lb03;
+    const none = byNode(
+      buildPlan({ cfg, facts: allFresh(cfg, 'debian'), leaving: [{ node: three.nodes[2], facts: clean }] }).nodes,
+    ).lb03;
+    expect(none.steps[0]).toMatchObject({
+      changes: [],
+      handlers: [],
+      notes: ['nothing of ha-setup left on this host'],
+    });
+    expect(none.rolling).toBe(false);
+  });
+});
+
+describe('latent faults: nginx -t fails on disk while nginx runs', () => {
+  const cfg = cfgOf(pair);
+  const broken = {
+    ok: false,
+    code: 1,
+    firstError: 'nginx: [emerg] unknown directive "x" in /etc/nginx/conf.d/a.conf:1',
+  };
+  const line =
+    'nginx on lb02 would not start again after a restart or reboot: ' +
+    'nginx: [emerg] unknown directive "x" in /etc/nginx/conf.d/a.conf:1';
+
+  it('a warning when the run does not touch nginx there', () => {
+    const f = converged(cfg);
+    f.lb02.nginxtest = broken;
+    const p = buildPlan({ cfg, facts: f, skipNetworkChecks: true });
+    expect(p.warnings).toEqual([line]);
+    expect(p.refusals).toEqual([]);
+  });
+
+  it('a refusal when the run would reload nginx there (here: a new file to sync from lb01)', () => {
+    const f = converged(cfg);
+    f.lb02.nginxtest = broken;
+    f.lb01.nginxtree = { ...f.lb01.nginxtree, 'conf.d/new.conf': 'c'.repeat(64) };
+    const p = buildPlan({ cfg, facts: f, skipNetworkChecks: true });
+    expect(lines(byNode(p.nodes).lb02)).toContain('systemctl reload-or-restart nginx');
+    expect(p.refusals).toEqual([`${line}; fix it first (this run would reload nginx there)`]);
+    expect(p.warnings).toEqual([]);
+  });
+
+  it('without an error line: the exit code; nginx -t not run or passing: nothing', () => {
+    const f = converged(cfg);
+    f.lb02.nginxtest = { ok: false, code: 1, firstError: null };
+    expect(buildPlan({ cfg, facts: f, skipNetworkChecks: true }).warnings).toEqual([
+      'nginx on lb02 would not start again after a restart or reboot: nginx -t exit 1',
+    ]);
+    f.lb02.nginxtest = { ok: true, code: 0, firstError: null };
+    expect(buildPlan({ cfg, facts: f, skipNetworkChecks: true }).warnings).toEqual([]);
+  });
+});
+
+describe('the plan is a function of the facts', () => {
+  it('the same facts give the same actions twice (what --dry-run shows is what runs); the facts stay as read', () => {
+    for (const [a, facts] of [
+      [pair, allFresh(cfgOf(pair), 'rhel')],
+      [{ ...clone(pair), logging: { facility: 'local5' } }, converged(cfgOf(pair))],
+    ] as const) {
+      const cfg = cfgOf(a);
+      const before = structuredClone(facts);
+      const one = buildPlan({ cfg, facts, skipNetworkChecks: true });
+      const two = buildPlan({ cfg, facts, skipNetworkChecks: true });
+      expect(two.nodes.map(actionsOf)).toEqual(one.nodes.map(actionsOf));
+      expect(two.nodes.map((n) => [n.rolling, n.rollingOrder])).toEqual(
+        one.nodes.map((n) => [n.rolling, n.rollingOrder]),
+      );
+      expect(facts).toEqual(before);
+      for (const n of one.nodes) expect(n.facts).toEqual(before[n.node]);
+    }
+  });
+});
