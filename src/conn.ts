@@ -4,7 +4,7 @@
  * scripted fake (test/helpers/fake-conn.ts) that answers recorded outputs.
  */
 import type { ClientChannel } from 'ssh2';
-import type { ResolvedNode } from '../answers/resolve.js';
+import type { ResolvedNode } from './answers/resolve.js';
 
 export interface ExecResult {
   code: number;

@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
-import { expandHome } from '../ssh/ssh-config.js';
+import { expandHome } from '../home.js';
 
 export interface PackageFile {
   /** absolute path on the controller */

@@ -12,7 +12,7 @@ import { awaitReady, handOver, returnTo, type PairEnv } from '../pair/handover.j
 import { describeAction } from '../plan/describe.js';
 import { isPairAction, type Action, type NodePlan, type PairPlan, type TargetRef } from '../plan/types.js';
 import type { Change } from '../steps/types.js';
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 import { restoreRun } from './restore.js';
 import type { HostRunner } from './runner.js';
 
@@ -55,7 +55,8 @@ async function runAction(env: ExecuteEnv, p: NodePlan, a: Action, task: Task): P
   const pair: PairEnv = { cfg: env.cfg, conns: env.conns, signal: env.signal, progress: (l) => (task.output = l) };
   if (isPairAction(a)) {
     if (a.kind === 'handover') await handOver(pair, p.node, targetsOfRefs(env.cfg, a.targets), { how: 'stop' });
-    else if (a.kind === 'return') await returnTo(pair, p.node, targetsOfRefs(env.cfg, a.targets));
+    else if (a.kind === 'return')
+      await returnTo(pair, p.node, targetsOfRefs(env.cfg, a.targets), targetsOfRefs(env.cfg, a.release));
     else await awaitReady(pair, p.node);
     return 0;
   }

@@ -13,7 +13,7 @@ import { vipHolders, type VipHolders } from '../pair/holders.js';
 import { sleep } from '../pair/handover.js';
 import { buildPlan } from '../plan/build.js';
 import type { PairPlan } from '../plan/types.js';
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 import { executePlan, type NodeResult } from './execute.js';
 import { openHostSession, readPlanFacts, type HostSession } from './session.js';
 import type { FlagFacts } from '../facts/types.js';

@@ -1,6 +1,6 @@
 /** The run's manifest on each host: what was backed up and done, so a failed run or `rollback` can undo it. */
 import type { ServiceFact } from '../facts/types.js';
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 
 export type ManifestEntry =
   | { type: 'start'; runId: string; time: string; services: Record<string, ServiceFact>; node: string }

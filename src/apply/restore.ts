@@ -5,7 +5,7 @@
  * file it reads was restored. Packages stay installed.
  */
 import { PATHS, daemonOptionsFile } from '../paths.js';
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 import { appendManifest, readManifest, type ManifestEntry } from './manifest.js';
 
 /** Latest run directory on a host (optionally one that still can be rolled back). */

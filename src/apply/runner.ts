@@ -13,7 +13,7 @@ import { FACTS } from '../facts/table.js';
 import type { ServiceFact } from '../facts/types.js';
 import { PATHS } from '../paths.js';
 import type { Change } from '../steps/types.js';
-import type { Conn, ExecOptions } from '../ssh/conn.js';
+import type { Conn, ExecOptions } from '../conn.js';
 import { cmd, q } from '../ssh/shell.js';
 import { appendManifest, appendManifestSh, type ManifestEntry } from './manifest.js';
 

@@ -11,7 +11,7 @@ import { gather, INIT_FACTS, initVars, VRRP_LISTEN_SECONDS, type InitFacts } fro
 import type { VrrpAdvert } from '../facts/vrrp.js';
 import type { IO } from '../io.js';
 import type { LeavingNode } from '../plan/build.js';
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 import { openSession, type Session, type SessionOptions } from '../ssh/session.js';
 import { HostRunner } from './runner.js';
 

@@ -3,9 +3,9 @@ import type { IO } from '../io.js';
 import { openHostSession } from '../apply/session.js';
 import { UsageError } from '../errors.js';
 import { vipsOf } from '../answers/targets.js';
-import { watchClients, type ClientView } from '../pair/clients.js';
+import { watchClients, type ClientView } from '../failover/clients.js';
 import { switchover, targetsToMove, type MoveResult } from '../pair/switchover.js';
-import { passwordPrompt } from '../prompts.js';
+import { passwordPrompt } from '../password-prompt.js';
 import { renderMoves } from '../report/day2.js';
 import { loadConfig } from './common.js';
 

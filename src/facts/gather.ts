@@ -6,7 +6,7 @@
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { OperationError } from '../errors.js';
 import { managedFiles, PATHS } from '../paths.js';
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 import { FACTS, VARS, type FactName, type Facts, type FactVars } from './table.js';
 
 /** "@@name" sections of a gather script's output (text after "@@end" is ignored) */

@@ -2,8 +2,8 @@
  * What clients see during a day-2 move: HTTP GETs through the VIP from the controller (failover/probe.ts), counted
  * around the move, and a wait until they are served again after it.
  */
-import { startLocalProbe, type Probe } from '../failover/probe.js';
-import { sleep } from './handover.js';
+import { startLocalProbe, type Probe } from './probe.js';
+import { sleep } from '../pair/handover.js';
 
 export interface ClientView {
   /** the VIP answered before the move (else the controller cannot reach it: clients were not checked) */

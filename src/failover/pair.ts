@@ -6,7 +6,7 @@
  * again. The comparison and the repair commands are pure (unit-tested); applying them is one shell per node.
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 import { cmd, q } from '../ssh/shell.js';
 import { UNITS, type NodeStatus, type PairStatus, type UnitState } from '../status/collect.js';
 

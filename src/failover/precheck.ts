@@ -7,7 +7,7 @@ import type { Config } from '../answers/resolve.js';
 import type { Target } from '../answers/targets.js';
 import { PATHS } from '../paths.js';
 import { readTemplate } from '../render.js';
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 import { keepalivedFeatures } from '../keepalived.js';
 import { latentOf, type NodeStatus, type PairStatus } from '../status/collect.js';
 import type { ScenarioName } from './scenarios.js';

@@ -4,7 +4,7 @@
  * Every result is kept with its timestamp (ms since the epoch, controller clock).
  */
 import http from 'node:http';
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 import { q } from '../ssh/shell.js';
 import { clockOffsetMs, hostNsToMs, streamLines } from './remote-loop.js';
 

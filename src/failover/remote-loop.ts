@@ -1,5 +1,5 @@
 /** A shell loop running on a host, streaming timestamped lines back over the SSH connection. */
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 import { q } from '../ssh/shell.js';
 
 /** remote clock minus controller clock, in ms (half a round trip of error) */

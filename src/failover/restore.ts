@@ -4,7 +4,7 @@
  * fixes while it settles (a check script can stop keepalived again a moment after the first fix).
  */
 import type { ResolvedNode } from '../answers/resolve.js';
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 import type { Session } from '../ssh/session.js';
 import { pairStatus, type PairStatus } from '../status/collect.js';
 import type { Config } from '../answers/resolve.js';

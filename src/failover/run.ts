@@ -8,9 +8,9 @@
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { vipsOf, type Target } from '../answers/targets.js';
-import { awaitReady, setFlag, sleep as pairSleep } from '../pair/handover.js';
+import { returnTo } from '../pair/handover.js';
 import type { Session } from '../ssh/session.js';
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 import type { PairStatus } from '../status/collect.js';
 import { expectedBounds, linkDownMs, marginMs, settleTimeoutMs, type BoundFeatures } from './bounds.js';
 import { identify, type NodeIdentity } from './identify.js';
@@ -286,37 +286,25 @@ async function restoreFault(run: RunEnv, name: ScenarioName, master: ResolvedNod
 }
 
 /**
- * The master is back as a demoted backup: give its VIPs back as a planned move (its demote flag cleared, it preempts
- * while the other node still answers) and measure that apart from the fault. Without preempt the flag is just
- * cleared. Returns when the return started and ended.
+ * The master is back as a demoted backup: give its VIPs back as a planned move (the current holder answers and
+ * finishes the requests in flight while the master's demotion is lifted and it preempts), measured apart from the
+ * fault. Without preempt (or when another node is preferred) the demotion is just lifted. Returns when the return
+ * started and ended.
  */
 async function giveBack(
   run: RunEnv,
   target: Target,
   master: ResolvedNode,
-  s: Sampling,
 ): Promise<{ from: number; to: number } | null> {
   const expectBack = target.preempt && target.master === master.name;
-  const conn = await reconnect(run, master);
-  if (expectBack && !run.signal.aborted) {
-    const env = { cfg: run.cfg, conns: run.session.conns, signal: run.signal };
-    await awaitReady(env, master.name, [target]).catch((e: Error) => run.progress(e.message));
-    await pairSleep(300);
-  }
+  await reconnect(run, master);
+  const env = { cfg: run.cfg, conns: run.session.conns, signal: run.signal, progress: run.progress };
   const from = Date.now();
-  await setFlag(conn, `demote.${target.name}`, false);
-  if (!expectBack || run.signal.aborted) return null;
-  const settle = Math.max(...target.instances.map((i) => settleTimeoutMs(run.cfg, i)));
-  await waitFor(
-    () =>
-      s.vips.every((v) => {
-        const tl = holdersOf(s, v);
-        const h = tl.length ? tl[tl.length - 1].holders : [];
-        return h.length === 1 && h[0] === master.name;
-      }),
-    settle,
-    run.signal,
-  ).catch(() => false);
+  if (!expectBack || run.signal.aborted) {
+    await returnTo(env, master.name, [], [target]);
+    return null;
+  }
+  await returnTo(env, master.name, [target]);
   await sleep(1000, run.signal).catch(() => undefined);
   return { from, to: Date.now() };
 }
@@ -388,7 +376,7 @@ async function scenarioOn(
     // ALWAYS restore, whatever happened above: first what the scenario broke, then whatever else differs
     await restoreFault(run, name, master, key, fr);
   }
-  const back = await giveBack(run, target, master, s).catch((e: Error) => {
+  const back = await giveBack(run, target, master).catch((e: Error) => {
     fr.restoreLog.push(`giving the VIPs back: ${e.message}`);
     return null;
   });

@@ -8,7 +8,7 @@ import type { Target } from '../answers/targets.js';
 import { vipsOf } from '../answers/targets.js';
 import { handOver, setFlag, type PairEnv } from '../pair/handover.js';
 import { PATHS } from '../paths.js';
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 
 export type ScenarioName = 'nginx' | 'keepalived' | 'crash' | 'link' | 'switchover';
 export const SCENARIOS: ScenarioName[] = ['nginx', 'keepalived', 'crash', 'link', 'switchover'];

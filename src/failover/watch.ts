@@ -2,7 +2,7 @@
  * Watches, on every node at once, whether it holds each VIP: a loop on the host prints a timestamped sample every
  * 50 ms over the SSH connection. Samples survive a node that drops off (link scenario): its stream just ends.
  */
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 import { q } from '../ssh/shell.js';
 import { clockOffsetMs, hostNsToMs, streamLines } from './remote-loop.js';
 

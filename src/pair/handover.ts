@@ -1,58 +1,20 @@
 /**
- * Moving VIPs between nodes without a failed request (the rolling restarts, switchover, maintenance).
- *
- * The old holder keeps answering for its VIPs while keepalived lets go of them: each VIP is also put on its `lo`,
- * with a lifetime of a few seconds that the kernel enforces (a run that dies leaves nothing behind for long). Then
- * its keepalived gives the VIPs up at once: it stops (a restart follows), or a handover flag puts the target in
- * FAULT (switchover, maintenance). Either way it sends a priority-0 advert, and the best backup takes over after its
- * skew time (no master-down wait) and announces itself with gratuitous ARPs. As soon as another node holds every
- * VIP, the old holder lets go of its `lo` copies. Clients see no gap: one of the two nodes answers at every moment.
+ * Moving VIPs between nodes without a failed request (the rolling restarts, switchover, maintenance, and
+ * verify-failover's return of the VIPs): who is ready to take over, the hand-over from a node (its keepalived
+ * stopped, a handover flag, maintenance), and the return to a node afterwards (preempt). Each is a planned move
+ * (move.ts): the old holder answers until the new one holds the VIPs, and finishes the requests in flight.
  */
-import type { Config } from '../answers/resolve.js';
 import { targetsOf, vipsOf, type Target } from '../answers/targets.js';
+import type { Conn } from '../conn.js';
 import { OperationError } from '../errors.js';
 import { gather } from '../facts/gather.js';
 import { PATHS } from '../paths.js';
-import type { Conn } from '../ssh/conn.js';
-import { masterDownMs } from '../answers/timing.js';
-import { vipHolders, type VipHolders } from './holders.js';
+import { setFlag, sleep, takeoverMs, waitHolders, type PairEnv } from './handover-env.js';
+import { vipHolders } from './holders.js';
+import { plannedMove } from './move.js';
 
-export interface PairEnv {
-  cfg: Config;
-  conns: Record<string, Conn>;
-  progress?: (line: string) => void;
-  signal?: AbortSignal;
-}
-
-/** seconds the kernel keeps a hold on lo (refreshed while it is needed) */
-export const HOLD_SECONDS = 8;
-/** the label of a hold: a VIP on lo with it is ha-setup's, and never counts as holding the VIP */
-export const HOLD_LABEL = 'lo:hahold';
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** add (or refresh) the holds of `vips` on the node's lo */
-export async function hold(conn: Conn, vips: string[]): Promise<void> {
-  await conn.mustSh(
-    'for v in "$@"; do ip -4 addr replace "$v/32" dev lo label ' +
-      `${HOLD_LABEL} valid_lft ${HOLD_SECONDS} preferred_lft ${HOLD_SECONDS} || exit 1; done`,
-    vips,
-    `holding ${vips.join(' ')} on lo`,
-  );
-}
-
-export async function unhold(conn: Conn, vips: string[]): Promise<void> {
-  await conn.sh('for v in "$@"; do ip -4 addr del "$v/32" dev lo 2>/dev/null; done; exit 0', vips);
-}
-
-/** write a state flag (0 or 1) atomically where keepalived watches it */
-export async function setFlag(conn: Conn, name: string, on: boolean): Promise<void> {
-  await conn.mustSh(
-    'mkdir -p "$1" && printf "%s\\n" "$3" > "$1/.$2.tmp" && mv -f "$1/.$2.tmp" "$1/$2"',
-    [PATHS.flagDir, name, on ? '1' : '0'],
-    `${on ? 'setting' : 'clearing'} the ${name} flag`,
-  );
-}
+export { HOLD_LABEL, HOLD_SECONDS, setFlag, sleep, takeoverMs, waitHolders, type PairEnv } from './handover-env.js';
+export { hold, unhold } from './move.js';
 
 export interface NodeReadiness {
   ready: boolean;
@@ -79,43 +41,12 @@ export async function readiness(conn: Conn): Promise<NodeReadiness> {
   return { ready: !why, why, states };
 }
 
-/** wait until `cond` holds on the VIP holders, polling every 100 ms; false when the time is up */
-export async function waitHolders(
-  env: PairEnv,
-  cond: (h: VipHolders) => boolean,
-  timeoutMs: number,
-  tick?: () => Promise<void>,
-): Promise<{ ok: boolean; holders: VipHolders }> {
-  const deadline = Date.now() + timeoutMs;
-  let last = Date.now();
-  for (;;) {
-    const holders = await vipHolders(env.cfg, env.conns);
-    if (cond(holders)) return { ok: true, holders };
-    if (Date.now() > deadline || env.signal?.aborted) return { ok: false, holders };
-    if (tick && Date.now() - last > 2000) {
-      await tick();
-      last = Date.now();
-    }
-    await sleep(100);
-  }
-}
-
-/** the longest a takeover after a priority-0 advert can take for these targets, with room for 1.x and a flag script */
-export function takeoverMs(cfg: Config, targets: Target[]): number {
-  const worst = Math.max(
-    ...targets.flatMap((t) => t.instances.map((i) => masterDownMs(cfg, i, Math.min(...Object.values(i.priorities))))),
-  );
-  // a 1.x flag script runs every second; keepalived 1.x acts one advert later
-  return worst + 2000 + Math.max(...targets.flatMap((t) => t.instances.map((i) => i.advertInt * 1000)));
-}
-
-/** other nodes ready to take `targets` over from `from` (each target needs one) */
+/** the other nodes ready to take over from `from` (an error naming why none is) */
 export async function readyTakers(env: PairEnv, from: string, targets: Target[]): Promise<string[]> {
   const others = env.cfg.nodes.filter((n) => n.name !== from && env.conns[n.name]?.alive);
   const r = await Promise.all(others.map(async (n) => [n.name, await readiness(env.conns[n.name])] as const));
   const ready = r.filter(([, x]) => x.ready).map(([n]) => n);
-  const missing = targets.filter((t) => !ready.length || t.instances.some(() => false));
-  if (!ready.length || missing.length) {
+  if (!ready.length) {
     const why = r.map(([n, x]) => `${n}: ${x.why}`).join('; ') || 'no other node is connected';
     throw new OperationError(
       `no other node is ready to take ${targets.map((t) => t.name).join(', ')} over from ${from} (${why})`,
@@ -125,15 +56,24 @@ export async function readyTakers(env: PairEnv, from: string, targets: Target[])
 }
 
 export interface HandoverOptions {
-  /** 'stop': keepalived stops (a restart or a removal follows); 'flag': the targets' handover flags (FAULT) */
-  how: 'stop' | 'flag';
-  /** also a reason for the log */
-  why?: string;
+  /**
+   * 'stop': keepalived stops (a restart or a removal follows; the node comes back demoted for these targets until
+   * `returnTo`); 'flag': the targets' handover flags (FAULT) for the moment of the move (switchover);
+   * 'maintenance': the node's maintenance flag (FAULT for every instance until maintenance off)
+   */
+  how: 'stop' | 'flag' | 'maintenance';
+  /** the node the VIPs must go to (switchover --to); default: whichever ready node keepalived elects */
+  to?: string;
+}
+
+/** flags for every target: demote (the node stays a backup when it comes back) or handover */
+async function flags(conn: Conn, prefix: 'demote' | 'handover', targets: Target[], on: boolean): Promise<void> {
+  for (const t of targets) await setFlag(conn, `${prefix}.${t.name}`, on);
 }
 
 /**
  * Hand `targets` held by `from` to another ready node without a gap. Returns what it did, one line each. On failure
- * everything is put back (keepalived started again, the flag cleared) and the VIPs stay where they were.
+ * everything is put back (keepalived started again, the flags cleared) and the VIPs stay where they were.
  */
 export async function handOver(
   env: PairEnv,
@@ -142,75 +82,77 @@ export async function handOver(
   opts: HandoverOptions,
 ): Promise<string[]> {
   const conn = env.conns[from];
-  const vips = targets.flatMap(vipsOf);
-  const log: string[] = [];
-  const say = (l: string) => {
-    log.push(l);
-    env.progress?.(l);
+  const takers = await readyTakers(env, from, targets);
+  if (opts.to && !takers.includes(opts.to)) throw new OperationError(`${opts.to} is not ready to take the VIPs over`);
+  const trigger = async () => {
+    if (opts.how === 'stop') {
+      // it comes back a backup for these targets: the return is a planned move too (returnTo)
+      await flags(conn, 'demote', targets, true);
+      await conn.must(['systemctl', 'stop', 'keepalived'], 'systemctl stop keepalived');
+    } else if (opts.how === 'flag') await flags(conn, 'handover', targets, true);
+    else await setFlag(conn, 'maintenance', true);
   };
-  await readyTakers(env, from, targets);
-  await hold(conn, vips);
-  say(`${from}: answering for ${vips.join(' ')} on lo while keepalived lets go of them`);
+  const undo = async () => {
+    if (opts.how === 'stop') {
+      await flags(conn, 'demote', targets, false);
+      await conn.exec(['systemctl', 'start', 'keepalived']);
+    } else if (opts.how === 'flag') await flags(conn, 'handover', targets, false);
+    else await setFlag(conn, 'maintenance', false);
+  };
   try {
-    if (opts.how === 'stop') await conn.must(['systemctl', 'stop', 'keepalived'], 'systemctl stop keepalived');
-    else for (const t of targets) await setFlag(conn, `handover.${t.name}`, true);
-    const moved = await waitHolders(
-      env,
-      (h) => vips.every((v) => (h[v] ?? []).length === 1 && h[v][0] !== from),
-      takeoverMs(env.cfg, targets),
-      () => hold(conn, vips),
-    );
-    if (!moved.ok) {
-      const where = vips.map((v) => `${v} on ${(moved.holders[v] ?? []).join(' and ') || 'no node'}`).join(', ');
-      throw new OperationError(`${from}: no other node took ${vips.join(' ')} over in time (${where})`);
-    }
-    say(`${vips.map((v) => `${v} now on ${moved.holders[v][0]}`).join(', ')}`);
-  } catch (e) {
-    await putBack(env, from, targets, opts, vips).catch((pe: Error) => log.push(`putting ${from} back: ${pe.message}`));
-    throw e;
+    return await plannedMove(env, {
+      from,
+      vips: targets.flatMap(vipsOf),
+      takers: opts.to ? [opts.to] : takers,
+      trigger,
+      undo,
+      to: opts.to ?? null,
+      timeoutMs: takeoverMs(env.cfg, targets),
+    });
   } finally {
-    if (opts.how === 'flag') for (const t of targets) await setFlag(conn, `handover.${t.name}`, false).catch(() => {});
+    // a switchover's FAULT lasts only for the move: the old holder is a (demoted) backup again
+    if (opts.how === 'flag') await flags(conn, 'handover', targets, false).catch(() => undefined);
   }
-  await unhold(conn, vips);
-  return log;
-}
-
-/** a failed hand-over: keepalived on the old holder as it was, its VIPs back on it, then the holds go */
-async function putBack(env: PairEnv, from: string, targets: Target[], opts: HandoverOptions, vips: string[]) {
-  const conn = env.conns[from];
-  if (opts.how === 'stop') await conn.exec(['systemctl', 'start', 'keepalived']);
-  else for (const t of targets) await setFlag(conn, `handover.${t.name}`, false);
-  await waitHolders(
-    env,
-    (h) => vips.every((v) => (h[v] ?? []).length === 1),
-    takeoverMs(env.cfg, targets),
-    () => hold(conn, vips),
-  );
-  await unhold(conn, vips);
 }
 
 /**
- * After a node's restart: keepalived running (started if it is not), the node a ready backup or master, and the
- * VIPs of `back` (targets that preempt to it) on it again. Returns what it did.
+ * After a node's restart (or maintenance off): keepalived running (started if it is not), the node a ready backup
+ * or master, and the VIPs of `back` (targets that preempt to it) moved back to it as a planned move: it stays
+ * demoted while the current holder is set up to answer and finish requests, then the demotion is lifted and it
+ * preempts. The demotions of `release` (targets handed over before, that do not come back) are lifted too.
  */
-export async function returnTo(env: PairEnv, node: string, back: Target[]): Promise<string[]> {
+export async function returnTo(env: PairEnv, node: string, back: Target[], release: Target[] = []): Promise<string[]> {
   const conn = env.conns[node];
   const log: string[] = [];
+  await flags(conn, 'demote', back, true);
   const ka = await conn.exec(['systemctl', 'is-active', 'keepalived']);
   if (ka.stdout.trim() !== 'active') {
     await conn.must(['systemctl', 'start', 'keepalived'], 'systemctl start keepalived');
     log.push(`${node}: keepalived started`);
   }
-  await awaitReady(env, node, back.length ? back : targetsOf(env.cfg));
+  await awaitReady(env, node, [...back, ...release].length ? [...back, ...release] : targetsOf(env.cfg));
+  await flags(conn, 'demote', release, false);
+  if (!back.length) return log;
+  const holders = await vipHolders(env.cfg, env.conns);
   const vips = back.flatMap(vipsOf);
-  if (!vips.length) return log;
-  const r = await waitHolders(
-    env,
-    (h) => vips.every((v) => (h[v] ?? []).length === 1 && h[v][0] === node),
-    takeoverMs(env.cfg, back) + 4 * Math.max(...back.flatMap((t) => t.instances.map((i) => i.advertInt * 1000))),
+  const from = [...new Set(vips.flatMap((v) => holders[v] ?? []))];
+  if (from.length !== 1 || from[0] === node) {
+    await flags(conn, 'demote', back, false);
+    const r = await waitHolders(env, (h) => vips.every((v) => (h[v] ?? []).length === 1), takeoverMs(env.cfg, back));
+    return [...log, r.ok ? `${vips.join(' ')} settled` : `${vips.join(' ')}: held by ${from.join(' and ') || 'none'}`];
+  }
+  const longest = Math.max(...back.flatMap((t) => t.instances.map((i) => i.advertInt * 1000)));
+  log.push(
+    ...(await plannedMove(env, {
+      from: from[0],
+      vips,
+      takers: [node],
+      trigger: () => flags(conn, 'demote', back, false),
+      undo: () => flags(conn, 'demote', back, true),
+      to: node,
+      timeoutMs: takeoverMs(env.cfg, back) + 4 * longest,
+    })),
   );
-  if (!r.ok) throw new OperationError(`${node}: ${vips.join(' ')} did not come back to it (preempt) in time`);
-  log.push(`${vips.join(' ')} back on ${node}`);
   return log;
 }
 
@@ -226,6 +168,6 @@ export async function awaitReady(env: PairEnv, node: string, targets: Target[] =
   throw new OperationError(`${node} is not a ready backup again: ${last?.why ?? 'interrupted'}`);
 }
 
-export function targetsByName(cfg: Config, names: string[]): Target[] {
+export function targetsByName(cfg: PairEnv['cfg'], names: string[]): Target[] {
   return targetsOf(cfg).filter((t) => names.includes(t.name));
 }

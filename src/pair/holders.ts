@@ -5,7 +5,7 @@
 import type { Config } from '../answers/resolve.js';
 import { FACTS } from '../facts/table.js';
 import type { InterfaceFact } from '../facts/types.js';
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 
 export type VipHolders = Record<string, string[]>;
 

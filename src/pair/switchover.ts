@@ -11,17 +11,7 @@ import { gather } from '../facts/gather.js';
 import type { FlagFacts } from '../facts/types.js';
 import { PATHS } from '../paths.js';
 import { expectedHolder } from './health.js';
-import {
-  handOver,
-  readiness,
-  returnTo,
-  setFlag,
-  hold,
-  unhold,
-  waitHolders,
-  takeoverMs,
-  type PairEnv,
-} from './handover.js';
+import { handOver, readiness, returnTo, setFlag, type PairEnv } from './handover.js';
 import { vipHolders } from './holders.js';
 
 export interface MoveResult {
@@ -93,7 +83,7 @@ export async function switchover(env: PairEnv, t: Target, to?: string): Promise<
   if (to === from) return { target: t.name, vips, from, to, log: [`${t.name} is already on ${to}`], notes: [] };
   const taker = await chooseTaker(env, t, from, to);
   const log = await preferNode(env, t, taker);
-  log.push(...(await handOver(env, from, [t], { how: 'flag' })));
+  log.push(...(await handOver(env, from, [t], { how: 'flag', to: taker })));
   const now = await vipHolders(env.cfg, env.conns);
   const where = [...new Set(vips.flatMap((v) => now[v] ?? []))];
   if (where.length !== 1 || where[0] !== taker)
@@ -112,54 +102,24 @@ export async function switchover(env: PairEnv, t: Target, to?: string): Promise<
 export async function maintenanceOn(env: PairEnv, node: string): Promise<MoveResult[]> {
   const holders = await vipHolders(env.cfg, env.conns);
   const held = targetsOf(env.cfg).filter((t) => vipsOf(t).some((v) => (holders[v] ?? []).includes(node)));
-  const conn = env.conns[node];
   if (!held.length) {
-    await setFlag(conn, 'maintenance', true);
-    return [
-      {
-        target: '-',
-        vips: [],
-        from: null,
-        to: null,
-        log: [`${node}: maintenance flag on (it held no VIP)`],
-        notes: [],
-      },
-    ];
+    await setFlag(env.conns[node], 'maintenance', true);
+    const log = [`${node}: maintenance flag on (it held no VIP)`];
+    return [{ target: '-', vips: [], from: null, to: null, log, notes: [] }];
   }
-  const others = env.cfg.nodes.filter((n) => n.name !== node);
-  const ready = await Promise.all(others.map(async (n) => [n.name, await readiness(env.conns[n.name])] as const));
-  if (!ready.some(([, r]) => r.ready))
-    throw new PreconditionError(
-      `maintenance: no other node is ready to take ${held.map((t) => t.name).join(', ')} over from ${node}`,
-      ready.map(([n, r]) => `${n}: ${r.why}`),
-    );
-  const vips = held.flatMap(vipsOf);
-  await hold(conn, vips);
-  const log = [`${node}: answering for ${vips.join(' ')} on lo while keepalived lets go of them`];
-  try {
-    await setFlag(conn, 'maintenance', true);
-    const moved = await waitHolders(
-      env,
-      (h) => vips.every((v) => (h[v] ?? []).length === 1 && h[v][0] !== node),
-      takeoverMs(env.cfg, held),
-      () => hold(conn, vips),
-    );
-    if (!moved.ok) {
-      await setFlag(conn, 'maintenance', false);
-      throw new OperationError(`maintenance: no other node took ${vips.join(' ')} over from ${node} in time`);
-    }
-    log.push(...vips.map((v) => `${v} now on ${moved.holders[v][0]}`));
-    return held.map((t) => ({
-      target: t.name,
-      vips: vipsOf(t),
-      from: node,
-      to: moved.holders[vipsOf(t)[0]][0],
-      log,
-      notes: [],
-    }));
-  } finally {
-    await unhold(conn, vips);
-  }
+  const log = await handOver(env, node, held, { how: 'maintenance' }).catch((e: Error) => {
+    // nothing changed yet when no node could take over: a refusal
+    throw /no other node is ready/.test(e.message) ? new PreconditionError(`maintenance: ${e.message}`) : e;
+  });
+  const now = await vipHolders(env.cfg, env.conns);
+  return held.map((t) => ({
+    target: t.name,
+    vips: vipsOf(t),
+    from: node,
+    to: now[vipsOf(t)[0]]?.[0] ?? null,
+    log,
+    notes: [],
+  }));
 }
 
 /** maintenance off: the flag and the node's demotions cleared; its VIPs come back as preempt says */
@@ -173,12 +133,15 @@ export async function maintenanceOff(env: PairEnv, node: string): Promise<MoveRe
         `(keepalived ${ka.stdout.trim() || 'unknown'}, nginx ${ngx.stdout.trim() || 'unknown'}): ` +
         'systemctl start nginx keepalived, then run this again',
     );
+  // maintenance off also lifts the node's demotions (a switchover away from it); the VIPs that preempt to it
+  // come back as a planned move: it stays demoted for them until the current holder is ready to hand over
+  const targets = targetsOf(env.cfg);
+  const flags = await readFlags(env);
+  flags[node] = {};
+  const back = targets.filter((t) => t.preempt && expectedHolder(env.cfg, t, { flags }) === node);
+  for (const t of targets) await setFlag(conn, `demote.${t.name}`, back.includes(t));
   await setFlag(conn, 'maintenance', false);
   const log = [`${node}: maintenance flag off`];
-  const targets = targetsOf(env.cfg);
-  for (const t of targets) await setFlag(conn, `demote.${t.name}`, false);
-  const flags = await readFlags(env);
-  const back = targets.filter((t) => t.preempt && expectedHolder(env.cfg, t, { flags }) === node);
   log.push(...(await returnTo(env, node, back)));
   const stay = targets.filter((t) => !back.includes(t)).map((t) => t.name);
   return [

@@ -4,14 +4,21 @@ import type { Action } from './types.js';
 const mgr = (m: string) => (m === 'apt' ? 'apt-get' : m);
 const targets = (ts: { name: string; vips: string[] }[]) => ts.map((t) => `${t.name} (${t.vips.join(' ')})`).join(', ');
 
+/** how a written file is checked before it counts: keepalived -t, nginx -t, or a real start (keepalived 1.x) */
+function validation(v: string[] | undefined): string {
+  if (!v) return '';
+  if (v[0] === 'bash') return ', validated by a real keepalived start in a private namespace (1.x has no -t)';
+  return `, validated with ${v[0]} -t`;
+}
+
 export function describeAction(c: Action): string {
   switch (c.kind) {
     case 'file': {
       const verb = c.before === null ? 'create' : c.before === 'unknown' ? 'write' : 'update';
-      return `${verb} ${c.path} (mode ${c.mode})${c.validate ? `, validated with ${c.validate[0]} -t` : ''}`;
+      return `${verb} ${c.path} (mode ${c.mode})${validation(c.validate)}`;
     }
     case 'remove-file':
-      return `remove ${c.path}${c.validate ? `, validated with ${c.validate[0]} -t` : ''}`;
+      return `remove ${c.path}${validation(c.validate)}`;
     case 'command':
       return `run: ${c.argv.join(' ')}  (${c.describe})`;
     case 'package':
@@ -35,7 +42,8 @@ export function describeAction(c: Action): string {
     case 'return':
       return (
         'keepalived running again here, a ready node' +
-        (c.targets.length ? `; then ${targets(c.targets)} back here (preempt)` : '')
+        (c.targets.length ? `; then ${targets(c.targets)} back here (preempt)` : '') +
+        (c.release.length ? `; ${targets(c.release)} stay where they are` : '')
       );
     case 'await-ready':
       return 'wait until keepalived here is a ready backup before the next node';

@@ -68,11 +68,15 @@ export function addRolling(cfg: Config, nodes: NodePlan[]): string[] {
     }
     if (p.leaving) continue;
     const back = targets.filter((t) => t.preempt && held.includes(t) && expectedHolder(cfg, t, { flags }) === p.node);
+    // handed over and not coming back: the hand-over's temporary demotion is lifted (not one set on purpose)
+    const release = held.filter((t) => !back.includes(t) && !p.facts.flags[`demote.${t.name}`]);
     p.steps.push({
       id: 'rolling',
       title: held.length ? 'Back in the pair: keepalived running, VIPs returned' : 'Back in the pair: a ready backup',
       changes: [],
-      handlers: [held.length ? { kind: 'return', targets: back.map(ref) } : { kind: 'await-ready' }],
+      handlers: [
+        held.length ? { kind: 'return', targets: back.map(ref), release: release.map(ref) } : { kind: 'await-ready' },
+      ],
       notes: held
         .filter((t) => !back.includes(t))
         .map(

@@ -20,8 +20,11 @@ export type PairAction =
    * lets go once another node holds them
    */
   | { kind: 'handover'; targets: TargetRef[] }
-  /** keepalived running again and a ready backup or master; with preempt, this node's VIPs back on it */
-  | { kind: 'return'; targets: TargetRef[] }
+  /**
+   * keepalived running again and a ready backup or master; `targets` (preempt to this node) moved back to it as a
+   * planned move; `release`: targets handed over that stay where they are (their temporary demotion lifted)
+   */
+  | { kind: 'return'; targets: TargetRef[]; release: TargetRef[] }
   /** after a restart on a node that holds no VIP: wait until it is a ready backup before the next node goes */
   | { kind: 'await-ready' };
 

@@ -9,7 +9,7 @@ import { PreconditionError } from '../errors.js';
 import type { IO } from '../io.js';
 import { RunLog } from './runlog.js';
 import { gather } from '../facts/gather.js';
-import type { Conn } from './conn.js';
+import type { Conn } from '../conn.js';
 import { connect, type ConnectOptions } from './ssh.js';
 
 export interface Session {

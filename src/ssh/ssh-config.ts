@@ -27,9 +27,9 @@ function glob(p: string, s: string): boolean {
   ).test(s);
 }
 
-export function expandHome(p: string): string {
-  return p.startsWith('~/') ? homedir() + p.slice(1) : p === '~' ? homedir() : p;
-}
+import { expandHome } from '../home.js';
+
+export { expandHome };
 
 export function parseSshConfig(text: string, host: string): SshHostConfig {
   const out: SshHostConfig = { identityFiles: [] };

@@ -12,7 +12,7 @@ import type { InstanceState, TestFact } from '../facts/types.js';
 import { judgeVips, type VipVerdict } from '../pair/health.js';
 import { addressesOn } from '../pair/holders.js';
 import { PATHS } from '../paths.js';
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 
 export type { InstanceState } from '../facts/types.js';
 

@@ -6,7 +6,7 @@
  */
 import type { Config } from '../answers/resolve.js';
 import { gather, VRRP_LISTEN_SECONDS } from '../facts/gather.js';
-import type { Conn } from '../ssh/conn.js';
+import type { Conn } from '../conn.js';
 
 export async function strangers(cfg: Config, conns: Record<string, Conn | undefined>): Promise<string[]> {
   const live = cfg.nodes.filter((n) => conns[n.name]?.alive);

@@ -28,6 +28,9 @@ export function deconfigureSteps(ctx: StepContext): StepPlan[] {
   const ka = svc(ctx, 'keepalived');
   if (ka.active === 'active') changes.push({ kind: 'service', name: 'keepalived', action: 'stop' });
   if (ka.enabled === 'enabled') changes.push({ kind: 'service', name: 'keepalived', action: 'disable' });
+  const timer = svc(ctx, 'ha-setup-metrics.timer');
+  if (timer.active === 'active') changes.push({ kind: 'service', name: 'ha-setup-metrics.timer', action: 'stop' });
+  if (timer.enabled === 'enabled') changes.push({ kind: 'service', name: 'ha-setup-metrics.timer', action: 'disable' });
   const remove = (path: string, validate?: string[]) => {
     const cur = currentContent(ctx.facts, path);
     if (cur !== null) changes.push({ kind: 'remove-file', path, before: cur, ...(validate ? { validate } : {}) });

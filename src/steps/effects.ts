@@ -34,7 +34,8 @@ function installed(f: InitFacts, name: string, version: string | null | undefine
   // nginx starts on Debian and not on RHEL: unknown, so the later steps start or reload it either way
   out.services[name] = { active: name === 'keepalived' ? 'inactive' : 'unknown', enabled: 'unknown', mainPid: 0 };
   const owned = (p: string) => PACKAGE_FILES[name]?.includes(p) || (name === 'nginx' && p.startsWith(`${nginxDir}/`));
-  for (const p of Object.keys(out.files)) if (owned(p)) out.files[p] = { exists: 'unknown' };
+  for (const p of [...Object.keys(out.files), ...(PACKAGE_FILES[name] ?? [])])
+    if (owned(p)) out.files[p] = { exists: 'unknown' };
   if (name === 'nginx') out.nginxtree = null;
   return out;
 }
@@ -59,7 +60,7 @@ export function afterChange(
     case 'file':
       return deepMerge(f, { files: { [c.path]: { exists: true, content: c.content, mode: c.mode } } });
     case 'remove-file':
-      return deepMerge(f, { files: { [c.path]: { exists: false } } });
+      return { ...f, files: { ...f.files, [c.path]: { exists: false } } };
     case 'command':
       return c.sets ? deepMerge(f, c.sets as FactPatch) : f;
     case 'package':

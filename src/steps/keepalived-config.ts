@@ -60,6 +60,15 @@ function supportFiles(ctx: StepContext, version: string | null): { changes: Chan
   if (stateFlags(cfg, version).mode === 'script')
     changes.push(...fileChange(ctx, PATHS.flagScript, renderFlagScript(), '755'));
   changes.push(...mkdir(ctx, PATHS.flagDir, '0755', 'for the state flags keepalived tracks'));
+  // a handover flag is only ever on during a move (the host lock keeps runs apart): one left on is stale
+  for (const [name, v] of Object.entries(ctx.facts.flags))
+    if (name.startsWith('handover.') && v !== 0)
+      changes.push({
+        kind: 'command',
+        argv: ['sh', '-c', 'printf "0\\n" > "$1.tmp" && mv -f "$1.tmp" "$1"', 'sh', `${PATHS.flagDir}/${name}`],
+        describe: `clear the stale ${name} flag (left by an interrupted move)`,
+        sets: { flags: { [name]: 0 } },
+      });
   const dropin = renderKeepalivedDropin(
     node.interface,
     cfg.system.multicast,

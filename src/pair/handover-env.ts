@@ -1,0 +1,58 @@
+/** What every move of VIPs needs: the pair's connections, waiting on the VIP holders, the state flags. */
+import type { Config } from '../answers/resolve.js';
+import { masterDownMs } from '../answers/timing.js';
+import type { Target } from '../answers/targets.js';
+import type { Conn } from '../conn.js';
+import { PATHS } from '../paths.js';
+import { vipHolders, type VipHolders } from './holders.js';
+
+export interface PairEnv {
+  cfg: Config;
+  conns: Record<string, Conn>;
+  progress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** seconds the kernel keeps a hold on lo (refreshed while it is needed) */
+export const HOLD_SECONDS = 8;
+/** the label of a hold: a VIP on lo with it is ha-setup's, and never counts as holding the VIP */
+export const HOLD_LABEL = 'lo:hahold';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** write a state flag (0 or 1) atomically where keepalived watches it */
+export async function setFlag(conn: Conn, name: string, on: boolean): Promise<void> {
+  await conn.mustSh(
+    'mkdir -p "$1" && printf "%s\\n" "$3" > "$1/.$2.tmp" && mv -f "$1/.$2.tmp" "$1/$2"',
+    [PATHS.flagDir, name, on ? '1' : '0'],
+    `${on ? 'setting' : 'clearing'} the ${name} flag`,
+  );
+}
+
+/** wait until `cond` holds on the VIP holders, polling every 100 ms; `tick` every 2 s meanwhile */
+export async function waitHolders(
+  env: PairEnv,
+  cond: (h: VipHolders) => boolean,
+  timeoutMs: number,
+  tick?: () => Promise<void>,
+): Promise<{ ok: boolean; holders: VipHolders }> {
+  const deadline = Date.now() + timeoutMs;
+  let last = Date.now();
+  for (;;) {
+    const holders = await vipHolders(env.cfg, env.conns);
+    if (cond(holders)) return { ok: true, holders };
+    if (Date.now() > deadline || env.signal?.aborted) return { ok: false, holders };
+    if (tick && Date.now() - last > 2000) {
+      await tick();
+      last = Date.now();
+    }
+    await sleep(100);
+  }
+}
+
+/** the longest a takeover can take for these targets: a master-down timer, a 1.x flag script's second, an advert */
+export function takeoverMs(cfg: Config, targets: Target[]): number {
+  const ints = targets.flatMap((t) => t.instances);
+  const worst = Math.max(...ints.map((i) => masterDownMs(cfg, i, Math.min(...Object.values(i.priorities)))));
+  return worst + 2000 + Math.max(...ints.map((i) => i.advertInt * 1000));
+}

@@ -1,0 +1,196 @@
+/**
+ * One planned move of VIPs from a node (`from`) to another, without a failed request:
+ *
+ * 1. the nodes that may take the VIPs over pass packets of connections they do not know on to `from` (an nftables
+ *    rule: a TCP packet to a VIP that is not a SYN and opens no connection here is marked, and the marked flows are
+ *    duplicated to `from` and dropped here), so a request in flight at the switch is finished by `from`;
+ * 2. `from` holds the VIPs on its lo (kernel lifetime of a few seconds, refreshed while needed), so it keeps
+ *    answering while its keepalived lets go of them;
+ * 3. the trigger (keepalived stopped, a handover flag, a demotion cleared...) makes another node take them over
+ *    (gratuitous ARPs move the clients);
+ * 4. once another node holds every VIP, `from` stops answering ARP for its held copies (arp_ignore 1 on its VRRP
+ *    interface) and drains: it keeps the held copies until no established connection to a VIP is left there (at
+ *    most DRAIN_MAX_MS);
+ * 5. everything is undone: holds, arp_ignore, the handoff rules (each also expires by itself should the run die).
+ *
+ * Without nftables on a taker, step 1 is skipped there (a request in flight at the very instant of the switch may
+ * then be reset) and said so.
+ */
+import type { Config } from '../answers/resolve.js';
+import type { Conn } from '../conn.js';
+import { OperationError } from '../errors.js';
+import { gather } from '../facts/gather.js';
+import { HOLD_LABEL, HOLD_SECONDS, sleep, waitHolders, type PairEnv } from './handover-env.js';
+import type { VipHolders } from './holders.js';
+
+/** the longest `from` keeps its held copies for connections still open there */
+export const DRAIN_MAX_MS = 30_000;
+/** cleanup timers on the hosts, should the run die before it undoes a move */
+const DEADMAN_SECONDS = 180;
+const HANDOFF_TABLE = 'ha_setup_handoff';
+const HANDOFF_MARK = '0x48a5';
+
+export async function hold(conn: Conn, vips: string[]): Promise<void> {
+  await conn.mustSh(
+    'for v in "$@"; do ip -4 addr replace "$v/32" dev lo label ' +
+      `${HOLD_LABEL} valid_lft ${HOLD_SECONDS} preferred_lft ${HOLD_SECONDS} || exit 1; done`,
+    vips,
+    `holding ${vips.join(' ')} on lo`,
+  );
+}
+
+export async function unhold(conn: Conn, vips: string[]): Promise<void> {
+  await conn.sh('for v in "$@"; do ip -4 addr del "$v/32" dev lo 2>/dev/null; done; exit 0', vips);
+}
+
+/** the handoff rule on a taker: flows it does not know go on to `fromAddr`; false when there is no nft */
+export async function handoffOn(conn: Conn, fromAddr: string, iface: string, vips: string[]): Promise<boolean> {
+  const r = await conn.sh(
+    [
+      'command -v nft >/dev/null 2>&1 || exit 3',
+      'from=$1; dev=$2; shift 2; set_=$(printf "%s, " "$@"); set_="{ ${set_%, } }"',
+      `nft delete table ip ${HANDOFF_TABLE} 2>/dev/null`,
+      `nft add table ip ${HANDOFF_TABLE} || exit 1`,
+      `nft add chain ip ${HANDOFF_TABLE} pre '{ type filter hook prerouting priority -150; }' || exit 1`,
+      `nft add rule ip ${HANDOFF_TABLE} pre ip daddr "$set_" tcp flags \\& syn == 0 ct state new ` +
+        `ct mark set ${HANDOFF_MARK} || exit 1`,
+      `nft add rule ip ${HANDOFF_TABLE} pre ct mark ${HANDOFF_MARK} ip daddr "$set_" ` +
+        'dup to "$from" device "$dev" drop || exit 1',
+      `systemctl stop ha-setup-handoff-clean.timer >/dev/null 2>&1`,
+      `systemd-run --quiet --unit=ha-setup-handoff-clean --on-active=${DEADMAN_SECONDS} ` +
+        `nft delete table ip ${HANDOFF_TABLE} >/dev/null 2>&1 || true`,
+    ].join('\n'),
+    [fromAddr, iface, ...vips],
+  );
+  if (r.code === 3) return false;
+  if (r.code !== 0)
+    throw new OperationError(`${conn.node.name}: the handoff rule failed (exit ${r.code}): ${r.stderr.trim()}`);
+  return true;
+}
+
+export async function handoffOff(conn: Conn): Promise<void> {
+  await conn.sh(
+    `nft delete table ip ${HANDOFF_TABLE} 2>/dev/null; systemctl stop ha-setup-handoff-clean.timer >/dev/null 2>&1; ` +
+      'exit 0',
+  );
+}
+
+/**
+ * arp_ignore on the VRRP interface: 1 while `from` drains (it answers for the held VIPs without claiming them), then
+ * the value it had
+ */
+export async function arpQuiet(conn: Conn, iface: string, on: boolean): Promise<void> {
+  const script = on
+    ? [
+        'k=net.ipv4.conf.$1.arp_ignore; f=/run/ha-setup/arp_ignore.$1; mkdir -p /run/ha-setup',
+        '[ -f "$f" ] || sysctl -n "$k" > "$f" || exit 1',
+        'sysctl -qw "$k=1" || exit 1',
+        'systemctl stop ha-setup-arp-restore.timer >/dev/null 2>&1',
+        `systemd-run --quiet --unit=ha-setup-arp-restore --on-active=${DEADMAN_SECONDS} ` +
+          'sh -c \'sysctl -qw "$0=$(cat "$1")" && rm -f "$1"\' "$k" "$f" >/dev/null 2>&1 || true',
+      ]
+    : [
+        'k=net.ipv4.conf.$1.arp_ignore; f=/run/ha-setup/arp_ignore.$1',
+        '[ -f "$f" ] && sysctl -qw "$k=$(cat "$f")" && rm -f "$f"',
+        'systemctl stop ha-setup-arp-restore.timer >/dev/null 2>&1; exit 0',
+      ];
+  await conn.mustSh(script.join('\n'), [iface], `arp_ignore on ${iface}`);
+}
+
+/** established TCP connections with a VIP as their local address on the node */
+export async function openConnections(conn: Conn, vips: string[]): Promise<number> {
+  const r = await conn.sh(
+    'n=0; for v in "$@"; do c=$(ss -Htn state established src "$v" | wc -l); n=$((n + c)); done; echo $n',
+    vips,
+  );
+  return Number(r.stdout.trim()) || 0;
+}
+
+/** the node's address on its VRRP interface (where the handoff sends the flows it keeps) */
+export async function addressOn(conn: Conn, iface: string): Promise<string> {
+  const f = await gather(conn, ['interfaces'], {}, { timeoutMs: 10_000 });
+  const a = f.interfaces[iface]?.addresses[0]?.split('/')[0] ?? conn.node.address;
+  if (!a) throw new OperationError(`${conn.node.name}: no IPv4 address on ${iface}`);
+  return a;
+}
+
+export interface MoveSpec {
+  from: string;
+  vips: string[];
+  /** the nodes that may take the VIPs over (the handoff rule goes there) */
+  takers: string[];
+  /** what makes another node take them over */
+  trigger: () => Promise<void>;
+  /** undo the trigger when no node took over in time */
+  undo: () => Promise<void>;
+  /** the node the VIPs must go to (null: any node but `from`) */
+  to?: string | null;
+  timeoutMs: number;
+}
+
+function movedTo(vips: string[], from: string, to: string | null | undefined) {
+  return (h: VipHolders) => vips.every((v) => (h[v] ?? []).length === 1 && (to ? h[v][0] === to : h[v][0] !== from));
+}
+
+/** steps 1-5 above; returns what was done, one line each */
+export async function plannedMove(env: PairEnv, m: MoveSpec): Promise<string[]> {
+  const log: string[] = [];
+  const say = (l: string) => (log.push(l), env.progress?.(l));
+  const node = env.cfg.nodes.find((n) => n.name === m.from)!;
+  const conn = env.conns[m.from];
+  const fromAddr = await addressOn(conn, node.interface);
+  const handoffs: string[] = [];
+  let quiet = false;
+  try {
+    for (const t of m.takers) {
+      const tn = env.cfg.nodes.find((n) => n.name === t)!;
+      if (await handoffOn(env.conns[t], fromAddr, tn.interface, m.vips)) handoffs.push(t);
+      else say(`${t} has no nft: a request in flight at the switch may be reset there`);
+    }
+    await hold(conn, m.vips);
+    say(`${m.from}: answering for ${m.vips.join(' ')} while keepalived lets go of them`);
+    await m.trigger();
+    const moved = await waitHolders(env, movedTo(m.vips, m.from, m.to), m.timeoutMs, () => hold(conn, m.vips));
+    if (!moved.ok) {
+      await m.undo().catch((e: Error) => say(`putting ${m.from} back: ${e.message}`));
+      await waitHolders(
+        env,
+        (h) => m.vips.every((v) => (h[v] ?? []).length === 1),
+        m.timeoutMs,
+        () => hold(conn, m.vips),
+      );
+      const where = m.vips.map((v) => `${v} on ${(moved.holders[v] ?? []).join(' and ') || 'no node'}`).join(', ');
+      throw new OperationError(`${m.from}: no other node took ${m.vips.join(' ')} over in time (${where})`);
+    }
+    say(m.vips.map((v) => `${v} now on ${moved.holders[v][0]}`).join(', '));
+    await arpQuiet(conn, node.interface, true);
+    quiet = true;
+    await drain(env, conn, m.vips, say);
+  } finally {
+    await unhold(conn, m.vips).catch(() => undefined);
+    if (quiet) await arpQuiet(conn, node.interface, false).catch(() => undefined);
+    for (const t of handoffs) await handoffOff(env.conns[t]).catch(() => undefined);
+  }
+  return log;
+}
+
+/** keep the held copies until the connections open on `from` are done (at most DRAIN_MAX_MS) */
+async function drain(env: PairEnv, conn: Conn, vips: string[], say: (l: string) => void): Promise<void> {
+  const start = Date.now();
+  let last = Date.now();
+  for (;;) {
+    const open = await openConnections(conn, vips);
+    if (open === 0) return;
+    if (Date.now() - start > DRAIN_MAX_MS || env.signal?.aborted) {
+      say(`${conn.node.name}: ${open} connection(s) still open after ${DRAIN_MAX_MS / 1000} s: closing them`);
+      return;
+    }
+    if (Date.now() - last > 2000) {
+      await hold(conn, vips);
+      last = Date.now();
+    }
+    await sleep(200);
+  }
+}
+
+export type { Config };
