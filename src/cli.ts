@@ -97,6 +97,18 @@ export function buildProgram(io: IO, run: (p: Promise<number>) => void): Command
   );
 
   program
+    .command('import')
+    .description('write answers that reproduce a pair built by hand (reads keepalived and nginx on the hosts)')
+    .argument('<hosts...>', 'every load balancer of the pair (address, host name or ~/.ssh/config alias)')
+    .option('--user <user>', 'SSH user (non-root uses sudo)')
+    .option('--port <port>', 'SSH port')
+    .option('--identity <file>', 'SSH private key')
+    .option('--known-hosts <file>', 'known_hosts file (host keys are checked as by every command)')
+    .option('-o, --out <file>', 'write the answers there instead of stdout (snippet files go beside it)')
+    .option('--json', 'machine-readable result on stdout')
+    .action(async (hosts, opts) => run((await import('./commands/import.js')).importCommand(io, hosts, opts)));
+
+  program
     .command('metrics')
     .description("Prometheus alerting rules for ha-setup's series: ha-setup metrics rules > ha-setup.rules.yml")
     .argument('<what>', 'rules')

@@ -42,10 +42,14 @@ export function daemonOptionsFile(family: OsFamily): { path: string; variable: s
 }
 
 /** Files whose current content the planner needs (gathered as facts). */
-export function managedFiles(nginxConfigDir: string, includeDir: string | null = null): string[] {
+export function managedFiles(
+  nginxConfigDir: string,
+  includeDir: string | null = null,
+  snippets: string[] = [],
+): string[] {
   return [
     `${nginxConfigDir}/${PATHS.nginxUpstream}`,
-    ...(includeDir ? [`${includeDir}/00-ha-setup.conf`] : []),
+    ...(includeDir ? [`${includeDir}/00-ha-setup.conf`, ...snippets.map((s) => `${includeDir}/${s}`)] : []),
     PATHS.keepalivedConf,
     PATHS.checkScript,
     PATHS.notifyScript,

@@ -4,6 +4,8 @@
  * naming the key path and what is allowed; the caller turns them into a ValidationError (exit 2).
  */
 import { readFileSync } from 'node:fs';
+import { basename, resolve as resolvePath } from 'node:path';
+import { expandHome } from '../home.js';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
@@ -91,6 +93,8 @@ export interface Config {
   packages: Record<'keepalived' | 'nginx' | 'nodeExporter', PackageFile[]>;
   /** directory whose *.conf keepalived.conf includes (null: no include) */
   includeDir: string | null;
+  /** keepalived snippets installed in includeDir (keepalived.snippets): file name, content, node (null: all) */
+  snippets: { name: string; content: string; node: string | null }[];
   /** node_exporter's textfile collector (null: metrics: false) */
   metrics: { textfileDir: string; install: boolean } | null;
   /** a webhook called on every VRRP transition; `headers`: the header lines from alerts.webhookHeadersEnv */
@@ -538,10 +542,35 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
   const envPw = a.ssh.passwordEnv ? env[a.ssh.passwordEnv] : undefined;
   if (envPw) found.secrets.push(envPw);
   const alerts = resolveAlerts(a, env, found);
+  const snippets = resolveSnippets(a, opts, nodes, found);
   const packages = resolvePackages(a, opts, found);
   if (found.problems.length)
     throw new ValidationError(`${opts.source ?? 'answers'}: ${found.problems.length} problem(s)`, found.problems);
-  return buildConfig(a, { nodes, instances, vrrpVersion, weight, syncFrom, packages, alerts }, found);
+  return buildConfig(a, { nodes, instances, vrrpVersion, weight, syncFrom, packages, alerts, snippets }, found);
+}
+
+/** keepalived.snippets: local files (relative to the answers file) read now, installed in includeDir by init */
+function resolveSnippets(a: Answers, opts: ResolveOptions, nodes: ResolvedNode[], found: Found): Config['snippets'] {
+  const out: Config['snippets'] = [];
+  const base = packageBaseDir(opts.source, opts.cwd ?? process.cwd());
+  (a.keepalived.snippets ?? []).forEach((s, i) => {
+    const at = `keepalived.snippets[${i}]`;
+    const file = typeof s === 'string' ? s : s.file;
+    const node = typeof s === 'string' ? null : (s.node ?? null);
+    if (!a.keepalived.includeDir) found.problems.push(`${at}: needs keepalived.includeDir (where it is installed)`);
+    if (node && !nodes.some((n) => n.name === node)) found.problems.push(`${at}.node: unknown node "${node}"`);
+    const path = resolvePath(base, expandHome(file));
+    try {
+      const content = readFileSync(path, 'utf8');
+      const name = basename(path);
+      if (out.some((x) => x.name === name && (x.node === node || !x.node || !node)))
+        found.problems.push(`${at}: a second snippet named ${name}`);
+      out.push({ name, content, node });
+    } catch (e) {
+      found.problems.push(`${at}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  });
+  return out;
 }
 
 /** alerts: the webhook's headers come from an environment variable (a token), never from the file */
@@ -578,6 +607,7 @@ function buildConfig(
     syncFrom: string;
     packages: Config['packages'];
     alerts: Config['alerts'];
+    snippets: Config['snippets'];
   },
   found: Found,
 ): Config {
@@ -620,6 +650,7 @@ function buildConfig(
         ? null
         : { textfileDir: a.metrics.textfileDir.replace(/\/+$/, '') || '/', install: a.metrics.install },
     alerts: r.alerts,
+    snippets: r.snippets,
     secrets: found.secrets,
     warnings: found.warnings,
   };

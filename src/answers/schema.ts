@@ -20,6 +20,8 @@ export const LOCAL_PATH_RE = /^(?:~\/|\/|\.{1,2}\/)?[A-Za-z0-9_.@+\-/]*$/;
 export const AUTH_PASS_RE = /^[A-Za-z0-9%&()*+,\-./:;<=>?@[\]^_`{|}~]{1,8}$/;
 /** http(s) URL without quotes, spaces or backslashes (health check, failover probe) */
 export const URL_RE = /^https?:\/\/[A-Za-z0-9.:[\]-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~%!$&()*+,;=:@/-]*)?$/;
+/** a local keepalived snippet file: safe characters, ending in .conf (what `include DIR/*.conf` reads) */
+export const SNIPPET_RE = /^(?:~\/|\/|\.{1,2}\/)?[A-Za-z0-9_.@+\-/]*\.conf$/;
 export const EMAIL_RE = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 
 /** an IPv4 address, or a DNS name / ssh alias that does not look like a (broken) IPv4 address */
@@ -241,6 +243,22 @@ export const answersSchema = z.strictObject({
        * included at the end of keepalived.conf and validated together with it
        */
       includeDir: z.string().regex(ABS_PATH_RE, 'must be an absolute path of safe characters').optional(),
+      /**
+       * keepalived configuration snippets (files next to the answers file) that ha-setup installs in includeDir:
+       * what `ha-setup import` kept of a hand-built configuration that the answers cannot express. `node`: only on
+       * that node
+       */
+      snippets: z
+        .array(
+          z.union([
+            z.string().regex(SNIPPET_RE, 'must be a .conf file path of safe characters'),
+            z.strictObject({
+              file: z.string().regex(SNIPPET_RE, 'must be a .conf file path of safe characters'),
+              node: z.string().regex(NAME_RE, 'must name a node').optional(),
+            }),
+          ]),
+        )
+        .optional(),
     })
     .default({}),
   /**

@@ -24,7 +24,7 @@ export function missingKeys(data: unknown, source: string): string[] | null {
   return missing;
 }
 
-export function answersForSaving(data: unknown): string {
+export function answersForSaving(data: unknown, opts: { imported?: boolean } = {}): string {
   const copy = structuredClone(data) as { instances?: Record<string, unknown>[]; ssh?: Record<string, unknown> };
   let dropped = false;
   for (const inst of copy.instances ?? []) {
@@ -37,6 +37,12 @@ export function answersForSaving(data: unknown): string {
   const header = [
     '# ha-setup answers (reference: ha-setup schema, README "Answers file")',
     '# yaml-language-server: $schema=./ha-setup.schema.json',
+    ...(opts.imported
+      ? [
+          '# written by `ha-setup import` from what runs on the hosts: check it, then `ha-setup init --dry-run`',
+          '# (the VRRP passwords are not here: export each authPassEnv variable, see the import output)',
+        ]
+      : []),
     ...(dropped
       ? ['# authPass was left out on purpose: add it back, or set authPassEnv: VAR and export VAR before running']
       : []),

@@ -101,7 +101,11 @@ export type InitFacts = Pick<Facts, (typeof INIT_FACTS)[number]> & {
 /** the inputs of init's facts on a node (`probeVips: false` leaves out the VIPs' ARP probe) */
 export function initVars(cfg: Config, node: ResolvedNode, opts: { probeVips?: boolean } = {}): FactVars {
   return {
-    FILES: managedFiles(cfg.nginx.configDir, cfg.includeDir).join(' '),
+    FILES: managedFiles(
+      cfg.nginx.configDir,
+      cfg.includeDir,
+      cfg.snippets.map((s) => s.name),
+    ).join(' '),
     VIPS: opts.probeVips === false ? '' : cfg.instances.flatMap((i) => i.vips.map((v) => v.address)).join(' '),
     IFACE: node.interface,
     NGINX_DIR: cfg.nginx.configDir,

@@ -11,7 +11,7 @@ import { afterChange } from '../steps/effects.js';
 import type { Change } from '../steps/types.js';
 import { latentFaults, foreignVrids, preflight } from './preflight.js';
 import { addRolling } from './rolling.js';
-import type { NodePlan, PairPlan, PlannedStep } from './types.js';
+import { actionsOf, type NodePlan, type PairPlan, type PlannedStep } from './types.js';
 import type { VrrpAdvert } from '../facts/vrrp.js';
 import { heldVips } from '../pair/holders.js';
 
@@ -114,6 +114,14 @@ export function buildPlan(input: BuildInput): PairPlan {
       holds: heldVips(cfg, l.facts.interfaces),
     });
   }
+  // a configuration that fails nginx -t must not be copied to the other nodes
+  for (const p of nodes)
+    for (const a of actionsOf(p))
+      if (a.kind === 'nginx-sync' && facts[a.from]?.nginxtest && !facts[a.from].nginxtest!.ok)
+        refusals.push(
+          `${p.node}: nginx.syncFrom ${a.from} fails nginx -t (${facts[a.from].nginxtest!.firstError ?? 'see nginx -t'}): ` +
+            `its configuration would be copied here; fix it on ${a.from} first`,
+        );
   if (!input.skipNetworkChecks && input.adverts) refusals.push(...foreignVrids(cfg, everyFacts, input.adverts));
   refusals.push(...addRolling(cfg, nodes));
   return { nodes, refusals, warnings };

@@ -75,7 +75,10 @@ export function newRunId(now = new Date()): string {
   );
 }
 
-export async function openSession(io: IO, cfg: Config, opts: SessionOptions = {}): Promise<Session> {
+/** what a session needs of the answers: the nodes, their SSH options, and where secrets are collected */
+export type SessionConfig = Pick<Config, 'nodes' | 'secrets'> & { answers: { ssh: Config['answers']['ssh'] } };
+
+export async function openSession(io: IO, cfg: SessionConfig, opts: SessionOptions = {}): Promise<Session> {
   const runId = opts.runId ?? newRunId();
   // a password the wizard already asked for is a secret like any other (masked in logs and output)
   if (opts.password) cfg.secrets.push(opts.password);

@@ -85,6 +85,9 @@ function supportFiles(ctx: StepContext, version: string | null): { changes: Chan
   if (cfg.includeDir) {
     changes.push(...mkdir(ctx, cfg.includeDir, '0755', "for the operator's keepalived snippets"));
     changes.push(...fileChange(ctx, includePlaceholder(cfg.includeDir), INCLUDE_PLACEHOLDER, '644'));
+    // what `ha-setup import` kept of a hand-built configuration (validated with keepalived.conf, which includes it)
+    for (const s of cfg.snippets.filter((x) => !x.node || x.node === node.name))
+      changes.push(...fileChange(ctx, `${cfg.includeDir}/${s.name}`, s.content, '644'));
   }
   return { changes, unitChanged: units.length > 0 };
 }
@@ -108,7 +111,11 @@ export const keepalivedConfig: Step = {
     changes.push(...confChanges);
     const handlers: Change[] = [];
     if (unitChanged) handlers.push({ kind: 'service', name: 'systemd', action: 'daemon-reload' });
-    const checkChanged = changes.some((c) => c.kind === 'file' && c.path === PATHS.checkScript);
+    const checkChanged = changes.some(
+      (c) =>
+        c.kind === 'file' &&
+        (c.path === PATHS.checkScript || (!!cfg.includeDir && c.path.startsWith(`${cfg.includeDir}/`))),
+    );
     // a reload is harmless to clients (the VIP stays where it is); a keepalived that is not running is started by
     // the services step, after its daemon options are in place
     if (svc(ctx, 'keepalived').active === 'active' && (confChanges.length || checkChanged))
