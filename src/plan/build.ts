@@ -117,11 +117,13 @@ export function buildPlan(input: BuildInput): PairPlan {
   // a configuration that fails nginx -t must not be copied to the other nodes
   for (const p of nodes)
     for (const a of actionsOf(p))
-      if (a.kind === 'nginx-sync' && facts[a.from]?.nginxtest && !facts[a.from].nginxtest!.ok)
+      if (a.kind === 'nginx-sync' && facts[a.from]?.nginxtest && !facts[a.from].nginxtest!.ok) {
+        const why = facts[a.from].nginxtest!.firstError ?? 'see nginx -t';
         refusals.push(
-          `${p.node}: nginx.syncFrom ${a.from} fails nginx -t (${facts[a.from].nginxtest!.firstError ?? 'see nginx -t'}): ` +
+          `${p.node}: nginx.syncFrom ${a.from} fails nginx -t (${why}): ` +
             `its configuration would be copied here; fix it on ${a.from} first`,
         );
+      }
   if (!input.skipNetworkChecks && input.adverts) refusals.push(...foreignVrids(cfg, everyFacts, input.adverts));
   refusals.push(...addRolling(cfg, nodes));
   return { nodes, refusals, warnings };

@@ -16,7 +16,8 @@ export function renderImport(io: IO, out: ImportOutcome, snippetFiles: string[],
   for (const f of snippetFiles) io.err(`wrote ${f} (named by keepalived.snippets; init installs it)`);
   for (const s of r.secrets)
     io.err(
-      `password: instance ${s.instance} reads it from $${s.env} (the current value is at ${s.where}): export ${s.env}=...`,
+      `password: instance ${s.instance} reads it from $${s.env} (the current value is at ${s.where}): ` +
+        `export ${s.env}=...`,
     );
   for (const w of r.warnings) io.err(st.yellow(`warning: ${w}`));
 }
