@@ -18,17 +18,10 @@ function addShared(cmd: Command, { answers = true } = {}): Command {
   return cmd.option('--json', 'machine-readable result on stdout').option('-v, --verbose', 'more detail on stderr');
 }
 
-export function buildProgram(io: IO, run: (p: Promise<number>) => void): Command {
-  const program = new Command('ha-setup');
-  program
-    .description(
-      'Set up a highly available nginx load-balancer pair with keepalived (VRRP) over SSH, and prove it fails over.',
-    )
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
-    .showHelpAfterError('(run ha-setup --help for usage)')
-    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
-    .exitOverride();
+type Run = (p: Promise<number>) => void;
 
+/** init, status, verify-failover, rollback: building and proving the pair */
+function addSetupCommands(program: Command, io: IO, run: Run): void {
   addShared(
     program
       .command('init')
@@ -76,7 +69,10 @@ export function buildProgram(io: IO, run: (p: Promise<number>) => void): Command
       .option('--node <name>', 'only this node')
       .option('-y, --yes', 'do not ask for confirmation'),
   ).action(async (opts) => run((await import('./commands/rollback.js')).rollbackCommand(io, opts)));
+}
 
+/** switchover and maintenance: day 2 */
+function addDay2Commands(program: Command, io: IO, run: Run): void {
   addShared(
     program
       .command('switchover')
@@ -95,7 +91,10 @@ export function buildProgram(io: IO, run: (p: Promise<number>) => void): Command
   ).action(async (node, state, opts) =>
     run((await import('./commands/maintenance.js')).maintenanceCommand(io, node, state, opts)),
   );
+}
 
+/** import, metrics rules, schema */
+function addToolCommands(program: Command, io: IO, run: Run): void {
   program
     .command('import')
     .description('write answers that reproduce a pair built by hand (reads keepalived and nginx on the hosts)')
@@ -125,7 +124,21 @@ export function buildProgram(io: IO, run: (p: Promise<number>) => void): Command
     .description('print the JSON Schema of the answers file (for editor completion)')
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(async (opts) => run((await import('./commands/schema.js')).schemaCommand(io, opts)));
+}
 
+export function buildProgram(io: IO, run: (p: Promise<number>) => void): Command {
+  const program = new Command('ha-setup');
+  program
+    .description(
+      'Set up a highly available nginx load-balancer pair with keepalived (VRRP) over SSH, and prove it fails over.',
+    )
+    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .showHelpAfterError('(run ha-setup --help for usage)')
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
+    .exitOverride();
+  addSetupCommands(program, io, run);
+  addDay2Commands(program, io, run);
+  addToolCommands(program, io, run);
   return program;
 }
 
