@@ -15,6 +15,13 @@ export default defineConfig({
   test: {
     // the sequencer is global (not per project) in vitest
     sequence: { sequencer: ByName, shuffle: false },
+    // `npm run coverage`: src lines run by the unit project (no thresholds: the numbers are reported, not enforced)
+    coverage: {
+      provider: 'v8',
+      include: ['src/**'],
+      reporter: ['text', 'json-summary'],
+      reportsDirectory: 'coverage',
+    },
     projects: [
       {
         test: {
