@@ -296,7 +296,13 @@ function algorithmsFor(known: KnownKey[]): ConnectConfig['algorithms'] {
 function connectClient(cfg: ConnectConfig, sock?: Duplex): Promise<Client> {
   return new Promise((resolve, reject) => {
     const c = new Client();
-    const onError = (e: Error) => reject(e);
+    const onError = (e: Error) => {
+      // a client that failed (a timeout, a refused login) may still report its socket closing later: with no
+      // listener that 'error' event would end the process
+      c.on('error', () => undefined);
+      c.end();
+      reject(e);
+    };
     c.once('ready', () => {
       c.removeListener('error', onError);
       // an 'error' event with no listener ends the process: between here and the HostConnection that watches it
