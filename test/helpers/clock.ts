@@ -1,0 +1,20 @@
+/**
+ * Driving code that waits (sleep and setTimeout polling) under vitest's fake timers: the clock is advanced in steps
+ * until the promise settles, so a minute of polling runs in milliseconds and Date.now() moves with it.
+ */
+import { vi } from 'vitest';
+
+/** advance the fake clock `stepMs` at a time until `p` settles (at most `maxMs` of fake time); its outcome */
+export async function drive<T>(p: Promise<T>, { stepMs = 50, maxMs = 30 * 60_000 } = {}): Promise<T> {
+  let settled = false;
+  const watched = p.finally(() => (settled = true));
+  watched.catch(() => undefined);
+  for (let t = 0; !settled; t += stepMs) {
+    if (t > maxMs) throw new Error(`drive: still pending after ${maxMs} ms of fake time`);
+    await vi.advanceTimersByTimeAsync(stepMs);
+  }
+  return watched;
+}
+
+/** the fake clock's time since `since` */
+export const elapsed = (since: number) => Date.now() - since;

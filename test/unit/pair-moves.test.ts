@@ -1,0 +1,354 @@
+/**
+ * Moving VIPs on a serving pair (pair/move.ts, handover.ts, switchover.ts) against a simulated pair whose VIPs
+ * follow keepalived's election (test/helpers/sim-pair.ts), under fake timers: the planned move's steps in order
+ * (handoff rule on the taker, hold on lo, the trigger, the wait, arp_ignore while draining, everything undone), the
+ * undo when nobody takes over, switchover's choice of a taker and its demotions, maintenance on and off, the rolling
+ * restart's stop and return, and the refusals.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { resolveAnswers, type Config } from '../../src/answers/resolve.js';
+import { targetsOf } from '../../src/answers/targets.js';
+import { OperationError, PreconditionError } from '../../src/errors.js';
+import { awaitReady, handOver, readiness, readyTakers, returnTo, takeoverMs } from '../../src/pair/handover.js';
+import { vipHolders } from '../../src/pair/holders.js';
+import { DRAIN_MAX_MS, plannedMove } from '../../src/pair/move.js';
+import { maintenanceOff, maintenanceOn, readFlags, switchover, targetsToMove } from '../../src/pair/switchover.js';
+import { activeActive, nopreempt, pair, threeNodes } from '../fixtures/answers.js';
+import { drive } from '../helpers/clock.js';
+import { SimPair } from '../helpers/sim-pair.js';
+
+const VIP = '172.16.70.183';
+const cfgOf = (a: unknown): Config => resolveAnswers(structuredClone(a), { env: {} });
+
+function setup(answers: unknown = pair, lagMs = 300) {
+  const cfg = cfgOf(answers);
+  const sim = new SimPair(cfg, { lagMs });
+  const progress: string[] = [];
+  const env = { cfg, conns: sim.conns, progress: (l: string) => progress.push(l) };
+  return { cfg, sim, env, progress, t: targetsOf(cfg)[0] };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('switchover', () => {
+  it('moves the VIP to the backup as a planned move, in order; the old holder stays a demoted backup', async () => {
+    const { sim, env, t, progress } = setup();
+    expect(sim.holders()).toEqual({ [VIP]: ['lb01'] });
+    const r = await drive(switchover(env, t));
+    expect(r).toMatchObject({ target: 'VI_1', vips: [VIP], from: 'lb01', to: 'lb02' });
+    expect(sim.events).toEqual([
+      // lb02 is not lb01's natural successor by priority here: every other node is demoted
+      'lb01: flag demote.VI_1=1',
+      'lb02: flag demote.VI_1=0',
+      'lb02: handoff on to 172.16.70.181 for 172.16.70.183',
+      `lb01: hold ${VIP}`,
+      'lb01: flag handover.VI_1=1',
+      'lb01: arp_ignore on',
+      `lb01: unhold ${VIP}`,
+      'lb01: arp_ignore off',
+      'lb02: handoff off',
+      // a switchover's FAULT lasts only for the move
+      'lb01: flag handover.VI_1=0',
+    ]);
+    expect(sim.holders()).toEqual({ [VIP]: ['lb02'] });
+    expect(sim.host('lb01').flags).toEqual({ 'demote.VI_1': 1, 'handover.VI_1': 0 });
+    expect(r.log).toEqual([
+      'lb01 demoted for VI_1',
+      `lb01: answering for ${VIP} while keepalived lets go of them`,
+      `${VIP} now on lb02`,
+    ]);
+    expect(progress).toEqual(r.log.slice(1));
+    // preempt would bring it back to lb01 without the demotion: said so
+    expect(r.notes).toEqual([
+      'VI_1 preempts: without the switchover it would go back to lb01; it stays on lb02 until the next ' +
+        '`ha-setup switchover` or `ha-setup maintenance NODE off`',
+    ]);
+    expect(Object.values(sim.hosts).some((h) => h.held.size || h.handoff || h.arpQuiet)).toBe(false);
+  });
+
+  it('back to the node that wins by priority: no demotion at all, no note', async () => {
+    const { sim, env, t } = setup();
+    await drive(switchover(env, t));
+    sim.events.length = 0;
+    const back = await drive(switchover(env, t, 'lb01'));
+    expect(back).toMatchObject({ from: 'lb02', to: 'lb01', notes: [] });
+    expect(sim.events.slice(0, 2)).toEqual(['lb01: flag demote.VI_1=0', 'lb02: flag demote.VI_1=0']);
+    expect(sim.holders()).toEqual({ [VIP]: ['lb01'] });
+  });
+
+  it('nobody takes over in time: the trigger is undone, the VIP stays where it was, and it says where it was', async () => {
+    const { sim, env, t, cfg } = setup();
+    sim.host('lb02').neverTakesOver = true;
+    const start = Date.now();
+    const e = await drive(switchover(env, t)).catch((x: Error) => x);
+    expect(e).toBeInstanceOf(OperationError);
+    expect(e.message).toBe(`lb01: no other node took ${VIP} over in time (${VIP} on no node)`);
+    // it waited the longest a takeover can take, refreshing the hold on lo meanwhile (every 2 s)
+    expect(Date.now() - start).toBeGreaterThanOrEqual(takeoverMs(cfg, [t]));
+    const lb01 = sim.eventsOf('lb01');
+    expect(lb01.filter((x) => x === `lb01: hold ${VIP}`).length).toBeGreaterThan(2);
+    // undone: the flag cleared (by the undo, then once more by handOver's finally), the hold dropped
+    expect(lb01.filter((x) => x === 'lb01: flag handover.VI_1=0')).toHaveLength(2);
+    expect(lb01.slice(-2)).toEqual([`lb01: unhold ${VIP}`, 'lb01: flag handover.VI_1=0']);
+    expect(lb01).not.toContain('lb01: arp_ignore on');
+    expect(sim.events).toContain('lb02: handoff off');
+    expect(sim.holders()).toEqual({ [VIP]: ['lb01'] });
+  });
+
+  it('refusals before anything changes: unknown --to, a VIP on no node, no ready taker', async () => {
+    const { sim, env, t } = setup();
+    await expect(switchover(env, t, 'lb09')).rejects.toThrow(
+      new PreconditionError('--to: unknown node "lb09" (nodes: lb01, lb02)'),
+    );
+    sim.host('lb02').units.nginx.active = 'inactive';
+    const e = await drive(switchover(env, t)).catch((x: PreconditionError) => x);
+    expect(e).toBeInstanceOf(PreconditionError);
+    expect(e.message).toBe('switchover: no other ready node to take VI_1 over from lb01');
+    expect(e.details).toEqual(['lb02: nginx is inactive']);
+    sim.host('lb01').units.keepalived.active = 'inactive';
+    await expect(drive(switchover(env, t))).rejects.toThrow(
+      'switchover: VI_1 is held by no node; run ha-setup status and fix the pair first',
+    );
+    expect(sim.events).toEqual([]);
+  });
+
+  it('to the node that already holds it: nothing to do', async () => {
+    const { sim, env, t } = setup();
+    expect((await drive(switchover(env, t, 'lb01'))).log).toEqual(['VI_1 is already on lb01']);
+    expect(sim.events).toEqual([]);
+  });
+
+  it('which targets move: --all, --instance (an instance or its group), refusals', () => {
+    const cfg = cfgOf(activeActive);
+    expect(targetsToMove(cfg, { all: true }).map((x) => x.name)).toEqual(['VI_1', 'VI_2']);
+    expect(targetsToMove(cfg, { instance: 'VI_2' }).map((x) => x.name)).toEqual(['VI_2']);
+    expect(() => targetsToMove(cfg, {})).toThrow(
+      'switchover: this pair has 2 instances or sync groups (VI_1, VI_2): name one with --instance NAME, or --all',
+    );
+    expect(() => targetsToMove(cfg, { instance: 'VI_9' })).toThrow(
+      '--instance: unknown instance "VI_9" (instances: VI_1, VI_2)',
+    );
+    expect(targetsToMove(cfgOf(pair), {}).map((x) => x.name)).toEqual(['VI_1']);
+  });
+});
+
+describe('the planned move itself', () => {
+  it('a taker without nft: said so, the move goes on without the handoff rule there', async () => {
+    const { sim, env, t } = setup();
+    sim.host('lb02').nft = false;
+    const log = await drive(handOver(env, 'lb01', [t], { how: 'flag' }));
+    expect(log[0]).toBe('lb02 has no nft: a request in flight at the switch may be reset there');
+    expect(sim.events).not.toContain('lb02: handoff off');
+    expect(sim.holders()).toEqual({ [VIP]: ['lb02'] });
+  });
+
+  it('drains: the held copies stay until the connections open on the old holder are done', async () => {
+    const { sim, env, t } = setup();
+    sim.host('lb01').openConnections = [3, 3, 2, 1, 0];
+    await drive(handOver(env, 'lb01', [t], { how: 'flag' }));
+    const lb01 = sim.eventsOf('lb01');
+    // unhold only after the last connection closed, arp_ignore on the whole time
+    expect(lb01.indexOf('lb01: arp_ignore on')).toBeLessThan(lb01.indexOf(`lb01: unhold ${VIP}`));
+    expect(sim.host('lb01').openConnections).toEqual([]);
+  });
+
+  it('drains at most DRAIN_MAX_MS, refreshing the hold, then closes what is left', async () => {
+    const { sim, env, t, progress } = setup();
+    sim.host('lb01').openConnections = Array(10_000).fill(2);
+    const start = Date.now();
+    await drive(handOver(env, 'lb01', [t], { how: 'flag' }));
+    expect(Date.now() - start).toBeGreaterThan(DRAIN_MAX_MS);
+    expect(progress.at(-1)).toBe('lb01: 2 connection(s) still open after 30 s: closing them');
+    const holds = sim.eventsOf('lb01').filter((x) => x === `lb01: hold ${VIP}`).length;
+    expect(holds).toBeGreaterThanOrEqual(DRAIN_MAX_MS / 2000 - 1);
+  });
+
+  it('no ready taker at all: the error names why each node is not', async () => {
+    const { sim, env, t } = setup();
+    sim.host('lb02').flags.maintenance = 1;
+    await expect(drive(readyTakers(env, 'lb01', [t]))).rejects.toThrow(
+      'no other node is ready to take VI_1 over from lb01 (lb02: it is in maintenance)',
+    );
+    await expect(drive(handOver(env, 'lb01', [t], { how: 'flag', to: 'lb02' }))).rejects.toThrow(
+      'no other node is ready',
+    );
+    sim.host('lb02').flags.maintenance = 0;
+    sim.host('lb02').units.keepalived.active = 'failed';
+    await expect(drive(handOver(env, 'lb01', [t], { how: 'flag', to: 'lb02' }))).rejects.toThrow(
+      'keepalived is failed',
+    );
+    expect(sim.events).toEqual([]);
+  });
+
+  it('readiness: each reason a node is not a ready backup', async () => {
+    const { sim } = setup();
+    const c = sim.conns.lb02;
+    expect(await drive(readiness(c))).toEqual({ ready: true, why: null, states: { VI_1: 'BACKUP' } });
+    sim.host('lb02').units.nginx.active = 'failed';
+    expect((await drive(readiness(c))).why).toBe('nginx is failed');
+    sim.host('lb02').units.nginx.active = 'active';
+    sim.host('lb02').link = false;
+    expect(await drive(readiness(c))).toMatchObject({ ready: false, why: 'VI_1 is FAULT' });
+    sim.on('@@kadata', { stdout: '@@services\nkeepalived active enabled 1\nnginx active enabled 2\n@@end\n' });
+    expect((await drive(readiness(c))).why).toBe('keepalived reports no instance');
+  });
+
+  it('an aborted wait stops polling and reports the holders it saw', async () => {
+    const { sim, env, t } = setup();
+    sim.host('lb02').neverTakesOver = true;
+    const abort = new AbortController();
+    const p = drive(
+      plannedMove(
+        { ...env, signal: abort.signal },
+        {
+          from: 'lb01',
+          vips: [VIP],
+          takers: ['lb02'],
+          trigger: async () => {
+            sim.host('lb01').flags['handover.VI_1'] = 1;
+            sim.touch();
+            abort.abort();
+          },
+          undo: async () => {
+            sim.host('lb01').flags['handover.VI_1'] = 0;
+            sim.touch();
+          },
+          timeoutMs: 60_000,
+        },
+      ),
+    );
+    const start = Date.now();
+    await expect(p).rejects.toThrow('lb01: no other node took 172.16.70.183 over in time (172.16.70.183 on no node)');
+    expect(Date.now() - start).toBeLessThan(5000);
+  });
+});
+
+describe('maintenance', () => {
+  it('on: the VIPs handed over (maintenance flag), then off: they come back as a planned move (preempt)', async () => {
+    const { sim, env } = setup();
+    const on = await drive(maintenanceOn(env, 'lb01'));
+    expect(on).toEqual([expect.objectContaining({ target: 'VI_1', vips: [VIP], from: 'lb01', to: 'lb02' })]);
+    expect(sim.events.filter((e) => e.includes('flag'))).toEqual(['lb01: flag maintenance=1']);
+    expect(sim.holders()).toEqual({ [VIP]: ['lb02'] });
+    sim.events.length = 0;
+    const off = await drive(maintenanceOff(env, 'lb01'));
+    expect(off).toEqual([
+      {
+        target: 'VI_1',
+        vips: [VIP],
+        from: null,
+        to: 'lb01',
+        log: [
+          'lb01: maintenance flag off',
+          `lb02: answering for ${VIP} while keepalived lets go of them`,
+          `${VIP} now on lb01`,
+        ],
+        notes: [],
+      },
+    ]);
+    expect(sim.events.filter((e) => !/systemctl|hold|arp|handoff/.test(e))).toEqual([
+      // it stays demoted until the current holder is set up to answer, then the demotion is lifted
+      'lb01: flag demote.VI_1=1',
+      'lb01: flag maintenance=0',
+      'lb01: flag demote.VI_1=1',
+      'lb01: flag demote.VI_1=0',
+    ]);
+    expect(sim.events).toContain('lb01: handoff on to 172.16.70.182 for 172.16.70.183');
+    expect(sim.holders()).toEqual({ [VIP]: ['lb01'] });
+  });
+
+  it('on for a node that holds nothing: only the flag; nopreempt VIPs stay where they are at off', async () => {
+    const { sim, env } = setup(nopreempt);
+    const r = await drive(maintenanceOn(env, 'lb02'));
+    expect(r[0].log).toEqual(['lb02: maintenance flag on (it held no VIP)']);
+    const off = await drive(maintenanceOff(env, 'lb02'));
+    expect(off[0]).toMatchObject({ target: '-', vips: [], to: 'lb02' });
+    expect(off[0].notes).toEqual(['VI_1 stay where they are (nopreempt, or another node is preferred)']);
+    expect(sim.host('lb02').flags).toEqual({ maintenance: 0, 'demote.VI_1': 0 });
+  });
+
+  it('refusals: on with no other node ready (nothing changed), off while keepalived or nginx is down', async () => {
+    const { sim, env } = setup();
+    sim.host('lb02').units.keepalived.active = 'inactive';
+    const e = await drive(maintenanceOn(env, 'lb01')).catch((x: Error) => x);
+    expect(e).toBeInstanceOf(PreconditionError);
+    expect(e.message).toMatch(/^maintenance: no other node is ready to take VI_1 over from lb01/);
+    expect(sim.events).toEqual([]);
+    sim.host('lb01').units.nginx.active = 'inactive';
+    await expect(drive(maintenanceOff(env, 'lb01'))).rejects.toThrow(
+      'maintenance off: lb01 must run keepalived and nginx first (keepalived active, nginx inactive): ' +
+        'systemctl start nginx keepalived, then run this again',
+    );
+  });
+
+  it('readFlags: every node, an unreachable one as no flags', async () => {
+    const { sim, env } = setup();
+    sim.host('lb02').flags = { maintenance: 1 };
+    sim.conns.lb01.close();
+    expect(await drive(readFlags(env))).toEqual({ lb01: {}, lb02: { maintenance: 1 } });
+  });
+});
+
+describe('the rolling restart: stop, then return', () => {
+  it('handOver "stop" demotes and stops keepalived; returnTo starts it, waits until ready, gives the VIP back', async () => {
+    const { sim, env, t } = setup();
+    await drive(handOver(env, 'lb01', [t], { how: 'stop' }));
+    expect(sim.events.slice(0, 5)).toEqual([
+      'lb02: handoff on to 172.16.70.181 for 172.16.70.183',
+      `lb01: hold ${VIP}`,
+      'lb01: flag demote.VI_1=1',
+      'lb01: systemctl stop keepalived',
+      'lb01: arp_ignore on',
+    ]);
+    expect(sim.holders()).toEqual({ [VIP]: ['lb02'] });
+    sim.events.length = 0;
+    const log = await drive(returnTo(env, 'lb01', [t]));
+    expect(log).toEqual([
+      'lb01: keepalived started',
+      `lb02: answering for ${VIP} while keepalived lets go of them`,
+      `${VIP} now on lb01`,
+    ]);
+    expect(sim.events.slice(0, 2)).toEqual(['lb01: flag demote.VI_1=1', 'lb01: systemctl start keepalived']);
+    expect(sim.holders()).toEqual({ [VIP]: ['lb01'] });
+  });
+
+  it('a stopped node that does not preempt back: its demotion is lifted, the VIP settles where it is', async () => {
+    const { sim, env, t } = setup();
+    await drive(handOver(env, 'lb01', [t], { how: 'stop' }));
+    sim.events.length = 0;
+    expect(await drive(returnTo(env, 'lb01', [], [t]))).toEqual(['lb01: keepalived started']);
+    expect(sim.events).toEqual(['lb01: systemctl start keepalived', 'lb01: flag demote.VI_1=0']);
+    // back to lb01 by preempt once the demotion is gone (keepalived's own election, not a planned move)
+    await vi.advanceTimersByTimeAsync(1000);
+    expect((await drive(vipHolders(env.cfg, env.conns)))[VIP]).toEqual(['lb01']);
+  });
+
+  it('returnTo when the VIP is already on the node: the demotion is lifted and it settles', async () => {
+    const { sim, env, t } = setup();
+    const log = await drive(returnTo(env, 'lb01', [t]));
+    expect(log).toEqual([`${VIP} settled`]);
+    expect(sim.host('lb01').flags['demote.VI_1']).toBe(0);
+  });
+
+  it('awaitReady gives up after the takeover time + 10 s, saying why', async () => {
+    const { sim, env } = setup();
+    sim.host('lb02').units.nginx.active = 'inactive';
+    await expect(drive(awaitReady(env, 'lb02'))).rejects.toThrow('lb02 is not a ready backup again: nginx is inactive');
+  });
+
+  it('three nodes: the highest-priority ready node is chosen, and --to another one demotes the rest', async () => {
+    const { sim, env } = setup(threeNodes);
+    const t = targetsOf(env.cfg)[0];
+    const r = await drive(switchover(env, t));
+    expect(r).toMatchObject({ from: 'a', to: 'b' });
+    const r2 = await drive(switchover(env, t, 'c'));
+    expect(r2).toMatchObject({ from: 'b', to: 'c' });
+    expect(r2.log.slice(0, 2)).toEqual(['a demoted for VI_1', 'b demoted for VI_1']);
+    expect(sim.holders()).toEqual({ [VIP]: ['c'] });
+  });
+});
