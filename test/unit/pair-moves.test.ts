@@ -199,7 +199,7 @@ describe('the planned move itself', () => {
   });
 
   it('an aborted wait stops polling and reports the holders it saw', async () => {
-    const { sim, env, t } = setup();
+    const { sim, env } = setup();
     sim.host('lb02').neverTakesOver = true;
     const abort = new AbortController();
     const p = drive(
