@@ -18,3 +18,8 @@ export async function drive<T>(p: Promise<T>, { stepMs = 50, maxMs = 30 * 60_000
 
 /** the fake clock's time since `since` */
 export const elapsed = (since: number) => Date.now() - since;
+
+/** for `.then(unexpected, (e: E) => e)`: a promise that must fail gives its error, typed; a result fails the test */
+export const unexpected = (): never => {
+  throw new Error('expected a failure, got a result');
+};

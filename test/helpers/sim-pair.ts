@@ -143,10 +143,17 @@ export class SimPair {
       base: { ...this.base, hostname: node.name },
     };
     this.hosts[node.name] = h;
+    this.connect(node);
+    return h;
+  }
+
+  /** a new connection to a host (a reconnect): the node's entry in `conns` becomes it; unknown hosts are added */
+  connect(node: ResolvedNode): FakeConn {
+    if (!this.hosts[node.name]) this.addHost(node);
     const conn = fakeConn((c) => this.answer(node.name, c), node);
     conn.spawn = async (command) => this.spawn(node.name, command);
     this.conns[node.name] = conn;
-    return h;
+    return conn;
   }
 
   host(name: string): SimHost {
@@ -347,6 +354,7 @@ export class SimPair {
   private systemctl(name: string, argv: readonly string[]): Partial<ExecResult> {
     const h = this.hosts[name];
     const action = argv[1];
+    if (action === 'daemon-reload') return (this.event(name, 'systemctl daemon-reload'), {});
     const unitName = argv[argv.length - 1].replace(/\.service$/, '');
     const u = (h.units[unitName] ??= { active: 'inactive', enabled: 'disabled' });
     const masked = u.enabled.startsWith('masked');
@@ -355,9 +363,8 @@ export class SimPair {
         return { stdout: `${u.active}\n`, code: running(u) ? 0 : 3 };
       case 'is-enabled':
         return { stdout: `${u.enabled}\n`, code: u.enabled === 'enabled' ? 0 : 1 };
-      case 'daemon-reload':
       case 'reset-failed':
-        if (action === 'reset-failed' && u.active === 'failed') u.active = 'inactive';
+        if (u.active === 'failed') u.active = 'inactive';
         return {};
       case 'start':
       case 'restart':

@@ -14,7 +14,7 @@ import { vipHolders } from '../../src/pair/holders.js';
 import { DRAIN_MAX_MS, plannedMove } from '../../src/pair/move.js';
 import { maintenanceOff, maintenanceOn, readFlags, switchover, targetsToMove } from '../../src/pair/switchover.js';
 import { activeActive, nopreempt, pair, threeNodes } from '../fixtures/answers.js';
-import { drive } from '../helpers/clock.js';
+import { drive, unexpected } from '../helpers/clock.js';
 import { SimPair } from '../helpers/sim-pair.js';
 
 const VIP = '172.16.70.183';
@@ -81,11 +81,11 @@ describe('switchover', () => {
     expect(sim.holders()).toEqual({ [VIP]: ['lb01'] });
   });
 
-  it('nobody takes over in time: the trigger is undone, the VIP stays where it was, and it says where it was', async () => {
+  it('nobody takes over in time: the trigger undone, the VIP stays, the error says where it was', async () => {
     const { sim, env, t, cfg } = setup();
     sim.host('lb02').neverTakesOver = true;
     const start = Date.now();
-    const e = await drive(switchover(env, t)).catch((x: Error) => x);
+    const e = await drive(switchover(env, t)).then(unexpected, (x: Error) => x);
     expect(e).toBeInstanceOf(OperationError);
     expect(e.message).toBe(`lb01: no other node took ${VIP} over in time (${VIP} on no node)`);
     // it waited the longest a takeover can take, refreshing the hold on lo meanwhile (every 2 s)
@@ -106,7 +106,7 @@ describe('switchover', () => {
       new PreconditionError('--to: unknown node "lb09" (nodes: lb01, lb02)'),
     );
     sim.host('lb02').units.nginx.active = 'inactive';
-    const e = await drive(switchover(env, t)).catch((x: PreconditionError) => x);
+    const e = await drive(switchover(env, t)).then(unexpected, (x: PreconditionError) => x);
     expect(e).toBeInstanceOf(PreconditionError);
     expect(e.message).toBe('switchover: no other ready node to take VI_1 over from lb01');
     expect(e.details).toEqual(['lb02: nginx is inactive']);
@@ -275,7 +275,7 @@ describe('maintenance', () => {
   it('refusals: on with no other node ready (nothing changed), off while keepalived or nginx is down', async () => {
     const { sim, env } = setup();
     sim.host('lb02').units.keepalived.active = 'inactive';
-    const e = await drive(maintenanceOn(env, 'lb01')).catch((x: Error) => x);
+    const e = await drive(maintenanceOn(env, 'lb01')).then(unexpected, (x: Error) => x);
     expect(e).toBeInstanceOf(PreconditionError);
     expect(e.message).toMatch(/^maintenance: no other node is ready to take VI_1 over from lb01/);
     expect(sim.events).toEqual([]);
@@ -295,7 +295,7 @@ describe('maintenance', () => {
 });
 
 describe('the rolling restart: stop, then return', () => {
-  it('handOver "stop" demotes and stops keepalived; returnTo starts it, waits until ready, gives the VIP back', async () => {
+  it('handOver "stop" demotes, stops keepalived; returnTo starts it, awaits ready, gives the VIP back', async () => {
     const { sim, env, t } = setup();
     await drive(handOver(env, 'lb01', [t], { how: 'stop' }));
     expect(sim.events.slice(0, 5)).toEqual([
