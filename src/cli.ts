@@ -40,7 +40,13 @@ function addSetupCommands(program: Command, io: IO, run: Run): void {
   addShared(
     program
       .command('status')
-      .description('per node: services, VRRP state, who holds each VIP; exit 1 on split brain or lost VIP'),
+      .description('per node: services, VRRP state, who holds each VIP; exit 1 on split brain or lost VIP')
+      .option('--watch', 'live until Ctrl-C: nodes, VIP holders, what clients see through each VIP, transitions')
+      .option('--interval <ms>', 'with --watch: milliseconds between probes through each VIP (50..5000, default 200)')
+      .option(
+        '--duration <seconds>',
+        'with --watch: stop after this many seconds (exit 1 if the pair then has a problem)',
+      ),
   ).action(async (opts) => run((await import('./commands/status.js')).statusCommand(io, opts)));
 
   addShared(

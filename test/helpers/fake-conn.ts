@@ -2,6 +2,8 @@
  * A scripted Conn (src/conn.ts) for unit tests: every command goes to `answer`, which returns what the host
  * would print; every call is recorded (kind, what ran, its arguments and options) for the test to check.
  */
+import { EventEmitter } from 'node:events';
+import type { ClientChannel } from 'ssh2';
 import type { ResolvedNode } from '../../src/answers/resolve.js';
 import type { Conn, ExecOptions, ExecResult, Privilege, Spawned } from '../../src/conn.js';
 
@@ -70,4 +72,51 @@ export function gathered(sections: Record<string, string>): string {
       .map(([k, v]) => `@@${k.toLowerCase()}\n${v}\n`)
       .join('') + '@@end\n'
   );
+}
+
+/** a streamed command (Conn.spawn, e.g. a sampling loop) that the test drives: it pushes what the host prints */
+export interface FakeStream {
+  command: string;
+  ch: ClientChannel;
+  done: Promise<ExecResult>;
+  /** output from the host, as it would come in (any chunking) */
+  push(text: string): void;
+  /** the command ends on the host */
+  end(code?: number): void;
+  /** signals sent to the channel (ch.signal) */
+  signals: string[];
+  /** the channel was closed (ch.close) or the command ended */
+  closed: boolean;
+}
+
+/** make conn.spawn scripted: every spawned command becomes a FakeStream, in the returned list */
+export function fakeSpawn(conn: FakeConn): FakeStream[] {
+  const streams: FakeStream[] = [];
+  conn.spawn = async (command) => {
+    const ee = new EventEmitter();
+    let settle: (r: ExecResult) => void = () => undefined;
+    const done = new Promise<ExecResult>((r) => (settle = r));
+    const finish = (code: number, signal?: string) => {
+      if (s.closed) return;
+      s.closed = true;
+      settle({ code, signal, stdout: '', stderr: '' });
+      ee.emit('close');
+    };
+    const ch = Object.assign(ee, {
+      signal: (sig: string) => (s.signals.push(sig), true),
+      close: () => finish(-1, s.signals[s.signals.length - 1]),
+    });
+    const s: FakeStream = {
+      command,
+      ch: ch as unknown as ClientChannel,
+      done,
+      push: (text) => void (!s.closed && ee.emit('data', Buffer.from(text))),
+      end: (code = 0) => finish(code),
+      signals: [],
+      closed: false,
+    };
+    streams.push(s);
+    return { ch: s.ch, done };
+  };
+  return streams;
 }
