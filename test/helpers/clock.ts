@@ -4,6 +4,11 @@
  */
 import { vi } from 'vitest';
 
+// the real one, taken before any test fakes the timers: real I/O (a module loaded by import(), a file) needs the
+// event loop to turn, which advancing fake timers alone never does
+const realSetImmediate = globalThis.setImmediate;
+const turn = () => new Promise<void>((r) => realSetImmediate(() => r()));
+
 /** advance the fake clock `stepMs` at a time until `p` settles (at most `maxMs` of fake time); its outcome */
 export async function drive<T>(p: Promise<T>, { stepMs = 50, maxMs = 30 * 60_000 } = {}): Promise<T> {
   let settled = false;
@@ -12,6 +17,7 @@ export async function drive<T>(p: Promise<T>, { stepMs = 50, maxMs = 30 * 60_000
   for (let t = 0; !settled; t += stepMs) {
     if (t > maxMs) throw new Error(`drive: still pending after ${maxMs} ms of fake time`);
     await vi.advanceTimersByTimeAsync(stepMs);
+    await turn();
   }
   return watched;
 }

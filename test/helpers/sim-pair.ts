@@ -76,6 +76,8 @@ export interface SimOptions {
   lagMs?: number;
   /** captured gather output the static facts come from */
   fixture?: string;
+  /** hosts without keepalived (nginx serving): what init starts from; default: a pair that runs */
+  fresh?: boolean;
 }
 
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -103,7 +105,13 @@ export class SimPair {
     this.lagMs = opts.lagMs ?? 300;
     this.targets = targetsOf(cfg);
     this.base = parseSections(readFileSync(join(FIXTURES, opts.fixture ?? 'facts-debian12-lb02.txt'), 'utf8'));
-    cfg.nodes.forEach((n, i) => this.addHost(n, i));
+    cfg.nodes.forEach((n, i) => {
+      const h = this.addHost(n, i);
+      if (!opts.fresh) return;
+      h.kaversion = null;
+      delete h.packages.keepalived;
+      h.units.keepalived = { active: 'inactive', enabled: '' };
+    });
     for (const t of this.targets) this.holder[t.name] = null;
     this.elect(true);
   }
@@ -607,6 +615,10 @@ export class SimPair {
           h.files.set(a[5], { content, mode });
           this.event(name, `install ${a[5]}`);
         }
+        return {};
+      case 'mkdir':
+        h.dirs.add(a[a.length - 1]);
+        this.event(name, `mkdir ${a[a.length - 1]}`);
         return {};
       case 'dnf':
       case 'yum':

@@ -1,0 +1,409 @@
+/**
+ * The commands that reach hosts, run through main() (src/cli.ts) with a fake IO against a simulated pair: the SSH
+ * transport's connect is replaced by the simulation's connections (test/helpers/sim-pair.ts), so the session, the
+ * locks, the facts, the plan, the apply, the report and the exit codes are the real ones. init on fresh hosts and
+ * again (nothing to do), its dry run, a failed node restored, refusals (a VIP already in use, a busy host, a node
+ * that cannot be reached, a member that left the answers), VIPs that do not settle; rollback; status; switchover and
+ * maintenance; metrics rules.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { stringify } from 'yaml';
+import type { ResolvedNode } from '../../src/answers/resolve.js';
+import { resolveAnswers } from '../../src/answers/resolve.js';
+import type { InitReport } from '../../src/apply/init.js';
+import { main } from '../../src/cli.js';
+import { PATHS } from '../../src/paths.js';
+import { pair, type RawAnswers } from '../fixtures/answers.js';
+import { drive } from '../helpers/clock.js';
+import { fakeIO } from '../helpers/fake-io.js';
+import { SimPair } from '../helpers/sim-pair.js';
+
+const lab = vi.hoisted(() => ({
+  sim: null as unknown as SimPair,
+  unreachable: new Set<string>(),
+  clients: [] as string[],
+}));
+
+vi.mock('../../src/ssh/ssh.js', async (importOriginal) => {
+  const orig = await importOriginal<typeof import('../../src/ssh/ssh.js')>();
+  const { PreconditionError } = await import('../../src/errors.js');
+  return {
+    ...orig,
+    connect: async (node: ResolvedNode) => {
+      if (lab.unreachable.has(node.name))
+        throw new PreconditionError(`${node.name} (${node.host}:22): unreachable: no SSH answer within 10 s`);
+      return lab.sim.connect(node);
+    },
+  };
+});
+
+// what clients see during a switchover: the controller cannot reach the lab's VIPs, so the probe is the model's
+vi.mock('../../src/failover/clients.js', () => ({
+  watchClients: async (vip: string) => {
+    lab.clients.push(vip);
+    return {
+      stop: async () => ({ reachable: true, failed: 0, total: 40, servedBy: lab.sim.holders()[vip] ?? [] }),
+    };
+  },
+}));
+
+const dir = mkdtempSync(join(tmpdir(), 'commands-run-'));
+const answersFile = (a: RawAnswers = pair, name = 'ha-setup.yaml') => {
+  const p = join(dir, name);
+  writeFileSync(p, stringify(a));
+  return p;
+};
+const ENV = { HA_SETUP_LOG_DIR: join(dir, 'logs') };
+const cfgOf = (a: RawAnswers = pair) => resolveAnswers(structuredClone(a), { env: {} });
+const VIP = '172.16.70.183';
+
+async function run(argv: string[]) {
+  const io = fakeIO({ env: ENV, cwd: dir });
+  const code = await drive(main(argv, io));
+  return { code, io, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
+}
+
+// main() imports each command's module when it runs: loaded here with real timers (module loading is real I/O,
+// which fake time does not move)
+beforeAll(async () => {
+  await Promise.all([
+    import('../../src/commands/init.js'),
+    import('../../src/commands/status.js'),
+    import('../../src/commands/rollback.js'),
+    import('../../src/commands/switchover.js'),
+    import('../../src/commands/maintenance.js'),
+    import('../../src/commands/metrics.js'),
+    import('../../src/apply/init.js'),
+  ]);
+});
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  lab.unreachable.clear();
+  lab.clients.length = 0;
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('init', () => {
+  it('fresh hosts: everything installed and started in parallel, the VIP settles on its master; again: nothing', async () => {
+    lab.sim = new SimPair(cfgOf(), { fresh: true });
+    const file = answersFile();
+    const r = await run(['init', '--answers', file, '--yes', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as InitReport;
+    expect(report.ok).toBe(true);
+    expect(report.vips).toEqual({ [VIP]: ['lb01'] });
+    expect(report.nodes.map((n) => [n.node, n.role, n.ok, n.holds])).toEqual([
+      ['lb01', 'VI_1 MASTER', true, [VIP]],
+      ['lb02', 'VI_1 BACKUP', true, []],
+    ]);
+    expect(report.nodes[0].actions).toContain('install keepalived with apt-get (2.2.7)');
+    expect(report.nodes[0].restarted).toContain('start keepalived');
+    expect(report.log).toBe(join(ENV.HA_SETUP_LOG_DIR, `${report.runId}.log`));
+    for (const n of ['lb01', 'lb02']) {
+      const h = lab.sim.host(n);
+      expect(h.kaversion).toBe('2.2.7');
+      expect(h.units.keepalived).toEqual({ active: 'active', enabled: 'enabled' });
+      expect(h.files.get(PATHS.keepalivedConf)!.content).toMatch(/vrrp_instance VI_1 \{/);
+      expect(h.files.get(PATHS.keepalivedConf)!.mode).toBe('600');
+      // the run's manifest: how the services were, every change, the end
+      const m = h.manifests.get(`${PATHS.backupRoot}/${report.runId}`)!.map((l) => JSON.parse(l));
+      expect(m[0]).toMatchObject({ type: 'start', node: n, runId: report.runId });
+      expect(m.at(-1)).toMatchObject({ type: 'end', ok: true });
+    }
+    // locked first, unlocked last, on both
+    expect(lab.sim.events.slice(0, 2).sort()).toEqual(['lb01: locked', 'lb02: locked']);
+    expect(lab.sim.events.slice(-2).sort()).toEqual(['lb01: unlocked', 'lb02: unlocked']);
+
+    lab.sim.events.length = 0;
+    const again = await run(['init', '--answers', file, '--yes', '--json']);
+    expect(again.code).toBe(0);
+    const second = JSON.parse(again.out) as InitReport;
+    expect(second.nodes.map((n) => n.changes)).toEqual([0, 0]);
+    expect(lab.sim.events.sort()).toEqual(['lb01: locked', 'lb01: unlocked', 'lb02: locked', 'lb02: unlocked']);
+  });
+
+  it('the table report on a run without a terminal, and the log and backups named after it', async () => {
+    lab.sim = new SimPair(cfgOf(), { fresh: true });
+    const r = await run(['init', '--answers', answersFile(), '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^node\s+host\s+role\s+changes\s+holds VIP\s+result$/m);
+    expect(r.out).toMatch(/^lb01\s+172\.16\.70\.181\s+VI_1 MASTER\s+\d+\s+172\.16\.70\.183\s+ok$/m);
+    expect(r.err).toMatch(/^log: .*\.log {3}backups on each node: \/var\/backups\/ha-setup\/\S+\/$/m);
+  });
+
+  it('--dry-run reads the hosts and prints the plan; nothing is locked or changed', async () => {
+    lab.sim = new SimPair(cfgOf(), { fresh: true });
+    const r = await run(['init', '--answers', answersFile(), '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('install keepalived with apt-get (2.2.7)');
+    expect(lab.sim.events).toEqual([]);
+    const j = await run(['init', '--answers', answersFile(), '--dry-run', '--json']);
+    expect(JSON.parse(j.out).nodes.map((n: { name: string; changes: number }) => [n.name, n.changes > 10])).toEqual([
+      ['lb01', true],
+      ['lb02', true],
+    ]);
+  });
+
+  it('a node whose keepalived.conf is rejected fails and is restored; the other one is done; exit 1', async () => {
+    lab.sim = new SimPair(cfgOf(), { fresh: true });
+    lab.sim.on(/^keepalived -t -f/, { code: 1, stderr: 'Unknown keyword "vrrp_instanc"\n' }, { node: 'lb02' });
+    const r = await run(['init', '--answers', answersFile(), '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      `lb02: lb02: keepalived rejected the new ${PATHS.keepalivedConf} (exit 1): Unknown keyword "vrrp_instanc"`,
+    );
+    expect(r.err).toMatch(/^ha-setup: 1 node\(s\) failed and were restored: lb02$/m);
+    expect(r.out).toMatch(/^lb02\s.*FAILED \(restored\)$/m);
+    // lb02: what the run wrote is gone again (they did not exist before), keepalived stays installed
+    expect([...lab.sim.host('lb02').files.keys()].filter((p) => !p.includes('.ha-setup.tmp'))).toEqual([]);
+    expect(r.err).toContain('  left installed: keepalived');
+    expect(lab.sim.host('lb01').files.has(PATHS.keepalivedConf)).toBe(true);
+  });
+
+  it('refused before anything changes: a VIP already on an interface and not managed by keepalived', async () => {
+    lab.sim = new SimPair(cfgOf());
+    const r = await run(['init', '--answers', answersFile(), '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^ha-setup: preconditions failed; nothing was changed$/m);
+    expect(r.err).toContain(
+      `  lb01 (172.16.70.181): VIP ${VIP} (VI_1) is already an address of ens33 and not managed by keepalived here`,
+    );
+    expect(lab.sim.events.filter((e) => !/locked/.test(e))).toEqual([]);
+  });
+
+  it('refused: a node that cannot be reached, or that another run holds', async () => {
+    lab.sim = new SimPair(cfgOf(), { fresh: true });
+    lab.unreachable.add('lb02');
+    const r = await run(['init', '--answers', answersFile(), '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      'ha-setup: cannot reach or become root on every node; nothing was changed\n' +
+        '  lb02 (172.16.70.182:22): unreachable: no SSH answer within 10 s',
+    );
+    lab.unreachable.clear();
+    lab.sim.host('lb01').lockBusy = true;
+    const busy = await run(['init', '--answers', answersFile(), '--yes']);
+    expect(busy.code).toBe(2);
+    expect(busy.err).toContain('ha-setup: a node is busy; nothing was changed');
+    expect(busy.err).toContain(`lb01: another ha-setup run holds ${PATHS.lockDir} on this host (lock busy)`);
+    // the lock taken on lb02 was given back
+    expect(lab.sim.events).toEqual(['lb02: locked', 'lb02: unlocked']);
+  });
+
+  it('VIPs that do not settle where keepalived should elect them: exit 1 naming the problem', async () => {
+    lab.sim = new SimPair(cfgOf(), { fresh: true });
+    lab.sim.host('lb01').neverTakesOver = true;
+    lab.sim.host('lb02').neverTakesOver = true;
+    const r = await run(['init', '--answers', answersFile(), '--yes', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).problems).toEqual([`LOST VIP: VI_1 ${VIP} is on no node`]);
+    expect(r.err).toContain('ha-setup: the VIPs did not settle where keepalived should elect them');
+  });
+
+  it('a member that left the answers is connected, locked and deconfigured; unreachable, it refuses', async () => {
+    const three = structuredClone(pair) as RawAnswers;
+    three.nodes.push({ name: 'lb03', host: '172.16.70.185', interface: 'ens33', priority: 90 });
+    lab.sim = new SimPair(cfgOf(three), { fresh: true });
+    expect((await run(['init', '--answers', answersFile(three, 'three.yaml'), '--yes'])).code).toBe(0);
+    // lb03 leaves the answers
+    lab.sim.events.length = 0;
+    lab.unreachable.add('lb03');
+    const refused = await run(['init', '--answers', answersFile(), '--yes']);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain(
+      'ha-setup: a node that left the answers must be deconfigured first; nothing was changed',
+    );
+    expect(refused.err).toContain('  lb03 (172.16.70.185) left the answers but cannot be reached to take it out');
+    lab.unreachable.clear();
+    const r = await run(['init', '--answers', answersFile(), '--yes', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as InitReport;
+    const lb03 = report.nodes.find((n) => n.node === 'lb03')!;
+    expect(lb03).toMatchObject({ leaving: true, ok: true, ran: true });
+    expect(lab.sim.host('lb03').units.keepalived.active).toBe('inactive');
+    expect(lab.sim.events).toContain('lb03: locked');
+  });
+});
+
+describe('rollback', () => {
+  it('restores the last run on every node after confirmation (--yes), and says what it did', async () => {
+    lab.sim = new SimPair(cfgOf(), { fresh: true });
+    const file = answersFile();
+    const init = JSON.parse((await run(['init', '--answers', file, '--yes', '--json'])).out) as InitReport;
+    lab.sim.events.length = 0;
+    const r = await run(['rollback', '--answers', file, '--yes', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.out);
+    expect(out.runs).toEqual({ lb01: init.runId, lb02: init.runId });
+    expect(out.restored.lb01).toContain(`removed ${PATHS.keepalivedConf} (did not exist before)`);
+    expect(out.failures).toEqual([]);
+    expect(r.err).toContain(`lb01: restore run ${init.runId}`);
+    expect(lab.sim.host('lb01').files.has(PATHS.keepalivedConf)).toBe(false);
+    // keepalived did not run before the run: stopped again
+    expect(lab.sim.host('lb01').units.keepalived.active).toBe('inactive');
+    // nothing left to roll back now
+    const again = await run(['rollback', '--answers', file, '--yes']);
+    expect(again.code).toBe(0);
+    expect(again.err).toBe('lb01: no ha-setup run to restore\nlb02: no ha-setup run to restore');
+  });
+
+  it('one node, a given run; refusals: a bad run id, an unknown node, no terminal to confirm', async () => {
+    lab.sim = new SimPair(cfgOf(), { fresh: true });
+    const file = answersFile();
+    const init = JSON.parse((await run(['init', '--answers', file, '--yes', '--json'])).out) as InitReport;
+    expect((await run(['rollback', '--answers', file, '--run', 'yesterday'])).err).toBe(
+      'ha-setup: --run: "yesterday" is not a run id (like 20261122T021500Z-ab12)',
+    );
+    expect((await run(['rollback', '--answers', file, '--node', 'lb09'])).code).toBe(2);
+    const noTty = await run(['rollback', '--answers', file, '--node', 'lb02']);
+    expect(noTty.code).toBe(2);
+    expect(noTty.err).toContain('rollback changes the hosts: confirm with --yes when there is no terminal');
+    const r = await run(['rollback', '--answers', file, '--node', 'lb02', '--run', init.runId, '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^lb02:\n {2}/);
+    expect(lab.sim.host('lb02').files.has(PATHS.keepalivedConf)).toBe(false);
+    expect(lab.sim.host('lb01').files.has(PATHS.keepalivedConf)).toBe(true);
+  });
+
+  it('a restore that fails on a node: the others are restored, exit 1 naming it', async () => {
+    lab.sim = new SimPair(cfgOf(), { fresh: true });
+    const file = answersFile();
+    const opts = '/etc/default/keepalived';
+    lab.sim.host('lb01').files.set(opts, { content: 'DAEMON_ARGS=""\n', mode: '644' });
+    await run(['init', '--answers', file, '--yes']);
+    expect(lab.sim.host('lb01').files.get(opts)!.content).not.toBe('DAEMON_ARGS=""\n');
+    lab.sim.on('t=$(mktemp "$(dirname "$2")/.ha-setup.tmp.XXXXXX")', { code: 1, stderr: 'read-only file system\n' });
+    const r = await run(['rollback', '--answers', file, '--yes', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.err.split('\n').slice(-2)).toEqual([
+      'ha-setup: rollback failed on some nodes',
+      `  lb01: lb01: restoring ${opts} failed (exit 1)`,
+    ]);
+    expect(Object.keys(JSON.parse(r.out).restored)).toEqual(['lb02']);
+    expect(lab.sim.host('lb02').files.has(PATHS.keepalivedConf)).toBe(false);
+  });
+});
+
+describe('status', () => {
+  it('a healthy pair: exit 0, one row per node; JSON with the VIPs', async () => {
+    lab.sim = new SimPair(cfgOf());
+    const r = await run(['status', '--answers', answersFile(), '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.ok).toBe(true);
+    expect(s.vips).toEqual([expect.objectContaining({ vip: VIP, holders: ['lb01'], problem: null })]);
+    expect(s.nodes.map((n: { node: string; instances: unknown }) => [n.node, n.instances])).toEqual([
+      ['lb01', [{ name: 'VI_1', state: 'MASTER', effectivePriority: 110 }]],
+      ['lb02', [{ name: 'VI_1', state: 'BACKUP', effectivePriority: 100 }]],
+    ]);
+    expect(lab.sim.events).toEqual([]);
+  });
+
+  it('a lost VIP, a latent fault and a stranger on the segment: exit 1 listing them', async () => {
+    lab.sim = new SimPair(cfgOf());
+    lab.sim.host('lb01').units.nginx.active = 'failed';
+    lab.sim.host('lb02').units.keepalived.active = 'inactive';
+    lab.sim.host('lb02').nginxTest = { code: 1, text: 'nginx: [emerg] unexpected "}" in /etc/nginx/nginx.conf:9' };
+    lab.sim.on(/@@vrrp/, () => ({
+      stdout: `@@vrrp\n198.18.0.99 51 150 2\n@@vipneighbors\n${VIP} 66:66:66:66:66:66\n@@end\n`,
+    }));
+    const r = await run(['status', '--answers', answersFile(), '--json']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('ha-setup: pair unhealthy: 7 problem(s)');
+    expect(r.err.split('\n').slice(1)).toEqual([
+      '  lb01: nginx is failed',
+      // its check puts the instance in FAULT
+      '  lb01: VI_1 is in FAULT state',
+      '  lb02: keepalived is inactive',
+      `  LOST VIP: VI_1 ${VIP} is on no node`,
+      '  NOT A MEMBER: 198.18.0.99 advertises VRID 51 (VI_1, priority 150) on ens33',
+      `  NOT A MEMBER: VIP ${VIP} answers ARP from 66:66:66:66:66:66`,
+      '  nginx on lb02 would not start again after a restart or reboot: nginx: [emerg] unexpected "}" in ' +
+        '/etc/nginx/nginx.conf:9',
+    ]);
+  });
+});
+
+describe('switchover and maintenance', () => {
+  it('switchover moves the VIP without a gap; the table says from, to and what clients saw', async () => {
+    lab.sim = new SimPair(cfgOf());
+    const r = await run(['switchover', '--answers', answersFile()]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^VI_1\s+172\.16\.70\.183\s+lb01\s+lb02\s+0\/40$/m);
+    expect(r.err).toContain(`  ${VIP} now on lb02`);
+    expect(r.err).toMatch(/^note: VI_1 preempts: /m);
+    expect(lab.clients).toEqual([VIP]);
+    expect(lab.sim.holders()).toEqual({ [VIP]: ['lb02'] });
+    expect(lab.sim.eventsOf('lb01').at(-1)).toBe('lb01: unlocked');
+  });
+
+  it('switchover refusals: --instance with --all, an unknown --to, no ready node (exit 2, nothing moved)', async () => {
+    lab.sim = new SimPair(cfgOf());
+    const file = answersFile();
+    expect((await run(['switchover', '--answers', file, '--instance', 'VI_1', '--all'])).err).toBe(
+      'ha-setup: --instance and --all: give one of them',
+    );
+    expect((await run(['switchover', '--answers', file, '--to', 'lb07'])).code).toBe(2);
+    lab.sim.host('lb02').units.nginx.active = 'inactive';
+    const r = await run(['switchover', '--answers', file, '--json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      'ha-setup: switchover: no other ready node to take VI_1 over from lb01\n  lb02: nginx is inactive',
+    );
+    expect(lab.sim.holders()).toEqual({ [VIP]: ['lb01'] });
+  });
+
+  it('maintenance on drains the node, off brings the VIP back (JSON); a bad state or node is refused', async () => {
+    lab.sim = new SimPair(cfgOf());
+    const file = answersFile();
+    const on = await run(['maintenance', 'lb01', 'on', '--answers', file, '--json']);
+    expect(on.code).toBe(0);
+    expect(JSON.parse(on.out)).toMatchObject({
+      ok: true,
+      operation: 'maintenance on',
+      moves: [{ from: 'lb01', to: 'lb02' }],
+    });
+    expect(on.err).toContain('lb01 is in maintenance: it holds no VIP and takes none');
+    expect(lab.sim.host('lb01').flags.maintenance).toBe(1);
+    const off = await run(['maintenance', 'lb01', 'off', '--answers', file]);
+    expect(off.code).toBe(0);
+    expect(lab.sim.holders()).toEqual({ [VIP]: ['lb01'] });
+    expect((await run(['maintenance', 'lb01', 'sideways', '--answers', file])).err).toBe(
+      'ha-setup: maintenance: the state must be on or off (got "sideways")',
+    );
+    expect((await run(['maintenance', 'lb09', 'on', '--answers', file])).err).toBe(
+      'ha-setup: maintenance: unknown node "lb09" (nodes: lb01, lb02)',
+    );
+    lab.sim.host('lb02').units.keepalived.active = 'inactive';
+    const refused = await run(['maintenance', 'lb01', 'on', '--answers', file]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/^ha-setup: maintenance: no other node is ready to take VI_1 over from lb01/);
+  });
+});
+
+describe('metrics rules', () => {
+  it('to stdout, with the answers VIPs and a job; to a file; a bad job or subcommand refused', async () => {
+    lab.sim = new SimPair(cfgOf());
+    const file = answersFile();
+    const r = await run(['metrics', 'rules', '--answers', file, '--job', 'lb-exporter']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(VIP);
+    expect(r.out).toContain('lb-exporter');
+    const out = join(dir, 'rules.yml');
+    const w = await run(['metrics', 'rules', '--out', out]);
+    expect(w.err).toBe(`wrote ${out}`);
+    expect(readFileSync(out, 'utf8')).toMatch(/^groups:/m);
+    expect((await run(['metrics', 'rules', '--job', 'a b'])).err).toBe(
+      'ha-setup: --job: must be a Prometheus job name of A-Z a-z 0-9 _ : . - (got "a b")',
+    );
+    expect((await run(['metrics', 'alerts'])).err).toBe(
+      'ha-setup: metrics: unknown subcommand "alerts" (allowed: rules)',
+    );
+  });
+});
