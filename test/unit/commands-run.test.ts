@@ -90,7 +90,7 @@ afterEach(() => {
 });
 
 describe('init', () => {
-  it('fresh hosts: everything installed and started in parallel, the VIP settles on its master; again: nothing', async () => {
+  it('fresh hosts: all installed and started in parallel, the VIP settles on its master; again: nothing', async () => {
     lab.sim = new SimPair(cfgOf(), { fresh: true });
     const file = answersFile();
     const r = await run(['init', '--answers', file, '--yes', '--json']);
