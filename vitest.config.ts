@@ -21,6 +21,8 @@ export default defineConfig({
       include: ['src/**'],
       reporter: ['text', 'json-summary'],
       reportsDirectory: 'coverage',
+      // the numbers even when a test fails (another change in progress)
+      reportOnFailure: true,
     },
     projects: [
       {
