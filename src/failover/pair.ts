@@ -7,11 +7,12 @@
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import type { Conn } from '../conn.js';
+import { PATHS } from '../paths.js';
 import { cmd, q } from '../ssh/shell.js';
 import { UNITS, type NodeStatus, type PairStatus, type UnitState } from '../status/collect.js';
 
 export interface Drift {
-  kind: 'ssh' | 'link' | 'unit' | 'state' | 'vip';
+  kind: 'ssh' | 'link' | 'unit' | 'state' | 'vip' | 'flag';
   /** the node it is about (for a VIP: its holders now) */
   node: string;
   /** "keepalived", "nginx", "link host0", "VI_1 state", "VI_1 198.18.0.100" */
@@ -48,8 +49,32 @@ export function unitFix(unit: string, was: UnitState, now: UnitState): string[][
   return out;
 }
 
-/** links, units and instances of one node that differ from its snapshot */
-export function nodeDrift(was: NodeStatus, now: NodeStatus, cfg: Config): Drift[] {
+/** the command that writes a state flag back to its value (atomically, as ha-setup writes it) */
+function flagFix(name: string, value: number): string[] {
+  const sh = 'mkdir -p "$1" && printf "%s\\n" "$3" > "$1/.$2.tmp" && mv -f "$1/.$2.tmp" "$1/$2"';
+  return ['sh', '-c', sh, 'sh', PATHS.flagDir, name, String(value)];
+}
+
+/** ha-setup's state flags (demote.X, handover.X, maintenance) that differ from the snapshot, and their fix */
+function flagDrift(was: NodeStatus, now: NodeStatus): Drift[] {
+  const names = new Set([...Object.keys(was.flags ?? {}), ...Object.keys(now.flags ?? {})]);
+  return [...names]
+    .filter((f) => (was.flags?.[f] ?? 0) !== (now.flags?.[f] ?? 0))
+    .map((f) => ({
+      kind: 'flag' as const,
+      node: was.node,
+      what: `flag ${f}`,
+      was: String(was.flags?.[f] ?? 0),
+      now: String(now.flags?.[f] ?? 0),
+      fix: [flagFix(f, was.flags?.[f] ?? 0)],
+    }));
+}
+
+/**
+ * Links, units, instances and state flags of one node that differ from its snapshot. `flags: false` while a run
+ * keeps the master demoted on purpose (until it gives the VIPs back).
+ */
+export function nodeDrift(was: NodeStatus, now: NodeStatus, cfg: Config, flags = true): Drift[] {
   const out: Drift[] = [];
   if (!now.reachable) {
     return [{ kind: 'ssh', node: was.node, what: 'SSH', was: 'reachable', now: now.error ?? 'unreachable', fix: [] }];
@@ -99,6 +124,7 @@ export function nodeDrift(was: NodeStatus, now: NodeStatus, cfg: Config): Drift[
       });
     }
   }
+  if (flags) out.push(...flagDrift(was, now));
   return out;
 }
 
@@ -106,11 +132,11 @@ export function nodeDrift(was: NodeStatus, now: NodeStatus, cfg: Config): Drift[
  * Everything that differs from the snapshot. VIPs: each must be held by exactly one node, and by the same node as
  * before when the instance preempts (a nopreempt VIP may stay where the failover put it: that is its design).
  */
-export function pairDrift(before: PairStatus, now: PairStatus, cfg: Config): Drift[] {
+export function pairDrift(before: PairStatus, now: PairStatus, cfg: Config, flags = true): Drift[] {
   const out: Drift[] = [];
   for (const was of before.nodes) {
     const n = now.nodes.find((x) => x.node === was.node);
-    if (n) out.push(...nodeDrift(was, n, cfg));
+    if (n) out.push(...nodeDrift(was, n, cfg, flags));
   }
   for (const v of now.vips) {
     const prev = before.vips.find((x) => x.vip === v.vip);

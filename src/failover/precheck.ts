@@ -23,10 +23,10 @@ const STOPS: Record<ScenarioName, ('nginx' | 'keepalived')[]> = {
   switchover: [],
 };
 
-/** units that someone else masked or left failed: the test could not start them again */
-function unitProblems(n: NodeStatus): string[] {
+/** units the test stops there that someone else masked or left failed: the test could not start them again */
+function unitProblems(n: NodeStatus, units: ('nginx' | 'keepalived')[]): string[] {
   const out: string[] = [];
-  for (const u of ['keepalived', 'nginx'] as const) {
+  for (const u of units) {
     const s = n.units[u];
     if (masked(s.enabled))
       out.push(`${u} on ${n.node} is ${s.enabled}: the test could not start it again after stopping it`);
@@ -75,7 +75,12 @@ export async function precheck(
   names: ScenarioName[],
 ): Promise<string[]> {
   const refusals: string[] = [];
-  refusals.push(...snapshot.nodes.flatMap((n) => [...latentOf(n), ...unitProblems(n)]));
+  // faults go to the nodes holding a VIP (each target's master): there, what a scenario stops must start again
+  const faulted = new Set(snapshot.vips.flatMap((v) => v.holders));
+  const stopped = [...new Set(names.flatMap((n) => STOPS[n]))];
+  refusals.push(
+    ...snapshot.nodes.flatMap((n) => [...latentOf(n), ...(faulted.has(n.node) ? unitProblems(n, stopped) : [])]),
+  );
   const stopsKeepalived = names.some((n) => STOPS[n].includes('keepalived'));
   const checks = snapshot.nodes
     .filter((n) => n.reachable && conns[n.node]?.alive)

@@ -8,7 +8,7 @@
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { vipsOf, type Target } from '../answers/targets.js';
-import { returnTo } from '../pair/handover.js';
+import { returnTo, setFlag } from '../pair/handover.js';
 import type { Session } from '../ssh/session.js';
 import type { Conn } from '../conn.js';
 import type { PairStatus } from '../status/collect.js';
@@ -281,7 +281,7 @@ async function restoreFault(run: RunEnv, name: ScenarioName, master: ResolvedNod
     fr.restoreFailed = (e as Error).message;
     fr.restoreLog = [`restore failed: ${fr.restoreFailed}`];
   }
-  const first = await restorePair(run, 0).catch((e: Error) => ({ log: [e.message], left: [] }));
+  const first = await restorePair(run, 0, { flags: false }).catch((e: Error) => ({ log: [e.message], left: [] }));
   fr.restoreLog.push(...first.log);
 }
 
@@ -300,11 +300,17 @@ async function giveBack(
   await reconnect(run, master);
   const env = { cfg: run.cfg, conns: run.session.conns, signal: run.signal, progress: run.progress };
   const from = Date.now();
-  if (!expectBack || run.signal.aborted) {
-    await returnTo(env, master.name, [], [target]);
-    return null;
+  try {
+    if (!expectBack || run.signal.aborted) {
+      await returnTo(env, master.name, [], [target]);
+      return null;
+    }
+    await returnTo(env, master.name, [target]);
+  } catch (e) {
+    // the run leaves the master as it found it: never demoted, even when the planned return could not be made
+    await setFlag(run.session.conns[master.name], `demote.${target.name}`, false).catch(() => undefined);
+    throw e;
   }
-  await returnTo(env, master.name, [target]);
   await sleep(1000, run.signal).catch(() => undefined);
   return { from, to: Date.now() };
 }

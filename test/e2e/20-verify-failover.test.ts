@@ -14,7 +14,9 @@ const VIP = () => `${lab().prefix}.100`;
 async function healthy(): Promise<void> {
   for (let i = 0; i < 60; i++) {
     const s = await cli(['status', '--answers', answers, '--json']);
-    if (s.code === 0 && vipHolders(VIP()).join() === 'lb01') return;
+    // settled: every instance back to MASTER/BACKUP (a node whose check just recovered leaves FAULT after `rise`)
+    const settled = s.code === 0 && json.status(s).nodes.every((n) => n.instances.every((i) => i.state !== 'FAULT'));
+    if (settled && vipHolders(VIP()).join() === 'lb01') return;
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error('the pair did not become healthy');
@@ -78,7 +80,7 @@ describe('verify-failover --scenario all', () => {
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const out = json.verify(r);
     expect(out.ok).toBe(true);
-    expect(out.scenarios.map((s) => s.name)).toEqual(['nginx', 'keepalived', 'crash', 'link']);
+    expect(out.scenarios.map((s) => s.name)).toEqual(['nginx', 'keepalived', 'crash', 'link', 'switchover']);
     for (const s of out.scenarios) {
       expect(s, JSON.stringify(s)).toMatchObject({
         instance: 'VI_1',
@@ -149,7 +151,7 @@ describe('refusals and failures', () => {
           await new Promise((res) => setTimeout(res, 250));
         }
         const r = await cli(['verify-failover', '--answers', answers, '--scenario', 'keepalived', '--force', '--json']);
-        expect(r.code).toBe(1);
+        expect(r.code, r.stderr).toBe(1);
         const s = json.verify(r).scenarios[0];
         expect(s.ok).toBe(false);
         expect(s.restored).toBe(true);
@@ -173,12 +175,14 @@ describe('refusals and failures', () => {
     let err = '';
     const closed = new Promise<number>((res) => p.on('close', (c) => res(c ?? -1)));
     try {
-      await new Promise<void>((res) =>
+      // (a run that ends before the fault fails here with its output, not by waiting forever)
+      await new Promise<void>((res, rej) => {
         p.stderr.on('data', (d) => {
           err += d;
           if (/nginx stopped and masked .* on lb01/.test(err)) res();
-        }),
-      );
+        });
+        p.on('close', (c) => rej(new Error(`verify-failover ended (exit ${c}) before the fault:\n${err}`)));
+      });
       // the progress line comes just before the fault is injected: wait until nginx is really down
       for (
         let i = 0;

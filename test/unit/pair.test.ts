@@ -3,6 +3,9 @@
  * pure logic from data fixtures.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
 import { identify, identities } from '../../src/failover/identify.js';
@@ -158,6 +161,36 @@ describe('pair drift', () => {
     expect(pairDrift(before, gone, cfg).map(describeDrift)).toEqual([
       'lb01: SSH was reachable, now SSH connection closed',
     ]);
+  });
+});
+
+describe('state flags left behind', () => {
+  const cfg = cfgOf(guides000);
+  const before = status([node('lb01'), node('lb02')], { '172.16.70.183': ['lb01'] });
+
+  it('a demote flag still set after a run is drift, fixed by writing the old value back atomically', () => {
+    const now = status([node('lb01', { flags: { 'demote.VI_1': 1 }, demoted: ['VI_1'] }), node('lb02')], {
+      '172.16.70.183': ['lb01'],
+    });
+    const d = pairDrift(before, now, cfg);
+    expect(d.map(describeDrift)).toEqual(['lb01: flag demote.VI_1 was 0, now 1']);
+    const fix = d[0].fix[0];
+    expect(fix.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(fix.slice(-3)).toEqual(['/var/lib/ha-setup/state', 'demote.VI_1', '0']);
+    // run as given, into a scratch directory: the value lands whole (a temporary file, then mv)
+    const dir = mkdtempSync(join(tmpdir(), 'flag-'));
+    const r = spawnSync(fix[0], [...fix.slice(1, 4), join(dir, 'state'), ...fix.slice(5)]);
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(dir, 'state', 'demote.VI_1'), 'utf8')).toBe('0\n');
+    expect(readdirSync(join(dir, 'state'))).toEqual(['demote.VI_1']);
+  });
+
+  it('while the run keeps the master demoted on purpose (flags: false) the flag is not drift', () => {
+    const now = status([node('lb01', { flags: { 'demote.VI_1': 1 } }), node('lb02')], { '172.16.70.183': ['lb01'] });
+    expect(pairDrift(before, now, cfg, false)).toEqual([]);
+    // a flag that was set before the run (maintenance by the operator) is left as it was
+    const kept = status([node('lb01', { flags: { maintenance: 1 } }), node('lb02')], { '172.16.70.183': ['lb01'] });
+    expect(pairDrift(kept, kept, cfg)).toEqual([]);
   });
 });
 
