@@ -1,0 +1,100 @@
+/**
+ * The controller's own probe (failover/probe.ts startLocalProbe) and what clients see during a day-2 move
+ * (failover/clients.ts), against a real HTTP server in the test process: answers attributed by their X-LB header,
+ * server errors and refused or hanging connections counted as failures, the wait for five good answers after a move.
+ */
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { watchClients } from '../../src/failover/clients.js';
+import { startLocalProbe } from '../../src/failover/probe.js';
+
+/** how the "VIP" answers right now */
+let mode: 'ok' | 'error' | 'hang' = 'ok';
+let servedBy = 'lb01';
+let server: Server;
+let base: string;
+const hanging: ServerResponse[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    if (mode === 'hang') return void hanging.push(res);
+    res.writeHead(mode === 'ok' ? 200 : 503, { 'x-lb': servedBy, connection: 'close' });
+    res.end(mode);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  hanging.forEach((r) => r.destroy());
+  await new Promise((r) => server.close(r));
+});
+beforeEach(() => {
+  mode = 'ok';
+  servedBy = 'lb01';
+});
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the local probe', () => {
+  it('one GET per interval on a fresh connection, each answer timed and attributed by X-LB', async () => {
+    const p = startLocalProbe(`http://${base}/`, 20, 500);
+    await wait(250);
+    await p.stop();
+    expect(p.samples.length).toBeGreaterThanOrEqual(5);
+    for (const s of p.samples) expect(s).toMatchObject({ ok: true, status: 200, servedBy: 'lb01' });
+    // sorted by time, each sent at its own time
+    const t = p.samples.map((s) => s.t);
+    expect([...t].sort((a, b) => a - b)).toEqual(t);
+    expect(new Set(t).size).toBe(t.length);
+    // nothing more after stop
+    const n = p.samples.length;
+    await wait(60);
+    expect(p.samples.length).toBe(n);
+  });
+
+  it('a server error fails with its status; a refused connection or a timeout fails with none', async () => {
+    mode = 'error';
+    const e = startLocalProbe(`http://${base}/`, 20, 500);
+    await wait(100);
+    await e.stop();
+    expect(e.samples[0]).toMatchObject({ ok: false, status: 503, servedBy: 'lb01' });
+
+    const refused = startLocalProbe('http://127.0.0.1:9/', 20, 500);
+    await wait(60);
+    await refused.stop();
+    expect(refused.samples[0]).toMatchObject({ ok: false, status: 0, servedBy: null });
+
+    mode = 'hang';
+    const slow = startLocalProbe(`http://${base}/`, 1000, 100);
+    await wait(20);
+    await slow.stop();
+    expect(slow.samples).toEqual([expect.objectContaining({ ok: false, status: 0, servedBy: null })]);
+    expect(slow.samples[0].ms).toBeGreaterThanOrEqual(90);
+  });
+});
+
+describe('clients during a move (watchClients)', () => {
+  it('counts the answers around the move and waits until five in a row are good after it', async () => {
+    const w = await watchClients(base, 20);
+    // the move: a moment of errors, then another node answers
+    mode = 'error';
+    await wait(100);
+    mode = 'ok';
+    servedBy = 'lb02';
+    const view = await w.stop();
+    expect(view.reachable).toBe(true);
+    expect(view.failed).toBeGreaterThan(0);
+    expect(view.total).toBeGreaterThan(view.failed + 5);
+    expect(view.servedBy).toEqual(['lb02']);
+  });
+
+  it('a VIP the controller cannot reach: not checked, stop returns at once', async () => {
+    const w = await watchClients('127.0.0.1:9', 20);
+    const t0 = Date.now();
+    const view = await w.stop();
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(view).toMatchObject({ reachable: false, servedBy: [] });
+    expect(view.failed).toBe(view.total);
+  });
+});
