@@ -56,6 +56,9 @@ export interface SimHost {
   nginxTest: { code: number; text: string };
   /** keepalived -t on the configuration on disk (2.0.4+) */
   kaTest: { code: number; text: string } | null;
+  /** recent VRRP transitions in keepalived's log, and each nginx.upstream backend's HTTP status from here */
+  transitions: string[];
+  backends: Record<string, number>;
   /** the node reports itself a ready backup but never takes a VIP over */
   neverTakesOver: boolean;
   /** another ha-setup run holds the lock */
@@ -140,6 +143,8 @@ export class SimPair {
       packages: { keepalived: '1:2.2.7-1+b2', nginx: '1.22.1-9+deb12u11', rsync: '3.2.7-1', curl: '7.88.1-10' },
       nginxTest: { code: 0, text: 'nginx: configuration file /etc/nginx/nginx.conf test is successful' },
       kaTest: { code: 0, text: '' },
+      transitions: [],
+      backends: {},
       neverTakesOver: false,
       lockBusy: false,
       locked: false,
@@ -341,9 +346,15 @@ export class SimPair {
             return `${v} ${who && who !== name ? this.hosts[who].mac : ''}`;
           })
           .join('\n');
-      case 'vrrp':
       case 'transitions':
+        return h.transitions.join('\n');
       case 'backends':
+        return (vars.BACKENDS ?? '')
+          .split(' ')
+          .filter(Boolean)
+          .map((b) => `${b} ${h.backends[b] ?? 200}`)
+          .join('\n');
+      case 'vrrp':
         return '';
       default:
         return h.base[fact] ?? '';

@@ -330,6 +330,55 @@ describe('status', () => {
   });
 });
 
+describe('status as a table', () => {
+  it('per node: reachable, services, VRRP state, VIPs held, maintenance or demotion; who holds each VIP', async () => {
+    const upstream = { ...structuredClone(pair), nginx: { upstream: { backends: ['10.0.0.21:80', '10.0.0.22:80'] } } };
+    lab.sim = new SimPair(cfgOf(upstream));
+    await run(['switchover', '--answers', answersFile(upstream, 'upstream.yaml')]);
+    for (const n of ['lb01', 'lb02']) lab.sim.host(n).backends['10.0.0.22:80'] = 0;
+    lab.sim.host('lb01').transitions = ['VRRP_Instance(VI_1) Entering BACKUP STATE'];
+    const r = await run(['status', '--answers', answersFile(upstream, 'upstream.yaml')]);
+    expect(r.code).toBe(0);
+    // the table's columns, split on the runs of spaces between them
+    const rows = r.out.split('\n').map((l) => l.split(/ {2,}/));
+    expect(rows[0]).toEqual([
+      'node',
+      'host',
+      'reachable',
+      'keepalived',
+      'nginx',
+      'vrrp state (effective prio)',
+      'holds VIP',
+      'mode',
+      'backends answering',
+    ]);
+    expect(rows[2]).toEqual([
+      'lb01',
+      '172.16.70.181',
+      'yes',
+      'active',
+      'active',
+      // 110 less the demotion (the priorities' spread + 1)
+      'VI_1=BACKUP(99)',
+      '-',
+      'demoted (VI_1)',
+      '1/2 (10.0.0.22:80 down)',
+    ]);
+    expect(rows[3].slice(0, 8)).toEqual([
+      'lb02',
+      '172.16.70.182',
+      'yes',
+      'active',
+      'active',
+      'VI_1=MASTER(100)',
+      VIP,
+      '-',
+    ]);
+    expect(r.out).toContain(`VI_1 ${VIP}: lb02  (expected: lb02 (the master lb01 is demoted or in maintenance))`);
+    expect(r.out).toContain('lb01 recent transitions:\n  VRRP_Instance(VI_1) Entering BACKUP STATE');
+  });
+});
+
 describe('switchover and maintenance', () => {
   it('switchover moves the VIP without a gap; the table says from, to and what clients saw', async () => {
     lab.sim = new SimPair(cfgOf());
