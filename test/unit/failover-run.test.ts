@@ -25,11 +25,17 @@ import { drive } from '../helpers/clock.js';
 import { fakeIO } from '../helpers/fake-io.js';
 import { SimPair } from '../helpers/sim-pair.js';
 
-const lab = vi.hoisted(() => ({ sim: null as unknown as SimPair }));
+const lab = vi.hoisted(() => ({ sim: null as unknown as SimPair, unreachable: new Set<string>() }));
 
 vi.mock('../../src/ssh/ssh.js', async (importOriginal) => {
   const orig = await importOriginal<typeof import('../../src/ssh/ssh.js')>();
-  return { ...orig, connect: async (node: ResolvedNode) => lab.sim.connect(node) };
+  return {
+    ...orig,
+    connect: async (node: ResolvedNode) => {
+      if (lab.unreachable.has(node.name)) throw new Error(`${node.name} (${node.host}:22): unreachable`);
+      return lab.sim.connect(node);
+    },
+  };
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'failover-run-'));
@@ -64,6 +70,7 @@ beforeAll(async () => {
 });
 beforeEach(() => {
   vi.useFakeTimers();
+  lab.unreachable.clear();
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -307,6 +314,58 @@ describe('Ctrl-C', () => {
     expect(lab.sim.events).not.toContain('lb01: systemctl kill keepalived');
     expect(lab.sim.host('lb01').units.keepalived.active).toBe('active');
     expect(lab.sim.holders()).toEqual({ [VIP]: ['lb01'] });
+  });
+});
+
+describe('stops and restores that cannot run', () => {
+  it('the pair is not ready for the next target: the run stops before injecting anything there', async () => {
+    const cfg = cfgOf(activeActive);
+    lab.sim = new SimPair(cfg);
+    const io = fakeIO({ env: ENV });
+    const out = await drive(
+      runVerify(io, cfg, {
+        names: ['keepalived'],
+        targets: targetsOf(cfg),
+        probeFrom: 'client',
+        probeIntervalMs: 50,
+        force: false,
+        // after the first scenario someone puts lb01 in maintenance
+        onResult: () => void (lab.sim.host('lb01').flags.maintenance = 1),
+      }),
+    );
+    expect(out.results.map((r) => [r.instance, r.ok])).toEqual([['VI_1', true]]);
+    expect(out.stopped?.reason).toMatch(/^not injecting keepalived on VI_2: /);
+    // VI_2's master (lb02) was never touched
+    expect(lab.sim.eventsOf('lb02')).not.toContain('lb02: systemctl stop keepalived');
+  });
+
+  it('the master cannot be reached to undo its fault: said, with the command to run by hand', async () => {
+    const cfg = cfgOf();
+    lab.sim = new SimPair(cfg);
+    // the fault cuts lb01 off: its connection stops answering and no new one can be made
+    lab.sim.on('systemctl mask --runtime --now nginx', () => {
+      lab.unreachable.add('lb01');
+      lab.sim.on((c) => c.text === 'true', { code: 255 }, { node: 'lb01' });
+      return undefined;
+    });
+    const io = fakeIO({ env: ENV });
+    const out = await drive(
+      runVerify(io, cfg, {
+        names: ['nginx'],
+        targets: targetsOf(cfg),
+        probeFrom: 'client',
+        probeIntervalMs: 50,
+        force: false,
+      }),
+    );
+    expect(out.results[0]).toMatchObject({ name: 'nginx', restored: false });
+    expect(out.results[0].restoreLog[0]).toBe('restore failed: lb01 (172.16.70.181:22): unreachable');
+    expect(io.stderr).toContain(
+      'could not restore nginx on lb01: lb01 (172.16.70.181:22): unreachable; fix by hand: on lb01: ' +
+        'systemctl unmask --runtime nginx && systemctl start nginx',
+    );
+    // the scenario's line (no onResult given) says it failed
+    expect(io.stderr).toContainEqual(expect.stringMatching(/^VI_1 nginx: FAIL \(gap \d\.\d\d s, \d+\/\d+ failed/));
   });
 });
 
