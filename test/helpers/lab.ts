@@ -185,6 +185,8 @@ export interface FullLabState extends LabState {
   rpms: { el9: LabRpms; el7?: LabRpms; el7Missing?: string };
   /** the keepalived 1.3.5 binary the lab built (absent with the vendored source) */
   keepalived135?: string;
+  /** the lab's keepalived one package revision later, outside its repositories: an upgrade for the tests */
+  next: { deb: string; rpm: string };
 }
 
 export function fullLab(): FullLabState {
