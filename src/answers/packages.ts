@@ -15,18 +15,22 @@ export interface PackageFile {
   name: string;
   /** upstream version (x.y.z), null when the file name does not say */
   version: string | null;
+  /** the whole version as the package manager reports it once installed: rpm VERSION-RELEASE, dpkg's Version */
+  full: string | null;
 }
 
 const RPM_LEAD = Buffer.from([0xed, 0xab, 0xee, 0xdb]);
 const DEB_AR = Buffer.from('!<arch>\ndebian-binary', 'latin1');
 
 /** name and version from NAME-VERSION-RELEASE.ARCH.rpm or NAME_[EPOCH:]VERSION[-REVISION]_ARCH.deb */
-export function parsePackageFileName(given: string): { name: string; version: string | null } | null {
+export function parsePackageFileName(
+  given: string,
+): { name: string; version: string | null; full: string | null } | null {
   const file = given.replace(/%3a/gi, ':');
   let m = /^(.+)-([^-]+)-([^-]+)\.([^.]+)\.rpm$/.exec(file);
-  if (m) return { name: m[1], version: /^(\d+\.\d+(?:\.\d+)?)/.exec(m[2])?.[1] ?? null };
-  m = /^([^_]+)_(?:\d+:)?([^_]+)_([^_]+)\.deb$/.exec(file);
-  if (m) return { name: m[1], version: /^(\d+\.\d+(?:\.\d+)?)/.exec(m[2])?.[1] ?? null };
+  if (m) return { name: m[1], version: /^(\d+\.\d+(?:\.\d+)?)/.exec(m[2])?.[1] ?? null, full: `${m[2]}-${m[3]}` };
+  m = /^([^_]+)_((?:\d+:)?([^_]+))_([^_]+)\.deb$/.exec(file);
+  if (m) return { name: m[1], version: /^(\d+\.\d+(?:\.\d+)?)/.exec(m[3])?.[1] ?? null, full: m[2] };
   return null;
 }
 
@@ -67,7 +71,7 @@ export function inspectPackage(given: string, expectName: string, baseDir: strin
     );
   }
   if (parsed.name !== expectName) return `${given} is a package of ${parsed.name}, not ${expectName}`;
-  return { path, file, format, name: parsed.name, version: parsed.version };
+  return { path, file, format, name: parsed.name, version: parsed.version, full: parsed.full };
 }
 
 /** the directory relative package paths are taken from: the answers file's, else the working directory */

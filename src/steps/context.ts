@@ -71,9 +71,12 @@ export function installChange(ctx: StepContext, name: 'keepalived' | 'nginx'): C
  */
 export function keepalivedVersionOf(cfg: Config, facts: InitFacts | undefined): string | null {
   if (!facts) return null;
-  if (facts.kaversion) return facts.kaversion;
   const format = facts.os.family === 'rhel' ? 'rpm' : 'deb';
-  return cfg.packages.keepalived.find((p) => p.format === format)?.version ?? facts.kacandidate ?? null;
+  const file = cfg.packages.keepalived.find((p) => p.format === format);
+  // a package file of another version than the installed one is an upgrade: the plan renders for the new version
+  if (facts.kaversion && !(file?.full && facts.packages.keepalived && file.full !== facts.packages.keepalived))
+    return facts.kaversion;
+  return file?.version ?? facts.kacandidate ?? facts.kaversion ?? null;
 }
 
 export function svc(ctx: Pick<StepContext, 'facts'>, name: string): ServiceFact {

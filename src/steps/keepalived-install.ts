@@ -12,9 +12,14 @@ export const keepalivedInstall: Step = {
   plan(ctx) {
     const { facts, cfg, node } = ctx;
     const changes: Change[] = [];
-    if (!facts.packages.keepalived) {
+    const notes: string[] = [];
+    const file = cfg.packages.keepalived.find((p) => p.format === (facts.os.family === 'rhel' ? 'rpm' : 'deb'));
+    // another version in packages.keepalived than the one installed: an upgrade (rolled: plan/rolling.ts)
+    const upgrade = !!facts.packages.keepalived && !!file?.full && file.full !== facts.packages.keepalived;
+    if (!facts.packages.keepalived || upgrade) {
       const c = installChange(ctx, 'keepalived');
       if ('refuse' in c) return refuse(this, c.refuse);
+      if (upgrade) notes.push(`keepalived ${facts.packages.keepalived} installed, ${file!.full} given: upgraded`);
       changes.push(c);
     }
     if ((cfg.healthCheck.url || cfg.alerts.webhook) && !facts.packages.curl) {
@@ -24,6 +29,6 @@ export const keepalivedInstall: Step = {
     if (!changes.length) {
       return stepPlan(this, [], [], [`keepalived ${facts.kaversion ?? facts.packages.keepalived} already installed`]);
     }
-    return stepPlan(this, changes);
+    return stepPlan(this, changes, [], notes);
   },
 };

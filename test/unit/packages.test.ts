@@ -22,6 +22,7 @@ writeFileSync(join(dir, 'keepalived-1.3.5-19.el7.x86_64.rpm'), RPM);
 writeFileSync(join(dir, 'keepalived_2.2.7-1_amd64.deb'), DEB);
 writeFileSync(join(dir, 'keepalived-2.2.7-1.el9.x86_64.rpm'), DEB); // a .deb named .rpm
 writeFileSync(join(dir, 'nginx-1.22.1-1.el9.x86_64.rpm'), RPM);
+writeFileSync(join(dir, 'keepalived_1%3a2.2.7-1+b2+lab1_amd64.deb'), DEB);
 
 function withPackages(packages: unknown) {
   const a = clone(pair) as RawAnswers;
@@ -40,14 +41,21 @@ function problems(packages: unknown): string[] {
 
 describe('package files', () => {
   it('names and versions from rpmbuild and dpkg-deb file names', () => {
+    // `full`: the version as rpm -q / dpkg-query report it once installed (what tells an upgrade apart)
     expect(parsePackageFileName('keepalived-1.3.5-19.el7.x86_64.rpm')).toEqual({
       name: 'keepalived',
       version: '1.3.5',
+      full: '1.3.5-19.el7',
     });
-    expect(parsePackageFileName('keepalived_1:2.2.7-1_amd64.deb')).toEqual({ name: 'keepalived', version: '2.2.7' });
+    expect(parsePackageFileName('keepalived_1:2.2.7-1_amd64.deb')).toEqual({
+      name: 'keepalived',
+      version: '2.2.7',
+      full: '1:2.2.7-1',
+    });
     expect(parsePackageFileName('keepalived_1%3a2.2.7-1+b2_amd64.deb')).toEqual({
       name: 'keepalived',
       version: '2.2.7',
+      full: '1:2.2.7-1+b2',
     });
     expect(parsePackageFileName('keepalived.rpm')).toBeNull();
   });
@@ -96,5 +104,27 @@ describe('package files', () => {
       'lb02 (172.16.70.182): packages.keepalived: keepalived-1.3.5-19.el7.x86_64.rpm cannot be installed on lb02 ' +
         '(Debian GNU/Linux 12 (assumed), a Debian-family host: give a .deb)',
     ]);
+  });
+
+  it('another version of keepalived in packages.keepalived than the installed one is an upgrade, rolled', () => {
+    const cfg = withPackages({ keepalived: 'keepalived_1%3a2.2.7-1+b2+lab1_amd64.deb' });
+    const facts = allFresh(cfg, 'debian');
+    for (const f of Object.values(facts)) {
+      f.packages.keepalived = '1:2.2.7-1+b2';
+      f.kaversion = '2.2.7';
+    }
+    const p = keepalivedInstall.plan({ cfg, node: cfg.nodes[0], facts: facts.lb01, all: facts });
+    expect(p.changes[0]).toMatchObject({ kind: 'package-file', file: 'keepalived_1%3a2.2.7-1+b2+lab1_amd64.deb' });
+    expect(p.notes).toContain('keepalived 1:2.2.7-1+b2 installed, 1:2.2.7-1+b2+lab1 given: upgraded');
+    // one node at a time, the VIPs handed over first (a package upgrade restarts keepalived)
+    const plan = buildPlan({ cfg, facts, skipNetworkChecks: true });
+    expect(plan.nodes.map((n) => [n.node, n.rolling])).toEqual([
+      ['lb01', true],
+      ['lb02', true],
+    ]);
+    // once installed, the same file is nothing to do
+    for (const f of Object.values(facts)) f.packages.keepalived = '1:2.2.7-1+b2+lab1';
+    const again = keepalivedInstall.plan({ cfg, node: cfg.nodes[0], facts: facts.lb01, all: facts });
+    expect(again.changes).toEqual([]);
   });
 });
