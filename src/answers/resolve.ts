@@ -188,6 +188,11 @@ export interface ResolveOptions {
   cwd?: string;
   /** where the answers came from, for messages */
   source?: string;
+  /**
+   * false for commands that never write a configuration (status, verify-failover, switchover, maintenance,
+   * rollback, metrics rules): a secret's environment variable that is not set is no problem there (its value null)
+   */
+  needSecrets?: boolean;
 }
 
 /** Parse YAML text into a plain object; YAML syntax errors become one ValidationError line each. */
@@ -241,6 +246,8 @@ interface Found {
   problems: string[];
   warnings: string[];
   secrets: string[];
+  /** a secret's variable that is not set is a problem (commands that write configuration) */
+  needSecrets: boolean;
 }
 
 function resolveNodes(a: Answers, found: Found): ResolvedNode[] {
@@ -300,9 +307,10 @@ function authPassOf(inst: InstanceAnswers, at: string, vrrpVersion: 2 | 3, env: 
     found.problems.push(`${at}: give authPass or authPassEnv, not both`);
   } else if (inst.authPassEnv !== undefined) {
     const v = env[inst.authPassEnv];
-    if (v === undefined || v === '')
-      found.problems.push(`${at}.authPassEnv: environment variable ${inst.authPassEnv} is not set`);
-    else if (!AUTH_PASS_RE.test(v)) {
+    if (v === undefined || v === '') {
+      if (found.needSecrets)
+        found.problems.push(`${at}.authPassEnv: environment variable ${inst.authPassEnv} is not set`);
+    } else if (!AUTH_PASS_RE.test(v)) {
       found.problems.push(
         `${at}.authPassEnv: the value of ${inst.authPassEnv} must be 1-8 printable characters ` +
           'without spaces, quotes, backslash, # or !',
@@ -525,7 +533,7 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
   if (!shape.ok)
     throw new ValidationError(`${opts.source ?? 'answers'}: ${shape.problems.length} problem(s)`, shape.problems);
   const a = shape.answers;
-  const found: Found = { problems: [], warnings: [], secrets: [] };
+  const found: Found = { problems: [], warnings: [], secrets: [], needSecrets: opts.needSecrets ?? true };
   const vrrpVersion: 2 | 3 = a.profile === 'fast' ? 3 : 2;
   const nodes = resolveNodes(a, found);
   const instances = resolveInstances(a, nodes, vrrpVersion, env, found);
@@ -580,9 +588,9 @@ function resolveAlerts(a: Answers, env: NodeJS.ProcessEnv, found: Found): Config
   if (name !== undefined) {
     const v = env[name];
     if (!a.alerts.webhook) found.problems.push('alerts.webhookHeadersEnv: only applies with alerts.webhook');
-    if (v === undefined || v === '')
-      found.problems.push(`alerts.webhookHeadersEnv: environment variable ${name} is not set`);
-    else if (v.split('\n').some((l) => l.trim() && !/^[A-Za-z0-9-]+:[^\r\0]*$/.test(l.trim())))
+    if (v === undefined || v === '') {
+      if (found.needSecrets) found.problems.push(`alerts.webhookHeadersEnv: environment variable ${name} is not set`);
+    } else if (v.split('\n').some((l) => l.trim() && !/^[A-Za-z0-9-]+:[^\r\0]*$/.test(l.trim())))
       found.problems.push(
         `alerts.webhookHeadersEnv: the value of ${name} must be HTTP header lines "Name: value" (one per line)`,
       );

@@ -11,13 +11,17 @@ export function answersPath(io: IO, given?: string): string | null {
   return existsSync(def) ? def : null;
 }
 
-export function loadConfig(io: IO, given?: string): Config {
+/**
+ * The answers resolved for a command; `needSecrets: false` for one that writes no configuration (a VRRP password
+ * or a webhook token need not be exported to look at or operate the pair)
+ */
+export function loadConfig(io: IO, given?: string, opts: { needSecrets?: boolean } = {}): Config {
   const path = answersPath(io, given);
   if (!path)
     throw new UsageError(
       '--answers: no answers file given and no ./ha-setup.yaml here (run ha-setup init to create one)',
     );
-  const cfg = resolveAnswers(loadAnswersFile(path), { env: io.env, source: path });
+  const cfg = resolveAnswers(loadAnswersFile(path), { env: io.env, source: path, needSecrets: opts.needSecrets });
   printWarnings(io, cfg.warnings);
   return cfg;
 }

@@ -4,10 +4,11 @@
  * and where each VRRP password is); exit 2 when ha-setup cannot take the pair over safely.
  */
 import { writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { answersForSaving } from '../answers/summary.js';
 import { HOST_RE, isIPv4, LOCAL_PATH_RE, USER_RE } from '../answers/schema.js';
 import { UsageError } from '../errors.js';
+import { writeSnippets } from '../import/files.js';
 import { runImport } from '../import/run.js';
 import type { IO } from '../io.js';
 import { passwordPrompt } from '../password-prompt.js';
@@ -55,23 +56,12 @@ export async function importCommand(io: IO, hosts: string[], opts: ImportCommand
   const { result } = out;
   // snippets go beside the answers file (the current directory when the answers go to stdout), named by it
   const dir = opts.out ? dirname(resolve(io.cwd, opts.out)) : io.cwd;
-  const files = result.snippets.map((s) => ({ ...s, path: join(dir, s.name) }));
-  for (const f of files) writeFileSync(f.path, f.text, { mode: 0o644 });
-  if (files.length)
-    result.answers.keepalived = {
-      ...result.answers.keepalived,
-      snippets: files.map((f) => (f.node ? { file: `./${basename(f.path)}`, node: f.node } : `./${basename(f.path)}`)),
-    };
+  const files = writeSnippets(result.answers, result.snippets, dir);
   const yaml = answersForSaving(result.answers, { imported: true });
   if (opts.out) {
     writeFileSync(opts.out, yaml, { mode: 0o600 });
     io.err(`wrote ${opts.out}`);
   } else if (!opts.json) io.out(yaml);
-  renderImport(
-    io,
-    out,
-    files.map((f) => f.path),
-    !!opts.json,
-  );
+  renderImport(io, out, files, !!opts.json);
   return 0;
 }

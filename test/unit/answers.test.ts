@@ -3,9 +3,9 @@ import { resolveAnswers, parseAnswersYaml } from '../../src/answers/resolve.js';
 import { ValidationError } from '../../src/errors.js';
 import { activeActive, clone, nopreempt, pair, syncGroup, type RawAnswers } from '../fixtures/answers.js';
 
-function problems(data: unknown, env: NodeJS.ProcessEnv = {}): string[] {
+function problems(data: unknown, env: NodeJS.ProcessEnv = {}, needSecrets = true): string[] {
   try {
-    resolveAnswers(data, { env });
+    resolveAnswers(data, { env, needSecrets });
   } catch (e) {
     expect(e).toBeInstanceOf(ValidationError);
     return (e as ValidationError).details;
@@ -50,6 +50,22 @@ describe('answers: valid files resolve with explicit derived values', () => {
     a.instances[0].authPassEnv = 'VRRP_PASS';
     expect(resolveAnswers(a, { env: { VRRP_PASS: 'abc' } }).instances[0].authPass).toBe('abc');
     expect(problems(a, {})).toEqual(['instances[0].authPassEnv: environment variable VRRP_PASS is not set']);
+  });
+
+  it('commands that write no configuration (status, switchover...) need no secret exported', () => {
+    const a = clone(pair) as RawAnswers;
+    delete a.instances[0].authPass;
+    a.instances[0].authPassEnv = 'VRRP_PASS';
+    a.alerts = { webhook: 'http://10.0.0.9/hook', webhookHeadersEnv: 'HOOK_HEADERS' };
+    const cfg = resolveAnswers(a, { env: {}, needSecrets: false });
+    expect(cfg.instances[0].authPass).toBeNull();
+    expect(cfg.alerts.headers).toBeNull();
+    expect(cfg.secrets).toEqual([]);
+    // a value that is set is still checked
+    expect(problems(a, { VRRP_PASS: 'has space' }, false)).toEqual([
+      'instances[0].authPassEnv: the value of VRRP_PASS must be 1-8 printable characters without spaces, quotes, ' +
+        'backslash, # or !',
+    ]);
   });
 
   it('an explicit negative weight is kept when it beats the priority gap', () => {
