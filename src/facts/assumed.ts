@@ -68,5 +68,6 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
     nginxtest: null,
     flags: {},
     members: null,
+    kavips: [],
   };
 }

@@ -92,6 +92,7 @@ export const INIT_FACTS = [
   'nginxtest',
   'flags',
   'members',
+  'kavips',
 ] as const satisfies readonly FactName[];
 export type InitFacts = Pick<Facts, (typeof INIT_FACTS)[number]> & {
   /** true for --offline plans: nothing was read from the host */
@@ -113,6 +114,7 @@ export function initVars(cfg: Config, node: ResolvedNode, opts: { probeVips?: bo
     FW_RULES: cfg.system.firewall === 'disable' ? '0' : '1',
     DIRS: [PATHS.flagDir, cfg.includeDir, cfg.metrics?.textfileDir].filter(Boolean).join(' '),
     STATE_DIR: PATHS.flagDir,
+    CONF: PATHS.keepalivedConf,
   };
 }
 

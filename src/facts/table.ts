@@ -231,6 +231,19 @@ export function parseKeepalivedData(text: string): InstanceState[] {
   return out;
 }
 
+/**
+ * The addresses keepalived.data lists under its instances (virtual IPs, excluded ones too):
+ * "     10.0.0.5/24 dev eth0 scope global set" (2.x), "     10.0.0.5/24 brd 10.0.0.255 dev eth0 scope global" (1.3)
+ */
+export function parseDataVips(text: string): string[] {
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m = /^\s+(\d+\.\d+\.\d+\.\d+)(?:\/\d+)?(?: brd \S+)? dev \S+/.exec(line);
+    if (m) out.add(m[1]);
+  }
+  return [...out];
+}
+
 /** "exit N" as the last line, the program's output before it */
 export function parseTest(t: string): TestFact | null {
   const ls = t.replace(/\n+$/, '').split('\n');
@@ -427,7 +440,7 @@ if [ -n "$pid" ] && [ "$pid" != 0 ]; then
   rm -f /tmp/keepalived.data
   kill -USR1 "$pid" 2>/dev/null
   for i in 1 2 3 4 5 6 7 8 9 10; do [ -s /tmp/keepalived.data ] && break; sleep 0.1; done
-  sleep 0.1; cat /tmp/keepalived.data 2>/dev/null
+  sleep 0.1; grep -E 'VRRP Instance = |State = |Effective priority = ' /tmp/keepalived.data 2>/dev/null
 fi`,
     parseKeepalivedData,
   ),
@@ -463,6 +476,25 @@ fi`,
   fi
 fi`,
     parseTest,
+  ),
+  /**
+   * VIPs the running keepalived itself manages (its SIGUSR1 state dump, of which only the address lines leave the
+   * host: the dump also holds the VRRP password), read only when one of $VIPS is an address
+   * of this host that $CONF does not name: a pair built by hand may configure it in an included file
+   */
+  kavips: fact(
+    `need=
+for v in $VIPS; do
+  ip -o -4 addr show 2>/dev/null | grep -q " $v/" && ! grep -qF "$v" "$CONF" 2>/dev/null && need=1
+done
+pid=$(systemctl show keepalived -p MainPID --value 2>/dev/null)
+if [ -n "$need" ] && [ -n "$pid" ] && [ "$pid" != 0 ]; then
+  rm -f /tmp/keepalived.data
+  kill -USR1 "$pid" 2>/dev/null
+  for i in 1 2 3 4 5 6 7 8 9 10; do [ -s /tmp/keepalived.data ] && break; sleep 0.1; done
+  sleep 0.1; grep -E '^[[:space:]]+[0-9.]+(/[0-9]+)?( brd [0-9.]+)? dev ' /tmp/keepalived.data 2>/dev/null
+fi`,
+    parseDataVips,
   ),
   /** the state flags keepalived tracks (maintenance, demote.TARGET, handover.TARGET), 0 or 1 each */
   flags: fact(

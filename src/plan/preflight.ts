@@ -91,7 +91,8 @@ export function preflight(
   for (const inst of cfg.instances) {
     for (const v of inst.vips) {
       for (const f of Object.values(facts.interfaces)) {
-        if (f.addresses.some((a) => a.split('/')[0] === v.address) && !(kaActive && ours.has(v.address))) {
+        const managed = kaActive && (ours.has(v.address) || (facts.kavips ?? []).includes(v.address));
+        if (f.addresses.some((a) => a.split('/')[0] === v.address) && !managed) {
           out.push(
             `${who}: VIP ${v.address} (${inst.name}) is already an address of ${f.name} ` +
               'and not managed by keepalived here; remove it or choose a free VIP',

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   FACTS,
   parseCapBnd,
+  parseDataVips,
   parseFlags,
   parseInterfaces,
   parseKeepalivedData,
@@ -334,5 +335,21 @@ describe('facts from the lab RHEL-like hosts', () => {
     expect(again.refusals).toEqual([]);
     expect(again.nodes.map((p) => changeCount(p))).toEqual([0, 0]);
     expect(again.nodes.flatMap((p) => p.steps.flatMap((s) => s.handlers))).toEqual([]);
+  });
+});
+
+describe("the running keepalived's VIPs (kavips: a hand-built pair may configure them in an included file)", () => {
+  const dump = readFileSync(join(__dirname, '..', 'fixtures', 'keepalived-data-active-active.txt'), 'utf8');
+  it("keepalived.data of the guides' active-active pair (2.2.7, lab lb04): both VIPs; the 1.3 format too", () => {
+    expect(parseDataVips(dump)).toEqual(['198.18.0.140', '198.18.0.141']);
+    expect(parseDataVips('     10.0.0.5/24 brd 10.0.0.255 dev eth0 scope global\n   Virtual IP = 1\n')).toEqual([
+      '10.0.0.5',
+    ]);
+  });
+  it("only the address lines leave the host: the dump's password lines are filtered out on it", () => {
+    const grep = /grep -E ('[^']+') \/tmp\/keepalived\.data/.exec(FACTS.kavips.sh)![1];
+    const r = spawnSync('sh', ['-c', `grep -E ${grep}`], { input: dump, encoding: 'utf8' });
+    expect(r.stdout).not.toMatch(/Password|1111|2222/);
+    expect(parseDataVips(r.stdout)).toEqual(['198.18.0.140', '198.18.0.141']);
   });
 });
