@@ -7,6 +7,7 @@
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { gather, parseGathered } from '../facts/gather.js';
+import { PATHS } from '../paths.js';
 import type { VrrpAdvert } from '../facts/vrrp.js';
 import type { InterfaceFact } from '../facts/types.js';
 import { becomeRoot } from '../ssh/session.js';
@@ -22,6 +23,8 @@ export interface HostInfo {
   os: string;
   /** debian, rhel or unknown (from /etc/os-release, as the facts read it) */
   family: string;
+  /** keepalived running there, and whether ha-setup set it up (its members file): a pair built by hand if not */
+  keepalived?: { active: boolean; managed: boolean };
 }
 
 export type Probe =
@@ -114,7 +117,9 @@ export class Discovery implements HostDiscovery {
     try {
       await becomeRoot(conn, node, this.opts.password);
       const f = await gather(conn, INFO_FACTS, {}, { root: false, timeoutMs: 15_000 });
-      return { ok: true, conn, info: hostInfoOf(f) };
+      const ka = await gather(conn, ['services', 'members'], { STATE_DIR: PATHS.flagDir }, { timeoutMs: 15_000 });
+      const keepalived = { active: ka.services.keepalived?.active === 'active', managed: ka.members !== null };
+      return { ok: true, conn, info: { ...hostInfoOf(f), keepalived } };
     } catch (e) {
       conn.close();
       return { ok: false, kind: 'other', message: (e as Error).message };

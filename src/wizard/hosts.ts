@@ -19,7 +19,7 @@ import { has, say, type Known, type Partial, type WizardState } from './state.js
 const hostKey = (n: Partial) => `${String(n.user ?? 'root')}@${String(n.host)}:${String(n.port ?? 22)}`;
 
 /** a node of the partial answers, as the transport needs it */
-function resolvedNode(n: Partial): ResolvedNode {
+export function resolvedNode(n: Partial): ResolvedNode {
   const user = String(n.user ?? 'root');
   return {
     name: String(n.name ?? n.host),

@@ -11,6 +11,11 @@ import { boundsSummary } from '../failover/bounds.js';
 import type { IO } from '../io.js';
 import { Discovery } from './discovery.js';
 import { inquirerPrompter, type Prompter } from './prompter.js';
+import type { ImportedPair } from './takeover.js';
+import type { ResolvedNode } from '../answers/resolve.js';
+import { importedPasswords, writeSnippets } from '../import/files.js';
+import { runImport } from '../import/run.js';
+import { renderImport } from '../report/import.js';
 import { wizard } from './wizard.js';
 
 /** the review's summary of answers so far, or the problems that keep them from being used */
@@ -24,6 +29,29 @@ export function reviewText(io: IO, a: AnswersInput, source: string): { text: str
     if (e instanceof ValidationError) return { text: '', problems: e.details };
     throw e;
   }
+}
+
+/**
+ * The running pair read as `ha-setup import` reads it (the import's report on stderr); its snippets are written
+ * into the current directory and named by absolute path, so the answers work wherever they are saved.
+ */
+async function importPair(
+  io: IO,
+  ssh: Record<string, unknown>,
+  nodes: ResolvedNode[],
+  password: () => Promise<string>,
+): Promise<ImportedPair> {
+  const out = await runImport(io, {
+    hosts: nodes.map((n) => n.host),
+    user: nodes[0].user,
+    port: nodes[0].port,
+    identityFile: typeof ssh.identityFile === 'string' ? ssh.identityFile : undefined,
+    knownHostsFile: typeof ssh.knownHostsFile === 'string' ? ssh.knownHostsFile : undefined,
+    askPassword: () => password(),
+  });
+  const files = writeSnippets(out.result.answers, out.result.snippets, io.cwd, { absolute: true });
+  renderImport(io, out, files, false);
+  return { answers: out.result.answers, passwords: importedPasswords(out) };
 }
 
 export async function askAnswers(
@@ -44,6 +72,7 @@ export async function askAnswers(
   const answers = await wizard(data as Record<string, unknown>, p, {
     discovery,
     io,
+    importPair: (nodes, ssh) => importPair(io, ssh, nodes, askOnce),
     review: {
       summarize: (a) => reviewText(io, a, opts.source),
       save: (a, file) => writeFileSync(file, answersForSaving(a), { mode: 0o600 }),

@@ -8,7 +8,8 @@
  * reached is asked again at once), its interfaces are offered in a list, a VIP must be in the interface's subnet
  * and free (the proposed one is an address of that subnet that nothing answers ARP for), and the proposed virtual
  * router id is one no other router advertises on the segment. Before anything is applied the user reviews a summary
- * and may edit a section, save the answers, or quit (review.ts).
+ * and may edit a section, save the answers, or quit (review.ts). When a host already runs a keepalived ha-setup
+ * did not set up, the wizard offers to take that pair over as it is (takeover.ts).
  */
 import type { AnswersInput } from '../answers/schema.js';
 import type { IO } from '../io.js';
@@ -17,6 +18,7 @@ import type { HostDiscovery } from './discovery.js';
 import { askNodes, askSsh, completeNodes } from './hosts.js';
 import { askInstances } from './instances.js';
 import type { Prompter } from './prompter.js';
+import { offerImport, type ImportPair } from './takeover.js';
 import { review, type ReviewOptions } from './review.js';
 import { has, type Partial, type WizardState } from './state.js';
 import { askNginx, askSystem } from './system.js';
@@ -29,6 +31,8 @@ export interface WizardOptions {
   review?: ReviewOptions;
   /** seconds to listen for other routers' VRRP adverts before proposing a virtual router id */
   listenSeconds?: number;
+  /** read a pair already running on the hosts (ha-setup import): offered when one runs there */
+  importPair?: ImportPair;
 }
 
 /**
@@ -48,6 +52,8 @@ export async function wizard(partial: Partial, p: Prompter, opts: WizardOptions 
     if (d) d.useSsh((a.ssh ?? {}) as Partial);
     if (!Array.isArray(a.nodes) || a.nodes.length < 2) await ask(true, () => askNodes(s));
     else await completeNodes(s);
+    // a pair built by hand runs there: take it over as it is, or set it up anew (takeover.ts)
+    if (d && opts.importPair && !has(a, 'instances') && (await offerImport(s, opts.importPair))) asked = true;
     await ask(!Array.isArray(a.instances) || a.instances.length === 0, () => askInstances(s, opts.listenSeconds));
     await ask(!has(a, 'profile') || !has(a, 'healthCheck'), () => askChecks(s));
     await ask(!has(a, 'nginx'), () => askNginx(s));

@@ -88,7 +88,11 @@ const info = (host: string, addr: string): HostInfo => ({
  * `arpFails` the probe itself fails. `arp` records every address probed, in order.
  */
 function discovery(
-  opts: { arpInUse?: (ip: string) => boolean; arpFails?: boolean } = {},
+  opts: {
+    arpInUse?: (ip: string) => boolean;
+    arpFails?: boolean;
+    keepalived?: { active: boolean; managed: boolean };
+  } = {},
 ): HostDiscovery & { trusted: string[]; probes: string[]; arp: string[] } {
   const trusted: string[] = [];
   const probes: string[] = [];
@@ -108,7 +112,8 @@ function discovery(
       }
       const file = trusted.find((t) => t.startsWith('file '))?.slice(5);
       if (file && readFileSafe(file).includes(`${node.host} ssh-ed25519`)) {
-        return { ok: true, conn, info: info(node.host === '198.18.0.11' ? 'lb01' : 'lb02', node.host) };
+        const i = info(node.host === '198.18.0.11' ? 'lb01' : 'lb02', node.host);
+        return { ok: true, conn, info: { ...i, ...(opts.keepalived ? { keepalived: opts.keepalived } : {}) } };
       }
       return {
         ok: false,
@@ -346,5 +351,102 @@ describe('subnet checks', () => {
     expect(i.interfaces.map((x) => x.name)).toEqual(['lo', 'eth1', 'host0']);
     expect(defaultInterface(i)).toBe('host0');
     expect(defaultInterface({ ...i, sshAddress: null })).toBe('eth1');
+  });
+});
+
+describe('a pair built by hand already runs on the hosts', () => {
+  const given = () => {
+    const kh = join(mkdtempSync(join(tmpdir(), 'wiz-kh-')), 'known_hosts');
+    writeFileSync(kh, '198.18.0.11 ssh-ed25519 AAAAC3Nza\n198.18.0.12 ssh-ed25519 AAAAC3Nza\n');
+    return {
+      ssh: { hostKeyPolicy: 'strict', knownHostsFile: kh, identityFile: '/root/.ssh/lab_key' },
+      nodes: [
+        { name: 'a', host: '198.18.0.11', user: 'ops', interface: 'host0', priority: 110 },
+        { name: 'b', host: '198.18.0.12', user: 'ops', interface: 'host0', priority: 100 },
+      ],
+    };
+  };
+  /** what `ha-setup import` would give for the guides' pair (node names from the hosts' router_id) */
+  const imported = () => ({
+    nodes: [
+      { name: 'LVS_DEVEL_1', host: '198.18.0.11', interface: 'host0', priority: 100 },
+      { name: 'LVS_DEVEL_2', host: '198.18.0.12', interface: 'host0', priority: 90 },
+    ],
+    instances: [
+      { name: 'VI_1', virtualRouterId: 51, vips: ['198.18.0.100/24'], master: 'LVS_DEVEL_1', authPassEnv: 'HA_VI_1' },
+    ],
+    profile: 'standard',
+    healthCheck: { mode: 'weight' },
+    nginx: {},
+    system: { selinux: 'leave', firewall: 'leave', multicast: true },
+  });
+
+  it('offers the takeover; "take it over" fills the answers from the hosts, the password for this run', async () => {
+    const calls: { hosts: string[]; ssh: unknown }[] = [];
+    const p = scripted(['import']);
+    const io = fakeIO();
+    const a = (await wizard(given(), p, {
+      discovery: discovery({ keepalived: { active: true, managed: false } }),
+      io,
+      importPair: async (nodes, ssh) => {
+        calls.push({ hosts: nodes.map((n) => `${n.user}@${n.host}`), ssh });
+        return { answers: imported() as never, passwords: { HA_VI_1: '1111' } };
+      },
+    })) as RawAnswers;
+    const q = p.asked.find((x) => /running pair/.test(x.message))!;
+    expect(q.choices).toEqual(['import', 'replace', 'quit']);
+    expect(q.default).toBe('import');
+    expect(io.stderr).toContain(
+      'a and b: keepalived is running and ha-setup did not set it up (a pair built by hand?)',
+    );
+    // read with the user's own login and SSH settings
+    expect(calls.map((c) => c.hosts)).toEqual([['ops@198.18.0.11', 'ops@198.18.0.12']]);
+    expect((calls[0].ssh as { identityFile: string }).identityFile).toBe('/root/.ssh/lab_key');
+    expect(a.nodes.map((n: { name: string; user: string; priority: number }) => [n.name, n.user, n.priority])).toEqual([
+      ['LVS_DEVEL_1', 'ops', 100],
+      ['LVS_DEVEL_2', 'ops', 90],
+    ]);
+    expect(a.instances[0]).toMatchObject({ master: 'LVS_DEVEL_1', authPass: '1111' });
+    expect(a.instances[0]).not.toHaveProperty('authPassEnv');
+    expect(io.stderr).toContain('VI_1: VRRP password read from the hosts (used for this run, never saved)');
+    // nothing else was asked: the running pair answered it
+    expect(p.asked).toHaveLength(1);
+  });
+
+  it('an exported password wins; "quit" changes nothing; ha-setup\'s own pair is not offered', async () => {
+    const io = fakeIO({ env: { HA_VI_1: 'fromenv' } });
+    const a = (await wizard(given(), scripted(['import']), {
+      discovery: discovery({ keepalived: { active: true, managed: false } }),
+      io,
+      importPair: async () => ({ answers: imported() as never, passwords: { HA_VI_1: '1111' } }),
+    })) as RawAnswers;
+    expect(a.instances[0]).toMatchObject({ authPassEnv: 'HA_VI_1' });
+    expect(a.instances[0]).not.toHaveProperty('authPass');
+
+    let called = false;
+    const importPair = async () => {
+      called = true;
+      return { answers: imported() as never, passwords: {} };
+    };
+    await expect(
+      wizard(given(), scripted(['quit']), {
+        discovery: discovery({ keepalived: { active: true, managed: false } }),
+        io: fakeIO(),
+        importPair,
+      }),
+    ).rejects.toThrow(/nothing changed \(quit: a pair already runs there\)/);
+    expect(called).toBe(false);
+
+    // set up by ha-setup (its members file is there): the wizard goes straight on to the instances
+    const p = scripted([]);
+    await expect(
+      wizard(given(), p, {
+        discovery: discovery({ keepalived: { active: true, managed: true } }),
+        io: fakeIO(),
+        importPair,
+      }),
+    ).rejects.toThrow(/unexpected question: How many VRRP instances|unexpected question/);
+    expect(p.asked.some((x) => /running pair/.test(x.message))).toBe(false);
+    expect(called).toBe(false);
   });
 });

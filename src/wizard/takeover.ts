@@ -1,0 +1,75 @@
+/**
+ * A pair built by hand: when a host the user gave already runs keepalived that ha-setup did not set up, the wizard
+ * offers to take it over as it is (the answers read from the hosts, as `ha-setup import` does, so the hand-over
+ * keeps every VIP where it is and costs no request) instead of replacing it from scratch, or to quit.
+ */
+import type { ResolvedNode } from '../answers/resolve.js';
+import type { AnswersInput } from '../answers/schema.js';
+import { CancelledError } from '../errors.js';
+import { reach, resolvedNode } from './hosts.js';
+import { say, type Partial, type WizardState } from './state.js';
+
+/** what an import gives the wizard: the answers (snippets already written) and the VRRP passwords found */
+export interface ImportedPair {
+  answers: AnswersInput;
+  /** by the environment variable the answers name: used for this run, never saved */
+  passwords: Record<string, string>;
+}
+
+/** `ssh`: the answers' ssh section as the wizard has it (key, known_hosts file) */
+export type ImportPair = (nodes: ResolvedNode[], ssh: Partial) => Promise<ImportedPair>;
+
+/** nodes running a keepalived ha-setup did not set up */
+async function handBuilt(s: WizardState): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of s.a.nodes as Partial[]) {
+    const k = await reach(s, n);
+    if (k?.info.keepalived?.active && !k.info.keepalived.managed) out.push(String(n.name ?? n.host));
+  }
+  return out;
+}
+
+/**
+ * Offer the takeover; true when the answers now come from the running pair (nodes, instances and all they say),
+ * false when the user sets the pair up anew (or nothing runs there).
+ */
+export async function offerImport(s: WizardState, importPair: ImportPair): Promise<boolean> {
+  const built = await handBuilt(s);
+  if (!built.length) return false;
+  say(s, `${built.join(' and ')}: keepalived is running and ha-setup did not set it up (a pair built by hand?)`);
+  const how = await s.p.select({
+    message: 'What should ha-setup do with the running pair?',
+    choices: [
+      {
+        value: 'import',
+        name: 'take it over as it is: read its configuration from the hosts, keep its VIPs where they are',
+      },
+      { value: 'replace', name: 'set it up anew from my answers (its configuration is backed up, then replaced)' },
+      { value: 'quit', name: 'quit without changing anything' },
+    ],
+    default: 'import',
+  });
+  if (how === 'quit') throw new CancelledError('nothing changed (quit: a pair already runs there)');
+  if (how === 'replace') return false;
+  const given = s.a.nodes as Partial[];
+  const got = await importPair(given.map(resolvedNode), (s.a.ssh ?? {}) as Partial);
+  const imported = structuredClone(got.answers) as Partial;
+  // the login the user gave for each host stays (import reads the hosts with the first one's)
+  for (const n of (imported.nodes ?? []) as Partial[]) {
+    const mine = given.find((g) => g.host === n.host);
+    if (mine?.user !== undefined) n.user = mine.user;
+    if (mine?.port !== undefined) n.port = mine.port;
+  }
+  for (const inst of (imported.instances ?? []) as Partial[]) {
+    const env = inst.authPassEnv as string | undefined;
+    if (env && got.passwords[env] !== undefined && s.io?.env[env] === undefined) {
+      // the password the pair uses now, for this run only (saved answers leave it out and say so)
+      delete inst.authPassEnv;
+      inst.authPass = got.passwords[env];
+      say(s, `${String(inst.name)}: VRRP password read from the hosts (used for this run, never saved)`);
+    }
+  }
+  for (const [k, v] of Object.entries(imported)) if (k !== 'ssh') s.a[k] = v;
+  say(s, `the answers now describe the running pair (${(imported.nodes as Partial[]).length} nodes); review them`);
+  return true;
+}
