@@ -205,7 +205,7 @@ describe('the watch: events from the status reads, the holder streams and the pr
     for (const h of p.hosts) {
       const sh = h.conn.calls.filter((c) => c.kind === 'sh');
       expect(sh.length).toBe(p.reads[h.name]);
-      expect(sh.every((c) => c.text.includes('@@services') && !/tcpdump|vrrp/i.test(c.text))).toBe(true);
+      expect(sh.every((c) => c.text.includes('@@services') && !/tcpdump|SOCK_RAW/.test(c.text))).toBe(true);
       // the holder loop: one stream per node (after its clock offset), killed and closed by stop
       expect(h.streams).toHaveLength(1);
       expect(h.streams[0].command).toContain('ip -o -4 addr show');
