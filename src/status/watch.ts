@@ -323,12 +323,12 @@ export class WatchState {
   onProbe(vip: string, r: ProbeResult): WatchEvent[] {
     const c = this.clients.get(vip);
     if (!c) return [];
+    // served before the pair was read once (the X-LB header cannot be told yet): the first event waits for that
+    if (r.ok && !this.judged && c.served === null) return [];
     let by = r.ok ? this.who(r.servedBy) : null;
     let via: ClientsView['via'] = by ? 'header' : null;
     const h = this.holders.get(vip);
     if (r.ok && !by && h?.length === 1) [by, via] = [h[0], 'holder'];
-    // served before the pair was read once (no way yet to say by whom): the first event waits for that
-    if (r.ok && !by && !this.judged && c.served === null) return [];
     const first = c.served === null;
     const changed = first || c.served !== r.ok || (r.ok && by !== c.by);
     let outage: ClientsEvent['outage'];
