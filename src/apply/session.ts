@@ -1,17 +1,18 @@
 /**
  * A session for changing hosts: the transport session (connected, root or sudo on every node), a runner per node,
  * each host's ha-setup lock, and the facts init plans from, read in one round trip per host while a second one
- * listens for other VRRP routers on the segment at the same time. Members recorded by an earlier run that are no
+ * listens for other VRRP routers on the segment at the same time (waited for only when the run would add a
+ * virtual router id the nodes do not advertise yet). Members recorded by an earlier run that are no
  * longer in the answers are connected to as well (init deconfigures them). Any failure here is a precondition
  * refusal: nothing has been changed on any host yet.
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { PreconditionError } from '../errors.js';
 import { gather, INIT_FACTS, initVars, VRRP_LISTEN_SECONDS, type InitFacts } from '../facts/gather.js';
+import { vridsAdvertised } from '../plan/preflight.js';
 import type { VrrpAdvert } from '../facts/vrrp.js';
 import type { IO } from '../io.js';
 import type { LeavingNode } from '../plan/build.js';
-import type { Conn } from '../conn.js';
 import { openSession, type Session, type SessionOptions } from '../ssh/session.js';
 import { HostRunner } from './runner.js';
 
@@ -71,29 +72,45 @@ export interface PlanFacts {
   facts: Record<string, InitFacts>;
   /** VRRP adverts each node heard while its facts were read; null when no node could listen */
   adverts: Record<string, VrrpAdvert[]> | null;
+  /** not listened: every node already advertises every planned virtual router id (vridsAdvertised) */
+  listenSkipped: boolean;
   leaving: LeavingNode[];
 }
 
-/** read init's facts on every node (and listen for other VRRP routers at the same time), then find leavers */
+/**
+ * Read init's facts on every node, listening for other VRRP routers at the same time; the listening is only waited
+ * for when the run would add a virtual router id to the segment (else it ends on its own, ignored). Then find the
+ * leavers.
+ */
 export async function readPlanFacts(
   s: HostSession,
   cfg: Config,
   opts: { listen: boolean; lock: boolean },
 ): Promise<PlanFacts> {
-  const read = (n: ResolvedNode, conn: Conn) =>
-    Promise.all([
-      gather(conn, INIT_FACTS, initVars(cfg, n)),
-      opts.listen
-        ? gather(conn, ['vrrp'], { IFACE: n.interface, LISTEN: String(VRRP_LISTEN_SECONDS) }, { timeoutMs: 30_000 })
-        : Promise.resolve(null),
-    ]);
-  const got = await Promise.all(cfg.nodes.map((n) => read(n, s.conns[n.name])));
-  const facts = Object.fromEntries(cfg.nodes.map((n, i) => [n.name, got[i][0]]));
-  const heard = cfg.nodes.flatMap((n, i) =>
-    got[i][1]?.vrrp.heard ? [[n.name, got[i][1]!.vrrp.adverts] as const] : [],
+  const listening = cfg.nodes.map((n) =>
+    opts.listen
+      ? gather(
+          s.conns[n.name],
+          ['vrrp'],
+          { IFACE: n.interface, LISTEN: String(VRRP_LISTEN_SECONDS) },
+          {
+            timeoutMs: 30_000,
+          },
+        ).catch(() => null)
+      : Promise.resolve(null),
   );
+  const got = await Promise.all(cfg.nodes.map((n) => gather(s.conns[n.name], INIT_FACTS, initVars(cfg, n))));
+  const facts = Object.fromEntries(cfg.nodes.map((n, i) => [n.name, got[i]]));
+  const listenSkipped = opts.listen && vridsAdvertised(cfg, facts);
+  const heardBy = opts.listen && !listenSkipped ? await Promise.all(listening) : [];
+  const heard = heardBy.flatMap((h, i) => (h?.vrrp.heard ? [[cfg.nodes[i].name, h.vrrp.adverts] as const] : []));
   const leaving = await connectLeavers(s, cfg, facts, opts.lock);
-  return { facts, adverts: heard.length ? Object.fromEntries(heard) : null, leaving };
+  return {
+    facts,
+    adverts: listenSkipped ? {} : heard.length ? Object.fromEntries(heard) : null,
+    listenSkipped,
+    leaving,
+  };
 }
 
 /** the members recorded on the nodes that are not in the answers any more: connected, locked, their facts read */

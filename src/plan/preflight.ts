@@ -24,6 +24,22 @@ export function configuredVips(conf: string | undefined): Set<string> {
 }
 
 /**
+ * Every node already runs keepalived with a keepalived.conf that advertises each planned virtual router id: the
+ * run adds no id to the segment, so it need not listen for other routers first (a conflict there would already
+ * exist, and `status` reports it). A re-run is then not held up by the listening.
+ */
+export function vridsAdvertised(cfg: Config, facts: Record<string, InitFacts>): boolean {
+  const want = cfg.instances.map((i) => i.virtualRouterId);
+  return cfg.nodes.every((n) => {
+    const f = facts[n.name];
+    if (!f || f.services.keepalived?.active !== 'active') return false;
+    const conf = currentContent(f, PATHS.keepalivedConf) ?? '';
+    const has = new Set([...conf.matchAll(/^\s*virtual_router_id\s+(\d+)/gm)].map((m) => Number(m[1])));
+    return want.every((v) => has.has(v));
+  });
+}
+
+/**
  * Virtual router ids that a router other than the nodes advertises on the segment (heard by any node during the
  * preflight): two clusters with one id on one segment both flap, so that is a precondition failure.
  */

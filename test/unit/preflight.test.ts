@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
-import { preflight } from '../../src/plan/preflight.js';
+import { preflight, vridsAdvertised } from '../../src/plan/preflight.js';
 import { activeActive } from '../fixtures/answers.js';
-import { fresh } from '../fixtures/facts.js';
+import { allFresh, converge, fresh } from '../fixtures/facts.js';
 
 const cfg = resolveAnswers(activeActive, { env: {} });
 const node = cfg.nodes[1];
@@ -32,5 +32,27 @@ describe('a VIP already on a node', () => {
       `${node.name} (${node.host}): VIP ${vip2} (VI_2) is already an address of ${node.interface} ` + 'and not managed';
     expect(refusals(holding({ kaActive: true, kavips: [] }))[0]).toMatch(why);
     expect(refusals(holding({ kaActive: false, kavips: [vip2] }))[0]).toMatch(why);
+  });
+});
+
+describe('listening for other VRRP routers is needed only when the run adds a virtual router id', () => {
+  it('fresh hosts: needed; a converged pair (keepalived running with every id): not; a new instance: needed', () => {
+    expect(vridsAdvertised(cfg, allFresh(cfg))).toBe(false);
+    const done = converge(cfg, allFresh(cfg));
+    expect(vridsAdvertised(cfg, done)).toBe(true);
+    const more = resolveAnswers(
+      {
+        ...activeActive,
+        instances: [
+          ...activeActive.instances,
+          { name: 'VI_3', virtualRouterId: 77, vips: ['172.16.70.190/24'], master: 'lb01' },
+        ],
+      },
+      { env: {} },
+    );
+    expect(vridsAdvertised(more, done)).toBe(false);
+    // keepalived stopped on one node: its ids are not on the segment now
+    done.lb02.services.keepalived = { ...done.lb02.services.keepalived, active: 'inactive' };
+    expect(vridsAdvertised(cfg, done)).toBe(false);
   });
 });
