@@ -1,0 +1,25 @@
+/** What clients see while something runs: HTTP GETs through a VIP from the controller (src/failover/probe.ts). */
+import { startLocalProbe, type ProbeSample } from '../../src/failover/probe.js';
+
+export interface Probed<T> {
+  result: T;
+  failed: number;
+  total: number;
+  /** the failed samples, for the test's message */
+  failures: ProbeSample[];
+}
+
+/** probe `vip` every `intervalMs` from 0.5 s before `fn` until 1 s after it */
+export async function probed<T>(vip: string, fn: () => Promise<T>, intervalMs = 20): Promise<Probed<T>> {
+  const probe = startLocalProbe(`http://${vip}/`, intervalMs, 1000);
+  await new Promise((r) => setTimeout(r, 500));
+  let result: T;
+  try {
+    result = await fn();
+  } finally {
+    await new Promise((r) => setTimeout(r, 1000));
+    await probe.stop();
+  }
+  const failures = probe.samples.filter((s) => !s.ok);
+  return { result, failed: failures.length, total: probe.samples.length, failures };
+}
