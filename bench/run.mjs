@@ -20,12 +20,22 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { renderResults } from './report.mjs';
 import { CONDITIONS, readLab, SHORT_CONDITIONS, stressPlan } from './stress.mjs';
+import { day2Bench, takeoverBench } from './day2.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 // The command line, read before any lab work: --help prints the usage and exits 0, anything unknown exits 2. A new
 // flag is one more entry here (its help, one string per line) and its use below, as FLAGS.has('--name').
 const KNOWN_FLAGS = {
+  '--takeover': [
+    'instead of the main benchmark: failed requests (a probe every 20 ms through the VIP) while init takes over a',
+    "pair built by hand from guide 004, standard and fast answers (BENCH_DAY2_RUNS each): results' takeover",
+  ],
+  '--day2': [
+    'instead of the main benchmark: failed requests and the longest gap of each day-2 operation (manual stop,',
+    'switchover, maintenance on/off, a restart, a package upgrade, node add/remove), both profiles: day2',
+  ],
+  '--init': ['instead of the main benchmark: only the init wall times (fresh and re-run, 1 and 3 pairs)'],
   '--stress': [
     'about 18 minutes, instead of the main benchmark: false failovers and split brains under a busy or',
     "lossy master (bench/stress.mjs), and the four scenarios' gaps under the busy master",
@@ -61,6 +71,10 @@ for (const arg of process.argv.slice(2)) {
   FLAGS.add(arg);
 }
 const STRESS = FLAGS.has('--stress');
+const TAKEOVER = FLAGS.has('--takeover');
+const DAY2 = FLAGS.has('--day2');
+const INIT_ONLY = FLAGS.has('--init');
+const DAY2_RUNS = Number(process.env.BENCH_DAY2_RUNS ?? 2);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const WINDOW_S = Number(process.env.BENCH_STRESS_WINDOW ?? 200);
 const SHORT_WINDOW_S = Number(process.env.BENCH_STRESS_SHORT_WINDOW ?? 60);
@@ -253,7 +267,11 @@ const resultsPath = join(ROOT, 'bench', 'results.json');
 const previous = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {};
 let results;
 
-if (!STRESS) {
+if (TAKEOVER || DAY2) {
+  results = { ...previous };
+  if (TAKEOVER) results.takeover = { ...(await takeoverBench(ROOT, log, DAY2_RUNS)), machine };
+  if (DAY2) results.day2 = { ...(await day2Bench(ROOT, log, DAY2_RUNS)), machine };
+} else if (!STRESS) {
   // --help start-up
   const helpMs = [];
   for (let i = 0; i < 15; i++) helpMs.push((await cli(['--help'])).ms);
@@ -310,9 +328,9 @@ if (!STRESS) {
     standard: answers('standard', hosts, 100, 50),
     fast: answers('fast', hosts, 100, 50, { profile: 'fast' }),
   };
-  lab('up', '--pairs', '1');
+  if (!INIT_ONLY) lab('up', '--pairs', '1');
   const raw = Object.fromEntries(Object.keys(variants).map((v) => [v, Object.fromEntries(SCEN.map((x) => [x, []]))]));
-  for (let run = 1; run <= RUNS; run++) {
+  for (let run = 1; run <= (INIT_ONLY ? 0 : RUNS); run++) {
     for (const [v, file] of Object.entries(variants)) {
       await mustInit(file, v);
       await waitHealthy(file, hosts);
@@ -338,7 +356,7 @@ if (!STRESS) {
     ...previous,
     machine,
     runs: RUNS,
-    failover,
+    failover: INIT_ONLY ? previous.failover : failover,
     init: {
       freshPairS: oneFreshS,
       freshPairP95S: p95(s.oneFresh),
@@ -362,7 +380,7 @@ if (!STRESS) {
     },
     helpMs: median(helpMs),
     roundTripsRerun: roundTrips,
-    raw,
+    raw: INIT_ONLY ? previous.raw : raw,
     wallS: (Date.now() - t0) / 1000,
   };
   delete results.targets;
