@@ -7,6 +7,7 @@ import { PATHS } from '../paths.js';
 import { UPSTREAM_HEADER } from '../render.js';
 import type { Change, StepPlan } from './types.js';
 import { currentContent, stepPlan, svc, type StepContext } from './context.js';
+import { INCLUDE_PLACEHOLDER, includePlaceholder } from './keepalived-config.js';
 
 /** files ha-setup writes whose first lines say so (the others are recognised by their path) */
 const MARKED = [PATHS.keepalivedConf, PATHS.checkScript, PATHS.notifyScript, PATHS.flagScript, PATHS.metricsScript];
@@ -35,8 +36,29 @@ export function deconfigureSteps(ctx: StepContext): StepPlan[] {
     const cur = currentContent(ctx.facts, path);
     if (cur !== null) changes.push({ kind: 'remove-file', path, before: cur, ...(validate ? { validate } : {}) });
   };
-  for (const p of MARKED) if (/Managed by ha-setup/.test(currentContent(ctx.facts, p)?.slice(0, 300) ?? '')) remove(p);
+  const ours = (p: string) => /Managed by ha-setup/.test(currentContent(ctx.facts, p)?.slice(0, 300) ?? '');
+  const confIsOurs = ours(PATHS.keepalivedConf);
+  for (const p of MARKED) if (ours(p)) remove(p);
   for (const p of OURS) remove(p);
+  // the include placeholder and the snippets init installed (only with ha-setup's keepalived.conf, which includes
+  // them: keepalived 1.x refuses an include that matches no file)
+  const dir = ctx.cfg.includeDir;
+  if (dir && confIsOurs) {
+    if (currentContent(ctx.facts, includePlaceholder(dir)) === INCLUDE_PLACEHOLDER) remove(includePlaceholder(dir));
+    for (const sn of ctx.cfg.snippets)
+      if (currentContent(ctx.facts, `${dir}/${sn.name}`) === sn.content) remove(`${dir}/${sn.name}`);
+  }
+  // runtime state: the flags, the fast profile's track file, the metrics this node exported (node_exporter would
+  // keep serving the last values of a node that left)
+  if (ctx.facts.dirs[PATHS.flagDir]) {
+    const prom = ctx.cfg.metrics ? [`${ctx.cfg.metrics.textfileDir}/ha_setup.prom`] : [];
+    changes.push({
+      kind: 'command',
+      argv: ['rm', '-rf', '--', PATHS.flagDir, PATHS.trackFile, ...prom],
+      describe: `remove ha-setup's state: ${[PATHS.flagDir, PATHS.trackFile, ...prom].join(', ')}`,
+      sets: { dirs: { [PATHS.flagDir]: false } },
+    });
+  }
   const upstream = `${ctx.cfg.nginx.configDir}/${PATHS.nginxUpstream}`;
   const up = currentContent(ctx.facts, upstream);
   if (up?.startsWith(UPSTREAM_HEADER)) remove(upstream, ['nginx', '-t']);

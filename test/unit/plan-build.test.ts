@@ -10,6 +10,7 @@ import type { InitFacts } from '../../src/facts/gather.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { describeAction } from '../../src/plan/describe.js';
 import { isDisruptive } from '../../src/plan/rolling.js';
+import { afterChange } from '../../src/steps/effects.js';
 import { actionsOf, changeCount, isPairAction, type NodePlan } from '../../src/plan/types.js';
 import { PATHS } from '../../src/paths.js';
 import { clone, nopreempt, pair } from '../fixtures/answers.js';
@@ -202,6 +203,41 @@ describe('a node that left the answers', () => {
     // the others record the new members
     for (const n of plan.nodes.filter((x) => !x.leaving))
       expect(lines(n)).toContain(`update ${PATHS.members} (mode 644)`);
+  });
+
+  it('leaves nothing of ha-setup: the include placeholder, the state flags, the metrics; then no change', () => {
+    const withDir = (c: typeof pair) => ({ ...clone(c), keepalived: { includeDir: '/etc/keepalived/conf.d' } });
+    const three2 = cfgOf({ ...withDir(pair), nodes: [...pair.nodes, three.nodes[2]] });
+    const two = cfgOf(withDir(pair));
+    const f = converge(three2, allFresh(three2, 'debian'));
+    expect(f.lb03.dirs[PATHS.flagDir]).toBe(true);
+    const plan = buildPlan({
+      cfg: two,
+      facts: { lb01: f.lb01, lb02: f.lb02 },
+      leaving: [{ node: three2.nodes[2], facts: f.lb03 }],
+      skipNetworkChecks: true,
+    });
+    const lb03 = byNode(plan.nodes).lb03;
+    const acts = actionsOf(lb03);
+    expect(acts.flatMap((a) => (a.kind === 'remove-file' ? [a.path] : []))).toContain(
+      '/etc/keepalived/conf.d/00-ha-setup.conf',
+    );
+    expect(acts).toContainEqual(
+      expect.objectContaining({
+        kind: 'command',
+        argv: ['rm', '-rf', '--', PATHS.flagDir, PATHS.trackFile, '/var/lib/prometheus/node-exporter/ha_setup.prom'],
+      }),
+    );
+    // what the run leaves: nothing more to do on a second run
+    let left = f.lb03;
+    for (const a of acts) if (!isPairAction(a)) left = afterChange(left, a, {}, '/etc/nginx');
+    const again = buildPlan({
+      cfg: two,
+      facts: { lb01: f.lb01, lb02: f.lb02 },
+      leaving: [{ node: three2.nodes[2], facts: left }],
+      skipNetworkChecks: true,
+    });
+    expect(actionsOf(byNode(again.nodes).lb03)).toEqual([]);
   });
 
   it('holding a VIP: hands it over before keepalived stops', () => {
