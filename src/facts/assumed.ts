@@ -29,9 +29,10 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
           enabled: true,
           services: ['ssh', 'dhcpv6-client'],
           protocols: [],
+          ports: [],
           richRules: [],
         }
-      : { installed: false, active: false, enabled: false, services: [], protocols: [], richRules: [] },
+      : { installed: false, active: false, enabled: false, services: [], protocols: [], ports: [], richRules: [] },
     ufw: { installed: false, active: false },
     interfaces: {
       lo: {

@@ -112,6 +112,8 @@ export interface FirewalldFact {
   enabled: boolean;
   services: string[];
   protocols: string[];
+  /** "9100/tcp" */
+  ports: string[];
   richRules: string[];
 }
 
@@ -122,6 +124,7 @@ export function parseFirewalld(t: string): FirewalldFact {
     enabled: false,
     services: [],
     protocols: [],
+    ports: [],
     richRules: [],
   };
   for (const l of lines(t)) {
@@ -132,6 +135,7 @@ export function parseFirewalld(t: string): FirewalldFact {
     else if (k === 'enabled') out.enabled = v === 'enabled';
     else if (k === 'services') out.services = v ? v.split(/\s+/) : [];
     else if (k === 'protocols') out.protocols = v ? v.split(/\s+/) : [];
+    else if (k === 'ports') out.ports = v ? v.split(/\s+/) : [];
     else if (k === 'rich') out.richRules.push(v);
   }
   return out;
@@ -358,6 +362,7 @@ fi`,
     firewall-cmd --permanent --list-all 2>/dev/null | awk '
       /^[ \\t]+services:/ { sub(/^[ \\t]+services: ?/, ""); print "services " $0; r = 0; next }
       /^[ \\t]+protocols:/ { sub(/^[ \\t]+protocols: ?/, ""); print "protocols " $0; r = 0; next }
+      /^[ \\t]+ports:/ { sub(/^[ \\t]+ports: ?/, ""); print "ports " $0; r = 0; next }
       /^[ \\t]+rich rules:/ { r = 1; next }
       r && /^[ \\t]+rule / { sub(/^[ \\t]+/, ""); print "rich " $0; next }
       /^[ \\t]+[a-z-]+:/ { r = 0 }'

@@ -77,6 +77,16 @@ export const firewall: Step = {
         });
       }
     }
+    // node_exporter installed by ha-setup (metrics.install) is scraped on its port
+    if (ctx.cfg.metrics && ctx.cfg.metrics.install && !(fw.ports ?? []).includes('9100/tcp')) {
+      changes.push({
+        kind: 'command',
+        argv: ['firewall-cmd', '--permanent', '--add-port=9100/tcp'],
+        describe: 'firewalld: accept 9100/tcp (node_exporter, metrics.install)',
+        undo: ['firewall-cmd', '--permanent', '--remove-port=9100/tcp'],
+        sets: { firewalld: { ports: [...(fw.ports ?? []), '9100/tcp'] } },
+      });
+    }
     handlers.push({
       kind: 'command',
       argv: ['firewall-cmd', '--reload'],

@@ -71,8 +71,20 @@ describe('fact snippets over captured command output', () => {
       enabled: true,
       services: ['dhcpv6-client', 'ssh'],
       protocols: ['vrrp'],
+      ports: [],
       richRules: ['rule protocol value="vrrp" accept', 'rule family="ipv4" source address="198.18.0.0/24" accept'],
     });
+  });
+
+  it('firewalld: open ports (node_exporter 9100/tcp), not forward-ports or source-ports', () => {
+    const listing = readFileSync(fx('firewall-cmd-list-all.txt'), 'utf8')
+      .replace(/^ {2}ports: *$/m, '  ports: 9100/tcp 8080/tcp')
+      .replace(/^ {2}forward-ports: *$/m, '  forward-ports: port=80:proto=tcp:toport=8080:toaddr=');
+    const f = join(bin, 'list-all-ports.txt');
+    writeFileSync(f, listing);
+    printer('firewall-cmd', `cat '${f}'`);
+    expect(run(FACTS.firewalld, { FW_RULES: '1' }).value.ports).toEqual(['9100/tcp', '8080/tcp']);
+    printer('firewall-cmd', `cat '${fx('firewall-cmd-list-all.txt')}'`);
   });
 
   it('firewalld: no firewall-cmd at all when the rules are not wanted (system.firewall: disable)', () => {
@@ -83,6 +95,7 @@ describe('fact snippets over captured command output', () => {
       enabled: true,
       services: [],
       protocols: [],
+      ports: [],
       richRules: [],
     });
     printer('firewall-cmd', `cat '${fx('firewall-cmd-list-all.txt')}'`);

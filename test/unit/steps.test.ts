@@ -90,6 +90,13 @@ describe('firewall', () => {
     );
     expect(p.changes).toEqual([]);
   });
+  it('open with metrics.install: node_exporter 9100/tcp too, once', () => {
+    const a = { ...clone(pair), system: { firewall: 'open' }, metrics: { install: true } };
+    const rules = (f: InitFacts) => Object.assign(f.firewalld, { protocols: ['vrrp'], services: ['http', 'https'] });
+    expect(kinds(firewall.plan(ctx(a, rules)).changes)).toEqual(['firewall-cmd --permanent --add-port=9100/tcp']);
+    const open = (f: InitFacts) => Object.assign(rules(f), { ports: ['9100/tcp'] });
+    expect(firewall.plan(ctx(a, open)).changes).toEqual([]);
+  });
   it('open with ufw active: refuse (precondition)', () => {
     const p = firewall.plan(
       ctx({ ...clone(pair), system: { firewall: 'open' } }, (f) => (f.ufw = { installed: true, active: true })),
