@@ -1,6 +1,7 @@
 /** `ha-setup maintenance NODE on|off`: drain a node (its VIPs handed over, FAULT until off), or put it back. */
 import type { IO } from '../io.js';
 import { openHostSession } from '../apply/session.js';
+import { targetsOf, vipsOf } from '../answers/targets.js';
 import { UsageError } from '../errors.js';
 import { watchClients, type ClientView } from '../failover/clients.js';
 import { maintenanceOff, maintenanceOn, type MoveResult } from '../pair/switchover.js';
@@ -23,14 +24,26 @@ export async function maintenanceCommand(
   let moves: (MoveResult & { clients: ClientView })[];
   try {
     const env = { cfg, conns: s.conns, progress: (l: string) => io.err(`… ${l}`) };
-    const clients = await watchClients(cfg.instances[0].vips[0].address);
+    // clients through each target's VIP (every target may move: the node may hold any of them)
+    const targets = targetsOf(cfg);
+    const watches = await Promise.all(targets.map((t) => watchClients(vipsOf(t)[0])));
+    const stopAll = () => Promise.all(watches.map((w) => w.stop()));
     const run = state === 'on' ? maintenanceOn(env, node) : maintenanceOff(env, node);
     const r = await run.catch(async (e: unknown) => {
-      await clients.stop();
+      await stopAll();
       throw e;
     });
-    const view = await clients.stop();
-    moves = r.map((m) => ({ ...m, clients: view }));
+    const views = await stopAll();
+    moves = r.map((m) => ({
+      ...m,
+      clients:
+        views[
+          Math.max(
+            0,
+            targets.findIndex((t) => t.name === m.target),
+          )
+        ],
+    }));
   } finally {
     s.end();
   }
