@@ -28,12 +28,13 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // flag is one more entry here (its help, one string per line) and its use below, as FLAGS.has('--name').
 const KNOWN_FLAGS = {
   '--takeover': [
-    'instead of the main benchmark: failed requests (a probe every 20 ms through the VIP) while init takes over a',
-    "pair built by hand from guide 004, standard and fast answers (BENCH_DAY2_RUNS each): results' takeover",
+    'instead of the main benchmark: failed requests (a probe every 20 ms through the VIP) while',
+    'init takes over a pair built by hand from guide 004, standard and fast answers: takeover',
   ],
   '--day2': [
-    'instead of the main benchmark: failed requests and the longest gap of each day-2 operation (manual stop,',
-    'switchover, maintenance on/off, a restart, a package upgrade, node add/remove), both profiles: day2',
+    'instead of the main benchmark: failed requests and the longest gap of each day-2 operation',
+    '(manual stop, switchover, maintenance on/off, a restart, a package upgrade, node add/remove),',
+    'both profiles: day2',
   ],
   '--init': ['instead of the main benchmark: only the init wall times (fresh and re-run, 1 and 3 pairs)'],
   '--stress': [
@@ -55,7 +56,8 @@ ${Object.entries(flags)
   .join('\n')}
 
 Environment: BENCH_RUNS (runs per figure, default 5), BENCH_STRESS_WINDOW (seconds per stress condition, 200),
-BENCH_STRESS_SHORT_WINDOW (seconds of the rt and loss25 stress conditions, 60).
+BENCH_STRESS_SHORT_WINDOW (seconds of the rt and loss25 stress conditions, 60), BENCH_DAY2_RUNS (runs of each
+--takeover and --day2 figure, 2).
 `;
 }
 const FLAGS = new Set();

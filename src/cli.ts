@@ -40,7 +40,10 @@ function addSetupCommands(program: Command, io: IO, run: Run): void {
   addShared(
     program
       .command('status')
-      .description('per node: services, VRRP state, who holds each VIP; exit 1 on split brain or lost VIP')
+      .description(
+        'per node: services, VRRP state, who holds each VIP; exit 1 on any problem (split brain, lost VIP, a node ' +
+          'unreachable or down, FAULT, a latent fault, a host that is not a member)',
+      )
       .option('--watch', 'live until Ctrl-C: nodes, VIP holders, what clients see through each VIP, transitions')
       .option('--interval <ms>', 'with --watch: milliseconds between probes through each VIP (50..5000, default 200)')
       .option(
@@ -55,7 +58,11 @@ function addSetupCommands(program: Command, io: IO, run: Run): void {
       .description(
         'break the master on purpose, measure the gap a client sees, check the VIP moved, restore everything',
       )
-      .option('--scenario <names>', 'faults to inject, comma-separated: nginx, keepalived, crash, link, or all', 'all')
+      .option(
+        '--scenario <names>',
+        'faults to inject, comma-separated: nginx, keepalived, crash, link, switchover, or all',
+        'all',
+      )
       .option('--instance <name>', 'only this VRRP instance (default: every instance)')
       .option('--max-gap <seconds>', 'fail when clients see a longer gap (default from the profile)')
       .option('--probe-url <url>', 'URL probed through the VIP (default http://VIP/)')
