@@ -1,6 +1,7 @@
 /**
- * Executing a plan exactly as built: first every node that takes nothing down, in parallel; then the rolling
- * nodes one at a time in their order (plan/rolling.ts), each handing its VIPs over first. A failed action stops
+ * Executing a plan exactly as built: first every node's actions up to its rolling turn, in parallel (all of them
+ * for a node that takes nothing down); then the rolling nodes' turns one at a time in their order
+ * (plan/rolling.ts), each handing its VIPs over first. A failed action stops
  * that node's run and restores it from its backups; in the rolling phase no further node goes after a failure.
  * Progress is one listr2 task per host.
  */
@@ -10,7 +11,7 @@ import { targetsOf, type Target } from '../answers/targets.js';
 import type { InitFacts } from '../facts/gather.js';
 import { awaitReady, handOver, returnTo, type PairEnv } from '../pair/handover.js';
 import { describeAction } from '../plan/describe.js';
-import { isPairAction, type Action, type NodePlan, type PairPlan, type TargetRef } from '../plan/types.js';
+import { actionsOf, isPairAction, type Action, type NodePlan, type PairPlan, type TargetRef } from '../plan/types.js';
 import type { Change } from '../steps/types.js';
 import type { Conn } from '../conn.js';
 import { restoreRun } from './restore.js';
@@ -92,13 +93,36 @@ async function applyChange(env: ExecuteEnv, r: HostRunner, c: Change): Promise<n
   }
 }
 
-/** the node's actions in order; on a failure its host is restored from the run's backups */
-async function runNode(env: ExecuteEnv, p: NodePlan, task: Task, res: NodeResult): Promise<void> {
+/** restore a node from the run's backups (after its own failure, or when the run stops before its rolling turn) */
+async function restoreNode(r: HostRunner, p: NodePlan, task: Task, res: NodeResult): Promise<void> {
+  if (!r.begun || !r.conn.alive) return;
+  task.output = `${p.node}: restoring ${p.node} from its backups`;
+  try {
+    res.restored = await restoreRun(r.conn, r.runDir);
+    await r.end(false);
+  } catch (re) {
+    res.restored = [`restore failed: ${(re as Error).message}`];
+  }
+}
+
+/**
+ * The node's actions from index `from` up to `to` (its part in one phase), in order; `last`: the node's run ends
+ * here. On a failure its host is restored from the run's backups.
+ */
+async function runNode(
+  env: ExecuteEnv,
+  p: NodePlan,
+  task: Task,
+  res: NodeResult,
+  part: { from: number; to: number; last: boolean },
+): Promise<void> {
   const r = env.runners[p.node];
   res.ran = true;
+  let i = 0;
   try {
     for (const s of p.steps) {
       for (const a of [...s.changes, ...s.handlers]) {
+        if (i++ < part.from || i > part.to) continue;
         if (!isPairAction(a) && a.kind !== 'verify' && !r.begun) await r.begin((p.facts as InitFacts).services);
         const line = describeAction(a);
         task.output = `${s.title}: ${line}`;
@@ -108,19 +132,11 @@ async function runNode(env: ExecuteEnv, p: NodePlan, task: Task, res: NodeResult
       }
     }
     res.restarted = r.restarted;
-    if (r.begun) await r.end(true);
+    if (part.last && r.begun) await r.end(true);
   } catch (e) {
     res.ok = false;
     res.error = (e as Error).message;
-    if (r.begun && r.conn.alive) {
-      task.output = `${p.node}: failed: restoring ${p.node} from its backups`;
-      try {
-        res.restored = await restoreRun(r.conn, r.runDir);
-        await r.end(false);
-      } catch (re) {
-        res.restored = [`restore failed: ${(re as Error).message}`];
-      }
-    }
+    await restoreNode(r, p, task, res);
     throw e;
   }
 }
@@ -157,29 +173,56 @@ export function emptyResult(p: NodePlan): NodeResult {
   };
 }
 
-/** run the plan; every node gets a result (ok, failed and restored, or not run) */
+/**
+ * Run the plan; every node gets a result (ok, failed and restored, or not run). Phase 1, in parallel: every node's
+ * actions up to its rolling turn (all of them for a node that takes nothing down). Phase 2, one node at a time in
+ * the rolling order: the rest. A failure in phase 1 stops the run before phase 2, and the rolling nodes' phase-1
+ * changes are restored (they would otherwise stay half done).
+ */
 export async function executePlan(env: ExecuteEnv, plan: PairPlan): Promise<NodeResult[]> {
   const results = new Map(plan.nodes.map((p) => [p.node, emptyResult(p)]));
-  const task = (p: NodePlan) => ({
-    title: `${p.node} (${p.host})${p.rolling ? `: rolling ${p.rollingOrder}` : ''}`,
+  const total = (p: NodePlan) => actionsOf(p).length;
+  const done = (p: NodePlan, res: NodeResult, t: Task) =>
+    (t.title =
+      `${p.node} (${p.host}): ${res.changes} change(s)` +
+      `${res.restarted.length ? `, ${res.restarted.join(', ')}` : ''}`);
+  const first = (p: NodePlan) => ({
+    title: `${p.node} (${p.host})${p.rolling ? ': up to its rolling turn' : ''}`,
     task: async (_ctx: unknown, t: Task) => {
       const res = results.get(p.node)!;
-      await runNode(env, p, t, res);
-      t.title =
-        `${p.node} (${p.host}): ${res.changes} change(s)` +
-        `${res.restarted.length ? `, ${res.restarted.join(', ')}` : ''}`;
+      const to = p.rolling ? (p.rollingFrom ?? 0) : total(p);
+      await runNode(env, p, t, res, { from: 0, to, last: !p.rolling });
+      if (!p.rolling) done(p, res, t);
     },
   });
-  const parallel = plan.nodes.filter((p) => !p.rolling);
+  const turn = (p: NodePlan) => ({
+    title: `${p.node} (${p.host}): rolling ${p.rollingOrder}`,
+    task: async (_ctx: unknown, t: Task) => {
+      const res = results.get(p.node)!;
+      await runNode(env, p, t, res, { from: p.rollingFrom ?? 0, to: total(p), last: true });
+      done(p, res, t);
+    },
+  });
   const rolling = plan.nodes.filter((p) => p.rolling).sort((a, b) => (a.rollingOrder ?? 0) - (b.rollingOrder ?? 0));
-  await listr(env, parallel.map(task), true)
+  await listr(env, plan.nodes.filter((p) => !p.rolling || (p.rollingFrom ?? 0) > 0).map(first), true)
     .run()
     .catch(() => undefined);
-  // the rolling phase needs every other node as it should be: a failure above leaves the rolling nodes untouched
-  if (rolling.length && [...results.values()].every((r) => r.ok))
-    await listr(env, rolling.map(task), false)
-      .run()
-      .catch(() => undefined);
+  if ([...results.values()].every((r) => r.ok)) {
+    if (rolling.length)
+      await listr(env, rolling.map(turn), false)
+        .run()
+        .catch(() => undefined);
+  } else {
+    // the rolling phase needs every other node as it should be: it does not start, and what its nodes did in
+    // phase 1 is put back
+    for (const p of rolling) {
+      const res = results.get(p.node)!;
+      if (!res.ok || !env.runners[p.node].begun) continue;
+      res.ok = false;
+      res.error = 'stopped before its rolling turn: another node failed; restored';
+      await restoreNode(env.runners[p.node], p, { output: '' } as Task, res);
+    }
+  }
   for (const r of results.values()) r.roundTrips = env.conns[r.node]?.commands;
   return [...results.values()];
 }

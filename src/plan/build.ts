@@ -90,6 +90,7 @@ export function buildPlan(input: BuildInput): PairPlan {
       steps,
       rolling: false,
       rollingOrder: null,
+      rollingFrom: null,
       holds: heldVips(cfg, f.interfaces),
     };
     const latent = latentFaults(node.name, f, plan);
@@ -111,6 +112,7 @@ export function buildPlan(input: BuildInput): PairPlan {
       steps,
       rolling: false,
       rollingOrder: null,
+      rollingFrom: null,
       holds: heldVips(cfg, l.facts.interfaces),
     });
   }

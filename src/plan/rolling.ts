@@ -1,9 +1,11 @@
 /**
- * Rolling restarts: a node whose plan takes keepalived or nginx down (a restart, a stop, a package upgrade) runs in
- * the rolling phase, one node at a time, nodes that hold no VIP first. A node that holds VIPs hands them over to a
- * ready node first (no gap: plan/types.ts 'handover') and, once it is back, takes back those that preempt says are
- * its own; a node that holds none is a ready backup again before the next one goes. Reloads stay in the parallel
- * phase: they do not move a VIP.
+ * Rolling restarts: a node whose plan takes keepalived or nginx down (a restart, a stop, a package upgrade) runs
+ * that part in the rolling phase, one node at a time, nodes that hold no VIP first. A node that holds VIPs hands
+ * them over to a ready node first (no gap: plan/types.ts 'handover') and, once it is back, takes back those that
+ * preempt says are its own; a node that holds none is a ready backup again before the next one goes. What comes
+ * before (file writes, reloads) runs in the parallel phase with every other node's: reloads do not move a VIP, and
+ * a change the old and new configurations cannot speak across (a VRRP version, an advert interval) then reaches
+ * every node at once instead of splitting the pair for a whole rolling turn.
  */
 import type { Config } from '../answers/resolve.js';
 import { targetsOf, vipsOf } from '../answers/targets.js';
@@ -66,6 +68,12 @@ export function addRolling(cfg: Config, nodes: NodePlan[]): string[] {
       const [si, list, ai] = at;
       p.steps[si][list].splice(ai, 0, { kind: 'handover', targets: held.map(ref) });
     }
+    // the turn starts at the hand-over (inserted at `at`) or at the first disruptive action
+    const [si, list, ai] = at;
+    p.rollingFrom =
+      p.steps.slice(0, si).reduce((n, s) => n + s.changes.length + s.handlers.length, 0) +
+      (list === 'handlers' ? p.steps[si].changes.length : 0) +
+      ai;
     if (p.leaving) continue;
     const back = targets.filter((t) => t.preempt && held.includes(t) && expectedHolder(cfg, t, { flags }) === p.node);
     // handed over and not coming back: the hand-over's temporary demotion is lifted (not one set on purpose)

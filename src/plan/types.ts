@@ -56,6 +56,11 @@ export interface NodePlan {
   rolling: boolean;
   /** its place in the rolling phase (1 = first): nodes that hold no VIP first, those that do last */
   rollingOrder: number | null;
+  /**
+   * where its rolling turn starts, as an index into its actions (actionsOf): the actions before it (file writes,
+   * reloads) run in the parallel phase with every other node's, the rest one node at a time; null: not rolling
+   */
+  rollingFrom: number | null;
   /** the VIPs the node holds now */
   holds: string[];
 }

@@ -29,6 +29,8 @@ export interface PlanJson {
     actions: string[];
     /** the rolling phase: this node's place (1 = first), null when it runs in the parallel phase */
     rolling: number | null;
+    /** with `rolling`: how many of `actions` run first, in the parallel phase; the rest is its rolling turn */
+    parallelActions: number;
     holds: string[];
     files: { path: string; mode: string; content: string; diff: string | null }[];
     steps: { id: string; title: string; description: string; changes: string[]; handlers: string[]; notes: string[] }[];
@@ -56,6 +58,7 @@ export function planToJson(plan: PairPlan, secrets: readonly string[], offline: 
       changes: changeCount(p),
       actions: actionsOf(p).map((a) => redact(describeAction(a), secrets)),
       rolling: p.rollingOrder,
+      parallelActions: p.rolling ? (p.rollingFrom ?? 0) : actionsOf(p).length,
       holds: p.holds,
       files: filesOf(p).map((c) => ({
         path: c.path,
@@ -91,11 +94,17 @@ export function planToText(
   const out: string[] = [];
   for (const p of plan.nodes) {
     out.push(nodeHeader(p));
+    let k = 0;
+    // where the node's rolling turn starts: what is above runs in parallel with the other nodes
+    const turn = () =>
+      p.rolling && k++ === p.rollingFrom
+        ? [`    ~~ rolling turn ${p.rollingOrder}: from here one node at a time, the others done ~~`]
+        : [];
     p.steps.forEach((s, i) => {
       out.push(`[${i + 1}] ${s.title}`);
       if (!s.changes.length && !s.handlers.length) out.push(`    ok: ${s.notes.join('; ') || 'nothing to change'}`);
-      for (const c of s.changes) out.push(`    - ${redact(describeAction(c), secrets)}`);
-      for (const h of s.handlers) out.push(`    then ${redact(describeAction(h), secrets)}`);
+      for (const c of s.changes) out.push(...turn(), `    - ${redact(describeAction(c), secrets)}`);
+      for (const h of s.handlers) out.push(...turn(), `    then ${redact(describeAction(h), secrets)}`);
       if (s.changes.length || s.handlers.length) for (const n of s.notes) out.push(`    note: ${n}`);
     });
     for (const f of filesOf(p)) {

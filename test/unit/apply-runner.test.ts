@@ -427,7 +427,13 @@ const step = (id: string, changes: PlannedStep['changes'], handlers: PlannedStep
   notes: [],
 });
 
-function nodePlan(cfg: Config, name: string, steps: PlannedStep[], rollingOrder: number | null = null): NodePlan {
+function nodePlan(
+  cfg: Config,
+  name: string,
+  steps: PlannedStep[],
+  rollingOrder: number | null = null,
+  rollingFrom = 0,
+): NodePlan {
   const n = cfg.nodes.find((x) => x.name === name)!;
   return {
     node: name,
@@ -438,6 +444,7 @@ function nodePlan(cfg: Config, name: string, steps: PlannedStep[], rollingOrder:
     steps,
     rolling: rollingOrder !== null,
     rollingOrder,
+    rollingFrom: rollingOrder !== null ? rollingFrom : null,
     holds: [],
   };
 }
@@ -503,6 +510,90 @@ describe('executing a plan: the parallel phase, then the rolling one', () => {
     ]);
     expect(sim.holders()).toEqual({ '172.16.70.183': ['lb01'] });
     expect(manifestOf(sim, 'lb01').map((e) => e.type)).toEqual(['start', 'file', 'end']);
+  });
+
+  it("a rolling node's actions before its turn run in the parallel phase, then one node at a time", async () => {
+    const cfg = cfgOf(pair);
+    const sim = new SimPair(cfg);
+    const reload: Change = { kind: 'service', name: 'keepalived', action: 'reload-or-restart' };
+    const plan: PairPlan = {
+      nodes: [
+        nodePlan(
+          cfg,
+          'lb01',
+          [
+            step('keepalived', [conf('lb01 conf\n')], [reload]),
+            step('logging', [], [{ kind: 'handover', targets: [ref] }, restart]),
+            step('rolling', [], [{ kind: 'return', targets: [ref], release: [] }]),
+          ],
+          2,
+          2,
+        ),
+        nodePlan(
+          cfg,
+          'lb02',
+          [step('keepalived', [conf('lb02 conf\n')], [reload]), step('logging', [], [restart])],
+          1,
+          2,
+        ),
+      ],
+      refusals: [],
+      warnings: [],
+    };
+    const results = await drive(executePlan(env(sim, cfg), plan));
+    expect(results.map((r) => r.ok)).toEqual([true, true]);
+    const order = sim.events.filter((e) => /write|demote|(stop|restart|reload-or-restart) keepalived/.test(e));
+    // both nodes on the new configuration (reloaded) before any restart: then lb02's turn, then lb01's
+    expect(order.slice(0, 4).sort()).toEqual([
+      'lb01: systemctl reload-or-restart keepalived',
+      `lb01: write ${CONF}`,
+      'lb02: systemctl reload-or-restart keepalived',
+      `lb02: write ${CONF}`,
+    ]);
+    expect(order.slice(4)).toEqual([
+      'lb02: systemctl restart keepalived',
+      'lb01: flag demote.VI_1=1',
+      'lb01: systemctl stop keepalived',
+      'lb01: systemctl restart keepalived',
+      'lb01: flag demote.VI_1=1',
+      'lb01: flag demote.VI_1=0',
+    ]);
+    // each node's actions are reported in its plan's order, both parts together
+    expect(results[0].actions).toEqual([
+      `create ${CONF} (mode 600)`,
+      'systemctl reload-or-restart keepalived',
+      'hand VI_1 (172.16.70.183) over to a ready node without a gap, stopping keepalived here',
+      'systemctl restart keepalived',
+      'keepalived running again here, a ready node; then VI_1 (172.16.70.183) back here (preempt)',
+    ]);
+    expect(manifestOf(sim, 'lb01').map((e) => e.type)).toEqual(['start', 'file', 'end']);
+  });
+
+  it('a failure in the parallel phase also puts back what the rolling nodes did before their turn', async () => {
+    const cfg = cfgOf(pair);
+    const sim = new SimPair(cfg);
+    sim.host('lb01').files.set(CONF, { content: 'lb01 before\n', mode: '600' });
+    sim.on(/^keepalived -t/, { code: 1, stderr: 'bad\n' }, { node: 'lb02' });
+    const plan: PairPlan = {
+      nodes: [
+        nodePlan(cfg, 'lb01', [step('k', [file({ content: 'lb01 new\n', before: 'lb01 before\n' })], [restart])], 1, 1),
+        nodePlan(cfg, 'lb02', [
+          step('k', [file({ content: 'new\n', before: null, validate: ['keepalived', '-t', '-f', '{file}'] })]),
+        ]),
+      ],
+      refusals: [],
+      warnings: [],
+    };
+    const [r1, r2] = await drive(executePlan(env(sim, cfg), plan));
+    expect(r2.ok).toBe(false);
+    expect(r1).toMatchObject({
+      ok: false,
+      ran: true,
+      error: 'stopped before its rolling turn: another node failed; restored',
+    });
+    expect(r1.restored).toContain(`restored ${CONF}`);
+    expect(sim.host('lb01').files.get(CONF)!.content).toBe('lb01 before\n');
+    expect(sim.eventsOf('lb01').some((e) => /restart keepalived$/.test(e) && !/reload/.test(e))).toBe(false);
   });
 
   it('a failure in the parallel phase: that node restored from its backups; no rolling phase', async () => {

@@ -13,6 +13,7 @@ import { isDisruptive } from '../../src/plan/rolling.js';
 import { afterChange } from '../../src/steps/effects.js';
 import { actionsOf, changeCount, isPairAction, type NodePlan } from '../../src/plan/types.js';
 import { PATHS } from '../../src/paths.js';
+import { planToJson, planToText } from '../../src/report/plan.js';
 import { clone, nopreempt, pair } from '../fixtures/answers.js';
 import { allFresh, converge } from '../fixtures/facts.js';
 
@@ -61,6 +62,34 @@ describe('rolling restarts', () => {
       notes: [],
     });
     expect(acts.at(-1)).toEqual({ kind: 'return', targets: [ref], release: [] });
+  });
+
+  it('a change that also reloads keepalived (the fast profile: VRRPv3): every reload before any rolling turn', () => {
+    const fastLog = cfgOf({ ...clone(pair), profile: 'fast', logging: { facility: 'local5' } });
+    const n = byNode(buildPlan({ cfg: fastLog, facts, skipNetworkChecks: true }).nodes);
+    for (const p of [n.lb01, n.lb02]) {
+      const l = lines(p);
+      const reload = l.indexOf('systemctl reload-or-restart keepalived');
+      // the new configuration (VRRPv3) reaches both nodes in the parallel phase, so they never speak different
+      // versions for a whole rolling turn; the restart (new daemon options) is the node's turn
+      expect(reload, p.node).toBeGreaterThan(-1);
+      expect(reload, p.node).toBeLessThan(p.rollingFrom!);
+      expect(l.indexOf('systemctl restart keepalived'), p.node).toBeGreaterThanOrEqual(p.rollingFrom!);
+    }
+    // the holder's turn starts with its hand-over, right before the restart
+    expect(lines(n.lb01)[n.lb01.rollingFrom!]).toMatch(/^hand VI_1 /);
+    expect(lines(n.lb01)[n.lb01.rollingFrom! + 1]).toBe('systemctl restart keepalived');
+    expect([n.lb02.rollingOrder, n.lb01.rollingOrder]).toEqual([1, 2]);
+  });
+
+  it('the plan shows where each rolling turn starts (text and JSON)', () => {
+    const text = planToText(plan, [], { offline: false, showContent: false }).split('\n');
+    const mark = text.indexOf('    ~~ rolling turn 2: from here one node at a time, the others done ~~');
+    expect(mark).toBeGreaterThan(-1);
+    expect(text[mark + 1]).toMatch(/^ {4}then hand VI_1 /);
+    const json = planToJson(plan, [], false).nodes.find((x) => x.name === 'lb01')!;
+    expect(json.parallelActions).toBe(lb01.rollingFrom);
+    expect(json.actions[json.parallelActions]).toMatch(/^hand VI_1 /);
   });
 
   it('the node holding nothing hands nothing over; it is a ready backup again before the next node goes', () => {
