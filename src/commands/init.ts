@@ -35,7 +35,7 @@ async function settleAnswers(io: IO, opts: InitOptions, prompter?: Prompter) {
   const data: unknown = path ? loadAnswersFile(path) : {};
   const source = path ?? 'answers';
   const missing = missingKeys(data, source);
-  if (!missing) return { data, source, asked: false, password: undefined };
+  if (!missing) return { data, source, asked: false, password: undefined, env: {} };
   const canPrompt = (io.stdinIsTTY && !(opts.yes && path)) || !!prompter;
   if (!canPrompt) {
     throw new ValidationError(
@@ -45,7 +45,7 @@ async function settleAnswers(io: IO, opts: InitOptions, prompter?: Prompter) {
     );
   }
   const r = await askAnswers(io, data, { source, offline: !!opts.offline, dryRun: !!opts.dryRun, prompter });
-  return { data: r.data, source, asked: true, password: r.password };
+  return { data: r.data, source, asked: true, password: r.password, env: r.env };
 }
 
 function printPlanBounds(io: IO, cfg: Config, versions: (string | null)[]): void {
@@ -54,8 +54,9 @@ function printPlanBounds(io: IO, cfg: Config, versions: (string | null)[]): void
 
 export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter): Promise<number> {
   if (opts.offline && !opts.dryRun) throw new UsageError('--offline only goes with --dry-run');
-  const { data, source, asked, password } = await settleAnswers(io, opts, prompter);
-  const cfg = resolveAnswers(data, { env: io.env, source });
+  const { data, source, asked, password, env } = await settleAnswers(io, opts, prompter);
+  // `env`: what the wizard learned for this run only (a taken-over pair's VRRP passwords, by their variables)
+  const cfg = resolveAnswers(data, { env: { ...io.env, ...env }, source });
   if (!asked) printWarnings(io, cfg.warnings);
   if (!asked && !opts.yes && !opts.dryRun) io.err(`Summary:\n${summary(cfg)}`);
   if (opts.saveAnswers) {

@@ -17,6 +17,8 @@ export interface ImportOptions {
   hosts: string[];
   user?: string;
   port?: number;
+  /** each host's own login (the wizard's nodes), in the order of `hosts`; else `user` and `port` for all */
+  logins?: { user: string; port: number }[];
   identityFile?: string;
   knownHostsFile?: string;
   askPassword?: (message: string) => Promise<string>;
@@ -28,11 +30,11 @@ export interface ImportOutcome {
 }
 
 function nodesOf(opts: ImportOptions): ResolvedNode[] {
-  return opts.hosts.map((h) => ({
+  return opts.hosts.map((h, i) => ({
     name: h,
     host: h,
-    port: opts.port ?? 22,
-    user: opts.user ?? 'root',
+    port: opts.logins?.[i]?.port ?? opts.port ?? 22,
+    user: opts.logins?.[i]?.user ?? opts.user ?? 'root',
     interface: 'lo',
     priority: 1,
   }));

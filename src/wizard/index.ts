@@ -19,9 +19,14 @@ import { renderImport } from '../report/import.js';
 import { wizard } from './wizard.js';
 
 /** the review's summary of answers so far, or the problems that keep them from being used */
-export function reviewText(io: IO, a: AnswersInput, source: string): { text: string; problems: string[] } {
+export function reviewText(
+  io: IO,
+  a: AnswersInput,
+  source: string,
+  env: NodeJS.ProcessEnv = io.env,
+): { text: string; problems: string[] } {
   try {
-    const c = resolveAnswers(a, { env: io.env, source });
+    const c = resolveAnswers(a, { env, source });
     const b = boundsSummary(c);
     const text = ['Summary:', summary(c), ...b.lines, ...[...c.warnings, ...b.warnings].map((w) => `warning: ${w}`)];
     return { text: text.join('\n'), problems: [] };
@@ -43,8 +48,7 @@ async function importPair(
 ): Promise<ImportedPair> {
   const out = await runImport(io, {
     hosts: nodes.map((n) => n.host),
-    user: nodes[0].user,
-    port: nodes[0].port,
+    logins: nodes.map((n) => ({ user: n.user, port: n.port })),
     identityFile: typeof ssh.identityFile === 'string' ? ssh.identityFile : undefined,
     knownHostsFile: typeof ssh.knownHostsFile === 'string' ? ssh.knownHostsFile : undefined,
     askPassword: () => password(),
@@ -58,9 +62,11 @@ export async function askAnswers(
   io: IO,
   data: unknown,
   opts: { source: string; offline: boolean; dryRun: boolean; prompter?: Prompter },
-): Promise<{ data: AnswersInput; password?: string }> {
+): Promise<{ data: AnswersInput; password?: string; env: Record<string, string> }> {
   const p = opts.prompter ?? (await inquirerPrompter());
   let password: string | undefined;
+  // the VRRP passwords a takeover read from the hosts, as the variables the answers name (this run only)
+  const env: Record<string, string> = {};
   // online, the wizard connects to each host as it is given (and may need the SSH / sudo password once)
   let pw: Promise<string> | null = null;
   const askOnce = () =>
@@ -72,12 +78,16 @@ export async function askAnswers(
   const answers = await wizard(data as Record<string, unknown>, p, {
     discovery,
     io,
-    importPair: (nodes, ssh) => importPair(io, ssh, nodes, askOnce),
+    importPair: async (nodes, ssh) => {
+      const got = await importPair(io, ssh, nodes, askOnce);
+      for (const [k, v] of Object.entries(got.passwords)) if (io.env[k] === undefined) env[k] = v;
+      return got;
+    },
     review: {
-      summarize: (a) => reviewText(io, a, opts.source),
+      summarize: (a) => reviewText(io, a, opts.source, { ...io.env, ...env }),
       save: (a, file) => writeFileSync(file, answersForSaving(a), { mode: 0o600 }),
       applyLabel: opts.dryRun ? 'show the plan (dry run: nothing changes)' : 'apply: set up the pair now',
     },
   });
-  return { data: answers, password };
+  return { data: answers, password, env };
 }

@@ -5,14 +5,17 @@
  */
 import type { ResolvedNode } from '../answers/resolve.js';
 import type { AnswersInput } from '../answers/schema.js';
-import { CancelledError } from '../errors.js';
+import { CancelledError, PreconditionError } from '../errors.js';
 import { reach, resolvedNode } from './hosts.js';
 import { say, type Partial, type WizardState } from './state.js';
 
 /** what an import gives the wizard: the answers (snippets already written) and the VRRP passwords found */
 export interface ImportedPair {
   answers: AnswersInput;
-  /** by the environment variable the answers name: used for this run, never saved */
+  /**
+   * by the environment variable the answers name (authPassEnv, which stays in the answers): the caller provides
+   * them to this run as that variable, never in the answers or a saved file
+   */
   passwords: Record<string, string>;
 }
 
@@ -52,7 +55,24 @@ export async function offerImport(s: WizardState, importPair: ImportPair): Promi
   if (how === 'quit') throw new CancelledError('nothing changed (quit: a pair already runs there)');
   if (how === 'replace') return false;
   const given = s.a.nodes as Partial[];
-  const got = await importPair(given.map(resolvedNode), (s.a.ssh ?? {}) as Partial);
+  let got: ImportedPair;
+  try {
+    got = await importPair(given.map(resolvedNode), (s.a.ssh ?? {}) as Partial);
+  } catch (e) {
+    if (!(e instanceof PreconditionError)) throw e;
+    // the pair cannot be taken over as it is: say why, and let the user set it up anew or stop
+    say(s, [e.message, ...e.details.map((d) => `  ${d}`)].join('\n'));
+    const next = await s.p.select({
+      message: 'ha-setup cannot take this pair over as it is. Then?',
+      choices: [
+        { value: 'replace', name: 'set it up anew from my answers (its configuration is backed up, then replaced)' },
+        { value: 'quit', name: 'quit without changing anything' },
+      ],
+      default: 'quit',
+    });
+    if (next === 'quit') throw new CancelledError('nothing changed (quit: the running pair cannot be taken over)');
+    return false;
+  }
   const imported = structuredClone(got.answers) as Partial;
   // the login the user gave for each host stays (import reads the hosts with the first one's)
   for (const n of (imported.nodes ?? []) as Partial[]) {
@@ -62,12 +82,12 @@ export async function offerImport(s: WizardState, importPair: ImportPair): Promi
   }
   for (const inst of (imported.instances ?? []) as Partial[]) {
     const env = inst.authPassEnv as string | undefined;
-    if (env && got.passwords[env] !== undefined && s.io?.env[env] === undefined) {
-      // the password the pair uses now, for this run only (saved answers leave it out and say so)
-      delete inst.authPassEnv;
-      inst.authPass = got.passwords[env];
-      say(s, `${String(inst.name)}: VRRP password read from the hosts (used for this run, never saved)`);
-    }
+    if (env && got.passwords[env] !== undefined && s.io?.env[env] === undefined)
+      say(
+        s,
+        `${String(inst.name)}: the VRRP password read from the hosts is ${env} for this run ` +
+          `(export ${env} for later runs; it is never saved)`,
+      );
   }
   for (const [k, v] of Object.entries(imported)) if (k !== 'ssh') s.a[k] = v;
   say(s, `the answers now describe the running pair (${(imported.nodes as Partial[]).length} nodes); review them`);

@@ -12,6 +12,7 @@ import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import type { ResolvedNode } from '../../src/answers/resolve.js';
 import { main } from '../../src/cli.js';
+import { runImport } from '../../src/import/run.js';
 import type { ConnectOptions } from '../../src/ssh/ssh.js';
 import { fakeConn } from '../helpers/fake-conn.js';
 import { fakeIO } from '../helpers/fake-io.js';
@@ -128,6 +129,21 @@ describe('import', () => {
       ['ops', 2222],
     ]);
     expect(lab.connects[0].ssh).toMatchObject({ identityFile: './id_ed25519', knownHostsFile: './known_hosts' });
+  });
+
+  it("the wizard's takeover reads each host with its own login (user and port per node)", async () => {
+    const out = await runImport(fakeIO(), {
+      hosts: ['172.16.70.181', '172.16.70.182'],
+      logins: [
+        { user: 'ops', port: 22 },
+        { user: 'admin', port: 2202 },
+      ],
+    });
+    expect(out.result.refusals).toEqual([]);
+    expect(lab.connects.map((c) => [c.node.host, c.node.user, c.node.port])).toEqual([
+      ['172.16.70.181', 'ops', 22],
+      ['172.16.70.182', 'admin', 2202],
+    ]);
   });
 
   it('a pair ha-setup cannot take over safely: exit 2 with the reasons, no answers written', async () => {

@@ -15,6 +15,8 @@ import type { HostConnection } from '../../src/ssh/ssh.js';
 import { checkVip, networkOf, VIP_PROPOSAL_TRIES, vipCandidates } from '../../src/wizard/network.js';
 import type { Prompter, Validate } from '../../src/wizard/prompter.js';
 import { wizard } from '../../src/wizard/wizard.js';
+import { answersForSaving } from '../../src/answers/summary.js';
+import { PreconditionError } from '../../src/errors.js';
 import type { RawAnswers } from '../fixtures/answers.js';
 import { fakeIO } from '../helpers/fake-io.js';
 
@@ -406,9 +408,16 @@ describe('a pair built by hand already runs on the hosts', () => {
       ['LVS_DEVEL_1', 'ops', 100],
       ['LVS_DEVEL_2', 'ops', 90],
     ]);
-    expect(a.instances[0]).toMatchObject({ master: 'LVS_DEVEL_1', authPass: '1111' });
-    expect(a.instances[0]).not.toHaveProperty('authPassEnv');
-    expect(io.stderr).toContain('VI_1: VRRP password read from the hosts (used for this run, never saved)');
+    // the answers keep naming the variable: the password read is given to this run as HA_VI_1 (askAnswers), so
+    // saved answers still say where it comes from, and never hold it
+    expect(a.instances[0]).toMatchObject({ master: 'LVS_DEVEL_1', authPassEnv: 'HA_VI_1' });
+    expect(a.instances[0]).not.toHaveProperty('authPass');
+    expect(answersForSaving(a)).toMatch(/authPassEnv: HA_VI_1/);
+    expect(answersForSaving(a)).not.toContain('1111');
+    expect(io.stderr).toContain(
+      'VI_1: the VRRP password read from the hosts is HA_VI_1 for this run (export HA_VI_1 for later runs; ' +
+        'it is never saved)',
+    );
     // nothing else was asked: the running pair answered it
     expect(p.asked).toHaveLength(1);
   });
@@ -422,6 +431,8 @@ describe('a pair built by hand already runs on the hosts', () => {
     })) as RawAnswers;
     expect(a.instances[0]).toMatchObject({ authPassEnv: 'HA_VI_1' });
     expect(a.instances[0]).not.toHaveProperty('authPass');
+    // the operator's own variable is used: no password read from the hosts is offered for this run
+    expect(io.stderr.filter((l) => /for this run/.test(l))).toEqual([]);
 
     let called = false;
     const importPair = async () => {
@@ -448,5 +459,37 @@ describe('a pair built by hand already runs on the hosts', () => {
     ).rejects.toThrow(/unexpected question: How many VRRP instances|unexpected question/);
     expect(p.asked.some((x) => /running pair/.test(x.message))).toBe(false);
     expect(called).toBe(false);
+  });
+
+  it('a pair import refuses (the nodes disagree): the reasons, then set up anew or quit', async () => {
+    const io = fakeIO();
+    const refuse = async () => {
+      throw new PreconditionError('import: ha-setup cannot take this pair over safely', [
+        'VRID 51 (VI_1): a and b both have priority 100',
+      ]);
+    };
+    await expect(
+      wizard(given(), scripted(['import', 'quit']), {
+        discovery: discovery({ keepalived: { active: true, managed: false } }),
+        io,
+        importPair: refuse,
+      }),
+    ).rejects.toThrow(/quit: the running pair cannot be taken over/);
+    expect(io.stderr).toContain(
+      'import: ha-setup cannot take this pair over safely\n  VRID 51 (VI_1): a and b both have priority 100',
+    );
+    // "set it up anew": the wizard goes on to the instances (the next question)
+    const p = scripted(['import', 'replace']);
+    await expect(
+      wizard(given(), p, {
+        discovery: discovery({ keepalived: { active: true, managed: false } }),
+        io: fakeIO(),
+        importPair: refuse,
+      }),
+    ).rejects.toThrow(/unexpected question/);
+    expect(p.asked.map((q) => q.message).slice(0, 2)).toEqual([
+      'What should ha-setup do with the running pair?',
+      'ha-setup cannot take this pair over as it is. Then?',
+    ]);
   });
 });
