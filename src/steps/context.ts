@@ -1,4 +1,5 @@
 /** Helpers every planner uses: a file change only when needed, installing a package, a service's state. */
+import { isInstalledVersion } from '../answers/packages.js';
 import type { Config } from '../answers/resolve.js';
 import type { InitFacts } from '../facts/gather.js';
 import type { ServiceFact } from '../facts/types.js';
@@ -74,7 +75,7 @@ export function keepalivedVersionOf(cfg: Config, facts: InitFacts | undefined): 
   const format = facts.os.family === 'rhel' ? 'rpm' : 'deb';
   const file = cfg.packages.keepalived.find((p) => p.format === format);
   // a package file of another version than the installed one is an upgrade: the plan renders for the new version
-  if (facts.kaversion && !(file?.full && facts.packages.keepalived && file.full !== facts.packages.keepalived))
+  if (facts.kaversion && !(file && facts.packages.keepalived && !isInstalledVersion(facts.packages.keepalived, file)))
     return facts.kaversion;
   return file?.version ?? facts.kacandidate ?? facts.kaversion ?? null;
 }

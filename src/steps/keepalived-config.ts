@@ -99,7 +99,11 @@ export const keepalivedConfig: Step = {
     const { cfg, node } = ctx;
     // rendered for the keepalived the host has (or will get: the package file's or the repository's version)
     const version = keepalivedVersionOf(cfg, ctx.facts);
-    const peers = cfg.nodes.filter((n) => n.name !== node.name).map((n) => keepalivedVersionOf(cfg, ctx.all[n.name]));
+    // the peers as they run now where keepalived is installed: during an upgrade rolled through the pair a peer
+    // still runs its old version (a 2.x node keeps its 1.x peers' unicast checksum until a re-run after the upgrade)
+    const peers = cfg.nodes
+      .filter((n) => n.name !== node.name)
+      .map((n) => ctx.all[n.name]?.kaversion ?? keepalivedVersionOf(cfg, ctx.all[n.name]));
     const { changes, unitChanged } = supportFiles(ctx, version);
     const conf = renderKeepalivedConf(cfg, node, DEFAULT_RENDER_PATHS, { self: version, peers });
     const confChanges = fileChange(ctx, PATHS.keepalivedConf, conf, '600', {

@@ -3,6 +3,7 @@
  * manager, plus curl when the health check probes a URL or alerts post to a webhook. The version the plan renders
  * for is the repository's candidate (or the package file's); a different one installed stops the node's run.
  */
+import { isInstalledVersion } from '../answers/packages.js';
 import type { Change } from './types.js';
 import { installChange, refuse, stepPlan, type Step } from './context.js';
 
@@ -15,7 +16,7 @@ export const keepalivedInstall: Step = {
     const notes: string[] = [];
     const file = cfg.packages.keepalived.find((p) => p.format === (facts.os.family === 'rhel' ? 'rpm' : 'deb'));
     // another version in packages.keepalived than the one installed: an upgrade (rolled: plan/rolling.ts)
-    const upgrade = !!facts.packages.keepalived && !!file?.full && file.full !== facts.packages.keepalived;
+    const upgrade = !!facts.packages.keepalived && !!file && !isInstalledVersion(facts.packages.keepalived, file);
     if (!facts.packages.keepalived || upgrade) {
       const c = installChange(ctx, 'keepalived');
       if ('refuse' in c) return refuse(this, c.refuse);

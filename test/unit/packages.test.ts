@@ -127,4 +127,20 @@ describe('package files', () => {
     const again = keepalivedInstall.plan({ cfg, node: cfg.nodes[0], facts: facts.lb01, all: facts });
     expect(again.changes).toEqual([]);
   });
+
+  it("Debian's pool file names carry no epoch: keepalived_2.2.7-1+b2_amd64.deb is the installed 1:2.2.7-1+b2", () => {
+    writeFileSync(join(dir, 'keepalived_2.2.7-1+b2_amd64.deb'), DEB);
+    const cfg = withPackages({ keepalived: 'keepalived_2.2.7-1+b2_amd64.deb' });
+    const facts = allFresh(cfg, 'debian');
+    for (const f of Object.values(facts)) {
+      f.packages.keepalived = '1:2.2.7-1+b2';
+      f.kaversion = '2.2.7';
+    }
+    const p = keepalivedInstall.plan({ cfg, node: cfg.nodes[0], facts: facts.lb01, all: facts });
+    expect(p.changes).toEqual([]);
+    // another revision without an epoch is still an upgrade
+    const other = withPackages({ keepalived: 'keepalived_1%3a2.2.7-1+b2+lab1_amd64.deb' });
+    const q = keepalivedInstall.plan({ cfg: other, node: other.nodes[0], facts: facts.lb01, all: facts });
+    expect(q.changes).toHaveLength(1);
+  });
 });
