@@ -285,6 +285,21 @@ export function parseMembers(t: string): Members | null {
   }
 }
 
+/**
+ * keepalived's state dump (SIGUSR1 writes /tmp/keepalived.data, 1.3.5 and 2.x alike), filtered on the host by
+ * `pattern` (an ERE, quoted for sh) and removed once read: it also holds the VRRP passwords, and keepalived before
+ * 2.0.9 wrote it world-readable. MainPID through sed: systemd before 230 (CentOS 7) has no --value.
+ */
+function kaDump(pattern: string): string {
+  return `pid=$(systemctl show -p MainPID keepalived 2>/dev/null | sed -n 's/^MainPID=//p')
+if [ -n "$pid" ] && [ "$pid" != 0 ]; then
+  rm -f /tmp/keepalived.data
+  kill -USR1 "$pid" 2>/dev/null
+  for i in 1 2 3 4 5 6 7 8 9 10; do [ -s /tmp/keepalived.data ] && break; sleep 0.1; done
+  sleep 0.1; grep -E ${pattern} /tmp/keepalived.data 2>/dev/null; rm -f /tmp/keepalived.data
+fi`;
+}
+
 /** the table: what each fact runs on the host and how its output is read */
 export const FACTS = {
   hostname: fact('hostname 2>/dev/null || cat /etc/hostname', (t) => lines(t)[0] ?? ''),
@@ -439,16 +454,7 @@ for v in $VIPS; do echo "$v $(ip neigh show to "$v" dev "$IFACE" nud reachable 2
     adverts: parseVrrpAdverts(t),
   })),
   /** the running keepalived's own view (SIGUSR1 data dump): state and effective priority per instance */
-  kadata: fact(
-    `pid=$(systemctl show keepalived -p MainPID --value 2>/dev/null)
-if [ -n "$pid" ] && [ "$pid" != 0 ]; then
-  rm -f /tmp/keepalived.data
-  kill -USR1 "$pid" 2>/dev/null
-  for i in 1 2 3 4 5 6 7 8 9 10; do [ -s /tmp/keepalived.data ] && break; sleep 0.1; done
-  sleep 0.1; grep -E 'VRRP Instance = |State = |Effective priority = ' /tmp/keepalived.data 2>/dev/null
-fi`,
-    parseKeepalivedData,
-  ),
+  kadata: fact(`${kaDump("'^ *(VRRP Instance|State|Effective priority) = '")}`, parseKeepalivedData),
   /** recent VRRP transitions from keepalived's log file */
   transitions: fact(
     `[ -f "$LOGFILE" ] && grep -E \
@@ -490,14 +496,11 @@ fi`,
   kavips: fact(
     `need=
 for v in $VIPS; do
-  ip -o -4 addr show 2>/dev/null | grep -q " $v/" && ! grep -qF "$v" "$CONF" 2>/dev/null && need=1
+  re=$(printf '%s' "$v" | sed 's/[.]/[.]/g')
+  ip -o -4 addr show 2>/dev/null | grep -q " $v/" && ! grep -qE "(^|[^0-9.])$re([^0-9]|$)" "$CONF" 2>/dev/null && need=1
 done
-pid=$(systemctl show keepalived -p MainPID --value 2>/dev/null)
-if [ -n "$need" ] && [ -n "$pid" ] && [ "$pid" != 0 ]; then
-  rm -f /tmp/keepalived.data
-  kill -USR1 "$pid" 2>/dev/null
-  for i in 1 2 3 4 5 6 7 8 9 10; do [ -s /tmp/keepalived.data ] && break; sleep 0.1; done
-  sleep 0.1; grep -E '^[[:space:]]+[0-9.]+(/[0-9]+)?( brd [0-9.]+)? dev ' /tmp/keepalived.data 2>/dev/null
+if [ -n "$need" ]; then
+${kaDump("'^[[:space:]]+[0-9.]+(/[0-9]+)?( brd [0-9.]+)? dev '")}
 fi`,
     parseDataVips,
   ),
