@@ -56,9 +56,10 @@ function flagFix(name: string, value: number): string[] {
 }
 
 /** ha-setup's state flags (demote.X, handover.X, maintenance) that differ from the snapshot, and their fix */
-function flagDrift(was: NodeStatus, now: NodeStatus): Drift[] {
+function flagDrift(was: NodeStatus, now: NodeStatus, keepDemotions: boolean): Drift[] {
   const names = new Set([...Object.keys(was.flags ?? {}), ...Object.keys(now.flags ?? {})]);
   return [...names]
+    .filter((f) => !(keepDemotions && f.startsWith('demote.')))
     .filter((f) => (was.flags?.[f] ?? 0) !== (now.flags?.[f] ?? 0))
     .map((f) => ({
       kind: 'flag' as const,
@@ -71,10 +72,10 @@ function flagDrift(was: NodeStatus, now: NodeStatus): Drift[] {
 }
 
 /**
- * Links, units, instances and state flags of one node that differ from its snapshot. `flags: false` while a run
- * keeps the master demoted on purpose (until it gives the VIPs back).
+ * Links, units, instances and state flags of one node that differ from its snapshot. `keepDemotions` while a run
+ * keeps the master demoted on purpose (until it gives the VIPs back): its demote.TARGET flags are not drift.
  */
-export function nodeDrift(was: NodeStatus, now: NodeStatus, cfg: Config, flags = true): Drift[] {
+export function nodeDrift(was: NodeStatus, now: NodeStatus, cfg: Config, keepDemotions = false): Drift[] {
   const out: Drift[] = [];
   if (!now.reachable) {
     return [{ kind: 'ssh', node: was.node, what: 'SSH', was: 'reachable', now: now.error ?? 'unreachable', fix: [] }];
@@ -124,7 +125,7 @@ export function nodeDrift(was: NodeStatus, now: NodeStatus, cfg: Config, flags =
       });
     }
   }
-  if (flags) out.push(...flagDrift(was, now));
+  out.push(...flagDrift(was, now, keepDemotions));
   return out;
 }
 
@@ -132,11 +133,11 @@ export function nodeDrift(was: NodeStatus, now: NodeStatus, cfg: Config, flags =
  * Everything that differs from the snapshot. VIPs: each must be held by exactly one node, and by the same node as
  * before when the instance preempts (a nopreempt VIP may stay where the failover put it: that is its design).
  */
-export function pairDrift(before: PairStatus, now: PairStatus, cfg: Config, flags = true): Drift[] {
+export function pairDrift(before: PairStatus, now: PairStatus, cfg: Config, keepDemotions = false): Drift[] {
   const out: Drift[] = [];
   for (const was of before.nodes) {
     const n = now.nodes.find((x) => x.node === was.node);
-    if (n) out.push(...nodeDrift(was, n, cfg, flags));
+    if (n) out.push(...nodeDrift(was, n, cfg, keepDemotions));
   }
   for (const v of now.vips) {
     const prev = before.vips.find((x) => x.vip === v.vip);

@@ -23,6 +23,16 @@ const STOPS: Record<ScenarioName, ('nginx' | 'keepalived')[]> = {
   switchover: [],
 };
 
+/**
+ * Right before a scenario's fault: what it stops on the node holding the target now (after an earlier scenario of a
+ * nopreempt target, that may be another node than the one the preflight saw hold it) must be able to start again
+ */
+export function faultUndoProblems(now: PairStatus, target: Target, name: ScenarioName): string[] {
+  const holder = now.vips.find((v) => v.instance === target.instances[0].name)?.holders[0];
+  const n = now.nodes.find((x) => x.node === holder);
+  return n ? [...latentOf(n), ...unitProblems(n, STOPS[name])] : [];
+}
+
 /** units the test stops there that someone else masked or left failed: the test could not start them again */
 function unitProblems(n: NodeStatus, units: ('nginx' | 'keepalived')[]): string[] {
   const out: string[] = [];

@@ -39,25 +39,25 @@ export async function reconnect(run: Pick<RestoreEnv, 'session'>, node: Resolved
 }
 
 /** what differs from the snapshot now (a node whose link is still down gets one quick reconnect try per round) */
-async function driftNow(run: RestoreEnv, flags: boolean): Promise<Drift[]> {
+async function driftNow(run: RestoreEnv, keepDemotions: boolean): Promise<Drift[]> {
   for (const n of run.cfg.nodes)
     if (!run.session.conns[n.name]?.alive) await run.session.reconnect(n, { connectTimeout: 3 }).catch(() => null);
-  return pairDrift(run.snapshot, await pairStatus(run.cfg, run.session.conns), run.cfg, flags);
+  return pairDrift(run.snapshot, await pairStatus(run.cfg, run.session.conns), run.cfg, keepDemotions);
 }
 
 /**
  * Fix what differs and wait until the pair matches the snapshot; returns what was done and what still differs.
- * `flags: false` leaves ha-setup's state flags alone (the master stays demoted until the VIPs are given back).
+ * `keepDemotions` leaves the demote flags alone (the master stays demoted until the VIPs are given back).
  */
 export async function restorePair(
   run: RestoreEnv,
   timeoutMs: number,
-  opts: { flags?: boolean } = {},
+  opts: { keepDemotions?: boolean } = {},
 ): Promise<{ log: string[]; left: Drift[] }> {
   const log: string[] = [];
-  const flags = opts.flags ?? true;
+  const keep = opts.keepDemotions ?? false;
   const deadline = Date.now() + timeoutMs;
-  let drift = await driftNow(run, flags);
+  let drift = await driftNow(run, keep);
   while (drift.length) {
     const fixable = drift.filter((d) => d.fix.length);
     for (const n of run.cfg.nodes) {
@@ -69,12 +69,12 @@ export async function restorePair(
       // what the last fixes achieved, once more after a moment (a started service needs a little while)
       if (fixable.length && timeoutMs > 0) {
         await wait(1000);
-        drift = await driftNow(run, flags);
+        drift = await driftNow(run, keep);
       }
       break;
     }
     await wait(500);
-    drift = await driftNow(run, flags);
+    drift = await driftNow(run, keep);
   }
   return { log, left: drift };
 }

@@ -281,7 +281,10 @@ async function restoreFault(run: RunEnv, name: ScenarioName, master: ResolvedNod
     fr.restoreFailed = (e as Error).message;
     fr.restoreLog = [`restore failed: ${fr.restoreFailed}`];
   }
-  const first = await restorePair(run, 0, { flags: false }).catch((e: Error) => ({ log: [e.message], left: [] }));
+  const first = await restorePair(run, 0, { keepDemotions: true }).catch((e: Error) => ({
+    log: [e.message],
+    left: [],
+  }));
   fr.restoreLog.push(...first.log);
 }
 

@@ -15,7 +15,7 @@ import { pairStatus, UNITS, type PairStatus } from '../status/collect.js';
 import { boundFeatures, settleTimeoutMs } from './bounds.js';
 import { identities } from './identify.js';
 import { describeDrift, manualFix, pairDrift, sshCommand } from './pair.js';
-import { notReady, precheck } from './precheck.js';
+import { faultUndoProblems, notReady, precheck } from './precheck.js';
 import { restorePair } from './restore.js';
 import { Aborted, pendingRestores, runScenario, type RunEnv, type ScenarioResult } from './run.js';
 import type { ScenarioName } from './scenarios.js';
@@ -74,8 +74,7 @@ function snapshotRestoreCommands(cfg: Config, snapshot: PairStatus, sudo: (node:
 }
 
 /** null when another node can take over the target's VIPs now and the pair is as before; else why not */
-async function readyToFailOver(run: RunEnv, target: Target): Promise<string | null> {
-  const now = await pairStatus(run.cfg, run.session.conns);
+function readyToFailOver(run: RunEnv, target: Target, now: PairStatus): string | null {
   const drift = pairDrift(run.snapshot, now, run.cfg);
   if (drift.length) return `the pair is not as before the test: ${drift.map(describeDrift).join('; ')}`;
   const holder = now.vips.find((v) => v.instance === target.instances[0].name)?.holders[0];
@@ -103,12 +102,16 @@ async function scenariosLoop(run: RunEnv, opts: VerifyOptions, io: IO, out: Veri
   const plan = opts.targets.flatMap((target) => opts.names.map((name) => ({ target, name })));
   for (const [k, { target, name }] of plan.entries()) {
     if (run.signal.aborted) break;
-    if (!opts.force) {
-      const ready = await readyToFailOver(run, target);
-      if (ready) {
-        out.stopped = { reason: `not injecting ${name} on ${target.name}: ${ready}`, left: [], fix: [] };
-        return;
-      }
+    const now = await pairStatus(run.cfg, run.session.conns);
+    // even with --force: what the fault stops on the node holding the target now must be able to come back
+    const why = [...faultUndoProblems(now, target, name), ...(opts.force ? [] : [readyToFailOver(run, target, now)])];
+    if (why.some(Boolean)) {
+      out.stopped = {
+        reason: `not injecting ${name} on ${target.name}: ${why.filter(Boolean).join('; ')}`,
+        left: [],
+        fix: [],
+      };
+      return;
     }
     try {
       const r = await runScenario(run, target, name);

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
 import { identify, identities } from '../../src/failover/identify.js';
 import { describeDrift, manualFix, pairDrift, unitFix } from '../../src/failover/pair.js';
+import { faultUndoProblems } from '../../src/failover/precheck.js';
 import { targetsOf } from '../../src/failover/run.js';
 import { PreconditionError } from '../../src/errors.js';
 import { parseGathered } from '../../src/facts/gather.js';
@@ -185,12 +186,36 @@ describe('state flags left behind', () => {
     expect(readdirSync(join(dir, 'state'))).toEqual(['demote.VI_1']);
   });
 
-  it('while the run keeps the master demoted on purpose (flags: false) the flag is not drift', () => {
+  it('while the run keeps the master demoted on purpose the demote flag is not drift; any other flag is', () => {
     const now = status([node('lb01', { flags: { 'demote.VI_1': 1 } }), node('lb02')], { '172.16.70.183': ['lb01'] });
-    expect(pairDrift(before, now, cfg, false)).toEqual([]);
-    // a flag that was set before the run (maintenance by the operator) is left as it was
+    expect(pairDrift(before, now, cfg, true)).toEqual([]);
+    const other = status([node('lb01', { flags: { 'demote.VI_1': 1, 'handover.VI_1': 1 } }), node('lb02')], {
+      '172.16.70.183': ['lb01'],
+    });
+    expect(pairDrift(before, other, cfg, true).map(describeDrift)).toEqual(['lb01: flag handover.VI_1 was 0, now 1']);
+    // a flag that was set before the run (maintenance by the operator) and is gone now is put back as it was
     const kept = status([node('lb01', { flags: { maintenance: 1 } }), node('lb02')], { '172.16.70.183': ['lb01'] });
-    expect(pairDrift(kept, kept, cfg)).toEqual([]);
+    const gone = pairDrift(kept, before, cfg);
+    expect(gone.map(describeDrift)).toEqual(['lb01: flag maintenance was 1, now 0']);
+    expect(gone[0].fix[0].slice(-2)).toEqual(['maintenance', '1']);
+  });
+});
+
+describe('right before each fault: what it stops on the node holding the target now can come back', () => {
+  it('nopreempt: the VIP is on lb02 after the first scenario; nginx masked there refuses the nginx scenario', () => {
+    const cfg = cfgOf(guides000);
+    const t = targetsOf(cfg)[0];
+    const masked = { active: 'active', enabled: 'masked-runtime' };
+    const now = status(
+      [node('lb01'), node('lb02', { units: { keepalived: { active: 'active', enabled: 'enabled' }, nginx: masked } })],
+      { '172.16.70.183': ['lb02'] },
+      false,
+    );
+    expect(faultUndoProblems(now, t, 'nginx')).toEqual([
+      'nginx on lb02 is masked-runtime: the test could not start it again after stopping it',
+    ]);
+    // a scenario that stops keepalived does not need nginx to start again
+    expect(faultUndoProblems(now, t, 'keepalived')).toEqual([]);
   });
 });
 
