@@ -76,6 +76,10 @@ async function planRun(io: IO, cfg: Config, s: HostSession, opts: RunOptions): P
   const plan = buildPlan({ cfg, facts: pf.facts, leaving: pf.leaving, adverts: pf.adverts });
   if (!pf.adverts)
     plan.warnings.push('no node could listen for other VRRP routers: the virtual router ids are not checked');
+  for (const n of pf.unheard)
+    plan.warnings.push(
+      `${n} could not listen for other VRRP routers: its segment was checked from the other nodes only`,
+    );
   if (plan.refusals.length) throw new PreconditionError('preconditions failed; nothing was changed', plan.refusals);
   return plan;
 }

@@ -74,6 +74,8 @@ export interface PlanFacts {
   adverts: Record<string, VrrpAdvert[]> | null;
   /** not listened: every node already advertises every planned virtual router id (vridsAdvertised) */
   listenSkipped: boolean;
+  /** nodes that could not listen while others did (no raw socket, no tcpdump, the listener failed) */
+  unheard: string[];
   leaving: LeavingNode[];
 }
 
@@ -104,11 +106,13 @@ export async function readPlanFacts(
   const listenSkipped = opts.listen && vridsAdvertised(cfg, facts);
   const heardBy = opts.listen && !listenSkipped ? await Promise.all(listening) : [];
   const heard = heardBy.flatMap((h, i) => (h?.vrrp.heard ? [[cfg.nodes[i].name, h.vrrp.adverts] as const] : []));
+  const unheard = heardBy.flatMap((h, i) => (h?.vrrp.heard ? [] : [cfg.nodes[i].name]));
   const leaving = await connectLeavers(s, cfg, facts, opts.lock);
   return {
     facts,
     adverts: listenSkipped ? {} : heard.length ? Object.fromEntries(heard) : null,
     listenSkipped,
+    unheard: heard.length ? unheard : [],
     leaving,
   };
 }

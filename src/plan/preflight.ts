@@ -23,19 +23,32 @@ export function configuredVips(conf: string | undefined): Set<string> {
   return out;
 }
 
+/** each vrrp_instance of a keepalived.conf: its id, interface and whether it is unicast */
+function instancesOf(conf: string): { vrid: number; iface: string | null; unicast: boolean }[] {
+  return conf
+    .split(/^\s*vrrp_instance\s+/m)
+    .slice(1)
+    .map((b) => ({
+      vrid: Number(/^\s*virtual_router_id\s+(\d+)/m.exec(b)?.[1] ?? NaN),
+      iface: /^\s*interface\s+(\S+)/m.exec(b)?.[1] ?? null,
+      unicast: /^\s*unicast_peer\b/m.test(b),
+    }));
+}
+
 /**
- * Every node already runs keepalived with a keepalived.conf that advertises each planned virtual router id: the
- * run adds no id to the segment, so it need not listen for other routers first (a conflict there would already
- * exist, and `status` reports it). A re-run is then not held up by the listening.
+ * Every node already runs keepalived with a keepalived.conf that advertises each planned virtual router id on the
+ * same interface, the same way (multicast or unicast): the run adds no id to any segment, so it need not listen
+ * for other routers first (a conflict there would already exist, and `status` reports it). A re-run is then not
+ * held up by the listening. An id on a new interface or a switch to multicast is listened for.
  */
 export function vridsAdvertised(cfg: Config, facts: Record<string, InitFacts>): boolean {
-  const want = cfg.instances.map((i) => i.virtualRouterId);
   return cfg.nodes.every((n) => {
     const f = facts[n.name];
     if (!f || f.services.keepalived?.active !== 'active') return false;
-    const conf = currentContent(f, PATHS.keepalivedConf) ?? '';
-    const has = new Set([...conf.matchAll(/^\s*virtual_router_id\s+(\d+)/gm)].map((m) => Number(m[1])));
-    return want.every((v) => has.has(v));
+    const have = instancesOf(currentContent(f, PATHS.keepalivedConf) ?? '');
+    return cfg.instances.every((i) =>
+      have.some((h) => h.vrid === i.virtualRouterId && h.iface === n.interface && h.unicast === i.unicast),
+    );
   });
 }
 

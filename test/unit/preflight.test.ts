@@ -51,6 +51,17 @@ describe('listening for other VRRP routers is needed only when the run adds a vi
       { env: {} },
     );
     expect(vridsAdvertised(more, done)).toBe(false);
+    // an instance moved to another interface (another segment), or unicast turned off (multicast from now on)
+    const moved = resolveAnswers(
+      { ...activeActive, nodes: activeActive.nodes.map((n) => ({ ...n, interface: 'eth9' })) },
+      { env: {} },
+    );
+    expect(vridsAdvertised(moved, done)).toBe(false);
+    const uni = resolveAnswers(
+      { ...activeActive, instances: activeActive.instances.map((i) => ({ ...i, unicast: true })) },
+      { env: {} },
+    );
+    expect(vridsAdvertised(uni, done)).toBe(false);
     // keepalived stopped on one node: its ids are not on the segment now
     done.lb02.services.keepalived = { ...done.lb02.services.keepalived, active: 'inactive' };
     expect(vridsAdvertised(cfg, done)).toBe(false);
