@@ -324,7 +324,11 @@ export class WatchState {
     const c = this.clients.get(vip);
     if (!c) return [];
     // served before the pair was read once (the X-LB header cannot be told yet): the first event waits for that
-    if (r.ok && !this.judged && c.served === null) return [];
+    if (r.ok && !this.judged && c.served === null) {
+      // counted, not reported yet
+      Object.assign(c, { ok: c.ok + 1, total: c.total + 1, everServed: true });
+      return [];
+    }
     let by = r.ok ? this.who(r.servedBy) : null;
     let via: ClientsView['via'] = by ? 'header' : null;
     const h = this.holders.get(vip);
