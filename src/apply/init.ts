@@ -99,7 +99,10 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<In
     let holders: VipHolders = {};
     let vipProblemsFound: string[] = [];
     if (!failed.length) {
-      const stableUntil = electionMayMove(results) ? Date.now() + reElectionMs(cfg) : 0;
+      // a keepalived that ran before may still show its old state for a while; on a pair where none ran (fresh
+      // hosts) the first holder is the new election's, so it is enough to see the expected one
+      const ranBefore = plan.nodes.some((p) => p.facts.services.keepalived?.active === 'active');
+      const stableUntil = ranBefore && electionMayMove(results) ? Date.now() + reElectionMs(cfg) : 0;
       const w = await waitForSettled(cfg, s.conns, flags, cfg.profile === 'fast' ? 8000 : 15000, stableUntil);
       holders = w.holders;
       vipProblemsFound = w.ok ? [] : w.problems;
