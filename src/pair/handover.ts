@@ -64,6 +64,11 @@ export interface HandoverOptions {
   how: 'stop' | 'flag' | 'maintenance';
   /** the node the VIPs must go to (switchover --to); default: whichever ready node keepalived elects */
   to?: string;
+  /**
+   * with 'flag': the old holder is also demoted for the targets, in the trigger (after its FAULT, so the demotion
+   * moves nothing by itself: a preemption before the handoff is in place would bypass it), and stays demoted
+   */
+  demote?: boolean;
 }
 
 /** flags for every target: demote (the node stays a backup when it comes back) or handover */
@@ -89,15 +94,19 @@ export async function handOver(
       // it comes back a backup for these targets: the return is a planned move too (returnTo)
       await flags(conn, 'demote', targets, true);
       await conn.must(['systemctl', 'stop', 'keepalived'], 'systemctl stop keepalived');
-    } else if (opts.how === 'flag') await flags(conn, 'handover', targets, true);
-    else await setFlag(conn, 'maintenance', true);
+    } else if (opts.how === 'flag') {
+      await flags(conn, 'handover', targets, true);
+      if (opts.demote) await flags(conn, 'demote', targets, true);
+    } else await setFlag(conn, 'maintenance', true);
   };
   const undo = async () => {
     if (opts.how === 'stop') {
       await flags(conn, 'demote', targets, false);
       await conn.exec(['systemctl', 'start', 'keepalived']);
-    } else if (opts.how === 'flag') await flags(conn, 'handover', targets, false);
-    else await setFlag(conn, 'maintenance', false);
+    } else if (opts.how === 'flag') {
+      if (opts.demote) await flags(conn, 'demote', targets, false);
+      await flags(conn, 'handover', targets, false);
+    } else await setFlag(conn, 'maintenance', false);
   };
   try {
     return await plannedMove(env, {

@@ -56,17 +56,25 @@ async function chooseTaker(env: PairEnv, t: Target, holder: string, to?: string)
 
 /**
  * demote flags so that `to` wins the target's elections: none at all when `to` wins by its own priority, else every
- * other node demoted
+ * other node demoted. The current holder `from` is left as it is here: demoted now it would lose the VIPs by plain
+ * preemption before the planned move is in place; the hand-over demotes it in its trigger (`demote` option)
  */
-async function preferNode(env: PairEnv, t: Target, to: string): Promise<string[]> {
+async function preferNode(
+  env: PairEnv,
+  t: Target,
+  to: string,
+  from: string,
+): Promise<{ log: string[]; natural: boolean }> {
   const natural = expectedHolder(env.cfg, t, {}) === to;
   const log: string[] = [];
   for (const n of env.cfg.nodes) {
+    if (n.name === from && !natural) continue;
     const on = !natural && n.name !== to;
     await setFlag(env.conns[n.name], `demote.${t.name}`, on);
     if (on) log.push(`${n.name} demoted for ${t.name}`);
   }
-  return log;
+  if (!natural) log.push(`${from} demoted for ${t.name} as it hands over`);
+  return { log, natural };
 }
 
 export async function switchover(env: PairEnv, t: Target, to?: string): Promise<MoveResult> {
@@ -82,8 +90,8 @@ export async function switchover(env: PairEnv, t: Target, to?: string): Promise<
   const from = held[0];
   if (to === from) return { target: t.name, vips, from, to, log: [`${t.name} is already on ${to}`], notes: [] };
   const taker = await chooseTaker(env, t, from, to);
-  const log = await preferNode(env, t, taker);
-  log.push(...(await handOver(env, from, [t], { how: 'flag', to: taker })));
+  const { log, natural } = await preferNode(env, t, taker, from);
+  log.push(...(await handOver(env, from, [t], { how: 'flag', to: taker, demote: !natural })));
   const now = await vipHolders(env.cfg, env.conns);
   const where = [...new Set(vips.flatMap((v) => now[v] ?? []))];
   if (where.length !== 1 || where[0] !== taker)

@@ -42,12 +42,13 @@ describe('switchover', () => {
     const r = await drive(switchover(env, t));
     expect(r).toMatchObject({ target: 'VI_1', vips: [VIP], from: 'lb01', to: 'lb02' });
     expect(sim.events).toEqual([
-      // lb02 is not lb01's natural successor by priority here: every other node is demoted
-      'lb01: flag demote.VI_1=1',
+      // lb02 is not lb01's natural successor by priority here: every other node is demoted; the holder itself only
+      // in the trigger, after its FAULT (demoted before, it would lose the VIP by preemption ahead of the handoff)
       'lb02: flag demote.VI_1=0',
       'lb02: handoff on to 172.16.70.181 for 172.16.70.183',
       `lb01: hold ${VIP}`,
       'lb01: flag handover.VI_1=1',
+      'lb01: flag demote.VI_1=1',
       'lb01: arp_ignore on',
       `lb01: unhold ${VIP}`,
       'lb01: arp_ignore off',
@@ -58,7 +59,7 @@ describe('switchover', () => {
     expect(sim.holders()).toEqual({ [VIP]: ['lb02'] });
     expect(sim.host('lb01').flags).toEqual({ 'demote.VI_1': 1, 'handover.VI_1': 0 });
     expect(r.log).toEqual([
-      'lb01 demoted for VI_1',
+      'lb01 demoted for VI_1 as it hands over',
       `lb01: answering for ${VIP} while keepalived lets go of them`,
       `${VIP} now on lb02`,
     ]);
@@ -348,7 +349,11 @@ describe('the rolling restart: stop, then return', () => {
     expect(r).toMatchObject({ from: 'a', to: 'b' });
     const r2 = await drive(switchover(env, t, 'c'));
     expect(r2).toMatchObject({ from: 'b', to: 'c' });
-    expect(r2.log.slice(0, 2)).toEqual(['a demoted for VI_1', 'b demoted for VI_1']);
+    // the holder b is demoted in the hand-over's trigger, after its FAULT: before it, c would preempt outside the
+    // planned move
+    expect(r2.log.slice(0, 2)).toEqual(['a demoted for VI_1', 'b demoted for VI_1 as it hands over']);
+    const ev = sim.events;
+    expect(ev.indexOf('b: flag demote.VI_1=1')).toBeGreaterThan(ev.indexOf('b: flag handover.VI_1=1'));
     expect(sim.holders()).toEqual({ [VIP]: ['c'] });
   });
 });
