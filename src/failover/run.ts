@@ -375,6 +375,8 @@ async function scenarioOn(
       manual: `on ${master.name}: ${sc.manual(master.interface)}`,
       run: async () => {
         const c = await reconnect(run, master);
+        // what comes back comes back a backup (given back later as a planned move): demoted before the restore
+        await setFlag(c, `demote.${target.name}`, true);
         const lines = await sc.restore(c, master.interface);
         pendingRestores.delete(key);
         return lines;

@@ -70,7 +70,8 @@ export const scenarios: Record<ScenarioName, Scenario> = {
           '{ systemctl mask --runtime nginx && systemctl stop nginx; }',
         'stopping nginx',
       );
-      await demote(ctx);
+      // not demoted here: keepalived runs on, and a demotion now (track_file: at once) would move the VIP before
+      // the health check saw anything; the run demotes it before the restore instead
     },
     async restore(c) {
       const r = await c.sh(

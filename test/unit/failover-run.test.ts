@@ -123,6 +123,15 @@ describe('every scenario on a healthy pair', () => {
       'lb01: link down',
       'lb01: flag handover.VI_1=1',
     ]);
+    // the nginx fault: the master is demoted only once the health check has moved the VIP, right before nginx comes
+    // back (demoted at once, its priority would move the VIP before the check saw anything: no measurement)
+    const ev = lab.sim.events;
+    const masked = ev.indexOf('lb01: systemctl mask nginx');
+    const demoted = ev.findIndex((e, i) => i > masked && e === 'lb01: flag demote.VI_1=1');
+    const unmasked = ev.findIndex((e, i) => i > masked && /^lb01: systemctl unmask nginx/.test(e));
+    expect(demoted, ev.slice(masked, unmasked + 1).join('\n')).toBeGreaterThan(masked);
+    expect(demoted).toBeLessThan(unmasked);
+    expect(out.scenarios[0].gapMs!).toBeGreaterThan(0);
     expect(lab.sim.host('lb01')).toMatchObject({ link: true, flags: { 'demote.VI_1': 0, 'handover.VI_1': 0 } });
     expect(lab.sim.host('lb01').units.nginx).toEqual({ active: 'active', enabled: 'enabled' });
     expect(lab.sim.holders()).toEqual({ [VIP]: ['lb01'] });
