@@ -70,5 +70,6 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
     flags: {},
     members: null,
     kavips: [],
+    vrrpseen: [],
   };
 }

@@ -93,6 +93,7 @@ export const INIT_FACTS = [
   'flags',
   'members',
   'kavips',
+  'vrrpseen',
 ] as const satisfies readonly FactName[];
 export type InitFacts = Pick<Facts, (typeof INIT_FACTS)[number]> & {
   /** true for --offline plans: nothing was read from the host */
@@ -115,6 +116,7 @@ export function initVars(cfg: Config, node: ResolvedNode, opts: { probeVips?: bo
     DIRS: [PATHS.flagDir, cfg.includeDir, cfg.metrics?.textfileDir].filter(Boolean).join(' '),
     STATE_DIR: PATHS.flagDir,
     CONF: PATHS.keepalivedConf,
+    LOGFILE: cfg.logging.file,
   };
 }
 

@@ -248,6 +248,15 @@ export function parseDataVips(text: string): string[] {
   return [...out];
 }
 
+/** "SOURCE LINE" lines of the vrrpseen fact */
+export function parseSeen(t: string): { src: string | null; line: string }[] {
+  return lines(t).map((l) => {
+    const i = l.indexOf(' ');
+    const src = i > 0 ? l.slice(0, i) : l;
+    return { src: src === '-' ? null : src, line: i > 0 ? l.slice(i + 1) : '' };
+  });
+}
+
 /** "exit N" as the last line, the program's output before it */
 export function parseTest(t: string): TestFact | null {
   const ls = t.replace(/\n+$/, '').split('\n');
@@ -503,6 +512,29 @@ if [ -n "$need" ]; then
 ${kaDump("'^[[:space:]]+[0-9.]+(/[0-9]+)?( brd [0-9.]+)? dev '")}
 fi`,
     parseDataVips,
+  ),
+  /**
+   * Another VRRP router on the pair's ids as the running keepalived heard it in the last 30 s (its log file): the
+   * adverts it logs with their source, and the packets it refused (another VRRP version, password, advert interval,
+   * VIPs, an unknown unicast source). "SOURCE LINE" each, SOURCE "-" when the line names none; the pair's own nodes
+   * are left out by the planner. Only masters advertise, as for the listener: this is what a re-run checks instead of
+   * listening.
+   */
+  vrrpseen: fact(
+    `if [ -f "$LOGFILE" ]; then
+  cut=$(( $(date +%s) - 30 ))
+  tail -n 2000 "$LOGFILE" 2>/dev/null | grep -E \
+'advert from|wrong version|invalid passwd|auth, expecting|interval mismatch|not present in MASTER advert|\
+invalid ip address count|not a unicast peer|with our IP address' | tail -n 200 | while IFS= read -r l; do
+    t=$(date -d "$(printf '%s\\n' "$l" | cut -d' ' -f1)" +%s 2>/dev/null) ||
+      t=$(date -d "$(printf '%s\\n' "$l" | cut -d' ' -f1-3)" +%s 2>/dev/null) || t=0
+    [ "$t" -ge "$cut" ] || continue
+    src=$(printf '%s\\n' "$l" | sed -n -e 's/.* from \\([0-9.]*\\).*/\\1/p' \
+      -e 's/.*address \\([0-9.]*\\) not a unicast.*/\\1/p')
+    printf '%s %s\\n' "\${src:--}" "$l"
+  done | tail -n 20
+fi`,
+    parseSeen,
   ),
   /** the state flags keepalived tracks (maintenance, demote.TARGET, handover.TARGET), 0 or 1 each */
   flags: fact(

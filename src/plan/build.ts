@@ -9,7 +9,7 @@ import { STEPS } from '../steps/index.js';
 import { deconfigureSteps } from '../steps/deconfigure.js';
 import { afterChange } from '../steps/effects.js';
 import type { Change } from '../steps/types.js';
-import { latentFaults, foreignVrids, preflight } from './preflight.js';
+import { heardByKeepalived, latentFaults, foreignVrids, preflight } from './preflight.js';
 import { addRolling } from './rolling.js';
 import { actionsOf, type NodePlan, type PairPlan, type PlannedStep } from './types.js';
 import type { VrrpAdvert } from '../facts/vrrp.js';
@@ -127,6 +127,8 @@ export function buildPlan(input: BuildInput): PairPlan {
         );
       }
   if (!input.skipNetworkChecks && input.adverts) refusals.push(...foreignVrids(cfg, everyFacts, input.adverts));
+  // what the running keepalived heard: the check of every run, whether it listened or not
+  if (!input.skipNetworkChecks) refusals.push(...heardByKeepalived(cfg, facts, everyFacts));
   refusals.push(...addRolling(cfg, nodes));
   return { nodes, refusals, warnings };
 }

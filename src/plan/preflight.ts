@@ -45,10 +45,34 @@ export function vridsAdvertised(cfg: Config, facts: Record<string, InitFacts>): 
   return cfg.nodes.every((n) => {
     const f = facts[n.name];
     if (!f || f.services.keepalived?.active !== 'active') return false;
-    const have = instancesOf(currentContent(f, PATHS.keepalivedConf) ?? '');
+    const conf = currentContent(f, PATHS.keepalivedConf) ?? '';
+    // ha-setup's configuration: keepalived logs to logging.file, where the run looks for other routers instead
+    // (heardByKeepalived)
+    if (!conf.startsWith('! Managed by ha-setup')) return false;
+    const have = instancesOf(conf);
     return cfg.instances.every((i) =>
       have.some((h) => h.vrid === i.virtualRouterId && h.iface === n.interface && h.unicast === i.unicast),
     );
+  });
+}
+
+/**
+ * Another VRRP router on the pair's ids as the running keepalived of a node heard it in the last 30 s (the vrrpseen
+ * fact: its adverts, or its packets keepalived refused): what a run that does not listen checks, one line per node
+ */
+export function heardByKeepalived(cfg: Config, facts: Record<string, InitFacts>, everyFacts: InitFacts[]): string[] {
+  const ours = new Set(
+    everyFacts.flatMap((f) => Object.values(f.interfaces).flatMap((i) => i.addresses.map((a) => a.split('/')[0]))),
+  );
+  return cfg.nodes.flatMap((n) => {
+    const seen = (facts[n.name]?.vrrpseen ?? []).filter((x) => !x.src || !ours.has(x.src));
+    if (!seen.length) return [];
+    const who = seen.find((x) => x.src)?.src;
+    return [
+      `${n.name} (${n.host}): another VRRP router on the pair's virtual router ids${who ? ` (${who})` : ''}, as ` +
+        `keepalived there heard it in the last 30 s: ${seen[seen.length - 1].line.trim()}; two clusters with one id ` +
+        'on a segment both flap: give one of them another id',
+    ];
   });
 }
 

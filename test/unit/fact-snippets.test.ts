@@ -114,4 +114,34 @@ describe('fact snippets over captured command output', () => {
     rmSync(join(bin, 'nginx'));
     expect(run(FACTS.nginxtest, { PATH: bin })).toEqual({ text: '', value: null });
   });
+
+  it("vrrpseen: the last 30 s of keepalived's log, RFC 3339 or traditional stamps, with each line's source", () => {
+    const log = join(bin, 'keepalived.log');
+    const at = (agoS: number, iso: boolean) => {
+      const d = new Date(Date.now() - agoS * 1000);
+      if (iso) return d.toISOString().replace('Z', '+00:00');
+      const mon = d.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+      const hms = d.toISOString().slice(11, 19);
+      return `${mon} ${String(d.getUTCDate()).padStart(2, ' ')} ${hms}`;
+    };
+    writeFileSync(
+      log,
+      [
+        `${at(600, true)} lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from 10.0.0.99`,
+        `${at(5, true)} lb01 Keepalived_vrrp[9]: (VI_1) Entering MASTER STATE`,
+        `${at(4, true)} lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from 10.0.0.99 - x`,
+        `${at(3, false)} lb01 Keepalived_vrrp[9]: (VI_1) received an invalid passwd!`,
+        `${at(2, true)} lb01 Keepalived_vrrp[9]: (VI_1) unicast source address 10.0.0.98 not a unicast peer`,
+        '',
+      ].join('\n'),
+    );
+    const { value } = run(FACTS.vrrpseen, { LOGFILE: log, TZ: 'UTC' });
+    expect(value.map((x) => [x.src, x.line.replace(/^.*\]: /, '')])).toEqual([
+      ['10.0.0.99', '(VI_1) received lower priority (90) advert from 10.0.0.99 - x'],
+      [null, '(VI_1) received an invalid passwd!'],
+      ['10.0.0.98', '(VI_1) unicast source address 10.0.0.98 not a unicast peer'],
+    ]);
+    // no log file (keepalived logs elsewhere): nothing
+    expect(run(FACTS.vrrpseen, { LOGFILE: join(bin, 'none.log') }).value).toEqual([]);
+  });
 });

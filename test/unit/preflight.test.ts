@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
-import { preflight, vridsAdvertised } from '../../src/plan/preflight.js';
+import { heardByKeepalived, preflight, vridsAdvertised } from '../../src/plan/preflight.js';
 import { activeActive } from '../fixtures/answers.js';
 import { allFresh, converge, fresh } from '../fixtures/facts.js';
 
@@ -64,6 +64,41 @@ describe('listening for other VRRP routers is needed only when the run adds a vi
     expect(vridsAdvertised(uni, done)).toBe(false);
     // keepalived stopped on one node: its ids are not on the segment now
     done.lb02.services.keepalived = { ...done.lb02.services.keepalived, active: 'inactive' };
+    expect(vridsAdvertised(cfg, done)).toBe(false);
+  });
+});
+
+describe('another VRRP router as the running keepalived heard it (every run, listening or not)', () => {
+  it("an advert from an address not a node's, or a refused packet: a refusal naming node, source and line", () => {
+    const f = converge(cfg, allFresh(cfg));
+    const nodeIp = f.lb02.interfaces.ens33.addresses[0].split('/')[0];
+    f.lb01.vrrpseen = [
+      { src: nodeIp, line: `lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (100) advert from ${nodeIp}` },
+    ];
+    expect(heardByKeepalived(cfg, f, Object.values(f))).toEqual([]);
+    f.lb02.vrrpseen = [
+      {
+        src: '172.16.70.199',
+        line: 'lb02 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from 172.16.70.199 - discarding',
+      },
+    ];
+    f.lb01.vrrpseen.push({ src: null, line: 'lb01 Keepalived_vrrp[9]: (VI_2) received an invalid passwd!' });
+    expect(heardByKeepalived(cfg, f, Object.values(f))).toEqual([
+      "lb01 (172.16.70.181): another VRRP router on the pair's virtual router ids, as keepalived there heard it in " +
+        'the last 30 s: lb01 Keepalived_vrrp[9]: (VI_2) received an invalid passwd!; two clusters with one id on a ' +
+        'segment both flap: give one of them another id',
+      "lb02 (172.16.70.182): another VRRP router on the pair's virtual router ids (172.16.70.199), as keepalived " +
+        'there heard it in the last 30 s: lb02 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from ' +
+        '172.16.70.199 - discarding; two clusters with one id on a segment both flap: give one of them another id',
+    ]);
+  });
+  it("the listening is skipped only with ha-setup's keepalived.conf (its log file is where keepalived logs)", () => {
+    const done = converge(cfg, allFresh(cfg));
+    const path = '/etc/keepalived/keepalived.conf';
+    done.lb01.files[path] = {
+      ...done.lb01.files[path],
+      content: done.lb01.files[path].content!.replace(/^! Managed by ha-setup/, '! by hand'),
+    } as never;
     expect(vridsAdvertised(cfg, done)).toBe(false);
   });
 });
