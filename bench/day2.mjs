@@ -32,6 +32,12 @@ export function day2Kit(ROOT) {
     if (r.status !== 0) throw new Error(`${h}: ${script.slice(0, 80)}: exit ${r.status} ${r.stderr}`);
     return r.stdout;
   };
+  // the same without blocking the event loop (the probe through the VIP runs in this process meanwhile)
+  const inHostAsync = (h, script) =>
+    new Promise((res, rej) => {
+      const p = spawn('bash', [join(ROOT, 'scripts', 'lab'), 'exec', h, 'sh', '-c', script], { stdio: 'ignore' });
+      p.on('close', (code) => (code === 0 ? res() : rej(new Error(`${h}: ${script.slice(0, 80)}: exit ${code}`))));
+    });
   const cli = (args, env = {}) =>
     new Promise((res) => {
       const start = Date.now();
@@ -50,7 +56,7 @@ export function day2Kit(ROOT) {
     if (r.code !== 0) throw new Error(`ha-setup ${args.slice(0, 3).join(' ')}: exit ${r.code}: ${r.err.slice(-800)}`);
     return r;
   };
-  return { dir, labJson, addr, lab, inHost, cli, must };
+  return { dir, labJson, addr, lab, inHost, inHostAsync, cli, must };
 }
 
 /** the longest run of failed probes: from the first failed one to the next served one (ms) */
@@ -188,7 +194,7 @@ function operations(k, profile, write) {
       'manual',
       async () => {
         // the guides' way: stop keepalived on the master, start it again once the backup has the VIP
-        k.inHost('lb01', 'systemctl stop keepalived; sleep 3; systemctl start keepalived; sleep 5');
+        await k.inHostAsync('lb01', 'systemctl stop keepalived; sleep 3; systemctl start keepalived; sleep 5');
       },
     ],
     ['switchover', () => k.must(['switchover', '--answers', base])],

@@ -13,9 +13,11 @@ export const services: Step = {
     const changes: Change[] = [];
     for (const name of ['rsyslog', 'keepalived']) {
       const s = svc(ctx, name);
+      // started first: keepalived's first election (its master-down timer) runs while it is enabled, which on
+      // Debian goes through systemd-sysv-install (~0.6 s)
+      if (s.active !== 'active') changes.push({ kind: 'service', name, action: 'start' });
       if (s.enabled !== 'enabled' && s.enabled !== 'static' && s.enabled !== 'alias')
         changes.push({ kind: 'service', name, action: 'enable' });
-      if (s.active !== 'active') changes.push({ kind: 'service', name, action: 'start' });
     }
     if (!changes.length) return stepPlan(this, [], [], ['rsyslog and keepalived enabled and running']);
     const verify: Change = {

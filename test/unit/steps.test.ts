@@ -267,10 +267,10 @@ describe('keepalived config', () => {
 });
 
 describe('services and members', () => {
-  it("services: enable and start what is not, then check keepalived's log; nothing (no check) when all run", () => {
+  it("services: start (the election begins) and enable what is not, then check keepalived's log; nothing (no check) when all run", () => {
     const c = ctx(pair, () => {}, 'debian');
     const p = services.plan(c);
-    expect(kinds(p.changes)).toEqual(['enable keepalived', 'start keepalived', 'verify']);
+    expect(kinds(p.changes)).toEqual(['start keepalived', 'enable keepalived', 'verify']);
     expect(p.changes[2]).toMatchObject({
       kind: 'verify',
       describe: 'a keepalived line reaches /var/log/keepalived.log',
