@@ -267,7 +267,7 @@ describe('keepalived config', () => {
 });
 
 describe('services and members', () => {
-  it("services: start (the election begins) and enable what is not, then check keepalived's log; nothing (no check) when all run", () => {
+  it('services: start (the election begins) and enable what is not, check the log; nothing when all run', () => {
     const c = ctx(pair, () => {}, 'debian');
     const p = services.plan(c);
     expect(kinds(p.changes)).toEqual(['start keepalived', 'enable keepalived', 'verify']);
