@@ -128,7 +128,11 @@ export function buildPlan(input: BuildInput): PairPlan {
       }
   if (!input.skipNetworkChecks && input.adverts) refusals.push(...foreignVrids(cfg, everyFacts, input.adverts));
   // what the running keepalived heard: the check of every run, whether it listened or not
-  if (!input.skipNetworkChecks) refusals.push(...heardByKeepalived(cfg, facts, everyFacts));
+  if (!input.skipNetworkChecks) {
+    const heard = heardByKeepalived(cfg, facts, everyFacts);
+    refusals.push(...heard.refusals);
+    warnings.push(...heard.warnings);
+  }
   refusals.push(...addRolling(cfg, nodes));
   return { nodes, refusals, warnings };
 }

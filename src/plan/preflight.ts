@@ -58,22 +58,39 @@ export function vridsAdvertised(cfg: Config, facts: Record<string, InitFacts>): 
 
 /**
  * Another VRRP router on the pair's ids as the running keepalived of a node heard it in the last 30 s (the vrrpseen
- * fact: its adverts, or its packets keepalived refused): what a run that does not listen checks, one line per node
+ * fact), checked by every run, listening or not. An advert keepalived accepted from an address that is no node's is
+ * a refusal: that router takes part in the pair's elections. A packet keepalived refused (another VRRP version,
+ * password, advert interval or VIPs; its log names no source) disturbs no election and may come from a node of the
+ * pair still on other settings (an interrupted run): a warning.
  */
-export function heardByKeepalived(cfg: Config, facts: Record<string, InitFacts>, everyFacts: InitFacts[]): string[] {
+export function heardByKeepalived(
+  cfg: Config,
+  facts: Record<string, InitFacts>,
+  everyFacts: InitFacts[],
+): { refusals: string[]; warnings: string[] } {
   const ours = new Set(
     everyFacts.flatMap((f) => Object.values(f.interfaces).flatMap((i) => i.addresses.map((a) => a.split('/')[0]))),
   );
-  return cfg.nodes.flatMap((n) => {
-    const seen = (facts[n.name]?.vrrpseen ?? []).filter((x) => !x.src || !ours.has(x.src));
-    if (!seen.length) return [];
-    const who = seen.find((x) => x.src)?.src;
-    return [
-      `${n.name} (${n.host}): another VRRP router on the pair's virtual router ids${who ? ` (${who})` : ''}, as ` +
-        `keepalived there heard it in the last 30 s: ${seen[seen.length - 1].line.trim()}; two clusters with one id ` +
-        'on a segment both flap: give one of them another id',
-    ];
-  });
+  const refusals: string[] = [];
+  const warnings: string[] = [];
+  for (const n of cfg.nodes) {
+    const seen = facts[n.name]?.vrrpseen ?? [];
+    const foreign = seen.filter((x) => x.src && !ours.has(x.src));
+    const refused = seen.filter((x) => !x.src);
+    if (foreign.length)
+      refusals.push(
+        `${n.name} (${n.host}): another VRRP router on the pair's virtual router ids (${foreign[0].src}) takes part ` +
+          `in its elections, as keepalived there heard it in the last 30 s: ${foreign[foreign.length - 1].line.trim()}; ` +
+          'two clusters with one id on a segment both flap: give one of them another id',
+      );
+    if (refused.length)
+      warnings.push(
+        `${n.name}: keepalived refused VRRP packets on the pair's ids in the last 30 s ` +
+          `(${refused[refused.length - 1].line.trim()}): another router with other settings, or a node of the pair ` +
+          'still on different ones; `ha-setup status` listens for other routers',
+      );
+  }
+  return { refusals, warnings };
 }
 
 /**

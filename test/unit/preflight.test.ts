@@ -69,28 +69,30 @@ describe('listening for other VRRP routers is needed only when the run adds a vi
 });
 
 describe('another VRRP router as the running keepalived heard it (every run, listening or not)', () => {
-  it("an advert from an address not a node's, or a refused packet: a refusal naming node, source and line", () => {
+  it("an advert accepted from an address not a node's: a refusal; a refused packet (no source): a warning", () => {
     const f = converge(cfg, allFresh(cfg));
     const nodeIp = f.lb02.interfaces.ens33.addresses[0].split('/')[0];
     f.lb01.vrrpseen = [
       { src: nodeIp, line: `lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (100) advert from ${nodeIp}` },
     ];
-    expect(heardByKeepalived(cfg, f, Object.values(f))).toEqual([]);
+    expect(heardByKeepalived(cfg, f, Object.values(f))).toEqual({ refusals: [], warnings: [] });
     f.lb02.vrrpseen = [
-      {
-        src: '172.16.70.199',
-        line: 'lb02 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from 172.16.70.199 - discarding',
-      },
+      { src: '172.16.70.199', line: 'lb02 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from x' },
     ];
     f.lb01.vrrpseen.push({ src: null, line: 'lb01 Keepalived_vrrp[9]: (VI_2) received an invalid passwd!' });
-    expect(heardByKeepalived(cfg, f, Object.values(f))).toEqual([
-      "lb01 (172.16.70.181): another VRRP router on the pair's virtual router ids, as keepalived there heard it in " +
-        'the last 30 s: lb01 Keepalived_vrrp[9]: (VI_2) received an invalid passwd!; two clusters with one id on a ' +
-        'segment both flap: give one of them another id',
-      "lb02 (172.16.70.182): another VRRP router on the pair's virtual router ids (172.16.70.199), as keepalived " +
-        'there heard it in the last 30 s: lb02 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from ' +
-        '172.16.70.199 - discarding; two clusters with one id on a segment both flap: give one of them another id',
-    ]);
+    expect(heardByKeepalived(cfg, f, Object.values(f))).toEqual({
+      refusals: [
+        "lb02 (172.16.70.182): another VRRP router on the pair's virtual router ids (172.16.70.199) takes part in " +
+          'its elections, as keepalived there heard it in the last 30 s: lb02 Keepalived_vrrp[9]: (VI_1) received ' +
+          'lower priority (90) advert from x; two clusters with one id on a segment both flap: give one of them ' +
+          'another id',
+      ],
+      warnings: [
+        "lb01: keepalived refused VRRP packets on the pair's ids in the last 30 s (lb01 Keepalived_vrrp[9]: (VI_2) " +
+          'received an invalid passwd!): another router with other settings, or a node of the pair still on ' +
+          'different ones; `ha-setup status` listens for other routers',
+      ],
+    });
   });
   it("the listening is skipped only with ha-setup's keepalived.conf (its log file is where keepalived logs)", () => {
     const done = converge(cfg, allFresh(cfg));
