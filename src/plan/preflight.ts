@@ -80,7 +80,8 @@ export function heardByKeepalived(
     if (foreign.length)
       refusals.push(
         `${n.name} (${n.host}): another VRRP router on the pair's virtual router ids (${foreign[0].src}) takes part ` +
-          `in its elections, as keepalived there heard it in the last 30 s: ${foreign[foreign.length - 1].line.trim()}; ` +
+          `in its elections, as keepalived there heard it in the last 30 s: ` +
+          `${foreign[foreign.length - 1].line.trim()}; ` +
           'two clusters with one id on a segment both flap: give one of them another id',
       );
     if (refused.length)

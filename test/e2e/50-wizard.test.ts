@@ -59,14 +59,15 @@ vrrp_instance FOREIGN {
 
 /**
  * a second foreign router that comes up later on the pair's own id (52) with the pair's settings (its VIP, no
- * password), so keepalived accepts its adverts: it takes part in the pair's elections (VIP is filled in)
+ * password), so keepalived accepts its adverts, and a higher priority: it takes the pair's VIP over (keepalived 2.x
+ * starts every instance as a backup, and a lower-priority one never advertises: it would disturb nothing)
  */
 const latecomer = (vip: string) => `! a foreign VRRP router on the pair's id after init, started by the wizard test
 vrrp_instance LATE {
     state MASTER
     interface host0
     virtual_router_id 52
-    priority 50
+    priority 200
     advert_int 1
     virtual_ipaddress {
         ${vip}
@@ -222,7 +223,8 @@ describe('the wizard connects as it goes, and builds a working pair', () => {
     inHost('web02', `cat > /tmp/late.conf <<'EOF'\n${latecomer(`${vip}/24`)}EOF`);
     inHost('web02', 'keepalived -f /tmp/late.conf -p /tmp/g.pid -r /tmp/g-vrrp.pid -c /tmp/g-chk.pid');
     try {
-      await new Promise((res) => setTimeout(res, 3000));
+      // its master-down timer (3 adverts and its skew), then it advertises: lb01 hands over to it
+      await new Promise((res) => setTimeout(res, 5000));
       const late = await cli(['init', '--answers', saved, '--yes'], { env: { HOME: home } });
       expect(late.code, late.stderr).toBe(2);
       expect(late.stderr).toMatch(
