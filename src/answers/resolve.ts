@@ -91,6 +91,8 @@ export interface Config {
   syncGroups: { name: string; instances: string[] }[];
   /** package files for hosts with no repository, per package (a host uses the one of its family's format) */
   packages: Record<'keepalived' | 'nginx' | 'nodeExporter', PackageFile[]>;
+  /** packages upgraded to the newest version of the hosts' repositories (packages.upgrade) */
+  upgrade: 'keepalived'[];
   /** directory whose *.conf keepalived.conf includes (null: no include) */
   includeDir: string | null;
   /** keepalived snippets installed in includeDir (keepalived.snippets): file name, content, node (null: all) */
@@ -521,6 +523,11 @@ function resolvePackages(a: Answers, opts: ResolveOptions, found: Found): Config
       } else packages[key].push(r);
     });
   }
+  if (a.packages.upgrade?.includes('keepalived') && packages.keepalived.length)
+    found.problems.push(
+      'packages.upgrade: keepalived comes from the package files of packages.keepalived or from the repositories ' +
+        '(upgrade), not both',
+    );
   return packages;
 }
 
@@ -652,6 +659,7 @@ function buildConfig(
     realtime: a.failover.realtime ?? false,
     syncGroups: a.syncGroups,
     packages: r.packages,
+    upgrade: a.packages.upgrade ?? [],
     includeDir: a.keepalived.includeDir ? a.keepalived.includeDir.replace(/\/+$/, '') || '/' : null,
     metrics:
       a.metrics === false

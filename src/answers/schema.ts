@@ -272,6 +272,12 @@ export const answersSchema = z.strictObject({
       nginx: packageFiles.optional(),
       /** node_exporter for metrics.install on hosts with no repository (prometheus-node-exporter) */
       nodeExporter: packageFiles.optional(),
+      /**
+       * packages kept at the newest version the hosts' repositories offer, as their package lists say (refresh them
+       * first: apt-get update; dnf and yum refresh their own metadata): a newer keepalived is installed one node at a
+       * time, its VIPs handed over first. Without it an installed keepalived is never upgraded
+       */
+      upgrade: z.array(z.enum(['keepalived'])).optional(),
     })
     .default({}),
   /**

@@ -241,7 +241,8 @@ export class HostRunner {
 
   async install(c: Extract<Change, { kind: 'package' }>): Promise<void> {
     await this.record({ type: 'package', names: c.names });
-    if (c.manager === 'apt') {
+    if (c.upgrade) await this.upgrade(c.manager, c.names[0], c.upgrade.to);
+    else if (c.manager === 'apt') {
       const env = 'DEBIAN_FRONTEND=noninteractive';
       const install = `${env} apt-get install ${APT_OPTIONS.join(' ')} ${c.names.map(q).join(' ')}`;
       let r = await this.conn.run(install, { timeoutMs: 15 * 60_000 });
@@ -263,6 +264,17 @@ export class HostRunner {
       });
     }
     if (c.names.includes('keepalived')) await this.checkVersion(c.expectVersion);
+  }
+
+  /** packages.upgrade: exactly the version the plan saw in the repositories (not whatever is newest by now) */
+  private async upgrade(manager: 'apt' | 'dnf' | 'yum', name: string, to: string): Promise<void> {
+    const argv =
+      manager === 'apt'
+        ? ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', ...APT_OPTIONS, `${name}=${to}`]
+        : [manager, 'upgrade', '-y', `${name}-${to}`];
+    await this.conn.must(argv, `${manager === 'apt' ? 'apt-get' : manager} upgrade ${name} to ${to}`, {
+      timeoutMs: 15 * 60_000,
+    });
   }
 
   /** the plan rendered keepalived.conf for the version it expected: another one stops the node's run */

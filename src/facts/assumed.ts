@@ -21,6 +21,7 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
     kaversion: null,
     // what the distribution's repositories install: CentOS 7 (the guides' OS) has 1.3.5, Debian 12 has 2.2.7
     kacandidate: rhel ? '1.3.5' : '2.2.7',
+    kaupgrade: null,
     selinux: rhel ? { runtime: 'enforcing', tools: true } : { runtime: null, tools: false },
     firewalld: rhel
       ? {

@@ -79,6 +79,7 @@ export const INIT_FACTS = [
   'packages',
   'kaversion',
   'kacandidate',
+  'kaupgrade',
   'selinux',
   'firewalld',
   'ufw',
@@ -117,6 +118,7 @@ export function initVars(cfg: Config, node: ResolvedNode, opts: { probeVips?: bo
     STATE_DIR: PATHS.flagDir,
     CONF: PATHS.keepalivedConf,
     LOGFILE: cfg.logging.file,
+    UPGRADE: cfg.upgrade.join(' '),
   };
 }
 

@@ -32,6 +32,7 @@ export const VARS = [
   'BACKENDS',
   'STATE_DIR',
   'CONF',
+  'UPGRADE',
 ] as const;
 export type FactVar = (typeof VARS)[number];
 export type FactVars = Partial<Record<FactVar, string>>;
@@ -365,6 +366,30 @@ fi`,
   fi
 fi`,
     (t) => /^(?:\d+:)?(\d+\.\d+\.\d+)/.exec(lines(t)[0] ?? '')?.[1] ?? null,
+  ),
+  /**
+   * a newer keepalived than the installed one in the host's repositories, only when packages.upgrade asks ($UPGRADE):
+   * its full version (dpkg's, or rpm's [EPOCH:]VERSION-RELEASE) as the package manager would install it
+   */
+  kaupgrade: fact(
+    `case " $UPGRADE " in *" keepalived "*) u=1 ;; *) u= ;; esac
+if [ -n "$u" ] && command -v keepalived >/dev/null 2>&1; then
+  if command -v apt-cache >/dev/null 2>&1; then
+    p=$(apt-cache policy keepalived 2>/dev/null)
+    i=$(printf '%s\\n' "$p" | awk '/Installed:/ {print $2; exit}')
+    c=$(printf '%s\\n' "$p" | awk '/Candidate:/ {print $2; exit}')
+    if [ -n "$c" ] && [ "$c" != "(none)" ] && dpkg --compare-versions "$c" gt "$i"; then echo "$c"; fi
+  elif command -v dnf >/dev/null 2>&1; then
+    dnf -q list --upgrades keepalived 2>/dev/null | awk '$1 ~ /^keepalived\\./ {print $2; exit}'
+  elif command -v yum >/dev/null 2>&1; then
+    yum -q list updates keepalived 2>/dev/null | awk '$1 ~ /^keepalived\\./ {print $2; exit}'
+  fi
+fi`,
+    (t): { full: string; version: string | null } | null => {
+      const full = lines(t)[0];
+      if (!full || !/^[0-9A-Za-z.+~:_-]+$/.test(full)) return null;
+      return { full, version: /^(?:\d+:)?(\d+\.\d+\.\d+)/.exec(full)?.[1] ?? null };
+    },
   ),
   selinux: fact(
     'if command -v getenforce >/dev/null 2>&1; then echo "tools $(getenforce 2>/dev/null)"; else echo "none"; fi',

@@ -22,6 +22,7 @@ export function describeAction(c: Action): string {
     case 'command':
       return `run: ${c.argv.join(' ')}  (${c.describe})`;
     case 'package':
+      if (c.upgrade) return `upgrade ${c.names.join(' ')} ${c.upgrade.from} -> ${c.upgrade.to} with ${mgr(c.manager)}`;
       return `install ${c.names.join(' ')} with ${mgr(c.manager)}${c.expectVersion ? ` (${c.expectVersion})` : ''}`;
     case 'package-file':
       return `copy ${c.file} to the host and install it with ${mgr(c.manager)}`;

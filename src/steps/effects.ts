@@ -63,8 +63,13 @@ export function afterChange(
       return { ...f, files: { ...f.files, [c.path]: { exists: false } } };
     case 'command':
       return c.sets ? deepMerge(f, c.sets as FactPatch) : f;
-    case 'package':
-      return c.names.reduce((x, n) => installed(x, n, n === 'keepalived' ? c.expectVersion : 'planned', nginxDir), f);
+    case 'package': {
+      const out = c.names.reduce(
+        (x, n) => installed(x, n, n === 'keepalived' ? c.expectVersion : 'planned', nginxDir),
+        f,
+      );
+      return c.upgrade ? { ...out, packages: { ...out.packages, keepalived: c.upgrade.to }, kaupgrade: null } : out;
+    }
     case 'package-file':
       return installed(f, c.name, c.expectVersion ?? 'planned', nginxDir);
     case 'service': {

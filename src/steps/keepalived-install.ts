@@ -23,6 +23,18 @@ export const keepalivedInstall: Step = {
       if (upgrade) notes.push(`keepalived ${facts.packages.keepalived} installed, ${file!.full} given: upgraded`);
       changes.push(c);
     }
+    // packages.upgrade: the repositories offer a newer keepalived than the installed one (rolled too)
+    const newer = facts.packages.keepalived && !file && cfg.upgrade.includes('keepalived') ? facts.kaupgrade : null;
+    if (newer && facts.pkgmanager) {
+      changes.push({
+        kind: 'package',
+        manager: facts.pkgmanager,
+        names: ['keepalived'],
+        expectVersion: newer.version,
+        upgrade: { from: facts.packages.keepalived!, to: newer.full },
+      });
+      notes.push(`keepalived ${facts.packages.keepalived} installed, ${newer.full} in the repositories: upgraded`);
+    }
     if ((cfg.healthCheck.url || cfg.alerts.webhook) && !facts.packages.curl) {
       if (!facts.pkgmanager) return refuse(this, `curl missing on ${node.name} and no apt, dnf or yum was found`);
       changes.push({ kind: 'package', manager: facts.pkgmanager, names: ['curl'] });

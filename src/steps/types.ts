@@ -34,7 +34,14 @@ export type Change =
   | { kind: 'remove-file'; path: string; before: string; validate?: string[] }
   | { kind: 'command'; argv: string[]; describe: string; undo?: string[]; sets?: FactPatch }
   /** `expectVersion`: the keepalived version the plan rendered for; another one installed stops the node's run */
-  | { kind: 'package'; manager: 'apt' | 'dnf' | 'yum'; names: string[]; expectVersion?: string | null }
+  | {
+      kind: 'package';
+      manager: 'apt' | 'dnf' | 'yum';
+      names: string[];
+      expectVersion?: string | null;
+      /** packages.upgrade: the installed version and the repositories' newer one, installed exactly */
+      upgrade?: { from: string; to: string };
+    }
   /** a package file from the controller (packages.*), pushed over SSH and installed with the host's manager */
   | {
       kind: 'package-file';

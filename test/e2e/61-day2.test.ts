@@ -5,6 +5,9 @@
  * actions are the ones applied), and on a three-node unicast pair a node taken out of the answers (deconfigured,
  * no longer advertising or holding the VIP) and put back.
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   answersFile,
@@ -13,6 +16,7 @@ import {
   inHost,
   json,
   lab,
+  ROOT,
   labAnswers,
   labReset,
   vipHolders,
@@ -21,6 +25,45 @@ import {
 import { probed } from '../helpers/probe.js';
 
 const VIP = () => `${lab().prefix}.100`;
+
+const VERSION_OF: Record<string, string> = {
+  lb01: "dpkg-query -W -f='${Version}' keepalived",
+  lb02: 'rpm -q --qf "%{VERSION}-%{RELEASE}" keepalived',
+  lb03: "dpkg-query -W -f='${Version}' keepalived",
+};
+
+/** a package repository on a lab host holding one package file from the controller; the package lists refreshed */
+function addRepository(host: string, local: string, name: string): void {
+  const put = spawnSync(
+    'bash',
+    [
+      join(ROOT, 'scripts', 'lab'),
+      'exec',
+      host,
+      'sh',
+      '-c',
+      'mkdir -p /srv/ha-next && cat > "/srv/ha-next/$1"',
+      'sh',
+      name,
+    ],
+    {
+      input: readFileSync(local),
+    },
+  );
+  expect(put.status, String(put.stderr)).toBe(0);
+  inHost(
+    host,
+    `set -e; cd /srv/ha-next
+if command -v apt-get >/dev/null; then
+  dpkg-scanpackages -m . /dev/null >Packages 2>/dev/null
+  echo "deb [trusted=yes] file:/srv/ha-next ./" >/etc/apt/sources.list.d/ha-next.list
+  apt-get update -qq
+else
+  createrepo_c -q .
+  printf '[ha-next]\nname=next\nbaseurl=file:///srv/ha-next\nenabled=1\ngpgcheck=0\n' >/etc/yum.repos.d/ha-next.repo
+fi`,
+  );
+}
 
 async function underProbe(args: string[], env: NodeJS.ProcessEnv = {}) {
   const p = await probed(VIP(), () => cli(args, { env }));
@@ -159,5 +202,42 @@ describe('three nodes, unicast: a node taken out of the answers, then put back',
     await underProbe(['init', '--answers', answersFile(three()), '--yes']);
     expect(vipHolders(VIP(), ['lb01', 'lb02', 'lb03'])).toEqual(['lb01']);
     expect(inHost('lb03', 'systemctl is-active keepalived').stdout.trim()).toBe('active');
+  });
+
+  it('the repositories offer a newer keepalived: kept until packages.upgrade asks, then rolled: 0 failed', async () => {
+    // a second repository on each host with the next package revision, and the package lists refreshed: what an
+    // operator's distribution update looks like before anyone upgrades
+    const { next } = fullLab();
+    for (const h of ['lb01', 'lb03']) addRepository(h, next.deb, 'keepalived_2.2.7-1+b2+lab1_amd64.deb');
+    addRepository('lb02', next.rpm, 'keepalived-2.2.7-2.el9.x86_64.rpm');
+    const LB = ['lb01', 'lb02', 'lb03'];
+    const versions = () => LB.map((h) => inHost(h, VERSION_OF[h]).stdout);
+    const before = versions();
+    // not asked: nothing to do
+    const same = json.plan(await cli(['init', '--answers', answersFile(three()), '--dry-run', '--json']));
+    expect(same.nodes.map((n) => n.actions)).toEqual([[], [], []]);
+    const b = three();
+    b.packages = { upgrade: ['keepalived'] };
+    const f = answersFile(b);
+    const dry = json.plan(await cli(['init', '--answers', f, '--dry-run', '--json']));
+    expect(dry.nodes.find((n) => n.name === 'lb01')!.actions).toEqual(
+      expect.arrayContaining(['upgrade keepalived 1:2.2.7-1+b2 -> 1:2.2.7-1+b2+lab1 with apt-get']),
+    );
+    expect(dry.nodes.find((n) => n.name === 'lb02')!.actions).toEqual(
+      expect.arrayContaining(['upgrade keepalived 2.2.7-1.el9 -> 2.2.7-2.el9 with dnf']),
+    );
+    // one node at a time, the master (lb01) last
+    for (const n of dry.nodes) expect(n.rolling, n.name).toBeGreaterThan(0);
+    expect(dry.nodes.find((n) => n.name === 'lb01')!.rolling).toBe(3);
+    const pids = () => LB.map((h) => inHost(h, 'systemctl show -p MainPID keepalived').stdout);
+    const pidsBefore = pids();
+    const r = await underProbe(['init', '--answers', f, '--yes', '--json']);
+    for (const n of json.init(r).nodes) expect(n.actions).toEqual(dry.nodes.find((d) => d.name === n.node)!.actions);
+    expect(versions()).toEqual(['1:2.2.7-1+b2+lab1', '2.2.7-2.el9', '1:2.2.7-1+b2+lab1']);
+    expect(before).toEqual(['1:2.2.7-1+b2', '2.2.7-1.el9', '1:2.2.7-1+b2']);
+    pids().forEach((p, i) => expect(p, LB[i]).not.toBe(pidsBefore[i]));
+    expect(vipHolders(VIP(), LB)).toEqual(['lb01']);
+    const again = json.init(await cli(['init', '--answers', f, '--yes', '--json']));
+    expect(again.nodes.map((n) => n.changes)).toEqual([0, 0, 0]);
   });
 });

@@ -207,6 +207,37 @@ describe('commands, packages, services, checks', () => {
     expect(manifestOf(sim)).toEqual([{ type: 'package', names: ['keepalived'] }]);
   });
 
+  it('packages.upgrade: exactly the version the plan saw, with apt-get, dnf or yum', async () => {
+    const { runner, conn, sim } = setup();
+    const up = (manager: 'apt' | 'dnf' | 'yum', to: string) =>
+      runner().install({
+        kind: 'package',
+        manager,
+        names: ['keepalived'],
+        expectVersion: '2.2.7',
+        upgrade: { from: '1:2.2.7-1+b2', to },
+      });
+    await up('apt', '1:2.2.7-1+b2+lab1');
+    await up('dnf', '2.2.7-2.el9');
+    await up('yum', '2.2.7-2.el9');
+    const cmds = conn.calls.map((c) => c.text).filter((t) => /upgrade|apt-get install/.test(t));
+    expect(cmds).toEqual([
+      'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confdef ' +
+        '-o Dpkg::Options::=--force-confold keepalived=1:2.2.7-1+b2+lab1',
+      'dnf upgrade -y keepalived-2.2.7-2.el9',
+      'yum upgrade -y keepalived-2.2.7-2.el9',
+    ]);
+    expect(manifestOf(sim)).toEqual([
+      { type: 'package', names: ['keepalived'] },
+      { type: 'package', names: ['keepalived'] },
+      { type: 'package', names: ['keepalived'] },
+    ]);
+    sim.on(/upgrade -y/, { code: 1, stderr: 'No match for argument: keepalived-2.2.8-1.el9\n' });
+    await expect(up('dnf', '2.2.8-1.el9')).rejects.toThrow(
+      'lb01: dnf upgrade keepalived to 2.2.8-1.el9 failed (exit 1)',
+    );
+  });
+
   it('another keepalived version installed than the plan rendered for: FactChanged', async () => {
     const { runner, sim } = setup();
     sim.on((c) => c.text === FACTS.kaversion.sh, { stdout: 'Keepalived v2.3.1 (03/01,2025)\n' });

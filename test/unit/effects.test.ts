@@ -161,6 +161,22 @@ describe('afterChange: a package install leaves what it writes unknown', () => {
     expect(out.nginxtree).toEqual(f.nginxtree);
   });
 
+  it('a keepalived upgrade from the repositories: the new full version installed, nothing newer left', () => {
+    const f = base().lb02;
+    f.packages.keepalived = '1:2.2.7-1+b2';
+    f.kaupgrade = { full: '1:2.3.1-1', version: '2.3.1' };
+    const out = after(f, {
+      kind: 'package',
+      manager: 'apt',
+      names: ['keepalived'],
+      expectVersion: '2.3.1',
+      upgrade: { from: '1:2.2.7-1+b2', to: '1:2.3.1-1' },
+    });
+    expect(out.packages.keepalived).toBe('1:2.3.1-1');
+    expect(out.kaversion).toBe('2.3.1');
+    expect(out.kaupgrade).toBeNull();
+  });
+
   it("keepalived without an expected version: the repository's candidate", () => {
     const f = base('rhel').lb02;
     const out = after(f, { kind: 'package', manager: 'yum', names: ['keepalived'] });

@@ -184,6 +184,34 @@ describe('single parsers', () => {
   });
 });
 
+describe('a newer keepalived in the repositories (kaupgrade: only when packages.upgrade asks)', () => {
+  // captured on the lab with a second repository holding the next revision (test/e2e/61-day2.test.ts)
+  const names = ['kaupgrade', 'packages', 'kaversion'] as const;
+  it("Debian: apt-cache's candidate when dpkg says it is newer than the installed one", () => {
+    const f = parseGathered(names, fx('facts-kaupgrade-debian12.txt'));
+    expect(f.kaupgrade).toEqual({ full: '1:2.2.7-1+b2+lab1', version: '2.2.7' });
+    expect(f.packages.keepalived).toBe('1:2.2.7-1+b2');
+  });
+  it("Rocky-like: dnf's list of upgrades", () => {
+    const f = parseGathered(names, fx('facts-kaupgrade-rocky9.txt'));
+    expect(f.kaupgrade).toEqual({ full: '2.2.7-2.el9', version: '2.2.7' });
+    expect(f.packages.keepalived).toBe('2.2.7-1.el9');
+  });
+  it('nothing newer, not asked, or a line that is no version: null', () => {
+    expect(FACTS.kaupgrade.parse('')).toBeNull();
+    expect(FACTS.kaupgrade.parse('2.3.1 $(reboot)\n')).toBeNull();
+    expect(FACTS.kaupgrade.parse('2:2.3.1-1.el9\n')).toEqual({ full: '2:2.3.1-1.el9', version: '2.3.1' });
+  });
+  it('asked through $UPGRADE only (no package manager is queried otherwise)', () => {
+    const cfg = resolveAnswers({ ...clone(pair), packages: { upgrade: ['keepalived'] } }, { env: {} });
+    expect(initVars(cfg, cfg.nodes[0]).UPGRADE).toBe('keepalived');
+    const plain = resolveAnswers(clone(pair), { env: {} });
+    expect(initVars(plain, plain.nodes[0]).UPGRADE).toBe('');
+    const r = spawnSync('sh', ['-c', gatherScript(['kaupgrade']), 'sh', ...gatherArgs({})], { encoding: 'utf8' });
+    expect(parseGathered(['kaupgrade'], r.stdout).kaupgrade).toBeNull();
+  });
+});
+
 describe('gathering: one script, sections read back', () => {
   it('sections split on "@@name" lines; what follows @@end is ignored', () => {
     expect(parseSections('@@a\nx\ny\n@@b\n@@c\nz\n@@end\n@@d\nnoise')).toEqual({ a: 'x\ny', b: '', c: 'z' });

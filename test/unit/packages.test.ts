@@ -12,6 +12,8 @@ import { inspectPackage, parsePackageFileName } from '../../src/answers/packages
 import { ValidationError } from '../../src/errors.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { keepalivedInstall } from '../../src/steps/keepalived-install.js';
+import { keepalivedVersionOf } from '../../src/steps/context.js';
+import { describeAction } from '../../src/plan/describe.js';
 import { clone, pair, type RawAnswers } from '../fixtures/answers.js';
 import { allFresh } from '../fixtures/facts.js';
 
@@ -126,6 +128,53 @@ describe('package files', () => {
     for (const f of Object.values(facts)) f.packages.keepalived = '1:2.2.7-1+b2+lab1';
     const again = keepalivedInstall.plan({ cfg, node: cfg.nodes[0], facts: facts.lb01, all: facts });
     expect(again.changes).toEqual([]);
+  });
+
+  it('packages.upgrade: a newer keepalived in the repositories is installed exactly, rolled, rendered for', () => {
+    const cfg = withPackages({ upgrade: ['keepalived'] });
+    expect(cfg.upgrade).toEqual(['keepalived']);
+    const facts = allFresh(cfg, 'rhel');
+    for (const f of Object.values(facts)) {
+      f.pkgmanager = 'dnf';
+      f.packages.keepalived = '2.2.7-1.el9';
+      f.kaversion = '2.2.7';
+      f.kaupgrade = { full: '2:2.3.1-1.el9', version: '2.3.1' };
+    }
+    const p = keepalivedInstall.plan({ cfg, node: cfg.nodes[0], facts: facts.lb01, all: facts });
+    expect(p.changes).toEqual([
+      {
+        kind: 'package',
+        manager: 'dnf',
+        names: ['keepalived'],
+        expectVersion: '2.3.1',
+        upgrade: { from: '2.2.7-1.el9', to: '2:2.3.1-1.el9' },
+      },
+    ]);
+    expect(p.notes).toContain('keepalived 2.2.7-1.el9 installed, 2:2.3.1-1.el9 in the repositories: upgraded');
+    expect(keepalivedVersionOf(cfg, facts.lb01)).toBe('2.3.1');
+    expect(describeAction(p.changes[0])).toBe('upgrade keepalived 2.2.7-1.el9 -> 2:2.3.1-1.el9 with dnf');
+    const plan = buildPlan({ cfg, facts, skipNetworkChecks: true });
+    expect(plan.nodes.map((n) => [n.node, n.rolling])).toEqual([
+      ['lb01', true],
+      ['lb02', true],
+    ]);
+    // not asked: the installed keepalived stays (and the configuration is rendered for it)
+    const plain = withPackages({});
+    expect(keepalivedInstall.plan({ cfg: plain, node: plain.nodes[0], facts: facts.lb01, all: facts }).changes).toEqual(
+      [],
+    );
+    expect(keepalivedVersionOf(plain, facts.lb01)).toBe('2.2.7');
+    // nothing newer
+    facts.lb01.kaupgrade = null;
+    expect(keepalivedInstall.plan({ cfg, node: cfg.nodes[0], facts: facts.lb01, all: facts }).changes).toEqual([]);
+  });
+
+  it('packages.upgrade: only keepalived, and not with package files of it', () => {
+    expect(problems({ upgrade: ['nginx'] })[0]).toBe('packages.upgrade[0]: must be one of keepalived (got "nginx")');
+    expect(problems({ upgrade: ['keepalived'], keepalived: 'keepalived_2.2.7-1_amd64.deb' })).toEqual([
+      'packages.upgrade: keepalived comes from the package files of packages.keepalived or from the repositories ' +
+        '(upgrade), not both',
+    ]);
   });
 
   it("Debian's pool file names carry no epoch: keepalived_2.2.7-1+b2_amd64.deb is the installed 1:2.2.7-1+b2", () => {
