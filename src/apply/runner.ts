@@ -241,7 +241,7 @@ export class HostRunner {
 
   async install(c: Extract<Change, { kind: 'package' }>): Promise<void> {
     await this.record({ type: 'package', names: c.names });
-    if (c.upgrade) await this.upgrade(c.manager, c.names[0], c.upgrade.to);
+    if (c.upgrade) await this.upgrade(c.manager, 'keepalived', c.upgrade.to);
     else if (c.manager === 'apt') {
       const env = 'DEBIAN_FRONTEND=noninteractive';
       const install = `${env} apt-get install ${APT_OPTIONS.join(' ')} ${c.names.map(q).join(' ')}`;
@@ -266,15 +266,27 @@ export class HostRunner {
     if (c.names.includes('keepalived')) await this.checkVersion(c.expectVersion);
   }
 
-  /** packages.upgrade: exactly the version the plan saw in the repositories (not whatever is newest by now) */
-  private async upgrade(manager: 'apt' | 'dnf' | 'yum', name: string, to: string): Promise<void> {
+  /**
+   * packages.upgrade: exactly the version the plan saw in the repositories (not whatever is newest by now), then
+   * checked in full (a release-only upgrade keeps the x.y.z the version check compares; yum may also do nothing and
+   * exit 0). dnf and yum get NAME-VERSION-RELEASE: yum 3 reads an epoch only with the architecture
+   */
+  private async upgrade(manager: 'apt' | 'dnf' | 'yum', name: 'keepalived', to: string): Promise<void> {
+    const noEpoch = (v: string) => v.replace(/^\d+:/, '');
     const argv =
       manager === 'apt'
         ? ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', ...APT_OPTIONS, `${name}=${to}`]
-        : [manager, 'upgrade', '-y', `${name}-${to}`];
+        : [manager, 'upgrade', '-y', `${name}-${noEpoch(to)}`];
     await this.conn.must(argv, `${manager === 'apt' ? 'apt-get' : manager} upgrade ${name} to ${to}`, {
       timeoutMs: 15 * 60_000,
     });
+    const r = await this.conn.run(FACTS.packages.sh, { timeoutMs: 30_000 });
+    const now = FACTS.packages.parse(r.stdout)[name];
+    if (!now || noEpoch(now) !== noEpoch(to))
+      throw new OperationError(
+        `${this.node.name}: ${argv.slice(argv.indexOf(manager === 'apt' ? 'apt-get' : manager)).join(' ')} ` +
+          `left ${name} ${now ?? '(none)'} installed, not ${to}`,
+      );
   }
 
   /** the plan rendered keepalived.conf for the version it expected: another one stops the node's run */

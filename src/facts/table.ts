@@ -378,11 +378,13 @@ if [ -n "$u" ] && command -v keepalived >/dev/null 2>&1; then
     p=$(apt-cache policy keepalived 2>/dev/null)
     i=$(printf '%s\\n' "$p" | awk '/Installed:/ {print $2; exit}')
     c=$(printf '%s\\n' "$p" | awk '/Candidate:/ {print $2; exit}')
-    if [ -n "$c" ] && [ "$c" != "(none)" ] && dpkg --compare-versions "$c" gt "$i"; then echo "$c"; fi
+    if [ -n "$c" ] && [ "$c" != "(none)" ] && [ -n "$i" ] && [ "$i" != "(none)" ] \\
+      && dpkg --compare-versions "$c" gt "$i"; then echo "$c"; fi
   elif command -v dnf >/dev/null 2>&1; then
-    dnf -q list --upgrades keepalived 2>/dev/null | awk '$1 ~ /^keepalived\\./ {print $2; exit}'
+    # metadata may be refreshed first: bounded, so that a slow mirror cannot stall the whole read of the host
+    timeout 40 dnf -q list --upgrades keepalived 2>/dev/null | awk '$1 ~ /^keepalived\\./ {print $2; exit}'
   elif command -v yum >/dev/null 2>&1; then
-    yum -q list updates keepalived 2>/dev/null | awk '$1 ~ /^keepalived\\./ {print $2; exit}'
+    timeout 40 yum -q list updates keepalived 2>/dev/null | awk '$1 ~ /^keepalived\\./ {print $2; exit}'
   fi
 fi`,
     (t): { full: string; version: string | null } | null => {

@@ -74,10 +74,10 @@ export function keepalivedVersionOf(cfg: Config, facts: InitFacts | undefined): 
   if (!facts) return null;
   const format = facts.os.family === 'rhel' ? 'rpm' : 'deb';
   const file = cfg.packages.keepalived.find((p) => p.format === format);
-  // a package file of another version than the installed one is an upgrade: the plan renders for the new version
   // an upgrade from the repositories (packages.upgrade): rendered for the newer version
-  if (facts.kaversion && !file && cfg.upgrade.includes('keepalived') && facts.kaupgrade?.version)
-    return facts.kaupgrade.version;
+  if (facts.kaversion && facts.packages.keepalived && !file && cfg.upgrade.includes('keepalived'))
+    if (facts.kaupgrade?.version) return facts.kaupgrade.version;
+  // a package file of another version than the installed one is an upgrade: the plan renders for the new version
   if (facts.kaversion && !(file && facts.packages.keepalived && !isInstalledVersion(facts.packages.keepalived, file)))
     return facts.kaversion;
   return file?.version ?? facts.kacandidate ?? facts.kaversion ?? null;

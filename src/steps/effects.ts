@@ -28,8 +28,13 @@ export function deepMerge<T>(base: T, patch: unknown): T {
 function installed(f: InitFacts, name: string, version: string | null | undefined, nginxDir: string): InitFacts {
   const out = structuredClone(f);
   const key = name === 'prometheus-node-exporter' ? 'nodeexporter' : name;
+  const upgrade = key in f.packages && !!f.packages[key as keyof InitFacts['packages']];
   if (key in out.packages) out.packages[key as keyof InitFacts['packages']] = version ?? 'unknown';
   if (name === 'keepalived') out.kaversion = version ?? out.kacandidate ?? out.kaversion;
+  // an upgrade keeps the configuration files (Debian's conffiles with --force-confold, RPM's %config(noreplace)) and
+  // the service's state: the package restarts a running one on the old files, so a new configuration still needs
+  // its reload or restart, and a stopped one stays stopped
+  if (upgrade) return out;
   // a fresh keepalived does not start (Debian's unit needs a non-empty keepalived.conf, RHEL's is not enabled);
   // nginx starts on Debian and not on RHEL: unknown, so the later steps start or reload it either way
   out.services[name] = { active: name === 'keepalived' ? 'inactive' : 'unknown', enabled: 'unknown', mainPid: 0 };
@@ -68,7 +73,10 @@ export function afterChange(
         (x, n) => installed(x, n, n === 'keepalived' ? c.expectVersion : 'planned', nginxDir),
         f,
       );
-      return c.upgrade ? { ...out, packages: { ...out.packages, keepalived: c.upgrade.to }, kaupgrade: null } : out;
+      if (!c.upgrade) return out;
+      // as the packages fact reads it: dpkg's version with its epoch, rpm's VERSION-RELEASE without
+      const to = c.manager === 'apt' ? c.upgrade.to : c.upgrade.to.replace(/^\d+:/, '');
+      return { ...out, packages: { ...out.packages, keepalived: to }, kaupgrade: null };
     }
     case 'package-file':
       return installed(f, c.name, c.expectVersion ?? 'planned', nginxDir);

@@ -204,7 +204,7 @@ describe('three nodes, unicast: a node taken out of the answers, then put back',
     expect(inHost('lb03', 'systemctl is-active keepalived').stdout.trim()).toBe('active');
   });
 
-  it('the repositories offer a newer keepalived: kept until packages.upgrade asks, then rolled: 0 failed', async () => {
+  it('a newer keepalived in the repositories: kept until packages.upgrade asks, then rolled: 0 failed', async () => {
     // a second repository on each host with the next package revision, and the package lists refreshed: what an
     // operator's distribution update looks like before anyone upgrades
     const { next } = fullLab();
@@ -216,8 +216,11 @@ describe('three nodes, unicast: a node taken out of the answers, then put back',
     // not asked: nothing to do
     const same = json.plan(await cli(['init', '--answers', answersFile(three()), '--dry-run', '--json']));
     expect(same.nodes.map((n) => n.actions)).toEqual([[], [], []]);
+    // with a change in the same run (lb03's priority): the package restarts keepalived on its old configuration,
+    // the new one must still be loaded after it
     const b = three();
     b.packages = { upgrade: ['keepalived'] };
+    b.nodes.find((n) => n.name === 'lb03')!.priority = 95;
     const f = answersFile(b);
     const dry = json.plan(await cli(['init', '--answers', f, '--dry-run', '--json']));
     expect(dry.nodes.find((n) => n.name === 'lb01')!.actions).toEqual(
@@ -237,6 +240,8 @@ describe('three nodes, unicast: a node taken out of the answers, then put back',
     expect(before).toEqual(['1:2.2.7-1+b2', '2.2.7-1.el9', '1:2.2.7-1+b2']);
     pids().forEach((p, i) => expect(p, LB[i]).not.toBe(pidsBefore[i]));
     expect(vipHolders(VIP(), LB)).toEqual(['lb01']);
+    const st = json.status(await cli(['status', '--answers', f, '--json']));
+    expect(st.nodes.find((n) => n.node === 'lb03')!.instances[0].effectivePriority).toBe(95);
     const again = json.init(await cli(['init', '--answers', f, '--yes', '--json']));
     expect(again.nodes.map((n) => n.changes)).toEqual([0, 0, 0]);
   });

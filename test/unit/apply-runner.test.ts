@@ -207,8 +207,22 @@ describe('commands, packages, services, checks', () => {
     expect(manifestOf(sim)).toEqual([{ type: 'package', names: ['keepalived'] }]);
   });
 
-  it('packages.upgrade: exactly the version the plan saw, with apt-get, dnf or yum', async () => {
+  it('packages.upgrade: exactly the version the plan saw, with apt-get, dnf or yum, checked in full', async () => {
     const { runner, conn, sim } = setup();
+    // the command fails; or it succeeds and installs nothing (yum: "No packages marked for update", exit 0)
+    sim.on(/upgrade -y keepalived-2.2.8/, { code: 1, stderr: 'No match for argument: keepalived-2.2.8-1.el9\n' });
+    sim.on(/upgrade -y keepalived-2.2.9/, { stdout: 'No packages marked for update\n' });
+    // what the packages fact reads after the upgrade command: the version it installed
+    let installed = '';
+    sim.on(/apt-get install|upgrade -y/, (c) => {
+      const v = /keepalived[=-](.*)$/.exec(c.text)?.[1] ?? '';
+      installed = c.text.includes('apt-get') ? v : v.replace(/^\d+:/, '');
+      return {};
+    });
+    sim.on(
+      (c) => c.text === FACTS.packages.sh,
+      () => ({ stdout: `keepalived ${installed}\n` }),
+    );
     const up = (manager: 'apt' | 'dnf' | 'yum', to: string) =>
       runner().install({
         kind: 'package',
@@ -219,7 +233,8 @@ describe('commands, packages, services, checks', () => {
       });
     await up('apt', '1:2.2.7-1+b2+lab1');
     await up('dnf', '2.2.7-2.el9');
-    await up('yum', '2.2.7-2.el9');
+    // an epoch: yum 3 reads NAME-EPOCH:VERSION-RELEASE only with the architecture; without it any epoch matches
+    await up('yum', '2:2.2.7-2.el9');
     const cmds = conn.calls.map((c) => c.text).filter((t) => /upgrade|apt-get install/.test(t));
     expect(cmds).toEqual([
       'env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confdef ' +
@@ -232,9 +247,13 @@ describe('commands, packages, services, checks', () => {
       { type: 'package', names: ['keepalived'] },
       { type: 'package', names: ['keepalived'] },
     ]);
-    sim.on(/upgrade -y/, { code: 1, stderr: 'No match for argument: keepalived-2.2.8-1.el9\n' });
+    // the two set up first: a failing command, and one that installs nothing
     await expect(up('dnf', '2.2.8-1.el9')).rejects.toThrow(
       'lb01: dnf upgrade keepalived to 2.2.8-1.el9 failed (exit 1)',
+    );
+    installed = '2.2.7-1.el9';
+    await expect(up('yum', '2.2.9-1.el9')).rejects.toThrow(
+      'lb01: yum upgrade -y keepalived-2.2.9-1.el9 left keepalived 2.2.7-1.el9 installed, not 2.2.9-1.el9',
     );
   });
 

@@ -175,6 +175,19 @@ describe('afterChange: a package install leaves what it writes unknown', () => {
     expect(out.packages.keepalived).toBe('1:2.3.1-1');
     expect(out.kaversion).toBe('2.3.1');
     expect(out.kaupgrade).toBeNull();
+    // the package keeps its configuration files and restarts a running keepalived on them: a new configuration
+    // still needs its reload (the service is as it was, not "fresh install, stopped")
+    expect(out.services.keepalived).toEqual(f.services.keepalived);
+    expect(out.files).toEqual(f.files);
+    // rpm's version as the packages fact reads it (no epoch)
+    const rpm = after(f, {
+      kind: 'package',
+      manager: 'dnf',
+      names: ['keepalived'],
+      expectVersion: '2.3.1',
+      upgrade: { from: '2.2.7-1.el9', to: '2:2.3.1-1.el9' },
+    });
+    expect(rpm.packages.keepalived).toBe('2.3.1-1.el9');
   });
 
   it("keepalived without an expected version: the repository's candidate", () => {

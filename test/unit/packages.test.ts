@@ -14,6 +14,7 @@ import { buildPlan } from '../../src/plan/build.js';
 import { keepalivedInstall } from '../../src/steps/keepalived-install.js';
 import { keepalivedVersionOf } from '../../src/steps/context.js';
 import { describeAction } from '../../src/plan/describe.js';
+import { actionsOf } from '../../src/plan/types.js';
 import { clone, pair, type RawAnswers } from '../fixtures/answers.js';
 import { allFresh } from '../fixtures/facts.js';
 
@@ -139,6 +140,7 @@ describe('package files', () => {
       f.packages.keepalived = '2.2.7-1.el9';
       f.kaversion = '2.2.7';
       f.kaupgrade = { full: '2:2.3.1-1.el9', version: '2.3.1' };
+      f.services.keepalived = { active: 'active', enabled: 'enabled', mainPid: 42 };
     }
     const p = keepalivedInstall.plan({ cfg, node: cfg.nodes[0], facts: facts.lb01, all: facts });
     expect(p.changes).toEqual([
@@ -158,6 +160,12 @@ describe('package files', () => {
       ['lb01', true],
       ['lb02', true],
     ]);
+    // the package restarts keepalived on its old configuration: the new one written after it is loaded too
+    const actions = actionsOf(plan.nodes[0]).map(describeAction);
+    expect(actions.indexOf('systemctl reload-or-restart keepalived')).toBeGreaterThan(
+      actions.indexOf('upgrade keepalived 2.2.7-1.el9 -> 2:2.3.1-1.el9 with dnf'),
+    );
+    expect(actions.indexOf('upgrade keepalived 2.2.7-1.el9 -> 2:2.3.1-1.el9 with dnf')).toBeGreaterThan(-1);
     // not asked: the installed keepalived stays (and the configuration is rendered for it)
     const plain = withPackages({});
     expect(keepalivedInstall.plan({ cfg: plain, node: plain.nodes[0], facts: facts.lb01, all: facts }).changes).toEqual(
