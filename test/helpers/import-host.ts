@@ -14,6 +14,7 @@ export interface ImportHost {
   procs?: { pid: number; ppid: number; exe: string; argv: string[] }[];
   bins: Record<string, string>;
   envfiles?: Record<string, string>;
+  /** the host's files (configurations, scripts) */
   files: Record<string, string>;
   own: string;
   holds?: string[];
@@ -22,9 +23,12 @@ export interface ImportHost {
 }
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-const fileEntry = (path: string, text: string | null, mode = '644') =>
-  text === null ? `@file ${b64(path)} - missing\n\n` : `@file ${b64(path)} ${mode} file\n${b64(text)}\n`;
 
+/** one "@file" entry as the scripts print it */
+export const fileEntry = (path: string, text: string | null, mode = '644', kind = 'file') =>
+  text === null ? `@file ${b64(path)} - missing\n\n` : `@file ${b64(path)} ${mode} ${kind}\n${b64(text)}\n`;
+
+/** a file entry and, like the scripts' scripts_of(), the scripts it names that exist on the host */
 function conf(h: ImportHost, path: string): string {
   const text = h.files[path] ?? null;
   let out = fileEntry(path, text);
@@ -37,13 +41,16 @@ function conf(h: ImportHost, path: string): string {
   return out;
 }
 
-const addrs = (own: string, vips: string[]) =>
+/** `ip -o link` and `ip -o addr` as the lab's hosts print them */
+export const LINKS = fixture('ip-o-link.txt').trimEnd();
+export const addrs = (own: string, vips: string[]) =>
   [
     '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever',
     `2: ens33    inet ${own}/24 brd 172.16.70.255 scope global noprefixroute ens33\\       valid_lft forever`,
     ...vips.map((v) => `2: ens33    inet ${v}/32 scope global ens33\\       valid_lft forever preferred_lft forever`),
   ].join('\n');
 
+/** what the main script prints on such a host */
 export function mainOutput(h: ImportHost): string {
   const procs = (h.procs ?? [])
     .map((p) => `${p.pid} ${p.ppid} ${b64(p.exe)} ${b64(`${p.argv.join('\0')}\0`)}`)
@@ -54,27 +61,31 @@ export function mainOutput(h: ImportHost): string {
   const env = Object.entries(h.envfiles ?? {})
     .map(([p, t]) => fileEntry(p, t))
     .join('');
-  const words = (h.procs ?? []).flatMap((p) => p.argv);
-  const cmdF = words.filter((_, i) => words[i - 1] === '-f');
   const candidates = ['/etc/keepalived/keepalived.conf', '/usr/local/etc/keepalived/keepalived.conf'];
+  const words = [
+    ...(h.procs ?? []).flatMap((p) => p.argv),
+    ...Object.values(h.envfiles ?? {}).flatMap((t) => t.replace(/"/g, '').split(/\s+/)),
+  ];
+  const cmdF = words.filter((_, i) => words[i - 1] === '-f');
   const confs = [...new Set([...cmdF, ...candidates])].map((p) => conf(h, p)).join('');
   const nginx = h.nginx
     ? `rc ${h.nginx.rc}\nbin ${b64('/usr/sbin/nginx')}\nout ${b64(h.nginx.out)}\nerr ${b64(h.nginx.err)}\n`
     : 'none\n';
   return (
     `@@hostname\n${h.hostname}\n@@os\n${h.os}\n@@unit\n${h.unit ?? ''}\n@@procs\n${procs}\n@@version\n${bins}` +
-    `@@envfiles\n${env}@@conf\n${confs}@@links\n${fixture('ip-o-link.txt').trimEnd()}\n` +
+    `@@envfiles\n${env}@@conf\n${confs}@@links\n${LINKS}\n` +
     `@@addrs\n${addrs(h.own, h.holds ?? [])}\n` +
     `@@services\n${h.services ?? 'keepalived active\nnginx active'}\n@@nginx\n${nginx}@@end\n`
   );
 }
 
+/** what the read script prints for DIR PATTERN pairs: the host's files matching each glob */
 export function readOutput(h: ImportHost, args: readonly string[]): string {
   let out = '';
   for (let i = 0; i + 1 < args.length; i += 2) {
     const [dir, pat] = [args[i], args[i + 1]];
     out += `@@glob ${b64(dir)} ${b64(pat)}\n`;
-    const abs = pat.startsWith('/') ? pat : `${dir}/${pat}`;
+    const abs = pat.startsWith('/') ? pat : `${dir}/${pat}`.replace(/\/[^/]+\/\.\.\//g, '/');
     const re = new RegExp(`^${abs.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
     for (const p of Object.keys(h.files).sort()) if (re.test(p)) out += conf(h, p);
   }
@@ -88,8 +99,8 @@ export function importAnswer(h: ImportHost, script: string, args: readonly strin
   return null;
 }
 
-const KA = '/data/apps/keepalived/etc/keepalived/keepalived.conf';
-const VERSION_004 = `Keepalived v2.2.4 (08/21,2021)
+export const KA = '/data/apps/keepalived/etc/keepalived/keepalived.conf';
+export const VERSION_004 = `Keepalived v2.2.4 (08/21,2021)
 
 configure options: --prefix=/data/apps/keepalived
 

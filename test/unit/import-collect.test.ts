@@ -16,148 +16,35 @@ import {
 } from '../../src/import/collect.js';
 import { execStartArgv, parseDaemonArgs, parseEnvironmentFile } from '../../src/import/daemon-options.js';
 import { mapImport } from '../../src/import/map.js';
-import { fixture, nginxDump } from '../fixtures/import/hosts.js';
-
-const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-const fileEntry = (path: string, text: string | null, mode = '644', kind = 'file') =>
-  text === null ? `@file ${b64(path)} - missing\n\n` : `@file ${b64(path)} ${mode} ${kind}\n${b64(text)}\n`;
+import { fixture } from '../fixtures/import/hosts.js';
+import {
+  addrs,
+  fileEntry,
+  guide004,
+  importAnswer,
+  KA,
+  LINKS,
+  VERSION_004,
+  type ImportHost,
+} from '../helpers/import-host.js';
 
 // captured from the lab's hosts (Debian 12, CentOS 7) and shaped like the guides' hosts
 const VERSION_DEBIAN = fixture('keepalived-version-debian12.txt');
 const VERSION_CENTOS7 =
   'Keepalived v1.3.5 (03/19,2017), git commit v1.3.5-6-g6fa32f2\n\nCopyright(C) 2001-2017 Alexandre Cassen\n';
-const VERSION_004 = `Keepalived v2.2.4 (08/21,2021)
-
-configure options: --prefix=/data/apps/keepalived
-
-Config options:  LVS VRRP VRRP_AUTH VRRP_VMAC OLD_CHKSUM_COMPAT INIT=systemd
-`;
-const LINKS = fixture('ip-o-link.txt').trimEnd();
-const ADDRS = (own: string, vips: string[]) =>
-  [
-    '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever',
-    `2: ens33    inet ${own}/24 brd 172.16.70.255 scope global noprefixroute ens33\\       ` +
-      'valid_lft forever preferred_lft forever',
-    ...vips.map((v) => `2: ens33    inet ${v}/32 scope global ens33\\       valid_lft forever preferred_lft forever`),
-  ].join('\n');
-
-interface FakeHost {
-  hostname: string;
-  os: string;
-  unit?: string;
-  procs?: { pid: number; ppid: number; exe: string; argv: string[] }[];
-  bins: Record<string, string>;
-  envfiles?: Record<string, string>;
-  /** the host's files (configurations, scripts) */
-  files: Record<string, string>;
-  own: string;
-  holds?: string[];
-  services?: string;
-  nginx?: { rc: number; out: string; err: string } | null;
-}
-
-/** a file entry and, like the scripts' scripts_of(), the scripts it names that exist on the host */
-function conf(h: FakeHost, path: string): string {
-  const text = h.files[path] ?? null;
-  let out = fileEntry(path, text);
-  for (const line of (text ?? '').split('\n')) {
-    const w = line.trim().split(/\s+/);
-    if (!/^(script|notify\w*)$/.test(w[0])) continue;
-    for (const v of w.slice(1).map((x) => x.replace(/["']/g, '')))
-      if (v.startsWith('/') && h.files[v] !== undefined) out += `@script\n${fileEntry(v, h.files[v], '755')}`;
-  }
-  return out;
-}
-
-/** what the main script prints on such a host */
-function mainOutput(h: FakeHost): string {
-  const procs = (h.procs ?? [])
-    .map((p) => `${p.pid} ${p.ppid} ${b64(p.exe)} ${b64(`${p.argv.join('\0')}\0`)}`)
-    .join('\n');
-  const bins = Object.entries(h.bins)
-    .map(([b, v]) => `@bin ${b64(b)}\n${v}`)
-    .join('');
-  const env = Object.entries(h.envfiles ?? {})
-    .map(([p, t]) => fileEntry(p, t))
-    .join('');
-  const candidates = ['/etc/keepalived/keepalived.conf', '/usr/local/etc/keepalived/keepalived.conf'];
-  const words = [
-    ...(h.procs ?? []).flatMap((p) => p.argv),
-    ...Object.values(h.envfiles ?? {}).flatMap((t) => t.replace(/"/g, '').split(/\s+/)),
-  ];
-  const cmdF = words.filter((_, i) => words[i - 1] === '-f');
-  const confs = [...new Set([...cmdF, ...candidates])].map((p) => conf(h, p)).join('');
-  const nginx = h.nginx
-    ? `rc ${h.nginx.rc}\nbin ${b64('/usr/sbin/nginx')}\nout ${b64(h.nginx.out)}\nerr ${b64(h.nginx.err)}\n`
-    : 'none\n';
-  return (
-    `@@hostname\n${h.hostname}\n@@os\n${h.os}\n@@unit\n${h.unit ?? ''}\n@@procs\n${procs}\n@@version\n${bins}` +
-    `@@envfiles\n${env}@@conf\n${confs}@@links\n${LINKS}\n@@addrs\n${ADDRS(h.own, h.holds ?? [])}\n` +
-    `@@services\n${h.services ?? 'keepalived active\nnginx active'}\n@@nginx\n${nginx}@@end\n`
-  );
-}
-
-/** what the read script prints for DIR PATTERN pairs: the host's files matching each glob */
-function readOutput(h: FakeHost, args: string[]): string {
-  let out = '';
-  for (let i = 0; i + 1 < args.length; i += 2) {
-    const [dir, pat] = [args[i], args[i + 1]];
-    out += `@@glob ${b64(dir)} ${b64(pat)}\n`;
-    const abs = pat.startsWith('/') ? pat : `${dir}/${pat}`.replace(/\/[^/]+\/\.\.\//g, '/');
-    const re = new RegExp(`^${abs.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
-    for (const p of Object.keys(h.files).sort()) if (re.test(p)) out += conf(h, p);
-  }
-  return `${out}@@end\n`;
-}
 
 /** a runner answering the two scripts as the host would, recording each run */
-function fakeRunner(h: FakeHost): { run: Runner; runs: string[][] } {
+function fakeRunner(h: ImportHost): { run: Runner; runs: string[][] } {
   const runs: string[][] = [];
   const run: Runner = async (script, args) => {
     runs.push(args);
-    if (script === mainScript()) return { code: 0, stdout: mainOutput(h), stderr: '' };
-    if (script === readScript()) return { code: 0, stdout: readOutput(h, args), stderr: '' };
-    return { code: 127, stdout: '', stderr: 'unexpected script' };
+    const stdout = importAnswer(h, script, args);
+    return stdout === null ? { code: 127, stdout: '', stderr: 'unexpected script' } : { code: 0, stdout, stderr: '' };
   };
   return { run, runs };
 }
 
-const OS_CENTOS7 = 'ID="centos"\nID_LIKE="rhel fedora"\nVERSION_ID="7"\nPRETTY_NAME="CentOS Linux 7 (Core)"';
 const OS_DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\nID=debian';
-const KA = '/data/apps/keepalived/etc/keepalived/keepalived.conf';
-const NGINX = nginxDump([
-  ['/etc/nginx/nginx.conf', fixture('nginx-org-nginx.conf')],
-  ['/etc/nginx/conf.d/web.conf', fixture('004-web.conf')],
-]);
-
-function guide004(name: 'KeepMaster' | 'KeepBackup'): FakeHost {
-  const master = name === 'KeepMaster';
-  const argv = ['/data/apps/keepalived/sbin/keepalived', '-f', KA, '-D'];
-  return {
-    hostname: name,
-    os: OS_CENTOS7,
-    unit: 'LoadState=not-found\nActiveState=inactive\nUnitFileState=\nMainPID=0',
-    procs: [
-      { pid: 57266, ppid: 1, exe: '/data/apps/keepalived/sbin/keepalived', argv },
-      { pid: 57267, ppid: 57266, exe: '/data/apps/keepalived/sbin/keepalived', argv },
-    ],
-    bins: { '/data/apps/keepalived/sbin/keepalived': VERSION_004 },
-    files: {
-      [KA]: fixture(master ? '004-keepmaster.conf' : '004-keepbackup.conf'),
-      '/data/apps/keepalived/chk_nginx.sh': fixture('004-chk_nginx.sh'),
-    },
-    own: master ? '172.16.70.181' : '172.16.70.182',
-    holds: [master ? '172.16.70.183' : '172.16.70.184'],
-    services: 'keepalived unknown\nnginx active',
-    nginx: {
-      rc: 0,
-      out: NGINX,
-      err:
-        'nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\n' +
-        'nginx: configuration file /etc/nginx/nginx.conf test is successful\n',
-    },
-  };
-}
 
 describe('collect: the host scripts', () => {
   it('are POSIX sh (dash -n)', () => {
@@ -200,7 +87,7 @@ describe('collect: the host scripts', () => {
 
 describe('collect: parsers', () => {
   it('ip -o link / ip -o -4 addr', () => {
-    expect(parseInterfaces(LINKS, ADDRS('172.16.70.181', ['172.16.70.183']))).toEqual([
+    expect(parseInterfaces(LINKS, addrs('172.16.70.181', ['172.16.70.183']))).toEqual([
       { name: 'lo', up: true, addresses: [{ address: '127.0.0.1', prefix: 8, secondary: false }] },
       {
         name: 'ens33',
@@ -319,7 +206,7 @@ describe('collectHost', () => {
 
 describe('collectHost: a stopped unit, includes, failures', () => {
   it('Debian unit with DAEMON_ARGS, keepalived stopped; one run per include level; nginx -T failing', async () => {
-    const host: FakeHost = {
+    const host: ImportHost = {
       hostname: 'lb01.example.org',
       os: OS_DEBIAN,
       unit: fixture('systemctl-show-keepalived-debian12.txt'),
