@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
 import { inspectPackage, parsePackageFileName } from '../../src/answers/packages.js';
 import { ValidationError } from '../../src/errors.js';
+import type { InitFacts } from '../../src/facts/gather.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { keepalivedInstall } from '../../src/steps/keepalived-install.js';
 import { keepalivedVersionOf } from '../../src/steps/context.js';
@@ -40,6 +41,16 @@ function problems(packages: unknown): string[] {
     throw e;
   }
   return [];
+}
+
+/** every node's facts with keepalived `pkg` (2.2.7) installed, then `more` applied to each */
+function withKeepalived<T extends Record<string, InitFacts>>(facts: T, pkg: string, more?: (f: InitFacts) => void): T {
+  for (const f of Object.values(facts)) {
+    f.packages.keepalived = pkg;
+    f.kaversion = '2.2.7';
+    more?.(f);
+  }
+  return facts;
 }
 
 describe('package files', () => {
@@ -111,11 +122,7 @@ describe('package files', () => {
 
   it('another version of keepalived in packages.keepalived than the installed one is an upgrade, rolled', () => {
     const cfg = withPackages({ keepalived: 'keepalived_1%3a2.2.7-1+b2+lab1_amd64.deb' });
-    const facts = allFresh(cfg, 'debian');
-    for (const f of Object.values(facts)) {
-      f.packages.keepalived = '1:2.2.7-1+b2';
-      f.kaversion = '2.2.7';
-    }
+    const facts = withKeepalived(allFresh(cfg, 'debian'), '1:2.2.7-1+b2');
     const p = keepalivedInstall.plan({ cfg, node: cfg.nodes[0], facts: facts.lb01, all: facts });
     expect(p.changes[0]).toMatchObject({ kind: 'package-file', file: 'keepalived_1%3a2.2.7-1+b2+lab1_amd64.deb' });
     expect(p.notes).toContain('keepalived 1:2.2.7-1+b2 installed, 1:2.2.7-1+b2+lab1 given: upgraded');
@@ -134,14 +141,11 @@ describe('package files', () => {
   it('packages.upgrade: a newer keepalived in the repositories is installed exactly, rolled, rendered for', () => {
     const cfg = withPackages({ upgrade: ['keepalived'] });
     expect(cfg.upgrade).toEqual(['keepalived']);
-    const facts = allFresh(cfg, 'rhel');
-    for (const f of Object.values(facts)) {
+    const facts = withKeepalived(allFresh(cfg, 'rhel'), '2.2.7-1.el9', (f) => {
       f.pkgmanager = 'dnf';
-      f.packages.keepalived = '2.2.7-1.el9';
-      f.kaversion = '2.2.7';
       f.kaupgrade = { full: '2:2.3.1-1.el9', version: '2.3.1' };
       f.services.keepalived = { active: 'active', enabled: 'enabled', mainPid: 42 };
-    }
+    });
     const p = keepalivedInstall.plan({ cfg, node: cfg.nodes[0], facts: facts.lb01, all: facts });
     expect(p.changes).toEqual([
       {
@@ -188,11 +192,7 @@ describe('package files', () => {
   it("Debian's pool file names carry no epoch: keepalived_2.2.7-1+b2_amd64.deb is the installed 1:2.2.7-1+b2", () => {
     writeFileSync(join(dir, 'keepalived_2.2.7-1+b2_amd64.deb'), DEB);
     const cfg = withPackages({ keepalived: 'keepalived_2.2.7-1+b2_amd64.deb' });
-    const facts = allFresh(cfg, 'debian');
-    for (const f of Object.values(facts)) {
-      f.packages.keepalived = '1:2.2.7-1+b2';
-      f.kaversion = '2.2.7';
-    }
+    const facts = withKeepalived(allFresh(cfg, 'debian'), '1:2.2.7-1+b2');
     const p = keepalivedInstall.plan({ cfg, node: cfg.nodes[0], facts: facts.lb01, all: facts });
     expect(p.changes).toEqual([]);
     // another revision without an epoch is still an upgrade
