@@ -7,7 +7,7 @@ import { facilityName } from './daemon-options.js';
 import type { ConfNode } from './keepalived-conf.js';
 import { classifyCheck, commandWords } from './map-checks.js';
 import { effectiveNopreempt, type PairContext, type Vrid } from './map-instances.js';
-import type { ScriptModel } from './map-host.js';
+import { allTracks, type ScriptModel } from './map-host.js';
 
 type HealthCheck = NonNullable<AnswersInput['healthCheck']>;
 
@@ -20,8 +20,7 @@ export function healthCheckOf(ctx: PairContext, vrids: Vrid[], ref: number): Hea
   const { models } = ctx;
   const tracked: string[] = [];
   models.forEach((m) => {
-    const tracks = [...m.instances.flatMap((i) => i.tracks), ...m.groups.flatMap((g) => g.tracks)];
-    for (const t of tracks) {
+    for (const t of allTracks(m)) {
       if (!m.scripts.has(t.name)) m.fates.set(t.node, 'dropped', `no vrrp_script ${t.name}: keepalived ignores it`);
       else if (!tracked.includes(t.name)) tracked.push(t.name);
     }
@@ -34,7 +33,7 @@ export function healthCheckOf(ctx: PairContext, vrids: Vrid[], ref: number): Hea
         m.fates.set(s.node, 'dropped', 'a second tracked script: ha-setup tracks one check');
       else m.fates.default(s.node, 'kept');
     }
-    for (const t of [...m.instances.flatMap((i) => i.tracks), ...m.groups.flatMap((g) => g.tracks)])
+    for (const t of allTracks(m))
       if (t.name !== chosen && m.scripts.has(t.name))
         m.fates.set(t.node, 'dropped', 'a second tracked script: ha-setup tracks one check');
   });
@@ -95,7 +94,7 @@ function checkAnswer(ctx: PairContext, vrids: Vrid[], s: ScriptModel, ref: numbe
 function trackedWeight(ctx: PairContext, s: ScriptModel, ref: number): number {
   const order = [ref, ...ctx.models.keys()].filter((h, i, all) => all.indexOf(h) === i);
   const weights = order.flatMap((h) =>
-    [...ctx.models[h].instances.flatMap((i) => i.tracks), ...ctx.models[h].groups.flatMap((g) => g.tracks)]
+    allTracks(ctx.models[h])
       .filter((t) => t.name === s.name)
       .map((t) => t.weight ?? s.weight),
   );

@@ -147,6 +147,11 @@ export interface HostModel {
   keptRoots: ConfNode[];
 }
 
+/** every track_script line of a host: in its instances and in its sync groups */
+export function allTracks(m: HostModel): TrackModel[] {
+  return [...m.instances.flatMap((i) => i.tracks), ...m.groups.flatMap((g) => g.tracks)];
+}
+
 const SEC = /^(\d+)(?:\.(\d+))?$/;
 
 /**

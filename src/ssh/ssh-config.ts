@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { expandHome } from '../home.js';
 
 export interface SshHostConfig {
   hostName?: string;
@@ -26,10 +27,6 @@ function glob(p: string, s: string): boolean {
     'i',
   ).test(s);
 }
-
-import { expandHome } from '../home.js';
-
-export { expandHome };
 
 export function parseSshConfig(text: string, host: string): SshHostConfig {
   const out: SshHostConfig = { identityFiles: [] };

@@ -24,7 +24,8 @@ import {
 } from './known-hosts.js';
 import { cmd } from './shell.js';
 import type { Conn, ExecOptions, ExecResult, Privilege, Spawned } from '../conn.js';
-import { expandHome, loadSshConfig } from './ssh-config.js';
+import { expandHome } from '../home.js';
+import { loadSshConfig } from './ssh-config.js';
 
 export type { ExecOptions, ExecResult } from '../conn.js';
 

@@ -11,7 +11,7 @@ import { LOCAL_PATH_RE, NAME_RE, isIPv4 } from '../answers/schema.js';
 import type { ResolvedNode } from '../answers/resolve.js';
 import { startWaiting } from '../spinner.js';
 import { trustHostKey } from '../ssh/known-hosts.js';
-import { expandHome } from '../ssh/ssh-config.js';
+import { expandHome } from '../home.js';
 import { askInterface } from './network.js';
 import { intIn, validators } from './prompter.js';
 import { has, say, type Known, type Partial, type WizardState } from './state.js';

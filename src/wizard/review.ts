@@ -4,7 +4,7 @@
  */
 import type { AnswersInput } from '../answers/schema.js';
 import { CancelledError } from '../errors.js';
-import { expandHome } from '../ssh/ssh-config.js';
+import { expandHome } from '../home.js';
 import { askChecks } from './checks.js';
 import { askNodes } from './hosts.js';
 import { askInstances } from './instances.js';
