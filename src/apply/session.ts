@@ -72,8 +72,6 @@ export interface PlanFacts {
   facts: Record<string, InitFacts>;
   /** VRRP adverts each node heard while its facts were read; null when no node could listen */
   adverts: Record<string, VrrpAdvert[]> | null;
-  /** not listened: every node already advertises every planned virtual router id (vridsAdvertised) */
-  listenSkipped: boolean;
   /** nodes that could not listen while others did (no raw socket, no tcpdump, the listener failed) */
   unheard: string[];
   leaving: LeavingNode[];
@@ -111,7 +109,6 @@ export async function readPlanFacts(
   return {
     facts,
     adverts: listenSkipped ? {} : heard.length ? Object.fromEntries(heard) : null,
-    listenSkipped,
     unheard: heard.length ? unheard : [],
     leaving,
   };

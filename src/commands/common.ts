@@ -12,16 +12,16 @@ export function answersPath(io: IO, given?: string): string | null {
 }
 
 /**
- * The answers resolved for a command; `needSecrets: false` for one that writes no configuration (a VRRP password
- * or a webhook token need not be exported to look at or operate the pair)
+ * The answers resolved for a command that looks at or operates the pair and writes no configuration: a VRRP
+ * password or a webhook token need not be exported for it (init resolves its answers with the secrets)
  */
-export function loadConfig(io: IO, given?: string, opts: { needSecrets?: boolean } = {}): Config {
+export function loadConfig(io: IO, given?: string): Config {
   const path = answersPath(io, given);
   if (!path)
     throw new UsageError(
       '--answers: no answers file given and no ./ha-setup.yaml here (run ha-setup init to create one)',
     );
-  const cfg = resolveAnswers(loadAnswersFile(path), { env: io.env, source: path, needSecrets: opts.needSecrets });
+  const cfg = resolveAnswers(loadAnswersFile(path), { env: io.env, source: path, needSecrets: false });
   printWarnings(io, cfg.warnings);
   return cfg;
 }

@@ -17,7 +17,7 @@ export async function maintenanceCommand(
 ): Promise<number> {
   if (state !== 'on' && state !== 'off')
     throw new UsageError(`maintenance: the state must be on or off (got "${state}")`);
-  const cfg = loadConfig(io, opts.answers, { needSecrets: false });
+  const cfg = loadConfig(io, opts.answers);
   if (!cfg.nodes.some((n) => n.name === node))
     throw new UsageError(`maintenance: unknown node "${node}" (nodes: ${cfg.nodes.map((n) => n.name).join(', ')})`);
   const s = await openHostSession(io, cfg, { lock: true, askPassword: passwordPrompt(io) });

@@ -12,7 +12,7 @@ export async function metricsCommand(io: IO, what: string, opts: { answers?: str
       `--job: must be a Prometheus job name of A-Z a-z 0-9 _ : . - (got ${JSON.stringify(opts.job)})`,
     );
   // with answers, a VIP no node reports at all is an alert too
-  const cfg = answersPath(io, opts.answers) ? loadConfig(io, opts.answers, { needSecrets: false }) : null;
+  const cfg = answersPath(io, opts.answers) ? loadConfig(io, opts.answers) : null;
   const text = alertRules({
     ...(cfg ? { vips: cfg.instances.flatMap((i) => i.vips.map((v) => v.address)) } : {}),
     ...(opts.job ? { job: opts.job } : {}),

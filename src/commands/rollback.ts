@@ -12,7 +12,7 @@ export async function rollbackCommand(
   io: IO,
   opts: { answers?: string; run?: string; node?: string; yes?: boolean; json?: boolean },
 ): Promise<number> {
-  const cfg = loadConfig(io, opts.answers, { needSecrets: false });
+  const cfg = loadConfig(io, opts.answers);
   if (opts.run && !/^\d{8}T\d{6}Z-[a-z0-9]+$/.test(opts.run))
     throw new UsageError(`--run: "${opts.run}" is not a run id (like 20261122T021500Z-ab12)`);
   if (opts.node && !cfg.nodes.some((n) => n.name === opts.node))

@@ -32,7 +32,7 @@ export async function statusCommand(io: IO, opts: StatusOptions): Promise<number
   if (opts.watch) return statusWatchCommand(io, opts);
   if (opts.interval !== undefined || opts.duration !== undefined)
     throw new UsageError('--interval and --duration go with --watch');
-  const cfg = loadConfig(io, opts.answers, { needSecrets: false });
+  const cfg = loadConfig(io, opts.answers);
   const session = await openSession(io, cfg, { askPassword: passwordPrompt(io) });
   try {
     const [s, others] = await Promise.all([pairStatus(cfg, session.conns), strangers(cfg, session.conns)]);
@@ -78,7 +78,7 @@ export function watchDeps(cfg: Config): WatchDeps {
 
 async function statusWatchCommand(io: IO, opts: StatusOptions): Promise<number> {
   const times = watchTimes(opts);
-  const cfg = loadConfig(io, opts.answers, { needSecrets: false });
+  const cfg = loadConfig(io, opts.answers);
   const session = await openSession(io, cfg, { askPassword: passwordPrompt(io) });
   try {
     return await runWatch(io, cfg, session.conns, watchDeps(cfg), {

@@ -19,7 +19,7 @@ export interface SwitchoverOptions {
 
 export async function switchoverCommand(io: IO, opts: SwitchoverOptions): Promise<number> {
   if (opts.instance && opts.all) throw new UsageError('--instance and --all: give one of them');
-  const cfg = loadConfig(io, opts.answers, { needSecrets: false });
+  const cfg = loadConfig(io, opts.answers);
   if (opts.to && !cfg.nodes.some((n) => n.name === opts.to))
     throw new UsageError(`--to: unknown node "${opts.to}" (nodes: ${cfg.nodes.map((n) => n.name).join(', ')})`);
   const targets = targetsToMove(cfg, opts);

@@ -57,7 +57,7 @@ function parseOptions(opts: VerifyOptions) {
 
 export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promise<number> {
   const names = parseScenarios(opts.scenario);
-  const cfg = loadConfig(io, opts.answers, { needSecrets: false });
+  const cfg = loadConfig(io, opts.answers);
   const all = targetsOf(cfg);
   const targets = opts.instance
     ? all.filter((t) => t.name === opts.instance || t.instances.some((i) => i.name === opts.instance))

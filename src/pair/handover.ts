@@ -13,8 +13,7 @@ import { setFlag, sleep, takeoverMs, waitHolders, type PairEnv } from './handove
 import { vipHolders } from './holders.js';
 import { plannedMove } from './move.js';
 
-export { HOLD_LABEL, HOLD_SECONDS, setFlag, sleep, takeoverMs, waitHolders, type PairEnv } from './handover-env.js';
-export { hold, unhold } from './move.js';
+export { setFlag, sleep, takeoverMs, type PairEnv } from './handover-env.js';
 
 export interface NodeReadiness {
   ready: boolean;

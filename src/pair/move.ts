@@ -16,7 +16,6 @@
  * Without nftables on a taker, step 1 is skipped there (a request in flight at the very instant of the switch may
  * then be reset) and said so.
  */
-import type { Config } from '../answers/resolve.js';
 import type { Conn } from '../conn.js';
 import { OperationError } from '../errors.js';
 import { gather } from '../facts/gather.js';
@@ -192,5 +191,3 @@ async function drain(env: PairEnv, conn: Conn, vips: string[], say: (l: string) 
     await sleep(200);
   }
 }
-
-export type { Config };
