@@ -35,6 +35,17 @@ export const PATHS = {
   runLog: '/var/log/ha-setup.log',
 } as const;
 
+/**
+ * writes state flag $2 = $3 in directory $1 atomically, through a dot file (the flags fact, keepalived's track_file
+ * and the flag script read every other name in that directory as a flag)
+ */
+export const FLAG_WRITE_SH = 'mkdir -p "$1" && printf "%s\\n" "$3" > "$1/.$2.tmp" && mv -f "$1/.$2.tmp" "$1/$2"';
+
+/** the command that writes state flag `name` = `value` where keepalived watches it */
+export function flagArgv(name: string, value: number): string[] {
+  return ['sh', '-c', FLAG_WRITE_SH, 'sh', PATHS.flagDir, name, String(value)];
+}
+
 export function daemonOptionsFile(family: OsFamily): { path: string; variable: string } {
   return family === 'rhel'
     ? { path: '/etc/sysconfig/keepalived', variable: 'KEEPALIVED_OPTIONS' }

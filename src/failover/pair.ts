@@ -7,7 +7,7 @@
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import type { Conn } from '../conn.js';
-import { PATHS } from '../paths.js';
+import { flagArgv } from '../paths.js';
 import { cmd, q } from '../ssh/shell.js';
 import { UNITS, type NodeStatus, type PairStatus, type UnitState } from '../status/collect.js';
 
@@ -49,12 +49,6 @@ export function unitFix(unit: string, was: UnitState, now: UnitState): string[][
   return out;
 }
 
-/** the command that writes a state flag back to its value (atomically, as ha-setup writes it) */
-function flagFix(name: string, value: number): string[] {
-  const sh = 'mkdir -p "$1" && printf "%s\\n" "$3" > "$1/.$2.tmp" && mv -f "$1/.$2.tmp" "$1/$2"';
-  return ['sh', '-c', sh, 'sh', PATHS.flagDir, name, String(value)];
-}
-
 /** ha-setup's state flags (demote.X, handover.X, maintenance) that differ from the snapshot, and their fix */
 function flagDrift(was: NodeStatus, now: NodeStatus, keepDemotions: boolean): Drift[] {
   const names = new Set([...Object.keys(was.flags ?? {}), ...Object.keys(now.flags ?? {})]);
@@ -67,7 +61,7 @@ function flagDrift(was: NodeStatus, now: NodeStatus, keepDemotions: boolean): Dr
       what: `flag ${f}`,
       was: String(was.flags?.[f] ?? 0),
       now: String(now.flags?.[f] ?? 0),
-      fix: [flagFix(f, was.flags?.[f] ?? 0)],
+      fix: [flagArgv(f, was.flags?.[f] ?? 0)],
     }));
 }
 

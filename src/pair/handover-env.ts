@@ -3,7 +3,7 @@ import type { Config } from '../answers/resolve.js';
 import { masterDownMs } from '../answers/timing.js';
 import type { Target } from '../answers/targets.js';
 import type { Conn } from '../conn.js';
-import { PATHS } from '../paths.js';
+import { FLAG_WRITE_SH, PATHS } from '../paths.js';
 import { vipHolders, type VipHolders } from './holders.js';
 
 export interface PairEnv {
@@ -23,7 +23,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** write a state flag (0 or 1) atomically where keepalived watches it */
 export async function setFlag(conn: Conn, name: string, on: boolean): Promise<void> {
   await conn.mustSh(
-    'mkdir -p "$1" && printf "%s\\n" "$3" > "$1/.$2.tmp" && mv -f "$1/.$2.tmp" "$1/$2"',
+    FLAG_WRITE_SH,
     [PATHS.flagDir, name, on ? '1' : '0'],
     `${on ? 'setting' : 'clearing'} the ${name} flag`,
   );

@@ -6,7 +6,7 @@
  * replaces the old one (`keepalived -t`; on 1.x, which has none, a real start in a private namespace); a change
  * reloads keepalived if it runs.
  */
-import { PATHS } from '../paths.js';
+import { flagArgv, PATHS } from '../paths.js';
 import {
   renderCheckScript,
   renderFlagScript,
@@ -65,7 +65,7 @@ function supportFiles(ctx: StepContext, version: string | null): { changes: Chan
     if (name.startsWith('handover.') && v !== 0)
       changes.push({
         kind: 'command',
-        argv: ['sh', '-c', 'printf "0\\n" > "$1.tmp" && mv -f "$1.tmp" "$1"', 'sh', `${PATHS.flagDir}/${name}`],
+        argv: flagArgv(name, 0),
         describe: `clear the stale ${name} flag (left by an interrupted move)`,
         sets: { flags: { [name]: 0 } },
       });

@@ -5,7 +5,7 @@ import { buildPlan } from '../../src/plan/build.js';
 import type { InitFacts } from '../../src/facts/gather.js';
 import { actionsOf, changeCount, isPairAction, type Action } from '../../src/plan/types.js';
 import type { Change } from '../../src/steps/types.js';
-import { PATHS } from '../../src/paths.js';
+import { FLAG_WRITE_SH, PATHS } from '../../src/paths.js';
 import { firewall } from '../../src/steps/firewall.js';
 import { multicast } from '../../src/steps/multicast.js';
 import { nginx } from '../../src/steps/nginx.js';
@@ -203,6 +203,19 @@ describe('keepalived config', () => {
     c.facts.services.keepalived = { active: 'active', enabled: 'enabled', mainPid: 42 };
     p = keepalivedConfig.plan(c);
     expect(kinds(p.handlers)).toContain('reload-or-restart keepalived');
+  });
+  it('a handover flag left on by an interrupted move is cleared, written like every flag (through a dot file)', () => {
+    const c = ctx(pair, (f) => (f.flags = { 'handover.VI_1': 1, 'demote.VI_1': 1 }), 'debian');
+    const clear = keepalivedConfig.plan(c).changes.filter((x) => x.kind === 'command' && x.argv[0] === 'sh');
+    expect(clear).toEqual([
+      {
+        kind: 'command',
+        argv: ['sh', '-c', FLAG_WRITE_SH, 'sh', PATHS.flagDir, 'handover.VI_1', '0'],
+        describe: 'clear the stale handover.VI_1 flag (left by an interrupted move)',
+        sets: { flags: { 'handover.VI_1': 0 } },
+      },
+    ]);
+    expect(FLAG_WRITE_SH).toContain('"$1/.$2.tmp"');
   });
   it('includeDir: the directory is created when missing (undone by rmdir), nothing when it exists', () => {
     const c = ctx(syncGroup);
