@@ -79,6 +79,13 @@ export const STATUS_FACTS = [
   'nginxtest',
   'katest',
 ] as const;
+type StatusFact = (typeof STATUS_FACTS)[number];
+
+/**
+ * what `status --watch` reads every second: the status without the backends (a curl of up to 1 s per backend
+ * that is down) and keepalived's version, which the watch shows nowhere
+ */
+export const WATCH_FACTS = STATUS_FACTS.filter((n) => n !== 'backends' && n !== 'kaversion');
 
 function unknownNode(cfg: Config, name: string): NodeStatus {
   const node = cfg.nodes.find((n) => n.name === name)!;
@@ -107,7 +114,10 @@ function unknownNode(cfg: Config, name: string): NodeStatus {
 }
 
 /** a node's status from its facts (pure) */
-export function nodeStatusOf(base: NodeStatus, f: Pick<Facts, (typeof STATUS_FACTS)[number]>): NodeStatus {
+export function nodeStatusOf(
+  base: NodeStatus,
+  f: Pick<Facts, Exclude<StatusFact, 'backends' | 'kaversion'>> & Partial<Pick<Facts, 'backends' | 'kaversion'>>,
+): NodeStatus {
   const unit = (n: UnitName): UnitState => ({
     active: f.services[n]?.active ?? 'unknown',
     enabled: f.services[n]?.enabled ?? 'unknown',
@@ -121,11 +131,11 @@ export function nodeStatusOf(base: NodeStatus, f: Pick<Facts, (typeof STATUS_FAC
     units: { keepalived: unit('keepalived'), nginx: unit('nginx') },
     links: Object.fromEntries(Object.values(f.interfaces).map((i) => [i.name, i.up])),
     hostname: f.hostname,
-    keepalivedVersion: f.kaversion,
+    keepalivedVersion: f.kaversion ?? null,
     addresses: [...addressesOn(f.interfaces)],
     instances: f.kadata,
     transitions: f.transitions,
-    backends: f.backends,
+    backends: f.backends ?? [],
     maintenance: (f.flags.maintenance ?? 0) !== 0,
     demoted: Object.keys(f.flags)
       .filter((k) => k.startsWith('demote.') && f.flags[k] !== 0)
@@ -136,13 +146,18 @@ export function nodeStatusOf(base: NodeStatus, f: Pick<Facts, (typeof STATUS_FAC
   };
 }
 
-export async function nodeStatus(cfg: Config, name: string, conn: Conn | undefined): Promise<NodeStatus> {
+export async function nodeStatus(
+  cfg: Config,
+  name: string,
+  conn: Conn | undefined,
+  facts: readonly StatusFact[] = STATUS_FACTS,
+): Promise<NodeStatus> {
   const base = unknownNode(cfg, name);
   if (!conn?.alive) return { ...base, error: 'not connected' };
   try {
     const f = await gather(
       conn,
-      STATUS_FACTS,
+      facts,
       {
         LOGFILE: cfg.logging.file,
         BACKENDS: (cfg.nginx.upstream?.backends ?? []).join(' '),

@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { Config } from '../answers/resolve.js';
 import type { Conn } from '../conn.js';
-import { judgePair, nodeStatus, type NodeStatus, type PairStatus } from './collect.js';
+import { judgePair, nodeStatus, WATCH_FACTS, type NodeStatus, type PairStatus } from './collect.js';
 
 /** a holder stream silent this long no longer says what its node holds (the node dropped off) */
 export const STALE_MS = 1000;
@@ -619,7 +619,7 @@ class WatchRun implements StatusWatch {
   private async nodeLoop(name: string): Promise<void> {
     let conn = this.conns[name];
     let tried = -Infinity;
-    const read = this.deps.nodeStatus ?? nodeStatus;
+    const read = this.deps.nodeStatus ?? ((c: Config, n: string, x?: Conn) => nodeStatus(c, n, x, WATCH_FACTS));
     while (!this.stopped) {
       const t0 = this.now();
       if (!conn?.alive && this.opts.reconnect && t0 - tried >= RECONNECT_MS) {

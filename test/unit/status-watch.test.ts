@@ -219,6 +219,18 @@ describe('the watch: events from the status reads, the holder streams and the pr
     expect(events.length).toBe(n);
   });
 
+  it("each read leaves out what the watch shows nowhere: the backends' curls, keepalived's version", async () => {
+    const p = watchPair();
+    const w = startStatusWatch(cfg, p.conns, p.opts, { ...p.deps, nodeStatus: undefined }, () => undefined);
+    const reads = (h: Host) => h.conn.calls.filter((c) => c.kind === 'sh');
+    await until('a few reads', () => p.hosts.every((h) => reads(h).length >= 2));
+    await w.stop();
+    for (const h of p.hosts) {
+      expect(reads(h).every((c) => c.text.includes('@@services') && c.text.includes('@@katest'))).toBe(true);
+      expect(reads(h).some((c) => /@@backends|@@kaversion/.test(c.text))).toBe(false);
+    }
+  });
+
   it('a node whose stream goes silent no longer counts as holding; a newer status read says again', () => {
     const s = new WatchState(cfg, watchDeps(cfg).identifier, 0, 200);
     expect(s.onHolderSamples([{ t: 1000, node: 'lb01', vips: [VIP] }])).toEqual([]);
