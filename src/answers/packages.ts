@@ -79,12 +79,14 @@ export function packageBaseDir(source: string | undefined, cwd: string): string 
   return source && source !== 'answers' ? dirname(resolve(cwd, source)) : cwd;
 }
 
+/** a package version without its epoch ("1:2.2.7-1+b2" -> "2.2.7-1+b2"): rpm -q's VERSION-RELEASE carries none */
+export const noEpoch = (v: string): string => v.replace(/^\d+:/, '');
+
 /**
  * The installed version (dpkg's Version, rpm's VERSION-RELEASE) is the package file's: a file name without an epoch
  * (Debian's pool names never carry it: keepalived_2.2.7-1+b2_amd64.deb is 1:2.2.7-1+b2) matches any epoch
  */
 export function isInstalledVersion(installed: string, file: PackageFile): boolean {
   if (!file.full) return true;
-  const noEpoch = (v: string) => v.replace(/^\d+:/, '');
   return file.full.includes(':') ? installed === file.full : noEpoch(installed) === file.full;
 }

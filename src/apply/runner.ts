@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ResolvedNode } from '../answers/resolve.js';
+import { noEpoch } from '../answers/packages.js';
 import { OperationError, PreconditionError } from '../errors.js';
 import { FACTS } from '../facts/table.js';
 import type { ServiceFact } from '../facts/types.js';
@@ -272,7 +273,6 @@ export class HostRunner {
    * exit 0). dnf and yum get NAME-VERSION-RELEASE: yum 3 reads an epoch only with the architecture
    */
   private async upgrade(manager: 'apt' | 'dnf' | 'yum', name: 'keepalived', to: string): Promise<void> {
-    const noEpoch = (v: string) => v.replace(/^\d+:/, '');
     const argv =
       manager === 'apt'
         ? ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', ...APT_OPTIONS, `${name}=${to}`]

@@ -1,5 +1,5 @@
 /** Helpers every planner uses: a file change only when needed, installing a package, a service's state. */
-import { isInstalledVersion } from '../answers/packages.js';
+import { isInstalledVersion, type PackageFile } from '../answers/packages.js';
 import type { Config } from '../answers/resolve.js';
 import type { InitFacts } from '../facts/gather.js';
 import type { ServiceFact } from '../facts/types.js';
@@ -67,6 +67,21 @@ export function installChange(ctx: StepContext, name: 'keepalived' | 'nginx'): C
 }
 
 /**
+ * The upgrade the plan makes of an installed keepalived: a package file (packages.keepalived) of another version than
+ * the installed one, or the newer version the repositories offer when packages.upgrade asks; null: none
+ */
+export function keepalivedUpgrade(
+  cfg: Config,
+  facts: InitFacts,
+): { file: PackageFile } | { repo: NonNullable<InitFacts['kaupgrade']> } | null {
+  const installed = facts.packages.keepalived;
+  if (!installed) return null;
+  const file = cfg.packages.keepalived.find((p) => p.format === (facts.os.family === 'rhel' ? 'rpm' : 'deb'));
+  if (file) return isInstalledVersion(installed, file) ? null : { file };
+  return cfg.upgrade.includes('keepalived') && facts.kaupgrade ? { repo: facts.kaupgrade } : null;
+}
+
+/**
  * The keepalived version a host's configuration is rendered for: the installed one, else the package file's that
  * ha-setup will install, else what the host's repositories offer; null when nothing tells (taken as current 2.x).
  */
@@ -74,12 +89,10 @@ export function keepalivedVersionOf(cfg: Config, facts: InitFacts | undefined): 
   if (!facts) return null;
   const format = facts.os.family === 'rhel' ? 'rpm' : 'deb';
   const file = cfg.packages.keepalived.find((p) => p.format === format);
-  // an upgrade from the repositories (packages.upgrade): rendered for the newer version
-  if (facts.kaversion && facts.packages.keepalived && !file && cfg.upgrade.includes('keepalived'))
-    if (facts.kaupgrade?.version) return facts.kaupgrade.version;
-  // a package file of another version than the installed one is an upgrade: the plan renders for the new version
-  if (facts.kaversion && !(file && facts.packages.keepalived && !isInstalledVersion(facts.packages.keepalived, file)))
-    return facts.kaversion;
+  // an upgrade (a package file of another version, or the repositories' newer one): rendered for the new version
+  const up = keepalivedUpgrade(cfg, facts);
+  if (facts.kaversion && up && 'repo' in up && up.repo.version) return up.repo.version;
+  if (facts.kaversion && !(up && 'file' in up)) return facts.kaversion;
   return file?.version ?? facts.kacandidate ?? facts.kaversion ?? null;
 }
 

@@ -4,6 +4,7 @@
  * cannot be known in advance (what a package install writes, whether its service starts) the fact becomes
  * 'unknown' and the later steps plan for either case.
  */
+import { noEpoch } from '../answers/packages.js';
 import type { InitFacts } from '../facts/gather.js';
 import type { Change, FactPatch } from './types.js';
 
@@ -25,12 +26,25 @@ export function deepMerge<T>(base: T, patch: unknown): T {
   return out as T;
 }
 
-function installed(f: InitFacts, name: string, version: string | null | undefined, nginxDir: string): InitFacts {
+/**
+ * `name` installed in `version` (x.y.z for keepalived); `full`: the version as the packages fact will read it, when
+ * the plan knows it (an upgrade from the repositories)
+ */
+function installed(
+  f: InitFacts,
+  name: string,
+  version: string | null | undefined,
+  nginxDir: string,
+  full?: string,
+): InitFacts {
   const out = structuredClone(f);
   const key = name === 'prometheus-node-exporter' ? 'nodeexporter' : name;
   const upgrade = key in f.packages && !!f.packages[key as keyof InitFacts['packages']];
-  if (key in out.packages) out.packages[key as keyof InitFacts['packages']] = version ?? 'unknown';
-  if (name === 'keepalived') out.kaversion = version ?? out.kacandidate ?? out.kaversion;
+  if (key in out.packages) out.packages[key as keyof InitFacts['packages']] = full ?? version ?? 'unknown';
+  if (name === 'keepalived') {
+    out.kaversion = version ?? out.kacandidate ?? out.kaversion;
+    out.kaupgrade = null; // nothing newer once installed
+  }
   // an upgrade keeps the configuration files (Debian's conffiles with --force-confold, RPM's %config(noreplace)) and
   // the service's state: the package restarts a running one on the old files, so a new configuration still needs
   // its reload or restart, and a stopped one stays stopped
@@ -69,14 +83,15 @@ export function afterChange(
     case 'command':
       return c.sets ? deepMerge(f, c.sets as FactPatch) : f;
     case 'package': {
-      const out = c.names.reduce(
-        (x, n) => installed(x, n, n === 'keepalived' ? c.expectVersion : 'planned', nginxDir),
+      // an upgrade's version as the packages fact reads it: dpkg's with its epoch, rpm's VERSION-RELEASE without
+      const to = c.upgrade && (c.manager === 'apt' ? c.upgrade.to : noEpoch(c.upgrade.to));
+      return c.names.reduce(
+        (x, n) =>
+          n === 'keepalived'
+            ? installed(x, n, c.expectVersion, nginxDir, to || undefined)
+            : installed(x, n, 'planned', nginxDir),
         f,
       );
-      if (!c.upgrade) return out;
-      // as the packages fact reads it: dpkg's version with its epoch, rpm's VERSION-RELEASE without
-      const to = c.manager === 'apt' ? c.upgrade.to : c.upgrade.to.replace(/^\d+:/, '');
-      return { ...out, packages: { ...out.packages, keepalived: to }, kaupgrade: null };
     }
     case 'package-file':
       return installed(f, c.name, c.expectVersion ?? 'planned', nginxDir);
