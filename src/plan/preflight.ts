@@ -56,6 +56,13 @@ export function vridsAdvertised(cfg: Config, facts: Record<string, InitFacts>): 
   });
 }
 
+/** every address of the pair's hosts (leaving nodes included, lo too): the source of the pair's own adverts */
+function pairAddresses(everyFacts: InitFacts[]): Set<string> {
+  return new Set(
+    everyFacts.flatMap((f) => Object.values(f.interfaces).flatMap((i) => i.addresses.map((a) => a.split('/')[0]))),
+  );
+}
+
 /**
  * Another VRRP router on the pair's ids as the running keepalived of a node heard it in the last 30 s (the vrrpseen
  * fact), checked by every run, listening or not. An advert keepalived accepted from an address that is no node's is
@@ -68,9 +75,7 @@ export function heardByKeepalived(
   facts: Record<string, InitFacts>,
   everyFacts: InitFacts[],
 ): { refusals: string[]; warnings: string[] } {
-  const ours = new Set(
-    everyFacts.flatMap((f) => Object.values(f.interfaces).flatMap((i) => i.addresses.map((a) => a.split('/')[0]))),
-  );
+  const ours = pairAddresses(everyFacts);
   const refusals: string[] = [];
   const warnings: string[] = [];
   for (const n of cfg.nodes) {
@@ -100,9 +105,7 @@ export function heardByKeepalived(
  */
 export function foreignVrids(cfg: Config, everyFacts: InitFacts[], adverts: Record<string, VrrpAdvert[]>): string[] {
   // the pair's own adverts (every node's, leaving ones included) are not a conflict
-  const ours = new Set(
-    everyFacts.flatMap((f) => Object.values(f.interfaces).flatMap((i) => i.addresses.map((a) => a.split('/')[0]))),
-  );
+  const ours = pairAddresses(everyFacts);
   const heard = Object.entries(adverts).flatMap(([node, list]) => list.map((a) => ({ ...a, node })));
   const foreign = heard.filter((a) => !ours.has(a.src));
   const out: string[] = [];
