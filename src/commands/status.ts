@@ -12,7 +12,7 @@ import type { IO } from '../io.js';
 import { passwordPrompt } from '../password-prompt.js';
 import { renderStatus } from '../report/status.js';
 import { startRenderer, watchOutput, type RendererOptions, type WatchRenderer } from '../report/watch.js';
-import { openSession } from '../ssh/session.js';
+import { openSession, type Session } from '../ssh/session.js';
 import { pairStatus } from '../status/collect.js';
 import { strangers } from '../status/strangers.js';
 import { startStatusWatch, type WatchDeps, type WatchOptions } from '../status/watch.js';
@@ -29,26 +29,30 @@ export interface StatusOptions {
 }
 
 export async function statusCommand(io: IO, opts: StatusOptions): Promise<number> {
-  if (opts.watch) return statusWatchCommand(io, opts);
-  if (opts.interval !== undefined || opts.duration !== undefined)
+  const times = opts.watch ? watchTimes(opts) : null;
+  if (!times && (opts.interval !== undefined || opts.duration !== undefined))
     throw new UsageError('--interval and --duration go with --watch');
   const cfg = loadConfig(io, opts.answers);
   const session = await openSession(io, cfg, { askPassword: passwordPrompt(io) });
   try {
-    const [s, others] = await Promise.all([pairStatus(cfg, session.conns), strangers(cfg, session.conns)]);
-    s.strangers = others;
-    s.problems.push(...others.map((x) => `NOT A MEMBER: ${x}`));
-    s.ok = s.problems.length === 0 && s.latent.length === 0;
-    renderStatus(io, cfg, s, !!opts.json);
-    if (!s.ok)
-      throw new OperationError(
-        `pair unhealthy: ${s.problems.length + s.latent.length} problem(s)`,
-        opts.json ? [...s.problems, ...s.latent] : [],
-      );
-    return 0;
+    return times ? await statusWatch(io, cfg, session, times, !!opts.json) : await statusOnce(io, cfg, session, opts);
   } finally {
     session.close();
   }
+}
+
+async function statusOnce(io: IO, cfg: Config, session: Session, opts: StatusOptions): Promise<number> {
+  const [s, others] = await Promise.all([pairStatus(cfg, session.conns), strangers(cfg, session.conns)]);
+  s.strangers = others;
+  s.problems.push(...others.map((x) => `NOT A MEMBER: ${x}`));
+  s.ok = s.problems.length === 0 && s.latent.length === 0;
+  renderStatus(io, cfg, s, !!opts.json);
+  if (!s.ok)
+    throw new OperationError(
+      `pair unhealthy: ${s.problems.length + s.latent.length} problem(s)`,
+      opts.json ? [...s.problems, ...s.latent] : [],
+    );
+  return 0;
 }
 
 /** --interval (50..5000 ms, default 200) and --duration (seconds, none: until Ctrl-C), checked */
@@ -76,22 +80,21 @@ export function watchDeps(cfg: Config): WatchDeps {
   };
 }
 
-async function statusWatchCommand(io: IO, opts: StatusOptions): Promise<number> {
-  const times = watchTimes(opts);
-  const cfg = loadConfig(io, opts.answers);
-  const session = await openSession(io, cfg, { askPassword: passwordPrompt(io) });
-  try {
-    return await runWatch(io, cfg, session.conns, watchDeps(cfg), {
-      ...times,
-      json: !!opts.json,
-      reconnect: (name) => session.reconnect(cfg.nodes.find((n) => n.name === name)!),
-      size: () => ({ columns: process.stdout.columns, rows: process.stdout.rows }),
-      // a closed stdout (`| head`) is an 'error' on the stream: stop quietly instead of crashing
-      onOutputError: (stop) => void process.stdout.on('error', stop),
-    });
-  } finally {
-    session.close();
-  }
+function statusWatch(
+  io: IO,
+  cfg: Config,
+  session: Session,
+  times: ReturnType<typeof watchTimes>,
+  json: boolean,
+): Promise<number> {
+  return runWatch(io, cfg, session.conns, watchDeps(cfg), {
+    ...times,
+    json,
+    reconnect: (name) => session.reconnect(cfg.nodes.find((n) => n.name === name)!),
+    size: () => ({ columns: process.stdout.columns, rows: process.stdout.rows }),
+    // a closed stdout (`| head`) is an 'error' on the stream: stop quietly instead of crashing
+    onOutputError: (stop) => void process.stdout.on('error', stop),
+  });
 }
 
 export type RunWatchOptions = Omit<WatchOptions, 'probeIntervalMs'> &
