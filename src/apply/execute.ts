@@ -11,7 +11,15 @@ import { targetsOf, type Target } from '../answers/targets.js';
 import type { InitFacts } from '../facts/gather.js';
 import { awaitReady, handOver, returnTo, type PairEnv } from '../pair/handover.js';
 import { describeAction } from '../plan/describe.js';
-import { actionsOf, isPairAction, type Action, type NodePlan, type PairPlan, type TargetRef } from '../plan/types.js';
+import {
+  actionsOf,
+  isPairAction,
+  parallelCount,
+  type Action,
+  type NodePlan,
+  type PairPlan,
+  type TargetRef,
+} from '../plan/types.js';
 import type { Change } from '../steps/types.js';
 import type { Conn } from '../conn.js';
 import { restoreRun } from './restore.js';
@@ -190,8 +198,7 @@ export async function executePlan(env: ExecuteEnv, plan: PairPlan): Promise<Node
     title: `${p.node} (${p.host})${p.rolling ? ': up to its rolling turn' : ''}`,
     task: async (_ctx: unknown, t: Task) => {
       const res = results.get(p.node)!;
-      const to = p.rolling ? (p.rollingFrom ?? 0) : total(p);
-      await runNode(env, p, t, res, { from: 0, to, last: !p.rolling });
+      await runNode(env, p, t, res, { from: 0, to: parallelCount(p), last: !p.rolling });
       if (!p.rolling) done(p, res, t);
     },
   });
@@ -199,12 +206,12 @@ export async function executePlan(env: ExecuteEnv, plan: PairPlan): Promise<Node
     title: `${p.node} (${p.host}): rolling ${p.rollingOrder}`,
     task: async (_ctx: unknown, t: Task) => {
       const res = results.get(p.node)!;
-      await runNode(env, p, t, res, { from: p.rollingFrom ?? 0, to: total(p), last: true });
+      await runNode(env, p, t, res, { from: parallelCount(p), to: total(p), last: true });
       done(p, res, t);
     },
   });
   const rolling = plan.nodes.filter((p) => p.rolling).sort((a, b) => (a.rollingOrder ?? 0) - (b.rollingOrder ?? 0));
-  await listr(env, plan.nodes.filter((p) => !p.rolling || (p.rollingFrom ?? 0) > 0).map(first), true)
+  await listr(env, plan.nodes.filter((p) => !p.rolling || parallelCount(p) > 0).map(first), true)
     .run()
     .catch(() => undefined);
   if ([...results.values()].every((r) => r.ok)) {

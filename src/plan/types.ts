@@ -81,3 +81,8 @@ export function changeCount(p: NodePlan): number {
 export function actionsOf(p: NodePlan): Action[] {
   return p.steps.flatMap((s) => [...s.changes, ...s.handlers]);
 }
+
+/** how many of the node's actions (from the first) run in the parallel phase: those before its rolling turn, or all */
+export function parallelCount(p: NodePlan): number {
+  return p.rolling ? (p.rollingFrom ?? 0) : actionsOf(p).length;
+}

@@ -1,7 +1,7 @@
 /** Rendering a plan for people (text) and machines (JSON). Secrets are masked in both. */
 import { redact } from '../answers/resolve.js';
 import { describeAction } from '../plan/describe.js';
-import { actionsOf, changeCount, type NodePlan, type PairPlan } from '../plan/types.js';
+import { actionsOf, changeCount, parallelCount, type NodePlan, type PairPlan } from '../plan/types.js';
 import type { FileChange } from '../steps/types.js';
 import { unifiedDiff } from './diff.js';
 
@@ -58,7 +58,7 @@ export function planToJson(plan: PairPlan, secrets: readonly string[], offline: 
       changes: changeCount(p),
       actions: actionsOf(p).map((a) => redact(describeAction(a), secrets)),
       rolling: p.rollingOrder,
-      parallelActions: p.rolling ? (p.rollingFrom ?? 0) : actionsOf(p).length,
+      parallelActions: parallelCount(p),
       holds: p.holds,
       files: filesOf(p).map((c) => ({
         path: c.path,
