@@ -3,18 +3,12 @@
  * each with a short timeout. From the controller by default, or from another host over SSH (--probe-from).
  * Every result is kept with its timestamp (ms since the epoch, controller clock).
  */
-import http from 'node:http';
 import type { Conn } from '../conn.js';
+import { probeOnce, type ProbeSample } from '../http-probe.js';
 import { q } from '../ssh/shell.js';
 import { clockOffsetMs, hostNsToMs, streamLines } from './remote-loop.js';
 
-export interface ProbeSample {
-  t: number;
-  ok: boolean;
-  status: number;
-  servedBy: string | null;
-  ms: number;
-}
+export type { ProbeSample };
 
 export interface Probe {
   samples: ProbeSample[];
@@ -26,30 +20,11 @@ export function startLocalProbe(url: string, intervalMs: number, timeoutMs: numb
   let stopped = false;
   const pending = new Set<Promise<void>>();
   const one = () => {
-    const t = Date.now();
     const p = new Promise<void>((resolve) => {
-      const done = (s: Omit<ProbeSample, 't' | 'ms'>) => {
-        samples.push({ t, ms: Date.now() - t, ...s });
+      probeOnce(url, timeoutMs, 'ha-setup-probe', (s) => {
+        samples.push(s);
         resolve();
-      };
-      const req = http.get(
-        url,
-        { agent: false, timeout: timeoutMs, headers: { 'user-agent': 'ha-setup-probe', connection: 'close' } },
-        (res) => {
-          const by = res.headers['x-lb'];
-          res.resume();
-          res.on('end', () =>
-            done({
-              ok: (res.statusCode ?? 0) > 0 && (res.statusCode ?? 0) < 500,
-              status: res.statusCode ?? 0,
-              servedBy: typeof by === 'string' ? by : null,
-            }),
-          );
-          res.on('error', () => done({ ok: false, status: 0, servedBy: null }));
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => done({ ok: false, status: 0, servedBy: null }));
+      });
     });
     pending.add(p);
     void p.then(() => pending.delete(p));

@@ -5,9 +5,10 @@
  * clients are probed through each VIP from the controller. The holder stream and the X-LB attribution live in
  * failover/, which imports status/: they are handed in (WatchDeps) by commands/status.ts, so no folder cycle.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { Config } from '../answers/resolve.js';
 import type { Conn } from '../conn.js';
+import { probeOnce, type ProbeSample } from '../http-probe.js';
 import { judgePair, nodeStatus, WATCH_FACTS, type NodeStatus, type PairStatus } from './collect.js';
 
 /** a holder stream silent this long no longer says what its node holds (the node dropped off) */
@@ -33,14 +34,7 @@ export interface HolderStream {
 }
 
 /** one probe through a VIP: sent at t (ms since the epoch), answered or not */
-export interface ProbeResult {
-  t: number;
-  ok: boolean;
-  status: number;
-  /** the X-LB header */
-  servedBy: string | null;
-  ms: number;
-}
+export type ProbeResult = ProbeSample;
 
 export interface ProbeLoop {
   stop(): Promise<void>;
@@ -479,25 +473,11 @@ export function orderedProbe(
   };
   const one = () => {
     const n = sent++;
-    const t = Date.now();
-    let settled = false;
-    const finish = (ok: boolean, status: number, servedBy: string | null) => {
-      if (settled) return;
-      settled = true;
+    const req = probeOnce(url, timeoutMs, 'ha-setup-watch', (s) => {
       inFlight.delete(req);
-      done.set(n, { t, ok, status, servedBy, ms: Date.now() - t });
+      done.set(n, s);
       flush();
-    };
-    const headers = { 'user-agent': 'ha-setup-watch', connection: 'close' };
-    const req = http.get(url, { agent: false, timeout: timeoutMs, headers }, (res) => {
-      const by = res.headers['x-lb'];
-      const status = res.statusCode ?? 0;
-      res.resume();
-      res.on('end', () => finish(status > 0 && status < 500, status, typeof by === 'string' ? by : null));
-      res.on('error', () => finish(false, 0, null));
     });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => finish(false, 0, null));
     inFlight.add(req);
   };
   let due = Date.now();
