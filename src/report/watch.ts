@@ -4,7 +4,14 @@
  * one JSON object per change (newline-delimited). Colours only on the terminal and when io.color (NO_COLOR).
  */
 import { styler, type IO } from '../io.js';
-import { holdersText, type ClientsView, type NodeView, type WatchEvent, type WatchView } from '../status/watch.js';
+import {
+  holdersText,
+  instanceText,
+  type ClientsView,
+  type NodeView,
+  type WatchEvent,
+  type WatchView,
+} from '../status/watch.js';
 
 type Styler = ReturnType<typeof styler>;
 type Paint = (s: string) => string;
@@ -53,7 +60,7 @@ export function jsonLine(e: WatchEvent): string {
 }
 
 function instancesText(n: Pick<NodeView, 'instances'>): string {
-  return n.instances.map((i) => `${i.name} ${i.state ?? '?'}(${i.priority ?? '?'})`).join(', ');
+  return n.instances.map((i) => `${i.name} ${instanceText(i)}`).join(', ');
 }
 
 function nodeText(e: Extract<WatchEvent, { kind: 'node' }>, st: Styler): string {
@@ -130,7 +137,7 @@ function nodeRows(v: WatchView, st: Styler): string[] {
       ...(n.reachable
         ? [good(n.keepalived, n.keepalived === 'active'), good(n.nginx, n.nginx === 'active')]
         : ['?', '?']),
-      n.instances.map((i) => `${i.name}=${i.state ?? '?'}(${i.priority ?? '?'})`).join(' ') || '-',
+      n.instances.map((i) => `${i.name}=${instanceText(i)}`).join(' ') || '-',
       [mode, mode === '-' ? (s) => s : st.yellow],
     ]);
   }

@@ -162,7 +162,8 @@ export function holdersText(h: string[] | null): string {
   return h === null ? '?' : h.length ? h.join(', ') : 'nobody';
 }
 
-function instanceText(i: InstanceView | undefined): string {
+/** an instance as the watch shows it: STATE(effective priority), '-' when the node has none */
+export function instanceText(i: InstanceView | undefined): string {
   return i ? `${i.state ?? '?'}(${i.priority ?? '?'})` : '-';
 }
 
