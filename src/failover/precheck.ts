@@ -23,12 +23,17 @@ const STOPS: Record<ScenarioName, ('nginx' | 'keepalived')[]> = {
   switchover: [],
 };
 
+/** the node holding the target's (first) VIP in `s`, if any */
+export function holderOf(s: PairStatus, target: Target): string | undefined {
+  return s.vips.find((v) => v.instance === target.instances[0].name)?.holders[0];
+}
+
 /**
  * Right before a scenario's fault: what it stops on the node holding the target now (after an earlier scenario of a
  * nopreempt target, that may be another node than the one the preflight saw hold it) must be able to start again
  */
 export function faultUndoProblems(now: PairStatus, target: Target, name: ScenarioName): string[] {
-  const holder = now.vips.find((v) => v.instance === target.instances[0].name)?.holders[0];
+  const holder = holderOf(now, target);
   const n = now.nodes.find((x) => x.node === holder);
   return n ? [...latentOf(n), ...unitProblems(n, STOPS[name])] : [];
 }
@@ -102,7 +107,7 @@ export async function precheck(
     });
   refusals.push(...(await Promise.all(checks)).flat().filter((x): x is string => !!x));
   for (const t of targets) {
-    const holder = snapshot.vips.find((v) => v.instance === t.instances[0].name)?.holders[0];
+    const holder = holderOf(snapshot, t);
     const others = snapshot.nodes.filter((n) => n.node !== holder);
     const why = others.map((n) => notReady(n, t));
     if (!why.some((w) => w === null))

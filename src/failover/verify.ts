@@ -15,7 +15,7 @@ import { pairStatus, UNITS, type PairStatus } from '../status/collect.js';
 import { boundFeatures, settleTimeoutMs } from './bounds.js';
 import { identities } from './identify.js';
 import { describeDrift, manualFix, pairDrift, sshCommand } from './pair.js';
-import { faultUndoProblems, notReady, precheck } from './precheck.js';
+import { faultUndoProblems, holderOf, notReady, precheck } from './precheck.js';
 import { restorePair } from './restore.js';
 import { Aborted, pendingRestores, runScenario, type RunEnv, type ScenarioResult } from './run.js';
 import type { ScenarioName } from './scenarios.js';
@@ -77,7 +77,7 @@ function snapshotRestoreCommands(cfg: Config, snapshot: PairStatus, sudo: (node:
 function readyToFailOver(run: RunEnv, target: Target, now: PairStatus): string | null {
   const drift = pairDrift(run.snapshot, now, run.cfg);
   if (drift.length) return `the pair is not as before the test: ${drift.map(describeDrift).join('; ')}`;
-  const holder = now.vips.find((v) => v.instance === target.instances[0].name)?.holders[0];
+  const holder = holderOf(now, target);
   const why = now.nodes.filter((n) => n.node !== holder).map((n) => notReady(n, target));
   if (why.some((w) => w === null)) return null;
   return `no node is ready to take ${target.name} over from ${holder ?? 'nobody'} (${why.join('; ')})`;
