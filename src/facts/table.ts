@@ -6,6 +6,7 @@
  * Snippets read their inputs from shell variables set by the gather script ($FILES, $VIPS, $IFACE, ...: see VARS),
  * which come in as quoted positional parameters: no value is ever pasted into the script text.
  */
+import { offsetMinutes, parseLogStamp } from './logstamp.js';
 import { NO_LISTENER, parseVrrpAdverts, VRRP_LISTEN_SH } from './vrrp.js';
 import type {
   FileFact,
@@ -249,13 +250,45 @@ export function parseDataVips(text: string): string[] {
   return [...out];
 }
 
-/** "SOURCE LINE" lines of the vrrpseen fact */
-export function parseSeen(t: string): { src: string | null; line: string }[] {
-  return lines(t).map((l) => {
-    const i = l.indexOf(' ');
-    const src = i > 0 ? l.slice(0, i) : l;
-    return { src: src === '-' ? null : src, line: i > 0 ? l.slice(i + 1) : '' };
-  });
+/** what keepalived logs about VRRP packets on its ids from another router (accepted adverts, refused packets) */
+const SEEN_RE =
+  'advert from|wrong version|invalid passwd|auth, expecting|interval mismatch|not present in MASTER advert|' +
+  'invalid ip address count|not a unicast peer|with our IP address';
+
+export interface SeenLine {
+  /** the sender the line names; null when it names none (a packet keepalived refused) */
+  src: string | null;
+  /** the line without its stamp */
+  line: string;
+  /**
+   * from the journal, where only keepalived's own processes (its unit's cgroup) write; a line of a log file may come
+   * from any local user (`logger -p local4.info ...`) and proves nothing
+   */
+  trusted: boolean;
+}
+
+/**
+ * The vrrpseen fact: "now EPOCH ZONE" (the host's clock), then "journal LINE" or "file LINE" lines; only those of the
+ * last 30 s by their own stamp count (both stamp forms, any day, the year turn: logstamp.ts)
+ */
+export function parseSeen(t: string): SeenLine[] {
+  const ls = lines(t);
+  const now = /^now (\d+) ([+-]\d{4}|Z)$/.exec(ls[0] ?? '');
+  if (!now) return [];
+  const nowS = Number(now[1]);
+  const offset = offsetMinutes(now[2]) ?? 0;
+  const out: SeenLine[] = [];
+  for (const l of ls.slice(1)) {
+    const m = /^(journal|file) (.*)$/.exec(l);
+    const stamp = m && parseLogStamp(m[2], nowS, offset);
+    if (!m || !stamp || stamp.at < nowS - 30 || stamp.at > nowS + 5) continue;
+    const src =
+      / from ([0-9a-fA-F:.]*[0-9a-fA-F])(?:\s|$)/.exec(stamp.rest)?.[1] ??
+      /address ([0-9a-fA-F:.]*[0-9a-fA-F]) not a unicast/.exec(stamp.rest)?.[1] ??
+      null;
+    out.push({ src, line: stamp.rest, trusted: m[1] === 'journal' });
+  }
+  return out.slice(-20);
 }
 
 /** "exit N" as the last line, the program's output before it */
@@ -541,25 +574,23 @@ fi`,
     parseDataVips,
   ),
   /**
-   * Another VRRP router on the pair's ids as the running keepalived heard it in the last 30 s (its log file): the
-   * adverts it logs with their source, and the packets it refused (another VRRP version, password, advert interval,
-   * VIPs, an unknown unicast source). "SOURCE LINE" each, SOURCE "-" when the line names none; the pair's own nodes
-   * are left out by the planner. Only masters advertise, as for the listener: this is what a re-run checks instead of
+   * Another VRRP router on the pair's ids as the running keepalived heard it in the last 30 s: the adverts it logs
+   * with their source, and the packets it refused (another VRRP version, password, advert interval, VIPs, an unknown
+   * unicast source). Read from the journal, where only keepalived's unit writes (a local user's `logger` line lands
+   * under its own session); where keepalived's lines are not in the journal, from its log file, whose lines anyone
+   * can forge and only warn. Only masters advertise, as for the listener: this is what a re-run checks instead of
    * listening.
    */
   vrrpseen: fact(
-    `if [ -f "$LOGFILE" ]; then
-  cut=$(( $(date +%s) - 30 ))
-  tail -n 2000 "$LOGFILE" 2>/dev/null | grep -E \
-'advert from|wrong version|invalid passwd|auth, expecting|interval mismatch|not present in MASTER advert|\
-invalid ip address count|not a unicast peer|with our IP address' | tail -n 200 | while IFS= read -r l; do
-    t=$(date -d "$(printf '%s\\n' "$l" | cut -d' ' -f1)" +%s 2>/dev/null) ||
-      t=$(date -d "$(printf '%s\\n' "$l" | cut -d' ' -f1-3)" +%s 2>/dev/null) || t=0
-    [ "$t" -ge "$cut" ] || continue
-    src=$(printf '%s\\n' "$l" | sed -n -e 's/.* from \\([0-9.]*\\).*/\\1/p' \
-      -e 's/.*address \\([0-9.]*\\) not a unicast.*/\\1/p')
-    printf '%s %s\\n' "\${src:--}" "$l"
-  done | tail -n 20
+    `echo "now $(date +%s) $(date +%z)"
+re='${SEEN_RE}'
+if command -v journalctl >/dev/null 2>&1 \\
+  && journalctl -q --no-pager -n 1 -o cat _SYSTEMD_UNIT=keepalived.service 2>/dev/null | grep -q .; then
+  since=$(date -d "@$(( $(date +%s) - 60 ))" '+%Y-%m-%d %H:%M:%S')
+  journalctl -q --no-pager --since "$since" -o short-iso _SYSTEMD_UNIT=keepalived.service 2>/dev/null \\
+    | grep -E "$re" | tail -n 200 | sed 's/^/journal /'
+elif [ -f "$LOGFILE" ]; then
+  tail -n 2000 "$LOGFILE" 2>/dev/null | grep -E "$re" | tail -n 200 | sed 's/^/file /'
 fi`,
     parseSeen,
   ),

@@ -66,9 +66,10 @@ function pairAddresses(everyFacts: InitFacts[]): Set<string> {
 /**
  * Another VRRP router on the pair's ids as the running keepalived of a node heard it in the last 30 s (the vrrpseen
  * fact), checked by every run, listening or not. An advert keepalived accepted from an address that is no node's is
- * a refusal: that router takes part in the pair's elections. A packet keepalived refused (another VRRP version,
- * password, advert interval or VIPs; its log names no source) disturbs no election and may come from a node of the
- * pair still on other settings (an interrupted run): a warning.
+ * a refusal when keepalived's own journal says so: that router takes part in the pair's elections. The same line in
+ * a log file (which any local user can write with `logger`) is a warning, and so is a packet keepalived refused
+ * (another VRRP version, password, advert interval or VIPs; its log names no source): it disturbs no election and may
+ * come from a node of the pair still on other settings (an interrupted run).
  */
 export function heardByKeepalived(
   cfg: Config,
@@ -81,13 +82,21 @@ export function heardByKeepalived(
   for (const n of cfg.nodes) {
     const seen = facts[n.name]?.vrrpseen ?? [];
     const foreign = seen.filter((x) => x.src && !ours.has(x.src));
+    const proven = foreign.filter((x) => x.trusted);
+    const told = foreign.filter((x) => !x.trusted);
     const refused = seen.filter((x) => !x.src);
-    if (foreign.length)
+    if (proven.length)
       refusals.push(
-        `${n.name} (${n.host}): another VRRP router on the pair's virtual router ids (${foreign[0].src}) takes part ` +
+        `${n.name} (${n.host}): another VRRP router on the pair's virtual router ids (${proven[0].src}) takes part ` +
           `in its elections, as keepalived there heard it in the last 30 s: ` +
-          `${foreign[foreign.length - 1].line.trim()}; ` +
+          `${proven[proven.length - 1].line.trim()}; ` +
           'two clusters with one id on a segment both flap: give one of them another id',
+      );
+    if (told.length)
+      warnings.push(
+        `${n.name}: keepalived's log file names another VRRP router on the pair's ids (${told[0].src}) in the last ` +
+          `30 s (${told[told.length - 1].line.trim()}); its lines are not in the journal, so this proves nothing ` +
+          '(any local user can write that file through syslog): `ha-setup status` listens for other routers',
       );
     if (refused.length)
       warnings.push(

@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { FACTS, parseServices, type FactDef } from '../../src/facts/table.js';
 
 const fx = (f: string) => join(__dirname, '..', 'fixtures', 'cmd', f);
@@ -115,33 +115,74 @@ describe('fact snippets over captured command output', () => {
     expect(run(FACTS.nginxtest, { PATH: bin })).toEqual({ text: '', value: null });
   });
 
-  it("vrrpseen: the last 30 s of keepalived's log, RFC 3339 or traditional stamps, with each line's source", () => {
+  describe("vrrpseen: what keepalived logged of other routers in the last 30 s, by the host's clock", () => {
+    // the host's clock and zone, pinned: `date +%s` / `date +%z` answer these, any other date call is the real one
+    const pinned = (epoch: number, zone: string) =>
+      printer('date', `case "$1" in +%s) echo ${epoch} ;; +%z) echo '${zone}' ;; *) exec /bin/date "$@" ;; esac`);
     const log = join(bin, 'keepalived.log');
-    const at = (agoS: number, iso: boolean) => {
-      const d = new Date(Date.now() - agoS * 1000);
-      if (iso) return d.toISOString().replace('Z', '+00:00');
-      const mon = d.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
-      const hms = d.toISOString().slice(11, 19);
-      return `${mon} ${String(d.getUTCDate()).padStart(2, ' ')} ${hms}`;
-    };
-    writeFileSync(
-      log,
-      [
-        `${at(600, true)} lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from 10.0.0.99`,
-        `${at(5, true)} lb01 Keepalived_vrrp[9]: (VI_1) Entering MASTER STATE`,
-        `${at(4, true)} lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from 10.0.0.99 - x`,
-        `${at(3, false)} lb01 Keepalived_vrrp[9]: (VI_1) received an invalid passwd!`,
-        `${at(2, true)} lb01 Keepalived_vrrp[9]: (VI_1) unicast source address 10.0.0.98 not a unicast peer`,
-        '',
-      ].join('\n'),
-    );
-    const { value } = run(FACTS.vrrpseen, { LOGFILE: log, TZ: 'UTC' });
-    expect(value.map((x) => [x.src, x.line.replace(/^.*\]: /, '')])).toEqual([
-      ['10.0.0.99', '(VI_1) received lower priority (90) advert from 10.0.0.99 - x'],
-      [null, '(VI_1) received an invalid passwd!'],
-      ['10.0.0.98', '(VI_1) unicast source address 10.0.0.98 not a unicast peer'],
-    ]);
-    // no log file (keepalived logs elsewhere): nothing
-    expect(run(FACTS.vrrpseen, { LOGFILE: join(bin, 'none.log') }).value).toEqual([]);
+    const seen = (env: Record<string, string> = {}) =>
+      run(FACTS.vrrpseen, { LOGFILE: log, TZ: 'UTC', ...env }).value.map((x) => [x.src, x.line, x.trusted]);
+    // no journal unless a test gives one (never this machine's own)
+    beforeEach(() => printer('journalctl', 'exit 0'));
+    afterAll(() => ['date', 'journalctl'].forEach((f) => rmSync(join(bin, f), { force: true })));
+
+    it('traditional stamps on days 1-9 (padded with a space) and RFC 3339 ones, in the host zone', () => {
+      // Sun 6 Dec 2026 15:15:20 UTC, a host in UTC+1: its stamps say 16:15
+      pinned(Date.UTC(2026, 11, 6, 15, 15, 20) / 1000, '+0100');
+      writeFileSync(
+        log,
+        [
+          'Dec  6 16:10:20 lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from 10.0.0.97',
+          'Dec  6 16:15:05 lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from 10.0.0.99 - x',
+          'Dec  6 16:15:10 lb01 Keepalived_vrrp[9]: (VI_1) Entering MASTER STATE',
+          '2026-12-06T15:15:12.123456+00:00 lb01 Keepalived_vrrp[9]: (VI_1) received an invalid passwd!',
+          '2026-12-06T16:15:18+01:00 lb01 Keepalived_vrrp[9]: (VI_1) unicast source address 10.0.0.98 not a ' +
+            'unicast peer',
+          '',
+        ].join('\n'),
+      );
+      expect(seen()).toEqual([
+        ['10.0.0.99', 'lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from 10.0.0.99 - x', false],
+        [null, 'lb01 Keepalived_vrrp[9]: (VI_1) received an invalid passwd!', false],
+        ['10.0.0.98', 'lb01 Keepalived_vrrp[9]: (VI_1) unicast source address 10.0.0.98 not a unicast peer', false],
+      ]);
+    });
+
+    it("the year turn: on 1 January a line of 31 December's last seconds is 5 s old, not next December's", () => {
+      pinned(Date.UTC(2027, 0, 1, 0, 0, 3) / 1000, '+0000');
+      writeFileSync(
+        log,
+        [
+          'Dec 31 23:59:58 lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from 10.0.0.99',
+          'Dec 31 23:58:58 lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from 10.0.0.96',
+          'Jan  1 00:00:01 lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from 10.0.0.95',
+          '',
+        ].join('\n'),
+      );
+      expect(seen().map((x) => x[0])).toEqual(['10.0.0.99', '10.0.0.95']);
+    });
+
+    it("keepalived's journal first: its lines are trusted, the log file (anyone's logger) is not read then", () => {
+      pinned(Date.UTC(2026, 11, 6, 15, 15, 20) / 1000, '+0000');
+      writeFileSync(log, 'Dec  6 15:15:19 lb01 Keepalived_vrrp[9]: (VI_1) x advert from 10.9.9.9\n');
+      // a journalctl that has keepalived.service's lines: the unit's probe (-n 1) and the read since a minute ago
+      printer(
+        'journalctl',
+        [
+          'case " $* " in *" _SYSTEMD_UNIT=keepalived.service"*) ;; *) exit 0 ;; esac',
+          'case " $* " in *" -n 1 "*) echo started; exit 0 ;; esac',
+          'echo "2026-12-06T15:15:18+0000 lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert ' +
+            'from 10.0.0.99"',
+          'echo "2026-12-06T15:14:18+0000 lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert ' +
+            'from 10.0.0.93"',
+        ].join('\n'),
+      );
+      expect(seen()).toEqual([
+        ['10.0.0.99', 'lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from 10.0.0.99', true],
+      ]);
+      printer('journalctl', 'exit 0');
+      // no journal and no log file (keepalived logs elsewhere): nothing (keepalived logs elsewhere): nothing
+      expect(seen({ LOGFILE: join(bin, 'none.log') })).toEqual([]);
+    });
   });
 });

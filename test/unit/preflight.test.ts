@@ -73,13 +73,25 @@ describe('another VRRP router as the running keepalived heard it (every run, lis
     const f = converge(cfg, allFresh(cfg));
     const nodeIp = f.lb02.interfaces.ens33.addresses[0].split('/')[0];
     f.lb01.vrrpseen = [
-      { src: nodeIp, line: `lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (100) advert from ${nodeIp}` },
+      {
+        src: nodeIp,
+        line: `lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (100) advert from ${nodeIp}`,
+        trusted: true,
+      },
     ];
     expect(heardByKeepalived(cfg, f, Object.values(f))).toEqual({ refusals: [], warnings: [] });
     f.lb02.vrrpseen = [
-      { src: '172.16.70.199', line: 'lb02 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from x' },
+      {
+        src: '172.16.70.199',
+        line: 'lb02 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from x',
+        trusted: true,
+      },
     ];
-    f.lb01.vrrpseen.push({ src: null, line: 'lb01 Keepalived_vrrp[9]: (VI_2) received an invalid passwd!' });
+    f.lb01.vrrpseen.push({
+      src: null,
+      line: 'lb01 Keepalived_vrrp[9]: (VI_2) received an invalid passwd!',
+      trusted: true,
+    });
     expect(heardByKeepalived(cfg, f, Object.values(f))).toEqual({
       refusals: [
         "lb02 (172.16.70.182): another VRRP router on the pair's virtual router ids (172.16.70.199) takes part in " +
@@ -93,6 +105,18 @@ describe('another VRRP router as the running keepalived heard it (every run, lis
           'different ones; `ha-setup status` listens for other routers',
       ],
     });
+  });
+  it("a log file's line (anyone's logger can write it) only warns, whatever it names", () => {
+    const f = converge(cfg, allFresh(cfg));
+    const forged = 'lb01 Keepalived_vrrp[9]: (VI_1) received lower priority (90) advert from 10.9.9.9';
+    f.lb01.vrrpseen = [{ src: '10.9.9.9', line: forged, trusted: false }];
+    const r = heardByKeepalived(cfg, f, Object.values(f));
+    expect(r.refusals).toEqual([]);
+    expect(r.warnings).toEqual([
+      "lb01: keepalived's log file names another VRRP router on the pair's ids (10.9.9.9) in the last 30 s " +
+        `(${forged}); its lines are not in the journal, so this proves nothing (any local user can write that file ` +
+        'through syslog): `ha-setup status` listens for other routers',
+    ]);
   });
   it("the listening is skipped only with ha-setup's keepalived.conf (its log file is where keepalived logs)", () => {
     const done = converge(cfg, allFresh(cfg));
