@@ -13,8 +13,13 @@ export interface GlobalOptions {
   yes?: boolean;
 }
 
-function addShared(cmd: Command, { answers = true } = {}): Command {
+function addShared(cmd: Command, { answers = true, lock = false } = {}): Command {
   if (answers) cmd.option('-a, --answers <file>', 'answers file (YAML); default ./ha-setup.yaml when present');
+  if (lock)
+    cmd.option(
+      '--wait-lock <seconds>',
+      'when another ha-setup run changes the pair, wait up to this long for it (default: refuse at once)',
+    );
   return cmd.option('--json', 'machine-readable result on stdout').option('-v, --verbose', 'more detail on stderr');
 }
 
@@ -35,6 +40,7 @@ function addSetupCommands(program: Command, io: IO, run: Run): void {
           .default('debian'),
       )
       .option('--save-answers <file>', 'write the collected answers (secrets left out) to this file'),
+    { lock: true },
   ).action(async (opts) => run((await import('./commands/init.js')).initCommand(io, opts)));
 
   addShared(
@@ -70,6 +76,7 @@ function addSetupCommands(program: Command, io: IO, run: Run): void {
       .option('--probe-interval <ms>', 'milliseconds between probes', '50')
       .option('--report <file>', 'also write a self-contained timeline picture (.html or .svg)')
       .option('--force', 'skip the preflight health check (the test may then fail on purpose)'),
+    { lock: true },
   ).action(async (opts) => run((await import('./commands/verify-failover.js')).verifyFailoverCommand(io, opts)));
 
   addShared(
@@ -81,6 +88,7 @@ function addSetupCommands(program: Command, io: IO, run: Run): void {
       .option('--run <id>', 'backup set to restore (default: the latest on each node)')
       .option('--node <name>', 'only this node')
       .option('-y, --yes', 'do not ask for confirmation'),
+    { lock: true },
   ).action(async (opts) => run((await import('./commands/rollback.js')).rollbackCommand(io, opts)));
 }
 
@@ -93,6 +101,7 @@ function addDay2Commands(program: Command, io: IO, run: Run): void {
       .option('--instance <name>', 'the instance or sync group to move (needed when there are several)')
       .option('--all', 'every instance and sync group')
       .option('--to <node>', 'the node to move to (default: the ready node of the highest priority)'),
+    { lock: true },
   ).action(async (opts) => run((await import('./commands/switchover.js')).switchoverCommand(io, opts)));
 
   addShared(
@@ -101,6 +110,7 @@ function addDay2Commands(program: Command, io: IO, run: Run): void {
       .description('on: drain NODE (VIPs handed over, it takes none until off); off: put it back (VIPs per preempt)')
       .argument('<node>', 'the node')
       .argument('<state>', 'on or off'),
+    { lock: true },
   ).action(async (node, state, opts) =>
     run((await import('./commands/maintenance.js')).maintenanceCommand(io, node, state, opts)),
   );

@@ -10,6 +10,8 @@ export interface IO {
   readonly color: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** the command line after the program's name (named in ha-setup's lock on the hosts) */
+  readonly argv?: readonly string[];
   /** Ctrl-C / SIGTERM while a command runs (cli.ts installs it; absent in tests that do not need it) */
   readonly interrupt?: Interrupt;
 }
@@ -34,6 +36,7 @@ export function processIO(): IO {
     color,
     env,
     cwd: process.cwd(),
+    argv: process.argv.slice(2),
   };
 }
 

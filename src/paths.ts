@@ -31,7 +31,8 @@ export const PATHS = {
   nginxUpstream: 'conf.d/ha-setup-upstream.conf',
   selinuxConfig: '/etc/selinux/config',
   backupRoot: '/var/backups/ha-setup',
-  lockDir: '/run/lock/ha-setup.lock',
+  /** ha-setup's lock (lock.ts) and the state dump's: root's alone, never a world-writable directory like /run/lock */
+  lockDir: '/run/ha-setup',
   runLog: '/var/log/ha-setup.log',
 } as const;
 

@@ -15,6 +15,7 @@ import { buildPlan } from '../plan/build.js';
 import type { PairPlan } from '../plan/types.js';
 import type { Conn } from '../conn.js';
 import { executePlan, type NodeResult } from './execute.js';
+import type { LockRequest } from './lock.js';
 import { openHostSession, readPlanFacts, type HostSession } from './session.js';
 import type { FlagFacts } from '../facts/types.js';
 
@@ -25,6 +26,8 @@ export interface RunOptions {
   /** the SSH / sudo password the wizard already asked for */
   password?: string;
   askPassword?: (message: string) => Promise<string>;
+  /** ha-setup's lock on every node (not taken by a dry run) */
+  lock: LockRequest;
 }
 
 /** what `init --json` prints */
@@ -72,7 +75,7 @@ export async function waitForSettled(
 }
 
 async function planRun(io: IO, cfg: Config, s: HostSession, opts: RunOptions): Promise<PairPlan> {
-  const pf = await readPlanFacts(s, cfg, { listen: true, lock: !opts.dryRun });
+  const pf = await readPlanFacts(s, cfg, { listen: true, lock: opts.dryRun ? null : opts.lock });
   const plan = buildPlan({ cfg, facts: pf.facts, leaving: pf.leaving, adverts: pf.adverts });
   if (!pf.adverts)
     plan.warnings.push('no node could listen for other VRRP routers: the virtual router ids are not checked');
@@ -86,7 +89,7 @@ async function planRun(io: IO, cfg: Config, s: HostSession, opts: RunOptions): P
 
 export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<InitOutcome> {
   const s = await openHostSession(io, cfg, {
-    lock: !opts.dryRun,
+    lock: opts.dryRun ? undefined : opts.lock,
     askPassword: opts.askPassword,
     password: opts.password,
   });

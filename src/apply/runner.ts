@@ -16,6 +16,17 @@ import { PATHS } from '../paths.js';
 import type { Change } from '../steps/types.js';
 import type { Conn, ExecOptions } from '../conn.js';
 import { cmd, q } from '../ssh/shell.js';
+import {
+  BEAT_S,
+  describeHolder,
+  LOCK_SH,
+  lockHolder,
+  parseLockReply,
+  staleReason,
+  type LockAttempt,
+  type LockHolder,
+  type LockRequest,
+} from './lock.js';
 import { appendManifest, appendManifestSh, type ManifestEntry } from './manifest.js';
 
 /** what the plan assumed differs from what the host has when the change runs */
@@ -28,6 +39,7 @@ export class HostRunner {
   readonly runDir: string;
   private backedUp = new Set<string>();
   private lockChannel: { close(): void } | null = null;
+  private lockLost = false;
   private started = false;
   restarted: string[] = [];
 
@@ -40,45 +52,75 @@ export class HostRunner {
   }
 
   /**
-   * flock held by a channel that lives as long as our SSH session: a dropped connection frees it. The holder is
-   * named for this run; `takeOver` (after a reconnect) ends this run's own holder from the dead connection first,
-   * which sshd may not notice for a long time, and waits a little for the lock.
+   * Take ha-setup's lock on this host (lock.ts) for `req`'s command: a busy lock is waited for up to req.waitS, then
+   * refused naming its holder; a holder whose controller is gone (staleReason) is ended and its lock taken over,
+   * which `onNote` is told. `takeOver` (after a reconnect) ends this run's own holder from the dead connection first,
+   * which sshd may not notice for a long time.
    */
-  async lock(opts: { takeOver?: boolean } = {}): Promise<void> {
+  async lock(req: LockRequest, opts: { takeOver?: boolean; onNote?: (text: string) => void } = {}): Promise<void> {
+    const holder = lockHolder(this.runId, req);
+    const deadline = Date.now() + (req.waitS ?? 0) * 1000;
+    let victim = opts.takeOver ? this.runId : '';
+    for (;;) {
+      const a = await this.tryLock(holder, victim);
+      if (a.kind === 'locked') return;
+      if (a.kind !== 'busy')
+        throw new PreconditionError(
+          `${this.node.name}: ha-setup's lock cannot be taken: ${a.kind === 'unsafe' ? a.why : a.why}`,
+        );
+      const stale = staleReason(a);
+      if (stale && victim !== (a.holder?.run ?? '')) {
+        opts.onNote?.(`${this.node.name}: took over the lock of ${describeHolder(a)}: ${stale}`);
+        victim = a.holder?.run ?? '';
+        if (victim) continue;
+      }
+      if (Date.now() >= deadline)
+        throw new PreconditionError(
+          `${this.node.name}: another ha-setup run holds the lock on this host: ${describeHolder(a)}` +
+            (req.waitS ? ` (waited ${req.waitS} s)` : '; --wait-lock SECONDS waits for it'),
+        );
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  private async tryLock(holder: LockHolder, victim: string): Promise<LockAttempt> {
+    const b64 = Buffer.from(JSON.stringify(holder)).toString('base64');
     const { ch, done } = await this.conn.spawn(
-      cmd([
-        'sh',
-        '-c',
-        [
-          'mkdir -p /run/lock',
-          'w=-n',
-          // the holder is one process (flock's child inherits the locked descriptor: no `cat` beside it)
-          'if [ "$2" = takeover ]; then pkill -f "ha-setup-lock $3\\$"; w="-w 10"; fi',
-          'exec flock $w -E 75 "$1" sh -c "echo locked; while read -r _; do :; done" ha-setup-lock "$3"',
-        ].join('\n'),
-        'sh',
-        PATHS.lockDir,
-        opts.takeOver ? 'takeover' : 'new',
-        this.runId,
-      ]),
+      cmd(['sh', '-c', LOCK_SH, 'sh', PATHS.lockDir, this.runId, b64, victim, victim ? '10' : '0']),
     );
     const first = await new Promise<string>((resolve) => {
       let buf = '';
       ch.on('data', (d: Buffer) => {
         buf += d.toString();
-        if (buf.includes('\n')) resolve(buf.trim());
+        if (buf.includes('\n')) resolve(buf.slice(0, buf.indexOf('\n')).trim());
       });
       // spawn() caught the exit status in ssh2's callback; an 'exit' listener added here could be too late
-      void done.then((r) => resolve(`exit ${r.code}`));
+      void done.then((r) => resolve(buf.trim() || `exit ${r.code}`));
     });
-    if (first !== 'locked') {
+    const a = parseLockReply(first);
+    if (a.kind !== 'locked') {
       ch.close();
-      throw new PreconditionError(
-        `${this.node.name}: another ha-setup run holds ${PATHS.lockDir} on this host ` +
-          `(${first === 'exit 75' ? 'lock busy' : first})`,
-      );
+      return a;
     }
     this.lockChannel = ch;
+    // the beat: a line every few seconds tells the host this run is alive; the channel closing under us means the
+    // lock is gone (the connection dropped): nothing more may change on this host
+    const beat = setInterval(() => {
+      try {
+        ch.write('\n');
+      } catch {
+        /* the close handler below records the loss */
+      }
+    }, BEAT_S * 1000);
+    beat.unref?.();
+    ch.on('close', () => {
+      clearInterval(beat);
+      if (this.lockChannel === ch) {
+        this.lockChannel = null;
+        this.lockLost = true;
+      }
+    });
+    return a;
   }
 
   get locked(): boolean {
@@ -86,8 +128,18 @@ export class HostRunner {
   }
 
   unlock(): void {
-    this.lockChannel?.close();
+    const ch = this.lockChannel;
     this.lockChannel = null;
+    ch?.close();
+  }
+
+  /** a run that held the lock and lost it (its channel closed) changes nothing more on this host */
+  private held(): void {
+    if (this.lockLost)
+      throw new OperationError(
+        `${this.node.name}: ha-setup's lock on this host was lost (its SSH channel closed): nothing more is ` +
+          'changed there',
+      );
   }
 
   private record(entry: ManifestEntry): Promise<void> {
@@ -128,6 +180,7 @@ export class HostRunner {
     what: string,
     opts: ExecOptions & { pre?: string[] } = {},
   ) {
+    this.held();
     const first = !this.backedUp.has(path);
     const line = (existed: boolean) => JSON.stringify({ type, path, existed } satisfies ManifestEntry);
     const backup = [
@@ -236,11 +289,13 @@ export class HostRunner {
   }
 
   async command(c: Extract<Change, { kind: 'command' }>): Promise<void> {
+    this.held();
     await this.conn.must(c.argv, c.describe, { timeoutMs: 120_000 });
     await this.record({ type: 'command', argv: c.argv, undo: c.undo });
   }
 
   async install(c: Extract<Change, { kind: 'package' }>): Promise<void> {
+    this.held();
     await this.record({ type: 'package', names: c.names });
     if (c.upgrade) await this.upgrade(c.manager, 'keepalived', c.upgrade.to);
     else if (c.manager === 'apt') {
@@ -303,6 +358,7 @@ export class HostRunner {
 
   /** a package file from the controller: pushed over this SSH connection, installed, then removed from the host */
   async installFile(c: Extract<Change, { kind: 'package-file' }>): Promise<void> {
+    this.held();
     await this.record({ type: 'package', names: [c.name] });
     const dir = `${PATHS.stateDir}/packages`;
     await this.conn.mustSh('mkdir -p "$1" && chmod 700 "$1" && cat > "$1/$2"', [dir, c.file], `copying ${c.file}`, {
@@ -325,6 +381,7 @@ export class HostRunner {
   }
 
   async service(c: Extract<Change, { kind: 'service' }>): Promise<void> {
+    this.held();
     if (c.action === 'daemon-reload') {
       await this.conn.must(['systemctl', 'daemon-reload'], 'systemctl daemon-reload');
       return;

@@ -14,10 +14,13 @@ import type { VrrpAdvert } from '../facts/vrrp.js';
 import type { IO } from '../io.js';
 import type { LeavingNode } from '../plan/build.js';
 import { openSession, type Session, type SessionOptions } from '../ssh/session.js';
+import type { LockRequest } from './lock.js';
 import { HostRunner } from './runner.js';
 
 export interface HostSession extends Session {
   runners: Record<string, HostRunner>;
+  /** what the session locked every node for (null: it took no lock) */
+  lockRequest: LockRequest | null;
   /** unlock every host and close every connection */
   end(): void;
 }
@@ -25,7 +28,7 @@ export interface HostSession extends Session {
 export async function openHostSession(
   io: IO,
   cfg: Config,
-  opts: SessionOptions & { lock?: boolean } = {},
+  opts: SessionOptions & { lock?: LockRequest } = {},
 ): Promise<HostSession> {
   const session = await openSession(io, cfg, opts);
   const runners: Record<string, HostRunner> = {};
@@ -35,7 +38,7 @@ export async function openHostSession(
     session.close();
   };
   try {
-    if (opts.lock) await lockAll(Object.values(runners));
+    if (opts.lock) await lockAll(io, Object.values(runners), opts.lock);
   } catch (e) {
     end();
     throw e;
@@ -50,19 +53,19 @@ export async function openHostSession(
       old.unlock();
       const r = new HostRunner(c, node, session.runId);
       runners[node.name] = r;
-      if (had) {
+      if (had && opts.lock) {
         await r
-          .lock({ takeOver: true })
+          .lock(opts.lock, { takeOver: true, onNote: (t) => io.err(t) })
           .catch((e: Error) => io.err(`${node.name}: the ha-setup lock could not be taken again: ${e.message}`));
       }
     }
     return c;
   };
-  return { ...session, reconnect, runners, end };
+  return { ...session, reconnect, runners, end, lockRequest: opts.lock ?? null };
 }
 
-async function lockAll(runners: HostRunner[]): Promise<void> {
-  const locks = await Promise.allSettled(runners.map((r) => r.lock()));
+async function lockAll(io: IO, runners: HostRunner[], req: LockRequest): Promise<void> {
+  const locks = await Promise.allSettled(runners.map((r) => r.lock(req, { onNote: (t) => io.err(t) })));
   const lp = locks.flatMap((l) => (l.status === 'rejected' ? [(l.reason as Error).message] : []));
   if (lp.length) throw new PreconditionError('a node is busy; nothing was changed', lp);
 }
@@ -85,7 +88,7 @@ export interface PlanFacts {
 export async function readPlanFacts(
   s: HostSession,
   cfg: Config,
-  opts: { listen: boolean; lock: boolean },
+  opts: { listen: boolean; lock: LockRequest | null },
 ): Promise<PlanFacts> {
   const listening = cfg.nodes.map((n) =>
     opts.listen
@@ -119,7 +122,7 @@ async function connectLeavers(
   s: HostSession,
   cfg: Config,
   facts: Record<string, InitFacts>,
-  lock: boolean,
+  lock: LockRequest | null,
 ): Promise<LeavingNode[]> {
   const names = new Set(cfg.nodes.map((n) => n.name));
   const recorded = new Map<string, { name: string; host: string; port?: number; user?: string }>();
@@ -141,7 +144,7 @@ async function connectLeavers(
       s.conns[node.name] = conn;
       const runner = new HostRunner(conn, node, s.runId);
       s.runners[node.name] = runner;
-      if (lock) await runner.lock();
+      if (lock) await runner.lock(lock);
       out.push({ node, facts: await gather(conn, INIT_FACTS, initVars(cfg, node, { probeVips: false })) });
     } catch (e) {
       problems.push(

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAnswersFile, resolveAnswers, type Config } from '../answers/resolve.js';
+import type { LockRequest } from '../apply/lock.js';
 import { UsageError } from '../errors.js';
 import { styler, type IO } from '../io.js';
 
@@ -24,6 +25,21 @@ export function loadConfig(io: IO, given?: string): Config {
   const cfg = resolveAnswers(loadAnswersFile(path), { env: io.env, source: path, needSecrets: false });
   printWarnings(io, cfg.warnings);
   return cfg;
+}
+
+/**
+ * What a command that changes hosts asks of ha-setup's lock on every node: its command line (for a second run to
+ * name it), the longest it runs, and --wait-lock SECONDS (0..3600; default: refuse at once)
+ */
+export function lockRequest(io: IO, name: string, boundS: number, waitLock?: string): LockRequest {
+  let waitS = 0;
+  if (waitLock !== undefined) {
+    waitS = Number(waitLock);
+    if (!/^\d+$/.test(waitLock) || waitS > 3600)
+      throw new UsageError(`--wait-lock: seconds to wait for another run's lock, 0..3600 (got ${waitLock})`);
+  }
+  const line = io.argv?.length ? io.argv.join(' ') : name;
+  return { command: `ha-setup ${line.replace(/[^\x20-\x7e]/g, '?')}`, boundS, waitS };
 }
 
 export function printWarnings(io: IO, warnings: string[]): void {

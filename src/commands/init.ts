@@ -14,7 +14,7 @@ import { renderInitReport } from '../report/init.js';
 import { boundFeatures } from '../failover/bounds.js';
 import { keepalivedVersionOf } from '../steps/context.js';
 import { askAnswers } from '../wizard/index.js';
-import { answersPath, printWarnings } from './common.js';
+import { answersPath, lockRequest, printWarnings } from './common.js';
 
 export { answersForSaving, missingKeys, summary };
 
@@ -27,6 +27,7 @@ export interface InitOptions {
   json?: boolean;
   verbose?: boolean;
   saveAnswers?: string;
+  waitLock?: string;
 }
 
 /** the answers from the file, completed by the wizard when something is missing and there is a terminal */
@@ -54,6 +55,7 @@ function printPlanBounds(io: IO, cfg: Config, versions: (string | null)[]): void
 
 export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter): Promise<number> {
   if (opts.offline && !opts.dryRun) throw new UsageError('--offline only goes with --dry-run');
+  const lock = lockRequest(io, 'init', 1800, opts.waitLock);
   const { data, source, asked, password, env } = await settleAnswers(io, opts, prompter);
   // `env`: what the wizard learned for this run only (a taken-over pair's VRRP passwords, by their variables)
   const cfg = resolveAnswers(data, { env: { ...io.env, ...env }, source });
@@ -90,6 +92,7 @@ export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter
     renderer: opts.json ? 'silent' : io.stderrIsTTY ? 'default' : 'simple',
     password,
     askPassword: passwordPrompt(io),
+    lock,
   });
   if (out.kind === 'plan') {
     printPlanBounds(

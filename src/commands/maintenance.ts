@@ -7,20 +7,21 @@ import { watchClients, type ClientView } from '../failover/clients.js';
 import { maintenanceOff, maintenanceOn, type MoveResult } from '../pair/switchover.js';
 import { passwordPrompt } from '../password-prompt.js';
 import { renderMoves } from '../report/day2.js';
-import { loadConfig } from './common.js';
+import { loadConfig, lockRequest } from './common.js';
 
 export async function maintenanceCommand(
   io: IO,
   node: string,
   state: string,
-  opts: { answers?: string; json?: boolean },
+  opts: { answers?: string; json?: boolean; waitLock?: string },
 ): Promise<number> {
   if (state !== 'on' && state !== 'off')
     throw new UsageError(`maintenance: the state must be on or off (got "${state}")`);
   const cfg = loadConfig(io, opts.answers);
   if (!cfg.nodes.some((n) => n.name === node))
     throw new UsageError(`maintenance: unknown node "${node}" (nodes: ${cfg.nodes.map((n) => n.name).join(', ')})`);
-  const s = await openHostSession(io, cfg, { lock: true, askPassword: passwordPrompt(io) });
+  const lock = lockRequest(io, `maintenance ${node} ${state}`, 300, opts.waitLock);
+  const s = await openHostSession(io, cfg, { lock, askPassword: passwordPrompt(io) });
   let moves: (MoveResult & { clients: ClientView })[];
   try {
     const env = { cfg, conns: s.conns, progress: (l: string) => io.err(`… ${l}`) };

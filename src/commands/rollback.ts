@@ -6,18 +6,19 @@ import type { IO } from '../io.js';
 import { PATHS } from '../paths.js';
 import { passwordPrompt } from '../password-prompt.js';
 import { inquirerPrompter } from '../wizard/prompter.js';
-import { loadConfig } from './common.js';
+import { loadConfig, lockRequest } from './common.js';
 
 export async function rollbackCommand(
   io: IO,
-  opts: { answers?: string; run?: string; node?: string; yes?: boolean; json?: boolean },
+  opts: { answers?: string; run?: string; node?: string; yes?: boolean; json?: boolean; waitLock?: string },
 ): Promise<number> {
   const cfg = loadConfig(io, opts.answers);
   if (opts.run && !/^\d{8}T\d{6}Z-[a-z0-9]+$/.test(opts.run))
     throw new UsageError(`--run: "${opts.run}" is not a run id (like 20261122T021500Z-ab12)`);
   if (opts.node && !cfg.nodes.some((n) => n.name === opts.node))
     throw new UsageError(`--node: unknown node "${opts.node}" (nodes: ${cfg.nodes.map((n) => n.name).join(', ')})`);
-  const session = await openHostSession(io, cfg, { lock: true, askPassword: passwordPrompt(io) });
+  const lock = lockRequest(io, 'rollback', 600, opts.waitLock);
+  const session = await openHostSession(io, cfg, { lock, askPassword: passwordPrompt(io) });
   try {
     const targets = cfg.nodes.filter((n) => !opts.node || n.name === opts.node);
     const runs: Record<string, string | null> = {};

@@ -7,7 +7,7 @@ import { watchClients, type ClientView } from '../failover/clients.js';
 import { switchover, targetsToMove, type MoveResult } from '../pair/switchover.js';
 import { passwordPrompt } from '../password-prompt.js';
 import { renderMoves } from '../report/day2.js';
-import { loadConfig } from './common.js';
+import { loadConfig, lockRequest } from './common.js';
 
 export interface SwitchoverOptions {
   answers?: string;
@@ -15,6 +15,7 @@ export interface SwitchoverOptions {
   all?: boolean;
   to?: string;
   json?: boolean;
+  waitLock?: string;
 }
 
 export async function switchoverCommand(io: IO, opts: SwitchoverOptions): Promise<number> {
@@ -23,7 +24,8 @@ export async function switchoverCommand(io: IO, opts: SwitchoverOptions): Promis
   if (opts.to && !cfg.nodes.some((n) => n.name === opts.to))
     throw new UsageError(`--to: unknown node "${opts.to}" (nodes: ${cfg.nodes.map((n) => n.name).join(', ')})`);
   const targets = targetsToMove(cfg, opts);
-  const s = await openHostSession(io, cfg, { lock: true, askPassword: passwordPrompt(io) });
+  const lock = lockRequest(io, 'switchover', 300, opts.waitLock);
+  const s = await openHostSession(io, cfg, { lock, askPassword: passwordPrompt(io) });
   const moves: (MoveResult & { clients: ClientView })[] = [];
   try {
     const env = { cfg, conns: s.conns, progress: (l: string) => io.err(`… ${l}`) };

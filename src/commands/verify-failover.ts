@@ -8,7 +8,7 @@ import { SCENARIOS, type ScenarioName } from '../failover/scenarios.js';
 import type { IO } from '../io.js';
 import { html, svg } from '../report/timeline.js';
 import { renderVerify, scenarioStrip } from '../report/verify.js';
-import { loadConfig } from './common.js';
+import { loadConfig, lockRequest } from './common.js';
 
 export type { VerifyReport } from '../failover/verify.js';
 
@@ -24,6 +24,7 @@ export interface VerifyOptions {
   force?: boolean;
   json?: boolean;
   verbose?: boolean;
+  waitLock?: string;
 }
 
 /** "all", one name, or a comma-separated list ("keepalived,crash"): in the order given, each once */
@@ -57,6 +58,7 @@ function parseOptions(opts: VerifyOptions) {
 
 export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promise<number> {
   const names = parseScenarios(opts.scenario);
+  const lock = lockRequest(io, 'verify-failover', 1800, opts.waitLock);
   const cfg = loadConfig(io, opts.answers);
   const all = targetsOf(cfg);
   const targets = opts.instance
@@ -76,6 +78,7 @@ export async function verifyFailoverCommand(io: IO, opts: VerifyOptions): Promis
     probeFrom: opts.probeFrom,
     probeIntervalMs,
     force: !!opts.force,
+    lock,
     onResult: (r) => scenarioStrip(io, r, nodes),
   });
   if (opts.report) {

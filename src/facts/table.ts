@@ -6,6 +6,7 @@
  * Snippets read their inputs from shell variables set by the gather script ($FILES, $VIPS, $IFACE, ...: see VARS),
  * which come in as quoted positional parameters: no value is ever pasted into the script text.
  */
+import { PATHS } from '../paths.js';
 import { offsetMinutes, parseLogStamp } from './logstamp.js';
 import { NO_LISTENER, parseVrrpAdverts, VRRP_LISTEN_SH } from './vrrp.js';
 import type {
@@ -330,17 +331,51 @@ export function parseMembers(t: string): Members | null {
 
 /**
  * keepalived's state dump (SIGUSR1 writes /tmp/keepalived.data, 1.3.5 and 2.x alike), filtered on the host by
- * `pattern` (an ERE, quoted for sh) and removed once read: it also holds the VRRP passwords, and keepalived before
- * 2.0.9 wrote it world-readable. MainPID through sed: systemd before 230 (CentOS 7) has no --value.
+ * `pattern` (an ERE, quoted for sh) and removed once read. Any number of readers (status, its watch, a switchover's
+ * readiness, metrics) take turns under a lock in ha-setup's root-only directory, so none removes another's dump while
+ * it waits; the file is created empty and private first: keepalived 1.3.5 truncates and writes it with its own
+ * umask (world-readable), and it holds the VRRP passwords (2.0.9+ write a private file and rename it). The first
+ * line says how it went: "dump ok", or "dump <why>" when the state could not be read. MainPID through sed: systemd
+ * before 230 (CentOS 7) has no --value.
  */
 function kaDump(pattern: string): string {
   return `pid=$(systemctl show -p MainPID keepalived 2>/dev/null | sed -n 's/^MainPID=//p')
 if [ -n "$pid" ] && [ "$pid" != 0 ]; then
-  rm -f /tmp/keepalived.data
-  kill -USR1 "$pid" 2>/dev/null
-  for i in 1 2 3 4 5 6 7 8 9 10; do [ -s /tmp/keepalived.data ] && break; sleep 0.1; done
-  sleep 0.1; grep -E ${pattern} /tmp/keepalived.data 2>/dev/null; rm -f /tmp/keepalived.data
+  d=${PATHS.lockDir}
+  [ -d "$d" ] || mkdir -m 0755 "$d" 2>/dev/null
+  if [ -L "$d" ] || [ "$(stat -c %u "$d" 2>/dev/null)" != "$(id -u)" ] \
+    || [ -n "$(find "$d" -maxdepth 0 -perm /022 2>/dev/null)" ] || [ -L "$d/dump.lock" ]; then
+    echo "dump refused: $d is not a directory only $(id -un) can write"
+  else (
+    flock -w 10 9 || { echo "dump busy: another reader held keepalived's state dump for 10 s"; exit 0; }
+    f=/tmp/keepalived.data
+    rm -f "$f"
+    ( umask 077; set -C; : > "$f" ) 2>/dev/null || { echo "dump refused: $f was created by someone else"; exit 0; }
+    if ! kill -USR1 "$pid" 2>/dev/null; then echo "dump failed: keepalived (pid $pid) cannot be signalled"
+    else
+      # complete once written and closed: no process of keepalived's (1.3.5's VRRP child writes it in place) has it
+      # open any more
+      n=0; sz=0
+      while [ "$n" -lt 60 ]; do
+        sz=$(stat -c %s "$f" 2>/dev/null || echo 0)
+        if [ "$sz" -gt 0 ]; then
+          for p in "$pid" $(pgrep -P "$pid" 2>/dev/null); do ls -l "/proc/$p/fd" 2>/dev/null; done \
+            | grep -q " $f$" || break
+        fi
+        n=$((n + 1)); sleep 0.05
+      done
+      if [ "$sz" -gt 0 ]; then echo "dump ok"; grep -E ${pattern} "$f"
+      else echo "dump timeout: keepalived (pid $pid) wrote no state dump within 3 s"; fi
+    fi
+    rm -f "$f"
+  ) 9>"$d/dump.lock"; fi
 fi`;
+}
+
+/** the first line of a state dump's output: null when it was read (or keepalived does not run), else why not */
+export function dumpProblem(text: string): string | null {
+  const first = /^dump (.*)$/m.exec(text)?.[1];
+  return first === undefined || first === 'ok' ? null : first;
 }
 
 /** the table: what each fact runs on the host and how its output is read */
@@ -522,8 +557,14 @@ for v in $VIPS; do echo "$v $(ip neigh show to "$v" dev "$IFACE" nud reachable 2
     heard: !t.includes(NO_LISTENER),
     adverts: parseVrrpAdverts(t),
   })),
-  /** the running keepalived's own view (SIGUSR1 data dump): state and effective priority per instance */
-  kadata: fact(`${kaDump("'^ *(VRRP Instance|State|Effective priority) = '")}`, parseKeepalivedData),
+  /**
+   * the running keepalived's own view (SIGUSR1 data dump): state and effective priority per instance, and why it
+   * could not be read (null: read, or keepalived does not run)
+   */
+  kadata: fact(`${kaDump("'^ *(VRRP Instance|State|Effective priority) = '")}`, (t) => ({
+    instances: parseKeepalivedData(t),
+    unreadable: dumpProblem(t),
+  })),
   /** recent VRRP transitions from keepalived's log file */
   transitions: fact(
     `[ -f "$LOGFILE" ] && grep -E \

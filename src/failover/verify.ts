@@ -6,6 +6,7 @@
  */
 import type { Config } from '../answers/resolve.js';
 import type { Target } from '../answers/targets.js';
+import type { LockRequest } from '../apply/lock.js';
 import { openHostSession, type HostSession } from '../apply/session.js';
 import { CancelledError, PreconditionError } from '../errors.js';
 import type { IO } from '../io.js';
@@ -33,6 +34,8 @@ export interface VerifyOptions {
   force: boolean;
   /** called with each scenario's result as it ends (the command draws its timeline) */
   onResult?: (r: ScenarioResult) => void;
+  /** ha-setup's lock on every node, held for the whole test */
+  lock: LockRequest;
 }
 
 /** what `verify-failover --json` prints */
@@ -178,7 +181,7 @@ async function finalRestore(run: RunEnv, s: HostSession, io: IO, out: VerifyOutc
 }
 
 export async function runVerify(io: IO, cfg: Config, opts: VerifyOptions): Promise<VerifyOutcome> {
-  const s = await openHostSession(io, cfg, { lock: true, askPassword: passwordPrompt(io) });
+  const s = await openHostSession(io, cfg, { lock: opts.lock, askPassword: passwordPrompt(io) });
   const abort = new AbortController();
   const out: VerifyOutcome = { results: [], stopped: null, interrupted: false };
   let fixes: string[] = [];

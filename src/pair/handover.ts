@@ -25,17 +25,19 @@ export interface NodeReadiness {
 /** keepalived and nginx running, every instance BACKUP or MASTER (the running keepalived's own view) */
 export async function readiness(conn: Conn): Promise<NodeReadiness> {
   const f = await gather(conn, ['services', 'kadata', 'flags'], { STATE_DIR: PATHS.flagDir }, { timeoutMs: 20_000 });
-  const states = Object.fromEntries(f.kadata.map((i) => [i.name, i.state]));
+  const { instances, unreadable } = f.kadata;
+  const states = Object.fromEntries(instances.map((i) => [i.name, i.state]));
   const ka = f.services.keepalived?.active;
   const ngx = f.services.nginx?.active;
   let why: string | null = null;
   if (ka !== 'active') why = `keepalived is ${ka ?? 'unknown'}`;
   else if (ngx !== 'active') why = `nginx is ${ngx ?? 'unknown'}`;
   else if ((f.flags.maintenance ?? 0) !== 0) why = 'it is in maintenance';
+  else if (unreadable) why = `its VRRP state is unknown: ${unreadable}`;
   else {
-    const bad = f.kadata.filter((i) => i.state !== 'BACKUP' && i.state !== 'MASTER');
+    const bad = instances.filter((i) => i.state !== 'BACKUP' && i.state !== 'MASTER');
     if (bad.length) why = bad.map((i) => `${i.name} is ${i.state ?? 'unknown'}`).join(', ');
-    else if (!f.kadata.length) why = 'keepalived reports no instance';
+    else if (!instances.length) why = 'keepalived reports no instance';
   }
   return { ready: !why, why, states };
 }

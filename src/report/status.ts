@@ -18,7 +18,9 @@ function row(cfg: Config, n: NodeStatus): string[] {
     n.reachable ? 'yes' : 'NO',
     n.keepalived,
     n.nginx,
-    n.instances.map((i) => `${i.name}=${i.state ?? '?'}(${i.effectivePriority ?? '?'})`).join(' ') || '-',
+    n.stateUnreadable
+      ? 'unknown (state not readable)'
+      : n.instances.map((i) => `${i.name}=${i.state ?? '?'}(${i.effectivePriority ?? '?'})`).join(' ') || '-',
     cfg.instances
       .flatMap((i) => i.vips.map((v) => v.address))
       .filter((v) => n.addresses.includes(v))

@@ -137,7 +137,9 @@ function nodeRows(v: WatchView, st: Styler): string[] {
       ...(n.reachable
         ? [good(n.keepalived, n.keepalived === 'active'), good(n.nginx, n.nginx === 'active')]
         : ['?', '?']),
-      n.instances.map((i) => `${i.name}=${instanceText(i)}`).join(' ') || '-',
+      n.stateUnreadable
+        ? ['unknown (state not readable)', st.red]
+        : n.instances.map((i) => `${i.name}=${instanceText(i)}`).join(' ') || '-',
       [mode, mode === '-' ? (s) => s : st.yellow],
     ]);
   }

@@ -42,6 +42,8 @@ export interface NodeStatus {
   /** the node's IPv4 addresses (lo left out: a hand-over hold there is not holding a VIP) */
   addresses: string[];
   instances: InstanceState[];
+  /** keepalived runs but its state dump could not be read: why (its instances are then unknown, not absent) */
+  stateUnreadable: string | null;
   transitions: string[];
   /** nginx.upstream: each backend's HTTP status seen from this node (0: no answer) */
   backends: { backend: string; status: number }[];
@@ -103,6 +105,7 @@ function unknownNode(cfg: Config, name: string): NodeStatus {
     keepalivedVersion: null,
     addresses: [],
     instances: [],
+    stateUnreadable: null,
     transitions: [],
     backends: [],
     maintenance: false,
@@ -133,7 +136,8 @@ export function nodeStatusOf(
     hostname: f.hostname,
     keepalivedVersion: f.kaversion ?? null,
     addresses: [...addressesOn(f.interfaces)],
-    instances: f.kadata,
+    instances: f.kadata.instances,
+    stateUnreadable: f.kadata.unreadable,
     transitions: f.transitions,
     backends: f.backends ?? [],
     maintenance: (f.flags.maintenance ?? 0) !== 0,
@@ -197,6 +201,8 @@ export function judgePair(cfg: Config, nodes: NodeStatus[]): PairStatus {
     if (n.keepalived !== 'active') problems.push(`${n.node}: keepalived is ${n.keepalived}`);
     if (n.nginx !== 'active') problems.push(`${n.node}: nginx is ${n.nginx}`);
     if (n.keepalived !== 'active' || n.nginx !== 'active') unable.add(n.node);
+    if (n.keepalived === 'active' && n.stateUnreadable)
+      problems.push(`${n.node}: its VRRP state is unknown (${n.stateUnreadable})`);
     for (const i of n.instances)
       if (i.state === 'FAULT' && !n.maintenance) problems.push(`${n.node}: ${i.name} is in FAULT state`);
   }

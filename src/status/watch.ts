@@ -69,6 +69,8 @@ export interface NodeView {
   keepalived: string;
   nginx: string;
   instances: InstanceView[];
+  /** keepalived runs but its state could not be read: why (the instances are unknown, not absent) */
+  stateUnreadable: string | null;
   maintenance: boolean;
   demoted: string[];
 }
@@ -177,6 +179,7 @@ export function nodeView(n: NodeStatus): NodeView {
     keepalived: n.keepalived,
     nginx: n.nginx,
     instances: n.instances.map((i) => ({ name: i.name, state: i.state, priority: i.effectivePriority })),
+    stateUnreadable: n.stateUnreadable,
     maintenance: n.maintenance,
     demoted: n.demoted,
   };
@@ -219,6 +222,7 @@ function pendingNode(cfg: Config, name: string): NodeView {
     keepalived: '?',
     nginx: '?',
     instances: [],
+    stateUnreadable: null,
     maintenance: false,
     demoted: [],
   };

@@ -20,6 +20,7 @@ import { targetsOf, type Target } from '../../src/answers/targets.js';
 import type { ExecResult, Spawned } from '../../src/conn.js';
 import { parseSections } from '../../src/facts/gather.js';
 import { FACTS, SERVICES, VARS } from '../../src/facts/table.js';
+import type { LockHolder } from '../../src/apply/lock.js';
 import { PATHS } from '../../src/paths.js';
 import { fakeConn, type FakeCall, type FakeConn } from './fake-conn.js';
 import { FakeChannel, matches, type Rule } from './scripted.js';
@@ -61,8 +62,11 @@ export interface SimHost {
   backends: Record<string, number>;
   /** the node reports itself a ready backup but never takes a VIP over */
   neverTakesOver: boolean;
-  /** another ha-setup run holds the lock */
-  lockBusy: boolean;
+  /**
+   * another ha-setup run holds the lock: true (a live run's, on another controller), or its holder record with how
+   * long ago it beat and was taken; a lock request that names that holder's run as stale ends it and locks
+   */
+  lockBusy: boolean | { holder: LockHolder; beatAgeS: number; ageS: number };
   locked: boolean;
   uid: number;
   sudo: 'nopasswd' | 'password' | 'none';
@@ -86,6 +90,17 @@ export interface SimOptions {
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 const ns = () => `${BigInt(Date.now()) * 1_000_000n}`;
 const running = (u: Unit | undefined) => u?.active === 'active' || u?.active === 'reloading';
+
+/** the holder of a lock another run holds (lockBusy: true) */
+export const LIVE_HOLDER: LockHolder = {
+  run: '20260101T115900Z-ffff',
+  command: 'ha-setup switchover --to lb02',
+  user: 'alice',
+  controller: 'ops-desk',
+  pid: 4242,
+  since: '2026-01-01T11:59:00.000Z',
+  boundS: 300,
+};
 
 export class SimPair {
   readonly hosts: Record<string, SimHost> = {};
@@ -276,14 +291,17 @@ export class SimPair {
     const h = this.hosts[name];
     if (!running(h.units.keepalived)) return '';
     this.elect();
-    return this.targets
-      .flatMap((t) =>
-        t.instances.map((i) => {
-          const state = this.holder[t.name] === name ? 'MASTER' : this.canHold(t, name) ? 'BACKUP' : 'FAULT';
-          return ` VRRP Instance = ${i.name}\n   State = ${state}\n   Effective priority = ${this.priority(t, name)}`;
-        }),
-      )
-      .join('\n');
+    return (
+      'dump ok\n' +
+      this.targets
+        .flatMap((t) =>
+          t.instances.map((i) => {
+            const state = this.holder[t.name] === name ? 'MASTER' : this.canHold(t, name) ? 'BACKUP' : 'FAULT';
+            return ` VRRP Instance = ${i.name}\n   State = ${state}\n   Effective priority = ${this.priority(t, name)}`;
+          }),
+        )
+        .join('\n')
+    );
   }
 
   private section(name: string, fact: string, vars: Record<string, string>): string {
@@ -660,7 +678,16 @@ export class SimPair {
     };
     if (command.includes('ha-setup-lock')) {
       setTimeout(() => {
-        if (h.lockBusy) return ch.exit(75);
+        const busy = h.lockBusy === true ? { holder: LIVE_HOLDER, beatAgeS: 2, ageS: 65 } : h.lockBusy;
+        // the lock script's arguments: ... DIR RUN HOLDER VICTIM WAIT
+        const victim = /'?([^' ]*)'? '?(\d+)'?$/.exec(command)?.[1] ?? '';
+        if (busy && !(victim && victim === busy.holder.run)) {
+          const b64 = Buffer.from(JSON.stringify(busy.holder)).toString('base64');
+          ch.line(`busy ${b64} ${busy.beatAgeS} ${busy.ageS}`);
+          return ch.exit(75);
+        }
+        if (busy) this.event(name, `ended the stale holder ${victim}`);
+        h.lockBusy = false;
         h.locked = true;
         this.event(name, 'locked');
         ch.line('locked');

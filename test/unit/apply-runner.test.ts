@@ -13,6 +13,7 @@ import { resolveAnswers, type Config } from '../../src/answers/resolve.js';
 import { executePlan, type ExecuteEnv } from '../../src/apply/execute.js';
 import { appendManifest, readManifest } from '../../src/apply/manifest.js';
 import { latestRun, restoreRun } from '../../src/apply/restore.js';
+import { staleReason, type LockHolder } from '../../src/apply/lock.js';
 import { expectedHash, FactChanged, HostRunner, lastLines } from '../../src/apply/runner.js';
 import { OperationError, PreconditionError } from '../../src/errors.js';
 import type { InitFacts } from '../../src/facts/gather.js';
@@ -22,7 +23,7 @@ import type { NodePlan, PairPlan, PlannedStep } from '../../src/plan/types.js';
 import type { Change, FileChange } from '../../src/steps/types.js';
 import { pair } from '../fixtures/answers.js';
 import { drive, unexpected } from '../helpers/clock.js';
-import { SimPair } from '../helpers/sim-pair.js';
+import { LIVE_HOLDER, SimPair } from '../helpers/sim-pair.js';
 
 const RUN = '20260101T120000Z-abcd';
 const RUN_DIR = `${PATHS.backupRoot}/${RUN}`;
@@ -368,24 +369,93 @@ describe('the nginx sync', () => {
 });
 
 describe('the lock', () => {
-  it('held by a channel for the whole session; a busy host is a refusal; takeOver names this run', async () => {
+  const REQ = { command: 'ha-setup init --answers ha.yaml', boundS: 1800 };
+  it('held by a channel for the whole session, its holder recorded; a busy host refused, holder named', async () => {
     const { sim, runner } = setup();
     const r = runner();
-    await drive(r.lock(), { stepMs: 5 });
+    await drive(r.lock(REQ), { stepMs: 5 });
     expect(r.locked).toBe(true);
     expect(sim.host('lb01').locked).toBe(true);
     const cmd = sim.channels[0].command;
-    expect(cmd).toContain(PATHS.lockDir);
-    expect(cmd).toMatch(/ new 20260101T120000Z-abcd$/);
+    expect(cmd).toContain(` ${PATHS.lockDir} ${RUN} `);
+    const holder = JSON.parse(Buffer.from(/ (\S+) '' 0$/.exec(cmd)![1], 'base64').toString());
+    expect(holder).toMatchObject({ run: RUN, command: REQ.command, boundS: 1800, pid: process.pid });
     r.unlock();
     expect(r.locked).toBe(false);
     expect(sim.events).toEqual(['lb01: locked', 'lb01: unlocked']);
-    await drive(r.lock({ takeOver: true }), { stepMs: 5 });
-    expect(sim.channels[1].command).toMatch(/ takeover 20260101T120000Z-abcd$/);
+    // after a reconnect: this run's own holder on the dead connection is ended first
+    await drive(r.lock(REQ, { takeOver: true }), { stepMs: 5 });
+    expect(sim.channels[1].command).toMatch(new RegExp(` ${RUN} 10$`));
     sim.host('lb02').lockBusy = true;
-    const e = await drive(runner('lb02').lock(), { stepMs: 5 }).then(unexpected, (x: Error) => x);
+    const e = await drive(runner('lb02').lock(REQ), { stepMs: 5 }).then(unexpected, (x: Error) => x);
     expect(e).toBeInstanceOf(PreconditionError);
-    expect(e.message).toBe(`lb02: another ha-setup run holds ${PATHS.lockDir} on this host (lock busy)`);
+    expect(e.message).toBe(
+      'lb02: another ha-setup run holds the lock on this host: `ha-setup switchover --to lb02` by alice on ' +
+        'ops-desk (pid 4242), since 2026-01-01T11:59:00.000Z (65 s ago), last heard 2 s ago; --wait-lock SECONDS ' +
+        'waits for it',
+    );
+  });
+
+  it('--wait-lock waits for a live holder, then takes the lock (or refuses when the time is up)', async () => {
+    const { sim, runner } = setup();
+    sim.host('lb01').lockBusy = true;
+    setTimeout(() => (sim.host('lb01').lockBusy = false), 2500);
+    await drive(runner().lock({ ...REQ, waitS: 10 }), { stepMs: 100 });
+    expect(sim.host('lb01').locked).toBe(true);
+    expect(sim.channels.filter((c) => c.node === 'lb01').length).toBe(4);
+    sim.host('lb02').lockBusy = true;
+    const e = await drive(runner('lb02').lock({ ...REQ, waitS: 2 }), { stepMs: 100 }).then(unexpected, (x) => x);
+    expect((e as Error).message).toMatch(/last heard 2 s ago \(waited 2 s\)$/);
+  });
+
+  it('a holder gone silent past its command bound is ended and its lock taken over, and said so', async () => {
+    const { sim, runner } = setup();
+    const holder = { ...LIVE_HOLDER, controller: 'gone-desk' };
+    sim.host('lb01').lockBusy = { holder, beatAgeS: 400, ageS: 900 };
+    const notes: string[] = [];
+    await drive(runner().lock(REQ, { onNote: (t) => notes.push(t) }), { stepMs: 5 });
+    expect(sim.host('lb01').locked).toBe(true);
+    expect(notes).toEqual([
+      'lb01: took over the lock of `ha-setup switchover --to lb02` by alice on gone-desk (pid 4242), since ' +
+        '2026-01-01T11:59:00.000Z (15 min ago), last heard 400 s ago: its controller gone-desk has not been heard ' +
+        'for 400 s and the lock is older than the 300 s that command may take',
+    ]);
+    expect(sim.events).toEqual([`lb01: ended the stale holder ${holder.run}`, 'lb01: locked']);
+    // silent, but younger than its bound: a controller cut off may still act, so it is waited for / refused
+    sim.host('lb02').lockBusy = { holder, beatAgeS: 400, ageS: 200 };
+    await expect(drive(runner('lb02').lock(REQ), { stepMs: 5 })).rejects.toThrow(/holds the lock/);
+  });
+
+  it('a lost lock channel stops every further change on that host', async () => {
+    const { sim, runner } = setup();
+    const r = runner();
+    await drive(r.lock(REQ), { stepMs: 5 });
+    sim.channels[0].ch.emit('close');
+    expect(r.locked).toBe(false);
+    await expect(drive(r.writeFile(file()), { stepMs: 5 })).rejects.toThrow(
+      "lb01: ha-setup's lock on this host was lost (its SSH channel closed): nothing more is changed there",
+    );
+    expect(sim.host('lb01').files.has(CONF)).toBe(false);
+  });
+});
+
+describe('staleReason: when a busy lock may be taken over', () => {
+  const busy = (over: Partial<{ beatAgeS: number; ageS: number }>, h: Partial<LockHolder> = {}) => ({
+    kind: 'busy' as const,
+    holder: { ...LIVE_HOLDER, ...h },
+    beatAgeS: 2,
+    ageS: 10,
+    ...over,
+  });
+  const here = { controller: 'ops-desk', alive: (pid: number) => pid === 4242 };
+  it('its process on this controller is dead; or silent for 30 s and older than its bound', () => {
+    expect(staleReason(busy({}), here)).toBeNull();
+    expect(staleReason(busy({}, { pid: 999 }), here)).toBe('its process 999 on ops-desk is gone');
+    // another controller's pid says nothing here
+    expect(staleReason(busy({}, { pid: 999, controller: 'x' }), here)).toBeNull();
+    expect(staleReason(busy({ beatAgeS: 31, ageS: 299 }, { controller: 'x' }), here)).toBeNull();
+    expect(staleReason(busy({ beatAgeS: 29, ageS: 301 }, { controller: 'x' }), here)).toBeNull();
+    expect(staleReason(busy({ beatAgeS: 31, ageS: 301 }, { controller: 'x' }), here)).toMatch(/not been heard/);
   });
 });
 

@@ -191,7 +191,9 @@ describe('init', () => {
     const busy = await run(['init', '--answers', answersFile(), '--yes']);
     expect(busy.code).toBe(2);
     expect(busy.err).toContain('ha-setup: a node is busy; nothing was changed');
-    expect(busy.err).toContain(`lb01: another ha-setup run holds ${PATHS.lockDir} on this host (lock busy)`);
+    expect(busy.err).toContain(
+      'lb01: another ha-setup run holds the lock on this host: `ha-setup switchover --to lb02` by alice on ops-desk',
+    );
     // the lock taken on lb02 was given back
     expect(lab.sim.events).toEqual(['lb02: locked', 'lb02: unlocked']);
   });

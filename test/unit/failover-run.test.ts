@@ -338,6 +338,7 @@ describe('stops and restores that cannot run', () => {
         probeFrom: 'client',
         probeIntervalMs: 50,
         force: false,
+        lock: { command: 'ha-setup verify-failover', boundS: 1800 },
         // after the first scenario someone puts lb01 in maintenance
         onResult: () => void (lab.sim.host('lb01').flags.maintenance = 1),
       }),
@@ -365,6 +366,7 @@ describe('stops and restores that cannot run', () => {
         probeFrom: 'client',
         probeIntervalMs: 50,
         force: false,
+        lock: { command: 'ha-setup verify-failover', boundS: 1800 },
       }),
     );
     expect(out.results[0]).toMatchObject({ name: 'nginx', restored: false });
@@ -390,6 +392,7 @@ describe('runVerify directly', () => {
         probeFrom: 'lb02',
         probeIntervalMs: 100,
         force: false,
+        lock: { command: 'ha-setup verify-failover', boundS: 1800 },
         onResult: (r) => seen.push(`${r.instance} ${r.name} ${r.ok}`),
       }),
     );

@@ -195,8 +195,21 @@ describe('the planned move itself', () => {
     sim.host('lb02').units.nginx.active = 'active';
     sim.host('lb02').link = false;
     expect(await drive(readiness(c))).toMatchObject({ ready: false, why: 'VI_1 is FAULT' });
-    sim.on('@@kadata', { stdout: '@@services\nkeepalived active enabled 1\nnginx active enabled 2\n@@end\n' });
+    sim.on(
+      '@@kadata',
+      { stdout: '@@services\nkeepalived active enabled 1\nnginx active enabled 2\n@@end\n' },
+      { times: 1 },
+    );
     expect((await drive(readiness(c))).why).toBe('keepalived reports no instance');
+    // a dump that could not be read is an unknown state, never "no instance"
+    sim.on('@@kadata', {
+      stdout:
+        '@@services\nkeepalived active enabled 1\nnginx active enabled 2\n' +
+        '@@kadata\ndump timeout: keepalived (pid 1) wrote no state dump within 3 s\n@@end\n',
+    });
+    expect((await drive(readiness(c))).why).toBe(
+      'its VRRP state is unknown: timeout: keepalived (pid 1) wrote no state dump within 3 s',
+    );
   });
 
   it('an aborted wait stops polling and reports the holders it saw', async () => {

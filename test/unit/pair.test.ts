@@ -35,6 +35,7 @@ function node(name: string, over: Partial<NodeStatus> = {}): NodeStatus {
     keepalivedVersion: '2.2.7',
     addresses: [],
     instances: [{ name: 'VI_1', state: 'BACKUP', effectivePriority: 100 }],
+    stateUnreadable: null,
     transitions: [],
     backends: [],
     maintenance: false,
@@ -322,6 +323,11 @@ describe('status from the facts table, and privilege', () => {
     // nginx down on lb01 is a problem, and lb01 cannot be the expected holder: lb02 is; a VIP on another node than
     // expected is init's concern, status only counts a split brain or a lost VIP
     expect(pairStatus.problems).toEqual(['lb01: nginx is inactive']);
+    // a running keepalived whose state cannot be read: a problem (exit 1), its instances unknown, not absent
+    const unread = { ...node('lb02'), instances: [], stateUnreadable: 'busy: another reader held it for 10 s' };
+    expect(judgePair(cfgOf(pair), [s, unread]).problems).toContain(
+      'lb02: its VRRP state is unknown (busy: another reader held it for 10 s)',
+    );
     expect(pairStatus.vips).toEqual([
       {
         instance: 'VI_1',

@@ -39,11 +39,13 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+const LOCK = { command: 'ha-setup verify-failover', boundS: 1800 };
+
 describe("the host session's reconnect", () => {
   it('the runner moves to the new connection and takes the lock over from the dead one', async () => {
     const cfg = cfgOf();
     lab.sim = new SimPair(cfg);
-    const s = await drive(openHostSession(io(), cfg, { lock: true, runId: '20260101T000000Z-rcon' }));
+    const s = await drive(openHostSession(io(), cfg, { lock: LOCK, runId: '20260101T000000Z-rcon' }));
     try {
       const old = s.conns.lb01;
       const oldRunner = s.runners.lb01;
@@ -56,10 +58,8 @@ describe("the host session's reconnect", () => {
       expect(s.runners.lb01.locked).toBe(true);
       expect(oldRunner.locked).toBe(false);
       const locks = lab.sim.channels.filter((x) => x.node === 'lb01' && x.command.includes('ha-setup-lock'));
-      expect(locks.map((x) => x.command.split(' ').slice(-2).join(' '))).toEqual([
-        'new 20260101T000000Z-rcon',
-        'takeover 20260101T000000Z-rcon',
-      ]);
+      // the lock script's last arguments: the run whose holder to end first, and how long to wait for the lock
+      expect(locks.map((x) => x.command.split(' ').slice(-2).join(' '))).toEqual(["'' 0", '20260101T000000Z-rcon 10']);
       expect(locks[0].ch.ended).toBe(true);
     } finally {
       s.end();
@@ -71,14 +71,15 @@ describe("the host session's reconnect", () => {
     const cfg = cfgOf();
     lab.sim = new SimPair(cfg);
     const out = io();
-    const s = await drive(openHostSession(out, cfg, { lock: true }));
+    const s = await drive(openHostSession(out, cfg, { lock: LOCK }));
     lab.sim.host('lb02').lockBusy = true;
     const c = await drive(s.reconnect(cfg.nodes[1]));
     expect(s.conns.lb02).toBe(c);
     expect(s.runners.lb02.locked).toBe(false);
     expect(out.stderr).toEqual([
-      'lb02: the ha-setup lock could not be taken again: lb02: another ha-setup run holds /run/lock/ha-setup.lock ' +
-        'on this host (lock busy)',
+      'lb02: the ha-setup lock could not be taken again: lb02: another ha-setup run holds the lock on this host: ' +
+        '`ha-setup switchover --to lb02` by alice on ops-desk (pid 4242), since 2026-01-01T11:59:00.000Z (65 s ago), ' +
+        'last heard 2 s ago; --wait-lock SECONDS waits for it',
     ]);
     s.end();
   });

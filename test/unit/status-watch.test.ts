@@ -330,6 +330,7 @@ describe('rendering', () => {
       keepalived: 'inactive',
       nginx: 'active',
       instances: [],
+      stateUnreadable: null,
       maintenance: false,
       demoted: [],
       changes: ['keepalived active -> inactive', 'VI_1 MASTER(110) -> -'],
