@@ -39,7 +39,14 @@ function addSetupCommands(program: Command, io: IO, run: Run): void {
           .choices(['debian', 'rhel'])
           .default('debian'),
       )
-      .option('--save-answers <file>', 'write the collected answers (secrets left out) to this file'),
+      .option('--save-answers <file>', 'write the collected answers (secrets left out) to this file')
+      .option(
+        '--forget <node>',
+        'a node an earlier init recorded that left the answers (one that cannot be reached): drop it from the ' +
+          'recorded members without connecting to it or changing it (repeatable)',
+        (v: string, prev: string[]) => [...prev, v],
+        [] as string[],
+      ),
     { lock: true },
   ).action(async (opts) => run((await import('./commands/init.js')).initCommand(io, opts)));
 

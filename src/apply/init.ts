@@ -5,7 +5,7 @@
  * typed results; the command renders them.
  */
 import type { Config } from '../answers/resolve.js';
-import { OperationError, PreconditionError } from '../errors.js';
+import { CancelledError, OperationError, PreconditionError } from '../errors.js';
 import type { IO } from '../io.js';
 import { reElectionMs } from '../answers/timing.js';
 import { judgeVips, vipProblems } from '../pair/health.js';
@@ -28,6 +28,13 @@ export interface RunOptions {
   askPassword?: (message: string) => Promise<string>;
   /** ha-setup's lock on every node (not taken by a dry run) */
   lock: LockRequest;
+  /** recorded members to drop from the records without touching them (--forget) */
+  forget?: string[];
+  /**
+   * asked once the plan is built (leavers connected, their facts read), before anything changes; false: nothing
+   * changes (CancelledError). Not asked on a dry run.
+   */
+  confirm?: (plan: PairPlan) => Promise<boolean>;
 }
 
 /** what `init --json` prints */
@@ -75,8 +82,14 @@ export async function waitForSettled(
 }
 
 async function planRun(io: IO, cfg: Config, s: HostSession, opts: RunOptions): Promise<PairPlan> {
-  const pf = await readPlanFacts(s, cfg, { listen: true, lock: opts.dryRun ? null : opts.lock });
-  const plan = buildPlan({ cfg, facts: pf.facts, leaving: pf.leaving, adverts: pf.adverts });
+  const pf = await readPlanFacts(s, cfg, { listen: true, lock: opts.dryRun ? null : opts.lock, forget: opts.forget });
+  const plan = buildPlan({
+    cfg,
+    facts: pf.facts,
+    leaving: pf.leaving,
+    memberNotes: pf.memberNotes,
+    adverts: pf.adverts,
+  });
   if (!pf.adverts)
     plan.warnings.push('no node could listen for other VRRP routers: the virtual router ids are not checked');
   for (const n of pf.unheard)
@@ -96,6 +109,7 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<In
   try {
     const plan = await planRun(io, cfg, s, opts);
     if (opts.dryRun) return { kind: 'plan', plan, cfg };
+    if (opts.confirm && !(await opts.confirm(plan))) throw new CancelledError('nothing changed (not confirmed)');
     const results = await executePlan({ cfg, conns: s.conns, runners: s.runners, renderer: opts.renderer }, plan);
     const failed = results.filter((r) => !r.ok);
     const flags = Object.fromEntries(plan.nodes.map((p) => [p.node, p.facts.flags]));

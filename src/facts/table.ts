@@ -6,6 +6,7 @@
  * Snippets read their inputs from shell variables set by the gather script ($FILES, $VIPS, $IFACE, ...: see VARS),
  * which come in as quoted positional parameters: no value is ever pasted into the script text.
  */
+import { isHostAddress, NAME_RE, USER_RE } from '../answers/schema.js';
 import { PATHS } from '../paths.js';
 import { offsetMinutes, parseLogStamp } from './logstamp.js';
 import { NO_LISTENER, parseVrrpAdverts, VRRP_LISTEN_SH } from './vrrp.js';
@@ -317,16 +318,57 @@ export function parseFlags(t: string): FlagFacts {
   return out;
 }
 
+/** a value read from a host, for a message: JSON-quoted, every control character escaped, at most 40 characters */
+const shown = (v: unknown) =>
+  (JSON.stringify(v) ?? String(v))
+    .replace(
+      /[\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    )
+    .slice(0, 40);
+
+/** why a members.json entry is not one init may connect to (the answers' rules for a node), or null */
+function memberProblem(n: unknown): string | null {
+  if (!n || typeof n !== 'object' || Array.isArray(n)) return 'not an object';
+  const m = n as Record<string, unknown>;
+  if (typeof m.name !== 'string' || !NAME_RE.test(m.name)) return `name ${shown(m.name)} is not a node name`;
+  if (typeof m.host !== 'string' || !isHostAddress(m.host))
+    return `host ${shown(m.host)} is not an IPv4 address or a DNS name`;
+  if (m.port !== undefined && !(Number.isInteger(m.port) && (m.port as number) >= 1 && (m.port as number) <= 65535))
+    return `port ${shown(m.port)} is not 1..65535`;
+  if (m.user !== undefined && (typeof m.user !== 'string' || !USER_RE.test(m.user)))
+    return `user ${shown(m.user)} is not a plain user name`;
+  return null;
+}
+
+/**
+ * members.json: the entries that pass the answers' rules for a node (name, host, port, user), each kept as those
+ * fields only; the others are listed in `ignored` ("entry N: why", N from 1; absent when none). Not JSON, or no
+ * nodes list: null.
+ */
 export function parseMembers(t: string): Members | null {
   const text = t.trim();
   if (!text) return null;
+  let v: { nodes?: unknown };
   try {
-    const v = JSON.parse(text) as Members;
-    if (!v || !Array.isArray(v.nodes)) return null;
-    return { nodes: v.nodes.filter((n) => n && typeof n.name === 'string' && typeof n.host === 'string') };
+    v = JSON.parse(text) as { nodes?: unknown };
   } catch {
     return null;
   }
+  if (!v || !Array.isArray(v.nodes)) return null;
+  const out: Members = { nodes: [] };
+  v.nodes.forEach((n: Members['nodes'][number], i) => {
+    const why = memberProblem(n);
+    if (why) (out.ignored ??= []).push(`entry ${i + 1}: ${why}`);
+    else
+      out.nodes.push({
+        name: n.name,
+        host: n.host,
+        ...(n.port !== undefined ? { port: n.port } : {}),
+        ...(n.user !== undefined ? { user: n.user } : {}),
+      });
+  });
+  return out;
 }
 
 /**

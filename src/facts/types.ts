@@ -54,4 +54,6 @@ export type FlagFacts = Record<string, number>;
 /** the pair's members as init records them on every node */
 export interface Members {
   nodes: { name: string; host: string; port?: number; user?: string }[];
+  /** entries left out because they do not pass the answers' rules: "entry N: why" (parseMembers) */
+  ignored?: string[];
 }

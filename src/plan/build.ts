@@ -6,7 +6,7 @@
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import type { InitFacts } from '../facts/gather.js';
 import { STEPS } from '../steps/index.js';
-import { deconfigureSteps } from '../steps/deconfigure.js';
+import { deconfigureSteps, LEFT_ALONE, setUpByHaSetup } from '../steps/deconfigure.js';
 import { afterChange } from '../steps/effects.js';
 import type { Change } from '../steps/types.js';
 import { heardByKeepalived, latentFaults, foreignVrids, preflight } from './preflight.js';
@@ -62,8 +62,10 @@ export interface BuildInput {
   cfg: Config;
   /** facts of every node of the answers */
   facts: Record<string, InitFacts>;
-  /** recorded members that left the answers (init deconfigures them) */
+  /** recorded members that left the answers (init deconfigures those ha-setup set up, and leaves the others alone) */
   leaving?: LeavingNode[];
+  /** what the recorded members came to (entries ignored, members forgotten): warnings of the plan */
+  memberNotes?: string[];
   /** VRRP adverts each node heard while the facts were read (null: not listened) */
   adverts?: Record<string, VrrpAdvert[]> | null;
   /** --offline: no ARP or VRRP checks (nothing was read from the network) */
@@ -74,8 +76,10 @@ export function buildPlan(input: BuildInput): PairPlan {
   const { cfg, facts } = input;
   const leaving = input.leaving ?? [];
   const refusals: string[] = [];
-  const warnings: string[] = [];
-  const everyFacts = [...Object.values(facts), ...leaving.map((l) => l.facts)];
+  const warnings: string[] = [...(input.memberNotes ?? [])];
+  // a leaver ha-setup did not set up is not one of the pair: its MAC and its VRRP adverts are another host's
+  const ours = leaving.filter((l) => setUpByHaSetup(l.node.name, l.facts));
+  const everyFacts = [...Object.values(facts), ...ours.map((l) => l.facts)];
   const macs = new Set(everyFacts.flatMap((f) => Object.values(f.interfaces).map((i) => i.mac.toLowerCase())));
   const nodes: NodePlan[] = cfg.nodes.map((node) => {
     const f = facts[node.name];
@@ -103,10 +107,12 @@ export function buildPlan(input: BuildInput): PairPlan {
       ...s,
       handlers: mergeHandlers(s.handlers),
     }));
+    const alone = !ours.includes(l);
+    if (alone) warnings.push(`${l.node.name} (${l.node.host}) left the answers: ${LEFT_ALONE}`);
     nodes.push({
       node: l.node.name,
       host: l.node.host,
-      role: 'leaving the pair',
+      role: alone ? 'left the answers, left alone' : 'leaving the pair',
       leaving: true,
       facts: l.facts,
       steps,

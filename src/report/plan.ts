@@ -124,3 +124,10 @@ export function planToText(
     out.push('(offline plan: facts were assumed, not read from the hosts; run without --offline to see real diffs)');
   return out.join('\n');
 }
+
+/** what init shows before it asks to apply: the nodes that leave the pair (their plan) and the warnings; '' if none */
+export function leavingToText(plan: PairPlan, secrets: readonly string[]): string {
+  const leaving = plan.nodes.filter((p) => p.leaving);
+  if (!leaving.length && !plan.warnings.length) return '';
+  return planToText({ ...plan, nodes: leaving }, secrets, { offline: false, showContent: false });
+}

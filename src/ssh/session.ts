@@ -18,9 +18,11 @@ export interface Session {
   conns: Record<string, Conn>;
   /**
    * A new connection to a node (or another host, e.g. --probe-from) with the session's options and password, acting
-   * as root the same way; replaces the node's connection in `conns` when it is a node.
+   * as root the same way; replaces the node's connection in `conns` when it is a node. `strictHostKey`: an unknown
+   * host key is refused whatever ssh.hostKeyPolicy says (a host the answers do not name is never trusted on first
+   * use); the refusal is a HostKeyError, before any login is tried.
    */
-  reconnect(node: ResolvedNode, opts?: { connectTimeout?: number }): Promise<Conn>;
+  reconnect(node: ResolvedNode, opts?: { connectTimeout?: number; strictHostKey?: boolean }): Promise<Conn>;
   close(): void;
 }
 
@@ -95,8 +97,12 @@ export async function openSession(io: IO, cfg: SessionConfig, opts: SessionOptio
     });
     return cachedPassword;
   };
-  const connectOptions = (connectTimeout?: number): ConnectOptions => ({
-    ssh: connectTimeout ? { ...cfg.answers.ssh, connectTimeout } : cfg.answers.ssh,
+  const connectOptions = (connectTimeout?: number, strict = false): ConnectOptions => ({
+    ssh: {
+      ...cfg.answers.ssh,
+      ...(connectTimeout ? { connectTimeout } : {}),
+      ...(strict ? { hostKeyPolicy: 'strict' as const } : {}),
+    },
     env: io.env,
     password,
     log: log.write,
@@ -125,7 +131,7 @@ export async function openSession(io: IO, cfg: SessionConfig, opts: SessionOptio
     async reconnect(node, o = {}) {
       const isNode = cfg.nodes.some((n) => n.name === node.name);
       const old = isNode ? conns[node.name] : undefined;
-      const c = await connect(node, connectOptions(o.connectTimeout));
+      const c = await connect(node, connectOptions(o.connectTimeout, o.strictHostKey));
       try {
         if (old) {
           c.sudo = old.sudo;

@@ -1,8 +1,10 @@
 /**
  * A node that left the answers: its VIPs are handed over first (plan/rolling.ts), then keepalived is stopped and
  * disabled and every file ha-setup wrote there is backed up and removed (the host's own files stay: nginx and its
- * configuration, the daemon options file, the packages). Pure: the node's facts -> changes.
+ * configuration, the daemon options file, the packages). Only a host whose own files show ha-setup set it up is
+ * touched: a host named by another node's members.json alone is left as it is. Pure: the node's facts -> changes.
  */
+import type { InitFacts } from '../facts/gather.js';
 import { PATHS } from '../paths.js';
 import { UPSTREAM_HEADER } from '../render.js';
 import type { Change, StepPlan } from './types.js';
@@ -23,7 +25,22 @@ const OURS = [
   PATHS.members,
 ];
 
+/** the file starts with ha-setup's "Managed by ha-setup" header */
+const ours = (facts: InitFacts, p: string) => /Managed by ha-setup/.test(currentContent(facts, p)?.slice(0, 300) ?? '');
+
+/** ha-setup set this host up as `name`: its own members.json lists it, or its keepalived.conf is ha-setup's */
+export function setUpByHaSetup(name: string, facts: InitFacts): boolean {
+  return !!facts.members?.nodes.some((m) => m.name === name) || ours(facts, PATHS.keepalivedConf);
+}
+
+/** the plan's word for a leaver ha-setup did not set up */
+export const LEFT_ALONE =
+  "not set up by ha-setup (its own members.json does not list it, its keepalived.conf is not ha-setup's): " +
+  'left alone, nothing changed there';
+
 export function deconfigureSteps(ctx: StepContext): StepPlan[] {
+  if (!setUpByHaSetup(ctx.node.name, ctx.facts))
+    return [stepPlan({ id: 'deconfigure', title: 'Left alone: not set up by ha-setup' }, [], [], [LEFT_ALONE])];
   const step = { id: 'deconfigure', title: 'Leave the pair: keepalived stopped and disabled, ha-setup files removed' };
   const changes: Change[] = [];
   const ka = svc(ctx, 'keepalived');
@@ -36,9 +53,8 @@ export function deconfigureSteps(ctx: StepContext): StepPlan[] {
     const cur = currentContent(ctx.facts, path);
     if (cur !== null) changes.push({ kind: 'remove-file', path, before: cur, ...(validate ? { validate } : {}) });
   };
-  const ours = (p: string) => /Managed by ha-setup/.test(currentContent(ctx.facts, p)?.slice(0, 300) ?? '');
-  const confIsOurs = ours(PATHS.keepalivedConf);
-  for (const p of MARKED) if (ours(p)) remove(p);
+  const confIsOurs = ours(ctx.facts, PATHS.keepalivedConf);
+  for (const p of MARKED) if (ours(ctx.facts, p)) remove(p);
   for (const p of OURS) remove(p);
   // the include placeholder and the snippets init installed (only with ha-setup's keepalived.conf, which includes
   // them: keepalived 1.x refuses an include that matches no file)

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
-import type { ResolvedNode } from '../../src/answers/resolve.js';
 import { resolveAnswers } from '../../src/answers/resolve.js';
 import type { InitReport } from '../../src/apply/init.js';
 import { main } from '../../src/cli.js';
@@ -27,18 +26,9 @@ const lab = vi.hoisted(() => ({
   clients: [] as string[],
 }));
 
-vi.mock('../../src/ssh/ssh.js', async (importOriginal) => {
-  const orig = await importOriginal<typeof import('../../src/ssh/ssh.js')>();
-  const { PreconditionError } = await import('../../src/errors.js');
-  return {
-    ...orig,
-    connect: async (node: ResolvedNode) => {
-      if (lab.unreachable.has(node.name))
-        throw new PreconditionError(`${node.name} (${node.host}:22): unreachable: no SSH answer within 10 s`);
-      return lab.sim.connect(node);
-    },
-  };
-});
+vi.mock('../../src/ssh/ssh.js', async (importOriginal) =>
+  (await import('../helpers/sim-connect.js')).simTransport(await importOriginal<object>(), lab),
+);
 
 // what clients see during a switchover: the controller cannot reach the lab's VIPs, so the probe is the model's
 vi.mock('../../src/failover/clients.js', () => ({

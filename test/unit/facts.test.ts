@@ -164,10 +164,42 @@ describe('single parsers', () => {
   });
   it('members.json: the nodes kept; broken or empty is null', () => {
     const m = { nodes: [{ name: 'lb01', host: '10.0.0.1', port: 22, user: 'root' }, { name: 'x' }] };
-    expect(parseMembers(JSON.stringify(m))).toEqual({ nodes: [m.nodes[0]] });
+    expect(parseMembers(JSON.stringify(m))).toEqual({
+      nodes: [m.nodes[0]],
+      ignored: ['entry 2: host undefined is not an IPv4 address or a DNS name'],
+    });
     expect(parseMembers('')).toBeNull();
     expect(parseMembers('{"nodes": ')).toBeNull();
     expect(parseMembers('{"other": 1}')).toBeNull();
+  });
+  it("members.json: only entries that pass the answers' rules for a node are kept, the others named", () => {
+    const nodes = [
+      { name: 'lb03', host: 'lb03.example.net', port: 2222, user: 'ops', extra: 'dropped' },
+      { name: 'lb04', host: '10.0.0.4; rm -rf /', port: 22 },
+      { name: '-oProxyCommand=x', host: '10.0.0.5' },
+      { name: 'lb06', host: '10.0.0.6', port: 0 },
+      { name: 'lb07', host: '10.0.0.7', port: '22' },
+      { name: 'lb08', host: '10.0.0.8', user: 'Root\u001b[2J' },
+      { name: 'lb09', host: '300.1.1.1' },
+      'lb10',
+      { name: 'lb11', host: '10.0.0.11' },
+    ];
+    expect(parseMembers(JSON.stringify({ nodes }))).toEqual({
+      nodes: [
+        { name: 'lb03', host: 'lb03.example.net', port: 2222, user: 'ops' },
+        { name: 'lb11', host: '10.0.0.11' },
+      ],
+      ignored: [
+        'entry 2: host "10.0.0.4; rm -rf /" is not an IPv4 address or a DNS name',
+        'entry 3: name "-oProxyCommand=x" is not a node name',
+        'entry 4: port 0 is not 1..65535',
+        'entry 5: port "22" is not 1..65535',
+        // a control character from a host is shown escaped, never sent to the terminal
+        'entry 6: user "Root\\u001b[2J" is not a plain user name',
+        'entry 7: host "300.1.1.1" is not an IPv4 address or a DNS name',
+        'entry 8: not an object',
+      ],
+    });
   });
   it('privilege as the login user: uid and sudo (unknown output is no privilege)', () => {
     expect(FACTS.uid.parse('1001\n')).toBe(1001);

@@ -10,6 +10,7 @@ import type { InitFacts } from '../../src/facts/gather.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { describeAction } from '../../src/plan/describe.js';
 import { isDisruptive } from '../../src/plan/rolling.js';
+import { LEFT_ALONE } from '../../src/steps/deconfigure.js';
 import { afterChange } from '../../src/steps/effects.js';
 import { actionsOf, changeCount, isPairAction, type NodePlan } from '../../src/plan/types.js';
 import { PATHS } from '../../src/paths.js';
@@ -278,7 +279,48 @@ describe('a node that left the answers', () => {
     expect(lb03.holds).toEqual([VIP]);
   });
 
-  it('a keepalived.conf ha-setup did not write stays; nothing of ha-setup left: nothing to do', () => {
+  it("a host ha-setup did not set up is left alone: its keepalived runs on; it is shown, and is not the pair's", () => {
+    // lb03 runs its own keepalived (no members.json of its own, a keepalived.conf without ha-setup's header)
+    const f = converge(three, allFresh(three, 'debian'));
+    const own = structuredClone(f.lb03);
+    own.files[PATHS.keepalivedConf] = { exists: true, mode: '644', content: 'vrrp_instance OWN {\n}\n' };
+    own.files[PATHS.members] = { exists: false };
+    own.members = null;
+    own.services.keepalived = { active: 'active', enabled: 'enabled', mainPid: 4242 };
+    const input = { cfg, facts: { lb01: f.lb01, lb02: f.lb02 }, leaving: [{ node: three.nodes[2], facts: own }] };
+    const plan = buildPlan({ ...input, skipNetworkChecks: true });
+    const lb03 = byNode(plan.nodes).lb03;
+    expect(actionsOf(lb03)).toEqual([]);
+    expect(lb03).toMatchObject({ leaving: true, role: 'left the answers, left alone', rolling: false });
+    expect(lb03.steps).toEqual([
+      {
+        id: 'deconfigure',
+        title: 'Left alone: not set up by ha-setup',
+        changes: [],
+        handlers: [],
+        notes: [LEFT_ALONE],
+      },
+    ]);
+    expect(plan.warnings).toContain(`lb03 (172.16.70.185) left the answers: ${LEFT_ALONE}`);
+    expect(planToText(plan, [], { offline: false, showContent: false })).toContain(
+      '== lb03 (172.16.70.185) left the answers, left alone: 0 change(s) ==\n[1] Left alone: not set up by ha-setup\n' +
+        `    ok: ${LEFT_ALONE}`,
+    );
+    // its VRRP adverts on the pair's id are another router's, not a member's
+    const src = own.interfaces.ens33.addresses[0].split('/')[0];
+    const heard = buildPlan({ ...input, adverts: { lb01: [{ src, vrid: 51, priority: 100, version: 2 }] } });
+    expect(heard.refusals).toContainEqual(expect.stringMatching(/^instances\[0\]\.virtualRouterId: 51 \(VI_1\) is/));
+    // ha-setup's own keepalived.conf, or its own members.json listing it: ha-setup set it up, it is taken out
+    expect(
+      actionsOf(byNode(buildPlan({ ...input, leaving: [{ node: three.nodes[2], facts: f.lb03 }] }).nodes).lb03),
+    ).toContainEqual({ kind: 'service', name: 'keepalived', action: 'stop' });
+    const listed = { ...structuredClone(own), members: { nodes: [{ name: 'lb03', host: '172.16.70.185' }] } };
+    expect(
+      actionsOf(byNode(buildPlan({ ...input, leaving: [{ node: three.nodes[2], facts: listed }] }).nodes).lb03),
+    ).toContainEqual({ kind: 'service', name: 'keepalived', action: 'disable' });
+  });
+
+  it('a keepalived.conf ha-setup did not write stays; a host ha-setup did not set up: left alone', () => {
     const f = converge(three, allFresh(three, 'debian'));
     f.lb03.files[PATHS.keepalivedConf] = { exists: true, mode: '644', content: 'vrrp_instance OWN {\n}\n' };
     const lb03 = byNode(
@@ -290,11 +332,7 @@ describe('a node that left the answers', () => {
     const none = byNode(
       buildPlan({ cfg, facts: allFresh(cfg, 'debian'), leaving: [{ node: three.nodes[2], facts: clean }] }).nodes,
     ).lb03;
-    expect(none.steps[0]).toMatchObject({
-      changes: [],
-      handlers: [],
-      notes: ['nothing of ha-setup left on this host'],
-    });
+    expect(none.steps[0]).toMatchObject({ changes: [], handlers: [], notes: [LEFT_ALONE] });
     expect(none.rolling).toBe(false);
   });
 });
