@@ -382,31 +382,28 @@ describe('reaching the host', () => {
       await silent.close();
     }
   });
-  it('an ssh_config alias gives the host name, port and user (the node keeps its own name)', async () => {
-    const cfgFile = join(dir, 'ssh_config_alias');
-    writeFileSync(cfgFile, `Host lbalias\n  HostName 127.0.0.1\n  Port ${srv.port}\n  User ops\n`);
-    const c = await connect(node({ host: 'lbalias', port: 22 }), options({ configFile: cfgFile }));
+  /** connect to `host` as ssh_config `cfgFile` says, run a command: the server's record of it (user, command) */
+  async function commandSeenFrom(host: string, cfgFile: string) {
+    const c = await connect(node({ host, port: 22 }), options({ configFile: cfgFile }));
     try {
       answer = (cmd) => ({ stdout: cmd });
       expect((await c.run('whoami', { root: false })).stdout).toBe('whoami');
-      expect(srv.commands.at(-1)).toEqual({ user: 'ops', command: 'whoami' });
+      return srv.commands.at(-1);
     } finally {
       c.close();
     }
+  }
+  it('an ssh_config alias gives the host name, port and user (the node keeps its own name)', async () => {
+    const cfgFile = join(dir, 'ssh_config_alias');
+    writeFileSync(cfgFile, `Host lbalias\n  HostName 127.0.0.1\n  Port ${srv.port}\n  User ops\n`);
+    expect(await commandSeenFrom('lbalias', cfgFile)).toEqual({ user: 'ops', command: 'whoami' });
   });
   it('a host defined only in a file ~/.ssh/config includes, matched by Match host: reached as ssh would', async () => {
     const cfgFile = join(dir, 'ssh_config_include');
     mkdirSync(join(dir, 'ssh_config.d'), { recursive: true });
     writeFileSync(join(dir, 'ssh_config.d', 'lab.conf'), `Host lbincluded\n  HostName 127.0.0.1\n  Port ${srv.port}\n`);
     writeFileSync(cfgFile, `Include ${dir}/ssh_config.d/*.conf\nMatch host 127.0.0.1\n  User ops\n`);
-    const c = await connect(node({ host: 'lbincluded', port: 22 }), options({ configFile: cfgFile }));
-    try {
-      answer = (cmd) => ({ stdout: cmd });
-      expect((await c.run('whoami', { root: false })).stdout).toBe('whoami');
-      expect(srv.commands.at(-1)).toEqual({ user: 'ops', command: 'whoami' });
-    } finally {
-      c.close();
-    }
+    expect(await commandSeenFrom('lbincluded', cfgFile)).toEqual({ user: 'ops', command: 'whoami' });
   });
   it('ProxyJump: the jump host is logged into first, the target is reached through a forwarded channel', async () => {
     const cfgFile = join(dir, 'ssh_config_jump');
