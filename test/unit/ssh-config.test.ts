@@ -112,6 +112,19 @@ describe('ssh_config without ssh: the own parser', () => {
         userKnownHostsFile: null,
         hostKeyAlias: null,
       });
+      // every setting it knows, from a file without Include
+      const lab = join(dir, 'config.d', 'lab.conf');
+      expect(await resolveSshConfig('lb01', lab)).toMatchObject({
+        hostName: '10.0.0.11',
+        user: 'admin',
+        port: 2222,
+        identityFiles: [`${home}/.ssh/lab_key`],
+      });
+      expect(await resolveSshConfig('lb02', lab)).toMatchObject({
+        userKnownHostsFile: `${dir}/known_lab`,
+        hostKeyAlias: 'lb02.lab',
+      });
+      expect(await resolveSshConfig('lb01', join(dir, 'absent'))).toMatchObject({ hostName: 'lb01', user: null });
     } finally {
       vi.stubEnv('PATH', PATH);
     }
