@@ -1,5 +1,3 @@
-import type { OsFamily } from './facts/types.js';
-
 /** Every path ha-setup writes on a host, in one place. */
 export const PATHS = {
   keepalivedConf: '/etc/keepalived/keepalived.conf',
@@ -47,7 +45,8 @@ export function flagArgv(name: string, value: number): string[] {
   return ['sh', '-c', FLAG_WRITE_SH, 'sh', PATHS.flagDir, name, String(value)];
 }
 
-export function daemonOptionsFile(family: OsFamily): { path: string; variable: string } {
+/** keepalived's daemon options file of an OS family (facts' OsFamily, spelled out: paths.ts imports no folder) */
+export function daemonOptionsFile(family: 'debian' | 'rhel'): { path: string; variable: string } {
   return family === 'rhel'
     ? { path: '/etc/sysconfig/keepalived', variable: 'KEEPALIVED_OPTIONS' }
     : { path: '/etc/default/keepalived', variable: 'DAEMON_ARGS' };

@@ -6,7 +6,6 @@ import ejs from 'ejs';
 import type { Config, ResolvedNode } from './answers/resolve.js';
 import { keepalivedFeatures } from './keepalived.js';
 import { targetsOf } from './answers/targets.js';
-import { renderMetricsNotifyScript } from './metrics/notify.js';
 import { PATHS } from './paths.js';
 
 export const TEMPLATE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'templates');
@@ -123,19 +122,6 @@ export function renderFlagScript(): string {
 
 export function renderCheckScript(cfg: Config): string {
   return renderTemplate('check_nginx.sh.ejs', { cfg, runDir: PATHS.runDir });
-}
-
-/** the notify hook: logs each transition, keeps the metrics' state files, posts to the webhook, runs notify.script */
-export function renderNotifyScript(cfg: Config, node: ResolvedNode): string {
-  return renderMetricsNotifyScript({
-    node: node.name,
-    facility: cfg.logging.facility,
-    operatorScript: cfg.notify.script,
-    stateDir: PATHS.runDir,
-    metricsScript: cfg.metrics ? PATHS.metricsScript : null,
-    webhook: cfg.alerts.webhook ? { url: cfg.alerts.webhook, headersFile: PATHS.webhookHeaders } : null,
-    vipsByInstance: Object.fromEntries(cfg.instances.map((i) => [i.name, i.vips.map((v) => v.address)])),
-  });
 }
 
 export function renderRsyslogRule(cfg: Config): string {

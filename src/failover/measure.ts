@@ -7,24 +7,9 @@
  * - splitBrainMs: how long the VIP was on more than one node at once
  */
 import type { ProbeSample } from './probe.js';
+import type { HolderPoint, Measured } from './types.js';
 
-export interface HolderPoint {
-  t: number;
-  holders: string[];
-}
-
-export interface Measured {
-  newHolder: string | null;
-  timeToHolderMs: number | null;
-  firstFailAt: number | null;
-  recoveredAt: number | null;
-  gapMs: number | null;
-  failedProbes: number;
-  totalProbes: number;
-  splitBrainMs: number;
-  /** the probe failed at the end of the window (clients never came back) */
-  unrecovered: boolean;
-}
+export type { HolderPoint, Measured } from './types.js';
 
 export function holdersAt(timeline: HolderPoint[], t: number): string[] {
   let cur: string[] = [];

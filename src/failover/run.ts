@@ -14,24 +14,17 @@ import type { Conn } from '../conn.js';
 import type { PairStatus } from '../status/collect.js';
 import { expectedBounds, linkDownMs, marginMs, settleTimeoutMs, type BoundFeatures } from './bounds.js';
 import { identify, type NodeIdentity } from './identify.js';
-import { measure, holdersAt, type HolderPoint, type Measured } from './measure.js';
+import { measure, holdersAt } from './measure.js';
 import { restorePair, reconnect } from './restore.js';
 import { startLocalProbe, startRemoteProbe, type Probe, type ProbeSample } from './probe.js';
-import { scenarios, type ScenarioName } from './scenarios.js';
+import { scenarios } from './scenarios.js';
+import type { HolderPoint, Measured, ReturnMeasure, ScenarioName } from './types.js';
 import { holderTimeline, startWatch, type Watch } from './watch.js';
 import { verdict } from './verdict.js';
 import type { Waiting } from '../spinner.js';
 
 export { targetsOf, type Target } from '../answers/targets.js';
 export { restorePair } from './restore.js';
-
-export interface ReturnMeasure {
-  /** failed / total probes while the VIPs were given back to the master (a planned move: expected 0) */
-  failedProbes: number;
-  totalProbes: number;
-  /** longest run of failed probes during the return, ms */
-  gapMs: number;
-}
 
 export interface ScenarioResult {
   name: ScenarioName;

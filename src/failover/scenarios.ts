@@ -9,8 +9,9 @@ import { vipsOf } from '../answers/targets.js';
 import { handOver, setFlag, type PairEnv } from '../pair/handover.js';
 import { PATHS } from '../paths.js';
 import type { Conn } from '../conn.js';
+import type { ScenarioName } from './types.js';
 
-export type ScenarioName = 'nginx' | 'keepalived' | 'crash' | 'link' | 'switchover';
+export type { ScenarioName } from './types.js';
 export const SCENARIOS: ScenarioName[] = ['nginx', 'keepalived', 'crash', 'link', 'switchover'];
 
 export interface FaultContext {

@@ -4,9 +4,7 @@
  * clients something are failures; a crashed keepalived restarted before any failover was needed is a note.
  */
 import type { Target } from '../answers/targets.js';
-import type { HolderPoint, Measured } from './measure.js';
-import type { ReturnMeasure } from './run.js';
-import type { ScenarioName } from './scenarios.js';
+import type { HolderPoint, Measured, ReturnMeasure, ScenarioName } from './types.js';
 
 export interface VerdictInput {
   name: ScenarioName;

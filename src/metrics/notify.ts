@@ -2,6 +2,8 @@
  * The keepalived notify hook that keeps the metrics' VRRP state files and posts each transition to a webhook
  * (replaces templates/notify.sh.ejs: same log line, same hand-over to the operator's notify script).
  */
+import type { Config, ResolvedNode } from '../answers/resolve.js';
+import { PATHS } from '../paths.js';
 import { renderTemplate } from '../render.js';
 import { METRICS_PATHS } from './render.js';
 import {
@@ -60,6 +62,22 @@ export function renderMetricsNotifyScript(data: NotifyScriptData): string {
     webhookTries: checkInt('webhook tries', data.webhookTries ?? 3, 1, 10),
     splitBrainRepeat: checkInt('split-brain repeat', data.splitBrainRepeatSeconds ?? 60, 0, 86400),
     path: checkSearchPath(data.path ?? SYSTEM_PATH),
+  });
+}
+
+/**
+ * ha-setup's notify hook for a node of the answers: logs each transition, keeps the metrics' state files, posts to
+ * the webhook, runs notify.script
+ */
+export function renderNotifyScript(cfg: Config, node: ResolvedNode): string {
+  return renderMetricsNotifyScript({
+    node: node.name,
+    facility: cfg.logging.facility,
+    operatorScript: cfg.notify.script,
+    stateDir: PATHS.runDir,
+    metricsScript: cfg.metrics ? PATHS.metricsScript : null,
+    webhook: cfg.alerts.webhook ? { url: cfg.alerts.webhook, headersFile: PATHS.webhookHeaders } : null,
+    vipsByInstance: Object.fromEntries(cfg.instances.map((i) => [i.name, i.vips.map((v) => v.address)])),
   });
 }
 

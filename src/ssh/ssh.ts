@@ -4,7 +4,7 @@
  * Commands are argv arrays, quoted for the remote shell, and run through sudo when the user is not root.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import type { Duplex } from 'node:stream';
 import ssh2, { type ConnectConfig } from 'ssh2';
 
@@ -25,7 +25,7 @@ import {
 import { cmd } from './shell.js';
 import type { Conn, ExecOptions, ExecResult, Privilege, Spawned } from '../conn.js';
 import { expandHome } from '../home.js';
-import { loadSshConfig } from './ssh-config.js';
+import { resolveSshConfig } from './ssh-config.js';
 
 export type { ExecOptions, ExecResult } from '../conn.js';
 
@@ -268,15 +268,22 @@ interface Target {
   proxyJump?: string;
 }
 
-function targetFor(node: ResolvedNode, opts: ConnectOptions, nodePortGiven: boolean): Target {
-  const sc = loadSshConfig(node.host, opts.ssh.configFile);
-  const host = sc.hostName ?? node.host;
-  const port = nodePortGiven ? node.port : (sc.port ?? node.port);
-  const user = node.user !== 'root' || !sc.user ? node.user : sc.user;
+/**
+ * Where and as whom to log in to `node.host`: ssh_config's view of it (ssh -G), the given values first: the port when
+ * `portGiven`, the user as `userOf` settles it from ssh_config's User (null: none set), the answers' identity file
+ * before ssh_config's (or ssh's default) ones, the answers' known_hosts file before ssh_config's.
+ */
+async function targetFor(
+  node: ResolvedNode,
+  opts: ConnectOptions,
+  portGiven: boolean,
+  userOf: (configured: string | null) => string,
+): Promise<Target> {
+  const sc = await resolveSshConfig(node.host, opts.ssh.configFile);
+  const host = sc.hostName;
+  const port = portGiven ? node.port : sc.port;
   const identityFiles = [
-    ...(opts.ssh.identityFile ? [expandHome(opts.ssh.identityFile)] : []),
-    ...sc.identityFiles,
-    ...['id_ed25519', 'id_ecdsa', 'id_rsa'].map((k) => `${homedir()}/.ssh/${k}`),
+    ...new Set([...(opts.ssh.identityFile ? [expandHome(opts.ssh.identityFile)] : []), ...sc.identityFiles]),
   ];
   const knownHostsFiles = [
     expandHome(opts.ssh.knownHostsFile ?? sc.userKnownHostsFile ?? '~/.ssh/known_hosts'),
@@ -285,7 +292,8 @@ function targetFor(node: ResolvedNode, opts: ConnectOptions, nodePortGiven: bool
   const names = [
     ...new Set([sc.hostKeyAlias, hostToken(host, port), hostToken(node.host, port)].filter((x): x is string => !!x)),
   ];
-  return { host, port, user, identityFiles, knownHostsFiles, names, proxyJump: sc.proxyJump };
+  const user = userOf(sc.user);
+  return { host, port, user, identityFiles, knownHostsFiles, names, proxyJump: sc.proxyJump ?? undefined };
 }
 
 /** ask the server for the key types known_hosts has for it (so a known host is verified by its known key) */
@@ -403,17 +411,13 @@ async function connectJump(
   base: ConnectConfig,
   auth: AuthState,
 ): Promise<Client> {
-  const m = /^(?:([^@]+)@)?([^:]+)(?::(\d+))?$/.exec(t.proxyJump!.split(',')[0]);
+  // the first hop, [ssh://][user@]host[:port] (an IPv6 address in brackets); without a user, the jump host's User
+  // in ssh_config, else the local user name (as ssh)
+  const m = /^(?:ssh:\/\/)?(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(t.proxyJump!.split(',')[0]);
   if (!m) throw new PreconditionError(`${label}: ProxyJump ${t.proxyJump} not understood`);
-  const jumpNode: ResolvedNode = {
-    ...node,
-    name: `${node.name}-jump`,
-    host: m[2],
-    port: Number(m[3] ?? 22),
-    // as OpenSSH: the jump host's own User in ~/.ssh/config, else the local user name
-    user: m[1] ?? loadSshConfig(m[2], opts.ssh.configFile).user ?? userInfo().username,
-  };
-  const jt = targetFor(jumpNode, opts, !!m[3]);
+  const host = m[2].replace(/^\[(.*)\]$/, '$1');
+  const jumpNode: ResolvedNode = { ...node, name: `${node.name}-jump`, host, port: Number(m[3] ?? 22) };
+  const jt = await targetFor(jumpNode, opts, !!m[3], (u) => m[1] ?? u ?? userInfo().username);
   const jumpKnown = knownKeysFor(jt.knownHostsFiles, jt.names);
   const seen: Seen = { verdict: null };
   const jumpTried: string[] = [];
@@ -482,7 +486,8 @@ function connectError(
  * password, when one was asked, is kept as the sudo password of the connection.
  */
 export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise<HostConnection> {
-  const t = targetFor(node, opts, node.port !== 22);
+  // the answers' user, unless it is the default (root) and ssh_config sets one
+  const t = await targetFor(node, opts, node.port !== 22, (u) => (node.user !== 'root' || !u ? node.user : u));
   const log = opts.log ?? (() => {});
   const label = `${node.name} (${t.host}:${t.port})`;
   const seen: Seen = { verdict: null };

@@ -14,12 +14,12 @@ import {
   renderKeepalivedDropin,
   vipsOfNode,
   renderNginxDropin,
-  renderNotifyScript,
   stateFlags,
   trackFileOf,
   DEFAULT_RENDER_PATHS,
   readTemplate,
 } from '../render.js';
+import { renderNotifyScript } from '../metrics/notify.js';
 import type { Change } from './types.js';
 import { keepalivedFeatures } from '../keepalived.js';
 import { fileChange, keepalivedVersionOf, stepPlan, svc, type Step, type StepContext } from './context.js';

@@ -7,13 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers, type Config, type ResolvedNode } from '../../src/answers/resolve.js';
 import { PATHS } from '../../src/paths.js';
-import {
-  DEFAULT_RENDER_PATHS,
-  renderCheckScript,
-  renderFlagScript,
-  renderKeepalivedConf,
-  renderNotifyScript,
-} from '../../src/render.js';
+import { DEFAULT_RENDER_PATHS, renderCheckScript, renderFlagScript, renderKeepalivedConf } from '../../src/render.js';
+import { renderNotifyScript } from '../../src/metrics/notify.js';
 import { fast, variants } from '../fixtures/answers.js';
 import { keepalivedCheckAsync } from '../helpers/keepalived-check.js';
 import { fullLab } from '../helpers/lab.js';

@@ -9,7 +9,6 @@ import {
   DEFAULT_RENDER_PATHS,
   renderCheckScript,
   renderKeepalivedConf,
-  renderNotifyScript,
   renderRsyslogRule,
   renderLogrotate,
   renderKeepalivedDropin,
@@ -17,6 +16,7 @@ import {
   setOptionsVariable,
   vipsOfNode,
 } from '../../src/render.js';
+import { renderNotifyScript } from '../../src/metrics/notify.js';
 import {
   activeActive,
   clone,

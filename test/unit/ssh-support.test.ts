@@ -1,4 +1,4 @@
-/** known_hosts verification, ssh_config parsing and shell quoting (run through a real sh). */
+/** known_hosts verification and shell quoting (run through a real sh); ssh_config: ssh-config.test.ts. */
 import { spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fingerprint, hostToken, verifyHostKey } from '../../src/ssh/known-hosts.js';
 import { cmd, q } from '../../src/ssh/shell.js';
-import { parseSshConfig } from '../../src/ssh/ssh-config.js';
 
 function keyBlob(type: string): Buffer {
   const t = Buffer.from(type);
@@ -64,24 +63,6 @@ describe('known_hosts', () => {
   });
   it('@revoked refuses', () =>
     expect(v(['10.1.1.4'], good, 'accept-new')).toMatchObject({ ok: false, reason: 'revoked' }));
-});
-
-describe('ssh_config', () => {
-  const text =
-    'Host lb*\n  User admin\n  Port 2222\n  IdentityFile ~/.ssh/lb_key\n' +
-    'Host lb02\n  HostName 10.0.0.2\n  User other\n' +
-    'Host *\n  ProxyJump bastion\n';
-  it('first value wins, patterns, ProxyJump', () => {
-    expect(parseSshConfig(text, 'lb02')).toMatchObject({
-      user: 'admin',
-      port: 2222,
-      hostName: '10.0.0.2',
-      proxyJump: 'bastion',
-    });
-    const w = parseSshConfig(text, 'web01');
-    expect(w.user).toBeUndefined();
-    expect(w.proxyJump).toBe('bastion');
-  });
 });
 
 describe('shell quoting survives a real shell', () => {

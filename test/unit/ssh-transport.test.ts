@@ -382,23 +382,35 @@ describe('reaching the host', () => {
       await silent.close();
     }
   });
-  it('an ssh_config alias gives the host name, port and user (the node keeps its own name)', async () => {
-    const cfgFile = join(dir, 'ssh_config_alias');
-    writeFileSync(cfgFile, `Host lbalias\n  HostName 127.0.0.1\n  Port ${srv.port}\n  User ops\n`);
-    const c = await connect(node({ host: 'lbalias', port: 22 }), options({ configFile: cfgFile }));
+  /** connect to `host` as ssh_config `cfgFile` says, run a command: the server's record of it (user, command) */
+  async function commandSeenFrom(host: string, cfgFile: string) {
+    const c = await connect(node({ host, port: 22 }), options({ configFile: cfgFile }));
     try {
       answer = (cmd) => ({ stdout: cmd });
       expect((await c.run('whoami', { root: false })).stdout).toBe('whoami');
-      expect(srv.commands.at(-1)).toEqual({ user: 'ops', command: 'whoami' });
+      return srv.commands.at(-1);
     } finally {
       c.close();
     }
+  }
+  it('an ssh_config alias gives the host name, port and user (the node keeps its own name)', async () => {
+    const cfgFile = join(dir, 'ssh_config_alias');
+    writeFileSync(cfgFile, `Host lbalias\n  HostName 127.0.0.1\n  Port ${srv.port}\n  User ops\n`);
+    expect(await commandSeenFrom('lbalias', cfgFile)).toEqual({ user: 'ops', command: 'whoami' });
+  });
+  it('a host defined only in a file ~/.ssh/config includes, matched by Match host: reached as ssh would', async () => {
+    const cfgFile = join(dir, 'ssh_config_include');
+    mkdirSync(join(dir, 'ssh_config.d'), { recursive: true });
+    writeFileSync(join(dir, 'ssh_config.d', 'lab.conf'), `Host lbincluded\n  HostName 127.0.0.1\n  Port ${srv.port}\n`);
+    writeFileSync(cfgFile, `Include ${dir}/ssh_config.d/*.conf\nMatch host 127.0.0.1\n  User ops\n`);
+    expect(await commandSeenFrom('lbincluded', cfgFile)).toEqual({ user: 'ops', command: 'whoami' });
   });
   it('ProxyJump: the jump host is logged into first, the target is reached through a forwarded channel', async () => {
     const cfgFile = join(dir, 'ssh_config_jump');
     writeFileSync(
       cfgFile,
-      `Host target\n  HostName 127.0.0.1\n  Port ${srv.port}\n  ProxyJump jumper@127.0.0.1:${srv.port}\n`,
+      // the URI form, the address in brackets (as an IPv6 one would be)
+      `Host target\n  HostName 127.0.0.1\n  Port ${srv.port}\n  ProxyJump ssh://jumper@[127.0.0.1]:${srv.port}\n`,
     );
     const forwards = srv.forwards.length;
     const logins = srv.logins.length;
@@ -415,14 +427,16 @@ describe('reaching the host', () => {
       c.close();
     }
   });
-  it('ProxyJump refusals name the jump host: its login, its host key, a hop not understood', async () => {
+  it('ProxyJump refusals name the jump host: its login, its host key; a hop ssh refuses is refused', async () => {
     const cfgFile = join(dir, 'ssh_config_jump_bad');
     writeFileSync(
       cfgFile,
       `Host badlogin\n  HostName 127.0.0.1\n  Port ${srv.port}\n  ProxyJump pwonly@127.0.0.1:${srv.port}\n` +
-        `Host badkey\n  HostName 127.0.0.1\n  Port ${srv.port}\n  ProxyJump jumper@localhost:${srv.port}\n` +
-        `Host badhop\n  HostName 127.0.0.1\n  ProxyJump a:b:c\n`,
+        `Host badkey\n  HostName 127.0.0.1\n  Port ${srv.port}\n  ProxyJump jumper@localhost:${srv.port}\n`,
     );
+    // a hop ssh refuses makes the whole file refused, as ssh would: a file of its own
+    const badHopFile = join(dir, 'ssh_config_jump_badhop');
+    writeFileSync(badHopFile, `Host badhop\n  HostName 127.0.0.1\n  ProxyJump a:b:c\n`);
     const login = await connect(node({ host: 'badlogin', port: 22 }), options({ configFile: cfgFile })).then(
       unexpected,
       (x: Error) => x,
@@ -441,11 +455,14 @@ describe('reaching the host', () => {
         `(${knownHosts}); verify it and add it (ssh-keyscan [localhost]:${srv.port} >> known_hosts) ` +
         'or set ssh.hostKeyPolicy: accept-new',
     );
-    const hop = await connect(node({ host: 'badhop', port: 22 }), options({ configFile: cfgFile })).then(
+    const hop = await connect(node({ host: 'badhop', port: 22 }), options({ configFile: badHopFile })).then(
       unexpected,
       (x: Error) => x,
     );
-    expect(hop.message).toBe('lb01 (127.0.0.1:22): ProxyJump a:b:c not understood');
+    expect(hop).toBeInstanceOf(PreconditionError);
+    expect(hop.message).toBe(
+      `ssh -G badhop refused the SSH configuration: ${badHopFile} line 3: Invalid ProxyJump "a:b:c"`,
+    );
   });
 });
 
