@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodeOf, HaError } from './errors.js';
 import { processIO, styler, type Interrupt, type IO } from './io.js';
+import { printable } from './printable.js';
 
 export interface GlobalOptions {
   answers?: string;
@@ -197,13 +198,14 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
       return 2;
     }
     const code = exitCodeOf(err);
+    // an error's text often quotes a host (a program's error output, a line of its files): control characters escaped
     if (err instanceof HaError) {
-      io.err(st.red(`ha-setup: ${err.message}`));
-      for (const d of err.details) io.err(`  ${d}`);
+      io.err(st.red(`ha-setup: ${printable(err.message)}`));
+      for (const d of err.details) io.err(`  ${printable(d)}`);
     } else if (code === 130) {
       io.err('ha-setup: interrupted');
     } else {
-      io.err(st.red(`ha-setup: ${(err as Error)?.message ?? String(err)}`));
+      io.err(st.red(`ha-setup: ${printable((err as Error)?.message ?? String(err))}`));
       if (verbose && err instanceof Error && err.stack) io.err(err.stack);
     }
     return code;
