@@ -133,7 +133,7 @@ export function renderNotifyScript(cfg: Config, node: ResolvedNode): string {
     operatorScript: cfg.notify.script,
     stateDir: PATHS.runDir,
     metricsScript: cfg.metrics ? PATHS.metricsScript : null,
-    webhook: cfg.alerts.webhook ? { url: cfg.alerts.webhook, headersFile: PATHS.webhookHeaders } : null,
+    webhook: cfg.alerts.webhook ? { urlFile: PATHS.webhookUrl, headersFile: PATHS.webhookHeaders } : null,
     vipsByInstance: Object.fromEntries(cfg.instances.map((i) => [i.name, i.vips.map((v) => v.address)])),
   });
 }

@@ -20,6 +20,7 @@ const OURS = [
   PATHS.logrotate,
   PATHS.sysctl,
   PATHS.webhookHeaders,
+  PATHS.webhookUrl,
   PATHS.members,
 ];
 
