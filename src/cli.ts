@@ -118,6 +118,7 @@ function addToolCommands(program: Command, io: IO, run: Run): void {
     .option('--identity <file>', 'SSH private key')
     .option('--known-hosts <file>', 'known_hosts file (host keys are checked as by every command)')
     .option('-o, --out <file>', 'write the answers there instead of stdout (snippet files go beside it)')
+    .option('--force', 'replace the answers and snippet files when they are there (never written over otherwise)')
     .option('--json', 'machine-readable result on stdout')
     .action(async (hosts, opts) => run((await import('./commands/import.js')).importCommand(io, hosts, opts)));
 

@@ -3,10 +3,10 @@
  * (the SSH transport's connect replaced by scripted connections answering import's scripts like the guides' 004
  * hosts, test/helpers/import-host.ts), collects, maps, and writes answers (stdout, or --out with its snippets), with
  * the report on stderr; the SSH options given on the command line reach the connection and the answers; a pair
- * ha-setup cannot take over is refused; bad arguments are refused before connecting; the hosts' text is printed
- * with control characters escaped.
+ * ha-setup cannot take over is refused; bad arguments are refused before connecting; no local file that is there is
+ * written over (--force replaces it); the hosts' text is printed with control characters escaped.
  */
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -178,6 +178,32 @@ describe('import', () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain('\\x1b]0;owned\\x07\\x1b[2Jbroken');
     expect(rawControls(r.err)).toEqual([]);
+  });
+
+  it('the answers and snippets never go over a file or through a link there; --force replaces them', async () => {
+    const d = mkdtempSync(join(dir, 'out-'));
+    const out = join(d, 'ha.yaml');
+    writeFileSync(out, 'mine\n');
+    writeFileSync(join(d, 'target'), 'not yours\n');
+    symlinkSync(join(d, 'target'), join(d, 'imported.conf'));
+    const r = await run(['172.16.70.181', '172.16.70.182', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      `ha-setup: ${join(d, 'imported.conf')}, ${out}: already there, not overwritten (give --force to replace)`,
+    );
+    expect([readFileSync(out, 'utf8'), readFileSync(join(d, 'target'), 'utf8')]).toEqual(['mine\n', 'not yours\n']);
+    expect(lstatSync(join(d, 'imported.conf')).isSymbolicLink()).toBe(true);
+
+    const f = await run(['172.16.70.181', '172.16.70.182', '--out', out, '--force']);
+    expect(f.code).toBe(0);
+    // the link itself is replaced by the snippet, never what it points to; the answers are private
+    expect(lstatSync(join(d, 'imported.conf')).isFile()).toBe(true);
+    expect(readFileSync(join(d, 'target'), 'utf8')).toBe('not yours\n');
+    expect(parse(readFileSync(out, 'utf8')).keepalived.snippets).toEqual(['./imported.conf']);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(readdirSync(d).sort()).toEqual(['ha.yaml', 'imported.conf', 'target']);
+    // the same import again: the files already hold what it writes, nothing is in the way
+    expect((await run(['172.16.70.181', '172.16.70.182', '--out', out])).code).toBe(0);
   });
 
   it('bad arguments are refused before any connection (exit 2)', async () => {
