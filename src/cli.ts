@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodeOf, HaError } from './errors.js';
 import { processIO, styler, type Interrupt, type IO } from './io.js';
+import { printable } from './printable.js';
 
 export interface GlobalOptions {
   answers?: string;
@@ -134,6 +135,7 @@ function addToolCommands(program: Command, io: IO, run: Run): void {
     .option('--identity <file>', 'SSH private key')
     .option('--known-hosts <file>', 'known_hosts file (host keys are checked as by every command)')
     .option('-o, --out <file>', 'write the answers there instead of stdout (snippet files go beside it)')
+    .option('--force', 'replace the answers and snippet files when they are there (never written over otherwise)')
     .option('--json', 'machine-readable result on stdout')
     .action(async (hosts, opts) => run((await import('./commands/import.js')).importCommand(io, hosts, opts)));
 
@@ -214,13 +216,14 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
       return 2;
     }
     const code = exitCodeOf(err);
+    // an error's text often quotes a host (a program's error output, a line of its files): control characters escaped
     if (err instanceof HaError) {
-      io.err(st.red(`ha-setup: ${err.message}`));
-      for (const d of err.details) io.err(`  ${d}`);
+      io.err(st.red(`ha-setup: ${printable(err.message)}`));
+      for (const d of err.details) io.err(`  ${printable(d)}`);
     } else if (code === 130) {
       io.err('ha-setup: interrupted');
     } else {
-      io.err(st.red(`ha-setup: ${(err as Error)?.message ?? String(err)}`));
+      io.err(st.red(`ha-setup: ${printable((err as Error)?.message ?? String(err))}`));
       if (verbose && err instanceof Error && err.stack) io.err(err.stack);
     }
     return code;

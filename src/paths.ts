@@ -9,6 +9,8 @@ export const PATHS = {
   metricsScript: '/etc/keepalived/ha-setup/metrics.sh',
   /** the webhook's header lines (a token from the environment): root only */
   webhookHeaders: '/etc/keepalived/ha-setup/webhook.headers',
+  /** the webhook's URL (the credential of a Slack-style hook): root only */
+  webhookUrl: '/etc/keepalived/ha-setup/webhook.url',
   stateDir: '/var/lib/ha-setup',
   trackDir: '/var/lib/ha-setup',
   trackFile: '/var/lib/ha-setup/nginx.state',
@@ -67,6 +69,7 @@ export function managedFiles(
     PATHS.flagScript,
     PATHS.metricsScript,
     PATHS.webhookHeaders,
+    PATHS.webhookUrl,
     PATHS.keepalivedDropin,
     PATHS.nginxDropin,
     PATHS.metricsService,

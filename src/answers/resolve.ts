@@ -13,11 +13,13 @@ import { inspectPackage, packageBaseDir, type PackageFile } from './packages.js'
 import {
   answersSchema,
   AUTH_PASS_RE,
+  AUTH_PASS_RULE,
   instanceSchema,
   nodeSchema,
   syncGroupSchema,
   isIPv4,
   parseCidr,
+  URL_RE,
   type Answers,
   type InstanceAnswers,
   type Vip,
@@ -99,14 +101,18 @@ export interface Config {
   snippets: { name: string; content: string; node: string | null }[];
   /** node_exporter's textfile collector (null: metrics: false) */
   metrics: { textfileDir: string; install: boolean } | null;
-  /** a webhook called on every VRRP transition; `headers`: the header lines from alerts.webhookHeadersEnv */
+  /**
+   * a webhook called on every VRRP transition (alerts.webhook or the value of alerts.webhookEnv: a secret); `headers`:
+   * the header lines from alerts.webhookHeadersEnv
+   */
   alerts: { webhook: string | null; headers: string | null };
   /** every secret value, for redaction of anything printed or logged */
   secrets: string[];
   warnings: string[];
 }
 
-const SECRET_KEYS = new Set(['authPass', 'password']);
+/** keys whose value is never quoted in a message (the webhook's URL is the credential of a Slack-style hook) */
+const SECRET_KEYS = new Set(['authPass', 'password', 'webhook']);
 
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let s = '';
@@ -303,21 +309,34 @@ function advertIntOf(inst: InstanceAnswers, at: string, vrrpVersion: 2 | 3, foun
   return centi / 100;
 }
 
+/**
+ * a secret from the environment variable `name` (the answers' `key` names it): null when it is not set (a problem
+ * for a command that writes configuration) or not `allowed` (a problem that never quotes the value)
+ */
+function envSecret(
+  key: string,
+  name: string,
+  env: NodeJS.ProcessEnv,
+  found: Found,
+  allowed: { ok: (v: string) => boolean; rule: string },
+): string | null {
+  const v = env[name];
+  if (v === undefined || v === '') {
+    if (found.needSecrets) found.problems.push(`${key}: environment variable ${name} is not set`);
+    return null;
+  }
+  if (allowed.ok(v)) return v;
+  found.problems.push(`${key}: the value of ${name} must be ${allowed.rule}`);
+  return null;
+}
+
 function authPassOf(inst: InstanceAnswers, at: string, vrrpVersion: 2 | 3, env: NodeJS.ProcessEnv, found: Found) {
   let authPass: string | null = null;
   if (inst.authPass !== undefined && inst.authPassEnv !== undefined) {
     found.problems.push(`${at}: give authPass or authPassEnv, not both`);
   } else if (inst.authPassEnv !== undefined) {
-    const v = env[inst.authPassEnv];
-    if (v === undefined || v === '') {
-      if (found.needSecrets)
-        found.problems.push(`${at}.authPassEnv: environment variable ${inst.authPassEnv} is not set`);
-    } else if (!AUTH_PASS_RE.test(v)) {
-      found.problems.push(
-        `${at}.authPassEnv: the value of ${inst.authPassEnv} must be 1-8 printable characters ` +
-          'without spaces, quotes, backslash, # or !',
-      );
-    } else authPass = v;
+    const rule = { ok: (v: string) => AUTH_PASS_RE.test(v), rule: AUTH_PASS_RULE };
+    authPass = envSecret(`${at}.authPassEnv`, inst.authPassEnv, env, found, rule);
   } else if (inst.authPass !== undefined) authPass = inst.authPass;
   if (authPass === null) return null;
   found.secrets.push(authPass);
@@ -588,28 +607,35 @@ function resolveSnippets(a: Answers, opts: ResolveOptions, nodes: ResolvedNode[]
   return out;
 }
 
-/** alerts: the webhook's headers come from an environment variable (a token), never from the file */
+/**
+ * alerts: the webhook's URL (alerts.webhook, or the variable alerts.webhookEnv names) and its headers (a token, from
+ * the variable alerts.webhookHeadersEnv names, never from the file) are secrets: masked in every output and log
+ */
 function resolveAlerts(a: Answers, env: NodeJS.ProcessEnv, found: Found): Config['alerts'] {
-  const name = a.alerts.webhookHeadersEnv;
+  const { webhook, webhookEnv, webhookHeadersEnv } = a.alerts;
+  let url = webhook ?? null;
+  if (webhook !== undefined && webhookEnv !== undefined)
+    found.problems.push('alerts: give webhook or webhookEnv, not both');
+  else if (webhookEnv !== undefined) {
+    const rule = { ok: (v: string) => URL_RE.test(v), rule: 'an http(s) URL without quotes or spaces' };
+    url = envSecret('alerts.webhookEnv', webhookEnv, env, found, rule);
+  }
+  if (url) found.secrets.push(url);
   let headers: string | null = null;
-  if (name !== undefined) {
-    const v = env[name];
-    if (!a.alerts.webhook) found.problems.push('alerts.webhookHeadersEnv: only applies with alerts.webhook');
-    if (v === undefined || v === '') {
-      if (found.needSecrets) found.problems.push(`alerts.webhookHeadersEnv: environment variable ${name} is not set`);
-    } else if (v.split('\n').some((l) => l.trim() && !/^[A-Za-z0-9-]+:[^\r\0]*$/.test(l.trim())))
-      found.problems.push(
-        `alerts.webhookHeadersEnv: the value of ${name} must be HTTP header lines "Name: value" (one per line)`,
-      );
-    else {
-      headers = v;
-      for (const l of v.split('\n')) {
-        const value = l.slice(l.indexOf(':') + 1).trim();
-        if (value) found.secrets.push(value);
-      }
+  if (webhookHeadersEnv !== undefined) {
+    if (webhook === undefined && webhookEnv === undefined)
+      found.problems.push('alerts.webhookHeadersEnv: only applies with alerts.webhook or alerts.webhookEnv');
+    const rule = {
+      ok: (v: string) => !v.split('\n').some((l) => l.trim() && !/^[A-Za-z0-9-]+:[^\r\0]*$/.test(l.trim())),
+      rule: 'HTTP header lines "Name: value" (one per line)',
+    };
+    headers = envSecret('alerts.webhookHeadersEnv', webhookHeadersEnv, env, found, rule);
+    for (const l of headers?.split('\n') ?? []) {
+      const value = l.slice(l.indexOf(':') + 1).trim();
+      if (value) found.secrets.push(value);
     }
   }
-  return { webhook: a.alerts.webhook ?? null, headers };
+  return { webhook: url, headers };
 }
 
 function buildConfig(

@@ -16,8 +16,15 @@ export const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 export const ABS_PATH_RE = /^\/(?:[A-Za-z0-9_.@+-]+\/?)*$/;
 /** local path for SSH files: may start with ~ */
 export const LOCAL_PATH_RE = /^(?:~\/|\/|\.{1,2}\/)?[A-Za-z0-9_.@+\-/]*$/;
-/** keepalived auth_pass: printable ASCII without space, quote, backslash, # ! (comment chars) */
-export const AUTH_PASS_RE = /^[A-Za-z0-9%&()*+,\-./:;<=>?@[\]^_`{|}~]{1,8}$/;
+/**
+ * keepalived auth_pass: 1-8 printable ASCII characters that keepalived 1.x and 2.x read the same way. Left out: space,
+ * " (quotes a word), ! and # (start a comment), { and } (2.x splits a line on them: `pw}}` closes the instance),
+ * $ (2.x substitutes $NAME, and has built-in names: `a$_PWD` is the current directory there, itself in 1.x) and \
+ * (2.x joins the next line to one at the end of a line; 2.x also reads \# and \! as # and !).
+ */
+export const AUTH_PASS_RE = /^[A-Za-z0-9%&'()*+,\-./:;<=>?@[\]^_`|~]{1,8}$/;
+/** what AUTH_PASS_RE allows, for messages */
+export const AUTH_PASS_RULE = '1-8 printable ASCII characters without spaces or { } " ! # $ \\';
 /** http(s) URL without quotes, spaces or backslashes (health check, failover probe) */
 export const URL_RE = /^https?:\/\/[A-Za-z0-9.:[\]-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~%!$&()*+,;=:@/-]*)?$/;
 /** a local keepalived snippet file: safe characters, ending in .conf (what `include DIR/*.conf` reads) */
@@ -112,10 +119,7 @@ export const instanceSchema = z.strictObject({
   vips: z.array(vipSchema).min(1, 'needs at least one VIP'),
   master: z.string().min(1, 'must name a node'),
   advertInt: z.number().positive('must be > 0').optional(),
-  authPass: z
-    .string()
-    .regex(AUTH_PASS_RE, 'must be 1-8 printable characters without spaces, quotes, backslash, # or !')
-    .optional(),
+  authPass: z.string().regex(AUTH_PASS_RE, `must be ${AUTH_PASS_RULE}`).optional(),
   authPassEnv: z.string().regex(ENV_RE, 'must be an environment variable name').optional(),
   preempt: z.boolean().default(true),
   preemptDelay: z.number().int().min(0).max(1000, 'must be 0..1000 seconds').optional(),
@@ -302,6 +306,11 @@ export const answersSchema = z.strictObject({
     .strictObject({
       /** POSTed a JSON body { node, instance, state, priority, vips, time } on every transition */
       webhook: z.string().regex(URL_RE, 'must be an http(s) URL without quotes or spaces').optional(),
+      /**
+       * the environment variable that holds the webhook's URL instead of `webhook` (for a Slack-style hook the URL
+       * is the credential itself): the answers then never carry it
+       */
+      webhookEnv: z.string().regex(ENV_RE, 'must be an environment variable name').optional(),
       /** extra HTTP header lines ("Authorization: Bearer ...") read from this environment variable, never stored */
       webhookHeadersEnv: z.string().regex(ENV_RE, 'must be an environment variable name').optional(),
     })

@@ -25,7 +25,11 @@ export function missingKeys(data: unknown, source: string): string[] | null {
 }
 
 export function answersForSaving(data: unknown, opts: { imported?: boolean } = {}): string {
-  const copy = structuredClone(data) as { instances?: Record<string, unknown>[]; ssh?: Record<string, unknown> };
+  const copy = structuredClone(data) as {
+    instances?: Record<string, unknown>[];
+    ssh?: Record<string, unknown>;
+    alerts?: Record<string, unknown>;
+  };
   let dropped = false;
   for (const inst of copy.instances ?? []) {
     if ('authPass' in inst) {
@@ -34,6 +38,9 @@ export function answersForSaving(data: unknown, opts: { imported?: boolean } = {
     }
   }
   if (copy.ssh && 'password' in copy.ssh) delete copy.ssh.password;
+  // the webhook's URL is a credential (Slack-style hooks): alerts.webhookEnv names a variable instead
+  const hook = !!copy.alerts && 'webhook' in copy.alerts;
+  if (hook) delete copy.alerts!.webhook;
   const header = [
     '# ha-setup answers (reference: ha-setup schema, README "Answers file")',
     '# yaml-language-server: $schema=./ha-setup.schema.json',
@@ -45,6 +52,9 @@ export function answersForSaving(data: unknown, opts: { imported?: boolean } = {
       : []),
     ...(dropped
       ? ['# authPass was left out on purpose: add it back, or set authPassEnv: VAR and export VAR before running']
+      : []),
+    ...(hook
+      ? ['# alerts.webhook was left out on purpose: add it back, or set alerts.webhookEnv: VAR and export VAR']
       : []),
   ];
   return header.join('\n') + '\n' + stringify(copy);

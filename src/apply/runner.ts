@@ -13,6 +13,7 @@ import { OperationError, PreconditionError } from '../errors.js';
 import { FACTS } from '../facts/table.js';
 import type { ServiceFact } from '../facts/types.js';
 import { PATHS } from '../paths.js';
+import { lastLines } from '../printable.js';
 import type { Change } from '../steps/types.js';
 import type { Conn, ExecOptions } from '../conn.js';
 import { cmd, q } from '../ssh/shell.js';
@@ -200,12 +201,10 @@ export class HostRunner {
         [path, type, this.runDir, line(true), line(false), ...args],
         opts,
       );
-      if (r.code === 75)
-        throw new FactChanged(`${this.node.name}: ${r.stderr.trim().split('\n').pop() ?? `${path} changed`}`);
+      if (r.code === 75) throw new FactChanged(`${this.node.name}: ${lastLines(r.stderr, 1) || `${path} changed`}`);
       if (r.code !== 0)
         throw new OperationError(
-          `${this.node.name}: ${what} failed (exit ${r.code}): ` +
-            (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | '),
+          `${this.node.name}: ${what} failed (exit ${r.code}): ` + lastLines(r.stderr || r.stdout, 3),
         );
       return r;
     } catch (e) {
@@ -312,7 +311,7 @@ export class HostRunner {
       if (r.code !== 0)
         throw new OperationError(
           `${this.node.name}: apt-get install ${c.names.join(' ')} failed (exit ${r.code}): ` +
-            `${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+            `${lastLines(r.stderr || r.stdout, 3)}`,
         );
     } else {
       await this.conn.must([c.manager, 'install', '-y', ...c.names], `${c.manager} install ${c.names.join(' ')}`, {
@@ -415,11 +414,11 @@ export class HostRunner {
       const [rs, rd] = await Promise.all([src.done, dst.done]);
       if (rs.code !== 0)
         throw new OperationError(
-          `${source.node.name}: reading ${configDir} failed (exit ${rs.code}): ${rs.stderr.trim()}`,
+          `${source.node.name}: reading ${configDir} failed (exit ${rs.code}): ${lastLines(rs.stderr)}`,
         );
       if (rd.code !== 0)
         throw new OperationError(
-          `${this.node.name}: receiving ${configDir} failed (exit ${rd.code}): ${rd.stderr.trim()}`,
+          `${this.node.name}: receiving ${configDir} failed (exit ${rd.code}): ${lastLines(rd.stderr)}`,
         );
       const r = await this.conn.mustSh(
         'rsync -a --delete --itemize-changes "$1/" "$2/"',
@@ -432,7 +431,7 @@ export class HostRunner {
         await this.conn.sh('rsync -a --delete "$1/files$2/" "$2/"', [this.runDir, configDir]);
         throw new OperationError(
           `${this.node.name}: nginx -t rejected the configuration copied from ${source.node.name}; ` +
-            `the previous ${configDir} was restored: ${t.stderr.trim().split('\n').slice(-2).join(' | ')}`,
+            `the previous ${configDir} was restored: ${lastLines(t.stderr, 2)}`,
         );
       }
       return r.stdout.split('\n').filter(Boolean);
@@ -462,14 +461,4 @@ export function expectedHash(before: string | null | 'unknown'): string {
   if (before === 'unknown') return 'any';
   if (before === null) return 'absent';
   return createHash('sha256').update(before, 'utf8').digest('hex');
-}
-
-/** the last non-empty lines of a program's output, on one line */
-export function lastLines(text: string, n = 4): string {
-  return text
-    .trim()
-    .split('\n')
-    .filter((l) => !/^\s*$/.test(l))
-    .slice(-n)
-    .join(' | ');
 }

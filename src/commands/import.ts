@@ -3,14 +3,14 @@
  * their keepalived configurations accounted for (stderr: one line each for what was kept as a snippet or dropped,
  * and where each VRRP password is); exit 2 when ha-setup cannot take the pair over safely.
  */
-import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { answersForSaving } from '../answers/summary.js';
 import { HOST_RE, isIPv4, LOCAL_PATH_RE, USER_RE } from '../answers/schema.js';
 import { UsageError } from '../errors.js';
-import { writeSnippets } from '../import/files.js';
+import { snippetFiles } from '../import/files.js';
 import { runImport } from '../import/run.js';
 import type { IO } from '../io.js';
+import { writeLocalFiles } from '../local-files.js';
 import { passwordPrompt } from '../password-prompt.js';
 import { renderImport } from '../report/import.js';
 
@@ -21,6 +21,7 @@ export interface ImportCommandOptions {
   knownHosts?: string;
   out?: string;
   json?: boolean;
+  force?: boolean;
 }
 
 function checkOptions(hosts: string[], opts: ImportCommandOptions): number | undefined {
@@ -54,14 +55,18 @@ export async function importCommand(io: IO, hosts: string[], opts: ImportCommand
     askPassword: passwordPrompt(io),
   });
   const { result } = out;
-  // snippets go beside the answers file (the current directory when the answers go to stdout), named by it
-  const dir = opts.out ? dirname(resolve(io.cwd, opts.out)) : io.cwd;
-  const files = writeSnippets(result.answers, result.snippets, dir);
+  // snippets go beside the answers file (the current directory when the answers go to stdout), named by it; no file
+  // that is there is overwritten (--force replaces them), and none is written when one is in the way
+  const answersFile = opts.out ? resolve(io.cwd, opts.out) : null;
+  const snippets = snippetFiles(result.answers, result.snippets, answersFile ? dirname(answersFile) : io.cwd);
   const yaml = answersForSaving(result.answers, { imported: true });
-  if (opts.out) {
-    writeFileSync(opts.out, yaml, { mode: 0o600 });
-    io.err(`wrote ${opts.out}`);
-  } else if (!opts.json) io.out(yaml);
-  renderImport(io, out, files, !!opts.json);
+  writeLocalFiles([...snippets, ...(answersFile ? [{ path: answersFile, text: yaml, mode: 0o600 }] : [])], {
+    force: !!opts.force,
+    replaceHow: 'give --force to replace',
+  });
+  if (opts.out) io.err(`wrote ${opts.out}`);
+  else if (!opts.json) io.out(yaml);
+  const written = snippets.map((f) => f.path);
+  renderImport(io, out, written, !!opts.json);
   return 0;
 }

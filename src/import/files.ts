@@ -1,23 +1,26 @@
 /**
- * What an import leaves for the run that takes the pair over: the snippet files (written beside the answers and
- * named by keepalived.snippets) and, for a wizard that goes on to apply, the VRRP passwords as the hosts have them
- * (in memory only: the saved answers name an environment variable, never a password).
+ * What an import leaves for the run that takes the pair over: the snippet files (written beside the answers, never
+ * over a file that is there, and named by keepalived.snippets) and, for a wizard that goes on to apply, the VRRP
+ * passwords as the hosts have them (in memory only: the saved answers name an environment variable, never a
+ * password).
  */
-import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { AUTH_PASS_RE, type AnswersInput } from '../answers/schema.js';
+import type { LocalFile } from '../local-files.js';
 import { walkConf } from './keepalived-conf.js';
 import type { ImportOutcome } from './run.js';
 
-/** write the snippets into `dir` and name them in the answers (relative: `./NAME`, or absolute); returns the paths */
-export function writeSnippets(
+/**
+ * the snippets as files in `dir` (for writeLocalFiles: mode 0644), named in the answers (relative: `./NAME`, or
+ * absolute)
+ */
+export function snippetFiles(
   answers: AnswersInput,
   snippets: ImportOutcome['result']['snippets'],
   dir: string,
   opts: { absolute?: boolean } = {},
-): string[] {
-  const files = snippets.map((s) => ({ ...s, path: join(dir, s.name) }));
-  for (const f of files) writeFileSync(f.path, f.text, { mode: 0o644 });
+): LocalFile[] {
+  const files = snippets.map((s) => ({ node: s.node, path: join(dir, s.name), text: s.text, mode: 0o644 }));
   if (files.length) {
     const ref = (p: string) => (opts.absolute ? p : `./${basename(p)}`);
     answers.keepalived = {
@@ -25,7 +28,7 @@ export function writeSnippets(
       snippets: files.map((f) => (f.node ? { file: ref(f.path), node: f.node } : ref(f.path))),
     };
   }
-  return files.map((f) => f.path);
+  return files.map(({ path, text, mode }) => ({ path, text, mode }));
 }
 
 /**

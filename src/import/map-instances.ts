@@ -3,7 +3,7 @@
  * must agree (name, VIPs, advert interval, VRRP version, authentication, distinct priorities, one VIP holder),
  * and turned into the answers' instances (master, priorities, preempt, unicast, authPassEnv).
  */
-import { ENV_RE, INSTANCE_RE, type AnswersInput } from '../answers/schema.js';
+import { AUTH_PASS_RE, ENV_RE, INSTANCE_RE, type AnswersInput } from '../answers/schema.js';
 import type { HostModel, InstanceModel, VipModel } from './map-host.js';
 
 type InstanceAnswers = AnswersInput['instances'][number];
@@ -232,7 +232,7 @@ function authOf(ctx: PairContext, x: Vrid, inst: InstanceAnswers): void {
     ctx.warnings.push(
       `${where}: auth_pass is longer than 8 characters: keepalived uses its first 8; set ${env} to those`,
     );
-  else if (!/^[A-Za-z0-9%&()*+,\-./:;<=>?@[\]^_`{|}~]{1,8}$/.test(i.authPass))
+  else if (!AUTH_PASS_RE.test(i.authPass))
     ctx.warnings.push(
       `${where}: the current auth_pass has characters ha-setup does not accept; choose a new one for ${env}`,
     );

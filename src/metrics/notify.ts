@@ -13,8 +13,8 @@ import {
   checkName,
   checkPath,
   checkSearchPath,
-  checkUrl,
   shq,
+  URL_RE,
   vipAddress,
 } from './shell.js';
 
@@ -29,8 +29,11 @@ export interface NotifyScriptData {
   stateDir?: string;
   /** the metrics script, run detached after each transition; null = no refresh */
   metricsScript: string | null;
-  /** POST each transition here; headersFile: root-only (0600) "Name: value" lines; null = no webhook */
-  webhook: { url: string; headersFile: string } | null;
+  /**
+   * POST each transition to the URL in urlFile (root-only, 0600: webhookUrlFile); headersFile: root-only (0600)
+   * "Name: value" lines; null = no webhook
+   */
+  webhook: { urlFile: string; headersFile: string } | null;
   /** the VIPs (address, with or without /prefix) of each instance, for the webhook's "vips" */
   vipsByInstance: Record<string, string[]>;
   /** tries of a webhook POST, 1 s apart; default 3 */
@@ -55,7 +58,7 @@ export function renderMetricsNotifyScript(data: NotifyScriptData): string {
     stateDir: checkPath('stateDir', data.stateDir ?? METRICS_PATHS.stateDir),
     metricsScript: data.metricsScript === null ? null : checkPath('metrics script', data.metricsScript),
     webhook: data.webhook && {
-      url: checkUrl(data.webhook.url),
+      urlFile: checkPath('webhook URL file', data.webhook.urlFile),
       headersFile: checkPath('webhook headers file', data.webhook.headersFile),
     },
     vipsByInstance,
@@ -76,9 +79,18 @@ export function renderNotifyScript(cfg: Config, node: ResolvedNode): string {
     operatorScript: cfg.notify.script,
     stateDir: PATHS.runDir,
     metricsScript: cfg.metrics ? PATHS.metricsScript : null,
-    webhook: cfg.alerts.webhook ? { url: cfg.alerts.webhook, headersFile: PATHS.webhookHeaders } : null,
+    webhook: cfg.alerts.webhook ? { urlFile: PATHS.webhookUrl, headersFile: PATHS.webhookHeaders } : null,
     vipsByInstance: Object.fromEntries(cfg.instances.map((i) => [i.name, i.vips.map((v) => v.address)])),
   });
+}
+
+/**
+ * the webhook URL file's content: the URL on one line (the hook reads the first); throws on anything but an http(s)
+ * URL without quotes, backslashes or spaces, never quoting it in the message. Write it root-only (0600).
+ */
+export function webhookUrlFile(url: string): string {
+  if (!URL_RE.test(url)) throw new Error('webhook URL: must be http or https, without quotes, backslashes or spaces');
+  return `${url}\n`;
 }
 
 /**

@@ -9,7 +9,7 @@ const SEARCH_PATH_RE = /^\/[A-Za-z0-9_.@+/-]*(?::\/[A-Za-z0-9_.@+/-]*)*$/;
 const IPV4_RE = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const IFACE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
 /** a webhook URL: http(s), no quotes, backslashes, spaces or control characters (it goes into a curl config) */
-const URL_RE = /^https?:\/\/[A-Za-z0-9.:[\]-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~%!$&()*+,;=:@/?#-]*)?$/;
+export const URL_RE = /^https?:\/\/[A-Za-z0-9.:[\]-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~%!$&()*+,;=:@/?#-]*)?$/;
 const FACILITY_RE = /^(?:local[0-7]|daemon|user|syslog|auth|authpriv)$/;
 
 /** a string as one single-quoted shell word */
@@ -60,11 +60,6 @@ export function vipAddress(v: string): string {
 
 export function checkIface(v: string): string {
   check(IFACE_RE.test(v), 'interface name', v);
-  return v;
-}
-
-export function checkUrl(v: string): string {
-  check(URL_RE.test(v), 'webhook URL (http or https, without quotes, backslashes or spaces)', v);
   return v;
 }
 

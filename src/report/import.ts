@@ -1,6 +1,10 @@
-/** What `import` says besides the answers: decisions, kept and dropped constructs (file:line), passwords, warnings. */
+/**
+ * What `import` says besides the answers: decisions, kept and dropped constructs (file:line), passwords, warnings.
+ * Their text quotes the hosts' files (keywords, paths, values): shown with control characters escaped.
+ */
 import type { ImportOutcome } from '../import/run.js';
 import { styler, type IO } from '../io.js';
+import { printable } from '../printable.js';
 
 export function renderImport(io: IO, out: ImportOutcome, snippetFiles: string[], json: boolean): void {
   const r = out.result;
@@ -10,14 +14,15 @@ export function renderImport(io: IO, out: ImportOutcome, snippetFiles: string[],
     return;
   }
   const st = styler(io);
-  for (const d of r.decisions) io.err(`decided: ${d}`);
-  for (const n of r.kept) io.err(`kept: ${n.at}: ${n.text}`);
-  for (const n of r.dropped) io.err(st.yellow(`dropped: ${n.at}: ${n.text}`));
-  for (const f of snippetFiles) io.err(`wrote ${f} (named by keepalived.snippets; init installs it)`);
+  const say = (line: string, paint: (s: string) => string = (x) => x) => io.err(paint(printable(line)));
+  for (const d of r.decisions) say(`decided: ${d}`);
+  for (const n of r.kept) say(`kept: ${n.at}: ${n.text}`);
+  for (const n of r.dropped) say(`dropped: ${n.at}: ${n.text}`, st.yellow);
+  for (const f of snippetFiles) say(`wrote ${f} (named by keepalived.snippets; init installs it)`);
   for (const s of r.secrets)
-    io.err(
+    say(
       `password: instance ${s.instance} reads it from $${s.env} (the current value is at ${s.where}): ` +
         `export ${s.env}=...`,
     );
-  for (const w of r.warnings) io.err(st.yellow(`warning: ${w}`));
+  for (const w of r.warnings) say(`warning: ${w}`, st.yellow);
 }

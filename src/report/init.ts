@@ -4,6 +4,7 @@ import { redact } from '../answers/resolve.js';
 import type { InitReport } from '../apply/init.js';
 import { styler, type IO } from '../io.js';
 import { PATHS } from '../paths.js';
+import { printable } from '../printable.js';
 import { table } from './table.js';
 
 export function renderInitReport(io: IO, report: InitReport, cfg: Config, json: boolean): void {
@@ -26,11 +27,12 @@ export function renderInitReport(io: IO, report: InitReport, cfg: Config, json: 
   ]);
   io.out(table(['node', 'host', 'role', 'changes', 'holds VIP', 'result'], rows));
   for (const w of report.warnings) io.err(st.yellow(`warning: ${w}`));
+  // a failure's text quotes the host's error output: control characters escaped
   for (const f of report.nodes.filter((n) => !n.ok)) {
-    io.err(st.red(`${f.node}: ${f.error ?? 'not run: the rolling phase stopped after a failure'}`));
-    for (const x of f.restored ?? []) io.err(`  ${x}`);
+    io.err(st.red(`${f.node}: ${printable(f.error ?? 'not run: the rolling phase stopped after a failure')}`));
+    for (const x of f.restored ?? []) io.err(`  ${printable(x)}`);
   }
   for (const p of report.problems.filter((x) => !report.nodes.some((n) => x.startsWith(`${n.node}: `))))
-    io.err(st.red(p));
+    io.err(st.red(printable(p)));
   io.err(`log: ${report.log}   backups on each node: ${PATHS.backupRoot}/${report.runId}/`);
 }

@@ -1,16 +1,47 @@
-/** Rendering a plan for people (text) and machines (JSON). Secrets are masked in both. */
+/**
+ * Rendering a plan for people (text) and machines (JSON). Secrets never show: a file marked sensitive (its whole
+ * content is a secret) is only said to change; in every other file a line that sets a secret (auth_pass...) is
+ * masked on both sides of its diff, and every secret value known (the answers', and the old ones the hosts' files
+ * set) is replaced by ********. The hosts' text is shown with its control characters escaped.
+ */
 import { redact } from '../answers/resolve.js';
 import { describeAction } from '../plan/describe.js';
 import { actionsOf, changeCount, parallelCount, type NodePlan, type PairPlan } from '../plan/types.js';
+import { printable } from '../printable.js';
 import type { FileChange } from '../steps/types.js';
 import { unifiedDiff } from './diff.js';
+import { maskSecretLines, secretValuesIn } from './mask.js';
 
-export function maskConfigSecrets(text: string): string {
-  return text.replace(/^(\s*auth_pass\s+)\S+/gm, '$1********');
+/** what a plan may print of a file: its content and diff made safe, or nothing but that it is a secret */
+interface FileView {
+  secret: boolean;
+  content: string | null;
+  diff: string | null;
 }
 
-export function safeContent(c: FileChange, secrets: readonly string[]): string {
-  return redact(maskConfigSecrets(c.content), secrets);
+/** lines: masked by key, then every known secret value, then the control characters escaped */
+function safeText(text: string, secrets: readonly string[]): string {
+  return redact(maskSecretLines(text), secrets).split('\n').map(printable).join('\n');
+}
+
+function fileView(f: FileChange, secrets: readonly string[]): FileView {
+  if (f.sensitive) return { secret: true, content: null, diff: null };
+  const known = f.before === null || f.before === 'unknown';
+  return {
+    secret: false,
+    content: safeText(f.content, secrets),
+    diff: known ? null : safeText(unifiedDiff(f.before as string, f.content, f.path), secrets),
+  };
+}
+
+/** the answers' secrets and those the hosts' current files set (a password the answers no longer know) */
+function planSecrets(plan: PairPlan, secrets: readonly string[]): string[] {
+  const old = plan.nodes.flatMap((p) =>
+    actionsOf(p).flatMap((c) =>
+      (c.kind === 'file' || c.kind === 'remove-file') && typeof c.before === 'string' ? secretValuesIn(c.before) : [],
+    ),
+  );
+  return [...new Set([...secrets, ...old])];
 }
 
 /** kept for callers that describe one change */
@@ -32,7 +63,8 @@ export interface PlanJson {
     /** with `rolling`: how many of `actions` run first, in the parallel phase; the rest is its rolling turn */
     parallelActions: number;
     holds: string[];
-    files: { path: string; mode: string; content: string; diff: string | null }[];
+    /** `secret`: the whole file is one (content and diff null: it only changes) */
+    files: { path: string; mode: string; secret: boolean; content: string | null; diff: string | null }[];
     steps: { id: string; title: string; description: string; changes: string[]; handlers: string[]; notes: string[] }[];
   }[];
 }
@@ -41,12 +73,8 @@ function filesOf(p: NodePlan): FileChange[] {
   return actionsOf(p).filter((c): c is FileChange => c.kind === 'file');
 }
 
-function fileDiff(f: FileChange, secrets: readonly string[]): string | null {
-  if (f.before === null || f.before === 'unknown') return null;
-  return redact(maskConfigSecrets(unifiedDiff(f.before, f.content, f.path)), secrets);
-}
-
-export function planToJson(plan: PairPlan, secrets: readonly string[], offline: boolean): PlanJson {
+export function planToJson(plan: PairPlan, answerSecrets: readonly string[], offline: boolean): PlanJson {
+  const secrets = planSecrets(plan, answerSecrets);
   return {
     offline,
     warnings: plan.warnings,
@@ -60,22 +88,18 @@ export function planToJson(plan: PairPlan, secrets: readonly string[], offline: 
       rolling: p.rollingOrder,
       parallelActions: parallelCount(p),
       holds: p.holds,
-      files: filesOf(p).map((c) => ({
-        path: c.path,
-        mode: c.mode,
-        content: safeContent(c, secrets),
-        diff: fileDiff(c, secrets),
-      })),
-      steps: p.steps.map((s) => ({
-        id: s.id,
-        title: s.title,
-        description: s.changes.length
-          ? s.changes.map(describeAction).join('; ')
-          : s.notes.join('; ') || 'nothing to change',
-        changes: s.changes.map(describeAction),
-        handlers: s.handlers.map(describeAction),
-        notes: s.notes,
-      })),
+      files: filesOf(p).map((c) => ({ path: c.path, mode: c.mode, ...fileView(c, secrets) })),
+      steps: p.steps.map((s) => {
+        const changes = s.changes.map((c) => redact(describeAction(c), secrets));
+        return {
+          id: s.id,
+          title: s.title,
+          description: changes.length ? changes.join('; ') : s.notes.join('; ') || 'nothing to change',
+          changes,
+          handlers: s.handlers.map((h) => redact(describeAction(h), secrets)),
+          notes: s.notes,
+        };
+      }),
     })),
   };
 }
@@ -86,11 +110,21 @@ function nodeHeader(p: NodePlan): string {
   return `== ${p.node} (${p.host}) ${p.role}: ${changeCount(p)} change(s)${holds}${where} ==`;
 }
 
+/** a file of the plan: its diff against the host's, else (new, or --offline) its content */
+function fileText(f: FileChange, secrets: readonly string[], showContent: boolean): string[] {
+  const v = fileView(f, secrets);
+  const head = `--- ${f.path} (mode ${f.mode}${f.before === null ? ', new' : ''})`;
+  if (v.secret) return [`${head}: changed (secret) ---`];
+  if (v.diff !== null && !showContent) return [v.diff];
+  return [`${head} ---`, (v.content ?? '').replace(/\n$/, ''), `--- end ${f.path} ---`];
+}
+
 export function planToText(
   plan: PairPlan,
-  secrets: readonly string[],
+  answerSecrets: readonly string[],
   opts: { offline: boolean; showContent: boolean },
 ): string {
+  const secrets = planSecrets(plan, answerSecrets);
   const out: string[] = [];
   for (const p of plan.nodes) {
     out.push(nodeHeader(p));
@@ -102,21 +136,13 @@ export function planToText(
         : [];
     p.steps.forEach((s, i) => {
       out.push(`[${i + 1}] ${s.title}`);
-      if (!s.changes.length && !s.handlers.length) out.push(`    ok: ${s.notes.join('; ') || 'nothing to change'}`);
+      const notes = s.notes.map(printable);
+      if (!s.changes.length && !s.handlers.length) out.push(`    ok: ${notes.join('; ') || 'nothing to change'}`);
       for (const c of s.changes) out.push(...turn(), `    - ${redact(describeAction(c), secrets)}`);
       for (const h of s.handlers) out.push(...turn(), `    then ${redact(describeAction(h), secrets)}`);
-      if (s.changes.length || s.handlers.length) for (const n of s.notes) out.push(`    note: ${n}`);
+      if (s.changes.length || s.handlers.length) for (const n of notes) out.push(`    note: ${n}`);
     });
-    for (const f of filesOf(p)) {
-      out.push('');
-      const diff = fileDiff(f, secrets);
-      if (diff !== null && !opts.showContent) out.push(diff);
-      else {
-        out.push(`--- ${f.path} (mode ${f.mode}${f.before === null ? ', new' : ''}) ---`);
-        out.push(safeContent(f, secrets).replace(/\n$/, ''));
-        out.push(`--- end ${f.path} ---`);
-      }
-    }
+    for (const f of filesOf(p)) out.push('', ...fileText(f, secrets, opts.showContent));
     out.push('');
   }
   for (const w of plan.warnings) out.push(`warning: ${w}`);

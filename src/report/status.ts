@@ -1,6 +1,10 @@
-/** What `status` prints: a table of the nodes, who holds each VIP and who should, recent transitions, problems. */
+/**
+ * What `status` prints: a table of the nodes, who holds each VIP and who should, recent transitions, problems. What
+ * the hosts said (states, log lines, errors) is shown with control characters escaped.
+ */
 import type { Config } from '../answers/resolve.js';
 import { styler, type IO } from '../io.js';
+import { printable } from '../printable.js';
 import type { NodeStatus, PairStatus } from '../status/collect.js';
 import { table } from './table.js';
 
@@ -40,7 +44,7 @@ export function renderStatus(io: IO, cfg: Config, s: PairStatus, json: boolean):
   io.out(
     table(
       [...head, ...(cfg.nginx.upstream ? ['backends answering'] : [])],
-      s.nodes.map((n) => row(cfg, n)),
+      s.nodes.map((n) => row(cfg, n).map(printable)),
     ),
   );
   io.out('');
@@ -55,8 +59,8 @@ export function renderStatus(io: IO, cfg: Config, s: PairStatus, json: boolean):
   for (const n of s.nodes) {
     if (!n.transitions.length) continue;
     io.out(`\n${n.node} recent transitions:`);
-    for (const t of n.transitions.slice(-4)) io.out(`  ${t}`);
+    for (const t of n.transitions.slice(-4)) io.out(`  ${printable(t)}`);
   }
-  for (const p of s.problems) io.err(st.red(p));
-  for (const l of s.latent) io.err(st.red(`LATENT FAULT: ${l}`));
+  for (const p of s.problems) io.err(st.red(printable(p)));
+  for (const l of s.latent) io.err(st.red(`LATENT FAULT: ${printable(l)}`));
 }

@@ -1,9 +1,11 @@
 /**
  * What `status --watch` prints: on a terminal a frame redrawn in place (cursor moves, at most ~5 times a second and
  * only when something changed or the clock's second did); without one a timestamped line per change; with --json
- * one JSON object per change (newline-delimited). Colours only on the terminal and when io.color (NO_COLOR).
+ * one JSON object per change (newline-delimited). Colours only on the terminal and when io.color (NO_COLOR). What the
+ * hosts said (log lines, errors, instance names and states) is shown with control characters escaped.
  */
 import { styler, type IO } from '../io.js';
+import { printable } from '../printable.js';
 import {
   holdersText,
   instanceText,
@@ -60,12 +62,12 @@ export function jsonLine(e: WatchEvent): string {
 }
 
 function instancesText(n: Pick<NodeView, 'instances'>): string {
-  return n.instances.map((i) => `${i.name} ${instanceText(i)}`).join(', ');
+  return printable(n.instances.map((i) => `${i.name} ${instanceText(i)}`).join(', '));
 }
 
 function nodeText(e: Extract<WatchEvent, { kind: 'node' }>, st: Styler): string {
-  if (!e.reachable) return st.red(`${e.node}: UNREACHABLE${e.error ? ` (${e.error})` : ''}`);
-  if (!e.first) return `${e.node}: ${e.changes.join('; ')}`;
+  if (!e.reachable) return st.red(`${e.node}: UNREACHABLE${e.error ? ` (${printable(e.error)})` : ''}`);
+  if (!e.first) return `${e.node}: ${printable(e.changes.join('; '))}`;
   const mode = [e.maintenance ? 'maintenance' : '', e.demoted.length ? `demoted (${e.demoted.join(', ')})` : ''];
   const parts = [`keepalived ${e.keepalived}`, `nginx ${e.nginx}`, instancesText(e), ...mode];
   return `${e.node}: ${parts.filter(Boolean).join(', ')}`;
@@ -97,7 +99,7 @@ export function eventText(e: WatchEvent, st: Styler): string {
     case 'clients':
       return clientsText(e, st);
     case 'transition':
-      return `${e.node} log: ${e.line}`;
+      return `${e.node} log: ${printable(e.line)}`;
   }
 }
 
@@ -133,13 +135,13 @@ function nodeRows(v: WatchView, st: Styler): string[] {
     rows.push([
       n.node,
       n.host,
-      good(n.reachable ? 'yes' : `NO${n.error ? ` (${n.error})` : ''}`, n.reachable),
+      good(n.reachable ? 'yes' : `NO${n.error ? ` (${printable(n.error)})` : ''}`, n.reachable),
       ...(n.reachable
         ? [good(n.keepalived, n.keepalived === 'active'), good(n.nginx, n.nginx === 'active')]
         : ['?', '?']),
       n.stateUnreadable
         ? ['unknown (state not readable)', st.red]
-        : n.instances.map((i) => `${i.name}=${instanceText(i)}`).join(' ') || '-',
+        : printable(n.instances.map((i) => `${i.name}=${instanceText(i)}`).join(' ')) || '-',
       [mode, mode === '-' ? (s) => s : st.yellow],
     ]);
   }
@@ -182,9 +184,9 @@ export function frame(v: WatchView, st: Styler): string[] {
   if (v.transitions.length) {
     out.push('', st.bold('last transitions'));
     for (const t of v.transitions.slice(-TRANSITIONS_SHOWN))
-      out.push(`  ${t.t === null ? '' : `${clock(t.t)} `}${t.text}`);
+      out.push(`  ${t.t === null ? '' : `${clock(t.t)} `}${printable(t.text)}`);
   }
-  if (v.problems.length) out.push('', st.red('problems'), ...v.problems.map((p) => `  ${st.red(p)}`));
+  if (v.problems.length) out.push('', st.red('problems'), ...v.problems.map((p) => `  ${st.red(printable(p))}`));
   return out;
 }
 

@@ -25,6 +25,7 @@ import {
 import { cmd } from './shell.js';
 import type { Conn, ExecOptions, ExecResult, Privilege, Spawned } from '../conn.js';
 import { expandHome } from '../home.js';
+import { lastLines } from '../printable.js';
 import { resolveSshConfig } from './ssh-config.js';
 
 export type { ExecOptions, ExecResult } from '../conn.js';
@@ -181,8 +182,7 @@ export class HostConnection implements Conn {
     const r = await this.exec(argv, opts);
     if (r.code !== 0)
       throw new OperationError(
-        `${this.node.name}: ${what} failed (exit ${r.code}): ` +
-          `${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+        `${this.node.name}: ${what} failed (exit ${r.code}): ` + lastLines(r.stderr || r.stdout, 3),
       );
     return r;
   }
@@ -191,8 +191,7 @@ export class HostConnection implements Conn {
     const r = await this.sh(script, args, opts);
     if (r.code !== 0)
       throw new OperationError(
-        `${this.node.name}: ${what} failed (exit ${r.code}): ` +
-          `${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`,
+        `${this.node.name}: ${what} failed (exit ${r.code}): ` + lastLines(r.stderr || r.stdout, 3),
       );
     return r;
   }

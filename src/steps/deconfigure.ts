@@ -22,6 +22,7 @@ const OURS = [
   PATHS.logrotate,
   PATHS.sysctl,
   PATHS.webhookHeaders,
+  PATHS.webhookUrl,
   PATHS.members,
 ];
 

@@ -110,7 +110,6 @@ export const keepalivedConfig: Step = {
       validate: keepalivedFeatures(version).configTest
         ? ['keepalived', '-t', '-f', '{file}']
         : ['bash', '-c', validateScript1x(), 'validate-keepalived-1x', '{file}'],
-      sensitive: cfg.instances.some((i) => i.authPass !== null),
     });
     changes.push(...confChanges);
     const handlers: Change[] = [];

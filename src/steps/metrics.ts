@@ -1,13 +1,14 @@
 /**
  * Metrics and alerts (no new daemon): the metrics script writes ha_setup.prom into node_exporter's textfile
  * collector directory from a systemd timer every 15 s (and from the notify hook at each transition); with
- * metrics.install the distribution's node_exporter is installed and enabled (port 9100). The webhook's header lines
- * (a token from the environment) go to a root-only file. metrics: false removes what an earlier run wrote.
+ * metrics.install the distribution's node_exporter is installed and enabled (port 9100). The webhook's URL and header
+ * lines (secrets: a token) go to root-only files the notify hook reads, removed when the answers no longer give them.
+ * metrics: false removes what an earlier run wrote.
  */
 import { targetsOf } from '../answers/targets.js';
 import { PATHS } from '../paths.js';
 import { metricsTargetsOf, renderMetricsScript, renderMetricsService, renderMetricsTimer } from '../metrics/render.js';
-import { webhookHeadersFile } from '../metrics/notify.js';
+import { webhookHeadersFile, webhookUrlFile } from '../metrics/notify.js';
 import type { Change, StepContext } from './types.js';
 import { currentContent, fileChange, mayRun, refuse, stepPlan, svc, type Step } from './context.js';
 
@@ -50,6 +51,13 @@ function removal(ctx: StepContext): Change[] {
   return out;
 }
 
+/** a file whose whole content is a secret: root-only, shown only as changed; removed when `content` is null */
+function secretFile(ctx: StepContext, path: string, content: string | null): Change[] {
+  if (content !== null) return fileChange(ctx, path, content, '600', { sensitive: true });
+  const cur = currentContent(ctx.facts, path);
+  return cur === null ? [] : [{ kind: 'remove-file', path, before: cur }];
+}
+
 export const metrics: Step = {
   id: 'metrics',
   title: 'Metrics (node_exporter textfile) and alerts',
@@ -57,15 +65,16 @@ export const metrics: Step = {
     const { cfg, node } = ctx;
     const changes: Change[] = [];
     const handlers: Change[] = [];
-    if (cfg.alerts.headers)
-      changes.push(
-        ...fileChange(ctx, PATHS.webhookHeaders, webhookHeadersFile(cfg.alerts.headers), '600', { sensitive: true }),
-      );
+    const { webhook, headers } = cfg.alerts;
+    changes.push(
+      ...secretFile(ctx, PATHS.webhookUrl, webhook ? webhookUrlFile(webhook) : null),
+      ...secretFile(ctx, PATHS.webhookHeaders, webhook && headers ? webhookHeadersFile(headers) : null),
+    );
     if (!cfg.metrics) {
+      // the alerts' files stay: the notify hook posts transitions without the metrics too
       const r = removal(ctx);
-      return stepPlan(this, r, r.length ? [{ kind: 'service', name: 'systemd', action: 'daemon-reload' }] : [], [
-        'metrics: false',
-      ]);
+      const reload: Change[] = r.length ? [{ kind: 'service', name: 'systemd', action: 'daemon-reload' }] : [];
+      return stepPlan(this, [...changes, ...r], reload, ['metrics: false']);
     }
     const ex = exporterChanges(ctx);
     if ('refuse' in ex) return refuse(this, ex.refuse);

@@ -22,7 +22,10 @@ export interface FileChange {
    * install it, validate, and put the old one back (or remove the new one) when validation fails
    */
   validateInPlace?: boolean;
-  /** secrets inside: never print the content unredacted */
+  /**
+   * the whole content is a secret (a token, a webhook URL): the plan says the file changes, never its content or
+   * diff. (A file with a secret on some lines, keepalived.conf's auth_pass, is shown with those lines masked.)
+   */
   sensitive?: boolean;
 }
 

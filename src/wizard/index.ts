@@ -13,7 +13,8 @@ import { Discovery } from './discovery.js';
 import { inquirerPrompter, type Prompter } from './prompter.js';
 import type { ImportedPair } from './takeover.js';
 import type { ResolvedNode } from '../answers/resolve.js';
-import { importedPasswords, writeSnippets } from '../import/files.js';
+import { importedPasswords, snippetFiles } from '../import/files.js';
+import { writeLocalFiles } from '../local-files.js';
 import { runImport } from '../import/run.js';
 import { renderImport } from '../report/import.js';
 import { wizard } from './wizard.js';
@@ -38,7 +39,8 @@ export function reviewText(
 
 /**
  * The running pair read as `ha-setup import` reads it (the import's report on stderr); its snippets are written
- * into the current directory and named by absolute path, so the answers work wherever they are saved.
+ * into the current directory (never over a file that is there) and named by absolute path, so the answers work
+ * wherever they are saved.
  */
 async function importPair(
   io: IO,
@@ -53,8 +55,10 @@ async function importPair(
     knownHostsFile: typeof ssh.knownHostsFile === 'string' ? ssh.knownHostsFile : undefined,
     askPassword: () => password(),
   });
-  const files = writeSnippets(out.result.answers, out.result.snippets, io.cwd, { absolute: true });
-  renderImport(io, out, files, false);
+  const files = snippetFiles(out.result.answers, out.result.snippets, io.cwd, { absolute: true });
+  writeLocalFiles(files, { force: false, replaceHow: 'move it away, or run ha-setup from another directory' });
+  const written = files.map((f) => f.path);
+  renderImport(io, out, written, false);
   return { answers: out.result.answers, passwords: importedPasswords(out) };
 }
 

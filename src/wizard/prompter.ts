@@ -6,6 +6,7 @@
 import {
   ABS_PATH_RE,
   AUTH_PASS_RE,
+  AUTH_PASS_RULE,
   IFACE_RE,
   LOCAL_PATH_RE,
   NAME_RE,
@@ -62,8 +63,7 @@ export const validators = {
     const bad = parts.find((p) => !parseCidr(p));
     return bad ? `${bad} is not an IPv4 address with an optional /prefix` : true;
   },
-  authPass: (v: string) =>
-    v === '' || AUTH_PASS_RE.test(v) ? true : '1-8 printable characters without spaces, quotes, backslash, # or !',
+  authPass: (v: string) => (v === '' || AUTH_PASS_RE.test(v) ? true : AUTH_PASS_RULE),
   url: (v: string) => (v === '' || URL_RE.test(v) ? true : 'an http(s) URL without quotes or spaces, or empty'),
   path: rx(ABS_PATH_RE, 'an absolute path of safe characters'),
   localPath: rx(LOCAL_PATH_RE, 'a file path of safe characters (~/ allowed)'),

@@ -60,11 +60,12 @@ describe('answers: valid files resolve with explicit derived values', () => {
     const cfg = resolveAnswers(a, { env: {}, needSecrets: false });
     expect(cfg.instances[0].authPass).toBeNull();
     expect(cfg.alerts.headers).toBeNull();
-    expect(cfg.secrets).toEqual([]);
+    // the webhook's URL is a secret (a Slack-style hook's credential): masked in whatever the command prints
+    expect(cfg.secrets).toEqual(['http://10.0.0.9/hook']);
     // a value that is set is still checked
     expect(problems(a, { VRRP_PASS: 'has space' }, false)).toEqual([
-      'instances[0].authPassEnv: the value of VRRP_PASS must be 1-8 printable characters without spaces, quotes, ' +
-        'backslash, # or !',
+      'instances[0].authPassEnv: the value of VRRP_PASS must be 1-8 printable ASCII characters without spaces or ' +
+        '{ } " ! # $ \\',
     ]);
   });
 
@@ -136,7 +137,7 @@ describe('answers: every invalid input gives one line naming the key and what is
     [
       'authPass too long',
       (a) => (a.instances[0].authPass = '123456789'),
-      /^instances\[0\]\.authPass: must be 1-8 printable characters/,
+      /^instances\[0\]\.authPass: must be 1-8 printable ASCII characters without spaces or \{ \} " ! # \$ \\$/,
     ],
     [
       'interface with ;',

@@ -14,7 +14,8 @@ import { executePlan, type ExecuteEnv } from '../../src/apply/execute.js';
 import { appendManifest, readManifest } from '../../src/apply/manifest.js';
 import { latestRun, restoreRun } from '../../src/apply/restore.js';
 import { staleReason, type LockHolder } from '../../src/apply/lock.js';
-import { expectedHash, FactChanged, HostRunner, lastLines } from '../../src/apply/runner.js';
+import { expectedHash, FactChanged, HostRunner } from '../../src/apply/runner.js';
+import { lastLines } from '../../src/printable.js';
 import { OperationError, PreconditionError } from '../../src/errors.js';
 import type { InitFacts } from '../../src/facts/gather.js';
 import { FACTS } from '../../src/facts/table.js';
@@ -125,6 +126,15 @@ describe('writing a file', () => {
     );
     expect(sim.events.slice(-1)).toEqual(['lb01: rm /etc/keepalived/.ha-setup.tmp.BBBBBB']);
     expect(h.files.get(CONF)!.content).toBe('new conf\n');
+  });
+
+  it("a validator's output from the host reaches the error with its control characters escaped", async () => {
+    const { sim, runner } = setup();
+    sim.on(/^keepalived -t/, { code: 1, stderr: 'line 3: \x1b]0;owned\x07\x1b[2Jbad\r\n' });
+    const e = await runner()
+      .writeFile(file({ validate: ['keepalived', '-t', '-f', '{file}'] }))
+      .then(unexpected, (x: Error) => x);
+    expect(e.message).toBe(`lb01: keepalived rejected the new ${CONF} (exit 1): line 3: \\x1b]0;owned\\x07\\x1b[2Jbad`);
   });
 
   it('validated in place (nginx -t reads conf.d): a rejected file is replaced by the previous one again', async () => {

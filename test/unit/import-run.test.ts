@@ -3,9 +3,10 @@
  * (the SSH transport's connect replaced by scripted connections answering import's scripts like the guides' 004
  * hosts, test/helpers/import-host.ts), collects, maps, and writes answers (stdout, or --out with its snippets), with
  * the report on stderr; the SSH options given on the command line reach the connection and the answers; a pair
- * ha-setup cannot take over is refused; bad arguments are refused before connecting.
+ * ha-setup cannot take over is refused; bad arguments are refused before connecting; no local file that is there is
+ * written over (--force replaces it); the hosts' text is printed with control characters escaped.
  */
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -15,6 +16,7 @@ import { main } from '../../src/cli.js';
 import { runImport } from '../../src/import/run.js';
 import type { ConnectOptions } from '../../src/ssh/ssh.js';
 import { fakeConn } from '../helpers/fake-conn.js';
+import { rawControls } from '../helpers/control.js';
 import { fakeIO } from '../helpers/fake-io.js';
 import { guide004, importAnswer, type ImportHost } from '../helpers/import-host.js';
 
@@ -22,6 +24,8 @@ const lab = vi.hoisted(() => ({
   hosts: {} as Record<string, ImportHost>,
   connects: [] as { node: ResolvedNode; ssh: ConnectOptions['ssh'] }[],
   scripts: [] as string[],
+  /** what every script after the login check answers instead (a host that fails) */
+  fail: null as null | { code: number; stderr: string },
 }));
 
 vi.mock('../../src/ssh/ssh.js', async (importOriginal) => {
@@ -34,6 +38,7 @@ vi.mock('../../src/ssh/ssh.js', async (importOriginal) => {
       return fakeConn((c) => {
         if (c.text.includes('echo "@@uid"'))
           return { stdout: `@@uid\n${node.user === 'root' ? 0 : 1000}\n@@sudo\nnopasswd\n@@end\n` };
+        if (lab.fail) return lab.fail;
         lab.scripts.push(`${node.host} ${c.args.length ? 'read' : 'main'}`);
         const out = importAnswer(h, c.text, c.args);
         return out === null ? { code: 127, stderr: 'unexpected script' } : { stdout: out };
@@ -58,6 +63,7 @@ beforeEach(() => {
   lab.hosts = { '172.16.70.181': guide004('KeepMaster'), '172.16.70.182': guide004('KeepBackup') };
   lab.connects.length = 0;
   lab.scripts.length = 0;
+  lab.fail = null;
 });
 
 describe('import', () => {
@@ -153,6 +159,51 @@ describe('import', () => {
     expect(r.out).toBe('');
     expect(r.err.split('\n')[0]).toBe('ha-setup: import: ha-setup cannot take this pair over safely');
     expect(r.err).toMatch(/^ {2}VRID 51 \(VI_1\): KeepMaster and KeepMaster2 both have priority \d+$/m);
+  });
+
+  it("the hosts' text reaches the terminal with its control characters escaped (a keyword with escapes)", async () => {
+    for (const h of Object.values(lab.hosts)) {
+      const k = Object.keys(h.files)[0];
+      h.files[k] = h.files[k].replace('global_defs {', 'global_defs {\n   \x1b[2Jvrrp_x\x1b]0;t\x07 1');
+    }
+    const r = await run(['172.16.70.181', '172.16.70.182']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^dropped: KeepMaster:\S+:5: \\x1b\[2Jvrrp_x\\x1b\]0;t\\x07: keepalived 2\.x does not know/m);
+    expect(rawControls(r.err)).toEqual([]);
+  });
+
+  it("a host's error output reaches the terminal with its control characters escaped (exit 1)", async () => {
+    lab.fail = { code: 1, stderr: 'sh: \x1b]0;owned\x07\x1b[2Jbroken\n' };
+    const r = await run(['172.16.70.181', '172.16.70.182']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('\\x1b]0;owned\\x07\\x1b[2Jbroken');
+    expect(rawControls(r.err)).toEqual([]);
+  });
+
+  it('the answers and snippets never go over a file or through a link there; --force replaces them', async () => {
+    const d = mkdtempSync(join(dir, 'out-'));
+    const out = join(d, 'ha.yaml');
+    writeFileSync(out, 'mine\n');
+    writeFileSync(join(d, 'target'), 'not yours\n');
+    symlinkSync(join(d, 'target'), join(d, 'imported.conf'));
+    const r = await run(['172.16.70.181', '172.16.70.182', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      `ha-setup: ${join(d, 'imported.conf')}, ${out}: already there, not overwritten (give --force to replace)`,
+    );
+    expect([readFileSync(out, 'utf8'), readFileSync(join(d, 'target'), 'utf8')]).toEqual(['mine\n', 'not yours\n']);
+    expect(lstatSync(join(d, 'imported.conf')).isSymbolicLink()).toBe(true);
+
+    const f = await run(['172.16.70.181', '172.16.70.182', '--out', out, '--force']);
+    expect(f.code).toBe(0);
+    // the link itself is replaced by the snippet, never what it points to; the answers are private
+    expect(lstatSync(join(d, 'imported.conf')).isFile()).toBe(true);
+    expect(readFileSync(join(d, 'target'), 'utf8')).toBe('not yours\n');
+    expect(parse(readFileSync(out, 'utf8')).keepalived.snippets).toEqual(['./imported.conf']);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(readdirSync(d).sort()).toEqual(['ha.yaml', 'imported.conf', 'target']);
+    // the same import again: the files already hold what it writes, nothing is in the way
+    expect((await run(['172.16.70.181', '172.16.70.182', '--out', out])).code).toBe(0);
   });
 
   it('bad arguments are refused before any connection (exit 2)', async () => {

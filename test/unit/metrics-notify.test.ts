@@ -5,12 +5,17 @@
  * waiting.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderMetricsNotifyScript, webhookHeadersFile, type NotifyScriptData } from '../../src/metrics/notify.js';
+import {
+  renderMetricsNotifyScript,
+  webhookHeadersFile,
+  webhookUrlFile,
+  type NotifyScriptData,
+} from '../../src/metrics/notify.js';
 import { cleanupTempDirs, tempDir, which, writeExec } from '../fixtures/metrics/harness.js';
 import { keepalivedCheck } from '../helpers/keepalived-check.js';
 
@@ -76,6 +81,8 @@ function hook(url: string | null, more: Partial<NotifyScriptData> = {}, shell = 
   const operatorScript = writeExec(join(dir, 'on-vrrp'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${dir}/operator'\n`);
   const headersFile = join(dir, 'webhook.headers');
   writeFileSync(headersFile, webhookHeadersFile(`Authorization: ${TOKEN}\nX-Quote: a "b" \\c\n`), { mode: 0o600 });
+  const urlFile = join(dir, 'webhook.url');
+  if (url !== null) writeFileSync(urlFile, webhookUrlFile(url), { mode: 0o600 });
   const script = join(dir, 'notify.sh');
   const data: NotifyScriptData = {
     node: 'lb01',
@@ -83,7 +90,7 @@ function hook(url: string | null, more: Partial<NotifyScriptData> = {}, shell = 
     operatorScript,
     stateDir,
     metricsScript,
-    webhook: url === null ? null : { url, headersFile },
+    webhook: url === null ? null : { urlFile, headersFile },
     vipsByInstance: { VI_1: ['10.0.0.10/24', '10.0.0.11'], VI_2: [] },
     path: `${bin}:/usr/bin:/bin`,
     ...more,
@@ -139,8 +146,10 @@ describe('notify hook: a transition', () => {
       expect(rx.posts[0].headers.authorization).toBe(TOKEN);
       expect(rx.posts[0].headers['x-quote']).toBe('a "b" \\c');
       expect(rx.posts[0].headers['content-type']).toBe('application/json');
-      // the token is in neither the script nor curl's arguments, and neither is the URL
+      // the token is in neither the script nor curl's arguments, and neither is the URL (a Slack-style hook's
+      // credential: it is read from its root-only file)
       expect(readFileSync(h.script, 'utf8')).not.toContain('s3cr3t');
+      expect(readFileSync(h.script, 'utf8')).not.toContain('127.0.0.1');
       expect(h.curlArgs()).not.toContain('s3cr3t');
       expect(h.curlArgs()).not.toContain('127.0.0.1');
       await new Promise((r) => setTimeout(r, 300));
@@ -222,6 +231,20 @@ describe('notify hook: order, states, names', () => {
     await until('the metrics refresh', () => h.metricsRuns() === 1);
     expect(h.curlArgs()).toBe('');
     expect(h.operatorCalls()).toEqual([]);
+  });
+});
+
+describe('notify hook: the URL from its root-only file', () => {
+  it('a URL file that is gone: no curl, the transition still recorded', async () => {
+    const rx = await receiver();
+    const h = hook(rx.url);
+    rmSync(join(h.dir, 'webhook.url'));
+    expect((await h.run('INSTANCE', 'VI_1', 'MASTER', '110')).code).toBe(0);
+    expect(stateOf(h, 'VI_1')).toMatch(/^MASTER \d+ 1 110 /);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.curlArgs()).toBe('');
+    expect(rx.posts.length).toBe(0);
+    await rx.close();
   });
 });
 
@@ -329,14 +352,23 @@ describe('renderMetricsNotifyScript and webhookHeadersFile', () => {
       { node: 'lb 01' },
       { facility: 'local9' },
       { operatorScript: 'on-vrrp' },
-      { webhook: { url: 'ftp://x/', headersFile: '/etc/h' } },
-      { webhook: { url: 'https://x/"; rm -rf /', headersFile: '/etc/h' } },
-      { webhook: { url: 'https://x/', headersFile: 'h' } },
+      { webhook: { urlFile: 'u', headersFile: '/etc/h' } },
+      { webhook: { urlFile: '/etc/u"; rm -rf /', headersFile: '/etc/h' } },
+      { webhook: { urlFile: '/etc/u', headersFile: 'h' } },
       { vipsByInstance: { 'V I': [] } },
       { vipsByInstance: { VI_1: ['10.0.0.300'] } },
     ];
     for (const b of bad) expect(() => renderMetricsNotifyScript({ ...base, ...b }), JSON.stringify(b)).toThrow();
     expect(renderMetricsNotifyScript(base)).toMatch(/^STATE_DIR='\/run\/ha-setup'$/m);
+  });
+
+  it('URL: one line, an http(s) URL without quotes or spaces; anything else refused without echoing it', () => {
+    expect(webhookUrlFile('https://hooks.example.com/services/T0/B0/xyz')).toBe(
+      'https://hooks.example.com/services/T0/B0/xyz\n',
+    );
+    for (const bad of ['ftp://x/secret1', 'https://x/"secret1', 'https://x/secret1\nurl = "http://y/"'])
+      expect(() => webhookUrlFile(bad), bad).toThrow(/^webhook URL: must be http or https/);
+    expect(() => webhookUrlFile('ftp://x/secret1')).not.toThrow(/secret1/);
   });
 
   it('headers: one "Name: value" a line, blank lines dropped; anything else refused without echoing it', () => {

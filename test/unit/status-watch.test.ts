@@ -12,7 +12,8 @@ import { runWatch, statusCommand, watchDeps, watchTimes } from '../../src/comman
 import { UsageError } from '../../src/errors.js';
 import { styler, type Interrupt, type IO } from '../../src/io.js';
 import { clock, fit, frame, jsonLine, plainLine, startRenderer } from '../../src/report/watch.js';
-import { nodeStatus } from '../../src/status/collect.js';
+import { renderStatus } from '../../src/report/status.js';
+import { judgePair, nodeStatus } from '../../src/status/collect.js';
 import {
   newLines,
   orderedProbe,
@@ -24,6 +25,7 @@ import {
 } from '../../src/status/watch.js';
 import { pair } from '../fixtures/answers.js';
 import { fakeConn, fakeNode, fakeSpawn, gathered, type FakeConn, type FakeStream } from '../helpers/fake-conn.js';
+import { rawControls } from '../helpers/control.js';
 import { fakeIO } from '../helpers/fake-io.js';
 
 const cfg = resolveAnswers(pair, { env: {} });
@@ -525,5 +527,41 @@ describe('leaving', () => {
     await expect(statusCommand(fakeIO(), { interval: '100' })).rejects.toThrow(
       '--interval and --duration go with --watch',
     );
+  });
+});
+
+describe("the hosts' text is shown with its control characters escaped", () => {
+  const evil = '\x1b]0;owned\x07\r\x1b[2J';
+
+  it('status: log lines and states from keepalived', async () => {
+    const hosts = [
+      host('lb01', { log: [`Keepalived_vrrp: (VI_1) Entering MASTER STATE${evil}`], state: 'MASTER\x1b]0;owned\x07' }),
+      host('lb02'),
+    ];
+    const nodes = await Promise.all(hosts.map((h) => nodeStatus(cfg, h.name, h.conn)));
+    const io = fakeIO();
+    renderStatus(io, cfg, judgePair(cfg, nodes), false);
+    const out = [...io.stdout, ...io.stderr].join('\n');
+    expect(out).toContain('  Keepalived_vrrp: (VI_1) Entering MASTER STATE\\x1b]0;owned\\x07\\x0d\\x1b[2J');
+    expect(out).toContain('VI_1=MASTER\\x1b]0;owned\\x07(110)');
+    expect(rawControls(out)).toEqual([]);
+  });
+
+  it('the watch: a log line, an error; its own colours and cursor moves stay', () => {
+    const colour = styler({ color: true });
+    const log = plainLine({ kind: 'transition', t: T, node: 'lb01', line: `x${evil}` }, plain);
+    expect(log).toBe('12:01:03.250 lb01 log: x\\x1b]0;owned\\x07\\x0d\\x1b[2J');
+    const down = plainLine(
+      {
+        kind: 'node',
+        t: T,
+        node: 'lb01',
+        first: false,
+        reachable: false,
+        error: `ssh: ${evil}`,
+      } as unknown as WatchEvent,
+      colour,
+    );
+    expect(down).toBe('12:01:03.250 \x1b[31mlb01: UNREACHABLE (ssh: \\x1b]0;owned\\x07\\x0d\\x1b[2J)\x1b[39m');
   });
 });
