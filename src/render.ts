@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type { Config, ResolvedNode } from './answers/resolve.js';
 import { keepalivedFeatures } from './keepalived.js';
-import { targetsOf } from './answers/targets.js';
+import { targetsOf, vrrpInstancesOf, vrrpSyncGroupsOf } from './answers/targets.js';
 import { PATHS } from './paths.js';
 
 export const TEMPLATE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'templates');
@@ -113,6 +113,8 @@ export function renderKeepalivedConf(
     flagDir: paths.flagDir,
     flagScript: paths.flagScript,
     groupWeights: f.trackFile ? 'sync_group_tracking_weight' : 'global_tracking',
+    vrrp: vrrpInstancesOf(cfg, node),
+    groups: vrrpSyncGroupsOf(cfg, node),
   });
 }
 

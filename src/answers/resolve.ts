@@ -9,6 +9,8 @@ import { expandHome } from '../home.js';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { canonicalIPv6, type Family } from './ip.js';
+import { checkInstanceExtras, masterOf } from './instances.js';
 import { inspectPackage, packageBaseDir, type PackageFile } from './packages.js';
 import {
   answersSchema,
@@ -34,11 +36,15 @@ export interface ResolvedNode {
   priority: number;
   /** IPv4 on the VRRP interface when known (node.address, else host when it is an IP) */
   address?: string;
+  /** IPv6 on the VRRP interface when given (nodes[].address6: the unicast source of IPv6 VIPs) */
+  address6?: string;
 }
 
 export interface ResolvedVip {
+  /** canonical (IPv6 in RFC 5952 form) */
   address: string;
   prefix: number;
+  family: Family;
   dev?: string;
   label?: string;
 }
@@ -56,6 +62,15 @@ export interface ResolvedInstance {
   unicast: boolean;
   /** effective priority of every node in this instance */
   priorities: Record<string, number>;
+  /**
+   * master: auto: no node in particular holds the VIPs (equal priorities: the health check's weight and keepalived's
+   * tie-break decide); `master` is then the node keepalived elects first, for display only
+   */
+  masterAuto: boolean;
+  /** the VRRP interface on every node when the instance overrides the node's (instances[].interface) */
+  interface: string | null;
+  /** the instance's name in keepalived on each node (instances[].names, else `name`) */
+  names: Record<string, string>;
   /** weight of the health check on this instance (0 = FAULT on failure) */
   trackWeight: number;
 }
@@ -241,10 +256,10 @@ export function checkShape(
 function vipOf(v: Vip): ResolvedVip {
   if (typeof v === 'string') {
     const c = parseCidr(v)!;
-    return { address: c.address, prefix: c.prefix };
+    return { address: c.address, prefix: c.prefix, family: c.family };
   }
   const c = parseCidr(v.address)!;
-  return { address: c.address, prefix: c.prefix, dev: v.dev, label: v.label };
+  return { address: c.address, prefix: c.prefix, family: c.family, dev: v.dev, label: v.label };
 }
 
 const FACILITY = { local0: 0, local1: 1, local2: 2, local3: 3, local4: 4, local5: 5, local6: 6, local7: 7 } as const;
@@ -267,6 +282,7 @@ function resolveNodes(a: Answers, found: Found): ResolvedNode[] {
     interface: n.interface,
     priority: n.priority,
     address: n.address ?? (isIPv4(n.host) ? n.host : undefined),
+    ...(n.address6 ? { address6: canonicalIPv6(n.address6) } : {}),
   }));
   const names = new Map<string, number>();
   const hosts = new Map<string, number>();
@@ -347,12 +363,16 @@ function authPassOf(inst: InstanceAnswers, at: string, vrrpVersion: 2 | 3, env: 
   return authPass;
 }
 
-/** priorities: master first, then the others by their node priority; explicit overrides win */
+/**
+ * priorities: master first, then the others by their node priority; explicit overrides win. master: auto: the node
+ * priorities as given (equal ones allowed: the health check's weight decides)
+ */
 function prioritiesOf(inst: InstanceAnswers, at: string, nodes: ResolvedNode[], found: Found) {
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const nodeNames = nodes.map((n) => n.name).join(', ');
   const priorities: Record<string, number> = {};
-  if (byName.has(inst.master)) {
+  const auto = inst.master === 'auto';
+  if (byName.has(inst.master) && !auto) {
     const sortedValues = nodes.map((n) => n.priority).sort((x, y) => y - x);
     const order = [
       byName.get(inst.master)!,
@@ -367,7 +387,7 @@ function prioritiesOf(inst: InstanceAnswers, at: string, nodes: ResolvedNode[], 
   const seen = new Map<number, string>();
   for (const n of nodes) {
     const p = priorities[n.name];
-    if (seen.has(p))
+    if (seen.has(p) && !auto)
       found.problems.push(
         `${at}: ${seen.get(p)} and ${n.name} both have priority ${p}; priorities in one instance must differ`,
       );
@@ -380,7 +400,7 @@ function prioritiesOf(inst: InstanceAnswers, at: string, nodes: ResolvedNode[], 
       found.problems.push(
         `${at}.master: ${inst.master} has priority ${mp} but ` +
           `${top.map((n) => `${n.name} has ${priorities[n.name]}`).join(', ')}` +
-          '; the master needs the highest priority',
+          '; the master needs the highest priority (or master: auto, where equal priorities are allowed)',
       );
   }
   return priorities;
@@ -412,8 +432,8 @@ function resolveInstances(
       );
     }
     vridSeen.set(inst.virtualRouterId, i);
-    if (!nodes.some((n) => n.name === inst.master))
-      found.problems.push(`${at}.master: unknown node "${inst.master}" (nodes: ${nodeNames})`);
+    if (!nodes.some((n) => n.name === inst.master) && inst.master !== 'auto')
+      found.problems.push(`${at}.master: unknown node "${inst.master}" (nodes: ${nodeNames}), or auto`);
     const vips = inst.vips.map(vipOf);
     vips.forEach((v, j) => {
       if (nodeAddresses.has(v.address))
@@ -421,28 +441,38 @@ function resolveInstances(
       const prev = vipSeen.get(v.address);
       if (prev) found.problems.push(`${at}.vips[${j}]: ${v.address} is already a VIP of ${prev}`);
       vipSeen.set(v.address, inst.name);
-      if (v.prefix === 32)
-        found.warnings.push(`${at}.vips[${j}]: ${v.address} has no prefix; keepalived will add it as /32`);
+      if (v.prefix === (v.family === 4 ? 32 : 128))
+        found.warnings.push(`${at}.vips[${j}]: ${v.address} has no prefix; keepalived will add it as /${v.prefix}`);
     });
     if (inst.unicast)
-      for (const n of nodes)
-        if (!n.address)
+      for (const n of nodes) {
+        if (!n.address && vips.some((v) => v.family === 4))
           found.problems.push(
             `${at}.unicast: node ${n.name} needs an IPv4 address (set nodes[].address) for unicast_src_ip/unicast_peer`,
           );
+        if (!n.address6 && vips.some((v) => v.family === 6))
+          found.problems.push(
+            `${at}.unicast: node ${n.name} needs an IPv6 address (set nodes[].address6) for the IPv6 VIPs' ` +
+              'unicast_src_ip/unicast_peer',
+          );
+      }
     if (!inst.preempt && inst.preemptDelay !== undefined)
       found.problems.push(`${at}.preemptDelay: only applies with preempt: true`);
+    const priorities = prioritiesOf(inst, at, nodes, found);
     return {
       name: inst.name,
       virtualRouterId: inst.virtualRouterId,
       vips,
-      master: inst.master,
+      master: masterOf(inst.master, priorities, nodes),
+      masterAuto: inst.master === 'auto',
+      interface: inst.interface ?? null,
+      names: Object.fromEntries(nodes.map((n) => [n.name, inst.names?.[n.name] ?? inst.name])),
       advertInt: advertIntOf(inst, at, vrrpVersion, found),
       authPass: authPassOf(inst, at, vrrpVersion, env, found),
       preempt: inst.preempt,
       preemptDelay: inst.preemptDelay,
       unicast: inst.unicast,
-      priorities: prioritiesOf(inst, at, nodes, found),
+      priorities,
       trackWeight: 0,
     };
   });
@@ -480,8 +510,12 @@ function checkWeightOf(hc: Answers['healthCheck'], instances: ResolvedInstance[]
   return hc.weight;
 }
 
-/** the guides' vrrp_sync_group: one group per instance, one master and one preempt setting per group */
-function checkSyncGroups(a: Answers, instances: ResolvedInstance[], weight: number, found: Found): void {
+/**
+ * the guides' vrrp_sync_group: one group per instance, one master and one preempt setting per group. Its members
+ * track the check with the same weight: every group is rendered with sync_group_tracking_weight (2.x) or
+ * global_tracking (1.x), which make keepalived honour weights in a group (without them it ignores them)
+ */
+function checkSyncGroups(a: Answers, instances: ResolvedInstance[], found: Found): void {
   const groupOf = new Map<string, number>();
   const groupNames = new Map<string, number>();
   a.syncGroups.forEach((g, gi) => {
@@ -507,22 +541,17 @@ function checkSyncGroups(a: Answers, instances: ResolvedInstance[], weight: numb
         members.push(inst);
       }
     });
-    if (new Set(members.map((m) => m.master)).size > 1) {
+    const masterOfMember = (m: ResolvedInstance) => (m.masterAuto ? 'auto' : m.master);
+    if (new Set(members.map(masterOfMember)).size > 1) {
       found.problems.push(
-        `${at}: ${members.map((m) => `${m.name} (master ${m.master})`).join(', ')} have different masters; ` +
-          'a sync group moves together, so all its instances need the same master',
+        `${at}: ${members.map((m) => `${m.name} (master ${masterOfMember(m)})`).join(', ')} have different ` +
+          'masters; a sync group moves together, so all its instances need the same master',
       );
     }
     if (new Set(members.map((m) => m.preempt)).size > 1)
       found.problems.push(
         `${at}: ${members.map((m) => m.name).join(', ')} must all preempt or all not (preempt: false)`,
       );
-    if (members.some((m) => m.trackWeight !== 0)) {
-      found.problems.push(
-        `healthCheck.weight: must be 0 with syncGroups (got ${weight}): keepalived ignores tracking weights in a ` +
-          'sync group; a failed check puts the whole group in FAULT',
-      );
-    }
   });
 }
 
@@ -563,9 +592,10 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
   const vrrpVersion: 2 | 3 = a.profile === 'fast' ? 3 : 2;
   const nodes = resolveNodes(a, found);
   const instances = resolveInstances(a, nodes, vrrpVersion, env, found);
+  checkInstanceExtras(a, nodes, instances, found.problems);
   const weight = checkWeightOf(a.healthCheck, instances, found);
   instances.forEach((x) => (x.trackWeight = x.preempt ? weight : 0));
-  checkSyncGroups(a, instances, weight, found);
+  checkSyncGroups(a, instances, found);
   const syncFrom = a.nginx.syncFrom ?? a.instances[0]?.master ?? nodes[0].name;
   if (a.nginx.syncFrom !== undefined && !nodes.some((n) => n.name === a.nginx.syncFrom))
     found.problems.push(

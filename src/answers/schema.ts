@@ -4,13 +4,19 @@
  * rely on it; commands still quote every value (see ssh/shell.ts).
  */
 import { z } from 'zod';
+import { isIPv4, isIPv6, parseCidr } from './ip.js';
 
 export const IFACE_RE = /^(?!\.{1,2}$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 export const HOST_RE =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 export const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
-export const INSTANCE_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,30}$/;
+/**
+ * a VRRP instance's name as keepalived reads it (any word) and as ha-setup also uses it: in state flag file names,
+ * metric labels and the notify hook's arguments, so no path separator, quote, shell or keepalived syntax character
+ */
+export const INSTANCE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.:@+,=%^~-]{0,62}$/;
+const INSTANCE_RULE = '1-63 characters of A-Z a-z 0-9 _ . : @ + , = % ^ ~ - starting with a letter, digit or _';
 export const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 /** absolute path made of safe characters only (no spaces, quotes, $, ;, newlines) */
 export const ABS_PATH_RE = /^\/(?:[A-Za-z0-9_.@+-]+\/?)*$/;
@@ -43,28 +49,10 @@ export function isBackend(s: string): boolean {
   return !!m && isHostAddress(m[1]) && (m[2] === undefined || (Number(m[2]) >= 1 && Number(m[2]) <= 65535));
 }
 
-export function isIPv4(s: string): boolean {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  return !!m && m.slice(1).every((o) => String(Number(o)) === o && Number(o) <= 255);
-}
+export { isIPv4, isIPv6, parseCidr, sameSubnet } from './ip.js';
 
 export function ipToInt(s: string): number {
   return s.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-}
-
-/** "a.b.c.d/len" (len optional: /32) */
-export function parseCidr(s: string): { address: string; prefix: number } | null {
-  const [address, len, extra] = s.split('/');
-  if (extra !== undefined || !isIPv4(address)) return null;
-  if (len === undefined) return { address, prefix: 32 };
-  if (!/^\d{1,2}$/.test(len) || Number(len) > 32) return null;
-  return { address, prefix: Number(len) };
-}
-
-export function sameSubnet(a: string, b: string, prefix: number): boolean {
-  if (prefix === 0) return true;
-  const size = 2 ** (32 - prefix);
-  return Math.floor(ipToInt(a) / size) === Math.floor(ipToInt(b) / size);
 }
 
 const ifaceName = z
@@ -76,7 +64,10 @@ const ifaceName = z
 
 const cidr = z
   .string()
-  .refine((s) => parseCidr(s) !== null, 'must be an IPv4 address with an optional prefix, e.g. 172.16.70.183/24');
+  .refine(
+    (s) => parseCidr(s) !== null,
+    'must be an IPv4 or IPv6 address with an optional prefix, e.g. 172.16.70.183/24 or fd00:198:18::100/64',
+  );
 
 const vipObject = z.strictObject({
   address: cidr,
@@ -89,7 +80,9 @@ const vipObject = z.strictObject({
     )
     .optional(),
 });
-export const vipSchema = z.union([cidr, vipObject], { error: 'must be "a.b.c.d/len" or { address, dev?, label? }' });
+export const vipSchema = z.union([cidr, vipObject], {
+  error: 'must be "a.b.c.d/len", "x:y::z/len" or { address, dev?, label? }',
+});
 
 export const nodeSchema = z.strictObject({
   name: z
@@ -107,17 +100,33 @@ export const nodeSchema = z.strictObject({
     .max(254, 'must be 1..254'),
   /** address of this node on the VRRP interface (unicast_src_ip); default: host when it is an IPv4 address */
   address: z.string().refine(isIPv4, 'must be an IPv4 address').optional(),
+  /** this node's IPv6 address on the VRRP interface: the unicast source of an instance's IPv6 VIPs */
+  address6: z
+    .string()
+    .refine(isIPv6, 'must be an IPv6 address (a global or unique-local one of the interface)')
+    .optional(),
 });
 
 export const instanceSchema = z.strictObject({
-  name: z.string().regex(INSTANCE_RE, 'must be 1-31 characters of A-Z a-z 0-9 _ . - starting with a letter or _'),
+  name: z.string().regex(INSTANCE_RE, `must be ${INSTANCE_RULE}`),
+  /**
+   * the instance's name in keepalived on some nodes, when it differs from `name` there (a pair taken over as it
+   * runs: the virtual router id ties them); { lb02: VI_API }
+   */
+  names: z.record(z.string(), z.string().regex(INSTANCE_RE, `must be ${INSTANCE_RULE}`)).optional(),
+  /** the VRRP interface of this instance on every node, when it is not the node's interface */
+  interface: ifaceName.optional(),
   virtualRouterId: z
     .number({ error: 'must be a whole number 1..255' })
     .int('must be a whole number 1..255')
     .min(1, 'must be 1..255')
     .max(255, 'must be 1..255'),
   vips: z.array(vipSchema).min(1, 'needs at least one VIP'),
-  master: z.string().min(1, 'must name a node'),
+  /**
+   * the node that holds the VIPs when all is well; `auto`: nobody in particular (equal priorities, the health
+   * check's weight decides: the Kubernetes API VIP style)
+   */
+  master: z.string().min(1, 'must name a node, or be auto'),
   advertInt: z.number().positive('must be > 0').optional(),
   authPass: z.string().regex(AUTH_PASS_RE, `must be ${AUTH_PASS_RULE}`).optional(),
   authPassEnv: z.string().regex(ENV_RE, 'must be an environment variable name').optional(),
@@ -138,7 +147,7 @@ const packageFiles = z.union([packageFile, z.array(packageFile).min(1)], {
 });
 
 export const syncGroupSchema = z.strictObject({
-  name: z.string().regex(INSTANCE_RE, 'must be 1-31 characters of A-Z a-z 0-9 _ . - starting with a letter or _'),
+  name: z.string().regex(INSTANCE_RE, `must be ${INSTANCE_RULE}`),
   /** instances that move together: a fault in one moves them all (keepalived's vrrp_sync_group) */
   instances: z.array(z.string().regex(INSTANCE_RE, 'must name an instance')).min(2, 'needs at least two instances'),
 });

@@ -3,6 +3,7 @@
  * (replaces templates/notify.sh.ejs: same log line, same hand-over to the operator's notify script).
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
+import { vrrpInstancesOf } from '../answers/targets.js';
 import { PATHS } from '../paths.js';
 import { renderTemplate } from '../render.js';
 import { METRICS_PATHS } from './render.js';
@@ -80,7 +81,7 @@ export function renderNotifyScript(cfg: Config, node: ResolvedNode): string {
     stateDir: PATHS.runDir,
     metricsScript: cfg.metrics ? PATHS.metricsScript : null,
     webhook: cfg.alerts.webhook ? { urlFile: PATHS.webhookUrl, headersFile: PATHS.webhookHeaders } : null,
-    vipsByInstance: Object.fromEntries(cfg.instances.map((i) => [i.name, i.vips.map((v) => v.address)])),
+    vipsByInstance: Object.fromEntries(vrrpInstancesOf(cfg, node).map((v) => [v.name, v.vips.map((a) => a.address)])),
   });
 }
 

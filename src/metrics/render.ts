@@ -3,6 +3,7 @@
  * each load balancer, and the systemd timer that runs it every 15 s. Pure: data in, text out.
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
+import { vrrpInstancesOf } from '../answers/targets.js';
 import { renderTemplate } from '../render.js';
 import {
   SYSTEM_PATH,
@@ -107,19 +108,22 @@ export function renderMetricsScript(data: MetricsScriptData): string {
  * demoteWeight of the instance's switchover target); 0 when there is no demotion.
  */
 export function metricsTargetsOf(
-  cfg: Pick<Config, 'instances' | 'syncGroups'>,
+  cfg: Pick<Config, 'instances' | 'syncGroups' | 'nodes'>,
   node: ResolvedNode,
   demoteWeight: number | ((instance: string, group: string | null) => number) = 0,
 ): MetricsTarget[] {
-  return cfg.instances.map((inst) => {
-    const group = cfg.syncGroups.find((g) => g.instances.includes(inst.name))?.name ?? null;
+  // every vrrp_instance of the node by its name there (an IPv6 twin, another name on this node); `group` names the
+  // target whose state flags it follows: its sync group, else the answers' instance when that is another name
+  return vrrpInstancesOf(cfg, node).map((v) => {
+    const inst = v.base;
+    const userGroup = cfg.syncGroups.find((g) => g.instances.includes(inst.name))?.name ?? null;
     return {
-      instance: inst.name,
-      group,
+      instance: v.name,
+      group: userGroup ?? (inst.name !== v.name ? inst.name : null),
       basePriority: inst.priorities[node.name] ?? node.priority,
-      vips: inst.vips.map((v) => ({ address: v.address, dev: v.dev ?? node.interface })),
+      vips: v.vips.map((a) => ({ address: a.address, dev: a.dev ?? v.iface })),
       checkWeight: inst.trackWeight,
-      demoteWeight: typeof demoteWeight === 'number' ? demoteWeight : demoteWeight(inst.name, group),
+      demoteWeight: typeof demoteWeight === 'number' ? demoteWeight : demoteWeight(inst.name, userGroup),
     };
   });
 }

@@ -1,7 +1,11 @@
 /** Quoting and validation shared by the metrics templates: every rendered value is checked, then quoted. */
+import { canonicalIPv6, isIPv6 } from '../answers/ip.js';
 
-/** node, instance and sync-group names: the only characters a name may have in a label, a path or JSON */
-export const METRICS_NAME_RE = /^[A-Za-z0-9_.-]{1,63}$/;
+/**
+ * node, instance and sync-group names: the only characters a name may have in a label, a path or JSON (what the
+ * answers allow an instance's name: answers/schema.ts INSTANCE_RE)
+ */
+export const METRICS_NAME_RE = /^[A-Za-z0-9_.:@+,=%^~-]{1,63}$/;
 /** an absolute path of safe characters (rendered into shell scripts and systemd units) */
 export const METRICS_PATH_RE = /^\/(?:[A-Za-z0-9_.@+-]+\/?)*$/;
 /** a PATH value: absolute directories separated by colons */
@@ -32,7 +36,7 @@ function check(ok: boolean, what: string, value: unknown): void {
 }
 
 export function checkName(what: string, v: string): string {
-  check(METRICS_NAME_RE.test(v), `${what} (A-Z a-z 0-9 _ . -, 1-63 characters)`, v);
+  check(METRICS_NAME_RE.test(v), `${what} (A-Z a-z 0-9 _ . : @ + , = % ^ ~ -, 1-63 characters)`, v);
   return v;
 }
 
@@ -51,11 +55,14 @@ export function checkInt(what: string, v: number, min: number, max: number): num
   return v;
 }
 
-/** an IPv4 VIP, with or without its /prefix: the address alone */
+/** an IPv4 or IPv6 VIP, with or without its /prefix: the address alone (IPv6 as `ip addr` prints it) */
 export function vipAddress(v: string): string {
-  const address = v.split('/')[0];
-  check(IPV4_RE.test(address) && /^[^/]+(?:\/\d{1,2})?$/.test(v), 'VIP (IPv4 address)', v);
-  return address;
+  const [raw, prefix, extra] = v.split('/');
+  const address = IPV4_RE.test(raw) ? raw : isIPv6(raw) ? canonicalIPv6(raw) : null;
+  const max = address?.includes(':') ? 128 : 32;
+  const okPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max);
+  check(address !== null && extra === undefined && okPrefix, 'VIP (IPv4 or IPv6 address)', v);
+  return address!;
 }
 
 export function checkIface(v: string): string {

@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers, parseAnswersYaml } from '../../src/answers/resolve.js';
 import { ValidationError } from '../../src/errors.js';
-import { activeActive, clone, nopreempt, pair, syncGroup, type RawAnswers } from '../fixtures/answers.js';
+import {
+  activeActive,
+  clone,
+  dualStack,
+  nopreempt,
+  pair,
+  syncGroup,
+  twoInterfaces,
+  v6Only,
+  weightDriven,
+  type RawAnswers,
+} from '../fixtures/answers.js';
 
 function problems(data: unknown, env: NodeJS.ProcessEnv = {}, needSecrets = true): string[] {
   try {
@@ -79,7 +90,7 @@ describe('answers: valid files resolve with explicit derived values', () => {
 });
 
 describe("answers: sync groups (the guides' vrrp_sync_group)", () => {
-  it('resolves; an instance in two groups, different masters, mixed preempt or a weight are refused', () => {
+  it('resolves; an instance in two groups, different masters or mixed preempt are refused', () => {
     const ok = resolveAnswers(syncGroup, { env: {} });
     expect(ok.syncGroups).toEqual([{ name: 'G_WEB', instances: ['VI_1', 'VI_2'] }]);
     expect(ok.includeDir).toBe('/etc/keepalived/conf.d');
@@ -99,12 +110,10 @@ describe("answers: sync groups (the guides' vrrp_sync_group)", () => {
       'syncGroups[0]: VI_1 (master lb01), VI_2 (master lb02) have different masters; a sync group moves together, ' +
         'so all its instances need the same master',
     ]);
+    // a weight is honoured in a group: every group is rendered with sync_group_tracking_weight / global_tracking
     const c = clone(syncGroup) as RawAnswers;
     c.healthCheck.weight = -20;
-    expect(problems(c)).toEqual([
-      'healthCheck.weight: must be 0 with syncGroups (got -20): keepalived ignores tracking weights in a sync group; ' +
-        'a failed check puts the whole group in FAULT',
-    ]);
+    expect(resolveAnswers(c, { env: {} }).instances.map((i) => i.trackWeight)).toEqual([-20, -20]);
   });
 });
 
@@ -114,7 +123,7 @@ describe('answers: every invalid input gives one line naming the key and what is
     [
       'bad CIDR',
       (a) => (a.instances[0].vips = ['172.16.70.183/33']),
-      /^instances\[0\]\.vips\[0\]: must be an IPv4 address with an optional prefix.*\(got "172\.16\.70\.183\/33"\)/,
+      /^instances\[0\]\.vips\[0\]: must be an IPv4 or IPv6 address with an optional prefix.*\(got "172\.16\.70\.183\/33"/,
     ],
     [
       'VIP equal to a node address',
@@ -186,7 +195,7 @@ describe('answers: every invalid input gives one line naming the key and what is
     [
       'unknown key',
       (a) => (a.nodes[0].prio = 1),
-      /^nodes\[0\]\.prio: unknown key \(allowed: name, host, port, user, interface, priority, address\)/,
+      /^nodes\[0\]\.prio: unknown key \(allowed: name, host, port, user, interface, priority, address, address6\)/,
     ],
     ['wrong type', (a) => (a.nodes[0].priority = 'high'), /^nodes\[0\]\.priority: must be a number/],
     ['missing interface', (a) => delete a.nodes[0].interface, /^nodes\[0\]\.interface: is required/],
@@ -244,7 +253,7 @@ describe('answers: every invalid input gives one line naming the key and what is
     [
       'sync group name with a space',
       (a) => (a.syncGroups = [{ name: 'G 1', instances: ['VI_1', 'VI_2'] }]),
-      /^syncGroups\[0\]\.name: must be 1-31 characters/,
+      /^syncGroups\[0\]\.name: must be 1-63 characters/,
     ],
     [
       'failover.realtime not a boolean',
@@ -285,5 +294,65 @@ describe('answers: every invalid input gives one line naming the key and what is
   it('YAML syntax errors are validation errors, not crashes', () => {
     expect(() => parseAnswersYaml('nodes: [\n  - a', 'x.yaml')).toThrow(ValidationError);
     expect(() => parseAnswersYaml('a: 1\na: 2', 'x.yaml')).toThrow(ValidationError);
+  });
+});
+
+describe('answers: the pairs people run (IPv6, dual stack, several interfaces, no fixed master, names)', () => {
+  it('IPv6 VIPs: canonical, their prefix; a dual-stack instance stays one instance; unicast needs address6', () => {
+    const cfg = resolveAnswers(v6Only, { env: {} });
+    expect(cfg.nodes.map((n) => n.address6)).toEqual(['fd00:172:16::181', 'fd00:172:16::182']);
+    expect(cfg.instances[0].vips).toEqual([{ address: 'fd00:172:16::186', prefix: 64, family: 6 }]);
+    const dual = resolveAnswers(dualStack, { env: {} });
+    expect(dual.instances).toHaveLength(1);
+    expect(dual.instances[0].vips.map((v) => `${v.address}/${v.prefix} v${v.family}`)).toEqual([
+      '172.16.70.183/24 v4',
+      'fd00:172:16::183/64 v6',
+    ]);
+    const a = clone(v6Only) as RawAnswers;
+    delete a.nodes[1].address6;
+    a.instances[0].vips.push('FD00:172:16:0:0:0:0:186/64', 'fd00::1/129');
+    expect(problems(a)).toEqual([
+      'instances[0].vips[2]: must be an IPv4 or IPv6 address with an optional prefix, e.g. 172.16.70.183/24 or ' +
+        'fd00:198:18::100/64 (got "fd00::1/129")',
+    ]);
+    a.instances[0].vips.pop();
+    expect(problems(a)).toEqual([
+      'instances[0].vips[1]: fd00:172:16::186 is already a VIP of VI_6',
+      "instances[0].unicast: node lb02 needs an IPv6 address (set nodes[].address6) for the IPv6 VIPs' " +
+        'unicast_src_ip/unicast_peer',
+    ]);
+  });
+
+  it('master: auto: equal priorities allowed, the first master is the one keepalived elects (highest address)', () => {
+    const cfg = resolveAnswers(weightDriven, { env: {} });
+    expect(cfg.instances[0]).toMatchObject({
+      masterAuto: true,
+      master: 'lb03',
+      priorities: { lb01: 100, lb02: 100, lb03: 100 },
+      trackWeight: 2,
+      names: { lb01: 'k8s-api', lb02: 'VI_API', lb03: 'k8s-api' },
+    });
+    // with a fixed master, equal priorities are still refused
+    const b = clone(weightDriven) as RawAnswers;
+    b.instances[0].master = 'lb01';
+    expect(problems(b)[0]).toMatch(/^instances\[0\]: lb01 and lb02 both have priority 100/);
+  });
+
+  it('names: per node, known nodes, one vrrp_instance name per node (the IPv6 twins too)', () => {
+    const a = clone(dualStack) as RawAnswers;
+    a.instances.push({ name: 'VI_1_v6', virtualRouterId: 52, vips: ['172.16.70.184/24'], master: 'lb01' });
+    a.instances[0].names = { lb09: 'X' };
+    expect(problems(a)).toEqual([
+      'instances[0].names.lb09: unknown node "lb09" (nodes: lb01, lb02)',
+      'instances[1]: on lb01 keepalived would have two vrrp_instance VI_1_v6 (VI_1 and VI_1_v6); give one of them ' +
+        'another name',
+      'instances[1]: on lb02 keepalived would have two vrrp_instance VI_1_v6 (VI_1 and VI_1_v6); give one of them ' +
+        'another name',
+    ]);
+  });
+
+  it('instances[].interface: the instance on another interface than the node', () => {
+    const cfg = resolveAnswers(twoInterfaces, { env: {} });
+    expect(cfg.instances.map((i) => i.interface)).toEqual([null, 'ens34']);
   });
 });

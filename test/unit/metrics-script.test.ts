@@ -35,6 +35,14 @@ const TARGETS: MetricsTarget[] = [
     checkWeight: 0,
     demoteWeight: 30,
   },
+  {
+    instance: 'VI_1_v6',
+    group: 'VI_1',
+    basePriority: 110,
+    vips: [{ address: 'FD00:0:0::10/64', dev: 'eth0' }],
+    checkWeight: -20,
+    demoteWeight: 50,
+  },
 ];
 
 const IP_BASE = [
@@ -50,7 +58,7 @@ interface Host {
   stateDir: string;
   flagDir: string;
   script: string;
-  /** what `ip -o -4 addr show` prints (null: ip fails) */
+  /** what `ip -o addr show` prints (null: ip fails) */
   ip(lines: string[] | null): void;
   /** the units `systemctl is-active` calls active */
   active(...units: string[]): void;
@@ -68,7 +76,7 @@ function host(targets: MetricsTarget[] = TARGETS, node = 'lb01', withSystemctl =
   mkdirSync(bin);
   mkdirSync(join(stateDir, 'vrrp'), { recursive: true });
   mkdirSync(flagDir);
-  writeExec(join(bin, 'ip'), `#!/bin/sh\n[ "$*" = "-o -4 addr show" ] && exec cat '${dir}/ip.out'\nexit 1\n`);
+  writeExec(join(bin, 'ip'), `#!/bin/sh\n[ "$*" = "-o addr show" ] && exec cat '${dir}/ip.out'\nexit 1\n`);
   const up = `[ -e '${dir}/up.'"$U" ]`;
   if (withSystemctl) writeExec(join(bin, 'systemctl'), `#!/bin/sh\nU=$2\n[ "$1" = is-active ] && ${up}\n`);
   else {
@@ -181,7 +189,14 @@ describe('metrics.sh values: state, VIPs', () => {
     h.vrrp('VI_1', 'MASTER 1700000000 3 110 1700000000123456789');
     h.vrrp('VI_2', 'BACKUP 1700000050 2 100');
     h.check('OK 1700000100');
-    h.ip([...IP_BASE, ipLine('eth0', '10.0.0.10'), ipLine('eth0', '10.0.0.11'), ipLine('lo', '10.0.0.20')]);
+    h.ip([
+      ...IP_BASE,
+      ipLine('eth0', '10.0.0.10'),
+      ipLine('eth0', '10.0.0.11'),
+      ipLine('lo', '10.0.0.20'),
+      '2: eth0    inet6 fd00::10/64 scope global nodad \\       valid_lft forever preferred_lft forever',
+      '2: eth0    inet6 fe80::1/64 scope link \\       valid_lft forever preferred_lft forever',
+    ]);
     const before = Math.floor(Date.now() / 1000);
     const { values } = h.run();
     expect(values.get(`ha_setup_vrrp_state{${L('VI_1')}}`)).toBe(2);
@@ -191,6 +206,8 @@ describe('metrics.sh values: state, VIPs', () => {
     expect(values.get(`ha_setup_vip_held{${V('VI_1', '10.0.0.10')}}`)).toBe(1);
     expect(values.get(`ha_setup_vip_held{${V('VI_1', '10.0.0.11')}}`)).toBe(1);
     expect(values.get(`ha_setup_vip_held{${V('VI_2', '10.0.0.20')}}`)).toBe(0);
+    // an IPv6 VIP (its twin instance), labelled as `ip addr` prints it
+    expect(values.get(`ha_setup_vip_held{${V('VI_1_v6', 'fd00::10')}}`)).toBe(1);
     expect(values.get(`ha_setup_vrrp_state{${L('VI_2')}}`)).toBe(1);
     expect(values.get(`ha_setup_nginx_up{${N()}}`)).toBe(1);
     expect(values.get(`ha_setup_keepalived_up{${N()}}`)).toBe(1);

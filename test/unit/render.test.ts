@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers, type Config, type ResolvedNode } from '../../src/answers/resolve.js';
+import { vrrpInstancesOf } from '../../src/answers/targets.js';
 import { PATHS } from '../../src/paths.js';
 import {
   DEFAULT_RENDER_PATHS,
@@ -41,8 +42,9 @@ describe('keepalived.conf passes the real keepalived -t for every variant and no
     for (const node of cfg.nodes) {
       it(`${name} on ${node.name}`, () => {
         const conf = renderKeepalivedConf(cfg, node);
-        const r = keepalivedCheck(conf, [node.interface], scripts(cfg, node));
-        expect(r.output).not.toMatch(/WARNING|Unknown keyword|invalid/i);
+        const ifaces = [...new Set([node.interface, ...vrrpInstancesOf(cfg, node).map((v) => v.iface)])];
+        const r = keepalivedCheck(conf, ifaces, scripts(cfg, node));
+        expect(r.output).not.toMatch(/WARNING|Unknown keyword|invalid|ignoring/i);
         expect(r.code, r.output).toBe(0);
       });
     }
