@@ -123,7 +123,7 @@ describe('answers: every invalid input gives one line naming the key and what is
     [
       'bad CIDR',
       (a) => (a.instances[0].vips = ['172.16.70.183/33']),
-      /^instances\[0\]\.vips\[0\]: must be an IPv4 or IPv6 address with an optional prefix.*\(got "172\.16\.70\.183\/33"/,
+      /^instances\[0\]\.vips\[0\]: must be an IPv4 or IPv6 address with an optional prefix.*\(got "172\.16\.70\.183\/3/,
     ],
     [
       'VIP equal to a node address',
