@@ -5,9 +5,20 @@
  * keeps one address family per vrrp_instance, so an instance with IPv6 VIPs is rendered as the instance (IPv4 VIPs)
  * and its IPv6 twin (VRRPv3), in one sync group so that they move together; an IPv6-only instance is one vrrp_instance.
  */
+import type { Family } from './ip.js';
 import type { Answers } from './schema.js';
-import type { ResolvedInstance, ResolvedNode } from './resolve.js';
 import { ipToInt } from './schema.js';
+
+/** what these functions read of a resolved node and instance (resolve.ts builds them with these functions) */
+interface NodeLike {
+  name: string;
+  address?: string;
+}
+interface InstanceLike {
+  name: string;
+  names: Record<string, string>;
+  vips: { family: Family }[];
+}
 
 /** the keepalived name of an instance's IPv6 twin on a node */
 export function twinName(name: string): string {
@@ -18,7 +29,7 @@ export function twinName(name: string): string {
  * the node keepalived elects first: `master`, or with master: auto the highest priority, ties to the highest
  * primary address (keepalived's tie-break: the higher IP wins), else the first such node of the answers
  */
-export function masterOf(master: string, priorities: Record<string, number>, nodes: ResolvedNode[]): string {
+export function masterOf(master: string, priorities: Record<string, number>, nodes: NodeLike[]): string {
   if (master !== 'auto') return master;
   const top = Math.max(...nodes.map((n) => priorities[n.name]));
   const tied = nodes.filter((n) => priorities[n.name] === top);
@@ -31,8 +42,8 @@ export function masterOf(master: string, priorities: Record<string, number>, nod
 /** the vrrp_instance names each node's keepalived will have (the twins' too): unique per node, known nodes only */
 export function checkInstanceExtras(
   a: Answers,
-  nodes: ResolvedNode[],
-  instances: ResolvedInstance[],
+  nodes: NodeLike[],
+  instances: InstanceLike[],
   problems: string[],
 ): void {
   const nodeNames = new Set(nodes.map((n) => n.name));
@@ -60,5 +71,5 @@ export function checkInstanceExtras(
   }
 }
 
-export const hasV4 = (inst: Pick<ResolvedInstance, 'vips'>) => inst.vips.some((v) => v.family === 4);
-export const hasV6 = (inst: Pick<ResolvedInstance, 'vips'>) => inst.vips.some((v) => v.family === 6);
+export const hasV4 = (inst: Pick<InstanceLike, 'vips'>) => inst.vips.some((v) => v.family === 4);
+export const hasV6 = (inst: Pick<InstanceLike, 'vips'>) => inst.vips.some((v) => v.family === 6);
