@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
+import { hostForUrl } from './answers/ip.js';
 import type { Config, ResolvedNode } from './answers/resolve.js';
 import { keepalivedFeatures } from './keepalived.js';
 import { targetsOf, vrrpInstancesOf, vrrpSyncGroupsOf } from './answers/targets.js';
@@ -156,7 +157,8 @@ export const UPSTREAM_HEADER = '# Managed by ha-setup:';
 /** the managed nginx load balancer (nginx.upstream): null when the operator keeps their own configuration */
 export function renderNginxUpstream(cfg: Config): string | null {
   if (!cfg.nginx.upstream) return null;
-  const vips = [...new Set(cfg.instances.flatMap((i) => i.vips.map((v) => v.address)))];
+  // IPv6 VIPs in brackets: `listen [fd00::100]:80;`
+  const vips = [...new Set(cfg.instances.flatMap((i) => i.vips.map((v) => hostForUrl(v.address))))];
   return renderTemplate('nginx-upstream.conf.ejs', { up: cfg.nginx.upstream, vips });
 }
 

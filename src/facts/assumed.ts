@@ -62,7 +62,7 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
       keepalived: svc('inactive', 'not-found'),
       firewalld: rhel ? svc('active', 'enabled') : svc('inactive', 'not-found'),
     },
-    sysctl: { 'net.ipv4.ip_nonlocal_bind': '0' },
+    sysctl: { 'net.ipv4.ip_nonlocal_bind': '0', 'net.ipv6.ip_nonlocal_bind': '0' },
     nginxtree: null,
     vipneighbors: [],
     dirs: {},

@@ -559,8 +559,9 @@ $1 == "ActiveState" { a = $2; seen = 1 } $1 == "UnitFileState" { e = $2; seen = 
 /^$/ { flush() } END { flush() }'`,
     parseServices,
   ),
-  sysctl: fact('echo "net.ipv4.ip_nonlocal_bind $(sysctl -n net.ipv4.ip_nonlocal_bind 2>/dev/null)"', (t) =>
-    Object.fromEntries(lines(t).map((l) => l.split(' ') as [string, string])),
+  sysctl: fact(
+    'for k in net.ipv4.ip_nonlocal_bind net.ipv6.ip_nonlocal_bind; do echo "$k $(sysctl -n $k 2>/dev/null)"; done',
+    (t) => Object.fromEntries(lines(t).map((l) => l.split(' ') as [string, string])),
   ),
   nginxtree: fact(
     `if [ -d "$NGINX_DIR" ]; then (cd "$NGINX_DIR" && find . -type f -exec sha256sum {} + 2>/dev/null; ` +

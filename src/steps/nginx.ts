@@ -2,7 +2,8 @@
  * nginx (the guides' steps "nginx on both LBs" and "sync the configuration with rsync"): install nginx where
  * missing, copy the load balancer's nginx configuration from nginx.syncFrom to the other nodes (the guides: `rsync
  * -avz lb01:/etc/nginx/ /etc/nginx/`), validate it with `nginx -t` before reloading (restoring the previous
- * directory if it fails), allow binding the VIP on a backup (net.ipv4.ip_nonlocal_bind=1), and enable + start nginx.
+ * directory if it fails), allow binding the VIP on a backup (net.ipv4.ip_nonlocal_bind=1, and ipv6's for IPv6
+ * VIPs), and enable + start nginx.
  */
 import { PATHS } from '../paths.js';
 import { renderNginxUpstream, UPSTREAM_HEADER } from '../render.js';
@@ -10,8 +11,20 @@ import type { Change, StepPlan } from './types.js';
 import { currentContent, fileChange, installChange, mayRun, refuse, stepPlan, svc, type Step } from './context.js';
 import type { StepContext } from './types.js';
 
-export const SYSCTL_CONTENT =
-  '# Managed by ha-setup: nginx may bind the VIP on a node that does not hold it yet\nnet.ipv4.ip_nonlocal_bind = 1\n';
+/** the address families of the VIPs whose nonlocal bind nginx needs: ipv4, and ipv6 when a VIP is IPv6 */
+export function nonlocalBindKeys(cfg: StepContext['cfg']): string[] {
+  const v6 = cfg.instances.some((i) => i.vips.some((v) => v.family === 6));
+  return ['net.ipv4.ip_nonlocal_bind', ...(v6 ? ['net.ipv6.ip_nonlocal_bind'] : [])];
+}
+
+export function sysctlContent(cfg: StepContext['cfg']): string {
+  return (
+    '# Managed by ha-setup: nginx may bind the VIP on a node that does not hold it yet\n' +
+    nonlocalBindKeys(cfg)
+      .map((k) => `${k} = 1\n`)
+      .join('')
+  );
+}
 
 export function diffTrees(src: Record<string, string>, dst: Record<string, string> | null) {
   const d = dst ?? {};
@@ -101,16 +114,16 @@ export const nginx: Step = {
     if (sync.refuse) return refuse(this, sync.refuse);
     if (sync.note) notes.push(sync.note);
     changes.push(...sync.changes);
-    changes.push(...fileChange(ctx, PATHS.sysctl, SYSCTL_CONTENT, '644'));
-    if (facts.sysctl['net.ipv4.ip_nonlocal_bind'] !== '1') {
-      changes.push({
-        kind: 'command',
-        argv: ['sysctl', '-q', '-w', 'net.ipv4.ip_nonlocal_bind=1'],
-        describe: 'net.ipv4.ip_nonlocal_bind=1 now',
-        undo: ['sysctl', '-q', '-w', `net.ipv4.ip_nonlocal_bind=${facts.sysctl['net.ipv4.ip_nonlocal_bind'] ?? '0'}`],
-        sets: { sysctl: { 'net.ipv4.ip_nonlocal_bind': '1' } },
-      });
-    }
+    changes.push(...fileChange(ctx, PATHS.sysctl, sysctlContent(cfg), '644'));
+    for (const k of nonlocalBindKeys(cfg))
+      if (facts.sysctl[k] !== '1')
+        changes.push({
+          kind: 'command',
+          argv: ['sysctl', '-q', '-w', `${k}=1`],
+          describe: `${k}=1 now`,
+          undo: ['sysctl', '-q', '-w', `${k}=${facts.sysctl[k] ?? '0'}`],
+          sets: { sysctl: { [k]: '1' } },
+        });
     const up = upstreamChanges(ctx);
     if (up.note) notes.push(up.note);
     changes.push(...up.changes);

@@ -11,7 +11,7 @@ import { resolveAnswers } from '../../src/answers/resolve.js';
 import { PATHS } from '../../src/paths.js';
 import { renderNginxUpstream } from '../../src/render.js';
 import { nginx } from '../../src/steps/nginx.js';
-import { activeActive, clone, pair, type RawAnswers } from '../fixtures/answers.js';
+import { activeActive, clone, dualStack, pair, type RawAnswers } from '../fixtures/answers.js';
 import { allFresh, converge } from '../fixtures/facts.js';
 
 const dirs: string[] = [];
@@ -26,7 +26,9 @@ function nginxT(conf: string): { code: number; out: string } {
   writeFileSync(
     join(d, 'nginx.conf'),
     `error_log ${d}/logs/error.log;\npid ${d}/nginx.pid;\nevents {}\nhttp {\n  access_log off;\n` +
-      `  include ${d}/conf.d/*.conf;\n  server { listen 80 default_server; return 200; }\n}\n`,
+      // Debian's default site and RHEL's nginx.conf listen on both families' wildcards
+      `  include ${d}/conf.d/*.conf;\n  server { listen 80 default_server; listen [::]:80 default_server; ` +
+      'return 200; }\n}\n',
   );
   const r = spawnSync('nginx', ['-t', '-c', join(d, 'nginx.conf'), '-p', d], { encoding: 'utf8' });
   return { code: r.status ?? -1, out: (r.stdout ?? '') + (r.stderr ?? '') };
@@ -49,6 +51,25 @@ describe('nginx.upstream', () => {
     expect(conf).toContain('add_header X-LB $hostname always;');
     const r = nginxT(conf);
     expect(r.code, r.out).toBe(0);
+  });
+
+  it('IPv6 VIPs: listened on in brackets; the backup may bind them (net.ipv6.ip_nonlocal_bind too)', () => {
+    const cfg = withUpstream(dualStack, { backends: ['172.16.70.191:80'] });
+    const conf = renderNginxUpstream(cfg)!;
+    expect(conf).toContain('    listen 172.16.70.183:80;\n    listen [fd00:172:16::183]:80;\n');
+    const r = nginxT(conf);
+    expect(r.code, r.out).toBe(0);
+    const facts = allFresh(cfg);
+    const plan = nginx.plan({ cfg, node: cfg.nodes[1], facts: facts.lb02, all: facts });
+    expect(plan.changes.find((c) => c.kind === 'file' && c.path === PATHS.sysctl)).toMatchObject({
+      content:
+        '# Managed by ha-setup: nginx may bind the VIP on a node that does not hold it yet\n' +
+        'net.ipv4.ip_nonlocal_bind = 1\nnet.ipv6.ip_nonlocal_bind = 1\n',
+    });
+    expect(plan.changes.flatMap((c) => (c.kind === 'command' ? [c.describe] : []))).toEqual([
+      'net.ipv4.ip_nonlocal_bind=1 now',
+      'net.ipv6.ip_nonlocal_bind=1 now',
+    ]);
   });
 
   it('the checker is real: a backend name that does not resolve is rejected', () => {
