@@ -6,7 +6,7 @@
 import type { Conn } from '../conn.js';
 import { probeOnce, type ProbeSample } from '../http-probe.js';
 import { q } from '../ssh/shell.js';
-import { clockOffsetMs, hostNsToMs, streamLines } from './remote-loop.js';
+import { clockOffsetMs, hostNsToMs, streamLines } from '../observe/remote-loop.js';
 
 export type { ProbeSample };
 
