@@ -8,7 +8,7 @@
 import type http from 'node:http';
 import type { Config } from '../answers/resolve.js';
 import type { Conn } from '../conn.js';
-import { probeOnce, type ProbeSample } from '../http-probe.js';
+import { probeOnce, type ProbeSample } from '../observe/http-probe.js';
 import { judgePair, nodeStatus, WATCH_FACTS, type NodeStatus, type PairStatus } from './collect.js';
 
 /** a holder stream silent this long no longer says what its node holds (the node dropped off) */
