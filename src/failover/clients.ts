@@ -1,8 +1,8 @@
 /**
- * What clients see during a day-2 move: HTTP GETs through the VIP from the controller (failover/probe.ts), counted
+ * What clients see during a day-2 move: HTTP GETs through the VIP from the controller (observe/probe.ts), counted
  * around the move, and a wait until they are served again after it.
  */
-import { startLocalProbe, type Probe } from './probe.js';
+import { startLocalProbe, type Probe } from '../observe/probe.js';
 import { sleep } from '../pair/handover.js';
 
 export interface ClientView {

@@ -16,7 +16,7 @@ import { expectedBounds, linkDownMs, marginMs, settleTimeoutMs, type BoundFeatur
 import { identify, type NodeIdentity } from './identify.js';
 import { measure, holdersAt } from './measure.js';
 import { restorePair, reconnect } from './restore.js';
-import { startLocalProbe, startRemoteProbe, type Probe, type ProbeSample } from './probe.js';
+import { startLocalProbe, startRemoteProbe, type Probe, type ProbeSample } from '../observe/probe.js';
 import { scenarios } from './scenarios.js';
 import type { HolderPoint, Measured, ReturnMeasure, ScenarioName } from './types.js';
 import { holderTimeline, startWatch, type Watch } from './watch.js';

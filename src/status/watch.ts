@@ -455,7 +455,7 @@ export class WatchState {
 }
 
 /**
- * HTTP GET through a VIP every intervalMs on a fresh connection (like failover/probe.ts), each with its timeout;
+ * HTTP GET through a VIP every intervalMs on a fresh connection (like observe/probe.ts), each with its timeout;
  * results go to onResult in the order the probes were sent, so an old probe timing out after a newer one was
  * answered is not read as the VIP failing again.
  */

@@ -4,9 +4,9 @@
  * Every result is kept with its timestamp (ms since the epoch, controller clock).
  */
 import type { Conn } from '../conn.js';
-import { probeOnce, type ProbeSample } from '../observe/http-probe.js';
+import { probeOnce, type ProbeSample } from './http-probe.js';
 import { q } from '../ssh/shell.js';
-import { clockOffsetMs, hostNsToMs, streamLines } from '../observe/remote-loop.js';
+import { clockOffsetMs, hostNsToMs, streamLines } from './remote-loop.js';
 
 export type { ProbeSample };
 
