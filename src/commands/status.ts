@@ -7,7 +7,7 @@ import type { Config } from '../answers/resolve.js';
 import type { Conn } from '../conn.js';
 import { OperationError, UsageError } from '../errors.js';
 import { identify, identities } from '../failover/identify.js';
-import { startWatch } from '../failover/watch.js';
+import { startWatch } from '../observe/holder-stream.js';
 import type { IO } from '../io.js';
 import { passwordPrompt } from '../password-prompt.js';
 import { renderStatus } from '../report/status.js';

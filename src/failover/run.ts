@@ -19,7 +19,7 @@ import { restorePair, reconnect } from './restore.js';
 import { startLocalProbe, startRemoteProbe, type Probe, type ProbeSample } from '../observe/probe.js';
 import { scenarios } from './scenarios.js';
 import type { HolderPoint, Measured, ReturnMeasure, ScenarioName } from './types.js';
-import { holderTimeline, startWatch, type Watch } from './watch.js';
+import { holderTimeline, startWatch, type Watch } from '../observe/holder-stream.js';
 import { verdict } from './verdict.js';
 import type { Waiting } from '../spinner.js';
 

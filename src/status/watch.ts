@@ -20,14 +20,14 @@ const RECONNECT_MS = 5000;
 /** transitions kept for the view */
 const KEPT = 20;
 
-/** one sample of a node's VIPs (failover/watch.ts HolderSample) */
+/** one sample of a node's VIPs (observe/holder-stream.ts HolderSample) */
 export interface HolderSample {
   t: number;
   node: string;
   vips: string[];
 }
 
-/** a streamed holder loop on one node: samples are appended as they arrive (failover/watch.ts Watch) */
+/** a streamed holder loop on one node: samples are appended as they arrive (observe/holder-stream.ts Watch) */
 export interface HolderStream {
   samples: HolderSample[];
   stop(): Promise<void>;
@@ -42,7 +42,7 @@ export interface ProbeLoop {
 
 /** what the watch needs from failover/ and the transport (tests give fakes) */
 export interface WatchDeps {
-  /** start the streamed holder loop on one node (failover/watch.ts startWatch) */
+  /** start the streamed holder loop on one node (observe/holder-stream.ts startWatch) */
   holders(node: string, conn: Conn, vips: string[]): Promise<HolderStream>;
   /** who an X-LB value names, knowing the pair's last status (failover/identify.ts) */
   identifier(status: PairStatus): (value: string | null) => string | null;

@@ -1,6 +1,6 @@
 /**
  * `status --watch` (issue 20 part 3): the watch over scripted connections (status reads answered from gathered
- * facts, the holder loop of failover/watch.ts streamed through a scripted spawn, probes given by the test), the
+ * facts, the holder loop of observe/holder-stream.ts streamed through a scripted spawn, probes given by the test), the
  * events of a holder change and a probe failure, the plain lines, the JSON lines, the terminal frame, the ordered
  * probe against a local HTTP server, and leaving: Ctrl-C, the duration, a closed stdout.
  */

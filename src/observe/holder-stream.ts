@@ -4,7 +4,7 @@
  */
 import type { Conn } from '../conn.js';
 import { q } from '../ssh/shell.js';
-import { clockOffsetMs, hostNsToMs, streamLines } from '../observe/remote-loop.js';
+import { clockOffsetMs, hostNsToMs, streamLines } from './remote-loop.js';
 
 export interface HolderSample {
   t: number;
