@@ -1,12 +1,12 @@
 /**
  * The controller's own probe (observe/probe.ts startLocalProbe) and what clients see during a day-2 move
- * (failover/clients.ts), against a real HTTP server in the test process: answers attributed by their X-LB header,
+ * (observe/clients.ts), against a real HTTP server in the test process: answers attributed by their X-LB header,
  * server errors and refused or hanging connections counted as failures, the wait for five good answers after a move.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { watchClients } from '../../src/failover/clients.js';
+import { watchClients } from '../../src/observe/clients.js';
 import { startLocalProbe } from '../../src/observe/probe.js';
 
 /** how the "VIP" answers right now */
