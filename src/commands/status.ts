@@ -6,7 +6,7 @@
 import type { Config } from '../answers/resolve.js';
 import type { Conn } from '../conn.js';
 import { OperationError, UsageError } from '../errors.js';
-import { identify, identities } from '../failover/identify.js';
+import { identify, identities } from '../observe/identify.js';
 import { startWatch } from '../observe/holder-stream.js';
 import type { IO } from '../io.js';
 import { passwordPrompt } from '../password-prompt.js';

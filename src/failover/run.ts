@@ -13,7 +13,7 @@ import type { Session } from '../ssh/session.js';
 import type { Conn } from '../conn.js';
 import type { PairStatus } from '../status/collect.js';
 import { expectedBounds, linkDownMs, marginMs, settleTimeoutMs, type BoundFeatures } from './bounds.js';
-import { identify, type NodeIdentity } from './identify.js';
+import { identify, type NodeIdentity } from '../observe/identify.js';
 import { measure, holdersAt } from './measure.js';
 import { restorePair, reconnect } from './restore.js';
 import { startLocalProbe, startRemoteProbe, type Probe, type ProbeSample } from '../observe/probe.js';
