@@ -20,7 +20,7 @@ export interface HolderLine {
 /** which of the VIPs given as parameters the host holds, with the time: "NS[ VIP...]" */
 export const HOLDER_LOOP: StreamedFactDef<HolderLine> = {
   sh: (periodMs) =>
-    // a VIP on lo is ha-setup's short hand-over hold, not the node holding the VIP (pair/holders.ts)
+    // a VIP on lo is ha-setup's short hand-over hold, not the node holding the VIP (observe/holders.ts)
     `while :; do a=$(ip -o -4 addr show 2>/dev/null | grep -v '^[0-9]*: lo '); printf '%s' "$(date +%s%N)"; ` +
     `for v in "$@"; do case "$a" in *" inet $v/"*) printf ' %s' "$v";; esac; done; ` +
     `echo; sleep ${(periodMs / 1000).toFixed(3)}; done`,

@@ -5,7 +5,7 @@ import type { Target } from '../answers/targets.js';
 import type { Conn } from '../conn.js';
 import { FLAG_WRITE_SH, PATHS } from '../paths.js';
 import { sleep } from '../sleep.js';
-import { vipHolders, type VipHolders } from './holders.js';
+import { vipHolders, type VipHolders } from '../observe/holders.js';
 
 export interface PairEnv {
   cfg: Config;

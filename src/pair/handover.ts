@@ -10,7 +10,7 @@ import { OperationError } from '../errors.js';
 import { gather } from '../facts/gather.js';
 import { PATHS } from '../paths.js';
 import { setFlag, sleep, takeoverMs, waitHolders, type PairEnv } from './handover-env.js';
-import { vipHolders } from './holders.js';
+import { vipHolders } from '../observe/holders.js';
 import { plannedMove } from './move.js';
 
 export { setFlag, sleep, takeoverMs, type PairEnv } from './handover-env.js';

@@ -12,7 +12,7 @@ import type { FlagFacts } from '../facts/types.js';
 import { PATHS } from '../paths.js';
 import { expectedHolder } from './health.js';
 import { handOver, readiness, returnTo, setFlag, type PairEnv } from './handover.js';
-import { vipHolders } from './holders.js';
+import { vipHolders } from '../observe/holders.js';
 
 export interface MoveResult {
   target: string;

@@ -10,7 +10,7 @@ import { resolveAnswers, type Config } from '../../src/answers/resolve.js';
 import { targetsOf } from '../../src/answers/targets.js';
 import { OperationError, PreconditionError } from '../../src/errors.js';
 import { awaitReady, handOver, readiness, readyTakers, returnTo, takeoverMs } from '../../src/pair/handover.js';
-import { vipHolders } from '../../src/pair/holders.js';
+import { vipHolders } from '../../src/observe/holders.js';
 import { DRAIN_MAX_MS, plannedMove } from '../../src/pair/move.js';
 import { maintenanceOff, maintenanceOn, readFlags, switchover, targetsToMove } from '../../src/pair/switchover.js';
 import { activeActive, nopreempt, pair, threeNodes } from '../fixtures/answers.js';
