@@ -74,7 +74,7 @@ function statusWatch(
   times: ReturnType<typeof watchTimes>,
   json: boolean,
 ): Promise<number> {
-  return runWatch(io, cfg, session.conns, {}, {
+  return runWatch(io, cfg, session.conns, {
     ...times,
     json,
     reconnect: (name) => session.reconnect(cfg.nodes.find((n) => n.name === name)!),
@@ -101,8 +101,8 @@ export async function runWatch(
   io: IO,
   cfg: Config,
   conns: Record<string, Conn | undefined>,
-  deps: WatchDeps,
   o: RunWatchOptions,
+  deps: WatchDeps = {},
 ): Promise<number> {
   let finish: (why: 'interrupt' | 'duration' | 'closed') => void = () => undefined;
   const ended = new Promise<'interrupt' | 'duration' | 'closed'>((resolve) => (finish = resolve));

@@ -412,7 +412,7 @@ describe('leaving', () => {
   it('Ctrl-C stops everything: loops, streams, probes; the cursor back; 0', async () => {
     const p = watchPair();
     const io = ttyIO();
-    const done = runWatch(io, cfg, p.conns, p.deps, { ...p.opts, durationMs: null, json: false });
+    const done = runWatch(io, cfg, p.conns, { ...p.opts, durationMs: null, json: false }, p.deps);
     await until('watching', () => io.stdout.length > 0 && p.hosts.every((h) => h.streams.length === 1));
     expect(io.handlers()).not.toBeNull();
     io.press();
@@ -429,11 +429,11 @@ describe('leaving', () => {
   it('--duration: 0 on a healthy pair, exit 1 when the last view has a problem', async () => {
     const ok = watchPair();
     const io = fakeIO();
-    expect(await runWatch(io, cfg, ok.conns, ok.deps, { ...ok.opts, durationMs: 300, json: true })).toBe(0);
+    expect(await runWatch(io, cfg, ok.conns, { ...ok.opts, durationMs: 300, json: true }, ok.deps)).toBe(0);
     const kinds = io.stdout.map((l) => JSON.parse(l).kind);
     expect(kinds).toEqual(expect.arrayContaining(['node', 'vip']));
     const bad = watchPair({ lb02: { keepalived: 'inactive' } });
-    const err = await runWatch(fakeIO(), cfg, bad.conns, bad.deps, { ...bad.opts, durationMs: 300, json: false }).catch(
+    const err = await runWatch(fakeIO(), cfg, bad.conns, { ...bad.opts, durationMs: 300, json: false }, bad.deps).catch(
       (e: Error & { exitCode: number; details: string[] }) => e,
     );
     expect(err).toMatchObject({ exitCode: 1, details: ['lb02: keepalived is inactive'] });
@@ -449,17 +449,23 @@ describe('leaving', () => {
         throw Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
       },
     });
-    expect(await runWatch(closing, cfg, p.conns, p.deps, { ...p.opts, durationMs: null, json: true })).toBe(0);
+    expect(await runWatch(closing, cfg, p.conns, { ...p.opts, durationMs: null, json: true }, p.deps)).toBe(0);
     expect(writes).toBe(1);
     // the process's stdout failing: the same
     const q = watchPair();
     let fail: () => void = () => undefined;
-    const done = runWatch(fakeIO(), cfg, q.conns, q.deps, {
-      ...q.opts,
-      durationMs: null,
-      json: true,
-      onOutputError: (stop) => void (fail = stop),
-    });
+    const done = runWatch(
+      fakeIO(),
+      cfg,
+      q.conns,
+      {
+        ...q.opts,
+        durationMs: null,
+        json: true,
+        onOutputError: (stop) => void (fail = stop),
+      },
+      q.deps,
+    );
     await sleep(50);
     fail();
     expect(await done).toBe(0);
