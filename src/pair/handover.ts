@@ -135,8 +135,8 @@ export async function returnTo(env: PairEnv, node: string, back: Target[], relea
   const conn = env.conns[node];
   const log: string[] = [];
   await flags(conn, 'demote', back, true);
-  const ka = await conn.exec(['systemctl', 'is-active', 'keepalived']);
-  if (ka.stdout.trim() !== 'active') {
+  const { services } = await gather(conn, ['services']);
+  if (services.keepalived?.active !== 'active') {
     await conn.must(['systemctl', 'start', 'keepalived'], 'systemctl start keepalived');
     log.push(`${node}: keepalived started`);
   }

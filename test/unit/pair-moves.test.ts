@@ -294,10 +294,15 @@ describe('maintenance', () => {
     expect(e.message).toMatch(/^maintenance: no other node is ready to take VI_1 over from lb01/);
     expect(sim.events).toEqual([]);
     sim.host('lb01').units.nginx.active = 'inactive';
+    const from = sim.conns.lb01.calls.length;
     await expect(drive(maintenanceOff(env, 'lb01'))).rejects.toThrow(
       'maintenance off: lb01 must run keepalived and nginx first (keepalived active, nginx inactive): ' +
         'systemctl start nginx keepalived, then run this again',
     );
+    // both read in one round trip, as every read of whether a unit runs: the facts' services fact
+    expect(
+      sim.conns.lb01.calls.slice(from).map((c) => c.kind === 'sh' && c.text.includes('echo "@@services"')),
+    ).toEqual([true]);
   });
 
   it('readFlags: every node, an unreachable one as no flags', async () => {
@@ -321,7 +326,10 @@ describe('the rolling restart: stop, then return', () => {
     ]);
     expect(sim.holders()).toEqual({ [VIP]: ['lb02'] });
     sim.events.length = 0;
+    const from = sim.conns.lb01.calls.length;
     const log = await drive(returnTo(env, 'lb01', [t]));
+    // whether keepalived runs: the facts' services fact, no systemctl is-active of its own
+    expect(sim.conns.lb01.calls.slice(from).filter((c) => c.text.includes('is-active'))).toEqual([]);
     expect(log).toEqual([
       'lb01: keepalived started',
       `lb02: answering for ${VIP} while keepalived lets go of them`,
