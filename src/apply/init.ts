@@ -9,7 +9,7 @@ import { CancelledError, OperationError, PreconditionError } from '../errors.js'
 import type { IO } from '../io.js';
 import { reElectionMs } from '../answers/timing.js';
 import { judgeVips, vipProblems } from '../pair/health.js';
-import { vipHolders, type VipHolders } from '../pair/holders.js';
+import { vipHolders, type VipHolders } from '../observe/holders.js';
 import { sleep } from '../pair/handover.js';
 import { buildPlan } from '../plan/build.js';
 import type { PairPlan } from '../plan/types.js';

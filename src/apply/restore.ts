@@ -6,6 +6,7 @@
  */
 import { PATHS, daemonOptionsFile } from '../paths.js';
 import type { Conn } from '../conn.js';
+import { gather } from '../facts/gather.js';
 import { appendManifest, readManifest, type ManifestEntry } from './manifest.js';
 
 /** Latest run directory on a host (optionally one that still can be rolled back). */
@@ -86,11 +87,11 @@ export async function restoreRun(conn: Conn, runDir: string): Promise<string[]> 
     else if (s) services.add(s);
   }
   if (start) {
+    const { services: now } = await gather(conn, ['services']);
     for (const name of ['rsyslog', 'nginx', 'keepalived']) {
       const before = start.services[name];
       if (!before) continue;
-      const now = await conn.exec(['systemctl', 'is-active', name]);
-      const isActive = now.stdout.trim() === 'active';
+      const isActive = now[name]?.active === 'active';
       // a running service restarts only when a file it reads was restored (restarting keepalived for an nginx
       // file would move the VIP for nothing)
       if (before.active === 'active' && (!isActive || restartAll || services.has(name))) {

@@ -6,8 +6,6 @@
 import type { Config } from '../answers/resolve.js';
 import type { Conn } from '../conn.js';
 import { OperationError, UsageError } from '../errors.js';
-import { identify, identities } from '../failover/identify.js';
-import { startWatch } from '../failover/watch.js';
 import type { IO } from '../io.js';
 import { passwordPrompt } from '../password-prompt.js';
 import { renderStatus } from '../report/status.js';
@@ -69,17 +67,6 @@ export function watchTimes(opts: Pick<StatusOptions, 'interval' | 'duration'>): 
   return { probeIntervalMs: interval, durationMs: duration === null ? null : Math.round(duration * 1000) };
 }
 
-/** the holder stream (one per node) and the X-LB attribution, from failover/ */
-export function watchDeps(cfg: Config): WatchDeps {
-  return {
-    holders: (node, conn, vips) => startWatch({ [node]: conn }, vips, 50),
-    identifier: (s) => {
-      const ids = identities(cfg, s);
-      return (v) => identify(v, ids);
-    },
-  };
-}
-
 function statusWatch(
   io: IO,
   cfg: Config,
@@ -87,7 +74,7 @@ function statusWatch(
   times: ReturnType<typeof watchTimes>,
   json: boolean,
 ): Promise<number> {
-  return runWatch(io, cfg, session.conns, watchDeps(cfg), {
+  return runWatch(io, cfg, session.conns, {
     ...times,
     json,
     reconnect: (name) => session.reconnect(cfg.nodes.find((n) => n.name === name)!),
@@ -114,8 +101,8 @@ export async function runWatch(
   io: IO,
   cfg: Config,
   conns: Record<string, Conn | undefined>,
-  deps: WatchDeps,
   o: RunWatchOptions,
+  deps: WatchDeps = {},
 ): Promise<number> {
   let finish: (why: 'interrupt' | 'duration' | 'closed') => void = () => undefined;
   const ended = new Promise<'interrupt' | 'duration' | 'closed'>((resolve) => (finish = resolve));

@@ -3,7 +3,7 @@ import type { IO } from '../io.js';
 import { openHostSession } from '../apply/session.js';
 import { UsageError } from '../errors.js';
 import { vipsOf } from '../answers/targets.js';
-import { watchClients, type ClientView } from '../failover/clients.js';
+import { watchClients, type ClientView } from '../observe/clients.js';
 import { switchover, targetsToMove, type MoveResult } from '../pair/switchover.js';
 import { passwordPrompt } from '../password-prompt.js';
 import { renderMoves } from '../report/day2.js';

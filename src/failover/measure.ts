@@ -6,7 +6,7 @@
  * - failed/total probes between the fault and the restore
  * - splitBrainMs: how long the VIP was on more than one node at once
  */
-import type { ProbeSample } from './probe.js';
+import type { ProbeSample } from '../observe/probe.js';
 import type { HolderPoint, Measured } from './types.js';
 
 export type { HolderPoint, Measured } from './types.js';

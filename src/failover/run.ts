@@ -13,13 +13,13 @@ import type { Session } from '../ssh/session.js';
 import type { Conn } from '../conn.js';
 import type { PairStatus } from '../status/collect.js';
 import { expectedBounds, linkDownMs, marginMs, settleTimeoutMs, type BoundFeatures } from './bounds.js';
-import { identify, type NodeIdentity } from './identify.js';
+import { identify, type NodeIdentity } from '../observe/identify.js';
 import { measure, holdersAt } from './measure.js';
 import { restorePair, reconnect } from './restore.js';
-import { startLocalProbe, startRemoteProbe, type Probe, type ProbeSample } from './probe.js';
+import { startLocalProbe, startRemoteProbe, type Probe, type ProbeSample } from '../observe/probe.js';
 import { scenarios } from './scenarios.js';
 import type { HolderPoint, Measured, ReturnMeasure, ScenarioName } from './types.js';
-import { holderTimeline, startWatch, type Watch } from './watch.js';
+import { holderTimeline, startWatch, type Watch } from '../observe/holder-stream.js';
 import { verdict } from './verdict.js';
 import type { Waiting } from '../spinner.js';
 

@@ -14,7 +14,7 @@ import { passwordPrompt } from '../password-prompt.js';
 import { startWaiting } from '../spinner.js';
 import { pairStatus, UNITS, type PairStatus } from '../status/collect.js';
 import { boundFeatures, settleTimeoutMs } from './bounds.js';
-import { identities } from './identify.js';
+import { identities } from '../observe/identify.js';
 import { describeDrift, manualFix, pairDrift, sshCommand } from './pair.js';
 import { faultUndoProblems, holderOf, notReady, precheck } from './precheck.js';
 import { restorePair } from './restore.js';

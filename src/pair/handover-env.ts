@@ -4,7 +4,8 @@ import { masterDownMs } from '../answers/timing.js';
 import type { Target } from '../answers/targets.js';
 import type { Conn } from '../conn.js';
 import { FLAG_WRITE_SH, PATHS } from '../paths.js';
-import { vipHolders, type VipHolders } from './holders.js';
+import { sleep } from '../sleep.js';
+import { vipHolders, type VipHolders } from '../observe/holders.js';
 
 export interface PairEnv {
   cfg: Config;
@@ -18,7 +19,7 @@ export const HOLD_SECONDS = 8;
 /** the label of a hold: a VIP on lo with it is ha-setup's, and never counts as holding the VIP */
 export const HOLD_LABEL = 'lo:hahold';
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 /** write a state flag (0 or 1) atomically where keepalived watches it */
 export async function setFlag(conn: Conn, name: string, on: boolean): Promise<void> {

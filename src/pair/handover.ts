@@ -10,7 +10,7 @@ import { OperationError } from '../errors.js';
 import { gather } from '../facts/gather.js';
 import { PATHS } from '../paths.js';
 import { setFlag, sleep, takeoverMs, waitHolders, type PairEnv } from './handover-env.js';
-import { vipHolders } from './holders.js';
+import { vipHolders } from '../observe/holders.js';
 import { plannedMove } from './move.js';
 
 export { setFlag, sleep, takeoverMs, type PairEnv } from './handover-env.js';
@@ -135,8 +135,8 @@ export async function returnTo(env: PairEnv, node: string, back: Target[], relea
   const conn = env.conns[node];
   const log: string[] = [];
   await flags(conn, 'demote', back, true);
-  const ka = await conn.exec(['systemctl', 'is-active', 'keepalived']);
-  if (ka.stdout.trim() !== 'active') {
+  const { services } = await gather(conn, ['services']);
+  if (services.keepalived?.active !== 'active') {
     await conn.must(['systemctl', 'start', 'keepalived'], 'systemctl start keepalived');
     log.push(`${node}: keepalived started`);
   }

@@ -6,7 +6,7 @@
 import type { Config } from '../answers/resolve.js';
 import { targetsOf, type Target } from '../answers/targets.js';
 import type { FlagFacts } from '../facts/types.js';
-import type { VipHolders } from './holders.js';
+import type { VipHolders } from '../observe/holders.js';
 
 export type VipProblem = 'split-brain' | 'lost' | 'wrong-holder';
 

@@ -20,7 +20,7 @@ import type { Conn } from '../conn.js';
 import { OperationError } from '../errors.js';
 import { gather } from '../facts/gather.js';
 import { HOLD_LABEL, HOLD_SECONDS, sleep, waitHolders, type PairEnv } from './handover-env.js';
-import type { VipHolders } from './holders.js';
+import type { VipHolders } from '../observe/holders.js';
 
 /** the longest `from` keeps its held copies for connections still open there */
 export const DRAIN_MAX_MS = 30_000;

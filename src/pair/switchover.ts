@@ -12,7 +12,7 @@ import type { FlagFacts } from '../facts/types.js';
 import { PATHS } from '../paths.js';
 import { expectedHolder } from './health.js';
 import { handOver, readiness, returnTo, setFlag, type PairEnv } from './handover.js';
-import { vipHolders } from './holders.js';
+import { vipHolders } from '../observe/holders.js';
 
 export interface MoveResult {
   target: string;
@@ -133,12 +133,12 @@ export async function maintenanceOn(env: PairEnv, node: string): Promise<MoveRes
 /** maintenance off: the flag and the node's demotions cleared; its VIPs come back as preempt says */
 export async function maintenanceOff(env: PairEnv, node: string): Promise<MoveResult[]> {
   const conn = env.conns[node];
-  const ka = await conn.exec(['systemctl', 'is-active', 'keepalived']);
-  const ngx = await conn.exec(['systemctl', 'is-active', 'nginx']);
-  if (ka.stdout.trim() !== 'active' || ngx.stdout.trim() !== 'active')
+  const { services } = await gather(conn, ['services']);
+  const ka = services.keepalived?.active ?? 'unknown';
+  const ngx = services.nginx?.active ?? 'unknown';
+  if (ka !== 'active' || ngx !== 'active')
     throw new PreconditionError(
-      `maintenance off: ${node} must run keepalived and nginx first ` +
-        `(keepalived ${ka.stdout.trim() || 'unknown'}, nginx ${ngx.stdout.trim() || 'unknown'}): ` +
+      `maintenance off: ${node} must run keepalived and nginx first (keepalived ${ka}, nginx ${ngx}): ` +
         'systemctl start nginx keepalived, then run this again',
     );
   // maintenance off also lifts the node's demotions (a switchover away from it); the VIPs that preempt to it

@@ -13,7 +13,7 @@ import { heardByKeepalived, latentFaults, foreignVrids, preflight } from './pref
 import { addRolling } from './rolling.js';
 import { actionsOf, type NodePlan, type PairPlan, type PlannedStep } from './types.js';
 import type { VrrpAdvert } from '../facts/vrrp.js';
-import { heldVips } from '../pair/holders.js';
+import { heldVips } from '../observe/holders.js';
 
 export function roleOf(cfg: Config, node: string): string {
   return cfg.instances.map((i) => `${i.name} ${i.preempt && i.master === node ? 'MASTER' : 'BACKUP'}`).join(', ');

@@ -1,5 +1,5 @@
 /** What switchover and maintenance print: each move (from, to, what was done) and what clients saw. */
-import type { ClientView } from '../failover/clients.js';
+import type { ClientView } from '../observe/clients.js';
 import type { MoveResult } from '../pair/switchover.js';
 import type { IO } from '../io.js';
 import { table } from './table.js';

@@ -10,7 +10,7 @@ import { gather } from '../facts/gather.js';
 import type { Facts } from '../facts/table.js';
 import type { InstanceState, TestFact } from '../facts/types.js';
 import { judgeVips, type VipVerdict } from '../pair/health.js';
-import { addressesOn } from '../pair/holders.js';
+import { addressesOn } from '../observe/holders.js';
 import { PATHS } from '../paths.js';
 import type { Conn } from '../conn.js';
 

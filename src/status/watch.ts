@@ -2,13 +2,14 @@
  * `ha-setup status --watch`: the pair live, as typed events and a view (nothing here prints: report/watch.ts does).
  * Each node's status is read about once a second in one round trip (collect.ts nodeStatus; the VRRP listen for
  * strangers is left out), who holds each VIP comes from a loop streamed from every node (a sample every 50 ms), and
- * clients are probed through each VIP from the controller. The holder stream and the X-LB attribution live in
- * failover/, which imports status/: they are handed in (WatchDeps) by commands/status.ts, so no folder cycle.
+ * clients are probed through each VIP from the controller. The holder stream, the probes and the X-LB attribution
+ * are observe/'s.
  */
-import type http from 'node:http';
 import type { Config } from '../answers/resolve.js';
 import type { Conn } from '../conn.js';
-import { probeOnce, type ProbeSample } from '../http-probe.js';
+import { startWatch, type HolderSample, type Watch } from '../observe/holder-stream.js';
+import { identify, identities } from '../observe/identify.js';
+import { orderedProbe, type ProbeLoop, type ProbeSample } from '../observe/probe.js';
 import { judgePair, nodeStatus, WATCH_FACTS, type NodeStatus, type PairStatus } from './collect.js';
 
 /** a holder stream silent this long no longer says what its node holds (the node dropped off) */
@@ -20,34 +21,10 @@ const RECONNECT_MS = 5000;
 /** transitions kept for the view */
 const KEPT = 20;
 
-/** one sample of a node's VIPs (failover/watch.ts HolderSample) */
-export interface HolderSample {
-  t: number;
-  node: string;
-  vips: string[];
-}
-
-/** a streamed holder loop on one node: samples are appended as they arrive (failover/watch.ts Watch) */
-export interface HolderStream {
-  samples: HolderSample[];
-  stop(): Promise<void>;
-}
-
-/** one probe through a VIP: sent at t (ms since the epoch), answered or not */
-export type ProbeResult = ProbeSample;
-
-export interface ProbeLoop {
-  stop(): Promise<void>;
-}
-
-/** what the watch needs from failover/ and the transport (tests give fakes) */
+/** what the watch takes from the transport (tests give fakes) */
 export interface WatchDeps {
-  /** start the streamed holder loop on one node (failover/watch.ts startWatch) */
-  holders(node: string, conn: Conn, vips: string[]): Promise<HolderStream>;
-  /** who an X-LB value names, knowing the pair's last status (failover/identify.ts) */
-  identifier(status: PairStatus): (value: string | null) => string | null;
-  /** probe loop through a VIP, results in the order sent (default: orderedProbe on http://VIP/) */
-  probe?(vip: string, intervalMs: number, onResult: (r: ProbeResult) => void): ProbeLoop;
+  /** probe loop through a VIP, results in the order sent (default: observe/probe.ts orderedProbe on http://VIP/) */
+  probe?(vip: string, intervalMs: number, onResult: (r: ProbeSample) => void): ProbeLoop;
   /** one node's status (default: collect.ts nodeStatus) */
   nodeStatus?(cfg: Config, name: string, conn: Conn | undefined): Promise<NodeStatus>;
   now?(): number;
@@ -266,7 +243,6 @@ export class WatchState {
 
   constructor(
     private readonly cfg: Config,
-    private readonly identifier: WatchDeps['identifier'],
     private readonly started: number,
     private readonly probeIntervalMs: number,
   ) {
@@ -319,7 +295,7 @@ export class WatchState {
   }
 
   /** a probe through `vip` answered (or not): an event when it starts or stops being served, or another serves */
-  onProbe(vip: string, r: ProbeResult): WatchEvent[] {
+  onProbe(vip: string, r: ProbeSample): WatchEvent[] {
     const c = this.clients.get(vip);
     if (!c) return [];
     // served before the pair was read once (the X-LB header cannot be told yet): the first event waits for that
@@ -450,59 +426,9 @@ export class WatchState {
       return this.holders.size ? { ...s, addresses: [...s.addresses.filter((a) => !all.has(a)), ...held] } : s;
     });
     this.judged = judgePair(this.cfg, nodes);
-    this.who = this.identifier(this.judged);
+    const ids = identities(this.cfg, this.judged);
+    this.who = (v) => identify(v, ids);
   }
-}
-
-/**
- * HTTP GET through a VIP every intervalMs on a fresh connection (like failover/probe.ts), each with its timeout;
- * results go to onResult in the order the probes were sent, so an old probe timing out after a newer one was
- * answered is not read as the VIP failing again.
- */
-export function orderedProbe(
-  url: string,
-  intervalMs: number,
-  timeoutMs: number,
-  onResult: (r: ProbeResult) => void,
-): ProbeLoop {
-  let stopped = false;
-  let sent = 0;
-  let next = 0;
-  const done = new Map<number, ProbeResult>();
-  const inFlight = new Set<http.ClientRequest>();
-  const flush = () => {
-    for (let r = done.get(next); r && !stopped; r = done.get(next)) {
-      done.delete(next++);
-      onResult(r);
-    }
-  };
-  const one = () => {
-    const n = sent++;
-    const req = probeOnce(url, timeoutMs, 'ha-setup-watch', (s) => {
-      inFlight.delete(req);
-      done.set(n, s);
-      flush();
-    });
-    inFlight.add(req);
-  };
-  let due = Date.now();
-  let timer: NodeJS.Timeout;
-  const tick = () => {
-    if (stopped) return;
-    one();
-    // after a stall (a suspended laptop), carry on from now rather than catching up in a burst
-    due = Math.max(due + intervalMs, Date.now() - intervalMs);
-    timer = setTimeout(tick, Math.max(0, due - Date.now()));
-  };
-  tick();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      for (const r of inFlight) r.destroy();
-      inFlight.clear();
-    },
-  };
 }
 
 export interface WatchOptions {
@@ -529,7 +455,7 @@ class WatchRun implements StatusWatch {
   private stopped = false;
   private stopping: Promise<void> | null = null;
   private readonly wake = new Set<() => void>();
-  private readonly streams = new Map<string, { stream: HolderStream; conn: Conn; since: number }>();
+  private readonly streams = new Map<string, { stream: Watch; conn: Conn; since: number }>();
   private readonly probes: ProbeLoop[] = [];
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
@@ -544,12 +470,12 @@ class WatchRun implements StatusWatch {
     private readonly onEvent: (e: WatchEvent) => void,
   ) {
     this.now = deps.now ?? Date.now;
-    this.state = new WatchState(cfg, deps.identifier, this.now(), opts.probeIntervalMs);
+    this.state = new WatchState(cfg, this.now(), opts.probeIntervalMs);
     this.lastTick = this.now();
     this.timer = setInterval(() => this.tick(), opts.tickMs ?? 50);
     const probe =
       deps.probe ??
-      ((vip: string, ms: number, on: (r: ProbeResult) => void) =>
+      ((vip: string, ms: number, on: (r: ProbeSample) => void) =>
         orderedProbe(`http://${vip}/`, ms, opts.probeTimeoutMs ?? 1000, on));
     for (const { vip } of this.state.vips)
       this.probes.push(probe(vip, opts.probeIntervalMs, (r) => this.emit(this.state.onProbe(vip, r))));
@@ -630,13 +556,11 @@ class WatchRun implements StatusWatch {
       this.streams.delete(name);
       void cur.stream.stop().catch(() => undefined);
     }
-    const stream = await this.deps
-      .holders(
-        name,
-        conn,
-        this.state.vips.map((v) => v.vip),
-      )
-      .catch(() => null);
+    const stream = await startWatch(
+      { [name]: conn },
+      this.state.vips.map((v) => v.vip),
+      50,
+    ).catch(() => null);
     if (!stream) return;
     if (this.stopped) return void (await stream.stop().catch(() => undefined));
     this.streams.set(name, { stream, conn, since: this.now() });

@@ -1,5 +1,5 @@
-/** What clients see while something runs: HTTP GETs through a VIP from the controller (src/failover/probe.ts). */
-import { startLocalProbe, type ProbeSample } from '../../src/failover/probe.js';
+/** What clients see while something runs: HTTP GETs through a VIP from the controller (src/observe/probe.ts). */
+import { startLocalProbe, type ProbeSample } from '../../src/observe/probe.js';
 
 export interface Probed<T> {
   result: T;

@@ -697,7 +697,8 @@ export class SimPair {
         h.locked = false;
       });
     } else if (command.includes('ip -o -4 addr show')) {
-      const vips = /for v in (.*?); do case/.exec(command)?.[1].split(' ') ?? [];
+      // the VIPs are the loop's positional parameters, after the quoted script: sh -c '...' sh VIP...
+      const vips = /' sh ([^']*)$/.exec(command)?.[1].split(' ') ?? [];
       // while the link is down the loop goes on on the host (keepalived has dropped the VIPs): its lines arrive
       // late but with their own timestamps, which is all the watcher reads
       every(period(50), () => {

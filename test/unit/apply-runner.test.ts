@@ -485,7 +485,11 @@ describe('putting a host back (restore.ts)', () => {
     await r.install({ kind: 'package', manager: 'apt', names: ['curl'] });
     h.units.rsyslog.active = 'active';
     sim.events.length = 0;
+    const from = sim.conns.lb01.calls.length;
     const done = await restoreRun(sim.conns.lb01, RUN_DIR);
+    // whether each unit runs now: the facts' services fact, read once for the three
+    const asked = sim.conns.lb01.calls.slice(from).filter((c) => /is-active|echo "@@services"/.test(c.text));
+    expect(asked.map((c) => c.kind)).toEqual(['sh']);
     expect(done).toEqual([
       'left installed: curl',
       'undo: sysctl -w a=0',

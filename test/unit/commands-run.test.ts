@@ -31,7 +31,7 @@ vi.mock('../../src/ssh/ssh.js', async (importOriginal) =>
 );
 
 // what clients see during a switchover: the controller cannot reach the lab's VIPs, so the probe is the model's
-vi.mock('../../src/failover/clients.js', () => ({
+vi.mock('../../src/observe/clients.js', () => ({
   watchClients: async (vip: string) => {
     lab.clients.push(vip);
     return {

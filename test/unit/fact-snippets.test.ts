@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { FACTS, parseServices, type FactDef } from '../../src/facts/table.js';
+import { HOLDER_LOOP } from '../../src/facts/streamed.js';
 
 const fx = (f: string) => join(__dirname, '..', 'fixtures', 'cmd', f);
 const bin = mkdtempSync(join(tmpdir(), 'fact-bin-'));
@@ -184,5 +185,39 @@ describe('fact snippets over captured command output', () => {
       // no journal and no log file (keepalived logs elsewhere): nothing (keepalived logs elsewhere): nothing
       expect(seen({ LOGFILE: join(bin, 'none.log') })).toEqual([]);
     });
+  });
+});
+
+describe('streamed facts: the holder loop (facts/streamed.ts) over captured `ip -o -4 addr show` lines', () => {
+  it('prints the host clock and the VIPs given as parameters that an interface other than lo holds', () => {
+    const facts = readFileSync(join(__dirname, '..', 'fixtures', 'facts-debian12-lb02.txt'), 'utf8');
+    const captured = facts
+      .split('\n')
+      .filter((l) => l.startsWith('addr '))
+      .map((l) => l.slice('addr '.length));
+    const extra = [
+      '2: host0    inet 198.18.0.100/24 scope global secondary host0\\       valid_lft forever preferred_lft forever',
+      // ha-setup's short hand-over hold (pair/move.ts hold): not the node holding the VIP
+      '1: lo    inet 198.18.0.101/32 scope global lo:hahold\\       valid_lft 8sec preferred_lft 8sec',
+    ];
+    writeFileSync(join(bin, 'ip.txt'), [...captured, ...extra].join('\n') + '\n');
+    printer('ip', `cat '${join(bin, 'ip.txt')}'`);
+    const before = BigInt(Date.now()) * 1_000_000n;
+    const r = spawnSync('/bin/sh', ['-c', HOLDER_LOOP.sh(20), 'sh', '198.18.0.10', '198.18.0.100', '198.18.0.101'], {
+      encoding: 'utf8',
+      env: { PATH: `${bin}:/usr/bin:/bin` },
+      timeout: 500,
+    });
+    const lines = r.stdout.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(2);
+    for (const l of lines) {
+      const s = HOLDER_LOOP.parseLine(l);
+      expect(s.vips).toEqual(['198.18.0.100']);
+      expect(BigInt(s.ns)).toBeGreaterThanOrEqual(before);
+    }
+  });
+
+  it('a line without VIPs is a sample of none', () => {
+    expect(HOLDER_LOOP.parseLine('1765030520123456789')).toEqual({ ns: '1765030520123456789', vips: [] });
   });
 });

@@ -1,8 +1,8 @@
 /** Gap, time-to-holder, split brain from fixture samples. */
 import { describe, expect, it } from 'vitest';
 import { measure } from '../../src/failover/measure.js';
-import type { ProbeSample } from '../../src/failover/probe.js';
-import { holderTimeline } from '../../src/failover/watch.js';
+import type { ProbeSample } from '../../src/observe/probe.js';
+import { holderTimeline } from '../../src/observe/holder-stream.js';
 import { strip, svg } from '../../src/report/timeline.js';
 import type { ScenarioResult } from '../../src/failover/run.js';
 

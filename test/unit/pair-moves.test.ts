@@ -10,7 +10,7 @@ import { resolveAnswers, type Config } from '../../src/answers/resolve.js';
 import { targetsOf } from '../../src/answers/targets.js';
 import { OperationError, PreconditionError } from '../../src/errors.js';
 import { awaitReady, handOver, readiness, readyTakers, returnTo, takeoverMs } from '../../src/pair/handover.js';
-import { vipHolders } from '../../src/pair/holders.js';
+import { vipHolders } from '../../src/observe/holders.js';
 import { DRAIN_MAX_MS, plannedMove } from '../../src/pair/move.js';
 import { maintenanceOff, maintenanceOn, readFlags, switchover, targetsToMove } from '../../src/pair/switchover.js';
 import { activeActive, nopreempt, pair, threeNodes } from '../fixtures/answers.js';
@@ -294,10 +294,15 @@ describe('maintenance', () => {
     expect(e.message).toMatch(/^maintenance: no other node is ready to take VI_1 over from lb01/);
     expect(sim.events).toEqual([]);
     sim.host('lb01').units.nginx.active = 'inactive';
+    const from = sim.conns.lb01.calls.length;
     await expect(drive(maintenanceOff(env, 'lb01'))).rejects.toThrow(
       'maintenance off: lb01 must run keepalived and nginx first (keepalived active, nginx inactive): ' +
         'systemctl start nginx keepalived, then run this again',
     );
+    // both read in one round trip, as every read of whether a unit runs: the facts' services fact
+    expect(
+      sim.conns.lb01.calls.slice(from).map((c) => c.kind === 'sh' && c.text.includes('echo "@@services"')),
+    ).toEqual([true]);
   });
 
   it('readFlags: every node, an unreachable one as no flags', async () => {
@@ -321,7 +326,10 @@ describe('the rolling restart: stop, then return', () => {
     ]);
     expect(sim.holders()).toEqual({ [VIP]: ['lb02'] });
     sim.events.length = 0;
+    const from = sim.conns.lb01.calls.length;
     const log = await drive(returnTo(env, 'lb01', [t]));
+    // whether keepalived runs: the facts' services fact, no systemctl is-active of its own
+    expect(sim.conns.lb01.calls.slice(from).filter((c) => c.text.includes('is-active'))).toEqual([]);
     expect(log).toEqual([
       'lb01: keepalived started',
       `lb02: answering for ${VIP} while keepalived lets go of them`,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
-import { identify, identities } from '../../src/failover/identify.js';
+import { identify, identities } from '../../src/observe/identify.js';
 import { describeDrift, manualFix, pairDrift, unitFix } from '../../src/failover/pair.js';
 import { faultUndoProblems } from '../../src/failover/precheck.js';
 import { targetsOf } from '../../src/failover/run.js';

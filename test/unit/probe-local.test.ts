@@ -1,13 +1,14 @@
 /**
- * The controller's own probe (failover/probe.ts startLocalProbe) and what clients see during a day-2 move
- * (failover/clients.ts), against a real HTTP server in the test process: answers attributed by their X-LB header,
- * server errors and refused or hanging connections counted as failures, the wait for five good answers after a move.
+ * The controller's own probe (observe/probe.ts startLocalProbe), the ordered probe of `status --watch`
+ * (orderedProbe) and what clients see during a day-2 move (observe/clients.ts), against a real HTTP server in the
+ * test process: answers attributed by their X-LB header, server errors and refused or hanging connections counted
+ * as failures, the wait for five good answers after a move.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { watchClients } from '../../src/failover/clients.js';
-import { startLocalProbe } from '../../src/failover/probe.js';
+import { watchClients } from '../../src/observe/clients.js';
+import { orderedProbe, startLocalProbe, type ProbeSample } from '../../src/observe/probe.js';
 
 /** how the "VIP" answers right now */
 let mode: 'ok' | 'error' | 'hang' = 'ok';
@@ -35,6 +36,14 @@ beforeEach(() => {
 });
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await wait(5);
+  }
+}
 
 describe('the local probe', () => {
   it('one GET per interval on a fresh connection, each answer timed and attributed by X-LB', async () => {
@@ -96,5 +105,43 @@ describe('clients during a move (watchClients)', () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(view).toMatchObject({ reachable: false, servedBy: [] });
     expect(view.failed).toBe(view.total);
+  });
+});
+
+describe('the ordered probe of status --watch (orderedProbe)', () => {
+  it('GETs through the URL, X-LB read, results in the order sent even when answered later', async () => {
+    let n = 0;
+    const server = createServer((_req, res) => {
+      const k = ++n;
+      const answer = () => res.writeHead(200, { 'x-lb': k === 1 ? 'lb01' : 'lb02' }).end('ok');
+      if (k === 1) setTimeout(answer, 250);
+      else answer();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const got: ProbeSample[] = [];
+    const p = orderedProbe(url, 50, 1000, (r) => got.push(r));
+    await until('answers after the slow first one', () => got.length >= 4);
+    await p.stop();
+    const count = got.length;
+    expect(got[0]).toMatchObject({ ok: true, status: 200, servedBy: 'lb01' });
+    expect(got[0].ms).toBeGreaterThanOrEqual(200);
+    expect(got.slice(1).every((r) => r.servedBy === 'lb02')).toBe(true);
+    expect(got.map((r) => r.t)).toEqual([...got.map((r) => r.t)].sort((a, b) => a - b));
+    await wait(120);
+    expect(got.length).toBe(count);
+    await new Promise((r) => server.close(r));
+  });
+
+  it('no answer: failed', async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((r) => server.close(r));
+    const got: ProbeSample[] = [];
+    const p = orderedProbe(`http://127.0.0.1:${port}/`, 50, 500, (r) => got.push(r));
+    await until('a refused probe', () => got.length >= 2);
+    await p.stop();
+    expect(got[0]).toMatchObject({ ok: false, status: 0, servedBy: null });
   });
 });

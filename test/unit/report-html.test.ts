@@ -13,7 +13,7 @@ import type { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HolderPoint } from '../../src/failover/measure.js';
-import type { ProbeSample } from '../../src/failover/probe.js';
+import type { ProbeSample } from '../../src/observe/probe.js';
 import type { ScenarioResult } from '../../src/failover/run.js';
 import { headline, html, svg } from '../../src/report/timeline.js';
 

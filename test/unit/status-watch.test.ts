@@ -1,28 +1,19 @@
 /**
  * `status --watch` (issue 20 part 3): the watch over scripted connections (status reads answered from gathered
- * facts, the holder loop of failover/watch.ts streamed through a scripted spawn, probes given by the test), the
- * events of a holder change and a probe failure, the plain lines, the JSON lines, the terminal frame, the ordered
- * probe against a local HTTP server, and leaving: Ctrl-C, the duration, a closed stdout.
+ * facts, the holder loop of observe/holder-stream.ts streamed through a scripted spawn, probes given by the test), the
+ * events of a holder change and a probe failure, the plain lines, the JSON lines, the terminal frame, and leaving:
+ * Ctrl-C, the duration, a closed stdout.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
-import { runWatch, statusCommand, watchDeps, watchTimes } from '../../src/commands/status.js';
+import { runWatch, statusCommand, watchTimes } from '../../src/commands/status.js';
 import { UsageError } from '../../src/errors.js';
 import { styler, type Interrupt, type IO } from '../../src/io.js';
 import { clock, fit, frame, jsonLine, plainLine, startRenderer } from '../../src/report/watch.js';
 import { renderStatus } from '../../src/report/status.js';
 import { judgePair, nodeStatus } from '../../src/status/collect.js';
-import {
-  newLines,
-  orderedProbe,
-  startStatusWatch,
-  WatchState,
-  type ProbeResult,
-  type WatchDeps,
-  type WatchEvent,
-} from '../../src/status/watch.js';
+import type { ProbeSample } from '../../src/observe/probe.js';
+import { newLines, startStatusWatch, WatchState, type WatchDeps, type WatchEvent } from '../../src/status/watch.js';
 import { pair } from '../fixtures/answers.js';
 import { fakeConn, fakeNode, fakeSpawn, gathered, type FakeConn, type FakeStream } from '../helpers/fake-conn.js';
 import { rawControls } from '../helpers/control.js';
@@ -101,7 +92,7 @@ function sampling(hosts: Host[]): () => void {
 interface FakeProbe {
   vip: string;
   intervalMs: number;
-  on: (r: ProbeResult) => void;
+  on: (r: ProbeSample) => void;
   stopped: boolean;
 }
 
@@ -131,7 +122,6 @@ function watchPair(over: { lb01?: Partial<Host>; lb02?: Partial<Host> } = {}) {
   const fake = probes();
   const reads: Record<string, number> = { lb01: 0, lb02: 0 };
   const deps: WatchDeps = {
-    ...watchDeps(cfg),
     probe: fake.factory,
     nodeStatus: (c, name, conn) => (reads[name]++, nodeStatus(c, name, conn)),
   };
@@ -234,7 +224,7 @@ describe('the watch: events from the status reads, the holder streams and the pr
   });
 
   it('a node whose stream goes silent no longer counts as holding; a newer status read says again', () => {
-    const s = new WatchState(cfg, watchDeps(cfg).identifier, 0, 200);
+    const s = new WatchState(cfg, 0, 200);
     expect(s.onHolderSamples([{ t: 1000, node: 'lb01', vips: [VIP] }])).toEqual([]);
     expect(s.onHolderSamples([{ t: 1010, node: 'lb02', vips: [] }])).toMatchObject([{ from: null, to: ['lb01'] }]);
     s.onHolderSamples([{ t: 2000, node: 'lb02', vips: [] }]);
@@ -243,44 +233,6 @@ describe('the watch: events from the status reads, the holder streams and the pr
     expect(newLines(['a', 'b'], ['a', 'b', 'c'])).toEqual(['c']);
     expect(newLines(['a', 'b'], ['b', 'c', 'd'])).toEqual(['c', 'd']);
     expect(newLines(['x'], ['c', 'd'])).toEqual(['c', 'd']);
-  });
-});
-
-describe('the ordered probe', () => {
-  it('GETs through the URL, X-LB read, results in the order sent even when answered later', async () => {
-    let n = 0;
-    const server = http.createServer((_req, res) => {
-      const k = ++n;
-      const answer = () => res.writeHead(200, { 'x-lb': k === 1 ? 'lb01' : 'lb02' }).end('ok');
-      if (k === 1) setTimeout(answer, 250);
-      else answer();
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    cleanups.push(() => void server.close());
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    const got: ProbeResult[] = [];
-    const p = orderedProbe(url, 50, 1000, (r) => got.push(r));
-    await until('answers after the slow first one', () => got.length >= 4);
-    await p.stop();
-    const count = got.length;
-    expect(got[0]).toMatchObject({ ok: true, status: 200, servedBy: 'lb01' });
-    expect(got[0].ms).toBeGreaterThanOrEqual(200);
-    expect(got.slice(1).every((r) => r.servedBy === 'lb02')).toBe(true);
-    expect(got.map((r) => r.t)).toEqual([...got.map((r) => r.t)].sort((a, b) => a - b));
-    await sleep(120);
-    expect(got.length).toBe(count);
-  });
-
-  it('no answer: failed', async () => {
-    const server = http.createServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as AddressInfo).port;
-    await new Promise((r) => server.close(r));
-    const got: ProbeResult[] = [];
-    const p = orderedProbe(`http://127.0.0.1:${port}/`, 50, 500, (r) => got.push(r));
-    await until('a refused probe', () => got.length >= 2);
-    await p.stop();
-    expect(got[0]).toMatchObject({ ok: false, status: 0, servedBy: null });
   });
 });
 
@@ -369,7 +321,7 @@ describe('rendering', () => {
 
   /** a view: lb02 holds the VIP after lb01's keepalived stopped, clients served again after failures */
   function movedView() {
-    const s = new WatchState(cfg, watchDeps(cfg).identifier, T - 65_000, 200);
+    const s = new WatchState(cfg, T - 65_000, 200);
     const hosts = [host('lb01', { vip: false, keepalived: 'inactive' }), host('lb02', { vip: true, state: 'MASTER' })];
     s.onHolderSamples([
       { t: T - 1000, node: 'lb01', vips: [VIP] },
@@ -460,7 +412,7 @@ describe('leaving', () => {
   it('Ctrl-C stops everything: loops, streams, probes; the cursor back; 0', async () => {
     const p = watchPair();
     const io = ttyIO();
-    const done = runWatch(io, cfg, p.conns, p.deps, { ...p.opts, durationMs: null, json: false });
+    const done = runWatch(io, cfg, p.conns, { ...p.opts, durationMs: null, json: false }, p.deps);
     await until('watching', () => io.stdout.length > 0 && p.hosts.every((h) => h.streams.length === 1));
     expect(io.handlers()).not.toBeNull();
     io.press();
@@ -477,11 +429,11 @@ describe('leaving', () => {
   it('--duration: 0 on a healthy pair, exit 1 when the last view has a problem', async () => {
     const ok = watchPair();
     const io = fakeIO();
-    expect(await runWatch(io, cfg, ok.conns, ok.deps, { ...ok.opts, durationMs: 300, json: true })).toBe(0);
+    expect(await runWatch(io, cfg, ok.conns, { ...ok.opts, durationMs: 300, json: true }, ok.deps)).toBe(0);
     const kinds = io.stdout.map((l) => JSON.parse(l).kind);
     expect(kinds).toEqual(expect.arrayContaining(['node', 'vip']));
     const bad = watchPair({ lb02: { keepalived: 'inactive' } });
-    const err = await runWatch(fakeIO(), cfg, bad.conns, bad.deps, { ...bad.opts, durationMs: 300, json: false }).catch(
+    const err = await runWatch(fakeIO(), cfg, bad.conns, { ...bad.opts, durationMs: 300, json: false }, bad.deps).catch(
       (e: Error & { exitCode: number; details: string[] }) => e,
     );
     expect(err).toMatchObject({ exitCode: 1, details: ['lb02: keepalived is inactive'] });
@@ -497,17 +449,23 @@ describe('leaving', () => {
         throw Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
       },
     });
-    expect(await runWatch(closing, cfg, p.conns, p.deps, { ...p.opts, durationMs: null, json: true })).toBe(0);
+    expect(await runWatch(closing, cfg, p.conns, { ...p.opts, durationMs: null, json: true }, p.deps)).toBe(0);
     expect(writes).toBe(1);
     // the process's stdout failing: the same
     const q = watchPair();
     let fail: () => void = () => undefined;
-    const done = runWatch(fakeIO(), cfg, q.conns, q.deps, {
-      ...q.opts,
-      durationMs: null,
-      json: true,
-      onOutputError: (stop) => void (fail = stop),
-    });
+    const done = runWatch(
+      fakeIO(),
+      cfg,
+      q.conns,
+      {
+        ...q.opts,
+        durationMs: null,
+        json: true,
+        onOutputError: (stop) => void (fail = stop),
+      },
+      q.deps,
+    );
     await sleep(50);
     fail();
     expect(await done).toBe(0);

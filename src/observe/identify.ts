@@ -5,14 +5,19 @@
  * unattributed, and the measurement then falls back to the VIP holder timeline.
  */
 import { isIPv4 } from '../answers/schema.js';
-import type { PairStatus } from '../status/collect.js';
 
 export interface NodeIdentity {
   node: string;
   names: string[];
 }
 
-export function identities(cfg: { nodes: { name: string; host: string; address?: string }[] }, status: PairStatus) {
+/** what a status read of the pair tells about each node (status/collect.ts PairStatus) */
+export interface SeenNodes {
+  nodes: { node: string; hostname: string; addresses: string[] }[];
+  vips: { vip: string }[];
+}
+
+export function identities(cfg: { nodes: { name: string; host: string; address?: string }[] }, status: SeenNodes) {
   return cfg.nodes.map((n): NodeIdentity => {
     const s = status.nodes.find((x) => x.node === n.name);
     const vips = new Set(status.vips.map((v) => v.vip));

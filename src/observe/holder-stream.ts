@@ -1,9 +1,10 @@
 /**
  * Watches, on every node at once, whether it holds each VIP: a loop on the host prints a timestamped sample every
- * 50 ms over the SSH connection. Samples survive a node that drops off (link scenario): its stream just ends.
+ * 50 ms over the SSH connection (the streamed fact HOLDER_LOOP, facts/streamed.ts). Samples survive a node that
+ * drops off (link scenario): its stream just ends.
  */
 import type { Conn } from '../conn.js';
-import { q } from '../ssh/shell.js';
+import { HOLDER_LOOP } from '../facts/streamed.js';
 import { clockOffsetMs, hostNsToMs, streamLines } from './remote-loop.js';
 
 export interface HolderSample {
@@ -24,16 +25,16 @@ export async function startWatch(conns: Record<string, Conn>, vips: string[], pe
     Object.entries(conns).map(async ([node, conn]) => {
       if (!conn.alive) return;
       const offset = await clockOffsetMs(conn);
-      const script =
-        // a VIP on lo is ha-setup's short hand-over hold, not the node holding the VIP (pair/holders.ts)
-        `while :; do a=$(ip -o -4 addr show 2>/dev/null | grep -v '^[0-9]*: lo '); printf '%s' "$(date +%s%N)"; ` +
-        `for v in ${vips.map(q).join(' ')}; do case "$a" in *" inet $v/"*) printf ' %s' "$v";; esac; done; ` +
-        `echo; sleep ${(periodMs / 1000).toFixed(3)}; done`;
       stops.push(
-        await streamLines(conn, script, (line) => {
-          const [ts, ...held] = line.split(' ');
-          samples.push({ t: hostNsToMs(ts, offset), node, vips: held.filter(Boolean) });
-        }),
+        await streamLines(
+          conn,
+          HOLDER_LOOP.sh(periodMs),
+          (line) => {
+            const { ns, vips: held } = HOLDER_LOOP.parseLine(line);
+            samples.push({ t: hostNsToMs(ns, offset), node, vips: held });
+          },
+          vips,
+        ),
       );
     }),
   );

@@ -1,7 +1,7 @@
 /**
- * One client request through a VIP, as the probes of verify-failover (failover/probe.ts) and `status --watch`
- * (status/watch.ts) send it: an HTTP GET on a fresh connection (so it follows ARP like a new client) with its own
- * timeout; answered when the status is below 500, and by whom the X-LB header says.
+ * One client request through a VIP, as the probes of verify-failover and `status --watch` (probe.ts) send it: an
+ * HTTP GET on a fresh connection (so it follows ARP like a new client) with its own timeout; answered when the
+ * status is below 500, and by whom the X-LB header says.
  */
 import http from 'node:http';
 

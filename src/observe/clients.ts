@@ -1,9 +1,9 @@
 /**
- * What clients see during a day-2 move: HTTP GETs through the VIP from the controller (failover/probe.ts), counted
+ * What clients see during a day-2 move: HTTP GETs through the VIP from the controller (probe.ts), counted
  * around the move, and a wait until they are served again after it.
  */
 import { startLocalProbe, type Probe } from './probe.js';
-import { sleep } from '../pair/handover.js';
+import { sleep } from '../sleep.js';
 
 export interface ClientView {
   /** the VIP answered before the move (else the controller cannot reach it: clients were not checked) */

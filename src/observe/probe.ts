@@ -3,8 +3,9 @@
  * each with a short timeout. From the controller by default, or from another host over SSH (--probe-from).
  * Every result is kept with its timestamp (ms since the epoch, controller clock).
  */
+import type http from 'node:http';
 import type { Conn } from '../conn.js';
-import { probeOnce, type ProbeSample } from '../http-probe.js';
+import { probeOnce, type ProbeSample } from './http-probe.js';
 import { q } from '../ssh/shell.js';
 import { clockOffsetMs, hostNsToMs, streamLines } from './remote-loop.js';
 
@@ -45,6 +46,61 @@ export function startLocalProbe(url: string, intervalMs: number, timeoutMs: numb
       clearTimeout(timer);
       await Promise.all([...pending]);
       samples.sort((a, b) => a.t - b.t);
+    },
+  };
+}
+
+export interface ProbeLoop {
+  stop(): Promise<void>;
+}
+
+/**
+ * HTTP GET through a VIP every intervalMs on a fresh connection (like startLocalProbe), each with its timeout;
+ * results go to onResult in the order the probes were sent, so an old probe timing out after a newer one was
+ * answered is not read as the VIP failing again.
+ */
+export function orderedProbe(
+  url: string,
+  intervalMs: number,
+  timeoutMs: number,
+  onResult: (r: ProbeSample) => void,
+): ProbeLoop {
+  let stopped = false;
+  let sent = 0;
+  let next = 0;
+  const done = new Map<number, ProbeSample>();
+  const inFlight = new Set<http.ClientRequest>();
+  const flush = () => {
+    for (let r = done.get(next); r && !stopped; r = done.get(next)) {
+      done.delete(next++);
+      onResult(r);
+    }
+  };
+  const one = () => {
+    const n = sent++;
+    const req = probeOnce(url, timeoutMs, 'ha-setup-watch', (s) => {
+      inFlight.delete(req);
+      done.set(n, s);
+      flush();
+    });
+    inFlight.add(req);
+  };
+  let due = Date.now();
+  let timer: NodeJS.Timeout;
+  const tick = () => {
+    if (stopped) return;
+    one();
+    // after a stall (a suspended laptop), carry on from now rather than catching up in a burst
+    due = Math.max(due + intervalMs, Date.now() - intervalMs);
+    timer = setTimeout(tick, Math.max(0, due - Date.now()));
+  };
+  tick();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      for (const r of inFlight) r.destroy();
+      inFlight.clear();
     },
   };
 }

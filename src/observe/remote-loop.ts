@@ -14,14 +14,19 @@ export function hostNsToMs(ns: string, offsetMs: number): number {
   return Number(BigInt(ns) / 1_000_000n) - offsetMs;
 }
 
-/** run `script` with sh on the host; every complete output line goes to onLine; returns the stop function */
+/**
+ * run `script` with sh on the host, `args` its positional parameters; every complete output line goes to onLine;
+ * returns the stop function
+ */
 export async function streamLines(
   conn: Conn,
   script: string,
   onLine: (line: string) => void,
+  args: readonly string[] = [],
 ): Promise<() => Promise<void>> {
   // read-only loops (who holds a VIP, a curl probe): no sudo, and nothing between the loop and the channel
-  const { ch, done } = await conn.spawn(`sh -c ${q(script)}`, { root: false });
+  const params = args.length ? ` sh ${args.map(q).join(' ')}` : '';
+  const { ch, done } = await conn.spawn(`sh -c ${q(script)}${params}`, { root: false });
   let buf = '';
   ch.on('data', (d: Buffer) => {
     buf += d.toString();
