@@ -398,7 +398,9 @@ if [ -n "$pid" ] && [ "$pid" != 0 ]; then
       # complete once written and closed: no process of keepalived's (1.3.5's VRRP child writes it in place) has it
       # open any more
       n=0; sz=0
-      while [ "$n" -lt 60 ]; do
+      while [ "$n" -lt 40 ]; do
+        # a keepalived on its way out (stopping, crashing) writes nothing: no reason to wait for it
+        kill -0 "$pid" 2>/dev/null || break
         sz=$(stat -c %s "$f" 2>/dev/null || echo 0)
         if [ "$sz" -gt 0 ]; then
           for p in "$pid" $(pgrep -P "$pid" 2>/dev/null); do ls -l "/proc/$p/fd" 2>/dev/null; done \
@@ -407,7 +409,8 @@ if [ -n "$pid" ] && [ "$pid" != 0 ]; then
         n=$((n + 1)); sleep 0.05
       done
       if [ "$sz" -gt 0 ]; then echo "dump ok"; grep -E ${pattern} "$f"
-      else echo "dump timeout: keepalived (pid $pid) wrote no state dump within 3 s"; fi
+      elif kill -0 "$pid" 2>/dev/null; then echo "dump timeout: keepalived (pid $pid) wrote no state dump within 2 s"
+      else echo "dump failed: keepalived (pid $pid) exited while its state was asked"; fi
     fi
     rm -f "$f"
   ) 9>"$d/dump.lock"; fi

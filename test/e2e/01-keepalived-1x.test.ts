@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers, type Config, type ResolvedNode } from '../../src/answers/resolve.js';
+import { vrrpInstancesOf } from '../../src/answers/targets.js';
 import { PATHS } from '../../src/paths.js';
 import { DEFAULT_RENDER_PATHS, renderCheckScript, renderFlagScript, renderKeepalivedConf } from '../../src/render.js';
 import { renderNotifyScript } from '../../src/metrics/notify.js';
@@ -40,10 +41,8 @@ describe('keepalived.conf rendered for 1.3.5 passes the real 1.3.5', () => {
         const conf = renderKeepalivedConf(cfg, node, DEFAULT_RENDER_PATHS, { self: '1.3.5', peers: ['1.3.5'] });
         const files: Record<string, string> = scripts(cfg, node);
         if (cfg.includeDir) files[`${cfg.includeDir}/00-ha-setup.conf`] = '! placeholder\n';
-        jobs.push({
-          name: `${name} on ${node.name}`,
-          run: () => keepalivedCheckAsync(conf, [node.interface], files, bin),
-        });
+        const ifaces = [...new Set([node.interface, ...vrrpInstancesOf(cfg, node).map((v) => v.iface)])];
+        jobs.push({ name: `${name} on ${node.name}`, run: () => keepalivedCheckAsync(conf, ifaces, files, bin) });
       }
     }
     const results: { name: string; code: number; output: string }[] = [];

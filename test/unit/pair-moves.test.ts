@@ -205,10 +205,10 @@ describe('the planned move itself', () => {
     sim.on('@@kadata', {
       stdout:
         '@@services\nkeepalived active enabled 1\nnginx active enabled 2\n' +
-        '@@kadata\ndump timeout: keepalived (pid 1) wrote no state dump within 3 s\n@@end\n',
+        '@@kadata\ndump timeout: keepalived (pid 1) wrote no state dump within 2 s\n@@end\n',
     });
     expect((await drive(readiness(c))).why).toBe(
-      'its VRRP state is unknown: timeout: keepalived (pid 1) wrote no state dump within 3 s',
+      'its VRRP state is unknown: timeout: keepalived (pid 1) wrote no state dump within 2 s',
     );
   });
 

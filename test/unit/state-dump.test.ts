@@ -22,7 +22,7 @@ afterEach(() => {
 afterAll(() => rmSync(bin, { recursive: true, force: true }));
 
 /** a keepalived that dumps `dump` on SIGUSR1, the 2.x way (rename) or the 1.3.5 way (in place, in pieces) */
-function fakeKeepalived(style: '2.x' | '1.3.5' | 'silent'): void {
+function fakeKeepalived(style: '2.x' | '1.3.5' | 'silent' | 'dying'): void {
   writeFileSync(join(bin, 'dump.txt'), dump);
   const write =
     style === '2.x'
@@ -30,7 +30,9 @@ function fakeKeepalived(style: '2.x' | '1.3.5' | 'silent'): void {
       : style === '1.3.5'
         ? `stat -c %a /tmp/keepalived.data >> "${modes}" 2>/dev/null; ` +
           `{ head -c 300 "${bin}/dump.txt"; sleep 0.3; tail -c +301 "${bin}/dump.txt"; } > /tmp/keepalived.data`
-        : ':';
+        : style === 'dying'
+          ? 'exit 0'
+          : ':';
   // umask 0, as a daemon may run: what 1.3.5 creates is then world-readable unless the reader created it first
   ka = spawn('sh', ['-c', `umask 0; trap '${write.replace(/'/g, `'\\''`)}' USR1; while :; do sleep 0.02; done`]);
   writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho MainPID=${ka.pid}\n`);
@@ -77,13 +79,20 @@ describe("keepalived's state dump: every reader gets a whole, current one", () =
     expect(readFileSync(modes, 'utf8').trim().split('\n')).toEqual(['600', '600']);
   });
 
+  it('a keepalived on its way out: said at once, no waiting for a dump that never comes', async () => {
+    fakeKeepalived('dying');
+    await new Promise((r) => setTimeout(r, 100));
+    const r = await read(FACTS.kadata);
+    expect(r.value.unreadable).toBe(`failed: keepalived (pid ${ka!.pid}) exited while its state was asked`);
+  });
+
   it('a keepalived that writes nothing: the state is unknown, with the reason (never "no instance")', async () => {
     fakeKeepalived('silent');
     await new Promise((r) => setTimeout(r, 100));
     const r = await read(FACTS.kadata);
     expect(r.value).toEqual({
       instances: [],
-      unreadable: `timeout: keepalived (pid ${ka!.pid}) wrote no state dump within 3 s`,
+      unreadable: `timeout: keepalived (pid ${ka!.pid}) wrote no state dump within 2 s`,
     });
   });
 });
