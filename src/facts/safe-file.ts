@@ -1,0 +1,67 @@
+/**
+ * Whether a file on a host is one only root could have written: the checks keepalived's enable_script_security makes
+ * before it runs a script as root, as POSIX sh functions. ha-setup runs nothing as root that fails them: the nginx
+ * binary import runs (`nginx -T`), the operator's notify.script the notify hook runs (templates/notify-metrics.sh.ejs
+ * includes FILE_CHECK_SH), which init's preflight checks first (the notifyscript fact).
+ */
+
+/**
+ * file_check PATH: prints "ok RESOLVED" when the file PATH names (readlink -f) is a regular file owned by root (or by
+ * the user running the check: root wherever ha-setup runs it) and not writable by its group or others, without an
+ * access control list, and so is every directory above it; else "no WHY". Executing RESOLVED (not PATH) keeps a link
+ * in a directory someone else can write from being pointed elsewhere after the check.
+ */
+export const FILE_CHECK_SH = String.raw`fc_why() {
+  set -- "$1" $(stat -c '%u %a' -- "$1" 2>/dev/null)
+  [ -n "$3" ] || { echo "cannot be examined (stat)"; return; }
+  [ "$2" = 0 ] || [ "$2" = "$(id -u)" ] || { echo "is owned by uid $2, not root"; return; }
+  [ $((0$3 & 022)) = 0 ] || { echo "is writable by group or others (mode $3)"; return; }
+  case $(ls -ld -- "$1" 2>/dev/null) in ??????????+*) echo "has an access control list (ls -l shows +)" ;; esac
+}
+file_check() {
+  _fc=$(readlink -f -- "$1" 2>/dev/null)
+  { [ -n "$_fc" ] && [ -e "$_fc" ]; } || { echo "no it does not exist"; return; }
+  [ -f "$_fc" ] || { echo "no it is not a regular file"; return; }
+  _fp=$_fc
+  while :; do
+    _fw=$(fc_why "$_fp")
+    if [ -n "$_fw" ]; then
+      if [ "$_fp" = "$_fc" ]; then echo "no it $_fw"; else echo "no its directory $_fp $_fw"; fi
+      return
+    fi
+    [ "$_fp" = / ] && break
+    _fp=${'$'}{_fp%/*}
+    [ -n "$_fp" ] || _fp=/
+  done
+  echo "ok $_fc"
+}`;
+
+/**
+ * pkg_of PATH: "NAME VERSION" of the package that owns exactly PATH (dpkg or rpm), or nothing. bin_check PATH:
+ * file_check's answer, and "no is not owned by a package" when neither PATH nor the file it resolves to belongs to
+ * one (a binary that came with the system, not one someone put there).
+ */
+export const BIN_CHECK_SH = String.raw`${FILE_CHECK_SH}
+pkg_of() {
+  if command -v dpkg-query >/dev/null 2>&1; then
+    _pn=$(dpkg-query -S "$1" 2>/dev/null | awk -v p="$1" '!/^diversion by/ {
+      i = index($0, ": ")
+      if (i && substr($0, i + 2) == p) { n = substr($0, 1, i - 1); sub(/,.*/, "", n); print n; exit } }')
+    [ -n "$_pn" ] && echo "$_pn $(dpkg-query -W -f='${'$'}{Version}' "$_pn" 2>/dev/null)"
+  elif command -v rpm >/dev/null 2>&1; then
+    _pr=$(rpm -qf --qf '%{NAME} %{VERSION}-%{RELEASE}\n' "$1" 2>/dev/null) && printf '%s\n' "$_pr" | head -n 1
+  fi
+}
+bin_check() {
+  _bc=$(file_check "$1")
+  case $_bc in "ok "*) ;; *) echo "$_bc"; return ;; esac
+  if [ -n "$(pkg_of "$1")" ] || [ -n "$(pkg_of "${'$'}{_bc#ok }")" ]; then echo "$_bc"
+  else echo "no it is not owned by a package"; fi
+}`;
+
+/** file_check's answer: the resolved path, or why not */
+export function parseFileCheck(line: string): { ok: true; path: string } | { ok: false; why: string } | null {
+  const m = /^(ok|no) (.*)$/.exec(line.trim());
+  if (!m) return null;
+  return m[1] === 'ok' ? { ok: true, path: m[2] } : { ok: false, why: m[2] };
+}
