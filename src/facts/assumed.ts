@@ -74,5 +74,6 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
     members: null,
     kavips: [],
     vrrpseen: [],
+    notifyscript: null,
   };
 }

@@ -65,3 +65,18 @@ export function parseFileCheck(line: string): { ok: true; path: string } | { ok:
   if (!m) return null;
   return m[1] === 'ok' ? { ok: true, path: m[2] } : { ok: false, why: m[2] };
 }
+
+/** the notifyscript fact: notify.script ($NOTIFY_SCRIPT) checked as the notify hook checks it before running it */
+export const NOTIFY_SCRIPT_SH = String.raw`if [ -n "$NOTIFY_SCRIPT" ]; then
+${FILE_CHECK_SH}
+  r=$(file_check "$NOTIFY_SCRIPT")
+  case $r in
+    "ok "*) if [ -x "${'$'}{r#ok }" ]; then echo "$r"; else echo "no it is not executable"; fi ;;
+    *) echo "$r" ;;
+  esac
+fi`;
+
+/** null: no notify.script (or not read); else whether the hook would run it, and why not */
+export function parseNotifyScript(t: string): { ok: true; path: string } | { ok: false; why: string } | null {
+  return parseFileCheck(t.split('\n').find((l) => /^(ok|no) /.test(l)) ?? '');
+}

@@ -21,6 +21,7 @@ import {
 } from './daemons.js';
 import { GLOBS_SH, parseFileEntries, parseGlobs } from './file-entries.js';
 import { offsetMinutes, parseLogStamp } from './logstamp.js';
+import { NOTIFY_SCRIPT_SH, parseNotifyScript } from './safe-file.js';
 import { NO_LISTENER, parseVrrpAdverts, VRRP_LISTEN_SH } from './vrrp.js';
 import type {
   FileFact,
@@ -49,6 +50,7 @@ export const VARS = [
   'CONF',
   'UPGRADE',
   'GLOBS',
+  'NOTIFY_SCRIPT',
 ] as const;
 export type FactVar = (typeof VARS)[number];
 export type FactVars = Partial<Record<FactVar, string>>;
@@ -610,6 +612,8 @@ $1 == "ActiveState" { a = $2; seen = 1 } $1 == "UnitFileState" { e = $2; seen = 
   nginxdump: fact(NGINX_DUMP_SH, parseNginxDump),
   /** the files $GLOBS match (keepalived's configuration and includes) and the scripts they name, whole */
   globs: fact(GLOBS_SH, parseGlobs),
+  /** notify.script ($NOTIFY_SCRIPT) as the notify hook checks it before running it as root */
+  notifyscript: fact(NOTIFY_SCRIPT_SH, parseNotifyScript),
   /**
    * which link-layer address answers ARP for each VIP: a neighbour entry left from earlier (the VIP was on another
    * host a minute ago) proves nothing, so it is flushed, asked again, and only a fresh answer (REACHABLE) counts
