@@ -11,29 +11,29 @@
  * access control list, and so is every directory above it; else "no WHY". Executing RESOLVED (not PATH) keeps a link
  * in a directory someone else can write from being pointed elsewhere after the check.
  */
-export const FILE_CHECK_SH = String.raw`fc_why() {
-  set -- "$1" $(stat -c '%u %a' -- "$1" 2>/dev/null)
-  [ -n "$3" ] || { echo "cannot be examined (stat)"; return; }
-  [ "$2" = 0 ] || [ "$2" = "$(id -u)" ] || { echo "is owned by uid $2, not root"; return; }
-  [ $((0$3 & 022)) = 0 ] || { echo "is writable by group or others (mode $3)"; return; }
-  case $(ls -ld -- "$1" 2>/dev/null) in ??????????+*) echo "has an access control list (ls -l shows +)" ;; esac
-}
-file_check() {
+export const FILE_CHECK_SH = String.raw`file_check() {
   _fc=$(readlink -f -- "$1" 2>/dev/null)
   { [ -n "$_fc" ] && [ -e "$_fc" ]; } || { echo "no it does not exist"; return; }
   [ -f "$_fc" ] || { echo "no it is not a regular file"; return; }
-  _fp=$_fc
-  while :; do
-    _fw=$(fc_why "$_fp")
-    if [ -n "$_fw" ]; then
-      if [ "$_fp" = "$_fc" ]; then echo "no it $_fw"; else echo "no its directory $_fp $_fw"; fi
-      return
-    fi
-    [ "$_fp" = / ] && break
-    _fp=${'$'}{_fp%/*}
-    [ -n "$_fp" ] || _fp=/
-  done
-  echo "ok $_fc"
+  ( _me=$(id -u)
+    set -- "$_fc"
+    _fp=$_fc
+    while [ "$_fp" != / ]; do _fp=${'$'}{_fp%/*}; [ -n "$_fp" ] || _fp=/; set -- "$@" "$_fp"; done
+    # one ls for the file and every directory above it, in that order: mode string, links, uid
+    ls -ldnUq -- "$@" 2>/dev/null | {
+      for _fp in "$@"; do
+        read -r _fm _fl _fu _fr || { echo "no it cannot be examined (ls)"; exit; }
+        if [ "$_fu" != 0 ] && [ "$_fu" != "$_me" ]; then _fw="is owned by uid $_fu, not root"
+        else case $_fm in
+          ?????w* | ????????w*) _fw="is writable by group or others (mode $(stat -c %a -- "$_fp"))" ;;
+          ??????????+*) _fw="has an access control list (ls -l shows +)" ;;
+          *) continue ;;
+        esac; fi
+        if [ "$_fp" = "$1" ]; then echo "no it $_fw"; else echo "no its directory $_fp $_fw"; fi
+        exit
+      done
+      echo "ok $1"
+    } )
 }`;
 
 /**
