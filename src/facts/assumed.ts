@@ -43,6 +43,7 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
         flags: ['LOOPBACK', 'UP'],
         mac: '00:00:00:00:00:00',
         addresses: ['127.0.0.1/8'],
+        ips: [{ address: '127.0.0.1', prefix: 8, family: 4, secondary: false }],
       },
       [node.interface]: {
         name: node.interface,
@@ -51,6 +52,7 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
         flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
         mac: '00:00:00:00:00:00',
         addresses: node.address ? [`${node.address}/24`] : [],
+        ips: node.address ? [{ address: node.address, prefix: 24, family: 4, secondary: false }] : [],
       },
     },
     files: rhel
@@ -72,5 +74,6 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
     members: null,
     kavips: [],
     vrrpseen: [],
+    notifyscript: null,
   };
 }

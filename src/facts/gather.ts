@@ -95,6 +95,7 @@ export const INIT_FACTS = [
   'members',
   'kavips',
   'vrrpseen',
+  'notifyscript',
 ] as const satisfies readonly FactName[];
 export type InitFacts = Pick<Facts, (typeof INIT_FACTS)[number]> & {
   /** true for --offline plans: nothing was read from the host */
@@ -119,6 +120,7 @@ export function initVars(cfg: Config, node: ResolvedNode, opts: { probeVips?: bo
     CONF: PATHS.keepalivedConf,
     LOGFILE: cfg.logging.file,
     UPGRADE: cfg.upgrade.join(' '),
+    NOTIFY_SCRIPT: cfg.notify.script ?? '',
   };
 }
 

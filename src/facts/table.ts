@@ -8,7 +8,20 @@
  */
 import { isHostAddress, NAME_RE, USER_RE } from '../answers/schema.js';
 import { PATHS } from '../paths.js';
+import {
+  KA_BINS_SH,
+  KA_ENV_SH,
+  KA_PROCS_SH,
+  KA_UNIT_SH,
+  NGINX_DUMP_SH,
+  parseKeepalivedBins,
+  parseKeepalivedProcs,
+  parseKeepalivedUnit,
+  parseNginxDump,
+} from './daemons.js';
+import { GLOBS_SH, parseFileEntries, parseGlobs } from './file-entries.js';
 import { offsetMinutes, parseLogStamp } from './logstamp.js';
+import { NOTIFY_SCRIPT_SH, parseNotifyScript } from './safe-file.js';
 import { NO_LISTENER, parseVrrpAdverts, VRRP_LISTEN_SH } from './vrrp.js';
 import type {
   FileFact,
@@ -36,6 +49,8 @@ export const VARS = [
   'STATE_DIR',
   'CONF',
   'UPGRADE',
+  'GLOBS',
+  'NOTIFY_SCRIPT',
 ] as const;
 export type FactVar = (typeof VARS)[number];
 export type FactVars = Partial<Record<FactVar, string>>;
@@ -145,25 +160,41 @@ export function parseFirewalld(t: string): FirewalldFact {
   return out;
 }
 
-/** `ip -o link` + `ip -o -4 addr` (lines prefixed "link " / "addr ") */
+/**
+ * `ip -o link` + `ip -o -4 addr` + `ip -o -6 addr` (lines prefixed "link " / "addr "): each interface with its IPv4
+ * addresses ("a.b.c.d/len") and every address with its prefix, family, secondary flag and label
+ */
 export function parseInterfaces(t: string): Record<string, InterfaceFact> {
   const out: Record<string, InterfaceFact> = {};
   for (const l of lines(t)) {
-    let m = /^link \d+: ([^:@\s]+)(?:@\S+)?: <([^>]*)>.*?link\/\S+ ([0-9a-f:]+)/.exec(l);
-    if (m) {
-      const flags = m[2].split(',');
-      out[m[1]] = {
-        name: m[1],
+    const link = /^link \d+: ([^:@\s]+)(?:@\S+)?: <([^>]*)>(?:.*?link\/\S+ ([0-9a-f:]+))?/.exec(l);
+    if (link) {
+      const flags = link[2].split(',');
+      out[link[1]] = {
+        name: link[1],
         flags,
         up: flags.includes('UP'),
         multicast: flags.includes('MULTICAST'),
-        mac: m[3],
+        mac: link[3] ?? '',
         addresses: [],
+        ips: [],
       };
       continue;
     }
-    m = /^addr \d+: ([^:@\s]+)\s+inet (\d+\.\d+\.\d+\.\d+\/\d+)/.exec(l);
-    if (m && out[m[1]]) out[m[1]].addresses.push(m[2]);
+    const m = /^addr \d+:\s+([^:@\s]+)(?:@\S+)?\s+inet(6?) ([0-9A-Fa-f:.]+)\/(\d+)(.*)$/.exec(l);
+    const iface = m && out[m[1]];
+    if (!m || !iface) continue;
+    const family = m[2] ? 6 : 4;
+    const rest = m[5].split('\\')[0];
+    const label = family === 4 ? /\s(\S+)\s*$/.exec(rest)?.[1] : undefined;
+    if (family === 4) iface.addresses.push(`${m[3]}/${m[4]}`);
+    iface.ips.push({
+      address: m[3],
+      prefix: Number(m[4]),
+      family,
+      secondary: /\ssecondary\b/.test(rest),
+      ...(label && label !== iface.name && label.includes(':') ? { label } : {}),
+    });
   }
   return out;
 }
@@ -542,7 +573,8 @@ else echo "installed no"; fi`,
     },
   ),
   interfaces: fact(
-    'ip -o link show 2>/dev/null | sed "s/^/link /"; ip -o -4 addr show 2>/dev/null | sed "s/^/addr /"',
+    'ip -o link show 2>/dev/null | sed "s/^/link /"; ip -o -4 addr show 2>/dev/null | sed "s/^/addr /"; ' +
+      'ip -o -6 addr show 2>/dev/null | sed "s/^/addr /"',
     parseInterfaces,
   ),
   files: fact(
@@ -571,6 +603,20 @@ $1 == "ActiveState" { a = $2; seen = 1 } $1 == "UnitFileState" { e = $2; seen = 
       `find . -type l -printf 'link:%l %p\\n' 2>/dev/null) | sort -k2; else echo @none; fi`,
     parseTree,
   ),
+  /** keepalived's unit (import: what it would start, with which environment) */
+  kaunit: fact(KA_UNIT_SH, parseKeepalivedUnit),
+  /** every process named keepalived, of any user (import: only root's is the daemon) */
+  kaprocs: fact(KA_PROCS_SH, parseKeepalivedProcs),
+  /** the candidate keepalived binaries, read as files (version, build options, package): none is run */
+  kabins: fact(KA_BINS_SH, parseKeepalivedBins),
+  /** the environment files keepalived's unit reads, whole */
+  kaenv: fact(KA_ENV_SH, parseFileEntries),
+  /** nginx -T of the unit's binary and configuration, run only for a root-owned binary of a package */
+  nginxdump: fact(NGINX_DUMP_SH, parseNginxDump),
+  /** the files $GLOBS match (keepalived's configuration and includes) and the scripts they name, whole */
+  globs: fact(GLOBS_SH, parseGlobs),
+  /** notify.script ($NOTIFY_SCRIPT) as the notify hook checks it before running it as root */
+  notifyscript: fact(NOTIFY_SCRIPT_SH, parseNotifyScript),
   /**
    * which link-layer address answers ARP for each VIP: a neighbour entry left from earlier (the VIP was on another
    * host a minute ago) proves nothing, so it is flushed, asked again, and only a fresh answer (REACHABLE) counts

@@ -1,11 +1,17 @@
 /**
- * Reading what runs on a host for `ha-setup import`: POSIX sh scripts run through an injected runner (the lead
- * engineer passes an SSH session running as root) and the parsers of their output. One main script reads the
- * facts, keepalived's command line (the running daemon's, else the unit's and its environment files'), the
- * candidate configuration files and the scripts they name; then one script per include level reads what the
- * configuration includes (globs expanded on the host, every file base64-encoded so any byte survives).
+ * Reading what runs on a host for `ha-setup import`, as facts of the one table (src/facts/table.ts) gathered as root:
+ * the first round trip reads the host (name, OS, interfaces, services), keepalived's unit, processes, binaries (read
+ * as files: nothing of keepalived's is ever run) and environment files, and nginx -T (run only for a root-owned
+ * binary of a package, with the unit's configuration); then keepalived's configuration file is chosen as keepalived
+ * would choose it, and one `globs` round trip per include level reads it and what it includes (globs expanded on
+ * the host, every file whole, any byte intact), with the scripts it names.
  */
 import { isIPv4 } from '../answers/schema.js';
+import type { Conn } from '../conn.js';
+import { globsVar } from '../facts/file-entries.js';
+import { gather } from '../facts/gather.js';
+import { parseKeepalivedVersion, type Facts } from '../facts/table.js';
+import type { FileEntry, KeepalivedBinary, KeepalivedProcess, NginxDumpFact } from '../facts/types.js';
 import {
   execStartArgv,
   parseDaemonArgs,
@@ -17,355 +23,155 @@ import { loadKeepalivedConfig, walkConf, type IncludedFile, type KeepalivedConfi
 import { findNginxUpstream, splitNginxDump } from './nginx-conf.js';
 import type { HostInterface, HostNginx, ImportedHost } from './types.js';
 
-export type Runner = (script: string, args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
-
-/** shell functions shared by the scripts: base64 without line breaks, one file entry, scripts named by a config */
-const SH_LIB = String.raw`export LC_ALL=C
-PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin:/usr/bin:/bin"
-b64() { base64 | tr -d '\n'; }
-emit() {
-  _ep=$(printf %s "$1" | b64)
-  if [ -d "$1" ]; then echo "@file $_ep - dir"; echo; return; fi
-  if [ ! -e "$1" ]; then echo "@file $_ep - missing"; echo; return; fi
-  _em=$(stat -c %a "$1" 2>/dev/null || echo -)
-  if [ ! -f "$1" ]; then echo "@file $_ep $_em special"; echo; return; fi
-  if [ ! -r "$1" ]; then echo "@file $_ep $_em unreadable"; echo; return; fi
-  echo "@file $_ep $_em file"; head -c 1048576 "$1" | b64; echo
-}
-scripts_of() {
-  [ -f "$1" ] || return 0
-  awk '{ sub(/^[ \t]+/, ""); if ($1 ~ /^(script|notify|notify_[a-z_]+|[a-z_]*_script)$/)
-    for (i = 2; i <= NF; i++) { v = $i; gsub(/["'\'']/, "", v); if (v ~ /^\//) print v } }' "$1" 2>/dev/null |
-  while IFS= read -r _ss; do
-    [ -f "$_ss" ] || continue
-    [ "$(head -c 4 "$_ss" | od -An -c | tr -d ' \n')" = '177ELF' ] && continue
-    [ "$(wc -c < "$_ss")" -le 262144 ] || continue
-    echo "@script"; emit "$_ss"
-  done
-}
-`;
-
-/** the main script: sections "@@name", each file as "@file <base64 path> <mode> <kind>" + a base64 line */
-export function mainScript(): string {
-  return String.raw`${SH_LIB}
-T=$(mktemp -d 2>/dev/null) || { T=/tmp/ha-setup-import.$$; mkdir -m 700 "$T"; }
-trap 'rm -rf "$T"' EXIT
-echo @@hostname; hostname 2>/dev/null || uname -n
-echo @@os; grep -E '^(ID|ID_LIKE|VERSION_ID|PRETTY_NAME)=' /etc/os-release 2>/dev/null
-echo @@unit
-systemctl show keepalived.service -p LoadState -p ActiveState -p UnitFileState -p MainPID -p ExecStart \
-  -p EnvironmentFiles -p Environment 2>/dev/null
-echo @@procs
-for p in /proc/[0-9]*; do
-  e=$(readlink "$p/exe" 2>/dev/null) || continue
-  case "$e" in */keepalived|*/keepalived' (deleted)') ;; *) continue ;; esac
-  pp=$(awk '/^PPid:/ { print $2 }' "$p/status" 2>/dev/null)
-  echo "${'$'}{p#/proc/} ${'$'}{pp:-0} $(printf %s "$e" | b64) $(b64 < "$p/cmdline")"
-done
-echo @@version
-: > "$T/bins"
-for p in /proc/[0-9]*; do e=$(readlink "$p/exe" 2>/dev/null) || continue
-  case "$e" in */keepalived|*/keepalived' (deleted)') echo "${'$'}{e% (deleted)}" >> "$T/bins" ;; esac; done
-systemctl show keepalived.service -p ExecStart 2>/dev/null | sed -n 's/.*path=\([^ ;]*\).*/\1/p' >> "$T/bins"
-command -v keepalived >> "$T/bins" 2>/dev/null
-awk '!seen[$0]++' "$T/bins" > "$T/b"
-while IFS= read -r b; do
-  [ -x "$b" ] || continue
-  echo "@bin $(printf %s "$b" | b64)"; "$b" --version 2>&1 | head -n 40
-done < "$T/b"
-echo @@envfiles
-{ echo /etc/default/keepalived; echo /etc/sysconfig/keepalived
-  systemctl show keepalived.service -p EnvironmentFiles 2>/dev/null | sed -n 's/^EnvironmentFiles=\([^ ]*\).*/\1/p'
-} | awk '!seen[$0]++' | while IFS= read -r f; do [ -e "$f" ] && emit "$f"; done
-echo @@conf
-{ for p in /proc/[0-9]*; do e=$(readlink "$p/exe" 2>/dev/null) || continue
-    case "$e" in */keepalived) tr '\0' '\n' < "$p/cmdline" ;; esac; done
-  systemctl show keepalived.service -p ExecStart 2>/dev/null |
-    sed -n 's/.*argv\[\]=\(.*\) ; ignore.*/\1/p' | tr ' ' '\n'
-  sed -n -e 's/^[[:space:]]*DAEMON_ARGS=//p' -e 's/^[[:space:]]*KEEPALIVED_OPTIONS=//p' /etc/default/keepalived \
-    /etc/sysconfig/keepalived 2>/dev/null | tr -d '"'"'" | tr ' \t' '\n\n'
-  while IFS= read -r b; do "$b" --version 2>&1 |
-    sed -n -e 's|.*--prefix=\([^ ]*\).*|\1/etc/keepalived/keepalived.conf|p' \
-      -e 's|.*--sysconfdir=\([^ ]*\).*|\1/keepalived/keepalived.conf|p'; done < "$T/b"
-} | awk 'prev == "-f" || prev == "--use-file" { print } /^-f./ { print substr($0, 3) }
-    /^--use-file=/ { sub(/^--use-file=/, ""); print } /^\/.*\/keepalived\.conf$/ { print } { prev = $0 }' > "$T/c"
-{ cat "$T/c"; echo /etc/keepalived/keepalived.conf; echo /usr/local/etc/keepalived/keepalived.conf; } |
-  awk '!seen[$0]++' | while IFS= read -r c; do
-    case "$c" in /*) ;; *) c="/$c" ;; esac
-    emit "$c"; scripts_of "$c"
-  done
-echo @@links; ip -o link show 2>/dev/null
-echo @@addrs; ip -o -4 addr show 2>/dev/null
-echo @@services
-for s in keepalived nginx; do
-  a=$(systemctl is-active "$s" 2>/dev/null); [ -n "$a" ] || { pidof "$s" >/dev/null 2>&1 && a=active || a=unknown; }
-  echo "$s $a"
-done
-echo @@nginx
-ng=; conf=
-for p in /proc/[0-9]*; do e=$(readlink "$p/exe" 2>/dev/null) || continue
-  case "$e" in */nginx) ;; *) continue ;; esac
-  c=$(tr '\0' ' ' < "$p/cmdline")
-  case "$c" in *'master process'*) ng=$e; conf=$(printf %s "$c" | sed -n 's/.* -c \([^ ]*\).*/\1/p'); break ;; esac
-done
-[ -n "$ng" ] || ng=$(command -v nginx 2>/dev/null)
-if [ -n "$ng" ] && [ -x "$ng" ]; then
-  if [ -n "$conf" ]; then "$ng" -T -c "$conf" > "$T/o" 2> "$T/e"; else "$ng" -T > "$T/o" 2> "$T/e"; fi
-  echo "rc $?"; echo "bin $(printf %s "$ng" | b64)"; echo "out $(b64 < "$T/o")"; echo "err $(b64 < "$T/e")"
-else echo none; fi
-echo @@end
-`;
-}
-
-/** reads globs (relative: from a directory) on the host; args: DIR PATTERN pairs */
-export function readScript(): string {
-  return String.raw`${SH_LIB}
-while [ $# -ge 2 ]; do
-  d=$1; pat=$2; shift 2
-  echo "@@glob $(printf %s "$d" | b64) $(printf %s "$pat" | b64)"
-  ( cd "$d" 2>/dev/null || cd /
-    IFS=''; set +f
-    for f in $pat; do
-      [ -e "$f" ] || [ -L "$f" ] || continue
-      case "$f" in /*) p=$f ;; *) p="$(pwd)/$f" ;; esac
-      emit "$p"; scripts_of "$p"
-    done )
-done
-echo @@end
-`;
-}
-
-const decode = (s: string) => Buffer.from(s.trim(), 'base64').toString('utf8');
-
-/** "@@name" sections (up to "@@end") */
-export function sections(out: string): Record<string, string> {
-  const res: Record<string, string> = {};
-  let cur: string | null = null;
-  let buf: string[] = [];
-  for (const l of out.split('\n')) {
-    const m = /^@@([a-z]+)$/.exec(l);
-    if (m) {
-      if (cur) res[cur] = buf.join('\n');
-      if (m[1] === 'end') return res;
-      cur = m[1];
-      buf = [];
-    } else buf.push(l);
-  }
-  if (cur) res[cur] = buf.join('\n');
-  return res;
-}
-
-export interface FileEntry extends IncludedFile {
-  mode?: string;
-  script?: boolean;
-}
-
-/** "@file <b64 path> <mode> <kind>" + base64 content lines ("@script" before one marks a script) */
-export function parseFileEntries(text: string): FileEntry[] {
-  const out: FileEntry[] = [];
-  const lines = text.split('\n');
-  let script = false;
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i] === '@script') {
-      script = true;
-      continue;
-    }
-    const m = /^@file (\S*) (\S+) (\S+)$/.exec(lines[i]);
-    if (!m) continue;
-    const path = decode(m[1]);
-    const kind = m[3];
-    const body = lines[i + 1] ?? '';
-    i++;
-    const e: FileEntry = { path, text: kind === 'file' ? decode(body) : '', mode: m[2], script };
-    script = false;
-    const skip = skipOf(kind, m[2]);
-    if (skip) e.skip = skip;
-    out.push(e);
-  }
-  return out;
-}
-
-function skipOf(kind: string, mode: string): string | undefined {
-  if (kind === 'dir') return 'a directory';
-  if (kind === 'missing') return 'a dangling link';
-  if (kind === 'special') return 'not a regular file';
-  if (kind === 'unreadable') return 'not readable';
-  if (/^[0-7]+$/.test(mode) && (parseInt(mode, 8) & 0o111) !== 0)
-    return `executable (mode ${mode}): keepalived reads only non-executable files`;
-  return undefined;
-}
-
-/** `ip -o link` + `ip -o -4 addr` -> interfaces with their IPv4 addresses */
-export function parseInterfaces(links: string, addrs: string): HostInterface[] {
-  const ifs = new Map<string, HostInterface>();
-  for (const l of links.split('\n')) {
-    const m = /^\d+:\s+([^:@\s]+)(?:@\S+)?:\s+<([^>]*)>/.exec(l);
-    if (m) ifs.set(m[1], { name: m[1], up: m[2].split(',').includes('UP'), addresses: [] });
-  }
-  for (const l of addrs.split('\n')) {
-    const m = /^\d+:\s+(\S+)\s+inet\s+(\d+\.\d+\.\d+\.\d+)\/(\d+)(.*)$/.exec(l);
-    if (!m) continue;
-    const name = m[1].replace(/@.*/, '');
-    const rest = m[4].split('\\')[0];
-    const label = /\s(\S+)\s*$/.exec(rest)?.[1];
-    const iface = ifs.get(name) ?? { name, up: true, addresses: [] };
-    ifs.set(name, iface);
-    iface.addresses.push({
-      address: m[2],
-      prefix: Number(m[3]),
-      secondary: /\ssecondary\b/.test(rest),
-      ...(label && label !== name && label.includes(':') ? { label } : {}),
-    });
-  }
-  return [...ifs.values()];
-}
+/** what the first round trip reads */
+export const HOST_FACTS = [
+  'hostname',
+  'os',
+  'interfaces',
+  'services',
+  'kaunit',
+  'kaprocs',
+  'kabins',
+  'kaenv',
+  'nginxdump',
+] as const;
+export type HostFacts = Pick<Facts, (typeof HOST_FACTS)[number]>;
 
 /**
- * "Keepalived v2.2.7 (01/16,2022)" -> 2.2.7; and the default configuration file of that build: up to 2.2.4
- * /etc/keepalived/keepalived.conf whatever the prefix; from 2.2.5 SYSCONFDIR/keepalived/keepalived.conf, and when
- * that does not exist the same path without the prefix (keepalived's OLD_DEFAULT_CONFIG_FILE)
+ * the default configuration file of a keepalived build: up to 2.2.4 /etc/keepalived/keepalived.conf whatever the
+ * prefix; from 2.2.5 SYSCONFDIR/keepalived/keepalived.conf, and when that does not exist the same path without the
+ * prefix (keepalived's OLD_DEFAULT_CONFIG_FILE). `build`: the configure options (--prefix=, --sysconfdir=)
  */
-export function parseVersion(text: string): { version: string | null; defaultConf: string; oldDefault?: string } {
-  const v = /Keepalived v(\d+\.\d+\.\d+)/.exec(text)?.[1] ?? null;
-  const n = (v ?? '0.0.0').split('.').map(Number);
+export function defaultConfOf(version: string | null, build: string): { defaultConf: string; oldDefault?: string } {
+  const n = (version ?? '0.0.0').split('.').map(Number);
   const before225 = n[0] < 2 || (n[0] === 2 && (n[1] < 2 || (n[1] === 2 && n[2] < 5)));
-  const opts = /configure options:(.*)/.exec(text)?.[1] ?? '';
   const arg = (name: string, min: number) => {
-    for (const m of opts.matchAll(/--([a-z-]+)=(\S+)/g))
+    for (const m of build.matchAll(/--([a-z-]+)=(\S+)/g))
       if (m[1].length >= min && name.startsWith(m[1])) return m[2].replace(/^['"]|['"]$/g, '');
     return undefined;
   };
-  if (!v || before225) return { version: v, defaultConf: '/etc/keepalived/keepalived.conf' };
+  if (!version || before225) return { defaultConf: '/etc/keepalived/keepalived.conf' };
   const prefix = arg('prefix', 3) ?? '/usr/local';
   const sysconf = (arg('sysconfdir', 4) ?? `${prefix}/etc`).replace(/\$\{prefix\}|\$\(prefix\)/, prefix);
   const defaultConf = `${sysconf}/keepalived/keepalived.conf`;
   const old = defaultConf.startsWith(prefix) && prefix !== '/' ? defaultConf.slice(prefix.length) : undefined;
-  return { version: v, defaultConf, ...(old && old !== defaultConf ? { oldDefault: old } : {}) };
+  return { defaultConf, ...(old && old !== defaultConf ? { oldDefault: old } : {}) };
 }
 
-interface Proc {
-  pid: number;
-  ppid: number;
-  exe: string;
-  argv: string[];
-}
-
-function parseProcs(text: string): Proc[] {
-  return text
-    .split('\n')
-    .map((l) => l.split(' '))
-    .filter((w) => w.length >= 3 && /^\d+$/.test(w[0]))
-    .map((w) => ({
-      pid: Number(w[0]),
-      ppid: Number(w[1]),
-      exe: decode(w[2]).replace(/ \(deleted\)$/, ''),
-      argv: decode(w[3] ?? '')
-        .split('\0')
-        .filter((a, i, all) => i < all.length - 1 || a !== ''),
-    }));
-}
-
-function parseBins(text: string): Map<string, string> {
-  const m = new Map<string, string>();
-  let cur: string | null = null;
-  for (const l of text.split('\n')) {
-    const b = /^@bin (\S+)$/.exec(l);
-    if (b) {
-      cur = decode(b[1]);
-      m.set(cur, '');
-    } else if (cur) m.set(cur, `${m.get(cur)}${l}\n`);
+/** a keepalived binary's version: its package's (not for a deleted binary), else the string in the file */
+export function versionOf(b: KeepalivedBinary | undefined): { version: string | null; from: string; notes: string[] } {
+  if (!b) return { version: null, from: 'no keepalived binary found', notes: [] };
+  const inFile = parseKeepalivedVersion(b.versionLine);
+  const pkg = b.pkg && !b.deleted ? /^(?:\d+:)?(\d+\.\d+\.\d+)/.exec(b.pkg.version)?.[1] : undefined;
+  if (b.pkg && pkg) {
+    const notes =
+      inFile && inFile !== pkg
+        ? [`${b.path} says keepalived ${inFile}, its package ${b.pkg.name} ${b.pkg.version}: the package's is used`]
+        : [];
+    return { version: pkg, from: `the package ${b.pkg.name} ${b.pkg.version}, which owns ${b.path}`, notes };
   }
-  return m;
-}
-
-function kv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const l of text.split('\n')) {
-    const i = l.indexOf('=');
-    if (i > 0) out[l.slice(0, i)] = l.slice(i + 1);
-  }
-  return out;
+  const where = b.deleted ? `${b.path} as it ran (deleted or replaced since)` : b.path;
+  return { version: inFile, from: `${inFile ? 'read from' : 'not found in'} ${where} (not run)`, notes: [] };
 }
 
 export interface DaemonChoice {
   binary: string;
-  versionText: string;
+  version: string | null;
+  /** where the version comes from (a package, the binary's file) */
+  versionFrom: string;
+  /** the build's configure options ('' when unknown) */
+  build: string;
   options: DaemonOptions & { source: string };
   running: boolean;
+  /** processes named keepalived that are not the daemon, and why they are ignored; a version that disagrees */
+  warnings: string[];
+}
+
+/** keepalived's daemon: a process of root's running keepalived's binary (VRRP needs root); the others, why not */
+function daemonProcs(procs: KeepalivedProcess[]): { daemon: KeepalivedProcess[]; warnings: string[] } {
+  const daemon: KeepalivedProcess[] = [];
+  const warnings: string[] = [];
+  for (const p of procs) {
+    const exe = p.exe ? `${p.exe}${p.deleted ? ' (deleted)' : ''}` : 'binary unknown';
+    if (p.uid !== 0 || p.euid !== 0) {
+      const as = p.uid === p.euid ? `uid ${p.uid}` : `uid ${p.uid} (effective ${p.euid})`;
+      warnings.push(`a process named keepalived runs as ${as} (pid ${p.pid}, ${exe}): not the daemon, ignored`);
+    } else if (!/\/keepalived$/.test(p.exe))
+      warnings.push(`a root process named keepalived runs ${exe} (pid ${p.pid}): not keepalived's binary, ignored`);
+    else daemon.push(p);
+  }
+  return { daemon, warnings };
 }
 
 /** keepalived's binary and argv: the running daemon's, else what the unit would start */
-export function chooseDaemon(s: Record<string, string>, envFiles: FileEntry[]): DaemonChoice {
-  const procs = parseProcs(s.procs ?? '');
-  const bins = parseBins(s.version ?? '');
-  const unit = kv(s.unit ?? '');
-  const pids = new Set(procs.map((p) => p.pid));
-  const parent = procs.find((p) => p.pid === Number(unit.MainPID)) ?? procs.find((p) => !pids.has(p.ppid));
-  const firstBin = [...bins.keys()][0] ?? 'keepalived';
-  if (parent) {
-    const binary = parent.exe;
-    const text = bins.get(binary) ?? bins.get(parent.argv[0]) ?? '';
-    const major = majorOf(text);
-    const options = {
-      ...parseDaemonArgs(parent.argv.slice(1), major),
-      source: `the running keepalived (pid ${parent.pid})`,
-    };
-    return { binary, versionText: text, options, running: true };
-  }
-  const env: Record<string, string> = {};
-  const listed = (s.unit ?? '')
-    .split('\n')
-    .filter((l) => l.startsWith('EnvironmentFiles='))
-    .map((l) => l.slice('EnvironmentFiles='.length).split(/\s+/)[0]);
-  for (const f of envFiles)
-    if (!listed.length || listed.includes(f.path)) Object.assign(env, parseEnvironmentFile(f.text));
-  Object.assign(env, parseEnvironmentProperty(unit.Environment ?? ''));
-  const argv = execStartArgv(unit.ExecStart ?? '', env);
-  const binary = argv?.[0] ?? firstBin;
-  const text = bins.get(binary) ?? bins.get(firstBin) ?? '';
-  const major = majorOf(text);
-  if (argv)
+export function chooseDaemon(f: Pick<HostFacts, 'kaunit' | 'kaprocs' | 'kabins'>, envFiles: FileEntry[]): DaemonChoice {
+  const { daemon, warnings } = daemonProcs(f.kaprocs);
+  const unit = f.kaunit;
+  const pids = new Set(daemon.map((p) => p.pid));
+  const parent = daemon.find((p) => p.pid === unit.mainPid) ?? daemon.find((p) => !pids.has(p.ppid));
+  const choice = (
+    binary: string,
+    bin: KeepalivedBinary | undefined,
+    options: DaemonChoice['options'],
+    running: boolean,
+  ) => {
+    const v = versionOf(bin);
     return {
       binary,
-      versionText: text,
-      options: {
-        ...parseDaemonArgs(argv.slice(1), major),
-        source: 'the keepalived unit (ExecStart and its environment)',
-      },
-      running: false,
+      version: v.version,
+      versionFrom: v.from,
+      build: bin?.build ?? '',
+      options,
+      running,
+      warnings: [...warnings, ...v.notes],
     };
+  };
+  if (parent) {
+    const bin =
+      f.kabins.find((b) => b.from.startsWith('pid:') && b.path === parent.exe && b.deleted === parent.deleted) ??
+      f.kabins.find((b) => b.path === parent.exe);
+    const major = majorOf(versionOf(bin).version);
+    const source = `the running keepalived (pid ${parent.pid})`;
+    return choice(parent.exe, bin, { ...parseDaemonArgs(parent.argv.slice(1), major), source }, true);
+  }
+  const env: Record<string, string> = {};
+  for (const e of envFiles)
+    if (!unit.environmentFiles.length || unit.environmentFiles.includes(e.path))
+      Object.assign(env, parseEnvironmentFile(e.text));
+  Object.assign(env, parseEnvironmentProperty(unit.environment));
+  const argv = execStartArgv(unit.execStart, env);
+  const installed = f.kabins.filter((b) => !b.from.startsWith('pid:'));
+  const bin = installed.find((b) => b.path === argv?.[0]) ?? installed[0];
+  const binary = argv?.[0] ?? bin?.path ?? 'keepalived';
+  const major = majorOf(versionOf(bin).version);
+  if (argv) {
+    const source = 'the keepalived unit (ExecStart and its environment)';
+    return choice(binary, bin, { ...parseDaemonArgs(argv.slice(1), major), source }, false);
+  }
   const raw = env.DAEMON_ARGS ?? env.KEEPALIVED_OPTIONS ?? '';
   const source = env.DAEMON_ARGS !== undefined ? 'DAEMON_ARGS' : 'KEEPALIVED_OPTIONS';
-  return {
-    binary,
-    versionText: text,
-    options: { ...parseDaemonArgs(raw.split(/\s+/).filter(Boolean), major), source },
-    running: false,
-  };
+  return choice(binary, bin, { ...parseDaemonArgs(raw.split(/\s+/).filter(Boolean), major), source }, false);
 }
 
-function majorOf(versionText: string): 1 | 2 {
-  return /Keepalived v1\./.test(versionText) ? 1 : 2;
+function majorOf(version: string | null): 1 | 2 {
+  return version?.startsWith('1.') ? 1 : 2;
 }
 
-/** a ReadIncluded that sends every read asked for in the same tick to the host in one script run */
-export function hostReader(
-  run: Runner,
-  seen: FileEntry[] = [],
-): (glob: string, dir: string) => Promise<IncludedFile[]> {
+type Read = (glob: string, dir: string) => Promise<IncludedFile[]>;
+
+/**
+ * a ReadIncluded that reads every glob asked for in the same tick in one round trip (the globs fact); `seen` gets
+ * every entry read, the scripts the files name included
+ */
+export function hostReader(conn: Conn, seen: FileEntry[] = []): Read {
   let queue: { glob: string; dir: string; resolve: (f: IncludedFile[]) => void; reject: (e: Error) => void }[] = [];
   const flush = async () => {
     const batch = queue;
     queue = [];
     try {
-      const r = await run(
-        readScript(),
-        batch.flatMap((q) => [q.dir, q.glob]),
-      );
-      if (!r.stdout.includes('@@end')) throw new Error(`reading files failed (exit ${r.code}): ${r.stderr.trim()}`);
-      const parts = r.stdout.split(/^@@glob .*$/m).slice(1);
+      const { globs } = await gather(conn, ['globs'], { GLOBS: globsVar(batch) });
       batch.forEach((q, i) => {
-        const entries = parseFileEntries((parts[i] ?? '').replace(/@@end[\s\S]*$/, ''));
+        const entries = globs[i]?.files ?? [];
         seen.push(...entries);
         q.resolve(entries.filter((e) => !e.script));
       });
@@ -418,39 +224,42 @@ export function splitCommand(s: string): string[] {
   return words;
 }
 
-function osFamilyOf(os: string): { family: ImportedHost['osFamily']; id?: string } {
-  const env = parseEnvironmentFile(os);
-  const ids = `${env.ID ?? ''} ${env.ID_LIKE ?? ''}`;
-  const family = /\b(debian|ubuntu)\b/.test(ids) ? 'debian' : /\b(rhel|centos|fedora)\b/.test(ids) ? 'rhel' : 'other';
-  return { family, id: env.ID };
+/**
+ * the main configuration file keepalived reads, as it would choose it (-f, else its build's default, else the old
+ * default when only that exists), read with the files it names: one round trip (both defaults asked at once)
+ */
+async function mainConfig(
+  d: DaemonChoice,
+  read: Read,
+  given?: string,
+): Promise<{ path: string; files: IncludedFile[]; note?: string }> {
+  const v = defaultConfOf(d.version, d.build);
+  let path = given ?? d.options.useFile ?? v.defaultConf;
+  if (!path.startsWith('/')) path = `/${path}`;
+  const old = !given && !d.options.useFile && majorOf(d.version) === 2 ? v.oldDefault : undefined;
+  const [main, fallback] = await Promise.all([read(path, '/'), old ? read(old, '/') : Promise.resolve([])]);
+  const exists = (files: IncludedFile[], p: string) => files.some((f) => f.path === p && !f.skip);
+  if (old && !exists(main, path) && exists(fallback, old))
+    return { path: old, files: fallback, note: `${path} does not exist: keepalived falls back to ${old}` };
+  return { path, files: main };
 }
 
-function nginxOf(section: string, latent: string[]): HostNginx | undefined {
-  if (!section.trim() || section.trim() === 'none') return undefined;
-  const f = kv(section.replace(/^(rc|bin|out|err) /gm, '$1='));
-  const dump = decode(f.out ?? '');
-  const err = decode(f.err ?? '');
-  const ok = f.rc === '0';
+function nginxOf(d: NginxDumpFact, latent: string[], warnings: string[]): HostNginx | undefined {
+  if (d.state === 'none') return undefined;
+  if (d.state === 'unsafe') {
+    warnings.push(
+      `nginx -T not run: ${d.binary}: ${d.why} (ha-setup runs only a root-owned binary of a package, in root-owned ` +
+        "directories): the answers have nothing of this host's nginx configuration",
+    );
+    return undefined;
+  }
+  const ok = d.rc === 0;
   const firstError = ok
     ? undefined
-    : (err.split('\n').find((l) => /\[(emerg|alert|crit|error)\]/.test(l)) ?? err.trim());
-  if (!ok) latent.push(`nginx -T fails (exit ${f.rc}): ${firstError ?? 'no message'}; the next nginx reload fails too`);
-  const { upstream, notes } = findNginxUpstream(dump);
-  return { binary: decode(f.bin ?? ''), ok, firstError, files: splitNginxDump(dump), upstream, notes };
-}
-
-/** the main configuration file keepalived reads, as it would choose it */
-function configPathOf(d: DaemonChoice, conf: FileEntry[]): { path: string; note?: string } {
-  const major = majorOf(d.versionText);
-  const v = parseVersion(d.versionText);
-  let path = d.options.useFile ?? v.defaultConf;
-  if (!path.startsWith('/')) path = `/${path}`;
-  if (!d.options.useFile && major === 2 && v.oldDefault) {
-    const exists = (p: string) => conf.some((c) => c.path === p && !c.skip && c.mode !== '-');
-    if (!exists(v.defaultConf) && exists(v.oldDefault))
-      return { path: v.oldDefault, note: `${v.defaultConf} does not exist: keepalived falls back to ${v.oldDefault}` };
-  }
-  return { path };
+    : (d.err.split('\n').find((l) => /\[(emerg|alert|crit|error)\]/.test(l)) ?? d.err.trim());
+  if (!ok) latent.push(`nginx -T fails (exit ${d.rc}): ${firstError ?? 'no message'}; the next nginx reload fails too`);
+  const { upstream, notes } = findNginxUpstream(d.out);
+  return { binary: d.binary, ok, firstError, files: splitNginxDump(d.out), upstream, notes };
 }
 
 export interface CollectOptions {
@@ -458,53 +267,50 @@ export interface CollectOptions {
   configPath?: string;
 }
 
-/** read one host: `given` is what the user typed (kept as the node's host) */
-export async function collectHost(given: string, run: Runner, opts: CollectOptions = {}): Promise<ImportedHost> {
-  const r = await run(mainScript(), []);
-  if (!r.stdout.includes('@@end'))
-    throw new Error(`${given}: reading the host failed (exit ${r.code}): ${r.stderr.trim().slice(0, 300)}`);
-  const s = sections(r.stdout);
+/** read one host through `conn` (as root): `given` is what the user typed (kept as the node's host) */
+export async function collectHost(given: string, conn: Conn, opts: CollectOptions = {}): Promise<ImportedHost> {
+  const f = await gather(conn, HOST_FACTS);
   const latent: string[] = [];
-  const envFiles = parseFileEntries(s.envfiles ?? '');
-  const confFiles = parseFileEntries(s.conf ?? '');
-  const daemon = chooseDaemon(s, envFiles);
-  const major = majorOf(daemon.versionText);
-  const chosen = configPathOf(daemon, confFiles);
-  const configPath = opts.configPath ?? chosen.path;
-  if (chosen.note) daemon.options.notes.push(chosen.note);
-  const hostname = (s.hostname ?? '').trim() || given;
-  const seen: FileEntry[] = [...confFiles];
-  const remote = hostReader(run, seen);
-  const read = async (glob: string, dir: string): Promise<IncludedFile[]> => {
-    const pre = confFiles.find((c) => c.path === glob && !c.script);
-    return pre && pre.mode !== '-' ? [pre] : remote(glob, dir);
-  };
-  const config = await loadKeepalivedConfig(configPath, read, {
+  const daemon = chooseDaemon(f, f.kaenv);
+  const warnings = [...daemon.warnings];
+  const major = majorOf(daemon.version);
+  const hostname = f.hostname.trim() || given;
+  const seen: FileEntry[] = [];
+  const remote = hostReader(conn, seen);
+  const main = await mainConfig(daemon, remote, opts.configPath);
+  if (main.note) daemon.options.notes.push(main.note);
+  const read: Read = (glob, dir) => (glob === main.path ? Promise.resolve(main.files) : remote(glob, dir));
+  const config = await loadKeepalivedConfig(main.path, read, {
     major,
     configId: daemon.options.configId ?? (major === 2 ? hostname.split('.')[0] : undefined),
   });
   const scripts = await readScripts(config, seen, remote);
-  const services = servicesOf(s.services ?? '');
+  const services = {
+    keepalived: daemon.running ? 'active' : (f.services.keepalived?.active ?? 'unknown'),
+    nginx: f.services.nginx?.active ?? 'unknown',
+  };
   if (services.keepalived !== 'active')
     latent.push(`keepalived is not active (${services.keepalived}): the pair runs on the other node(s) alone`);
-  const interfaces = parseInterfaces(s.links ?? '', s.addrs ?? '');
-  const os = osFamilyOf(s.os ?? '');
+  const interfaces = Object.values(f.interfaces);
+  const nginx = nginxOf(f.nginxdump, latent, warnings);
   return {
     given,
     hostname,
-    osFamily: os.family,
-    ...(os.id ? { osId: os.id } : {}),
-    keepalivedVersion: parseVersion(daemon.versionText).version,
+    osFamily: f.os.family === 'unknown' ? 'other' : f.os.family,
+    ...(f.os.id ? { osId: f.os.id } : {}),
+    keepalivedVersion: daemon.version,
     keepalivedMajor: major,
     daemonOptions: daemon.options,
-    configPath,
+    configPath: main.path,
     interfaces,
     holds: vipsHeld(config, interfaces),
     config,
     scripts,
-    nginx: nginxOf(s.nginx ?? '', latent),
+    ...(nginx ? { nginx } : {}),
     services,
     latent,
+    notes: [`keepalived ${daemon.version ?? 'version unknown'}: ${daemon.versionFrom}`],
+    warnings,
   };
 }
 
@@ -529,14 +335,9 @@ async function readScripts(
   return scripts;
 }
 
-function servicesOf(text: string): ImportedHost['services'] {
-  const m = Object.fromEntries(text.split('\n').map((l) => l.trim().split(/\s+/)));
-  return { keepalived: m.keepalived ?? 'unknown', nginx: m.nginx ?? 'unknown' };
-}
-
 /** the configuration's VIPs (virtual_ipaddress entries) that this host has on an interface now */
 export function vipsHeld(config: KeepalivedConfig, interfaces: HostInterface[]): string[] {
-  const have = new Set(interfaces.flatMap((i) => i.addresses.map((a) => a.address)));
+  const have = new Set(interfaces.flatMap((i) => i.ips.map((a) => a.address)));
   const out: string[] = [];
   for (const [n, parents] of walkConf(config.tree)) {
     const p = parents[parents.length - 1];

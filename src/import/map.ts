@@ -60,7 +60,9 @@ function addressOf(ctx: PairContext, h: number, vrids: Vrid[], iface: string): s
   if (src) return src;
   const host = ctx.models[h].host;
   const vips = new Set(vrids.flatMap((x) => x.per[h].vips.map((v) => v.address)));
-  const a = host.interfaces.find((i) => i.name === iface)?.addresses.find((x) => !x.secondary && !vips.has(x.address));
+  const a = host.interfaces
+    .find((i) => i.name === iface)
+    ?.ips.find((x) => x.family === 4 && !x.secondary && !vips.has(x.address));
   return a?.address;
 }
 

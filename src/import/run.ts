@@ -51,9 +51,7 @@ export async function runImport(io: IO, opts: ImportOptions): Promise<ImportOutc
     { askPassword: opts.askPassword },
   );
   try {
-    const hosts = await Promise.all(
-      opts.hosts.map((h) => collectHost(h, (script, args) => session.conns[h].sh(script, args, { timeoutMs: 60_000 }))),
-    );
+    const hosts = await Promise.all(opts.hosts.map((h) => collectHost(h, session.conns[h])));
     const result = mapImport(hosts, {
       ssh: {
         ...(opts.user ? { user: opts.user } : {}),
@@ -62,6 +60,10 @@ export async function runImport(io: IO, opts: ImportOptions): Promise<ImportOutc
         ...(opts.knownHostsFile ? { knownHostsFile: opts.knownHostsFile } : {}),
       },
     });
+    for (const h of hosts) {
+      for (const n of h.notes ?? []) result.decisions.push(`${h.given}: ${n}`);
+      for (const w of h.warnings ?? []) result.warnings.push(`${h.given}: ${w}`);
+    }
     if (result.refusals.length)
       throw new PreconditionError('import: ha-setup cannot take this pair over safely', result.refusals);
     return { result, hosts };

@@ -1,22 +1,15 @@
 /** What `ha-setup import` reads from each host, and what it makes of the pair. */
 import type { AnswersInput } from '../answers/schema.js';
+import type { InterfaceFact, IpAddress } from '../facts/types.js';
 import type { DaemonOptions } from './daemon-options.js';
 import type { KeepalivedConfig } from './keepalived-conf.js';
 import type { NginxUpstream } from './nginx-conf.js';
 
-export interface HostAddress {
-  address: string;
-  prefix: number;
-  /** `ip addr`'s "secondary" flag (a second address in the same subnet: how a VIP usually shows) */
-  secondary: boolean;
-  label?: string;
-}
+/** an address of a host's interface (the interfaces fact's) */
+export type HostAddress = IpAddress;
 
-export interface HostInterface {
-  name: string;
-  up: boolean;
-  addresses: HostAddress[];
-}
+/** a host's interface (the interfaces fact's) */
+export type HostInterface = InterfaceFact;
 
 /** nginx as `nginx -T` shows it on one host */
 export interface HostNginx {
@@ -38,7 +31,7 @@ export interface ImportedHost {
   hostname: string;
   osFamily: 'debian' | 'rhel' | 'other';
   osId?: string;
-  /** "2.2.7", "1.3.5"; null when keepalived --version could not be run */
+  /** "2.2.7", "1.3.5" (its package's, else read from the binary); null when unknown */
   keepalivedVersion: string | null;
   /** the rules keepalived reads its configuration with */
   keepalivedMajor: 1 | 2;
@@ -56,6 +49,10 @@ export interface ImportedHost {
   services: { keepalived: string; nginx: string };
   /** latent faults found while reading (keepalived not running, nginx -T failing...) */
   latent: string[];
+  /** how what was read was decided (where keepalived's version comes from) */
+  notes?: string[];
+  /** what was read and left alone, and why (a keepalived process that is not the daemon, nginx -T not run) */
+  warnings?: string[];
 }
 
 export interface Note {

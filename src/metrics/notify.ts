@@ -4,6 +4,7 @@
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { vrrpInstancesOf } from '../answers/targets.js';
+import { FILE_CHECK_SH } from '../facts/safe-file.js';
 import { PATHS } from '../paths.js';
 import { renderTemplate } from '../render.js';
 import { METRICS_PATHS } from './render.js';
@@ -66,6 +67,7 @@ export function renderMetricsNotifyScript(data: NotifyScriptData): string {
     webhookTries: checkInt('webhook tries', data.webhookTries ?? 3, 1, 10),
     splitBrainRepeat: checkInt('split-brain repeat', data.splitBrainRepeatSeconds ?? 60, 0, 86400),
     path: checkSearchPath(data.path ?? SYSTEM_PATH),
+    fileCheckSh: FILE_CHECK_SH,
   });
 }
 

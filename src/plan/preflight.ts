@@ -160,6 +160,12 @@ export function preflight(
       `${who}: failover.realtime: this host has no CAP_SYS_RESOURCE (a container?), so keepalived's real-time ` +
         'VRRP process would be killed on every reload; set failover.realtime: false',
     );
+  const ns = facts.notifyscript;
+  if (cfg.notify.script && ns && !ns.ok)
+    out.push(
+      `${who}: notify.script ${cfg.notify.script}: ${ns.why}; the notify hook runs it as root only when nobody but ` +
+        'root can change it or a directory above it (what keepalived checks with enable_script_security)',
+    );
   // (becoming root is the session's precondition, checked on connecting: facts are always gathered as root)
   const names = Object.keys(facts.interfaces);
   const ifaces = new Set([

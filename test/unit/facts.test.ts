@@ -122,6 +122,10 @@ describe('single parsers', () => {
       flags: ['BROADCAST', 'UP', 'LOWER_UP'],
       mac: '00:0c:29:aa:bb:cc',
       addresses: ['172.16.70.181/24', '172.16.70.183/24'],
+      ips: [
+        { address: '172.16.70.181', prefix: 24, family: 4, secondary: false },
+        { address: '172.16.70.183', prefix: 24, family: 4, secondary: true },
+      ],
     });
   });
   it('nginx tree listing', () => {

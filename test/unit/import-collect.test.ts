@@ -1,24 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import {
-  collectHost,
-  hostReader,
-  mainScript,
-  parseFileEntries,
-  parseInterfaces,
-  parseVersion,
-  readScript,
-  sections,
-  type Runner,
-} from '../../src/import/collect.js';
+import { describe, expect, it } from 'vitest';
+import { parseFileEntries } from '../../src/facts/file-entries.js';
+import { parseSections } from '../../src/facts/gather.js';
+import { parseInterfaces, parseKeepalivedVersion, VARS } from '../../src/facts/table.js';
+import type { KeepalivedBinary } from '../../src/facts/types.js';
+import { collectHost, defaultConfOf, hostReader, versionOf } from '../../src/import/collect.js';
 import { execStartArgv, parseDaemonArgs, parseEnvironmentFile } from '../../src/import/daemon-options.js';
 import { mapImport } from '../../src/import/map.js';
 import { fixture } from '../fixtures/import/hosts.js';
+import { fakeConn, fakeNode, type FakeCall, type FakeConn } from '../helpers/fake-conn.js';
 import {
   addrs,
+  factsOf,
   fileEntry,
   guide004,
   importAnswer,
@@ -33,93 +25,121 @@ const VERSION_DEBIAN = fixture('keepalived-version-debian12.txt');
 const VERSION_CENTOS7 =
   'Keepalived v1.3.5 (03/19,2017), git commit v1.3.5-6-g6fa32f2\n\nCopyright(C) 2001-2017 Alexandre Cassen\n';
 
-/** a runner answering the two scripts as the host would, recording each run */
-function fakeRunner(h: ImportHost): { run: Runner; runs: string[][] } {
-  const runs: string[][] = [];
-  const run: Runner = async (script, args) => {
-    runs.push(args);
-    const stdout = importAnswer(h, script, args);
-    return stdout === null ? { code: 127, stdout: '', stderr: 'unexpected script' } : { code: 0, stdout, stderr: '' };
+/** a connection answering import's facts as the host would */
+function hostConn(h: ImportHost, name = 'lb01'): FakeConn {
+  return fakeConn((c) => {
+    const stdout = importAnswer(h, c.text, c.args);
+    return stdout === null ? { code: 127, stderr: 'unexpected script' } : { stdout };
+  }, fakeNode({ name }));
+}
+
+/** each round trip: "host" (the first), or the globs it read ("DIR GLOB") */
+function trips(conn: FakeConn): (string | string[])[] {
+  const globs = VARS.indexOf('GLOBS');
+  const unb64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
+  return conn.calls.map((c) =>
+    factsOf(c.text)?.includes('globs')
+      ? c.args[globs].split('\n').map((l) => l.split(' ').map(unb64).join(' '))
+      : 'host',
+  );
+}
+
+/** nothing a host sent runs a process's binary or asks any binary for its version */
+function runsNothing(calls: FakeCall[]): void {
+  for (const c of calls) {
+    expect(c.text).not.toContain('--version');
+    for (const l of c.text.split('\n').filter((x) => x.includes('/exe"')))
+      expect(l).toMatch(/readlink "\$p\/exe"|ka_read "pid:\$\{p#\/proc\/\}" "\$p\/exe" "\$e"/);
+  }
+}
+
+/** the version line and build options a binary's file holds, from what its --version prints */
+function bin(text: string, over: Partial<KeepalivedBinary> = {}): KeepalivedBinary {
+  return {
+    from: 'path',
+    path: '/usr/sbin/keepalived',
+    deleted: false,
+    versionLine: /^Keepalived v.*$/m.exec(text)?.[0] ?? '',
+    build: /^configure options: (.*)$/m.exec(text)?.[1] ?? '',
+    ...over,
   };
-  return { run, runs };
 }
 
 const OS_DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_ID="12"\nID=debian';
 
-describe('collect: the host scripts', () => {
-  it('are POSIX sh (dash -n)', () => {
-    for (const s of [mainScript(), readScript()])
-      expect(() => execFileSync('dash', ['-n'], { input: s })).not.toThrow();
+describe('the interfaces fact: one parser for init, status, the wizard and import', () => {
+  it('ip -o link / -4 addr / -6 addr: IPv4 "a.b.c.d/len" addresses, and every address in detail', () => {
+    const prefixed = (p: string, t: string) =>
+      t
+        .split('\n')
+        .map((l) => `${p} ${l}`)
+        .join('\n');
+    const text = [
+      prefixed('link', LINKS),
+      prefixed('addr', addrs('172.16.70.181', ['172.16.70.183'])),
+      'addr 2: ens33    inet6 fe80::20c:29ff:fea1:824e/64 scope link \\       valid_lft forever preferred_lft forever',
+    ].join('\n');
+    const ifs = parseInterfaces(text);
+    expect(Object.keys(ifs)).toEqual(['lo', 'ens33', 'eth1']);
+    expect(ifs.ens33).toMatchObject({ up: true, mac: '00:0c:29:a1:82:4e', multicast: true });
+    expect(ifs.ens33.addresses).toEqual(['172.16.70.181/24', '172.16.70.183/32']);
+    expect(ifs.ens33.ips).toEqual([
+      { address: '172.16.70.181', prefix: 24, family: 4, secondary: false },
+      { address: '172.16.70.183', prefix: 32, family: 4, secondary: false },
+      { address: 'fe80::20c:29ff:fea1:824e', prefix: 64, family: 6, secondary: false },
+    ]);
+    expect(ifs.eth1).toMatchObject({ up: false, addresses: [], ips: [] });
+    const lab = parseInterfaces(
+      'link 2: host0@if332: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP\n' +
+        'addr 2: host0    inet 198.18.0.104/24 scope global secondary host0:1\\       valid_lft forever',
+    );
+    // no link-layer address on the line: the interface is still there
+    expect(lab.host0.mac).toBe('');
+    expect(lab.host0.ips).toEqual([
+      { address: '198.18.0.104', prefix: 24, family: 4, secondary: true, label: 'host0:1' },
+    ]);
+  });
+});
+
+describe('a keepalived binary, read as a file', () => {
+  it('the version and the default configuration file of the build', () => {
+    const of = (t: string) => defaultConfOf(parseKeepalivedVersion(t), bin(t).build);
+    expect(parseKeepalivedVersion(VERSION_DEBIAN)).toBe('2.2.7');
+    expect(of(VERSION_DEBIAN)).toEqual({ defaultConf: '/etc/keepalived/keepalived.conf' });
+    expect(parseKeepalivedVersion(VERSION_CENTOS7)).toBe('1.3.5');
+    expect(of(VERSION_CENTOS7)).toEqual({ defaultConf: '/etc/keepalived/keepalived.conf' });
+    expect(of(VERSION_004).defaultConf).toBe('/etc/keepalived/keepalived.conf');
+    expect(defaultConfOf('2.2.8', '--prefix=/opt/ka')).toEqual({
+      defaultConf: '/opt/ka/etc/keepalived/keepalived.conf',
+      oldDefault: '/etc/keepalived/keepalived.conf',
+    });
+    expect(defaultConfOf('2.2.8', '--prefix=/usr --sysconf=/etc').defaultConf).toBe('/etc/keepalived/keepalived.conf');
   });
 
-  const dir = mkdtempSync(join(tmpdir(), 'ha-import-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('the read script expands globs on the host, relative to a directory, and base64s every file', () => {
-    mkdirSync(join(dir, 'conf.d/sub.conf'), { recursive: true });
-    writeFileSync(join(dir, 'keepalived.conf'), 'vrrp_script c {\n  script "/bin/sh ' + join(dir, 'chk.sh') + '"\n}\n');
-    writeFileSync(join(dir, 'conf.d/a b.conf'), 'router_id "\u00e9t\u00e9"\n');
-    writeFileSync(join(dir, 'conf.d/x.conf'), 'x\n');
-    chmodSync(join(dir, 'conf.d/x.conf'), 0o755);
-    writeFileSync(join(dir, 'chk.sh'), '#!/bin/sh\nkillall -0 nginx\n');
-    const out = execFileSync(
-      'sh',
-      ['-c', readScript(), 'sh', dir, 'conf.d/*.conf', '/', join(dir, 'keepalived.conf'), '/', '/none/*'],
-      {
-        encoding: 'utf8',
-      },
-    );
-    const parts = out.split(/^@@glob .*$/m).slice(1);
-    expect(parts).toHaveLength(3);
-    expect(parseFileEntries(parts[0]).map((e) => [e.path.slice(dir.length), e.text, e.skip])).toEqual([
-      ['/conf.d/a b.conf', 'router_id "\u00e9t\u00e9"\n', undefined],
-      ['/conf.d/sub.conf', '', 'a directory'],
-      ['/conf.d/x.conf', 'x\n', 'executable (mode 755): keepalived reads only non-executable files'],
+  it("its package's version first, and which source gave it; a deleted one's from its file", () => {
+    const pkg = { name: 'keepalived', version: '1:2.2.7-1+b2' };
+    expect(versionOf(bin(VERSION_DEBIAN, { pkg }))).toEqual({
+      version: '2.2.7',
+      from: 'the package keepalived 1:2.2.7-1+b2, which owns /usr/sbin/keepalived',
+      notes: [],
+    });
+    expect(versionOf(bin(VERSION_004, { pkg })).notes).toEqual([
+      "/usr/sbin/keepalived says keepalived 2.2.4, its package keepalived 1:2.2.7-1+b2: the package's is used",
     ]);
-    const main = parseFileEntries(parts[1]);
-    expect(main.map((e) => [e.path.slice(dir.length), !!e.script])).toEqual([
-      ['/keepalived.conf', false],
-      ['/chk.sh', true],
-    ]);
-    expect(parseFileEntries(parts[2].replace(/@@end[\s\S]*/, ''))).toEqual([]);
+    expect(versionOf(bin(VERSION_004, { path: '/data/apps/keepalived/sbin/keepalived' }))).toMatchObject({
+      version: '2.2.4',
+      from: 'read from /data/apps/keepalived/sbin/keepalived (not run)',
+    });
+    expect(versionOf(bin(VERSION_004, { deleted: true, from: 'pid:7' }))).toMatchObject({
+      version: '2.2.4',
+      from: 'read from /usr/sbin/keepalived as it ran (deleted or replaced since) (not run)',
+    });
+    expect(versionOf(bin('', {})).version).toBeNull();
+    expect(versionOf(undefined).from).toBe('no keepalived binary found');
   });
 });
 
 describe('collect: parsers', () => {
-  it('ip -o link / ip -o -4 addr', () => {
-    expect(parseInterfaces(LINKS, addrs('172.16.70.181', ['172.16.70.183']))).toEqual([
-      { name: 'lo', up: true, addresses: [{ address: '127.0.0.1', prefix: 8, secondary: false }] },
-      {
-        name: 'ens33',
-        up: true,
-        addresses: [
-          { address: '172.16.70.181', prefix: 24, secondary: false },
-          { address: '172.16.70.183', prefix: 32, secondary: false },
-        ],
-      },
-      { name: 'eth1', up: false, addresses: [] },
-    ]);
-    const lab = parseInterfaces(
-      '2: host0@if332: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP',
-      '2: host0    inet 198.18.0.104/24 scope global secondary host0:1\\       valid_lft forever preferred_lft forever',
-    );
-    expect(lab[0].addresses[0]).toEqual({ address: '198.18.0.104', prefix: 24, secondary: true, label: 'host0:1' });
-  });
-
-  it('keepalived --version: the version and the default configuration file of the build', () => {
-    expect(parseVersion(VERSION_DEBIAN)).toEqual({ version: '2.2.7', defaultConf: '/etc/keepalived/keepalived.conf' });
-    expect(parseVersion(VERSION_CENTOS7)).toEqual({ version: '1.3.5', defaultConf: '/etc/keepalived/keepalived.conf' });
-    expect(parseVersion(VERSION_004).defaultConf).toBe('/etc/keepalived/keepalived.conf');
-    expect(parseVersion('Keepalived v2.2.8 (04/04,2023)\n\nconfigure options: --prefix=/opt/ka\n')).toEqual({
-      version: '2.2.8',
-      defaultConf: '/opt/ka/etc/keepalived/keepalived.conf',
-      oldDefault: '/etc/keepalived/keepalived.conf',
-    });
-    expect(parseVersion('Keepalived v2.2.8\nconfigure options: --prefix=/usr --sysconf=/etc\n').defaultConf).toBe(
-      '/etc/keepalived/keepalived.conf',
-    );
-  });
-
   it("keepalived's options as getopt_long reads them", () => {
     expect(parseDaemonArgs(['-D', '-S', '4'])).toMatchObject({ logDetail: true, logFacility: 4, other: [] });
     expect(parseDaemonArgs(['--log-facility=local4', '--use-file', '/k.conf']).logFacility).toBe(4);
@@ -151,7 +171,7 @@ describe('collect: parsers', () => {
   });
 
   it('sections and file entries survive any byte', () => {
-    const s = sections('junk\n@@a\n1\n2\n@@b\n@@end\n@@c\nno');
+    const s = parseSections('junk\n@@a\n1\n2\n@@b\n@@end\n@@c\nno');
     expect(s).toEqual({ a: '1\n2', b: '' });
     const weird = 'line\r\n\u0000\u00ff "quotes" \\ $x\n';
     expect(parseFileEntries(fileEntry('/p a/t\nx', weird))[0]).toMatchObject({ path: '/p a/t\nx', text: weird });
@@ -160,9 +180,10 @@ describe('collect: parsers', () => {
 
 describe('collectHost', () => {
   it('guide 004: the running keepalived built in /data/apps, its -f file, the check script, nginx -T', async () => {
-    const { run, runs } = fakeRunner(guide004('KeepMaster'));
-    const h = await collectHost('172.16.70.181', run);
-    expect(runs).toEqual([[]]);
+    const conn = hostConn(guide004('KeepMaster'));
+    const h = await collectHost('172.16.70.181', conn);
+    // the host, then the -f file (with the script it names)
+    expect(trips(conn)).toEqual(['host', [`/ ${KA}`]]);
     expect(h).toMatchObject({
       given: '172.16.70.181',
       hostname: 'KeepMaster',
@@ -172,7 +193,8 @@ describe('collectHost', () => {
       keepalivedMajor: 2,
       configPath: KA,
       holds: ['172.16.70.183'],
-      services: { keepalived: 'unknown', nginx: 'active' },
+      // no keepalived unit here, but its daemon runs
+      services: { keepalived: 'active', nginx: 'active' },
     });
     expect(h.daemonOptions).toMatchObject({
       useFile: KA,
@@ -185,14 +207,15 @@ describe('collectHost', () => {
       ok: true,
       upstream: { name: 'web', backends: ['172.16.70.191:80', '172.16.70.192:80'] },
     });
-    expect(h.latent).toEqual(['keepalived is not active (unknown): the pair runs on the other node(s) alone']);
+    expect(h.latent).toEqual([]);
+    expect(h.notes).toEqual(['keepalived 2.2.4: read from /data/apps/keepalived/sbin/keepalived (not run)']);
+    expect(h.warnings).toEqual([]);
+    runsNothing(conn.calls);
   });
 
   it('both hosts of guide 004 collected and mapped', async () => {
     const hosts = await Promise.all(
-      (['KeepMaster', 'KeepBackup'] as const).map((n, i) =>
-        collectHost(`172.16.70.18${i + 1}`, fakeRunner(guide004(n)).run),
-      ),
+      (['KeepMaster', 'KeepBackup'] as const).map((n, i) => collectHost(`172.16.70.18${i + 1}`, hostConn(guide004(n)))),
     );
     const r = mapImport(hosts, { ssh: {} });
     expect(r.refusals).toEqual([]);
@@ -211,6 +234,7 @@ describe('collectHost: a stopped unit, includes, failures', () => {
       os: OS_DEBIAN,
       unit: fixture('systemctl-show-keepalived-debian12.txt'),
       bins: { '/usr/sbin/keepalived': VERSION_DEBIAN },
+      packages: { '/usr/sbin/keepalived': 'keepalived 1:2.2.7-1+b2' },
       envfiles: { '/etc/default/keepalived': '# Options\nDAEMON_ARGS="-D -S 4 -f /etc/keepalived/main.conf"\n' },
       files: {
         '/etc/keepalived/main.conf':
@@ -230,19 +254,22 @@ describe('collectHost: a stopped unit, includes, failures', () => {
           'nginx: configuration file /etc/nginx/nginx.conf test failed\n',
       },
     };
-    const { run, runs } = fakeRunner(host);
-    const h = await collectHost('lb01', run);
+    const conn = hostConn(host);
+    const h = await collectHost('lb01', conn);
     expect(h.configPath).toBe('/etc/keepalived/main.conf');
     expect(h.daemonOptions).toMatchObject({
       logFacility: 4,
       source: 'the keepalived unit (ExecStart and its environment)',
     });
-    // the main script (with main.conf), then one run per include level (the script came with the file naming it)
-    expect(runs).toEqual([
-      [],
-      ['/etc/keepalived', 'conf.d/*.conf', '/etc/keepalived', 'vips/*.inc'],
-      ['/etc/keepalived/conf.d', '../deep/b.conf'],
+    // the host, main.conf, then one round trip per include level (the script came with the file naming it)
+    expect(trips(conn)).toEqual([
+      'host',
+      ['/ /etc/keepalived/main.conf'],
+      ['/etc/keepalived conf.d/*.conf', '/etc/keepalived vips/*.inc'],
+      ['/etc/keepalived/conf.d ../deep/b.conf'],
     ]);
+    expect(h.keepalivedVersion).toBe('2.2.7');
+    expect(h.notes).toEqual(['keepalived 2.2.7: the package keepalived 1:2.2.7-1+b2, which owns /usr/sbin/keepalived']);
     expect(h.config.files).toEqual([
       '/etc/keepalived/main.conf',
       '/etc/keepalived/conf.d/a.conf',
@@ -259,19 +286,84 @@ describe('collectHost: a stopped unit, includes, failures', () => {
   });
 
   it('a host that cannot run the script is an error naming it', async () => {
-    const run: Runner = async () => ({ code: 1, stdout: '', stderr: 'sh: permission denied' });
-    await expect(collectHost('lb9', run)).rejects.toThrow(
-      'lb9: reading the host failed (exit 1): sh: permission denied',
+    const conn = fakeConn(() => ({ code: 1, stderr: 'sh: permission denied' }), fakeNode({ name: 'lb9' }));
+    await expect(collectHost('lb9', conn)).rejects.toThrow(
+      "lb9: reading the host's facts failed (exit 1): sh: permission denied",
     );
   });
 
   it('hostReader sends the reads of one tick in one run', async () => {
     const host = guide004('KeepMaster');
-    const { run, runs } = fakeRunner(host);
-    const read = hostReader(run);
+    const conn = hostConn(host);
+    const read = hostReader(conn);
     const [a, b] = await Promise.all([read(KA, '/'), read('/data/apps/keepalived/*.sh', '/')]);
-    expect(runs).toHaveLength(1);
+    expect(trips(conn)).toEqual([[`/ ${KA}`, '/ /data/apps/keepalived/*.sh']]);
     expect(a.map((f) => f.path)).toEqual([KA]);
     expect(b.map((f) => f.path)).toEqual(['/data/apps/keepalived/chk_nginx.sh']);
+  });
+});
+
+describe('import runs nothing a user could have put there', () => {
+  /** Debian's stopped unit reading /etc/keepalived/keepalived.conf, and a keepalived process of uid 1000's */
+  const withUserProcess = (): ImportHost => ({
+    hostname: 'lb01',
+    os: OS_DEBIAN,
+    unit: fixture('systemctl-show-keepalived-debian12.txt'),
+    procs: [
+      { pid: 4242, ppid: 1, uid: 1000, exe: '/home/bob/keepalived', argv: ['keepalived', '-f', '/home/bob/k.conf'] },
+    ],
+    bins: { '/usr/sbin/keepalived': VERSION_DEBIAN, '/home/bob/keepalived': 'Keepalived v9.9.9 (bob)\n' },
+    files: {
+      '/etc/keepalived/keepalived.conf': 'vrrp_instance V {\n  interface ens33\n  virtual_router_id 9\n}\n',
+      '/home/bob/k.conf': 'vrrp_instance B {\n  interface ens33\n  virtual_router_id 66\n}\n',
+    },
+    own: '172.16.70.181',
+    services: 'keepalived inactive\nnginx active',
+  });
+
+  it('a keepalived process of another user is reported; nothing of it (argv, -f, binary) is used or run', async () => {
+    const conn = hostConn(withUserProcess());
+    const h = await collectHost('lb01', conn);
+    expect(h.warnings).toEqual([
+      'a process named keepalived runs as uid 1000 (pid 4242, /home/bob/keepalived): not the daemon, ignored',
+    ]);
+    expect(h.daemonOptions.source).toBe('the keepalived unit (ExecStart and its environment)');
+    expect(h.configPath).toBe('/etc/keepalived/keepalived.conf');
+    expect(h.config.files).toEqual(['/etc/keepalived/keepalived.conf']);
+    expect(h.keepalivedVersion).toBe('2.2.7');
+    expect(JSON.stringify(trips(conn))).not.toContain('/home/bob');
+    runsNothing(conn.calls);
+  });
+
+  it("a root daemon's binary deleted since it started: the running version, read, not run", async () => {
+    const host: ImportHost = {
+      ...withUserProcess(),
+      procs: [
+        { pid: 700, ppid: 1, exe: '/usr/sbin/keepalived (deleted)', argv: ['/usr/sbin/keepalived', '-D'] },
+        { pid: 701, ppid: 700, exe: '/usr/sbin/keepalived (deleted)', argv: ['/usr/sbin/keepalived', '-D'] },
+      ],
+      bins: { '/usr/sbin/keepalived (deleted)': VERSION_004, '/usr/sbin/keepalived': VERSION_DEBIAN },
+      packages: { '/usr/sbin/keepalived': 'keepalived 1:2.2.7-1+b2' },
+    };
+    const conn = hostConn(host);
+    const h = await collectHost('lb01', conn);
+    expect(h.daemonOptions.source).toBe('the running keepalived (pid 700)');
+    expect(h.keepalivedVersion).toBe('2.2.4');
+    expect(h.notes).toEqual([
+      'keepalived 2.2.4: read from /usr/sbin/keepalived as it ran (deleted or replaced since) (not run)',
+    ]);
+    expect(h.services.keepalived).toBe('active');
+    runsNothing(conn.calls);
+  });
+
+  it('nginx -T not run for a binary that fails bin_check: said why, no nginx part', async () => {
+    const host = { ...guide004('KeepMaster'), nginxUnsafe: 'it is writable by group or others (mode 775)' };
+    const h = await collectHost('172.16.70.181', hostConn(host));
+    expect(h.nginx).toBeUndefined();
+    expect(h.warnings).toEqual([
+      'nginx -T not run: /usr/sbin/nginx: it is writable by group or others (mode 775) (ha-setup runs only a ' +
+        "root-owned binary of a package, in root-owned directories): the answers have nothing of this host's nginx " +
+        'configuration',
+    ]);
   });
 });

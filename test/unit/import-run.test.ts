@@ -18,7 +18,7 @@ import type { ConnectOptions } from '../../src/ssh/ssh.js';
 import { fakeConn } from '../helpers/fake-conn.js';
 import { rawControls } from '../helpers/control.js';
 import { fakeIO } from '../helpers/fake-io.js';
-import { guide004, importAnswer, type ImportHost } from '../helpers/import-host.js';
+import { factsOf, guide004, importAnswer, type ImportHost } from '../helpers/import-host.js';
 
 const lab = vi.hoisted(() => ({
   hosts: {} as Record<string, ImportHost>,
@@ -39,7 +39,7 @@ vi.mock('../../src/ssh/ssh.js', async (importOriginal) => {
         if (c.text.includes('echo "@@uid"'))
           return { stdout: `@@uid\n${node.user === 'root' ? 0 : 1000}\n@@sudo\nnopasswd\n@@end\n` };
         if (lab.fail) return lab.fail;
-        lab.scripts.push(`${node.host} ${c.args.length ? 'read' : 'main'}`);
+        lab.scripts.push(`${node.host} ${factsOf(c.text)?.includes('globs') ? 'read' : 'main'}`);
         const out = importAnswer(h, c.text, c.args);
         return out === null ? { code: 127, stderr: 'unexpected script' } : { stdout: out };
       }, node);
@@ -95,6 +95,24 @@ describe('import', () => {
     // without --out the snippet goes to the current directory
     expect(r.err).toContain(`wrote ${join(dir, 'imported.conf')} (named by keepalived.snippets; init installs it)`);
     expect(answers.keepalived.snippets).toEqual(['./imported.conf']);
+  });
+
+  it("each keepalived version's source; a user's keepalived process is a warning, nothing of it used", async () => {
+    const h = lab.hosts['172.16.70.181'];
+    h.procs = [
+      ...(h.procs ?? []),
+      { pid: 4242, ppid: 1, uid: 1000, exe: '/home/bob/keepalived', argv: ['keepalived', '-f', '/home/bob/k.conf'] },
+    ];
+    const r = await run(['172.16.70.181', '172.16.70.182']);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(
+      'decided: 172.16.70.181: keepalived 2.2.4: read from /data/apps/keepalived/sbin/keepalived (not run)',
+    );
+    expect(r.err).toContain(
+      'warning: 172.16.70.181: a process named keepalived runs as uid 1000 (pid 4242, /home/bob/keepalived): ' +
+        'not the daemon, ignored',
+    );
+    expect(r.err).not.toContain('/home/bob/k.conf');
   });
 
   it('--out writes the answers (private), --json the report; SSH options reach the session', async () => {

@@ -5,7 +5,7 @@
  * waiting.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -18,8 +18,10 @@ import {
 } from '../../src/metrics/notify.js';
 import { cleanupTempDirs, tempDir, which, writeExec } from '../fixtures/metrics/harness.js';
 import { keepalivedCheck } from '../helpers/keepalived-check.js';
+import { removeSafeDirs, safeDir } from '../helpers/safe-dir.js';
 
 afterAll(cleanupTempDirs);
+afterAll(removeSafeDirs);
 
 const TOKEN = 'Bearer s3cr3t-t0ken';
 
@@ -78,7 +80,11 @@ function hook(url: string | null, more: Partial<NotifyScriptData> = {}, shell = 
   writeExec(join(bin, 'logger'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${dir}/log'\n`);
   writeExec(join(bin, 'curl'), `#!/bin/sh\nprintf '%s\\n' "$@" >> '${dir}/curl.args'\nexec ${which('curl')} "$@"\n`);
   const metricsScript = writeExec(join(dir, 'metrics.sh'), `#!/bin/sh\necho run >> '${dir}/metrics.runs'\n`);
-  const operatorScript = writeExec(join(dir, 'on-vrrp'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${dir}/operator'\n`);
+  // in a directory only root can write to (else the hook refuses to run it: below)
+  const operatorScript = writeExec(
+    join(safeDir('ha-notify-'), 'on-vrrp'),
+    `#!/bin/sh\nprintf '%s\\n' "$*" >> '${dir}/operator'\n`,
+  );
   const headersFile = join(dir, 'webhook.headers');
   writeFileSync(headersFile, webhookHeadersFile(`Authorization: ${TOKEN}\nX-Quote: a "b" \\c\n`), { mode: 0o600 });
   const urlFile = join(dir, 'webhook.url');
@@ -224,13 +230,61 @@ describe('notify hook: order, states, names', () => {
 
   it('no webhook: no curl; no operator script: nothing run; keepalived 2.x extra args ignored', async () => {
     const h = hook(null, { operatorScript: null });
-    expect(readFileSync(h.script, 'utf8')).not.toContain('exec "$OPERATOR_SCRIPT"');
+    expect(readFileSync(h.script, 'utf8')).not.toContain('file_check');
     const r = await h.run('INSTANCE', 'VI_1', 'MASTER', '110', 'extra', 'args');
     expect(r.code).toBe(0);
     expect(stateOf(h, 'VI_1')).toMatch(/^MASTER \d+ 1 110 /);
     await until('the metrics refresh', () => h.metricsRuns() === 1);
     expect(h.curlArgs()).toBe('');
     expect(h.operatorCalls()).toEqual([]);
+  });
+});
+
+describe("notify hook: the operator's script only when nobody but root can change it", () => {
+  const operator = (dir: string, name = 'on-vrrp') =>
+    writeExec(join(dir, name), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${dir}/ran'\n`);
+  const ran = (dir: string) => existsSync(join(dir, 'ran'));
+  const warning = (h: Hook) =>
+    h
+      .log()
+      .split('\n')
+      .find((l) => l.includes('.warning'));
+
+  it('in a directory anyone can write to (/tmp): not run, the log says why', async () => {
+    const dir = tempDir('ha-notify-op-');
+    const h = hook(null, { operatorScript: operator(dir) });
+    expect((await h.run('INSTANCE', 'VI_1', 'MASTER', '110')).code).toBe(0);
+    expect(ran(dir)).toBe(false);
+    expect(warning(h)).toBe(
+      `-p local4.warning -t ha-setup notify.script ${join(dir, 'on-vrrp')} not run: its directory /tmp is ` +
+        'writable by group or others (mode 1777)',
+    );
+    // the transition itself is recorded as always
+    expect(stateOf(h, 'VI_1')).toMatch(/^MASTER \d+ 1 110 /);
+  });
+
+  it('group-writable, or its directory: not run; a link to a safe script runs the script it resolves to', async () => {
+    const safe = safeDir('ha-notify-op-');
+    const g = operator(safe, 'group');
+    chmodSync(g, 0o775);
+    const h = hook(null, { operatorScript: g });
+    await h.run('INSTANCE', 'VI_1', 'MASTER', '110');
+    expect(ran(safe)).toBe(false);
+    expect(warning(h)).toContain(`notify.script ${g} not run: it is writable by group or others (mode 775)`);
+    mkdirSync(join(safe, 'open'), { mode: 0o777 });
+    chmodSync(join(safe, 'open'), 0o777);
+    const o = operator(join(safe, 'open'));
+    const h2 = hook(null, { operatorScript: o });
+    await h2.run('INSTANCE', 'VI_1', 'MASTER', '110');
+    expect(warning(h2)).toContain(`its directory ${join(safe, 'open')} is writable by group or others (mode 777)`);
+    // the link sits in /tmp, where anyone could point it elsewhere: the hook runs what it resolved and checked
+    const good = operator(safe, 'good');
+    const link = join(tempDir('ha-notify-link-'), 'hook');
+    symlinkSync(good, link);
+    const h3 = hook(null, { operatorScript: link });
+    await h3.run('INSTANCE', 'VI_1', 'BACKUP', '100');
+    expect(readFileSync(join(safe, 'ran'), 'utf8')).toBe('INSTANCE VI_1 BACKUP 100\n');
+    expect(warning(h3)).toBeUndefined();
   });
 });
 

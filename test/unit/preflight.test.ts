@@ -3,8 +3,13 @@
  * running keepalived manages it, whether ha-setup's keepalived.conf names it or (a pair built by hand) a file it
  * includes does, as the running keepalived's own state dump says (the kavips fact).
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
+import { gatherArgs, gatherScript, initVars, parseGathered } from '../../src/facts/gather.js';
 import { heardByKeepalived, preflight, vridsAdvertised } from '../../src/plan/preflight.js';
 import { activeActive } from '../fixtures/answers.js';
 import { allFresh, converge, fresh } from '../fixtures/facts.js';
@@ -126,5 +131,60 @@ describe('another VRRP router as the running keepalived heard it (every run, lis
       content: done.lb01.files[path].content!.replace(/^! Managed by ha-setup/, '! by hand'),
     } as never;
     expect(vridsAdvertised(cfg, done)).toBe(false);
+  });
+});
+
+describe('notify.script: run as root by the notify hook, so only root may be able to change it', () => {
+  const withScript = resolveAnswers(
+    { ...activeActive, notify: { email: [], script: '/usr/local/bin/on-vrrp' } },
+    { env: {} },
+  );
+  const script = (notifyscript: ReturnType<typeof fresh>['notifyscript']) => {
+    const f = fresh(withScript, node);
+    f.notifyscript = notifyscript;
+    return preflight(withScript, node, f, new Set()).filter((l) => l.includes('notify.script'));
+  };
+
+  it('refused before anything changes: one line naming the file and why', () => {
+    expect(
+      script({ ok: false, why: 'its directory /usr/local/bin is writable by group or others (mode 775)' }),
+    ).toEqual([
+      `${node.name} (${node.host}): notify.script /usr/local/bin/on-vrrp: its directory /usr/local/bin is ` +
+        'writable by group or others (mode 775); the notify hook runs it as root only when nobody but root can ' +
+        'change it or a directory above it (what keepalived checks with enable_script_security)',
+    ]);
+    expect(script({ ok: false, why: 'it does not exist' })[0]).toContain('on-vrrp: it does not exist;');
+  });
+
+  it('a safe script, no script, or nothing read (offline): no refusal', () => {
+    expect(script({ ok: true, path: '/usr/local/bin/on-vrrp' })).toEqual([]);
+    expect(script(null)).toEqual([]);
+    const f = fresh(cfg, node);
+    f.notifyscript = { ok: false, why: 'it does not exist' };
+    expect(preflight(cfg, node, f, new Set()).filter((l) => l.includes('notify.script'))).toEqual([]);
+  });
+
+  it('init reads it (the notifyscript fact, $NOTIFY_SCRIPT): what a real sh says of a script under /tmp', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ha-notify-'));
+    const s = join(dir, 'on-vrrp');
+    writeFileSync(s, '#!/bin/sh\n', { mode: 0o755 });
+    try {
+      expect(initVars(withScript, node).NOTIFY_SCRIPT).toBe('/usr/local/bin/on-vrrp');
+      const r = spawnSync('sh', ['-c', gatherScript(['notifyscript']), 'sh', ...gatherArgs({ NOTIFY_SCRIPT: s })], {
+        encoding: 'utf8',
+      });
+      expect(parseGathered(['notifyscript'], r.stdout).notifyscript).toEqual({
+        ok: false,
+        why: 'its directory /tmp is writable by group or others (mode 1777)',
+      });
+      expect(
+        parseGathered(
+          ['notifyscript'],
+          spawnSync('sh', ['-c', gatherScript(['notifyscript'])], { encoding: 'utf8' }).stdout,
+        ).notifyscript,
+      ).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

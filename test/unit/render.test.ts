@@ -299,7 +299,9 @@ describe('keepalived.conf content', () => {
     expect(s).toContain('systemctl stop keepalived');
     const notify = renderNotifyScript(cfg, cfg.nodes[0]);
     expect(notify).toContain("OPERATOR_SCRIPT='/usr/local/bin/on-vrrp'");
-    expect(notify).toContain('exec "$OPERATOR_SCRIPT" "$@"');
+    // run by its checked, resolved path (file_check: nobody but root can change it)
+    expect(notify).toContain('op=$(file_check "$OPERATOR_SCRIPT")');
+    expect(notify).toContain('exec "${op#ok }" "$@"');
   });
 });
 

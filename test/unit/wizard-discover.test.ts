@@ -78,9 +78,26 @@ const info = (host: string, addr: string): HostInfo => ({
       flags: ['LOOPBACK', 'UP'],
       mac: '00:00:00:00:00:00',
       addresses: ['127.0.0.1/8'],
+      ips: [{ address: '127.0.0.1', prefix: 8, family: 4, secondary: false }],
     },
-    { name: 'eth1', up: true, multicast: true, flags: ['UP'], mac: '02:00:00:00:00:09', addresses: ['10.9.9.9/24'] },
-    { name: 'host0', up: true, multicast: true, flags: ['UP'], mac: '02:00:00:00:00:01', addresses: [`${addr}/24`] },
+    {
+      name: 'eth1',
+      up: true,
+      multicast: true,
+      flags: ['UP'],
+      mac: '02:00:00:00:00:09',
+      addresses: ['10.9.9.9/24'],
+      ips: [{ address: '10.9.9.9', prefix: 24, family: 4, secondary: false }],
+    },
+    {
+      name: 'host0',
+      up: true,
+      multicast: true,
+      flags: ['UP'],
+      mac: '02:00:00:00:00:01',
+      addresses: [`${addr}/24`],
+      ips: [{ address: addr, prefix: 24, family: 4, secondary: false }],
+    },
   ],
 });
 

@@ -1,0 +1,82 @@
+/**
+ * Whether a file on a host is one only root could have written: the checks keepalived's enable_script_security makes
+ * before it runs a script as root, as POSIX sh functions. ha-setup runs nothing as root that fails them: the nginx
+ * binary import runs (`nginx -T`), the operator's notify.script the notify hook runs (templates/notify-metrics.sh.ejs
+ * includes FILE_CHECK_SH), which init's preflight checks first (the notifyscript fact).
+ */
+
+/**
+ * file_check PATH: prints "ok RESOLVED" when the file PATH names (readlink -f) is a regular file owned by root (or by
+ * the user running the check: root wherever ha-setup runs it) and not writable by its group or others, without an
+ * access control list, and so is every directory above it; else "no WHY". Executing RESOLVED (not PATH) keeps a link
+ * in a directory someone else can write from being pointed elsewhere after the check.
+ */
+export const FILE_CHECK_SH = String.raw`file_check() {
+  _fc=$(readlink -f -- "$1" 2>/dev/null)
+  { [ -n "$_fc" ] && [ -e "$_fc" ]; } || { echo "no it does not exist"; return; }
+  [ -f "$_fc" ] || { echo "no it is not a regular file"; return; }
+  ( _me=$(id -u)
+    set -- "$_fc"
+    _fp=$_fc
+    while [ "$_fp" != / ]; do _fp=${'$'}{_fp%/*}; [ -n "$_fp" ] || _fp=/; set -- "$@" "$_fp"; done
+    # one ls for the file and every directory above it, in that order: mode string, links, uid
+    ls -ldnUq -- "$@" 2>/dev/null | {
+      for _fp in "$@"; do
+        read -r _fm _fl _fu _fr || { echo "no it cannot be examined (ls)"; exit; }
+        if [ "$_fu" != 0 ] && [ "$_fu" != "$_me" ]; then _fw="is owned by uid $_fu, not root"
+        else case $_fm in
+          ?????w* | ????????w*) _fw="is writable by group or others (mode $(stat -c %a -- "$_fp"))" ;;
+          ??????????+*) _fw="has an access control list (ls -l shows +)" ;;
+          *) continue ;;
+        esac; fi
+        if [ "$_fp" = "$1" ]; then echo "no it $_fw"; else echo "no its directory $_fp $_fw"; fi
+        exit
+      done
+      echo "ok $1"
+    } )
+}`;
+
+/**
+ * pkg_of PATH: "NAME VERSION" of the package that owns exactly PATH (dpkg or rpm), or nothing. bin_check PATH:
+ * file_check's answer, and "no is not owned by a package" when neither PATH nor the file it resolves to belongs to
+ * one (a binary that came with the system, not one someone put there).
+ */
+export const BIN_CHECK_SH = String.raw`${FILE_CHECK_SH}
+pkg_of() {
+  if command -v dpkg-query >/dev/null 2>&1; then
+    _pn=$(dpkg-query -S "$1" 2>/dev/null | awk -v p="$1" '!/^diversion by/ {
+      i = index($0, ": ")
+      if (i && substr($0, i + 2) == p) { n = substr($0, 1, i - 1); sub(/,.*/, "", n); print n; exit } }')
+    [ -n "$_pn" ] && echo "$_pn $(dpkg-query -W -f='${'$'}{Version}' "$_pn" 2>/dev/null)"
+  elif command -v rpm >/dev/null 2>&1; then
+    _pr=$(rpm -qf --qf '%{NAME} %{VERSION}-%{RELEASE}\n' "$1" 2>/dev/null) && printf '%s\n' "$_pr" | head -n 1
+  fi
+}
+bin_check() {
+  _bc=$(file_check "$1")
+  case $_bc in "ok "*) ;; *) echo "$_bc"; return ;; esac
+  if [ -n "$(pkg_of "$1")" ] || [ -n "$(pkg_of "${'$'}{_bc#ok }")" ]; then echo "$_bc"
+  else echo "no it is not owned by a package"; fi
+}`;
+
+/** file_check's answer: the resolved path, or why not */
+export function parseFileCheck(line: string): { ok: true; path: string } | { ok: false; why: string } | null {
+  const m = /^(ok|no) (.*)$/.exec(line.trim());
+  if (!m) return null;
+  return m[1] === 'ok' ? { ok: true, path: m[2] } : { ok: false, why: m[2] };
+}
+
+/** the notifyscript fact: notify.script ($NOTIFY_SCRIPT) checked as the notify hook checks it before running it */
+export const NOTIFY_SCRIPT_SH = String.raw`if [ -n "$NOTIFY_SCRIPT" ]; then
+${FILE_CHECK_SH}
+  r=$(file_check "$NOTIFY_SCRIPT")
+  case $r in
+    "ok "*) if [ -x "${'$'}{r#ok }" ]; then echo "$r"; else echo "no it is not executable"; fi ;;
+    *) echo "$r" ;;
+  esac
+fi`;
+
+/** null: no notify.script (or not read); else whether the hook would run it, and why not */
+export function parseNotifyScript(t: string): { ok: true; path: string } | { ok: false; why: string } | null {
+  return parseFileCheck(t.split('\n').find((l) => /^(ok|no) /.test(l)) ?? '');
+}
