@@ -103,13 +103,13 @@ describe('parseKeepalivedText: blocks and comments', () => {
     ]);
     expect(c.problems.map((p) => p.at.line)).toEqual([7, 5, 7]);
     expect(c.problems[0].message).toContain("ignores what follows 'virtual_ipaddress'");
-    expect(c.problems[1].message).toContain("'vrrp_instance' block is never closed");
+    expect(c.problems[1].message).toContain("'vrrp_instance VI_1' block is never closed");
   });
 
   it('a missing { after a keyword that has a block: keepalived reads the next lines as its block anyway', () => {
     const c = parseKeepalivedText('vrrp_script chk\n  interval 2\n}\n', F);
     expect(outline(c.tree)).toEqual(['vrrp_script chk', '  interval 2']);
-    expect(c.problems[0].message).toContain("missing '{' after 'vrrp_script'");
+    expect(c.problems[0].message).toContain("missing '{' after 'vrrp_script chk'");
   });
 
   it('an unknown keyword with a block keeps its block in the tree (the mapper says what keepalived does)', () => {
@@ -122,7 +122,7 @@ describe('parseKeepalivedText: blocks and comments', () => {
     expect(c.problems.map((p) => `${p.at.line} ${p.message.slice(0, 30)}`)).toEqual([
       "1 unexpected '{': keepalived ign",
       "2 extra '}' found: keepalived ig",
-      "3 'vrrp_instance' block is never",
+      "3 'vrrp_instance V' block is nev",
     ]);
   });
 
