@@ -28,6 +28,14 @@ export interface KeywordTable {
   keywords: Map<string, KeywordSpec>;
 }
 
+/** install_checker_common_keywords(): every checker's (MISC_CHECK's: without the connection keywords) */
+const CONNECT = 'connect_ip connect_port bindto bind_port bind_if connect_timeout fwmark';
+const COMMON = 'retry delay_before_retry warmup delay_loop alpha log_all_failures@2.0.11';
+/** install_http_ssl_check_keyword(): HTTP_GET and SSL_GET */
+const HTTP = `${CONNECT} ${COMMON} nb_get_retry virtualhost http_protocol@2.0.17 enable_sni fast_recovery@2.0.17
+  tls_compliant@2.2.8 url{ path digest status_code virtualhost regex@2.0.7 regex_no_match@2.0.7 regex_options@2.0.7
+  regex_min_offset@2.0.7 regex_max_offset@2.0.7 regex_stack@2.0.7 tls_compliant@2.2.8 }`;
+
 /** keepalived 2.x (every release to 2.4.3) */
 const V2 = `
 linkbeat_use_polling net_namespace net_namespace_ipvs@2.1.0 namespace_with_ipsets use_pid_dir instance
@@ -122,52 +130,31 @@ virtual_server{
     weight lvs_method uthreshold lthreshold inhibit_on_failure notify_up notify_down alpha retry
     delay_before_retry warmup connect_timeout@2.0.13 delay_loop smtp_alert virtualhost snmp_name@2.2.3
     MISC_CHECK{
-      retry delay_before_retry warmup delay_loop alpha log_all_failures@2.0.11 misc_path misc_timeout
-      misc_dynamic user
+      ${COMMON} misc_path misc_timeout misc_dynamic user
     }
     SMTP_CHECK{
-      helo_name connect_ip connect_port bindto bind_port bind_if connect_timeout fwmark retry
-      delay_before_retry warmup delay_loop alpha log_all_failures@2.0.11
+      helo_name ${CONNECT} ${COMMON}
       host{
-        connect_ip connect_port bindto bind_port bind_if connect_timeout fwmark retry delay_before_retry
-        warmup delay_loop alpha log_all_failures@2.0.11
+        ${CONNECT} ${COMMON}
       }
     }
     TCP_CHECK{
-      connect_ip connect_port bindto bind_port bind_if connect_timeout fwmark retry delay_before_retry warmup
-      delay_loop alpha log_all_failures@2.0.11
+      ${CONNECT} ${COMMON}
     }
     PING_CHECK@2.1.0{
-      connect_ip connect_port bindto bind_port bind_if connect_timeout
-      fwmark retry delay_before_retry warmup delay_loop alpha
-      log_all_failures
+      ${CONNECT} ${COMMON}
     }
     UDP_CHECK@2.1.0{
-      connect_ip connect_port bindto bind_port bind_if connect_timeout
-      fwmark retry delay_before_retry warmup delay_loop alpha
-      log_all_failures payload@2.2.0 require_reply min_reply_length@2.2.0 max_reply_length@2.2.0
+      ${CONNECT} ${COMMON} payload@2.2.0 require_reply min_reply_length@2.2.0 max_reply_length@2.2.0
     }
     HTTP_GET{
-      connect_ip connect_port bindto bind_port bind_if connect_timeout fwmark retry delay_before_retry warmup
-      delay_loop alpha log_all_failures@2.0.11 nb_get_retry virtualhost http_protocol@2.0.17 enable_sni
-      fast_recovery@2.0.17 tls_compliant@2.2.8
-      url{
-        path digest status_code virtualhost regex@2.0.7 regex_no_match@2.0.7 regex_options@2.0.7
-        regex_min_offset@2.0.7 regex_max_offset@2.0.7 regex_stack@2.0.7 tls_compliant@2.2.8
-      }
+      ${HTTP}
     }
     SSL_GET{
-      connect_ip connect_port bindto bind_port bind_if connect_timeout fwmark retry delay_before_retry warmup
-      delay_loop alpha log_all_failures@2.0.11 nb_get_retry virtualhost http_protocol@2.0.17 enable_sni
-      fast_recovery@2.0.17 tls_compliant@2.2.8
-      url{
-        path digest status_code virtualhost regex@2.0.7 regex_no_match@2.0.7 regex_options@2.0.7
-        regex_min_offset@2.0.7 regex_max_offset@2.0.7 regex_stack@2.0.7 tls_compliant@2.2.8
-      }
+      ${HTTP}
     }
     DNS_CHECK{
-      connect_ip connect_port bindto bind_port bind_if connect_timeout fwmark retry delay_before_retry warmup
-      delay_loop alpha log_all_failures@2.0.11 type name
+      ${CONNECT} ${COMMON} type name
     }
     FILE_CHECK@2.1.0{
       track_file weight

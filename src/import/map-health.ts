@@ -6,7 +6,7 @@
 import type { AnswersInput } from '../answers/schema.js';
 import type { ConfNode } from './keepalived-conf.js';
 import { classifyCheck, commandOf, type CheckKind, type HttpTool } from './map-checks.js';
-import { allTracks, type ScriptModel } from './map-host.js';
+import { allTracks, ignoredWords, type ScriptModel } from './map-host.js';
 import type { PairContext, Vrid } from './map-instances.js';
 
 type HealthCheck = NonNullable<AnswersInput['healthCheck']>;
@@ -52,15 +52,21 @@ function scriptKey(ctx: PairContext, h: number, s: ScriptModel): string {
   return JSON.stringify([cmd, s.interval, s.fall, s.rise, s.timeout, s.weight]);
 }
 
+/** the words each timing line of a vrrp_script has a handler for (weight: N [reverse]) */
+const SCRIPT_READS: Record<string, number> = { interval: 1, timeout: 1, rise: 1, fall: 1, weight: 2 };
+
 function compareScripts(ctx: PairContext, name: string, ref: number): void {
   const base = scriptKey(ctx, ref, ctx.models[ref].scripts.get(name)!);
   ctx.models.forEach((m, h) => {
     const s = m.scripts.get(name);
     if (!s) return;
     m.fates.set(s.node, 'mapped');
-    for (const c of s.node.children ?? [])
+    for (const c of s.node.children ?? []) {
       if (c.keyword === 'user' || c.keyword === 'init_fail')
         m.fates.set(c, 'dropped', "not reproduced: ha-setup's check runs its own way");
+      const extra = SCRIPT_READS[c.keyword] === undefined ? undefined : ignoredWords(c, SCRIPT_READS[c.keyword]);
+      if (extra) m.fates.set(c, 'mapped', extra, 'dropped');
+    }
     if (scriptKey(ctx, h, s) !== base)
       ctx.warnings.push(`vrrp_script ${name}: ${ctx.names[h]}'s differs from ${ctx.names[ref]}'s, whose is imported`);
   });

@@ -6,16 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { parseKeepalivedText, walkConf, type ConfNode } from '../../src/import/keepalived-conf.js';
 import { mapImport } from '../../src/import/map.js';
 import type { ImportResult } from '../../src/import/types.js';
-import { importedHost } from '../fixtures/import/hosts.js';
+import { importedHost, outline as lines } from '../fixtures/import/hosts.js';
+
+const outline = (nodes: ConfNode[]) => lines(nodes, true);
 
 const F = '/etc/keepalived/keepalived.conf';
-
-function outline(nodes: ConfNode[], indent = ''): string[] {
-  return nodes.flatMap((n) => [
-    `${indent}${[n.keyword, ...n.args].join(' ')}${n.unknown ? ' (unknown)' : ''}${n.skipped ? ' (skipped)' : ''}`,
-    ...(n.children ? outline(n.children, `${indent}  `) : []),
-  ]);
-}
 
 /** a vrrp_instance with the pair's usual lines; `extra` lines go inside it */
 function instance(prio: number | null, extra = '', state = 'BACKUP'): string {
@@ -197,17 +192,26 @@ describe('mapping what keepalived runs', () => {
   });
 
   it('words after a value: each handler reads its own, keepalived ignores the rest: named', async () => {
-    const a = instance(150, '    advert_int 1  1\n').replace('state BACKUP', 'state MASTER priority 200');
+    const a =
+      'vrrp_script chk {\n    script "/usr/bin/killall -0 nginx"\n    interval 2 s\n}\n' +
+      instance(150, '    advert_int 1  1\n    track_script {\n        chk\n    }\n').replace(
+        'state BACKUP',
+        'state MASTER priority 200',
+      );
     const b = instance(100).replace('state BACKUP', 'state BACKUP or MASTER');
     const r = await pair(a, b);
     expect(r.answers.nodes.map((n) => n.priority)).toEqual([150, 100]);
     expect(r.dropped).toContainEqual({
-      at: `a:${F}:2`,
+      at: `a:${F}:6`,
       text: "state: keepalived reads 'state MASTER' and ignores what follows: priority 200",
     });
     expect(r.dropped).toContainEqual({
-      at: `a:${F}:7`,
+      at: `a:${F}:11`,
       text: "advert_int: keepalived reads 'advert_int 1' and ignores what follows: 1",
+    });
+    expect(r.dropped).toContainEqual({
+      at: `a:${F}:3`,
+      text: "interval: keepalived reads 'interval 2' and ignores what follows: s",
     });
     expect(r.dropped).toContainEqual({
       at: `b:${F}:2`,
