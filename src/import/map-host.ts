@@ -430,6 +430,9 @@ function readInstanceKeyword(m: HostModel, inst: InstanceModel, k: ConfNode, ifa
     case 'mcast_src_ip':
       inst.mcastSrc = k;
       return;
+    case 'old_unicast_checksum':
+      // ha-setup writes it itself on a 2.x node whose peer runs 1.x (VRRPv3 unicast)
+      return mapWords(fates, k, 0);
     case 'smtp_alert':
       if (v === undefined || ['true', 'on', 'yes'].includes(v)) inst.smtpAlert = k;
       else fates.set(k, 'mapped');

@@ -17,12 +17,18 @@ import {
   renderKeepalivedConf,
   renderNotifyScript,
 } from '../../src/render.js';
-import { clone, pair, variants } from '../fixtures/answers.js';
+import { clone, fast, pair, variants } from '../fixtures/answers.js';
 import { importedHost } from '../fixtures/import/hosts.js';
 
+/** each node's keepalived version: one for all, or one per node in node order */
+type Versions = string | string[];
+const versionOf = (cfg: Config, v: Versions, name: string) =>
+  typeof v === 'string' ? v : v[cfg.nodes.findIndex((n) => n.name === name)];
+
 /** what init writes on one node that keepalived reads or runs */
-function rendered(cfg: Config, node: ResolvedNode, version: string): Record<string, string> {
-  const peers = cfg.nodes.filter((n) => n.name !== node.name).map(() => version);
+function rendered(cfg: Config, node: ResolvedNode, versions: Versions): Record<string, string> {
+  const version = versionOf(cfg, versions, node.name);
+  const peers = cfg.nodes.filter((n) => n.name !== node.name).map((n) => versionOf(cfg, versions, n.name));
   return {
     [PATHS.keepalivedConf]: renderKeepalivedConf(cfg, node, DEFAULT_RENDER_PATHS, { self: version, peers }),
     [PATHS.checkScript]: renderCheckScript(cfg),
@@ -38,11 +44,12 @@ function passwordEnv(cfg: Config, r: ImportResult): Record<string, string> {
   return env;
 }
 
-async function roundTrip(answers: unknown, version: string) {
+async function roundTrip(answers: unknown, versions: Versions) {
   const cfg = resolveAnswers(answers, { env: {} });
   const hosts = await Promise.all(
     cfg.nodes.map((node) => {
-      const files = rendered(cfg, node, version);
+      const version = versionOf(cfg, versions, node.name);
+      const files = rendered(cfg, node, versions);
       const holds = cfg.instances.filter((i) => i.master === node.name).flatMap((i) => i.vips.map((v) => v.address));
       return importedHost({
         given: node.host,
@@ -75,30 +82,39 @@ const layouts: Record<string, unknown> = {
 };
 
 describe('import of a pair ha-setup set up, then init: 0 changes', () => {
-  for (const version of ['2.2.7', '1.3.5']) {
-    for (const [name, answers] of Object.entries(layouts)) {
-      if (version.startsWith('1.') && (name === 'realtime' || (answers as { profile?: string }).profile === 'fast'))
-        continue;
-      it(`${name}, keepalived ${version}`, async () => {
-        const { cfg, r, again } = await roundTrip(answers, version);
-        expect(r.refusals).toEqual([]);
-        for (const node of cfg.nodes) {
-          const after = again.nodes.find((n) => n.name === node.name)!;
-          expect(after).toBeDefined();
-          const before = rendered(cfg, node, version);
-          const now = rendered(again, after, version);
-          expect(now[PATHS.keepalivedConf]).toBe(before[PATHS.keepalivedConf]);
-          expect(now[PATHS.checkScript]).toBe(before[PATHS.checkScript]);
-          expect(now[PATHS.notifyScript]).toBe(before[PATHS.notifyScript]);
-        }
-        // nothing of ha-setup's own is an operator snippet, dropped, or kept
-        expect(r.snippets).toEqual([]);
-        expect(r.kept).toEqual([]);
-        expect(r.dropped).toEqual([]);
-        expect(r.ledger.filter((l) => l.keyword === 'notify_master_rx_lower_pri').map((l) => l.how)).toEqual(
-          version === '2.2.7' ? cfg.nodes.flatMap(() => cfg.instances.map(() => 'mapped')) : [],
-        );
-      });
-    }
+  const runs: [string, unknown, Versions][] = [];
+  for (const version of ['2.2.7', '1.3.5'])
+    for (const [name, answers] of Object.entries(layouts))
+      if (!version.startsWith('1.') || (name !== 'realtime' && (answers as { profile?: string }).profile !== 'fast'))
+        runs.push([name, answers, version]);
+  // a 2.x node with a 1.x peer in VRRPv3 unicast: ha-setup writes old_unicast_checksum on the 2.x node
+  runs.push([
+    'fast unicast',
+    { ...clone(fast), instances: [{ ...fast.instances[0], unicast: true }] },
+    ['2.2.7', '1.3.5'],
+  ]);
+  for (const [name, answers, version] of runs) {
+    it(`${name}, keepalived ${version}`, async () => {
+      const { cfg, r, again } = await roundTrip(answers, version);
+      expect(r.refusals).toEqual([]);
+      for (const node of cfg.nodes) {
+        const after = again.nodes.find((n) => n.name === node.name)!;
+        expect(after).toBeDefined();
+        const before = rendered(cfg, node, version);
+        const now = rendered(again, after, version);
+        expect(now[PATHS.keepalivedConf]).toBe(before[PATHS.keepalivedConf]);
+        expect(now[PATHS.checkScript]).toBe(before[PATHS.checkScript]);
+        expect(now[PATHS.notifyScript]).toBe(before[PATHS.notifyScript]);
+      }
+      // nothing of ha-setup's own is an operator snippet, dropped, or kept
+      expect(r.snippets).toEqual([]);
+      expect(r.kept).toEqual([]);
+      expect(r.dropped).toEqual([]);
+      expect(r.ledger.filter((l) => l.keyword === 'notify_master_rx_lower_pri').map((l) => l.how)).toEqual(
+        cfg.nodes.flatMap((n) =>
+          versionOf(cfg, version, n.name) === '2.2.7' ? cfg.instances.map(() => 'mapped') : [],
+        ),
+      );
+    });
   }
 });
