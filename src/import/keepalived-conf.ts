@@ -4,20 +4,12 @@
  * the directory of the file that includes it), and in 2.x the `@id` / `@^id` conditional lines, `$NAME=value`
  * definitions and their substitution, multiline definitions, `~SEQ(...)` and `~LST(...)`.
  *
- * The result is a syntax tree: a node per keyword line, with the lines of its `{ }` block as children. Whatever
- * cannot be read as keepalived would read it is reported with file:line (the parser never throws on any input).
+ * The result is a syntax tree read by context as keepalived reads it (keepalived-tree.ts): a node per keyword line,
+ * with the lines of its `{ }` block as children. How keepalived reads what it does not expect is reported with
+ * file:line (the parser never throws on any input).
  * Included files are read through an injected function, so the same code reads a local tree or a host over SSH.
  */
-import { LINE_VALUE_BLOCKS_1X, SUB_BLOCKS, VALUE_BLOCKS, WORD_VALUE_BLOCKS_1X } from './keepalived-keywords.js';
-import {
-  decomment2x,
-  expandBraces,
-  includeOf1x,
-  includeOf2x,
-  splitBrace2x,
-  tokens1x,
-  tokens2x,
-} from './keepalived-lex.js';
+import { decomment2x, expandBraces, includeOf1x, includeOf2x, splitBrace2x } from './keepalived-lex.js';
 import {
   definitionUse,
   parseDefinition,
@@ -27,28 +19,10 @@ import {
   type Definition,
   type LineGenerator,
 } from './keepalived-defs.js';
+import { TreeBuilder, type ConfAt, type ConfProblem, type Item } from './keepalived-tree.js';
+import type { ConfNode } from './keepalived-tree.js';
 
-export interface ConfAt {
-  file: string;
-  line: number;
-}
-
-export interface ConfNode {
-  keyword: string;
-  args: string[];
-  at: ConfAt;
-  /** the lines of its `{ }` block */
-  children?: ConfNode[];
-  /** an include node: the files it read (in keepalived's order) */
-  included?: string[];
-}
-
-export interface ConfProblem {
-  at: ConfAt;
-  message: string;
-  /** error: keepalived rejects or misreads it; unsupported: not understood here; info: how it was read */
-  level: 'error' | 'unsupported' | 'info';
-}
+export type { ConfAt, ConfNode, ConfProblem } from './keepalived-tree.js';
 
 export interface KeepalivedConfig {
   tree: ConfNode[];
@@ -70,6 +44,8 @@ export type ReadIncluded = (globOrPath: string, fromDir: string) => Promise<Incl
 export interface KeepalivedReadOptions {
   /** keepalived's major version: 1 reads as 1.3.5 does, 2 (default) as 2.x */
   major?: 1 | 2;
+  /** keepalived's release ("2.2.7"): a 2.x keyword newer than it is unknown to it (default: every 2.x keyword) */
+  version?: string | null;
   /** keepalived's config id (`-i`) for `@id` lines; 2.x defaults to the short host name, 1.x has none */
   configId?: string;
   /** deepest include nesting followed (default 12) */
@@ -89,8 +65,6 @@ interface Pending {
   at: ConfAt;
   savedDepth: number;
 }
-
-type Item = { kind: 'line'; text: string; at: ConfAt } | { kind: 'include'; node: ConfNode };
 
 const MAX_LINE = 16_384;
 
@@ -427,200 +401,6 @@ class LineReader {
   }
 }
 
-type Mode = 'keywords' | 'values' | 'line-values' | 'word-values';
-
-interface Frame2 {
-  children: ConfNode[];
-  node: ConfNode | null;
-  mode: Mode;
-}
-
-/**
- * the tree of nodes from keepalived's lines: `{` opens the block of the line before it, `}` closes it. The blocks of
- * keywords keepalived knows to have one are read as keepalived reads them (a missing `{`, 1.x value blocks).
- */
-class TreeBuilder {
-  readonly tree: ConfNode[] = [];
-  private stack: Frame2[] = [{ children: this.tree, node: null, mode: 'keywords' }];
-  private last: ConfNode | null = null;
-  private pending: { node: ConfNode; mode: Mode } | null = null;
-
-  constructor(
-    private readonly major: 1 | 2,
-    private readonly problem: (at: ConfAt, message: string, level?: ConfProblem['level']) => void,
-  ) {}
-
-  add(item: Item): void {
-    if (item.kind === 'include') {
-      this.top().children.push(item.node);
-      this.last = null;
-      return;
-    }
-    if (this.major === 2) this.line2x(item.text, item.at);
-    else this.line1x(item.text, item.at);
-  }
-
-  private top(): Frame2 {
-    return this.stack[this.stack.length - 1];
-  }
-
-  /** the mode of the block a keyword opens when keepalived knows it has one (null: read as written) */
-  private blockMode(keyword: string): Mode | null {
-    if (SUB_BLOCKS.has(keyword)) return 'keywords';
-    if (this.major === 1 && LINE_VALUE_BLOCKS_1X.has(keyword)) return 'line-values';
-    if (this.major === 1 && WORD_VALUE_BLOCKS_1X.has(keyword)) return 'word-values';
-    if (this.major === 2 && VALUE_BLOCKS.has(keyword)) return 'values';
-    return null;
-  }
-
-  /** a block keyword whose line did not end with `{`: keepalived reads the next lines as its block anyway */
-  private takePending(isBrace: boolean, at: ConfAt): boolean {
-    const p = this.pending;
-    if (!p) return false;
-    this.pending = null;
-    this.push(p.node, p.mode);
-    if (isBrace) return true;
-    this.problem(at, `missing '{' after '${p.node.keyword}': keepalived reads the lines below as its block anyway`);
-    return false;
-  }
-
-  private line2x(text: string, at: ConfAt): void {
-    if (this.takePending(text === '{', at)) return;
-    const frame = this.top();
-    if (text === '}') return this.closeBlock(at);
-    if (frame.mode === 'values') {
-      if (text === '{') this.problem(at, `'{' inside the values of '${frame.node?.keyword}': read as a value`);
-      return this.value(tokens2x(text).words, at);
-    }
-    if (text === '{') return this.openLast(at);
-    const { words, unmatchedQuote } = tokens2x(text);
-    if (unmatchedQuote) this.problem(at, `unmatched quote: ${text}`);
-    if (!words.length) return;
-    const n = this.node(words, at);
-    const mode = this.blockMode(words[0]);
-    if (mode) this.pending = { node: n, mode };
-  }
-
-  private line1x(text: string, at: ConfAt): void {
-    const { words, unmatchedQuote } = tokens1x(text);
-    if (unmatchedQuote) this.problem(at, `unmatched quote: ${text.trim()} (keepalived 1.x keeps the words before it)`);
-    if (!words.length) return;
-    if (this.pending?.mode === 'word-values') return this.wordValues1x(words, at);
-    if (this.takePending(words[0] === '{', at)) {
-      if (words.length > 1) this.problem(at, `keepalived 1.x ignores what follows '{': ${words.slice(1).join(' ')}`);
-      return;
-    }
-    const frame = this.top();
-    if (frame.mode === 'line-values') {
-      if (words[0] === '}') return this.close1x(words, at);
-      if (words[0] === '{') this.problem(at, `keepalived 1.x reads this '{' as a value of '${frame.node?.keyword}'`);
-      return this.value(words, at);
-    }
-    if (frame.mode === 'word-values') return this.wordValues1x(words, at);
-    if (words[0] === '}') return this.close1x(words, at);
-    if (words[0] === '{') {
-      if (words.length > 1) this.problem(at, `keepalived 1.x ignores what follows '{': ${words.slice(1).join(' ')}`);
-      return this.openLast(at);
-    }
-    this.keyword1x(words, at);
-  }
-
-  private keyword1x(words: string[], at: ConfAt): void {
-    const mode = this.blockMode(words[0]);
-    if (mode === 'line-values') {
-      if (words.length > 1 && words.slice(1).join(' ') !== '{')
-        this.problem(at, `keepalived 1.x ignores what follows '${words[0]}' on its line: ${words.slice(1).join(' ')}`);
-      this.push(this.node([words[0]], at), 'line-values');
-      return;
-    }
-    if (mode === 'word-values') {
-      const n = this.node([words[0]], at);
-      this.pending = { node: n, mode };
-      if (words.length > 1) this.wordValues1x(words.slice(1), at);
-      return;
-    }
-    const block = words.length > 1 && words[words.length - 1] === '{';
-    const used = block ? words.slice(0, -1) : words;
-    if (used.slice(1).some((w) => w === '{' || w === '}'))
-      this.problem(
-        at,
-        `keepalived 1.x reads '{' only as the last word of a line and '}' only as the first: ` +
-          `here they are read as values (${used.join(' ')})`,
-      );
-    const n = this.node(used, at);
-    if (block) this.push(n, mode ?? 'keywords');
-    else if (mode) this.pending = { node: n, mode };
-  }
-
-  /** read_value_block(): a `{` first, then words until a `}` anywhere */
-  private wordValues1x(words: string[], at: ConfAt): void {
-    let rest = words;
-    if (this.pending) {
-      const p = this.pending;
-      this.pending = null;
-      if (rest[0] === '{') rest = rest.slice(1);
-      else this.problem(at, `'{' missing at the beginning of the '${p.node.keyword}' block`);
-      this.push(p.node, 'word-values');
-    }
-    const end = rest.indexOf('}');
-    const values = end < 0 ? rest : rest.slice(0, end);
-    if (values.length) this.value(values, at);
-    if (end >= 0) {
-      if (end < rest.length - 1) this.problem(at, `extra characters after '}': ${rest.slice(end + 1).join(' ')}`);
-      this.closeBlock(at);
-    }
-  }
-
-  private close1x(words: string[], at: ConfAt): void {
-    if (words.length > 1) this.problem(at, `keepalived 1.x ignores what follows '}': ${words.slice(1).join(' ')}`);
-    this.closeBlock(at);
-  }
-
-  private node(words: string[], at: ConfAt): ConfNode {
-    const n: ConfNode = { keyword: words[0], args: words.slice(1), at: { ...at } };
-    this.top().children.push(n);
-    this.last = n;
-    return n;
-  }
-
-  private value(words: string[], at: ConfAt): void {
-    if (words.length) this.top().children.push({ keyword: words[0], args: words.slice(1), at: { ...at } });
-    this.last = null;
-  }
-
-  private push(n: ConfNode, mode: Mode): void {
-    n.children = n.children ?? [];
-    this.stack.push({ children: n.children, node: n, mode });
-    this.last = null;
-  }
-
-  private openLast(at: ConfAt): void {
-    if (!this.last || this.last.children) {
-      this.problem(at, "unexpected '{': keepalived ignores it (the '}' that matches it ends the enclosing block)");
-      return;
-    }
-    this.push(this.last, this.blockMode(this.last.keyword) ?? 'keywords');
-  }
-
-  private closeBlock(at: ConfAt): void {
-    this.last = null;
-    if (this.stack.length === 1) {
-      this.problem(at, "extra '}' found: keepalived ignores it");
-      return;
-    }
-    this.stack.pop();
-  }
-
-  finish(): void {
-    if (this.pending) this.push(this.pending.node, this.pending.mode);
-    for (const f of this.stack.slice(1))
-      this.problem(
-        f.node!.at,
-        `'${f.node!.keyword}' block is never closed: a '}' is missing (keepalived reads to the end)`,
-      );
-  }
-}
-
 /** one pass over the main file and whatever of its includes is in `cache` */
 function readPass(
   mainPath: string,
@@ -628,7 +408,9 @@ function readPass(
   opts: KeepalivedReadOptions,
 ): { config: KeepalivedConfig; missing: { glob: string; fromDir: string }[] } {
   const reader = new LineReader(cache, opts);
-  const builder = new TreeBuilder(opts.major ?? 2, (at, m, level) => reader.problem(at, m, level));
+  const builder = new TreeBuilder(opts.major ?? 2, opts.version ?? null, (at, m, level) =>
+    reader.problem(at, m, level),
+  );
   reader.open(mainPath, dirnameOf(mainPath), null);
   let guard = 0;
   for (let item = reader.next(); item; item = reader.next()) {
@@ -690,6 +472,25 @@ export async function loadKeepalivedConfig(
       }),
     );
   }
+}
+
+/**
+ * every node of a tree, depth first, with its parents (the fast form of walkConf: `parents` is one array, changed
+ * as the walk goes on: copy it to keep it)
+ */
+export function eachConf(nodes: ConfNode[], fn: (n: ConfNode, parents: readonly ConfNode[]) => void): void {
+  const parents: ConfNode[] = [];
+  const walk = (list: ConfNode[]) => {
+    for (const n of list) {
+      fn(n, parents);
+      if (n.children?.length) {
+        parents.push(n);
+        walk(n.children);
+        parents.pop();
+      }
+    }
+  };
+  walk(nodes);
 }
 
 /** every node of a tree, depth first, with its parents */

@@ -205,3 +205,47 @@ function splitTopLevel(s: string): string[] {
   out.push(cur);
   return out;
 }
+
+const ESCAPES: Record<string, string> = { a: '\x07', b: '\b', E: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/**
+ * keepalived 2.x alloc_strvec_quoted_escaped(): how it reads a script line (vrrp_script `script`, notify*): words
+ * split at blanks, "..." and '...' quote, a backslash escapes (\n, \t, \xHH, \0oo, \cX...). null when a quote is
+ * not closed or a backslash ends the line (keepalived then ignores the script)
+ */
+export function quotedEscaped(src: string): string[] | null {
+  const words: string[] = [];
+  let i = 0;
+  for (;;) {
+    while (i < src.length && isCSpace(src[i])) i++;
+    if (i >= src.length) return words;
+    let word = '';
+    let quote = '';
+    for (; i < src.length; i++) {
+      const c = src[i];
+      if (c === '\\') {
+        if (++i >= src.length) return null;
+        const e = escapeAt(src, i);
+        word += e.char;
+        i = e.end - 1;
+      } else if (quote) {
+        if (c === quote) quote = '';
+        else word += c;
+      } else if (c === '"' || c === "'") quote = c;
+      else if (isCSpace(c)) break;
+      else word += c;
+    }
+    if (quote) return null;
+    words.push(word);
+  }
+}
+
+function escapeAt(s: string, i: number): { char: string; end: number } {
+  const c = s[i];
+  const hex = /^x([0-9a-fA-F]{1,2})/.exec(s.slice(i));
+  if (hex) return { char: String.fromCharCode(parseInt(hex[1], 16)), end: i + hex[0].length };
+  if (c === 'c' && i + 1 < s.length) return { char: String.fromCharCode(s.charCodeAt(i + 1) & 0x1f), end: i + 2 };
+  const oct = /^[0-7]{1,3}/.exec(s.slice(i));
+  if (oct) return { char: String.fromCharCode(parseInt(oct[0], 8) & 0xff), end: i + oct[0].length };
+  return { char: ESCAPES[c] ?? c, end: i + 1 };
+}

@@ -4,20 +4,50 @@
  * nginx process check (killall -0, pidof, pgrep, ps -C, systemctl is-active), or something else.
  */
 import { URL_RE } from '../answers/schema.js';
-import { splitCommand } from './collect.js';
+import type { ConfNode } from './keepalived-conf.js';
+import { quotedEscaped } from './keepalived-lex.js';
 
 export type CheckKind =
-  | { kind: 'restart-then-stop'; file?: string }
-  | { kind: 'http'; url: string; file?: string }
-  | { kind: 'process'; file?: string }
+  | { kind: 'restart-then-stop'; file?: string; own?: true }
+  | { kind: 'http'; url: string; file?: string; tool: HttpTool; own?: true }
+  | { kind: 'process'; file?: string; own?: true }
   | { kind: 'other'; what: string; file?: string };
+
+/** the first lines of the check script ha-setup writes (templates/check_nginx.sh.ejs) */
+const OWN_CHECK = /^#!\/bin\/sh\n# Managed by ha-setup: nginx health check run by keepalived/;
 
 const INTERPRETERS = /^(?:\/usr)?(?:\/bin\/)?(?:sh|bash|dash|ksh)$/;
 
-/** the words keepalived runs: 2.x splits the quoted/escaped string (all words), 1.x runs its first word with sh -c */
-export function commandWords(args: string[], major: 1 | 2): string[] {
-  if (major === 1) return args.length ? splitCommand(args[0]) : [];
-  return args.length === 1 ? splitCommand(args[0]) : args;
+/** how an HTTP check's client treats what ha-setup's check treats otherwise */
+export interface HttpTool {
+  /** the certificate is not verified (curl -k / --insecure, wget --no-check-certificate) */
+  insecure: boolean;
+  /** an HTTP error (4xx, 5xx) fails the check (curl -f / --fail, wget) */
+  failOnError: boolean;
+}
+
+/** what keepalived runs for a `script` or notify line, and the words after the command it does not run */
+export interface Command {
+  words: string[];
+  /** notify lines: the user and group keepalived runs it as */
+  user: string[];
+  /** words keepalived reads nothing from */
+  ignored: string[];
+}
+
+/**
+ * the command of a script line as keepalived runs it: 2.x re-reads the line with alloc_strvec_quoted_escaped and
+ * runs the words of its first value (an unquoted `script /bin/x -a` runs /bin/x alone: quote a command with
+ * arguments); after it a notify line takes a user and a group. 1.x runs its first value with /bin/sh -c.
+ */
+export function commandOf(n: ConfNode, major: 1 | 2, notify: boolean): Command {
+  if (major === 1)
+    return { words: n.args.length ? (quotedEscaped(n.args[0]) ?? []) : [], user: [], ignored: n.args.slice(1) };
+  const line = quotedEscaped(n.raw ?? [n.keyword, ...n.args].join(' '));
+  if (!line || line.length < 2) return { words: [], user: [], ignored: [] };
+  const words = quotedEscaped(line[1]) ?? [];
+  const rest = line.slice(2);
+  return notify ? { words, user: rest.slice(0, 2), ignored: rest.slice(2) } : { words, user: [], ignored: rest };
 }
 
 /** the script file a command runs (itself, or the file an interpreter is given) */
@@ -65,10 +95,11 @@ export function classifyCheck(words: string[], scripts: Record<string, string>):
   const file = scriptFileOf(words);
   const text = code(file && scripts[file] !== undefined ? scripts[file] : words.join(' '));
   const from = file && scripts[file] !== undefined ? { file } : {};
-  if (NGINX_START.test(text) && KEEPALIVED_STOP.test(text)) return { kind: 'restart-then-stop', ...from };
+  const mine = { ...from, ...(file && OWN_CHECK.test(scripts[file] ?? '') ? { own: true as const } : {}) };
+  if (NGINX_START.test(text) && KEEPALIVED_STOP.test(text)) return { kind: 'restart-then-stop', ...mine };
   const http = /\b(?:curl|wget)\b/.test(text) ? urlOf(text) : null;
-  if (http) return { kind: 'http', url: http, ...from };
-  if (PROCESS_CHECK.test(text)) return { kind: 'process', ...from };
+  if (http) return { kind: 'http', url: http.url, tool: http.tool, ...mine };
+  if (PROCESS_CHECK.test(text)) return { kind: 'process', ...mine };
   const other = /killall\s+-0\s+(\S+)|pidof\s+(\S+)|pgrep\s+(?:-\w+\s+)*(\S+)/.exec(text);
   const what = other
     ? `it checks the process ${other[1] ?? other[2] ?? other[3]}, not nginx`
@@ -78,14 +109,29 @@ export function classifyCheck(words: string[], scripts: Record<string, string>):
   return { kind: 'other', what, ...from };
 }
 
-/** the URL a curl/wget line fetches: http(s)://..., or wget's scheme-less HOST[:PORT]/PATH */
-function urlOf(text: string): string | null {
+/** the URL a curl/wget line fetches (http(s)://..., or wget's scheme-less HOST[:PORT]/PATH), and its flags */
+function urlOf(text: string): { url: string; tool: HttpTool } | null {
   for (const line of text.split('\n')) {
     if (!/\b(?:curl|wget)\b/.test(line)) continue;
+    const tool = toolOf(line);
     const m = /\bhttps?:\/\/[^\s'"`;|&)#]+/.exec(line);
-    if (m && URL_RE.test(m[0])) return m[0];
+    if (m && URL_RE.test(m[0])) return { url: m[0], tool };
     const bare = /(?:^|\s)((?:localhost|\d{1,3}(?:\.\d{1,3}){3})(?::\d{1,5})?(?:\/[^\s'"`;|&)]*)?)(?=\s|$)/.exec(line);
-    if (bare && URL_RE.test(`http://${bare[1]}`)) return `http://${bare[1]}`;
+    if (bare && URL_RE.test(`http://${bare[1]}`)) return { url: `http://${bare[1]}`, tool };
   }
   return null;
+}
+
+/** curl's -k/--insecure and -f/--fail (also in a cluster like -sfk); wget fails on HTTP errors by itself */
+function toolOf(line: string): HttpTool {
+  const words = quotedEscaped(line) ?? line.split(/\s+/);
+  const at = words.findIndex((w) => /(?:^|\/)(?:curl|wget)$/.test(w));
+  const args = words.slice(at + 1);
+  if (/(?:^|\/)wget$/.test(words[at] ?? ''))
+    return { insecure: args.includes('--no-check-certificate'), failOnError: true };
+  const short = (c: string) => args.some((a) => /^-[A-Za-z]+$/.test(a) && a.includes(c));
+  return {
+    insecure: short('k') || args.includes('--insecure'),
+    failOnError: short('f') || args.includes('--fail') || args.includes('--fail-with-body'),
+  };
 }

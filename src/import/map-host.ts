@@ -1,151 +1,29 @@
 /**
- * One host's keepalived configuration read into a model of what keepalived does with it (values read the way
- * keepalived reads them: an invalid priority is 100, an unknown state is BACKUP...), and the fate of every node of
- * its tree: mapped into the answers, kept as an includeDir snippet, or dropped (with why).
+ * One host's keepalived configuration read into a model of what keepalived does with it (each keyword's handler
+ * reads the words it reads, and keepalived ignores the rest: named in a note; an invalid priority is 100, an unknown
+ * state is BACKUP...), and the fate of every node of its tree: mapped into the answers, kept as an includeDir
+ * snippet, or dropped (with why). What keepalived settles when it completes an instance (the priority of a MASTER
+ * without one, vrrp_strict's rules, nopreempt and preempt_delay cleared) is in map-complete.ts.
  */
 import { isIPv4 } from '../answers/schema.js';
-import { dirnameOf, walkConf, type ConfNode } from './keepalived-conf.js';
-import { knownKeyword, type KeywordSection } from './keepalived-keywords.js';
+import { dirnameOf, eachConf, type ConfNode } from './keepalived-conf.js';
+import { completeInstance } from './map-complete.js';
+import {
+  Fates,
+  type Fate,
+  type GroupModel,
+  type HostModel,
+  type How,
+  type InstanceModel,
+  type NotifyModel,
+  type ScriptModel,
+  type TrackModel,
+  type VipModel,
+} from './map-model.js';
 import type { ImportedHost } from './types.js';
 
-export type How = 'mapped' | 'kept' | 'dropped';
-
-/** the fate of each node of one host's tree */
-export interface Fate {
-  how: How;
-  text?: string;
-  /** a mapped node's note is a warning (how keepalived read it) or names a dropped part of it */
-  part?: 'dropped';
-}
-
-export class Fates {
-  private readonly m = new Map<ConfNode, Fate>();
-
-  constructor(readonly host: string) {}
-
-  /** set a node's fate (and, unless already decided, its descendants' without a note) */
-  set(node: ConfNode, how: How, text?: string, part?: 'dropped'): void {
-    this.m.set(node, { how, ...(text ? { text } : {}), ...(part ? { part } : {}) });
-    for (const [c] of walkConf(node.children ?? [])) if (!this.m.has(c)) this.m.set(c, { how });
-  }
-
-  /** set a block's own fate only (its lines are decided one by one) */
-  mark(node: ConfNode, how: How, text?: string): void {
-    this.m.set(node, { how, ...(text ? { text } : {}) });
-  }
-
-  /** decide a node only if nothing decided it yet */
-  default(node: ConfNode, how: How, text?: string): void {
-    if (!this.m.has(node)) this.set(node, how, text);
-  }
-
-  get(node: ConfNode): Fate | undefined {
-    return this.m.get(node);
-  }
-
-  at(node: ConfNode): string {
-    return `${this.host}:${node.at.file}:${node.at.line}`;
-  }
-}
-
-export interface VipModel {
-  address: string;
-  prefix: number;
-  explicitPrefix: boolean;
-  dev?: string;
-  label?: string;
-  node: ConfNode;
-}
-
-export interface NotifyModel {
-  kind: string;
-  words: string[];
-  node: ConfNode;
-}
-
-/** a track_script line: NAME [weight N [reverse]] (the weight overrides the vrrp_script's) */
-export interface TrackModel {
-  name: string;
-  node: ConfNode;
-  weight?: number;
-}
-
-/** track_script lines of a block */
-function tracksOf(fates: Fates, k: ConfNode): TrackModel[] {
-  return values(fates, k).map((c) => {
-    const i = c.args.indexOf('weight');
-    const w = i >= 0 && /^-?\d+$/.test(c.args[i + 1] ?? '') ? Number(c.args[i + 1]) : undefined;
-    if (c.args.includes('reverse')) fates.set(c, 'mapped', 'reverse: not reproduced', 'dropped');
-    return { name: c.keyword, node: c, ...(w !== undefined ? { weight: w } : {}) };
-  });
-}
-
-export interface InstanceModel {
-  name: string;
-  node: ConfNode;
-  wantMaster: boolean;
-  stateNode?: ConfNode;
-  interface?: string;
-  vrid: number | null;
-  priority: number;
-  priorityNode?: ConfNode;
-  advertInt: number;
-  advertRaw?: string;
-  version?: number;
-  authType?: string;
-  authPass?: string;
-  authPassNode?: ConfNode;
-  authNode?: ConfNode;
-  vips: VipModel[];
-  nopreempt: boolean;
-  preemptDelay?: number;
-  unicastSrc?: string;
-  unicastPeers: string[];
-  tracks: TrackModel[];
-  notifies: NotifyModel[];
-  smtpAlert?: ConfNode;
-  mcastSrc?: ConfNode;
-}
-
-export interface ScriptModel {
-  name: string;
-  node: ConfNode;
-  args: string[];
-  interval: number;
-  fall: number;
-  rise: number;
-  timeout?: number;
-  weight: number;
-  weightNode?: ConfNode;
-}
-
-export interface GroupModel {
-  name: string;
-  node: ConfNode;
-  members: string[];
-  tracks: TrackModel[];
-  notifies: NotifyModel[];
-}
-
-export interface HostModel {
-  host: ImportedHost;
-  fates: Fates;
-  routerId?: string;
-  emails: { value: string; node: ConfNode }[];
-  emailFrom?: { value: string; node: ConfNode };
-  smtpServer?: { value: string; node: ConfNode };
-  vrrpVersion?: number;
-  strict?: ConfNode;
-  instances: InstanceModel[];
-  scripts: Map<string, ScriptModel>;
-  groups: GroupModel[];
-  /** `include DIR/*...` globs: directories */
-  includeDirs: { dir: string; node: ConfNode }[];
-  /** global_defs lines kept as a snippet */
-  keptGlobals: ConfNode[];
-  /** top-level blocks kept as snippets */
-  keptRoots: ConfNode[];
-}
+export type { Fate, GroupModel, HostModel, How, InstanceModel, NotifyModel, ScriptModel, TrackModel, VipModel };
+export { Fates };
 
 /** every track_script line of a host: in its instances and in its sync groups */
 export function allTracks(m: HostModel): TrackModel[] {
@@ -176,31 +54,20 @@ export function readSeconds(v: string | undefined, major: 1 | 2): number | null 
 }
 
 /**
- * the children keepalived reads as keywords of a block: an unknown keyword with its own block ends the enclosing
- * block (keepalived ignores the keyword and its `{`, reads the inner lines at this level, and the inner `}` closes
- * the enclosing block): the lines after it are not part of the block for keepalived
+ * the words after a keyword's value that its handler does not read (keepalived ignores them), as a note: `reads`
+ * is how many words the handler takes (null when it takes them all)
  */
-export function effectiveChildren(block: ConfNode, section: KeywordSection, major: 1 | 2, fates: Fates): ConfNode[] {
-  const out: ConfNode[] = [];
-  const kids = block.children ?? [];
-  for (let i = 0; i < kids.length; i++) {
-    const k = kids[i];
-    if (k.children && !knownKeyword(major, section, k.keyword)) {
-      const after = kids.slice(i + 1);
-      fates.set(
-        k,
-        'dropped',
-        `keepalived ${major}.x does not know '${k.keyword}': it ignores it and its '{', reads its lines as ` +
-          `${block.keyword} keywords, and its '}' ends ${block.keyword} ${block.args[0] ?? ''} here` +
-          (after.length ? `: the ${after.length} line(s) after it are read at the top level and ignored` : ''),
-      );
-      for (const a of after) fates.set(a, 'dropped', `ignored by keepalived: ${block.keyword} ended early (above)`);
-      for (const c of k.children) fates.set(c, 'dropped', `read by keepalived as a ${block.keyword} keyword`);
-      return out;
-    }
-    out.push(k);
-  }
-  return out;
+export function ignoredWords(k: ConfNode, reads: number): string | undefined {
+  if (k.args.length <= reads) return undefined;
+  const used = [k.keyword, ...k.args.slice(0, reads)].join(' ');
+  return `keepalived reads '${used}' and ignores what follows: ${k.args.slice(reads).join(' ')}`;
+}
+
+/** note a mapped keyword (with the words keepalived ignores after it, if any) */
+function mapWords(fates: Fates, k: ConfNode, reads: number, text?: string): void {
+  const extra = ignoredWords(k, reads);
+  if (extra) fates.set(k, 'mapped', text ? `${text}; ${extra}` : extra, 'dropped');
+  else fates.set(k, 'mapped', text);
 }
 
 /** the values of a value block (an include among them is followed: its lines are the values) */
@@ -213,47 +80,54 @@ function values(fates: Fates, k: ConfNode): ConfNode[] {
   return out;
 }
 
+/** a block's keyword lines keepalived reads (those it does not know or skips are decided by readHost) */
+function lines(fates: Fates, block: ConfNode): ConfNode[] {
+  return (block.children ?? []).filter((k) => fates.get(k)?.how !== 'dropped');
+}
+
 function unknown(major: 1 | 2, section: string): string {
   return `keepalived ${major}.x does not know this keyword in ${section}: it logs "Unknown keyword" and ignores it`;
+}
+
+/** track_script / track_file lines of a block */
+function tracksOf(fates: Fates, k: ConfNode): TrackModel[] {
+  return values(fates, k).map((c) => {
+    const i = c.args.indexOf('weight');
+    const w = i >= 0 && /^-?\d+$/.test(c.args[i + 1] ?? '') ? Number(c.args[i + 1]) : undefined;
+    if (c.args.includes('reverse')) fates.set(c, 'mapped', 'reverse: not reproduced', 'dropped');
+    return { name: c.keyword, node: c, ...(w !== undefined ? { weight: w } : {}) };
+  });
 }
 
 /** read global_defs */
 function readGlobals(m: HostModel, block: ConfNode): void {
   const { fates } = m;
-  const major = m.host.keepalivedMajor;
   fates.mark(block, 'mapped');
-  for (const k of effectiveChildren(block, 'global_defs', major, fates)) {
-    if (fates.get(k)?.how === 'dropped') continue;
+  for (const k of lines(fates, block)) {
     const v = k.args[0];
     switch (k.keyword) {
       case 'router_id':
         m.routerId = v;
-        fates.set(k, 'mapped');
+        mapWords(fates, k, 1);
         break;
       case 'notification_email':
         for (const e of values(fates, k)) for (const w of [e.keyword, ...e.args]) m.emails.push({ value: w, node: e });
-        for (const e of k.args) m.emails.push({ value: e, node: k });
         fates.set(k, 'mapped');
         break;
       case 'notification_email_from':
         if (v) m.emailFrom = { value: v, node: k };
-        fates.set(k, 'mapped');
+        mapWords(fates, k, 1);
         break;
       case 'smtp_server':
         if (v) m.smtpServer = { value: v, node: k };
-        fates.set(
-          k,
-          'mapped',
-          k.args.length > 1 ? `port ${k.args[1]}: not reproduced (port 25)` : undefined,
-          'dropped',
-        );
+        mapWords(fates, k, 2, k.args.length > 1 && k.args[1] !== '25' ? `port ${k.args[1]}: not reproduced (25)` : '');
         break;
       case 'vrrp_version':
-        m.vrrpVersion = readUnsigned(v, 2, 3) ?? undefined;
-        fates.set(k, 'mapped');
+        m.vrrpVersion = readUnsigned(v, 2, 3) ?? m.vrrpVersion;
+        mapWords(fates, k, 1);
         break;
       default:
-        readGlobalOther(m, k, major);
+        readGlobalOther(m, k, block.children ?? []);
     }
   }
 }
@@ -262,20 +136,33 @@ const GLOBAL_DROPPED: Record<string, string> = {
   vrrp_strict:
     'ha-setup does not set vrrp_strict: with it keepalived adds firewall rules that drop traffic to the VIPs, ' +
     'refuses unicast, and ignores the authentication',
-  enable_script_security: 'ha-setup sets it for its own scripts',
-  script_user: 'ha-setup runs its scripts as root with enable_script_security',
-  vrrp_rt_priority: 'not reproduced: failover.realtime sets vrrp_rt_priority 49 (see the README before turning it on)',
-  notify_fifo: 'not reproduced: ha-setup notifies with notify.script',
-  vrrp_notify_fifo: 'not reproduced: ha-setup notifies with notify.script',
 };
 
-function readGlobalOther(m: HostModel, k: ConfNode, major: 1 | 2): void {
+/** a fifo's script runs only with its fifo (notify_fifo_script without notify_fifo does nothing) */
+const FIFO_SCRIPT = /^(vrrp_|lvs_)?notify_fifo_script$/;
+
+function readGlobalOther(m: HostModel, k: ConfNode, siblings: ConfNode[]): void {
   const { fates } = m;
-  if (!knownKeyword(major, 'global_defs', k.keyword)) return fates.set(k, 'dropped', unknown(major, 'global_defs'));
   if (k.keyword === 'vrrp_strict') m.strict = k;
+  if (k.keyword === 'vrrp_rt_priority') {
+    const n = readUnsigned(k.args[0], 1, 99);
+    if (n !== null) m.rtPriority = { value: n, node: k };
+    return;
+  }
   if (GLOBAL_DROPPED[k.keyword]) return fates.set(k, 'dropped', GLOBAL_DROPPED[k.keyword]);
+  // ha-setup writes both itself: its scripts run as root under script security
+  if (k.keyword === 'enable_script_security') return mapWords(fates, k, 0);
+  if (k.keyword === 'script_user')
+    return k.args.join(' ') === 'root'
+      ? fates.set(k, 'mapped')
+      : fates.set(k, 'dropped', 'ha-setup runs its scripts as root with enable_script_security');
   if (/^vrrp_g(arp|na)_interval$/.test(k.keyword) && Number(k.args[0]) === 0)
     return fates.set(k, 'dropped', "0 is keepalived's default, and current keepalived refuses the 0");
+  if (FIFO_SCRIPT.test(k.keyword)) {
+    const fifo = k.keyword.replace('_script', '');
+    if (!siblings.some((g) => g.keyword === fifo && g.args.length && !g.unknown))
+      return fates.set(k, 'dropped', `without ${fifo} keepalived never runs it (the script reads that fifo)`);
+  }
   m.keptGlobals.push(k);
 }
 
@@ -313,29 +200,33 @@ const INSTANCE_DROPPED: Record<string, string> = {
   use_vmac: 'ha-setup does not use a VRRP virtual MAC',
   strict_mode: 'ha-setup does not set strict mode (see vrrp_strict)',
   lvs_sync_daemon_interface: 'ha-setup does not run the LVS sync daemon',
-  track_file: "ha-setup's fast profile tracks its own nginx state file",
   track_process: 'ha-setup checks nginx with its health check',
 };
 
-/** read one vrrp_instance */
-function readInstance(m: HostModel, block: ConfNode): InstanceModel {
-  const { fates } = m;
-  const major = m.host.keepalivedMajor;
-  const inst: InstanceModel = {
+function newInstance(block: ConfNode): InstanceModel {
+  return {
     name: block.args[0] ?? '',
     node: block,
     wantMaster: false,
     vrid: null,
-    priority: 100,
+    priorityRead: null,
     advertInt: 1,
     vips: [],
     nopreempt: false,
+    strictMode: null,
     unicastPeers: [],
     tracks: [],
+    trackFiles: [],
     notifies: [],
+    run: { priority: 100, master: false, nopreempt: false, preemptDelay: 0, auth: null, notes: [] },
   };
-  fates.mark(block, 'mapped');
-  const kids = effectiveChildren(block, 'vrrp_instance', major, fates);
+}
+
+/** read one vrrp_instance */
+function readInstance(m: HostModel, block: ConfNode): InstanceModel {
+  const inst = newInstance(block);
+  m.fates.mark(block, 'mapped');
+  const kids = lines(m.fates, block);
   const iface = kids.find((k) => k.keyword === 'interface')?.args[0];
   for (const k of kids) readInstanceKeyword(m, inst, k, iface);
   return inst;
@@ -345,37 +236,39 @@ function readInstanceKeyword(m: HostModel, inst: InstanceModel, k: ConfNode, ifa
   const { fates } = m;
   const major = m.host.keepalivedMajor;
   const v = k.args[0];
-  const mapped = (text?: string) => fates.set(k, 'mapped', text);
   switch (k.keyword) {
     case 'state':
       inst.stateNode = k;
       // MASTER sets it; BACKUP never clears it; 2.x reads an unknown state as BACKUP, 1.x ignores it
       if (v === 'MASTER') inst.wantMaster = true;
       else if (v !== 'BACKUP' && major === 2) inst.wantMaster = false;
-      return mapped(
+      return mapWords(
+        fates,
+        k,
+        1,
         v === 'MASTER' || v === 'BACKUP' ? undefined : `'${v ?? ''}' is not a state: keepalived reads it as BACKUP`,
       );
     case 'interface':
       inst.interface = v;
-      return mapped();
+      return mapWords(fates, k, 1);
     case 'virtual_router_id':
       inst.vrid = readUnsigned(v, 1, 255);
-      return mapped(inst.vrid === null ? `'${v ?? ''}' is not 1..255: keepalived refuses it` : undefined);
+      return mapWords(fates, k, 1, inst.vrid === null ? `'${v ?? ''}' is not 1..255: keepalived refuses it` : '');
     case 'priority': {
       const p = readUnsigned(v, 1, 255);
-      inst.priority = p ?? 100;
+      inst.priorityRead = p ?? 100;
       inst.priorityNode = k;
-      return mapped(p === null ? `'${v ?? ''}' is not 1..255: keepalived uses 100` : undefined);
+      return mapWords(fates, k, 1, p === null ? `'${v ?? ''}' is not 1..255: keepalived uses 100` : '');
     }
     case 'advert_int': {
       const s = readSeconds(v, major);
       if (s !== null) inst.advertInt = s;
       inst.advertRaw = v;
-      return mapped(s === null ? `'${v ?? ''}' is not a number of seconds: keepalived keeps 1 s` : undefined);
+      return mapWords(fates, k, 1, s === null ? `'${v ?? ''}' is not a number of seconds: keepalived keeps 1 s` : '');
     }
     case 'version':
-      inst.version = readUnsigned(v, 2, 3) ?? undefined;
-      return mapped();
+      inst.version = readUnsigned(v, 2, 3) ?? inst.version;
+      return mapWords(fates, k, 1);
     case 'authentication':
       return readAuth(m, inst, k);
     case 'virtual_ipaddress':
@@ -386,61 +279,71 @@ function readInstanceKeyword(m: HostModel, inst: InstanceModel, k: ConfNode, ifa
       }
       return;
     case 'nopreempt':
-      inst.nopreempt = true;
-      return mapped();
     case 'preempt':
-      inst.nopreempt = false;
-      return mapped();
+      inst.nopreempt = k.keyword === 'nopreempt';
+      return mapWords(fates, k, 0);
     case 'preempt_delay':
       inst.preemptDelay = readSeconds(v, major) ?? 0;
-      return mapped();
+      return mapWords(fates, k, 1);
     case 'unicast_src_ip':
       inst.unicastSrc = v;
-      return mapped();
+      return mapWords(fates, k, 1);
     case 'unicast_peer':
-      for (const c of values(fates, k)) inst.unicastPeers.push(c.keyword);
-      return mapped();
+      for (const c of values(fates, k)) inst.unicastPeers.push({ address: c.keyword, node: c });
+      return fates.set(k, 'mapped');
     case 'track_script':
       inst.tracks.push(...tracksOf(fates, k));
-      return mapped();
+      return fates.set(k, 'mapped');
+    case 'track_file':
+      inst.trackFiles.push(...tracksOf(fates, k));
+      return fates.set(k, 'mapped');
+    case 'strict_mode':
+      inst.strictMode = v === undefined ? true : v === 'true' || v === 'on' || v === 'yes';
+      return fates.set(k, 'dropped', INSTANCE_DROPPED.strict_mode);
     case 'mcast_src_ip':
       inst.mcastSrc = k;
       return;
+    case 'old_unicast_checksum':
+      // ha-setup writes it itself on a 2.x node whose peer runs 1.x (VRRPv3 unicast)
+      return mapWords(fates, k, 0);
     case 'smtp_alert':
-      inst.smtpAlert = k;
+      if (v === undefined || ['true', 'on', 'yes'].includes(v)) inst.smtpAlert = k;
+      else fates.set(k, 'mapped');
       return;
   }
-  if (/^notify(_\w+)?$/.test(k.keyword) && knownKeyword(major, 'vrrp_instance', k.keyword)) {
-    inst.notifies.push({ kind: k.keyword, words: k.args, node: k });
-    return;
-  }
-  if (!knownKeyword(major, 'vrrp_instance', k.keyword)) return fates.set(k, 'dropped', unknown(major, 'vrrp_instance'));
+  if (/^notify(_\w+)?$/.test(k.keyword)) return void inst.notifies.push({ kind: k.keyword, node: k });
   fates.set(k, 'dropped', INSTANCE_DROPPED[k.keyword] ?? 'ha-setup renders its instances without it');
 }
 
 function readAuth(m: HostModel, inst: InstanceModel, k: ConfNode): void {
   m.fates.mark(k, 'mapped');
   inst.authNode = k;
-  for (const c of k.children ?? []) {
-    if (c.keyword === 'auth_type') inst.authType = c.args[0];
-    else if (c.keyword === 'auth_pass') {
+  for (const c of lines(m.fates, k)) {
+    if (c.keyword === 'auth_type') {
+      const t = c.args[0];
+      // an unknown type leaves the type as it was (keepalived logs it)
+      if (t === 'PASS' || t === 'AH') inst.authType = t;
+      inst.authTypeNode = c;
+      mapWords(
+        m.fates,
+        c,
+        1,
+        t === 'PASS' || t === 'AH' ? '' : `'${t ?? ''}' is not PASS or AH: keepalived ignores it`,
+      );
+    } else if (c.keyword === 'auth_pass') {
       inst.authPass = c.args[0] ?? '';
       inst.authPassNode = c;
-    } else {
-      m.fates.set(c, 'dropped', unknown(m.host.keepalivedMajor, 'authentication'));
-      continue;
+      mapWords(m.fates, c, 1);
     }
-    m.fates.set(c, 'mapped');
   }
 }
 
 function readScriptBlock(m: HostModel, block: ConfNode): ScriptModel {
   const major = m.host.keepalivedMajor;
-  const s: ScriptModel = { name: block.args[0] ?? '', node: block, args: [], interval: 1, fall: 1, rise: 1, weight: 0 };
-  for (const k of effectiveChildren(block, 'vrrp_script', major, m.fates)) {
-    if (m.fates.get(k)?.how === 'dropped') continue;
+  const s: ScriptModel = { name: block.args[0] ?? '', node: block, interval: 1, fall: 1, rise: 1, weight: 0 };
+  for (const k of lines(m.fates, block)) {
     const v = k.args[0];
-    if (k.keyword === 'script') s.args = k.args;
+    if (k.keyword === 'script') s.scriptNode = k;
     else if (k.keyword === 'interval') s.interval = readSeconds(v, major) ?? 1;
     else if (k.keyword === 'fall') s.fall = readUnsigned(v, 1, 1_000_000) ?? 1;
     else if (k.keyword === 'rise') s.rise = readUnsigned(v, 1, 1_000_000) ?? 1;
@@ -448,25 +351,37 @@ function readScriptBlock(m: HostModel, block: ConfNode): ScriptModel {
     else if (k.keyword === 'weight') {
       s.weight = /^-?\d+$/.test(v ?? '') ? Number(v) : 0;
       s.weightNode = k;
-      if (k.args.includes('reverse')) m.fates.set(k, 'mapped', 'reverse: not reproduced', 'dropped');
-    } else if (!knownKeyword(major, 'vrrp_script', k.keyword)) m.fates.set(k, 'dropped', unknown(major, 'vrrp_script'));
+      if (k.args[1] === 'reverse') m.fates.set(k, 'mapped', 'reverse: not reproduced', 'dropped');
+    }
   }
   return s;
+}
+
+/** a top-level track_file block: kept as a snippet unless ha-setup writes it itself (map-own.ts) */
+function readTrackFile(m: HostModel, block: ConfNode): void {
+  const t: { node: ConfNode; file?: string; weight: number } = { node: block, weight: 0 };
+  for (const k of lines(m.fates, block)) {
+    if (k.keyword === 'file') t.file = k.args[0];
+    else if (k.keyword === 'weight') t.weight = /^-?\d+$/.test(k.args[0] ?? '') ? Number(k.args[0]) : 0;
+  }
+  m.trackFiles.set(block.args[0] ?? '', t);
+  m.keptRoots.push(block);
 }
 
 function readGroup(m: HostModel, block: ConfNode): GroupModel {
   const major = m.host.keepalivedMajor;
   const g: GroupModel = { name: block.args[0] ?? '', node: block, members: [], tracks: [], notifies: [] };
-  for (const k of effectiveChildren(block, 'vrrp_sync_group', major, m.fates)) {
-    if (m.fates.get(k)?.how === 'dropped') continue;
-    if (k.keyword === 'group') g.members.push(...values(m.fates, k).flatMap((c) => [c.keyword, ...c.args]), ...k.args);
+  for (const k of lines(m.fates, block)) {
+    if (k.keyword === 'group') g.members.push(...values(m.fates, k).flatMap((c) => [c.keyword, ...c.args]));
     else if (k.keyword === 'track_script') g.tracks.push(...tracksOf(m.fates, k));
-    else if (/^notify(_\w+)?$/.test(k.keyword) && knownKeyword(major, 'vrrp_sync_group', k.keyword))
-      g.notifies.push({ kind: k.keyword, words: k.args, node: k });
+    else if (/^notify(_\w+)?$/.test(k.keyword)) g.notifies.push({ kind: k.keyword, node: k });
     else if (k.keyword === 'smtp_alert') continue;
-    else if (!knownKeyword(major, 'vrrp_sync_group', k.keyword))
-      m.fates.set(k, 'dropped', unknown(major, 'vrrp_sync_group'));
-    else m.fates.set(k, 'dropped', 'ha-setup renders its sync groups without it');
+    else if (k.keyword === 'global_tracking' || k.keyword === 'sync_group_tracking_weight') {
+      // ha-setup's sync groups track with every member's weights: the keyword of the node's keepalived
+      const own = major === 2 ? 'sync_group_tracking_weight' : 'global_tracking';
+      if (k.keyword === own) m.fates.set(k, 'mapped');
+      else m.fates.set(k, 'dropped', `ha-setup writes ${own} on keepalived ${major}.x`);
+    } else m.fates.set(k, 'dropped', 'ha-setup renders its sync groups without it');
   }
   return g;
 }
@@ -483,7 +398,52 @@ export function includeDirOf(glob: string, fromDir = '/'): string | null {
   return m ? m[1] : null;
 }
 
-const BLOCK_ROOTS = new Set(['global_defs', 'vrrp_instance', 'vrrp_script', 'vrrp_sync_group']);
+/**
+ * keywords whose handler reads its first value unconditionally (strvec_slot(strvec, 1)): without one keepalived 2.x
+ * exits ("is missing a parameter"), 1.x dereferences nothing and dies
+ */
+const NEEDS_VALUE: Record<string, Set<string>> = {
+  '': new Set(['track_file', 'vrrp_track_file']),
+  global_defs: new Set(['smtp_server', 'vrrp_version']),
+  vrrp_instance: new Set([
+    'state',
+    'interface',
+    'virtual_router_id',
+    'priority',
+    'advert_int',
+    'version',
+    'preempt_delay',
+    'unicast_src_ip',
+    'mcast_src_ip',
+  ]),
+  authentication: new Set(['auth_type', 'auth_pass']),
+  vrrp_script: new Set(['interval', 'timeout', 'weight', 'rise', 'fall']),
+};
+
+/** what keepalived does not read at all: keywords it does not know where they stand, blocks it skips */
+function unread(m: HostModel): void {
+  const major = m.host.keepalivedMajor;
+  eachConf(m.host.config.tree, (n, parents) => {
+    const parent = parents[parents.length - 1];
+    if (!n.args.length && !n.unknown && !n.included && NEEDS_VALUE[parent?.keyword ?? '']?.has(n.keyword))
+      m.fatal.push(`${m.fates.at(n)}: '${n.keyword}' without a value: keepalived stops there (configuration error)`);
+    const misplaced = n.misplaced ? `; it is read there because ${n.misplaced}` : '';
+    if (n.unknown) m.fates.set(n, 'dropped', unknown(major, parent ? parent.keyword : 'the top level') + misplaced);
+    else if (n.skipped) m.fates.set(n, 'dropped', n.skipped);
+  });
+}
+
+const ROOT_READERS: Record<string, (m: HostModel, n: ConfNode) => void> = {
+  global_defs: readGlobals,
+  vrrp_instance: (m, n) => {
+    const inst = readInstance(m, n);
+    m.instances.push(inst);
+  },
+  vrrp_script: (m, n) => void m.scripts.set(n.args[0] ?? '', readScriptBlock(m, n)),
+  vrrp_sync_group: (m, n) => void m.groups.push(readGroup(m, n)),
+  track_file: readTrackFile,
+  vrrp_track_file: readTrackFile,
+};
 
 /** read one host's configuration into its model */
 export function readHost(host: ImportedHost, name: string): HostModel {
@@ -493,35 +453,24 @@ export function readHost(host: ImportedHost, name: string): HostModel {
     emails: [],
     instances: [],
     scripts: new Map(),
+    trackFiles: new Map(),
     groups: [],
     includeDirs: [],
     keptGlobals: [],
     keptRoots: [],
+    fatal: [],
   };
-  const major = host.keepalivedMajor;
+  unread(m);
   for (const n of host.config.tree) {
-    if (n.keyword === 'global_defs' && n.children) readGlobals(m, n);
-    else if (n.keyword === 'vrrp_instance' && n.children) {
-      if (m.instances.some((i) => i.name === n.args[0]))
-        m.fates.set(n, 'dropped', `a second vrrp_instance ${n.args[0]}: keepalived refuses the duplicate name`);
-      else m.instances.push(readInstance(m, n));
-    } else if (n.keyword === 'vrrp_script' && n.children) m.scripts.set(n.args[0] ?? '', readScriptBlock(m, n));
-    else if (n.keyword === 'vrrp_sync_group' && n.children) m.groups.push(readGroup(m, n));
+    if (m.fates.get(n)?.how === 'dropped') continue;
+    const reader = ROOT_READERS[n.keyword];
+    if (reader) reader(m, n);
     else if (/^include[rmwba]?$/.test(n.keyword)) {
       const dir = includeDirOf(n.args[0] ?? '', dirnameOf(n.at.file));
       if (dir) m.includeDirs.push({ dir, node: n });
       m.fates.set(n, 'mapped');
-    } else if (knownKeyword(major, 'root', n.keyword) && !BLOCK_ROOTS.has(n.keyword)) m.keptRoots.push(n);
-    else if (knownKeyword(major, 'root', n.keyword))
-      m.fates.set(n, 'dropped', 'without a { } block: keepalived reads nothing from it');
-    else
-      m.fates.set(
-        n,
-        'dropped',
-        n.children
-          ? `${unknown(major, 'the top level')}, and reads the lines of its block as top-level keywords`
-          : unknown(major, 'the top level'),
-      );
+    } else m.keptRoots.push(n);
   }
+  for (const i of m.instances) i.run = completeInstance(m, i);
   return m;
 }

@@ -4,7 +4,10 @@
  * and turned into the answers' instances (master, priorities, preempt, unicast, authPassEnv).
  */
 import { AUTH_PASS_RE, ENV_RE, INSTANCE_RE, type AnswersInput } from '../answers/schema.js';
+import { vrrpVersionOf } from './map-complete.js';
 import type { HostModel, InstanceModel, VipModel } from './map-host.js';
+
+export { vrrpVersionOf } from './map-complete.js';
 
 type InstanceAnswers = AnswersInput['instances'][number];
 type VipAnswers = InstanceAnswers['vips'][number];
@@ -23,10 +26,6 @@ export interface PairContext {
 export interface Vrid {
   vrid: number;
   per: InstanceModel[];
-}
-
-export function vrrpVersionOf(m: HostModel, i: InstanceModel): number {
-  return i.version ?? m.vrrpVersion ?? 2;
 }
 
 /** instances matched by VRID; a VRID missing on a host, or an instance without a valid id, is refused */
@@ -75,14 +74,14 @@ export function checkAgreement(ctx: PairContext, x: Vrid): void {
   differ('the VIPs', (i) => i.vips.map(vipKey).sort().join(' ') || '(none)');
   differ('the advert interval', (i) => `${i.advertInt}s`);
   differ('the VRRP version', (i, h) => `v${vrrpVersionOf(models[h], i)}`);
-  differ('the authentication type', (i) => i.authType ?? 'none');
+  differ('the authentication type', (i) => i.run.auth ?? 'none');
   const passes = x.per.map((i) => i.authPass ?? '');
   if (new Set(passes).size > 1)
     ctx.refusals.push(
       `VRID ${x.vrid}: the hosts disagree on the authentication password (${names.join(', ')}; values not shown)`,
     );
   const byPrio = new Map<number, string[]>();
-  x.per.forEach((i, h) => byPrio.set(i.priority, [...(byPrio.get(i.priority) ?? []), names[h]]));
+  x.per.forEach((i, h) => byPrio.set(i.run.priority, [...(byPrio.get(i.run.priority) ?? []), names[h]]));
   for (const [p, hs] of byPrio)
     if (hs.length > 1)
       ctx.refusals.push(`VRID ${x.vrid} (${x.per[0].name}): ${hs.join(' and ')} both have priority ${p}`);
@@ -98,35 +97,35 @@ export function checkAgreement(ctx: PairContext, x: Vrid): void {
     ctx.refusals.push(
       `VRID ${x.vrid}: instance name '${x.per[0].name}' is not one ha-setup accepts (1-31 of A-Z 0-9 _ . -)`,
     );
-  if (x.per.some((i) => i.priority === 255))
+  if (x.per.some((i) => i.run.priority === 255))
     ctx.refusals.push(`VRID ${x.vrid}: priority 255 (the address owner) cannot be reproduced (ha-setup: 1..254)`);
 }
 
 /** who is master: the VIP holder (when consistent with the priorities), else state MASTER, else top priority */
 function masterOf(ctx: PairContext, x: Vrid): number {
   const { names, models } = ctx;
-  const top = x.per.reduce((b, i, h) => (i.priority > x.per[b].priority ? h : b), 0);
+  const top = x.per.reduce((b, i, h) => (i.run.priority > x.per[b].run.priority ? h : b), 0);
   const holders = models
     .map((m, h) => (x.per[h].vips.length && x.per[h].vips.every((v) => m.host.holds.includes(v.address)) ? h : -1))
     .filter((h) => h >= 0);
   const label = `instances ${x.per[0].name} (VRID ${x.vrid}): master ${names[top]}`;
   if (holders.length === 1 && holders[0] === top) {
-    ctx.decisions.push(`${label}: it holds the VIPs now and has the highest priority (${x.per[top].priority})`);
+    ctx.decisions.push(`${label}: it holds the VIPs now and has the highest priority (${x.per[top].run.priority})`);
     return top;
   }
   if (holders.length === 1) {
     ctx.warnings.push(
-      `${label} (highest priority ${x.per[top].priority}), but ${names[holders[0]]} holds the VIPs now ` +
-        `(priority ${x.per[holders[0]].priority}): a failed check on ${names[top]}, or nopreempt after a failover?`,
+      `${label} (highest priority ${x.per[top].run.priority}), but ${names[holders[0]]} holds the VIPs now ` +
+        `(priority ${x.per[holders[0]].run.priority}): a failed check on ${names[top]}, or nopreempt after a failover?`,
     );
     return top;
   }
-  const masters = x.per.map((i, h) => (i.wantMaster ? h : -1)).filter((h) => h >= 0);
+  const masters = x.per.map((i, h) => (i.run.master ? h : -1)).filter((h) => h >= 0);
   const stateMaster = masters.length ? `; state MASTER on ${masters.map((h) => names[h]).join(', ')}` : '';
   const why =
     masters.length === 1 && masters[0] === top
       ? 'state MASTER and the highest priority'
-      : `the highest priority (${x.per[top].priority})${stateMaster}`;
+      : `the highest priority (${x.per[top].run.priority})${stateMaster}`;
   ctx.decisions.push(`${label}: ${why}; ${holders.length ? 'several hosts' : 'no host'} holds all its VIPs now`);
   return top;
 }
@@ -148,11 +147,6 @@ function derivedPriorities(nodePrio: number[], master: number): number[] {
   return out;
 }
 
-/** 2.x clears nopreempt and preempt_delay on an instance with state MASTER (and nopreempt with priority 255) */
-export function effectiveNopreempt(m: HostModel, i: InstanceModel): boolean {
-  return i.nopreempt && !(m.host.keepalivedMajor === 2 && i.wantMaster) && i.priority !== 255;
-}
-
 export function envNameOf(prefix: string, instance: string): string {
   const n = `${prefix}${instance.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}_PASS`;
   return ENV_RE.test(n) ? n : `HA_PASS_${instance.length}`;
@@ -172,10 +166,13 @@ export function instanceAnswer(ctx: PairContext, x: Vrid, nodePrio: number[]): I
   };
   if (first.vips.some((v) => !v.explicitPrefix))
     ctx.decisions.push(`instances ${first.name}: a VIP without /prefix is /32, as keepalived adds it`);
-  const actual = x.per.map((i) => i.priority);
+  const actual = x.per.map((i) => i.run.priority);
   const derived = derivedPriorities(nodePrio, master);
   if (actual.some((p, h) => p !== derived[h]))
     inst.priorities = Object.fromEntries(names.map((n, h) => [n, actual[h]]));
+  x.per.forEach((i, h) => {
+    for (const n of i.run.notes) ctx.warnings.push(`${ctx.models[h].fates.at(i.node)}: vrrp_instance ${i.name}: ${n}`);
+  });
   preemptOf(ctx, x, master, inst);
   authOf(ctx, x, inst);
   const uni = x.per.map((i) => i.unicastPeers.length > 0);
@@ -188,25 +185,38 @@ export function instanceAnswer(ctx: PairContext, x: Vrid, nodePrio: number[]): I
   return inst;
 }
 
+/** a value the answers hold once, read from one host: a note when the hosts' values differ (naming each) */
+export function differs(
+  ctx: PairContext,
+  what: string,
+  vals: (string | undefined)[],
+  ref: number,
+  consequence = 'ha-setup writes one value for every node',
+): void {
+  if (new Set(vals).size < 2) return;
+  const each = vals.map((v, h) => `${ctx.names[h]} ${v ?? '(none)'}`).join(', ');
+  ctx.warnings.push(`${what} differs between the hosts (${each}): ${consequence}; imported: ${ctx.names[ref]}'s`);
+}
+
 function preemptOf(ctx: PairContext, x: Vrid, master: number, inst: InstanceAnswers): void {
-  const { models, names } = ctx;
-  const eff = x.per.map((i, h) => effectiveNopreempt(models[h], i));
-  x.per.forEach((i, h) => {
-    if (i.nopreempt && !eff[h])
-      ctx.decisions.push(
-        `${names[h]}: ${i.name}: nopreempt with state MASTER: keepalived ` +
-          (models[h].host.keepalivedMajor === 2 ? 'clears it' : 'warns it will not work'),
-      );
-  });
+  const { names } = ctx;
+  const eff = x.per.map((i) => i.run.nopreempt);
   if (eff[master]) inst.preempt = false;
   if (new Set(eff).size > 1)
     ctx.decisions.push(
       `instances ${inst.name}: nopreempt on ${names.filter((_, h) => eff[h]).join(', ')} only: ` +
         `the master's setting counts (${eff[master] ? 'nopreempt' : 'preempt'})`,
     );
-  const delay = x.per[master].preemptDelay;
-  const cleared = models[master].host.keepalivedMajor === 2 && x.per[master].wantMaster;
-  if (delay && !eff[master] && !cleared) inst.preemptDelay = Math.min(1000, Math.round(delay));
+  const delays = x.per.map((i) => i.run.preemptDelay);
+  const delay = delays[master];
+  if (delay && !eff[master]) inst.preemptDelay = Math.min(1000, Math.round(delay));
+  differs(
+    ctx,
+    `instances ${inst.name}: preempt_delay`,
+    delays.map((d) => `${d} s`),
+    master,
+    'ha-setup writes one for every node (the master returning is the one it delays)',
+  );
 }
 
 function authOf(ctx: PairContext, x: Vrid, inst: InstanceAnswers): void {
@@ -224,6 +234,15 @@ function authOf(ctx: PairContext, x: Vrid, inst: InstanceAnswers): void {
       `instances ${inst.name}: vrrp_strict made keepalived ignore the authentication; ` +
         'ha-setup will use it on every node',
     );
+  x.per.forEach((p, h) => {
+    if (p.authType === 'AH' && p.authTypeNode)
+      models[h].fates.set(
+        p.authTypeNode,
+        'mapped',
+        "AH: ha-setup authenticates with PASS and the same password (keepalived's IPsec AH is not reproduced)",
+        'dropped',
+      );
+  });
   const env = envNameOf(ctx.passwordEnvPrefix, inst.name);
   inst.authPassEnv = env;
   const where = `${names[0]}:${i.authPassNode.at.file}:${i.authPassNode.at.line}`;

@@ -5,8 +5,10 @@
  * passwords are (the answers name an environment variable only).
  */
 import { answersSchema, isIPv4, NAME_RE, type AnswersInput } from '../answers/schema.js';
-import { walkConf, type ConfNode } from './keepalived-conf.js';
-import { healthCheckOf, loggingOf, notifyOf, syncGroupsOf } from './map-extras.js';
+import { eachConf, type ConfNode } from './keepalived-conf.js';
+import { loggingOf, notifyOf, syncGroupsOf } from './map-extras.js';
+import { healthCheckOf } from './map-health.js';
+import { hookAnswers, markOwn, ownGlobals, realtimeOf } from './map-own.js';
 import { readHost, type HostModel } from './map-host.js';
 import {
   checkAgreement,
@@ -76,7 +78,7 @@ function nodesOf(ctx: PairContext, vrids: Vrid[], opts: ImportOptions): AnswersI
       ...(opts.ssh.port ? { port: opts.ssh.port } : {}),
       ...(opts.ssh.user ? { user: opts.ssh.user } : {}),
       interface: iface,
-      priority: vrids[0]?.per[h].priority ?? 100,
+      priority: vrids[0]?.per[h].run.priority ?? 100,
     };
     const address = addressOf(ctx, h, vrids, iface);
     if (address && (unicast || !isIPv4(m.host.given))) node.address = address;
@@ -86,16 +88,29 @@ function nodesOf(ctx: PairContext, vrids: Vrid[], opts: ImportOptions): AnswersI
   return nodes;
 }
 
+/** unicast_peer: the other imported nodes; the node itself (keepalived sends itself adverts); or a foreign host */
 function checkPeers(ctx: PairContext, vrids: Vrid[], nodes: AnswersInput['nodes']): void {
   for (const x of vrids)
     x.per.forEach((i, h) => {
+      const m = ctx.models[h];
       const others = nodes.filter((_, k) => k !== h).map((n) => n.address);
-      const extra = i.unicastPeers.filter((p) => !others.includes(p));
-      if (extra.length)
-        ctx.warnings.push(
-          `${ctx.names[h]}: ${i.name}: unicast_peer ${extra.join(', ')} is not one of the imported hosts: ` +
-            'ha-setup sends its adverts to the imported nodes only',
-        );
+      const own = new Set([nodes[h].address, ...m.host.interfaces.flatMap((f) => f.ips.map((a) => a.address))]);
+      for (const p of i.unicastPeers) {
+        if (others.includes(p.address)) continue;
+        if (own.has(p.address)) {
+          m.fates.set(p.node, 'mapped');
+          ctx.decisions.push(
+            `${m.fates.at(p.node)}: unicast_peer ${p.address} is ${ctx.names[h]} itself: ` +
+              'ha-setup lists the other nodes',
+          );
+        } else
+          m.fates.set(
+            p.node,
+            'mapped',
+            'not one of the imported hosts: ha-setup sends its adverts to the imported nodes only',
+            'dropped',
+          );
+      }
     });
 }
 
@@ -158,13 +173,14 @@ function filesThrough(m: HostModel, dir: string): Set<string> {
   const files = new Set(m.host.config.files.filter((f) => f.startsWith(`${dir}/`)));
   for (let grew = true; grew;) {
     grew = false;
-    for (const [n] of walkConf(m.host.config.tree))
+    eachConf(m.host.config.tree, (n) => {
       if (n.included && files.has(n.at.file))
         for (const f of n.included)
           if (!files.has(f)) {
             files.add(f);
             grew = true;
           }
+    });
   }
   return files;
 }
@@ -175,9 +191,9 @@ function snippetsOf(ctx: PairContext, kept: Note[]): { includeDir?: string; snip
   let through = ctx.models.map((m) => (includeDir ? filesThrough(m, includeDir) : new Set<string>()));
   if (includeDir) {
     const busy = ctx.models.flatMap((m, h) =>
-      [...walkConf(m.host.config.tree)]
-        .filter(([n, p]) => !p.length && !n.included && through[h].has(n.at.file) && m.fates.get(n)?.how === 'mapped')
-        .map(([n]) => `${n.keyword} ${n.args.join(' ')}`.trim()),
+      m.host.config.tree
+        .filter((n) => !n.included && through[h].has(n.at.file) && m.fates.get(n)?.how === 'mapped')
+        .map((n) => `${n.keyword} ${n.args.join(' ')}`.trim()),
     );
     if (busy.length) {
       ctx.warnings.push(
@@ -222,19 +238,19 @@ function snippetText(
   const globals: ConfNode[] = [];
   for (const n of m.keptGlobals) m.fates.default(n, 'kept');
   for (const n of m.keptRoots) m.fates.default(n, 'kept');
-  for (const [n, parents] of walkConf(m.host.config.tree)) {
+  eachConf(m.host.config.tree, (n, parents) => {
     if (m.fates.get(n)?.how !== 'kept' || (parents.length && m.fates.get(parents[parents.length - 1])?.how === 'kept'))
-      continue;
+      return;
     const at = `${ctx.names[h]}:${n.at.file}:${n.at.line}`;
     const text = m.fates.get(n)?.text;
     if (stay.dir && stay.files.has(n.at.file)) {
       kept.push({ at, text: `${n.keyword}: ${text ?? `stays in ${stay.dir} (keepalived.includeDir)`}` });
-      continue;
+      return;
     }
     kept.push({ at, text: `${n.keyword}: ${text ? `${text}; ` : ''}@snippet` });
     if (parents.length) globals.push(n);
     else tops.push(n);
-  }
+  });
   if (!tops.length && !globals.length) return '';
   const keep = (n: ConfNode) => m.fates.get(n)?.how !== 'dropped';
   const block = { keyword: 'global_defs', args: [], at: (globals[0] ?? tops[0]).at, children: globals };
@@ -245,7 +261,7 @@ function snippetText(
 function ledgerOf(ctx: PairContext, dropped: Note[]): ImportResult['ledger'] {
   const ledger: ImportResult['ledger'] = [];
   ctx.models.forEach((m, h) => {
-    for (const [n, parents] of walkConf(m.host.config.tree)) {
+    eachConf(m.host.config.tree, (n, parents) => {
       const at = `${ctx.names[h]}:${n.at.file}:${n.at.line}`;
       let fate = m.fates.get(n);
       if (!fate) {
@@ -253,13 +269,13 @@ function ledgerOf(ctx: PairContext, dropped: Note[]): ImportResult['ledger'] {
         m.fates.set(n, fate.how, fate.text);
       }
       ledger.push({ at, keyword: n.keyword, how: fate.how });
-      if (!fate.text || fate.how === 'kept') continue;
+      if (!fate.text || fate.how === 'kept') return;
       const parentDropped = parents.length && m.fates.get(parents[parents.length - 1])?.how === 'dropped';
       if (fate.how === 'dropped' && !parentDropped) dropped.push({ at, text: `${n.keyword}: ${fate.text}` });
       else if (fate.how === 'mapped' && fate.part === 'dropped')
         dropped.push({ at, text: `${n.keyword}: ${fate.text}` });
       else if (fate.how === 'mapped') ctx.warnings.push(`${at}: ${n.keyword}: ${fate.text}`);
-    }
+    });
   });
   return ledger;
 }
@@ -293,6 +309,7 @@ export function mapImport(hosts: ImportedHost[], opts: ImportOptions): ImportRes
   const dropped: Note[] = [];
   const kept: Note[] = [];
   problemsOf(ctx, dropped);
+  for (const m of ctx.models) ctx.refusals.push(...m.fatal);
   const vrids = matchInstances(ctx);
   vrids.forEach((x) => checkAgreement(ctx, x));
   if (!vrids.length && hosts.length > 1)
@@ -323,7 +340,8 @@ function buildAnswers(ctx: PairContext, vrids: Vrid[], opts: ImportOptions, drop
   const versions = new Set(vrids.flatMap((x) => x.per.map((i, h) => vrrpVersionOf(ctx.models[h], i))));
   if (versions.size > 1) ctx.refusals.push('the instances mix VRRP versions 2 and 3; ha-setup runs one profile');
   const fast = versions.has(3);
-  const nodePrio = ctx.models.map((_, h) => vrids[0]?.per[h].priority ?? 100);
+  const hook = markOwn(ctx);
+  const nodePrio = ctx.models.map((_, h) => vrids[0]?.per[h].run.priority ?? 100);
   const nodes = nodesOf(ctx, vrids, opts);
   const instances = vrids.map((x) => instanceAnswer(ctx, x, nodePrio));
   for (const i of instances) {
@@ -351,9 +369,12 @@ function buildAnswers(ctx: PairContext, vrids: Vrid[], opts: ImportOptions, drop
   ctx.decisions.push('system: selinux and firewall left as they are (the pair runs with them now)');
   const logging = loggingOf(ctx, dropped);
   if (logging) answers.logging = logging;
-  const notify = notifyOf(ctx, ref);
-  if (notify && (notify.email?.length || notify.emailFrom || notify.smtpServer || notify.script))
-    answers.notify = notify;
+  const notify = notifyOf(ctx, ref, hook);
+  if (hook) hookAnswers(ctx, ref, answers, notify);
+  if (notify.email?.length || notify.emailFrom || notify.smtpServer || notify.script) answers.notify = notify;
+  const realtime = realtimeOf(ctx, ref);
+  if (realtime) answers.failover = { realtime };
+  ownGlobals(ctx, answers);
   for (const m of ctx.models) mcastNotes(m, nodes);
   return answers;
 }

@@ -4,13 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
 import { answersSchema } from '../../src/answers/schema.js';
 import { parseDaemonArgs } from '../../src/import/daemon-options.js';
-import { walkConf } from '../../src/import/keepalived-conf.js';
-import { classifyCheck, commandWords } from '../../src/import/map-checks.js';
+import { parseKeepalivedText, walkConf } from '../../src/import/keepalived-conf.js';
+import { classifyCheck, commandOf } from '../../src/import/map-checks.js';
 import { IMPORTED_DIR, mapImport, nodeNames, printConf } from '../../src/import/map.js';
 import type { ImportedHost, ImportResult } from '../../src/import/types.js';
 import { FIXTURES, fixture, importedHost, type HostSpec } from '../fixtures/import/hosts.js';
 
 const SSH = { ssh: { user: 'root', identityFile: '~/.ssh/id_ed25519' } };
+
+/** what keepalived runs for one script line */
+const command = (line: string, major: 1 | 2, notify = false) =>
+  commandOf(parseKeepalivedText(line, '/k.conf', { major }).tree[0], major, notify);
 const KA_MAIN = '/data/apps/keepalived/etc/keepalived/keepalived.conf';
 const NGINX_004: [string, string][] = [
   ['/etc/nginx/nginx.conf', fixture('nginx-org-nginx.conf')],
@@ -173,18 +177,11 @@ describe('mapImport: guide 004, secrets and notes', () => {
 
   it('reports what it keeps, drops and decides, with host:file:line', async () => {
     const r = mapImport(await pair004(), SSH);
+    // smtp_connect_timeout 30 is what ha-setup writes itself with notify.email: mapped
     expect(r.kept).toEqual([
-      {
-        at: `KeepMaster:${KA_MAIN}:12`,
-        text: `smtp_connect_timeout: kept as a snippet in includeDir: ${IMPORTED_DIR}/imported.conf`,
-      },
       {
         at: `KeepMaster:${KA_MAIN}:14`,
         text: `vrrp_skip_check_adv_addr: kept as a snippet in includeDir: ${IMPORTED_DIR}/imported.conf`,
-      },
-      {
-        at: `KeepBackup:${KA_MAIN}:12`,
-        text: `smtp_connect_timeout: kept as a snippet in includeDir: ${IMPORTED_DIR}/imported.conf`,
       },
       {
         at: `KeepBackup:${KA_MAIN}:14`,
@@ -196,7 +193,7 @@ describe('mapImport: guide 004, secrets and notes', () => {
         name: 'imported.conf',
         text:
           '! imported by ha-setup from KeepMaster, KeepBackup: what the answers cannot express\n' +
-          'global_defs {\n    smtp_connect_timeout 30\n    vrrp_skip_check_adv_addr\n}\n',
+          'global_defs {\n    vrrp_skip_check_adv_addr\n}\n',
       },
     ]);
     const dropped = r.dropped.map((d) => `${d.at.replace(KA_MAIN, 'K')} ${d.text.split(':')[0]}`);
@@ -212,7 +209,12 @@ describe('mapImport: guide 004, secrets and notes', () => {
       'KeepBackup:K:16 vrrp_garp_interval',
       'KeepBackup:K:17 vrrp_gna_interval',
     ]);
+    // vrrp_strict: keepalived starts a MASTER that is not the address owner (priority 255) as BACKUP
     expect(r.warnings).toEqual([
+      `KeepMaster:${KA_MAIN}:26: vrrp_instance VI_1: vrrp_strict: the start state must match being the address ` +
+        'owner: keepalived starts it BACKUP',
+      `KeepBackup:${KA_MAIN}:44: vrrp_instance VI_2: vrrp_strict: the start state must match being the address ` +
+        'owner: keepalived starts it BACKUP',
       `KeepBackup:${KA_MAIN}:27: state: 'BAKCUP' is not a state: keepalived reads it as BACKUP`,
     ]);
     expect(r.decisions).toContain(
@@ -273,7 +275,8 @@ describe('mapImport: refusals', () => {
       'VRID 7: the hosts disagree on the instance name: lb1 VI_A, lb02 VI_B',
       'VRID 7: the hosts disagree on the advert interval: lb1 1s, lb02 2s',
       'VRID 7: the hosts disagree on the VRRP version: lb1 v2, lb02 v3',
-      'VRID 7: the hosts disagree on the authentication type: lb1 PASS, lb02 AH',
+      // VRRPv3 has no authentication: keepalived ignores lb02's AH
+      'VRID 7: the hosts disagree on the authentication type: lb1 PASS, lb02 none',
       'VRID 7: the hosts disagree on the authentication password (lb1, lb02; values not shown)',
       'VRID 7 (VI_A): lb1 and lb02 both have priority 100',
       'VRID 7 (VI_A): split brain now: 10.0.0.9 is held by lb1 and lb02',
@@ -584,10 +587,22 @@ describe('mapImport: keepalived 1.x and 2.x readings', () => {
     const a = r.dropped.filter((d) => d.at.startsWith('a:')).map((d) => `${d.at.split(':')[2]} ${d.text.slice(0, 70)}`);
     expect(a).toEqual([
       '2 vrrp_track_file: keepalived 1.x does not know this keyword in the top ',
-      "10 track_file: keepalived 1.x does not know 'track_file': it ignores it a",
-      '13 advert_int: ignored by keepalived: vrrp_instance ended early (above)',
-      '14 virtual_ipaddress: ignored by keepalived: vrrp_instance ended early (a',
+      '3 file: keepalived 1.x does not know this keyword in the top level: it l',
+      '10 track_file: keepalived 1.x does not know this keyword in vrrp_instance',
+      '11 nginx_state: keepalived 1.x does not know this keyword in vrrp_instanc',
+      '13 advert_int: keepalived 1.x does not know this keyword in the top level',
+      '14 virtual_ipaddress: keepalived 1.x does not know this keyword in the to',
+      '15 10.0.0.10/24: keepalived 1.x does not know this keyword in the top lev',
     ]);
+    // the lines after the instance's early end are read at the top level: each says why
+    expect(r.dropped.find((d) => d.at === `a:${F}:13`)!.text).toContain(
+      "it is read there because 'vrrp_instance VI_1' ended at line 12 with the '}' meant for the '{' ignored at " +
+        'line 10',
+    );
+    expect(r.warnings).toContain(
+      `a:${F}:12: this '}' (meant for the '{' of line 10) ends 'vrrp_instance VI_1': keepalived reads the lines ` +
+        'after it as top-level keywords',
+    );
   });
 
   it('2.x definitions, ~SEQ VIPs, unicast peers and a notify script', async () => {
@@ -632,9 +647,10 @@ describe('mapImport: keepalived 1.x and 2.x readings', () => {
         text: 'not understood: ${_RANDOM}: a random number; the value keepalived used is not known',
       },
     ]);
-    expect(r.warnings).toContain(
-      'lb01: VI_1: unicast_peer 192.168.50.11 is not one of the imported hosts: ' +
-        'ha-setup sends its adverts to the imported nodes only',
+    // the node's own address in its peers is the node itself, not a foreign host
+    expect(r.warnings.filter((w) => w.includes('unicast_peer'))).toEqual([]);
+    expect(r.decisions).toContain(
+      `lb01:${F}:22: unicast_peer 192.168.50.11 is lb01 itself: ha-setup lists the other nodes`,
     );
     expect(answersSchema.safeParse(r.answers).success).toBe(true);
     expectAccountedFor(hosts, r);
@@ -710,18 +726,32 @@ describe('pieces', () => {
     };
     expect(classifyCheck(['/a.sh'], s).kind).toBe('restart-then-stop');
     expect(classifyCheck(['/bin/bash', '/c.sh'], s)).toEqual({ kind: 'restart-then-stop', file: '/c.sh' });
-    expect(classifyCheck(['/b.sh'], s)).toEqual({ kind: 'http', url: 'http://localhost/', file: '/b.sh' });
-    expect(classifyCheck(commandWords(['killall -0 nginx'], 2), s).kind).toBe('process');
-    expect(classifyCheck(commandWords(['wget -q --spider 127.0.0.1:8080/index.html'], 2), s)).toEqual({
+    expect(classifyCheck(['/b.sh'], s)).toEqual({
+      kind: 'http',
+      url: 'http://localhost/',
+      file: '/b.sh',
+      tool: { insecure: false, failOnError: false },
+    });
+    expect(classifyCheck(command('script "killall -0 nginx"', 2).words, s).kind).toBe('process');
+    expect(classifyCheck(command('script "wget -q --spider 127.0.0.1:8080/index.html"', 2).words, s)).toEqual({
       kind: 'http',
       url: 'http://127.0.0.1:8080/index.html',
+      tool: { insecure: false, failOnError: true },
     });
     expect(classifyCheck(['/usr/bin/nc', '-nzv', '127.0.0.1', '5000'], s).kind).toBe('other');
     expect(classifyCheck(['/missing.sh'], s)).toEqual({
       kind: 'other',
       what: 'its script /missing.sh could not be read',
     });
-    expect(commandWords(['killall', '-0', 'nginx'], 1)).toEqual(['killall']);
+    // keepalived runs the first value of a script line: unquoted words after it are not run (1.x and 2.x)
+    expect(command('script killall -0 nginx', 1)).toEqual({ words: ['killall'], user: [], ignored: ['-0', 'nginx'] });
+    expect(command('script killall -0 nginx', 2)).toEqual({ words: ['killall'], user: [], ignored: ['-0', 'nginx'] });
+    // 2.x re-reads the line with single quotes and escapes; a notify line takes a user and a group after it
+    expect(command(`notify "/bin/n.sh 'a b'" keepalived_script`, 2, true)).toEqual({
+      words: ['/bin/n.sh', 'a b'],
+      user: ['keepalived_script'],
+      ignored: [],
+    });
   });
 
   it('node names: router_id when valid and unique, else host names', async () => {

@@ -9,17 +9,9 @@ import {
   type KeepalivedConfig,
 } from '../../src/import/keepalived-conf.js';
 import { decomment2x, expandBraces, splitBrace2x, tokens1x, tokens2x } from '../../src/import/keepalived-lex.js';
-import { FIXTURES, fixture, memoryReader } from '../fixtures/import/hosts.js';
+import { FIXTURES, fixture, memoryReader, outline } from '../fixtures/import/hosts.js';
 
 const F = '/etc/keepalived/keepalived.conf';
-
-/** the tree as "keyword args" lines, children indented */
-function outline(nodes: ConfNode[], indent = ''): string[] {
-  return nodes.flatMap((n) => [
-    `${indent}${[n.keyword, ...n.args].join(' ')}`,
-    ...(n.children ? outline(n.children, `${indent}  `) : []),
-  ]);
-}
 
 function find(c: KeepalivedConfig, keyword: string, arg?: string): ConfNode | undefined {
   for (const [n] of walkConf(c.tree)) if (n.keyword === keyword && (arg === undefined || n.args[0] === arg)) return n;
@@ -103,16 +95,16 @@ describe('parseKeepalivedText: blocks and comments', () => {
     ]);
     expect(c.problems.map((p) => p.at.line)).toEqual([7, 5, 7]);
     expect(c.problems[0].message).toContain("ignores what follows 'virtual_ipaddress'");
-    expect(c.problems[1].message).toContain("'vrrp_instance' block is never closed");
+    expect(c.problems[1].message).toContain("'vrrp_instance VI_1' block is never closed");
   });
 
   it('a missing { after a keyword that has a block: keepalived reads the next lines as its block anyway', () => {
     const c = parseKeepalivedText('vrrp_script chk\n  interval 2\n}\n', F);
     expect(outline(c.tree)).toEqual(['vrrp_script chk', '  interval 2']);
-    expect(c.problems[0].message).toContain("missing '{' after 'vrrp_script'");
+    expect(c.problems[0].message).toContain("missing '{' after 'vrrp_script chk'");
   });
 
-  it('an unknown keyword with a block keeps its block in the tree (the mapper says what keepalived does)', () => {
+  it("a vrrp_instance's track_file block is a value block (2.x), whatever its values", () => {
     const c = parseKeepalivedText('vrrp_instance V {\n  track_file {\n    f weight 0\n  }\n  priority 9\n}\n', F);
     expect(outline(c.tree)).toEqual(['vrrp_instance V', '  track_file', '    f weight 0', '  priority 9']);
   });
@@ -122,7 +114,7 @@ describe('parseKeepalivedText: blocks and comments', () => {
     expect(c.problems.map((p) => `${p.at.line} ${p.message.slice(0, 30)}`)).toEqual([
       "1 unexpected '{': keepalived ign",
       "2 extra '}' found: keepalived ig",
-      "3 'vrrp_instance' block is never",
+      "3 'vrrp_instance V' block is nev",
     ]);
   });
 

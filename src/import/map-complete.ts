@@ -1,0 +1,103 @@
+/**
+ * What keepalived settles when it completes a vrrp_instance (vrrp_complete_instance() of 2.x vrrp/vrrp.c, and of
+ * 1.3.5): the priority of an instance without a priority line (255 for state MASTER: the address owner), the start
+ * state vrrp_strict allows, the authentication it ignores, and the nopreempt / preempt_delay it clears. The import
+ * maps what keepalived runs, not what the lines say; each difference is a note on the instance.
+ */
+import type { HostModel, InstanceModel, InstanceRun } from './map-model.js';
+
+export type { InstanceRun };
+
+const OWNER = 255;
+
+/** the VRRP version of an instance: its own `version`, else global_defs' vrrp_version, else 2 */
+export function vrrpVersionOf(m: HostModel, i: InstanceModel): number {
+  return i.version ?? m.vrrpVersion ?? 2;
+}
+
+export function completeInstance(m: HostModel, i: InstanceModel): InstanceRun {
+  const strict = i.strictMode ?? !!m.strict;
+  const notes: string[] = [];
+  const run: InstanceRun = {
+    priority: i.priorityRead ?? (i.wantMaster ? OWNER : 100),
+    master: i.wantMaster,
+    nopreempt: i.nopreempt,
+    preemptDelay: i.preemptDelay ?? 0,
+    auth: i.authNode ? (i.authType ?? null) : null,
+    notes,
+  };
+  if (i.priorityRead === null && i.wantMaster)
+    notes.push('no priority line: keepalived gives state MASTER priority 255 (the address owner)');
+  if (m.host.keepalivedMajor === 2) complete2x(m, i, run, strict);
+  else complete1x(m, i, run, strict);
+  return run;
+}
+
+function startState(run: InstanceRun): string {
+  return run.master ? 'MASTER' : 'BACKUP';
+}
+
+function complete2x(m: HostModel, i: InstanceModel, run: InstanceRun, strict: boolean): void {
+  const { notes } = run;
+  if (!i.stateNode) run.master = run.priority === OWNER;
+  else if (strict && run.master !== (run.priority === OWNER)) {
+    run.master = run.priority === OWNER;
+    notes.push(
+      `vrrp_strict: the start state must match being the address owner: keepalived starts it ${startState(run)}`,
+    );
+  }
+  // vrrp_strict: keepalived ignores the authentication (authOf says what ha-setup does with it)
+  if (run.auth && strict) run.auth = null;
+  else if (run.auth && vrrpVersionOf(m, i) === 3) run.auth = null;
+  else if (run.auth && !i.authPass) {
+    run.auth = null;
+    notes.push('authentication without auth_pass: keepalived ignores it');
+  } else if (run.auth === 'AH' && run.master && run.priority !== OWNER) {
+    run.master = false;
+    notes.push('AH authentication: keepalived starts it BACKUP (state MASTER cleared)');
+  }
+  if (run.priority === OWNER && run.nopreempt) {
+    run.nopreempt = false;
+    notes.push('nopreempt with priority 255: keepalived clears nopreempt');
+  }
+  if (run.master && run.nopreempt) {
+    run.nopreempt = false;
+    notes.push('nopreempt with state MASTER: keepalived clears nopreempt');
+  }
+  if (run.master && run.preemptDelay) {
+    run.preemptDelay = 0;
+    notes.push('preempt_delay with state MASTER: keepalived clears it');
+  }
+  clearDelay(run, strict);
+}
+
+function complete1x(m: HostModel, i: InstanceModel, run: InstanceRun, strict: boolean): void {
+  const { notes } = run;
+  if (run.auth && vrrpVersionOf(m, i) === 3) run.auth = null;
+  else if (run.auth && !i.authPass) {
+    run.auth = null;
+    notes.push('authentication without auth_pass: keepalived ignores it');
+  }
+  if (run.priority === OWNER && run.nopreempt) {
+    run.nopreempt = false;
+    notes.push('nopreempt with priority 255: keepalived clears nopreempt');
+  }
+  if (strict && run.master && run.priority !== OWNER) {
+    run.master = false;
+    notes.push('vrrp_strict: keepalived 1.x cannot start it MASTER without being the address owner: BACKUP');
+  } else if (run.priority === OWNER && !run.nopreempt) run.master = true;
+  if (run.nopreempt && run.master)
+    notes.push('nopreempt with state MASTER: keepalived 1.x keeps it and warns it will not work at start-up');
+  clearDelay(run, strict);
+}
+
+function clearDelay(run: InstanceRun, strict: boolean): void {
+  if (run.preemptDelay && strict) {
+    run.preemptDelay = 0;
+    run.notes.push('preempt_delay with vrrp_strict: keepalived clears it');
+  }
+  if (run.preemptDelay && run.nopreempt) {
+    run.preemptDelay = 0;
+    run.notes.push('preempt_delay with nopreempt: keepalived clears it');
+  }
+}
