@@ -136,19 +136,27 @@ export function renderLogrotate(cfg: Config): string {
 }
 
 /** the VIPs a node's keepalived may hold, with their interface: systemd removes them when keepalived dies */
-export function vipsOfNode(cfg: Config, node: ResolvedNode): { address: string; prefix: number; dev: string }[] {
-  return cfg.instances.flatMap((i) =>
-    i.vips.map((v) => ({ address: v.address, prefix: v.prefix, dev: v.dev ?? node.interface })),
+export function vipsOfNode(cfg: Config, node: ResolvedNode): ReleasedVip[] {
+  return vrrpInstancesOf(cfg, node).flatMap((v) =>
+    v.vips.map((a) => ({ address: a.address, prefix: a.prefix, dev: a.dev ?? v.iface, family: a.family })),
   );
 }
 
+export interface ReleasedVip {
+  address: string;
+  prefix: number;
+  dev: string;
+  family: 4 | 6;
+}
+
+/** keepalived's drop-in: multicast on every interface the pair uses before it starts, the VIPs released after it */
 export function renderKeepalivedDropin(
-  iface: string,
+  ifaces: string[],
   multicast: boolean,
   restartOnCrash: boolean,
-  releaseVips: { address: string; prefix: number; dev: string }[] = [],
+  releaseVips: ReleasedVip[] = [],
 ): string {
-  return renderTemplate('keepalived-dropin.conf.ejs', { iface, multicast, restartOnCrash, releaseVips });
+  return renderTemplate('keepalived-dropin.conf.ejs', { ifaces, multicast, restartOnCrash, releaseVips });
 }
 
 /** how the managed nginx upstream file starts: a file that does not was not written by ha-setup */

@@ -93,9 +93,9 @@ export function sameSubnet(a: string, b: string, prefix: number): boolean {
   return bits(a) >> shift === bits(b) >> shift;
 }
 
-/** the address as it goes in a URL's host or an nginx listen: IPv6 in brackets */
+/** the address as it goes in a URL's host or an nginx listen: IPv6 in brackets (anything else as it is) */
 export function hostForUrl(address: string): string {
-  return familyOf(address) === 6 ? `[${address}]` : address;
+  return isIPv6(address) ? `[${address}]` : address;
 }
 
 /** an IPv6 link-local address (fe80::/10): where VRRPv3 adverts over IPv6 come from */

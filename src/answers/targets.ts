@@ -121,3 +121,13 @@ export function vrrpSyncGroupsOf(
 export function dualGroupName(name: string): string {
   return `${name}_dual`;
 }
+
+/** every interface the pair uses on a node: its VRRP interface, its instances' (instances[].interface), VIPs' devs */
+export function nodeInterfaces(cfg: Pick<Config, 'instances' | 'nodes'>, node: ResolvedNode): string[] {
+  return [
+    ...new Set([
+      node.interface,
+      ...vrrpInstancesOf(cfg, node).flatMap((v) => [v.iface, ...v.vips.map((a) => a.dev ?? v.iface)]),
+    ]),
+  ];
+}

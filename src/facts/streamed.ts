@@ -21,8 +21,8 @@ export interface HolderLine {
 export const HOLDER_LOOP: StreamedFactDef<HolderLine> = {
   sh: (periodMs) =>
     // a VIP on lo is ha-setup's short hand-over hold, not the node holding the VIP (observe/holders.ts)
-    `while :; do a=$(ip -o -4 addr show 2>/dev/null | grep -v '^[0-9]*: lo '); printf '%s' "$(date +%s%N)"; ` +
-    `for v in "$@"; do case "$a" in *" inet $v/"*) printf ' %s' "$v";; esac; done; ` +
+    `while :; do a=$(ip -o addr show 2>/dev/null | grep -v '^[0-9]*: lo '); printf '%s' "$(date +%s%N)"; ` +
+    `for v in "$@"; do case "$a" in *" inet $v/"*|*" inet6 $v/"*) printf ' %s' "$v";; esac; done; ` +
     `echo; sleep ${(periodMs / 1000).toFixed(3)}; done`,
   parseLine(line) {
     const [ns, ...held] = line.split(' ');

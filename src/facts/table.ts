@@ -7,6 +7,7 @@
  * which come in as quoted positional parameters: no value is ever pasted into the script text.
  */
 import { isHostAddress, NAME_RE, USER_RE } from '../answers/schema.js';
+import { canonicalIP, canonicalIPv6 } from '../answers/ip.js';
 import { PATHS } from '../paths.js';
 import {
   KA_BINS_SH,
@@ -189,7 +190,7 @@ export function parseInterfaces(t: string): Record<string, InterfaceFact> {
     const label = family === 4 ? /\s(\S+)\s*$/.exec(rest)?.[1] : undefined;
     if (family === 4) iface.addresses.push(`${m[3]}/${m[4]}`);
     iface.ips.push({
-      address: m[3],
+      address: family === 6 ? canonicalIPv6(m[3]) : m[3],
       prefix: Number(m[4]),
       family,
       secondary: /\ssecondary\b/.test(rest),
@@ -277,8 +278,9 @@ export function parseKeepalivedData(text: string): InstanceState[] {
 export function parseDataVips(text: string): string[] {
   const out = new Set<string>();
   for (const line of text.split('\n')) {
-    const m = /^\s+(\d+\.\d+\.\d+\.\d+)(?:\/\d+)?(?: brd \S+)? dev \S+/.exec(line);
-    if (m) out.add(m[1]);
+    const m = /^\s+([0-9A-Fa-f:.]+)(?:\/\d+)?(?: brd \S+)? dev \S+/.exec(line);
+    const ip = m && canonicalIP(m[1]);
+    if (ip) out.add(ip);
   }
   return [...out];
 }
@@ -699,10 +701,11 @@ fi`,
     `need=
 for v in $VIPS; do
   re=$(printf '%s' "$v" | sed 's/[.]/[.]/g')
-  ip -o -4 addr show 2>/dev/null | grep -q " $v/" && ! grep -qE "(^|[^0-9.])$re([^0-9]|$)" "$CONF" 2>/dev/null && need=1
+  ip -o addr show 2>/dev/null | grep -q " $v/" \\
+    && ! grep -qiE "(^|[^0-9a-f.:])$re([^0-9a-f:]|$)" "$CONF" 2>/dev/null && need=1
 done
 if [ -n "$need" ]; then
-${kaDump("'^[[:space:]]+[0-9.]+(/[0-9]+)?( brd [0-9.]+)? dev '")}
+${kaDump("'^[[:space:]]+[0-9A-Fa-f:.]+(/[0-9]+)?( brd [0-9.]+)? dev '")}
 fi`,
     parseDataVips,
   ),

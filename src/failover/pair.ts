@@ -5,6 +5,7 @@
  * guides' check script stopping keepalived, systemd), and the run goes on only when the pair matches its snapshot
  * again. The comparison and the repair commands are pure (unit-tested); applying them is one shell per node.
  */
+import { nodeInterfaces } from '../answers/targets.js';
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import type { Conn } from '../conn.js';
 import { flagArgv } from '../paths.js';
@@ -75,10 +76,7 @@ export function nodeDrift(was: NodeStatus, now: NodeStatus, cfg: Config, keepDem
     return [{ kind: 'ssh', node: was.node, what: 'SSH', was: 'reachable', now: now.error ?? 'unreachable', fix: [] }];
   }
   const node = cfg.nodes.find((n) => n.name === was.node);
-  const ifaces = new Set([
-    ...(node ? [node.interface] : []),
-    ...cfg.instances.flatMap((i) => i.vips.map((v) => v.dev).filter((d): d is string => !!d)),
-  ]);
+  const ifaces = node ? nodeInterfaces(cfg, node) : [];
   for (const i of ifaces) {
     if (was.links[i] && now.links[i] === false) {
       out.push({

@@ -6,6 +6,7 @@
  * a planned move, measured apart from the fault. The scenario counts as restored only when the pair matches its
  * snapshot again; the caller stops before the next fault otherwise.
  */
+import { hostForUrl } from '../answers/ip.js';
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { vipsOf, type Target } from '../answers/targets.js';
 import { returnTo, setFlag } from '../pair/handover.js';
@@ -144,7 +145,7 @@ interface Sampling {
 async function startSampling(run: RunEnv, target: Target, master: ResolvedNode | null): Promise<Sampling> {
   const vips = vipsOf(target);
   const vip = vips[0];
-  const url = run.probeUrl ?? `http://${vip}/`;
+  const url = run.probeUrl ?? `http://${hostForUrl(vip)}/`;
   const probeTimeout = Math.max(100, Math.min(1000, run.probeIntervalMs * 4));
   const watch = await startWatch(run.session.conns, vips);
   let probe: Probe;

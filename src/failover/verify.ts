@@ -4,6 +4,7 @@
  * and restored to the snapshot. The run stops before the next fault when the pair did not come back as it was.
  * Ctrl-C restores what is stopped; a second Ctrl-C says what is left and how to fix it. Returns a typed report.
  */
+import { nodeInterfaces } from '../answers/targets.js';
 import type { Config } from '../answers/resolve.js';
 import type { Target } from '../answers/targets.js';
 import type { LockRequest } from '../apply/lock.js';
@@ -67,7 +68,8 @@ function snapshotRestoreCommands(cfg: Config, snapshot: PairStatus, sudo: (node:
     const node = cfg.nodes.find((x) => x.name === n.node);
     if (!node || !n.reachable) return [];
     const units = UNITS.filter((u) => n.units[u].active === 'active');
-    const links = Object.entries(n.links).filter(([i, up]) => up && i === node.interface);
+    const ifaces = nodeInterfaces(cfg, node);
+    const links = Object.entries(n.links).filter(([i, up]) => up && ifaces.includes(i));
     const parts = [
       ...units.map((u) => `systemctl unmask --runtime ${u} 2>/dev/null; systemctl start ${u}`),
       ...links.map(([i]) => `ip link set dev ${i} up`),

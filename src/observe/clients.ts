@@ -2,6 +2,7 @@
  * What clients see during a day-2 move: HTTP GETs through the VIP from the controller (probe.ts), counted
  * around the move, and a wait until they are served again after it.
  */
+import { hostForUrl } from '../answers/ip.js';
 import { startLocalProbe, type Probe } from './probe.js';
 import { sleep } from '../sleep.js';
 
@@ -20,7 +21,7 @@ export interface ClientWatch {
 
 /** probe `vip` every `intervalMs` until stop(); stop waits for 5 answers in a row after the move (up to 10 s) */
 export async function watchClients(vip: string, intervalMs = 50): Promise<ClientWatch> {
-  const probe: Probe = startLocalProbe(`http://${vip}/`, intervalMs, 1000);
+  const probe: Probe = startLocalProbe(`http://${hostForUrl(vip)}/`, intervalMs, 1000);
   await sleep(400);
   const reachable = probe.samples.some((s) => s.ok);
   return {

@@ -9,12 +9,12 @@ import type { Conn } from '../conn.js';
 
 export type VipHolders = Record<string, string[]>;
 
-/** every IPv4 address a node holds on its interfaces, lo left out */
+/** every address a node holds on its interfaces (IPv4 and IPv6, IPv6 canonical), lo left out */
 export function addressesOn(interfaces: Record<string, InterfaceFact>): Set<string> {
   return new Set(
     Object.values(interfaces)
       .filter((i) => i.name !== 'lo')
-      .flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
+      .flatMap((i) => (i.ips ?? []).map((a) => a.address)),
   );
 }
 

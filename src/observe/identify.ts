@@ -4,7 +4,7 @@
  * one of its addresses. Node names are the user's and need not be hostnames. An answer nothing identifies is left
  * unattributed, and the measurement then falls back to the VIP holder timeline.
  */
-import { isIPv4 } from '../answers/schema.js';
+import { canonicalIP, isIPv4, isIPv6 } from '../answers/ip.js';
 
 export interface NodeIdentity {
   node: string;
@@ -38,7 +38,7 @@ export function identify(value: string | null, ids: NodeIdentity[]): string | nu
   const v = value.trim().toLowerCase();
   const byName = ids.find((i) => i.node.toLowerCase() === v);
   if (byName) return byName.node;
-  const forms = isIPv4(v) ? [v] : [v, v.split('.')[0]];
+  const forms = isIPv4(v) || isIPv6(v) ? [canonicalIP(v) ?? v] : [v, v.split('.')[0]];
   for (const f of forms) {
     const hits = ids.filter((i) => i.names.includes(f));
     if (hits.length === 1) return hits[0].node;

@@ -111,7 +111,7 @@ export async function startRemoteProbe(conn: Conn, url: string, intervalMs: numb
   const offset = await clockOffsetMs(conn);
   const script = `command -v curl >/dev/null || { echo "curl missing" >&2; exit 3; }
 while :; do
-  ( s=$(date +%s%N); r=$(curl -s -o /dev/null --max-time ${(timeoutMs / 1000).toFixed(3)} \
+  ( s=$(date +%s%N); r=$(curl -g -s -o /dev/null --max-time ${(timeoutMs / 1000).toFixed(3)} \
 -w '%{http_code} %header{x-lb}' ${q(url)} 2>/dev/null); e=$(date +%s%N); echo "$s $e $r" ) &
   # a heartbeat from the loop itself: once the channel is gone this write kills the loop (SIGPIPE), even where
   # sshd ignores the signal request that stops it

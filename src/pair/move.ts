@@ -16,6 +16,9 @@
  * Without nftables on a taker, step 1 is skipped there (a request in flight at the very instant of the switch may
  * then be reset) and said so.
  */
+import { isLinkLocal6 } from '../answers/ip.js';
+import type { ResolvedNode } from '../answers/resolve.js';
+import { vrrpInstancesOf } from '../answers/targets.js';
 import type { Conn } from '../conn.js';
 import { OperationError } from '../errors.js';
 import { gather } from '../facts/gather.js';
@@ -29,49 +32,80 @@ const DEADMAN_SECONDS = 180;
 const HANDOFF_TABLE = 'ha_setup_handoff';
 const HANDOFF_MARK = '0x48a5';
 
+/** hold the VIPs on lo (IPv4 with the hold's label; IPv6 without DAD: an IPv6 address on lo is never advertised) */
 export async function hold(conn: Conn, vips: string[]): Promise<void> {
+  const life = `valid_lft ${HOLD_SECONDS} preferred_lft ${HOLD_SECONDS}`;
   await conn.mustSh(
-    'for v in "$@"; do ip -4 addr replace "$v/32" dev lo label ' +
-      `${HOLD_LABEL} valid_lft ${HOLD_SECONDS} preferred_lft ${HOLD_SECONDS} || exit 1; done`,
+    'for v in "$@"; do case $v in ' +
+      `*:*) ip -6 addr replace "$v/128" dev lo ${life} nodad || exit 1 ;; ` +
+      `*) ip -4 addr replace "$v/32" dev lo label ${HOLD_LABEL} ${life} || exit 1 ;; esac; done`,
     vips,
     `holding ${vips.join(' ')} on lo`,
   );
 }
 
 export async function unhold(conn: Conn, vips: string[]): Promise<void> {
-  await conn.sh('for v in "$@"; do ip -4 addr del "$v/32" dev lo 2>/dev/null; done; exit 0', vips);
+  await conn.sh(
+    'for v in "$@"; do case $v in *:*) ip -6 addr del "$v/128" dev lo ;; *) ip -4 addr del "$v/32" dev lo ;; esac ' +
+      '2>/dev/null; done; exit 0',
+    vips,
+  );
 }
 
-/** the handoff rule on a taker: flows it does not know go on to `fromAddr`; false when there is no nft */
-export async function handoffOn(conn: Conn, fromAddr: string, iface: string, vips: string[]): Promise<boolean> {
-  const r = await conn.sh(
-    [
-      'command -v nft >/dev/null 2>&1 || exit 3',
-      'from=$1; dev=$2; shift 2; set_=$(printf "%s, " "$@"); set_="{ ${set_%, } }"',
-      `nft delete table ip ${HANDOFF_TABLE} 2>/dev/null`,
-      `nft add table ip ${HANDOFF_TABLE} || exit 1`,
-      `nft add chain ip ${HANDOFF_TABLE} pre '{ type filter hook prerouting priority -150; }' || exit 1`,
-      `nft add rule ip ${HANDOFF_TABLE} pre ip daddr "$set_" tcp flags \\& syn == 0 ct state new ` +
-        `ct mark set ${HANDOFF_MARK} || exit 1`,
-      `nft add rule ip ${HANDOFF_TABLE} pre ct mark ${HANDOFF_MARK} ip daddr "$set_" ` +
-        'dup to "$from" device "$dev" drop || exit 1',
-      `systemctl stop ha-setup-handoff-clean.timer >/dev/null 2>&1`,
-      `systemd-run --quiet --unit=ha-setup-handoff-clean --on-active=${DEADMAN_SECONDS} ` +
-        `nft delete table ip ${HANDOFF_TABLE} >/dev/null 2>&1 || true`,
-    ].join('\n'),
-    [fromAddr, iface, ...vips],
+/** VIPs of one family on one interface of the old holder, and its address there (where their flows go on to) */
+export interface HandoffGroup {
+  family: 4 | 6;
+  dev: string;
+  from: string;
+  vips: string[];
+}
+
+/** removes every handoff table (one per family and interface), from the run or from the deadman timer */
+const HANDOFF_CLEAN =
+  `nft list tables 2>/dev/null | awk '$3 ~ /^${HANDOFF_TABLE}_/ { print $2, $3 }' | ` +
+  'while read -r f t; do nft delete table "$f" "$t"; done';
+
+/**
+ * the handoff rules on a taker, one table per group (ip or ip6): flows to the group's VIPs it does not know go on to
+ * the old holder's address on that interface; false when there is no nft
+ */
+export async function handoffOn(conn: Conn, groups: HandoffGroup[]): Promise<boolean> {
+  const first = await conn.sh(`command -v nft >/dev/null 2>&1 || exit 3\n${HANDOFF_CLEAN}\nexit 0`, [], {
+    timeoutMs: 20_000,
+  });
+  if (first.code === 3) return false;
+  for (const [i, g] of groups.entries()) {
+    const fam = g.family === 6 ? 'ip6' : 'ip';
+    const t = `${fam} ${HANDOFF_TABLE}_${g.family}_${i}`;
+    const r = await conn.sh(
+      [
+        'from=$1; dev=$2; shift 2; set_=$(printf "%s, " "$@"); set_="{ ${set_%, } }"',
+        `nft add table ${t} || exit 1`,
+        `nft add chain ${t} pre '{ type filter hook prerouting priority -150; }' || exit 1`,
+        `nft add rule ${t} pre ${fam} daddr "$set_" tcp flags \\& syn == 0 ct state new ` +
+          `ct mark set ${HANDOFF_MARK} || exit 1`,
+        `nft add rule ${t} pre ct mark ${HANDOFF_MARK} ${fam} daddr "$set_" dup to "$from" device "$dev" drop || exit 1`,
+      ].join('\n'),
+      [g.from, g.dev, ...g.vips],
+      { timeoutMs: 20_000 },
+    );
+    if (r.code !== 0)
+      throw new OperationError(`${conn.node.name}: the handoff rule failed (exit ${r.code}): ${r.stderr.trim()}`);
+  }
+  await conn.sh(
+    'systemctl stop ha-setup-handoff-clean.timer >/dev/null 2>&1\n' +
+      `systemd-run --quiet --unit=ha-setup-handoff-clean --on-active=${DEADMAN_SECONDS} sh -c "$1" ` +
+      '>/dev/null 2>&1 || true',
+    [HANDOFF_CLEAN],
+    { timeoutMs: 20_000 },
   );
-  if (r.code === 3) return false;
-  if (r.code !== 0)
-    throw new OperationError(`${conn.node.name}: the handoff rule failed (exit ${r.code}): ${r.stderr.trim()}`);
   return true;
 }
 
 export async function handoffOff(conn: Conn): Promise<void> {
-  await conn.sh(
-    `nft delete table ip ${HANDOFF_TABLE} 2>/dev/null; systemctl stop ha-setup-handoff-clean.timer >/dev/null 2>&1; ` +
-      'exit 0',
-  );
+  await conn.sh(`${HANDOFF_CLEAN}; systemctl stop ha-setup-handoff-clean.timer >/dev/null 2>&1; exit 0`, [], {
+    timeoutMs: 20_000,
+  });
 }
 
 /**
@@ -105,12 +139,30 @@ export async function openConnections(conn: Conn, vips: string[]): Promise<numbe
   return Number(r.stdout.trim()) || 0;
 }
 
-/** the node's address on its VRRP interface (where the handoff sends the flows it keeps) */
-export async function addressOn(conn: Conn, iface: string): Promise<string> {
+/**
+ * the node's address of a family on an interface (where the handoff sends the flows it keeps): its first IPv4 one,
+ * or its first global IPv6 one (not link-local)
+ */
+export async function addressOn(conn: Conn, iface: string, family: 4 | 6 = 4): Promise<string> {
   const f = await gather(conn, ['interfaces'], {}, { timeoutMs: 10_000 });
-  const a = f.interfaces[iface]?.addresses[0]?.split('/')[0] ?? conn.node.address;
-  if (!a) throw new OperationError(`${conn.node.name}: no IPv4 address on ${iface}`);
+  const ips = (f.interfaces[iface]?.ips ?? []).filter((a) => a.family === family && !isLinkLocal6(a.address));
+  const a = ips.find((x) => !x.secondary)?.address ?? (family === 4 ? conn.node.address : conn.node.address6);
+  if (!a) throw new OperationError(`${conn.node.name}: no IPv${family} address on ${iface}`);
   return a;
+}
+
+/** each VIP's family and interface on `node` (its instance's interface, or the VIP's own dev) */
+export function vipRoutes(cfg: PairEnv['cfg'], node: ResolvedNode, vips: string[]): Omit<HandoffGroup, 'from'>[] {
+  const groups: Omit<HandoffGroup, 'from'>[] = [];
+  for (const v of vrrpInstancesOf(cfg, node))
+    for (const a of v.vips) {
+      if (!vips.includes(a.address)) continue;
+      const dev = a.dev ?? v.iface;
+      const g = groups.find((x) => x.family === a.family && x.dev === dev);
+      if (g) g.vips.push(a.address);
+      else groups.push({ family: a.family, dev, vips: [a.address] });
+    }
+  return groups;
 }
 
 export interface MoveSpec {
@@ -137,13 +189,20 @@ export async function plannedMove(env: PairEnv, m: MoveSpec): Promise<string[]> 
   const say = (l: string) => (log.push(l), env.progress?.(l));
   const node = env.cfg.nodes.find((n) => n.name === m.from)!;
   const conn = env.conns[m.from];
-  const fromAddr = await addressOn(conn, node.interface);
+  // per family and interface: the old holder's address there, where the takers pass on the flows they do not know
+  const routes = vipRoutes(env.cfg, node, m.vips);
+  const groups: HandoffGroup[] = [];
+  for (const r of routes) groups.push({ ...r, from: await addressOn(conn, r.dev, r.family) });
+  const arpDevs = [...new Set(routes.filter((r) => r.family === 4).map((r) => r.dev))];
   const handoffs: string[] = [];
   let quiet = false;
   try {
     for (const t of m.takers) {
       const tn = env.cfg.nodes.find((n) => n.name === t)!;
-      if (await handoffOn(env.conns[t], fromAddr, tn.interface, m.vips)) handoffs.push(t);
+      // the taker's interface of each group: the same instance's there
+      const theirs = vipRoutes(env.cfg, tn, m.vips);
+      const own = groups.map((g) => ({ ...g, dev: theirs.find((x) => x.vips.includes(g.vips[0]))?.dev ?? g.dev }));
+      if (await handoffOn(env.conns[t], own)) handoffs.push(t);
       else say(`${t} has no nft: a request in flight at the switch may be reset there`);
     }
     await hold(conn, m.vips);
@@ -162,12 +221,12 @@ export async function plannedMove(env: PairEnv, m: MoveSpec): Promise<string[]> 
       throw new OperationError(`${m.from}: no other node took ${m.vips.join(' ')} over in time (${where})`);
     }
     say(m.vips.map((v) => `${v} now on ${moved.holders[v][0]}`).join(', '));
-    await arpQuiet(conn, node.interface, true);
+    for (const d of arpDevs) await arpQuiet(conn, d, true);
     quiet = true;
     await drain(env, conn, m.vips, say);
   } finally {
     await unhold(conn, m.vips).catch(() => undefined);
-    if (quiet) await arpQuiet(conn, node.interface, false).catch(() => undefined);
+    if (quiet) for (const d of arpDevs) await arpQuiet(conn, d, false).catch(() => undefined);
     for (const t of handoffs) await handoffOff(env.conns[t]).catch(() => undefined);
   }
   return log;

@@ -1,7 +1,9 @@
 /**
  * Preconditions checked on every host before anything changes anywhere. Any refusal stops the run (exit 2).
  */
+import { canonicalIP } from '../answers/ip.js';
 import type { Config, ResolvedNode } from '../answers/resolve.js';
+import { nodeInterfaces, vrrpInstancesOf } from '../answers/targets.js';
 import { PATHS } from '../paths.js';
 import { lowestFreeVrid, type VrrpAdvert } from '../facts/vrrp.js';
 import type { InitFacts } from '../facts/gather.js';
@@ -16,8 +18,9 @@ export function configuredVips(conf: string | undefined): Set<string> {
   let m: RegExpExecArray | null;
   while ((m = re.exec(conf))) {
     for (const line of m[1].split('\n')) {
-      const a = /^\s*(\d+\.\d+\.\d+\.\d+)/.exec(line);
-      if (a) out.add(a[1]);
+      const a = /^\s*([0-9A-Fa-f:.]+)(?:\/\d+)?(?:\s|$)/.exec(line);
+      const ip = a && canonicalIP(a[1]);
+      if (ip) out.add(ip);
     }
   }
   return out;
@@ -56,11 +59,12 @@ export function vridsAdvertised(cfg: Config, facts: Record<string, InitFacts>): 
   });
 }
 
-/** every address of the pair's hosts (leaving nodes included, lo too): the source of the pair's own adverts */
+/**
+ * every address of the pair's hosts (leaving nodes included, lo too; IPv6 link-local ones, the source of VRRPv3
+ * adverts over IPv6): the source of the pair's own adverts
+ */
 function pairAddresses(everyFacts: InitFacts[]): Set<string> {
-  return new Set(
-    everyFacts.flatMap((f) => Object.values(f.interfaces).flatMap((i) => i.addresses.map((a) => a.split('/')[0]))),
-  );
+  return new Set(everyFacts.flatMap((f) => Object.values(f.interfaces).flatMap((i) => i.ips.map((a) => a.address))));
 }
 
 /**
@@ -168,11 +172,7 @@ export function preflight(
     );
   // (becoming root is the session's precondition, checked on connecting: facts are always gathered as root)
   const names = Object.keys(facts.interfaces);
-  const ifaces = new Set([
-    node.interface,
-    ...cfg.instances.flatMap((i) => i.vips.map((v) => v.dev).filter((d): d is string => !!d)),
-  ]);
-  for (const i of ifaces) {
+  for (const i of nodeInterfaces(cfg, node)) {
     if (!facts.interfaces[i]) out.push(`${who}: interface ${i} not found (has: ${names.join(', ') || 'none'})`);
   }
   const ours = configuredVips(currentContent(facts, PATHS.keepalivedConf) ?? undefined);
@@ -181,7 +181,7 @@ export function preflight(
     for (const v of inst.vips) {
       for (const f of Object.values(facts.interfaces)) {
         const managed = kaActive && (ours.has(v.address) || (facts.kavips ?? []).includes(v.address));
-        if (f.addresses.some((a) => a.split('/')[0] === v.address) && !managed) {
+        if (f.ips.some((a) => a.address === v.address) && !managed) {
           out.push(
             `${who}: VIP ${v.address} (${inst.name}) is already an address of ${f.name} ` +
               'and not managed by keepalived here; remove it or choose a free VIP',
@@ -198,15 +198,22 @@ export function preflight(
       );
     }
   }
-  if (
-    node.address &&
-    facts.interfaces[node.interface] &&
-    !facts.interfaces[node.interface].addresses.some((a) => a.split('/')[0] === node.address)
-  ) {
-    if (cfg.instances.some((i) => i.unicast))
-      out.push(`${who}: address ${node.address} (unicast_src_ip) is not on ${node.interface}`);
-  }
+  out.push(...unicastSources(cfg, node, facts));
   return out;
+}
+
+/** a unicast instance's source address of each family must be on its interface there */
+function unicastSources(cfg: Config, node: ResolvedNode, facts: InitFacts): string[] {
+  const out = new Set<string>();
+  for (const v of vrrpInstancesOf(cfg, node)) {
+    const f = facts.interfaces[v.iface];
+    if (!v.unicast || !v.unicast.src || !f) continue;
+    if (!f.ips.some((a) => a.address === v.unicast!.src))
+      out.add(
+        `${node.name} (${node.host}): address ${v.unicast.src} (unicast_src_ip of ${v.name}) is not on ${v.iface}`,
+      );
+  }
+  return [...out];
 }
 
 /**

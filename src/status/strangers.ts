@@ -19,7 +19,7 @@ export async function strangers(cfg: Config, conns: Record<string, Conn | undefi
   for (const f of ifs)
     for (const i of Object.values(f?.interfaces ?? {})) {
       macs.add(i.mac.toLowerCase());
-      for (const a of i.addresses) addrs.add(a.split('/')[0]);
+      for (const a of i.ips ?? []) addrs.add(a.address);
     }
   const n = live[0];
   const vips = cfg.instances.flatMap((i) => i.vips.map((v) => v.address));

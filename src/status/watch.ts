@@ -5,6 +5,7 @@
  * clients are probed through each VIP from the controller. The holder stream, the probes and the X-LB attribution
  * are observe/'s.
  */
+import { hostForUrl } from '../answers/ip.js';
 import type { Config } from '../answers/resolve.js';
 import type { Conn } from '../conn.js';
 import { startWatch, type HolderSample, type Watch } from '../observe/holder-stream.js';
@@ -476,7 +477,7 @@ class WatchRun implements StatusWatch {
     const probe =
       deps.probe ??
       ((vip: string, ms: number, on: (r: ProbeSample) => void) =>
-        orderedProbe(`http://${vip}/`, ms, opts.probeTimeoutMs ?? 1000, on));
+        orderedProbe(`http://${hostForUrl(vip)}/`, ms, opts.probeTimeoutMs ?? 1000, on));
     for (const { vip } of this.state.vips)
       this.probes.push(probe(vip, opts.probeIntervalMs, (r) => this.emit(this.state.onProbe(vip, r))));
     for (const n of cfg.nodes) void this.nodeLoop(n.name);

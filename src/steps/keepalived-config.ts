@@ -6,6 +6,7 @@
  * replaces the old one (`keepalived -t`; on 1.x, which has none, a real start in a private namespace); a change
  * reloads keepalived if it runs.
  */
+import { nodeInterfaces } from '../answers/targets.js';
 import { flagArgv, PATHS } from '../paths.js';
 import {
   renderCheckScript,
@@ -70,7 +71,7 @@ function supportFiles(ctx: StepContext, version: string | null): { changes: Chan
         sets: { flags: { [name]: 0 } },
       });
   const dropin = renderKeepalivedDropin(
-    node.interface,
+    nodeInterfaces(cfg, node),
     cfg.system.multicast,
     cfg.restartOnCrash,
     cfg.releaseVipsOnExit ? vipsOfNode(cfg, node) : [],

@@ -3,6 +3,7 @@
  * MULTICAST on (`ip link set multicast on dev IFACE`). It persists through keepalived's drop-in (ExecStartPre, see
  * keepalived-config), which turns it on again before keepalived starts after a reboot.
  */
+import { nodeInterfaces } from '../answers/targets.js';
 import type { Change } from './types.js';
 import { stepPlan, type Step } from './context.js';
 
@@ -11,10 +12,7 @@ export const multicast: Step = {
   title: 'Multicast on the VRRP interface',
   plan(ctx) {
     if (!ctx.cfg.system.multicast) return stepPlan(this, [], [], ['system.multicast is false: not touched']);
-    const ifaces = new Set([
-      ctx.node.interface,
-      ...ctx.cfg.instances.flatMap((i) => i.vips.map((v) => v.dev).filter((d): d is string => !!d)),
-    ]);
+    const ifaces = nodeInterfaces(ctx.cfg, ctx.node);
     const changes: Change[] = [];
     for (const name of ifaces) {
       const f = ctx.facts.interfaces[name];
@@ -28,6 +26,6 @@ export const multicast: Step = {
         });
       }
     }
-    return stepPlan(this, changes, [], changes.length ? [] : [`${[...ifaces].join(', ')}: MULTICAST already on`]);
+    return stepPlan(this, changes, [], changes.length ? [] : [`${ifaces.join(', ')}: MULTICAST already on`]);
   },
 };

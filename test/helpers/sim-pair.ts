@@ -519,13 +519,16 @@ export class SimPair {
       this.event(name, `unhold ${c.args.join(' ')}`);
       return {};
     }
-    if (t.startsWith('command -v nft')) {
-      if (!h.nft) return { code: 3 };
+    // the handoff (pair/move.ts): nft there at all (and any old tables removed), a table per family and interface
+    // (its address, interface and VIPs as parameters), the deadman timer; its removal
+    if (t.startsWith('command -v nft')) return h.nft ? {} : { code: 3 };
+    if (t.startsWith('from=$1; dev=$2') && t.includes('nft add table')) {
       h.handoff = true;
       this.event(name, `handoff on to ${c.args[0]} for ${c.args.slice(2).join(' ')}`);
       return {};
     }
-    if (t.startsWith('nft delete table')) {
+    if (t.includes('--unit=ha-setup-handoff-clean')) return {};
+    if (t.startsWith('nft list tables')) {
       h.handoff = false;
       this.event(name, 'handoff off');
       return {};
@@ -696,7 +699,7 @@ export class SimPair {
         if (h.locked) this.event(name, 'unlocked');
         h.locked = false;
       });
-    } else if (command.includes('ip -o -4 addr show')) {
+    } else if (command.includes('ip -o addr show')) {
       // the VIPs are the loop's positional parameters, after the quoted script: sh -c '...' sh VIP...
       const vips = /' sh ([^']*)$/.exec(command)?.[1].split(' ') ?? [];
       // while the link is down the loop goes on on the host (keepalived has dropped the VIPs): its lines arrive
@@ -711,7 +714,7 @@ export class SimPair {
         );
       });
     } else if (command.includes('curl')) {
-      const vip = /http:\/\/([0-9.]+)/.exec(command)?.[1] ?? '';
+      const vip = /http:\/\/\[?([0-9a-f.:]+?)\]?\//.exec(command)?.[1] ?? '';
       every(period(50), () => {
         const t = this.targetOfVip(vip);
         this.elect();

@@ -17,6 +17,7 @@ import { PATHS } from '../../src/paths.js';
 import { planToJson, planToText } from '../../src/report/plan.js';
 import { clone, nopreempt, pair } from '../fixtures/answers.js';
 import { allFresh, converge } from '../fixtures/facts.js';
+import { addAddress } from '../fixtures/facts.js';
 
 const cfgOf = (a: unknown) => resolveAnswers(a, { env: {} });
 const VIP = '172.16.70.183';
@@ -24,7 +25,7 @@ const VIP = '172.16.70.183';
 /** a pair as a successful init leaves it (Debian), with the VIP on `holder` */
 function converged(cfg: Config, holder: string | null = 'lb01', vip = VIP): Record<string, InitFacts> {
   const f = converge(cfg, allFresh(cfg, 'debian'));
-  if (holder) f[holder].interfaces.ens33.addresses.push(`${vip}/24`);
+  if (holder) addAddress(f[holder].interfaces.ens33, `${vip}/24`);
   return f;
 }
 const lines = (p: NodePlan) => actionsOf(p).map(describeAction);
@@ -185,7 +186,7 @@ describe('a node that left the answers', () => {
 
   function planWithout(lb03Holds: boolean) {
     const f = converge(three, allFresh(three, 'debian'));
-    if (lb03Holds) f.lb03.interfaces.ens33.addresses.push(`${VIP}/24`);
+    if (lb03Holds) addAddress(f.lb03.interfaces.ens33, `${VIP}/24`);
     return buildPlan({
       cfg,
       facts: { lb01: f.lb01, lb02: f.lb02 },

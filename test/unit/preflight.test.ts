@@ -12,7 +12,7 @@ import { resolveAnswers } from '../../src/answers/resolve.js';
 import { gatherArgs, gatherScript, initVars, parseGathered } from '../../src/facts/gather.js';
 import { heardByKeepalived, preflight, vridsAdvertised } from '../../src/plan/preflight.js';
 import { activeActive } from '../fixtures/answers.js';
-import { allFresh, converge, fresh } from '../fixtures/facts.js';
+import { addAddress, allFresh, converge, fresh } from '../fixtures/facts.js';
 
 const cfg = resolveAnswers(activeActive, { env: {} });
 const node = cfg.nodes[1];
@@ -20,7 +20,7 @@ const vip2 = cfg.instances[1].vips[0].address;
 
 function holding(over: { kaActive: boolean; kavips: string[] }) {
   const f = fresh(cfg, node);
-  f.interfaces[node.interface].addresses.push(`${vip2}/24`);
+  addAddress(f.interfaces[node.interface], `${vip2}/24`);
   f.services.keepalived = { active: over.kaActive ? 'active' : 'inactive', enabled: 'enabled', mainPid: 9 };
   f.kavips = over.kavips;
   return f;

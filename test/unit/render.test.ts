@@ -317,10 +317,10 @@ describe('other rendered files', () => {
     expect(s).toContain('pgrep -x nginx');
   });
   it('keepalived drop-in: multicast on before start, restart on crash when asked', () => {
-    expect(renderKeepalivedDropin('ens33', true, true)).toMatch(
+    expect(renderKeepalivedDropin(['ens33'], true, true)).toMatch(
       /ExecStartPre=-\/bin\/sh -c 'exec ip link set dev ens33 multicast on'[\s\S]*Restart=on-failure\nRestartSec=1/,
     );
-    expect(renderKeepalivedDropin('ens33', false, false)).not.toMatch(/ExecStartPre|Restart=|ExecStopPost/);
+    expect(renderKeepalivedDropin(['ens33'], false, false)).not.toMatch(/ExecStartPre|Restart=|ExecStopPost/);
   });
   it("keepalived drop-in: systemd removes the node's VIPs when keepalived dies (no stale VIP after a crash)", () => {
     const cfg = resolveAnswers(
@@ -330,17 +330,21 @@ describe('other rendered files', () => {
           {
             name: 'VI_1',
             virtualRouterId: 51,
-            vips: ['172.16.70.183/24', { address: '10.1.1.5/24', dev: 'eth1' }],
+            vips: ['172.16.70.183/24', { address: '10.1.1.5/24', dev: 'eth1' }, 'fd00:1::5/64'],
             master: 'lb01',
           },
         ],
       },
       { env: {} },
     );
-    const d = renderKeepalivedDropin('ens33', true, true, vipsOfNode(cfg, cfg.nodes[0]));
+    const d = renderKeepalivedDropin(['ens33', 'eth1'], true, true, vipsOfNode(cfg, cfg.nodes[0]));
     expect(d).toContain(
       "ExecStopPost=-/bin/sh -c 'ip -4 addr del 172.16.70.183/24 dev ens33 2>/dev/null; " +
-        "ip -4 addr del 10.1.1.5/24 dev eth1 2>/dev/null; exit 0'\n",
+        "ip -4 addr del 10.1.1.5/24 dev eth1 2>/dev/null; ip -6 addr del fd00:1::5/64 dev ens33 2>/dev/null; exit 0'\n",
+    );
+    expect(d).toContain(
+      "ExecStartPre=-/bin/sh -c 'exec ip link set dev ens33 multicast on'\n" +
+        "ExecStartPre=-/bin/sh -c 'exec ip link set dev eth1 multicast on'\n",
     );
     // the unit file is systemd's: no % (a specifier) nor $ (a variable) may reach it
     expect(d).not.toMatch(/[%$]/);

@@ -200,7 +200,7 @@ describe('the watch: events from the status reads, the holder streams and the pr
       expect(sh.every((c) => c.text.includes('@@services') && !/tcpdump|SOCK_RAW/.test(c.text))).toBe(true);
       // the holder loop: one stream per node (after its clock offset), killed and closed by stop
       expect(h.streams).toHaveLength(1);
-      expect(h.streams[0].command).toContain('ip -o -4 addr show');
+      expect(h.streams[0].command).toContain('ip -o addr show');
       expect(h.streams[0].signals).toContain('KILL');
       expect(h.streams[0].closed).toBe(true);
     }

@@ -17,6 +17,7 @@ import { services } from '../../src/steps/services.js';
 import { parseMembers } from '../../src/facts/table.js';
 import { clone, fast, pair, syncGroup } from '../fixtures/answers.js';
 import { allFresh, converge } from '../fixtures/facts.js';
+import { addAddress } from '../fixtures/facts.js';
 
 const cfgOf = (a: unknown) => resolveAnswers(a, { env: {} });
 const ctx = (a: unknown, mutate: (f: InitFacts) => void = () => {}, family: 'debian' | 'rhel' = 'rhel') => {
@@ -360,7 +361,7 @@ describe('whole plan', () => {
       const cfg = cfgOf(pair);
       const f = allFresh(cfg);
       delete f.lb01.interfaces.ens33;
-      f.lb02.interfaces.ens33.addresses.push('172.16.70.183/24');
+      addAddress(f.lb02.interfaces.ens33, '172.16.70.183/24');
       f.lb02.vipneighbors = [{ vip: '172.16.70.183', lladdr: 'aa:bb:cc:dd:ee:ff' }];
       f.lb02.os.family = 'unknown';
       const { refusals } = buildPlan({ cfg, facts: f });
