@@ -84,7 +84,8 @@ export async function handoffOn(conn: Conn, groups: HandoffGroup[]): Promise<boo
         `nft add chain ${t} pre '{ type filter hook prerouting priority -150; }' || exit 1`,
         `nft add rule ${t} pre ${fam} daddr "$set_" tcp flags \\& syn == 0 ct state new ` +
           `ct mark set ${HANDOFF_MARK} || exit 1`,
-        `nft add rule ${t} pre ct mark ${HANDOFF_MARK} ${fam} daddr "$set_" dup to "$from" device "$dev" drop || exit 1`,
+        `nft add rule ${t} pre ct mark ${HANDOFF_MARK} ${fam} daddr "$set_" ` +
+          'dup to "$from" device "$dev" drop || exit 1',
       ].join('\n'),
       [g.from, g.dev, ...g.vips],
       { timeoutMs: 20_000 },
