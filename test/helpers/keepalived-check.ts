@@ -24,6 +24,8 @@ while [ "$#" -gt 0 ]; do
   case "$1" in
     iface=*) i=\${1#iface=}; ip link add "$i" type bridge; ip link set "$i" up
       n=$((n + 1)); ip addr add "10.254.$n.1/24" dev "$i" ;;
+    addr=*) spec=\${1#addr=}; ip addr add "\${spec#*@}" dev "\${spec%%@*}" nodad 2>/dev/null ||
+      ip addr add "\${spec#*@}" dev "\${spec%%@*}" ;;
     chmod=*) spec=\${1#chmod=}; chmod "\${spec#*:}" "\${spec%%:*}" ;;
     file=*) spec=\${1#file=}; src=\${spec%%:*}; dst=\${spec#*:}; mkdir -p "$(dirname "$dst")"; cp "$work/$src" "$dst"
       case "$dst" in *.conf) chmod 644 "$dst" ;; *) chmod 755 "$dst" ;; esac ;;
@@ -55,6 +57,13 @@ function prepare(
     args.push(`file=f${i}:${dst}`);
   });
   for (const i of interfaces) args.push(`iface=${i}`);
+  // each unicast instance's source address on its interface, as on the host it is rendered for (keepalived 1.x
+  // sends its adverts from it while it is checked)
+  for (const b of conf.split(/^vrrp_instance /m).slice(1)) {
+    const iface = /^\s*interface (\S+)/m.exec(b)?.[1];
+    const src = /^\s*unicast_src_ip (\S+)/m.exec(b)?.[1];
+    if (iface && src && interfaces.includes(iface)) args.push(`addr=${iface}@${src}/${src.includes(':') ? 128 : 32}`);
+  }
   for (const [path, mode] of Object.entries(chmods)) args.push(`chmod=${path}:${mode}`);
   return {
     work,
