@@ -13,7 +13,9 @@ export type ManifestEntry =
 
 /** Append one entry to a run's manifest.jsonl on the host (the run directory is created root-only). */
 export async function appendManifest(conn: Conn, runDir: string, entry: ManifestEntry): Promise<void> {
-  await conn.mustSh(appendManifestSh('"$1"', '"$2"'), [runDir, JSON.stringify(entry)], 'writing the backup manifest');
+  await conn.mustSh(appendManifestSh('"$1"', '"$2"'), [runDir, JSON.stringify(entry)], 'writing the backup manifest', {
+    timeoutMs: 30_000,
+  });
 }
 
 /** sh appending a line to a run's manifest.jsonl (the run directory created root-only); both are shell words */
@@ -23,7 +25,7 @@ export function appendManifestSh(runDir: string, line: string): string {
 
 /** Read a run's manifest from a host. */
 export async function readManifest(conn: Conn, runDir: string): Promise<ManifestEntry[]> {
-  const r = await conn.exec(['cat', `${runDir}/manifest.jsonl`]);
+  const r = await conn.exec(['cat', `${runDir}/manifest.jsonl`], { timeoutMs: 30_000 });
   if (r.code !== 0) return [];
   return r.stdout
     .split('\n')
