@@ -8,6 +8,8 @@ export type ManifestEntry =
   | { type: 'dir'; path: string; existed: boolean }
   | { type: 'command'; argv: string[]; undo?: string[] }
   | { type: 'package'; names: string[] }
+  /** a state flag written (maintenance, demote.TARGET, handover.TARGET): its value before (null: no flag file) */
+  | { type: 'flag'; name: string; before: number | null }
   | { type: 'end'; ok: boolean; time: string }
   | { type: 'rolledback'; time: string };
 

@@ -12,7 +12,7 @@ import { noEpoch } from '../answers/packages.js';
 import { OperationError, PreconditionError } from '../errors.js';
 import { FACTS } from '../facts/table.js';
 import type { ServiceFact } from '../facts/types.js';
-import { PATHS } from '../paths.js';
+import { FLAG_WRITE_SH, PATHS } from '../paths.js';
 import { lastLines } from '../printable.js';
 import type { Change } from '../steps/types.js';
 import type { Conn, ExecOptions } from '../conn.js';
@@ -167,6 +167,13 @@ export class HostRunner {
     return this.started;
   }
 
+  /** this run goes on on a new connection (a reconnect): what the old runner began and backed up carries over */
+  carryOn(old: HostRunner): void {
+    this.started = old.started;
+    old.backedUp.forEach((p) => this.backedUp.add(p));
+    this.restarted = old.restarted;
+  }
+
   async end(ok: boolean): Promise<void> {
     if (this.started) await this.record({ type: 'end', ok, time: new Date().toISOString() });
   }
@@ -292,6 +299,30 @@ export class HostRunner {
         `uses it?); ${back.code === 0 ? 'it was put back' : `putting it back FAILED (exit ${back.code})`}: ` +
         lastLines(v.stderr + v.stdout),
     );
+  }
+
+  /**
+   * Write state flag `name` (0 or 1) where keepalived watches it, in one round trip with the manifest entry that
+   * records the value it had (a restore, or `rollback`, puts that back); returns that value (null: no flag file).
+   */
+  async flag(name: string, on: boolean): Promise<number | null> {
+    this.held();
+    if (!/^[A-Za-z0-9_.:-]+$/.test(name)) throw new OperationError(`${this.node.name}: not a state flag: ${name}`);
+    const r = await this.conn.mustSh(
+      [
+        'set -e',
+        'if [ -f "$1/$2" ]; then b=$(tr -cd 0-9 < "$1/$2" | head -c 9); b=${b:-0}; else b=null; fi',
+        'l=$(printf \'{"type":"flag","name":"%s","before":%s}\' "$2" "$b")',
+        appendManifestSh('"$4"', '"$l"'),
+        FLAG_WRITE_SH,
+        'echo "$b"',
+      ].join('\n'),
+      [PATHS.flagDir, name, on ? '1' : '0', this.runDir],
+      `${on ? 'setting' : 'clearing'} the ${name} flag`,
+      { timeoutMs: WRITE_TIMEOUT_MS },
+    );
+    const before = r.stdout.trim().split('\n').pop() ?? 'null';
+    return before === 'null' ? null : Number(before);
   }
 
   async command(c: Extract<Change, { kind: 'command' }>): Promise<void> {

@@ -56,6 +56,7 @@ export async function openHostSession(
       const had = old.locked;
       old.unlock();
       const r = new HostRunner(c, node, session.runId);
+      r.carryOn(old);
       runners[node.name] = r;
       if (had && opts.lock) {
         await r

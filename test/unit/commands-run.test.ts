@@ -376,7 +376,7 @@ describe('switchover and maintenance', () => {
     lab.sim = new SimPair(cfgOf());
     const r = await run(['switchover', '--answers', answersFile()]);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^VI_1\s+172\.16\.70\.183\s+lb01\s+lb02\s+0\/40$/m);
+    expect(r.out).toMatch(/^VI_1\s+172\.16\.70\.183\s+lb01\s+lb02\s+done\s+0\/40$/m);
     expect(r.err).toContain(`  ${VIP} now on lb02`);
     expect(r.err).toMatch(/^note: VI_1 preempts: /m);
     expect(lab.clients).toEqual([VIP]);
