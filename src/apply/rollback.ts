@@ -39,6 +39,8 @@ export interface RollbackReport {
   runs: Record<string, string | null>;
   /** per node restored: what was done, one line each */
   restored: Record<string, string[]>;
+  /** per node: the actions run, in the plan's wording (what --dry-run lists) */
+  actions: Record<string, string[]>;
   /** one line per node whose restore failed */
   failures: string[];
   interrupted: boolean;
@@ -88,7 +90,8 @@ function rollbackReport(plan: RollbackPlan, out: PlanOutcome): RollbackReport {
     if (r.ok) restored[r.node] = r.log;
     else failures.push(`${r.node}: ${r.error}`);
   }
-  return { runs: plan.runs, restored, failures, interrupted: out.interrupted };
+  const actions = Object.fromEntries(out.nodes.map((r) => [r.node, r.actions]));
+  return { runs: plan.runs, restored, actions, failures, interrupted: out.interrupted };
 }
 
 export async function runRollback(io: IO, cfg: Config, opts: RollbackOptions): Promise<RollbackOutcome> {
