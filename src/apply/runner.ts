@@ -131,6 +131,11 @@ export class HostRunner {
     return this.lockChannel !== null;
   }
 
+  /** it held the lock and lost it (its channel closed with the connection) */
+  get lostLock(): boolean {
+    return this.lockLost;
+  }
+
   unlock(): void {
     const ch = this.lockChannel;
     this.lockChannel = null;

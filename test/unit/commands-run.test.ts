@@ -562,17 +562,64 @@ describe('interrupted halfway: Ctrl-C and a dropped connection in the changing c
     expect(left[1]).toMatch(/^ {2}lb01: ha-setup rollback --run \S+ --node lb01 --yes/);
   });
 
-  /** lb02's connection drops while its keepalived restarts in init; `then` runs as it drops */
-  const dropAtRestart = (then: () => void = () => undefined) =>
+  /** `node`'s connection dies: every command on it fails from now on, and its lock channel closes */
+  function kill(node: string): void {
+    const old = lab.sim.conns[node];
+    const dead = () => Promise.reject(new OperationError(`${node}: SSH connection closed`));
+    old.close();
+    Object.assign(old, { run: dead, exec: dead, sh: dead, spawn: dead });
+    for (const c of lab.sim.channels.filter((x) => x.node === node && x.command.includes('ha-setup-lock')))
+      c.ch.close();
+  }
+
+  /** a rule's reply: the first time, `node`'s connection dies under the command (a throwing reply never uses up `times`) */
+  function dropOnce(node: string) {
+    let dropped = false;
+    return () => {
+      if (dropped) return undefined;
+      dropped = true;
+      kill(node);
+      throw new OperationError(`${node}: SSH connection closed`);
+    };
+  }
+
+  it('a connection dropped in the middle of a switchover: connected again, the hand-over flag put back', async () => {
+    lab.sim = new SimPair(cfgOf());
+    lab.sim.on(flagWrite('demote.VI_1', '1'), dropOnce('lb01'), { node: 'lb01' });
+    const r = await run(['switchover', '--answers', answersFile(), '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.out);
+    expect(report.moves).toMatchObject([{ target: 'VI_1', result: 'undone' }]);
+    expect(report.nodes[0]).toMatchObject({ node: 'lb01', ok: false, restored: ['flag handover.VI_1 back to 0'] });
+    expect(r.err).toMatch(/^ha-setup: switchover failed; what it had begun was undone$/m);
+    // put back through a new connection, the node not left in FAULT; the VIP back on its master
+    expect(lab.sim.host('lb01').flags).toEqual({ 'handover.VI_1': 0 });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lab.sim.holders()).toEqual({ [VIP]: ['lb01'] });
+  });
+
+  it('a connection dropped as maintenance off gives the VIPs back: the node is in maintenance again', async () => {
+    lab.sim = new SimPair(cfgOf());
+    const file = answersFile();
+    expect((await run(['maintenance', 'lb01', 'on', '--answers', file])).code).toBe(0);
+    lab.sim.on(flagWrite('demote.VI_1', '0'), dropOnce('lb01'), { node: 'lb01' });
+    const r = await run(['maintenance', 'lb01', 'off', '--answers', file, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).nodes[0].restored).toEqual(['flag maintenance back to 1', 'flag demote.VI_1 back to 0']);
+    // as before the command: in maintenance, not demoted, the VIP on lb02
+    expect(lab.sim.host('lb01').flags).toEqual({ maintenance: 1, 'demote.VI_1': 0 });
+    expect(lab.sim.holders()).toEqual({ [VIP]: ['lb02'] });
+  });
+
+  /** lb02's connection drops while its keepalived (re)starts in init; `then` runs first */
+  const dropAtRestart = (then: () => void = () => undefined) => {
+    const drop = dropOnce('lb02');
     lab.sim.on(
       (c) => c.text === 'systemctl start keepalived' || c.text === 'systemctl restart keepalived',
-      () => {
-        then();
-        lab.sim.conns.lb02.close();
-        throw new OperationError('lb02: SSH connection closed');
-      },
-      { node: 'lb02', times: 1 },
+      () => (then(), drop()),
+      { node: 'lb02' },
     );
+  };
 
   it('a connection dropped mid-init: connected again (the lock taken over), then the node restored', async () => {
     lab.sim = new SimPair(cfgOf(), { fresh: true });
