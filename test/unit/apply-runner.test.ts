@@ -21,7 +21,7 @@ import type { InitFacts } from '../../src/facts/gather.js';
 import { FACTS } from '../../src/facts/table.js';
 import { PATHS } from '../../src/paths.js';
 import type { IO } from '../../src/io.js';
-import type { NodePlan, PairPlan, PlannedStep } from '../../src/plan/types.js';
+import type { Action, NodePlan, PairPlan, PlannedStep } from '../../src/plan/types.js';
 import type { Change, FileChange } from '../../src/steps/types.js';
 import { pair } from '../fixtures/answers.js';
 import { drive, unexpected } from '../helpers/clock.js';
@@ -584,6 +584,19 @@ function nodePlan(
   };
 }
 
+/** lb01, which holds the VIP, in the rolling phase: the VIP handed over, keepalived.conf written, a restart, back */
+function masterTurn(cfg: Config, content: string): NodePlan {
+  const ref = { name: 'VI_1', vips: ['172.16.70.183'], preempt: true };
+  const restart: Change = { kind: 'service', name: 'keepalived', action: 'restart' };
+  const changes: Action[] = [{ kind: 'handover', targets: [ref] }, file({ content, before: null })];
+  return nodePlan(
+    cfg,
+    'lb01',
+    [step('keepalived', changes, [restart, { kind: 'return', targets: [ref], release: [] }])],
+    1,
+  );
+}
+
 describe('executing a plan: the parallel phase, then the rolling one', () => {
   const ref = { name: 'VI_1', vips: ['172.16.70.183'], preempt: true };
   function env(sim: SimPair, cfg: Config): ExecuteEnv {
@@ -598,18 +611,7 @@ describe('executing a plan: the parallel phase, then the rolling one', () => {
     const sim = new SimPair(cfg);
     const plan: PairPlan = {
       nodes: [
-        nodePlan(
-          cfg,
-          'lb01',
-          [
-            step(
-              'keepalived',
-              [{ kind: 'handover', targets: [ref] }, conf('lb01 conf\n')],
-              [restart, { kind: 'return', targets: [ref], release: [] }],
-            ),
-          ],
-          1,
-        ),
+        masterTurn(cfg, 'lb01 conf\n'),
         nodePlan(cfg, 'lb02', [
           step('keepalived', [conf('lb02 conf\n'), { kind: 'verify', describe: 'ok', argv: ['true'] }], [restart]),
           step('ready', [], [{ kind: 'await-ready' }]),
@@ -794,7 +796,6 @@ describe('executing a plan: the parallel phase, then the rolling one', () => {
 });
 
 describe('interrupted halfway: Ctrl-C and a dropped connection', () => {
-  const ref = { name: 'VI_1', vips: ['172.16.70.183'], preempt: true };
   const restart: Change = { kind: 'service', name: 'keepalived', action: 'restart' };
   type Handlers = Parameters<NonNullable<IO['interrupt']>['onInterrupt']>[0];
 
@@ -818,20 +819,7 @@ describe('interrupted halfway: Ctrl-C and a dropped connection', () => {
     };
   }
   const rollingPlan = (cfg: Config): PairPlan => ({
-    nodes: [
-      nodePlan(
-        cfg,
-        'lb01',
-        [
-          step(
-            'keepalived',
-            [{ kind: 'handover', targets: [ref] }, file({ content: 'lb01 new\n', before: null })],
-            [restart, { kind: 'return', targets: [ref], release: [] }],
-          ),
-        ],
-        1,
-      ),
-    ],
+    nodes: [masterTurn(cfg, 'lb01 new\n')],
     refusals: [],
     warnings: [],
   });

@@ -572,7 +572,7 @@ describe('interrupted halfway: Ctrl-C and a dropped connection in the changing c
       c.ch.close();
   }
 
-  /** a rule's reply: the first time, `node`'s connection dies under the command (a throwing reply never uses up `times`) */
+  /** a rule's reply: the first time, `node`'s connection dies under the command (a throwing reply uses no `times`) */
   function dropOnce(node: string) {
     let dropped = false;
     return () => {
