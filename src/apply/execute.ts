@@ -274,8 +274,7 @@ async function runNode(run: Run, p: AnyNode, task: Task, part: { from: number; t
       await runAction(run, p, step, a, task, res);
       res.actions.push(line);
       if (change && isHostChange(a)) res.changes++;
-      const s = p.steps.find((x) => x.id === step)!;
-      if (i === actionIndexOfLast(p, s.id)) res.stepsDone.push(step);
+      if (i === actionIndexOfLast(p, step)) res.stepsDone.push(step);
     }
     res.restarted = run.env.runners[p.node].restarted;
     if (part.last && run.env.runners[p.node].begun) await run.env.runners[p.node].end(true);
