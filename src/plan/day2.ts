@@ -200,11 +200,14 @@ export function maintenanceOffPlan(cfg: Config, pf: PairFacts, node: string): Da
   const targets = targetsOf(cfg);
   const flags = Object.fromEntries(Object.entries(pf.facts).map(([n, f]) => [n, f.flags]));
   flags[node] = {};
-  const back = targets.filter((t) => t.preempt && expectedHolder(cfg, t, { flags }) === node);
+  // the targets that come back to it; not one it holds already (run on a node that is not in maintenance): demoted
+  // for the move back, it would hand them over by preemption instead
+  const holds = (t: Target) => vipsOf(t).every((v) => (pf.holders[v] ?? []).includes(node));
+  const back = targets.filter((t) => t.preempt && expectedHolder(cfg, t, { flags }) === node && !holds(t));
   for (const t of targets) b.flag(node, step, `demote.${t.name}`, back.includes(t));
   b.flag(node, step, 'maintenance', false);
   b.add(node, step, { kind: 'return', targets: back.map(targetRef), release: [] });
-  const stay = targets.filter((t) => !back.includes(t)).map((t) => t.name);
+  const stay = targets.filter((t) => !back.includes(t) && !holds(t)).map((t) => t.name);
   const from = [...new Set(back.flatMap(vipsOf).flatMap((v) => pf.holders[v] ?? []))];
   return b.plan('maintenance off', [
     {

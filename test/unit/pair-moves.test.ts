@@ -314,6 +314,15 @@ describe('maintenance', () => {
     expect(sim.host('lb02').flags).toEqual({ maintenance: 0 });
   });
 
+  it('off on a node that holds its VIPs (not in maintenance): no demotion, which would move them away', async () => {
+    const { sim, env } = setup();
+    const off = await drive(maintenanceOff(env, 'lb01'));
+    expect(off.plan.moves).toEqual([{ target: '-', vips: [], from: null, to: 'lb01', notes: [] }]);
+    expect(off.out.nodes[0].actions).toEqual(['keepalived running again here, a ready node']);
+    expect(sim.events.filter((e) => e.includes('flag'))).toEqual([]);
+    expect(sim.holders()).toEqual({ [VIP]: ['lb01'] });
+  });
+
   it('refusals: on with no other node ready (nothing changed), off while keepalived or nginx is down', async () => {
     const { sim, env } = setup();
     sim.host('lb02').units.keepalived.active = 'inactive';
