@@ -95,7 +95,8 @@ function addSetupCommands(program: Command, io: IO, run: Run): void {
       )
       .option('--run <id>', 'backup set to restore (default: the latest on each node)')
       .option('--node <name>', 'only this node')
-      .option('-y, --yes', 'do not ask for confirmation'),
+      .option('-y, --yes', 'do not ask for confirmation')
+      .option('--dry-run', 'list what each node would restore (files, flags, services); change nothing, take no lock'),
     { lock: true },
   ).action(async (opts) => run((await import('./commands/rollback.js')).rollbackCommand(io, opts)));
 }
@@ -108,7 +109,8 @@ function addDay2Commands(program: Command, io: IO, run: Run): void {
       .description("move an instance's VIPs to another ready node without a gap (the old holder stays a backup)")
       .option('--instance <name>', 'the instance or sync group to move (needed when there are several)')
       .option('--all', 'every instance and sync group')
-      .option('--to <node>', 'the node to move to (default: the ready node of the highest priority)'),
+      .option('--to <node>', 'the node to move to (default: the ready node of the highest priority)')
+      .option('--dry-run', 'show the plan: the flags and moves on each node; change nothing, take no lock'),
     { lock: true },
   ).action(async (opts) => run((await import('./commands/switchover.js')).switchoverCommand(io, opts)));
 
@@ -117,7 +119,8 @@ function addDay2Commands(program: Command, io: IO, run: Run): void {
       .command('maintenance')
       .description('on: drain NODE (VIPs handed over, it takes none until off); off: put it back (VIPs per preempt)')
       .argument('<node>', 'the node')
-      .argument('<state>', 'on or off'),
+      .argument('<state>', 'on or off')
+      .option('--dry-run', 'show the plan: the flags and moves on the node; change nothing, take no lock'),
     { lock: true },
   ).action(async (node, state, opts) =>
     run((await import('./commands/maintenance.js')).maintenanceCommand(io, node, state, opts)),

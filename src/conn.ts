@@ -15,6 +15,7 @@ export interface ExecResult {
 
 export interface ExecOptions {
   stdin?: string | Buffer;
+  /** the longest the command may run (the transport's default, 120 s, when not given) */
   timeoutMs?: number;
   /** run as root (sudo for non-root users); default true */
   root?: boolean;

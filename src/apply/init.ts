@@ -14,7 +14,7 @@ import { sleep } from '../pair/handover.js';
 import { buildPlan } from '../plan/build.js';
 import type { PairPlan } from '../plan/types.js';
 import type { Conn } from '../conn.js';
-import { executePlan, type NodeResult } from './execute.js';
+import { executePlan, notRestoredLines, sessionEnv, type NodeResult } from './execute.js';
 import type { LockRequest } from './lock.js';
 import { openHostSession, readPlanFacts, type HostSession } from './session.js';
 import type { FlagFacts } from '../facts/types.js';
@@ -41,6 +41,8 @@ export interface RunOptions {
 export interface InitReport {
   ok: boolean;
   runId: string;
+  /** Ctrl-C stopped the run (the nodes it left half done were put back, or say why not) */
+  interrupted: boolean;
   log: string;
   nodes: (NodeResult & { holds: string[] })[];
   vips: VipHolders;
@@ -110,7 +112,8 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<In
     const plan = await planRun(io, cfg, s, opts);
     if (opts.dryRun) return { kind: 'plan', plan, cfg };
     if (opts.confirm && !(await opts.confirm(plan))) throw new CancelledError('nothing changed (not confirmed)');
-    const results = await executePlan({ cfg, conns: s.conns, runners: s.runners, renderer: opts.renderer }, plan);
+    const out = await executePlan(sessionEnv(s, cfg, io, opts.renderer), plan);
+    const results = out.nodes;
     const failed = results.filter((r) => !r.ok);
     const flags = Object.fromEntries(plan.nodes.map((p) => [p.node, p.facts.flags]));
     let holders: VipHolders = {};
@@ -125,8 +128,9 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<In
       vipProblemsFound = w.ok ? [] : w.problems;
     } else holders = await vipHolders(cfg, s.conns).catch(() => ({}));
     const report: InitReport = {
-      ok: !failed.length && !vipProblemsFound.length,
+      ok: !failed.length && !vipProblemsFound.length && !out.interrupted,
       runId: s.runId,
+      interrupted: out.interrupted,
       log: s.log.path,
       nodes: results.map((r) => ({
         ...r,
@@ -144,9 +148,28 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<In
   }
 }
 
-/** the error an init report ends with (exit 1), or null when it is ok */
-export function initFailure(r: InitReport): OperationError | null {
+/**
+ * The error an init report ends with, or null when it is ok: Ctrl-C (exit 130), or failed nodes (exit 1), each
+ * said restored or NOT restored (its connection could not be made again, its restore failed: fix it by hand)
+ */
+export function initFailure(r: InitReport): OperationError | CancelledError | null {
   const failed = r.nodes.filter((n) => !n.ok);
+  const stuck = failed.filter((n) => n.notRestored);
+  const fix = notRestoredLines(r.runId, stuck);
+  if (r.interrupted) {
+    const restored = failed.filter((n) => n.restored).map((n) => n.node);
+    const text = restored.length ? `; restored: ${restored.join(', ')}` : '';
+    if (stuck.length) return new OperationError(`interrupted${text}; ${stuck.length} node(s) NOT restored`, fix);
+    return new CancelledError(`interrupted${text || '; no node was left half done'}`);
+  }
+  if (stuck.length) {
+    const restored = failed.filter((n) => !n.notRestored).map((n) => n.node);
+    return new OperationError(
+      `${failed.length} node(s) failed: ${stuck.length} NOT restored` +
+        (restored.length ? `, restored: ${restored.join(', ')}` : ''),
+      fix,
+    );
+  }
   if (failed.length)
     return new OperationError(
       `${failed.length} node(s) failed and were restored: ${failed.map((f) => f.node).join(', ')}`,

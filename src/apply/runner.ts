@@ -12,7 +12,7 @@ import { noEpoch } from '../answers/packages.js';
 import { OperationError, PreconditionError } from '../errors.js';
 import { FACTS } from '../facts/table.js';
 import type { ServiceFact } from '../facts/types.js';
-import { PATHS } from '../paths.js';
+import { FLAG_WRITE_SH, PATHS } from '../paths.js';
 import { lastLines } from '../printable.js';
 import type { Change } from '../steps/types.js';
 import type { Conn, ExecOptions } from '../conn.js';
@@ -32,6 +32,9 @@ import { appendManifest, appendManifestSh, type ManifestEntry } from './manifest
 
 /** what the plan assumed differs from what the host has when the change runs */
 export class FactChanged extends OperationError {}
+
+/** the longest a file write, a backup or a small command of the runner may take on a host */
+export const WRITE_TIMEOUT_MS = 60_000;
 
 /** apt-get never asks, and keeps a configuration file the operator changed (dpkg's conffile prompt) */
 const APT_OPTIONS = ['-y', '-q', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
@@ -128,6 +131,11 @@ export class HostRunner {
     return this.lockChannel !== null;
   }
 
+  /** it held the lock and lost it (its channel closed with the connection) */
+  get lostLock(): boolean {
+    return this.lockLost;
+  }
+
   unlock(): void {
     const ch = this.lockChannel;
     this.lockChannel = null;
@@ -162,6 +170,13 @@ export class HostRunner {
 
   get begun(): boolean {
     return this.started;
+  }
+
+  /** this run goes on on a new connection (a reconnect): what the old runner began and backed up carries over */
+  carryOn(old: HostRunner): void {
+    this.started = old.started;
+    old.backedUp.forEach((p) => this.backedUp.add(p));
+    this.restarted = old.restarted;
   }
 
   async end(ok: boolean): Promise<void> {
@@ -199,7 +214,7 @@ export class HostRunner {
       const r = await this.conn.sh(
         ['set -e', ...(opts.pre ?? []), ...(first ? backup : []), ...script].join('\n'),
         [path, type, this.runDir, line(true), line(false), ...args],
-        opts,
+        { timeoutMs: WRITE_TIMEOUT_MS, ...opts },
       );
       if (r.code === 75) throw new FactChanged(`${this.node.name}: ${lastLines(r.stderr, 1) || `${path} changed`}`);
       if (r.code !== 0)
@@ -242,10 +257,11 @@ export class HostRunner {
       const v = await this.conn.exec(validate, { timeoutMs: 60_000 });
       if (v.code === 0) return;
       // put the previous file back (or remove the new one), as the backup recorded it
-      const back = await this.conn.sh('if [ -e "$1/files$2" ]; then cp -a "$1/files$2" "$2"; else rm -f "$2"; fi', [
-        this.runDir,
-        c.path,
-      ]);
+      const back = await this.conn.sh(
+        'if [ -e "$1/files$2" ]; then cp -a "$1/files$2" "$2"; else rm -f "$2"; fi',
+        [this.runDir, c.path],
+        { timeoutMs: WRITE_TIMEOUT_MS },
+      );
       throw new OperationError(
         `${this.node.name}: ${validate.join(' ')} rejected the new ${c.path} (exit ${v.code}); ` +
           (back.code === 0
@@ -261,13 +277,14 @@ export class HostRunner {
       { timeoutMs: 60_000 },
     );
     if (v.code !== 0) {
-      await this.conn.exec(['rm', '-f', tmp]);
+      await this.conn.exec(['rm', '-f', tmp], { timeoutMs: WRITE_TIMEOUT_MS });
       const why = lastLines(v.stderr + v.stdout);
       throw new OperationError(`${this.node.name}: ${validate[0]} rejected the new ${c.path} (exit ${v.code}): ${why}`);
     }
     await this.conn.must(
       ['sh', '-c', 'mv -f "$1" "$2" && sync "$2" 2>/dev/null; true', 'sh', tmp, c.path],
       `installing ${c.path}`,
+      { timeoutMs: WRITE_TIMEOUT_MS },
     );
   }
 
@@ -279,12 +296,38 @@ export class HostRunner {
     if (!c.validate) return;
     const v = await this.conn.exec(c.validate, { timeoutMs: 60_000 });
     if (v.code === 0) return;
-    const back = await this.conn.sh('cp -a "$1/files$2" "$2"', [this.runDir, c.path]);
+    const back = await this.conn.sh('cp -a "$1/files$2" "$2"', [this.runDir, c.path], {
+      timeoutMs: WRITE_TIMEOUT_MS,
+    });
     throw new OperationError(
       `${this.node.name}: ${c.validate.join(' ')} fails without ${c.path} (exit ${v.code}; the configuration still ` +
         `uses it?); ${back.code === 0 ? 'it was put back' : `putting it back FAILED (exit ${back.code})`}: ` +
         lastLines(v.stderr + v.stdout),
     );
+  }
+
+  /**
+   * Write state flag `name` (0 or 1) where keepalived watches it, in one round trip with the manifest entry that
+   * records the value it had (a restore, or `rollback`, puts that back); returns that value (null: no flag file).
+   */
+  async flag(name: string, on: boolean): Promise<number | null> {
+    this.held();
+    if (!/^[A-Za-z0-9_.:-]+$/.test(name)) throw new OperationError(`${this.node.name}: not a state flag: ${name}`);
+    const r = await this.conn.mustSh(
+      [
+        'set -e',
+        'if [ -f "$1/$2" ]; then b=$(tr -cd 0-9 < "$1/$2" | head -c 9); b=${b:-0}; else b=null; fi',
+        'l=$(printf \'{"type":"flag","name":"%s","before":%s}\' "$2" "$b")',
+        appendManifestSh('"$4"', '"$l"'),
+        FLAG_WRITE_SH,
+        'echo "$b"',
+      ].join('\n'),
+      [PATHS.flagDir, name, on ? '1' : '0', this.runDir],
+      `${on ? 'setting' : 'clearing'} the ${name} flag`,
+      { timeoutMs: WRITE_TIMEOUT_MS },
+    );
+    const before = r.stdout.trim().split('\n').pop() ?? 'null';
+    return before === 'null' ? null : Number(before);
   }
 
   async command(c: Extract<Change, { kind: 'command' }>): Promise<void> {
@@ -374,7 +417,7 @@ export class HostRunner {
         timeoutMs: 15 * 60_000,
       });
     } finally {
-      await this.conn.exec(['rm', '-f', path]).catch(() => undefined);
+      await this.conn.exec(['rm', '-f', path], { timeoutMs: WRITE_TIMEOUT_MS }).catch(() => undefined);
     }
     if (c.name === 'keepalived') await this.checkVersion(c.expectVersion);
   }
@@ -382,7 +425,7 @@ export class HostRunner {
   async service(c: Extract<Change, { kind: 'service' }>): Promise<void> {
     this.held();
     if (c.action === 'daemon-reload') {
-      await this.conn.must(['systemctl', 'daemon-reload'], 'systemctl daemon-reload');
+      await this.conn.must(['systemctl', 'daemon-reload'], 'systemctl daemon-reload', { timeoutMs: 120_000 });
       return;
     }
     await this.conn.must(['systemctl', c.action, c.name], `systemctl ${c.action} ${c.name}`, { timeoutMs: 120_000 });
@@ -402,6 +445,7 @@ export class HostRunner {
         'mkdir -p "$1" && mktemp -d "$1/nginx-stage.XXXXXX"',
         [PATHS.stateDir],
         'creating a staging directory',
+        { timeoutMs: WRITE_TIMEOUT_MS },
       )
     ).stdout.trim();
     try {
@@ -411,7 +455,16 @@ export class HostRunner {
       src.ch.end(); // tar -c reads nothing: EOF on its stdin, as run() does
       dst.ch.resume(); // tar -x prints nothing, but its stdout must be drained for the channel to close
       src.ch.pipe(dst.ch);
-      const [rs, rd] = await Promise.all([src.done, dst.done]);
+      const [rs, rd] = await bounded(
+        Promise.all([src.done, dst.done]),
+        STREAM_TIMEOUT_MS,
+        () => {
+          src.ch.close();
+          dst.ch.close();
+        },
+        `${this.node.name}: copying ${configDir} from ${source.node.name} did not end within ` +
+          `${STREAM_TIMEOUT_MS / 1000} s`,
+      );
       if (rs.code !== 0)
         throw new OperationError(
           `${source.node.name}: reading ${configDir} failed (exit ${rs.code}): ${lastLines(rs.stderr)}`,
@@ -426,9 +479,9 @@ export class HostRunner {
         `rsync ${configDir}`,
         { timeoutMs: 120_000 },
       );
-      const t = await this.conn.exec(['nginx', '-t']);
+      const t = await this.conn.exec(['nginx', '-t'], { timeoutMs: WRITE_TIMEOUT_MS });
       if (t.code !== 0) {
-        await this.conn.sh('rsync -a --delete "$1/files$2/" "$2/"', [this.runDir, configDir]);
+        await this.conn.sh('rsync -a --delete "$1/files$2/" "$2/"', [this.runDir, configDir], { timeoutMs: 120_000 });
         throw new OperationError(
           `${this.node.name}: nginx -t rejected the configuration copied from ${source.node.name}; ` +
             `the previous ${configDir} was restored: ${lastLines(t.stderr, 2)}`,
@@ -436,13 +489,32 @@ export class HostRunner {
       }
       return r.stdout.split('\n').filter(Boolean);
     } finally {
-      await this.conn.exec(['rm', '-rf', stage]).catch(() => undefined);
+      await this.conn.exec(['rm', '-rf', stage], { timeoutMs: WRITE_TIMEOUT_MS }).catch(() => undefined);
     }
   }
 
   async verify(c: Extract<Change, { kind: 'verify' }>): Promise<void> {
     const r = await this.conn.exec(c.argv, { timeoutMs: 60_000 });
     if (r.code !== 0) throw new OperationError(`${this.node.name}: check failed: ${c.describe}`);
+  }
+}
+
+/** the longest the nginx sync's tar stream between two hosts may take */
+const STREAM_TIMEOUT_MS = 5 * 60_000;
+
+/** `p`, or an OperationError `why` after `ms` (then `stop` is called: the streams are closed) */
+async function bounded<T>(p: Promise<T>, ms: number, stop: () => void, why: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_r, reject) => {
+    timer = setTimeout(() => {
+      stop();
+      reject(new OperationError(why));
+    }, ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -53,9 +53,11 @@ export async function openHostSession(
     const c = await session.reconnect(node, o);
     const old = runners[node.name];
     if (old && old.conn !== c) {
-      const had = old.locked;
+      // held, or lost with the connection that dropped: taken again on the new one
+      const had = old.locked || old.lostLock;
       old.unlock();
       const r = new HostRunner(c, node, session.runId);
+      r.carryOn(old);
       runners[node.name] = r;
       if (had && opts.lock) {
         await r

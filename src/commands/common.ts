@@ -2,9 +2,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAnswersFile, resolveAnswers, type Config } from '../answers/resolve.js';
+import { day2Failure, type Day2Outcome } from '../apply/day2.js';
+import type { ExecuteEnv } from '../apply/execute.js';
 import type { LockRequest } from '../apply/lock.js';
 import { UsageError } from '../errors.js';
 import { styler, type IO } from '../io.js';
+import { renderDay2Plan, renderDay2Report } from '../report/day2.js';
 
 export function answersPath(io: IO, given?: string): string | null {
   if (given) return given;
@@ -45,4 +48,21 @@ export function lockRequest(io: IO, name: string, boundS: number, waitLock?: str
 export function printWarnings(io: IO, warnings: string[]): void {
   const st = styler(io);
   for (const w of warnings) io.err(st.yellow(`warning: ${w}`));
+}
+
+/** how a run shows its progress: listr2's live view on a terminal, one line per event without one, none for --json */
+export function progressRenderer(io: IO, json: boolean): ExecuteEnv['renderer'] {
+  return json ? 'silent' : io.stderrIsTTY ? 'default' : 'simple';
+}
+
+/** a day-2 command's output: the plan of a dry run, or the run's report (and its error: exit 1 or 130) */
+export function day2Result(io: IO, cfg: Config, out: Day2Outcome, json: boolean): number {
+  if (out.kind === 'plan') {
+    renderDay2Plan(io, out.plan, cfg.secrets, json);
+    return 0;
+  }
+  renderDay2Report(io, out.report, json);
+  const failure = day2Failure(out.report);
+  if (failure) throw failure;
+  return 0;
 }

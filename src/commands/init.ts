@@ -16,7 +16,7 @@ import { renderInitReport } from '../report/init.js';
 import { boundFeatures } from '../failover/bounds.js';
 import { keepalivedVersionOf } from '../steps/context.js';
 import { askAnswers } from '../wizard/index.js';
-import { answersPath, lockRequest, printWarnings } from './common.js';
+import { answersPath, lockRequest, printWarnings, progressRenderer } from './common.js';
 
 export { answersForSaving, missingKeys, summary };
 
@@ -115,7 +115,7 @@ export async function initCommand(io: IO, opts: InitOptions, prompter?: Prompter
   const { runInit, initFailure } = await import('../apply/init.js');
   const out = await runInit(io, cfg, {
     dryRun: !!opts.dryRun,
-    renderer: opts.json ? 'silent' : io.stderrIsTTY ? 'default' : 'simple',
+    renderer: progressRenderer(io, !!opts.json),
     password,
     askPassword: passwordPrompt(io),
     lock,

@@ -1,13 +1,11 @@
-/** `ha-setup switchover`: move a target's VIPs to another ready node without a failed request. */
+/** `ha-setup switchover`: move a target's VIPs to another ready node without a failed request (a plan, run). */
 import type { IO } from '../io.js';
-import { openHostSession } from '../apply/session.js';
+import { runDay2 } from '../apply/day2.js';
 import { UsageError } from '../errors.js';
-import { vipsOf } from '../answers/targets.js';
-import { watchClients, type ClientView } from '../observe/clients.js';
-import { switchover, targetsToMove, type MoveResult } from '../pair/switchover.js';
+import { targetsToMove } from '../pair/switchover.js';
+import { switchoverPlan } from '../plan/day2.js';
 import { passwordPrompt } from '../password-prompt.js';
-import { renderMoves } from '../report/day2.js';
-import { loadConfig, lockRequest } from './common.js';
+import { day2Result, loadConfig, lockRequest, progressRenderer } from './common.js';
 
 export interface SwitchoverOptions {
   answers?: string;
@@ -16,6 +14,7 @@ export interface SwitchoverOptions {
   to?: string;
   json?: boolean;
   waitLock?: string;
+  dryRun?: boolean;
 }
 
 export async function switchoverCommand(io: IO, opts: SwitchoverOptions): Promise<number> {
@@ -25,21 +24,11 @@ export async function switchoverCommand(io: IO, opts: SwitchoverOptions): Promis
     throw new UsageError(`--to: unknown node "${opts.to}" (nodes: ${cfg.nodes.map((n) => n.name).join(', ')})`);
   const targets = targetsToMove(cfg, opts);
   const lock = lockRequest(io, 'switchover', 300, opts.waitLock);
-  const s = await openHostSession(io, cfg, { lock, askPassword: passwordPrompt(io) });
-  const moves: (MoveResult & { clients: ClientView })[] = [];
-  try {
-    const env = { cfg, conns: s.conns, progress: (l: string) => io.err(`… ${l}`) };
-    for (const t of targets) {
-      const clients = await watchClients(vipsOf(t)[0]);
-      const r = await switchover(env, t, opts.to).catch(async (e: unknown) => {
-        await clients.stop();
-        throw e;
-      });
-      moves.push({ ...r, clients: await clients.stop() });
-    }
-  } finally {
-    s.end();
-  }
-  renderMoves(io, 'switchover', moves, !!opts.json);
-  return 0;
+  const out = await runDay2(io, cfg, (pf) => switchoverPlan(cfg, pf, targets, opts.to), {
+    dryRun: !!opts.dryRun,
+    lock,
+    renderer: progressRenderer(io, !!opts.json),
+    askPassword: passwordPrompt(io),
+  });
+  return day2Result(io, cfg, out, !!opts.json);
 }

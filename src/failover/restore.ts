@@ -5,7 +5,7 @@
  */
 import type { ResolvedNode } from '../answers/resolve.js';
 import type { Conn } from '../conn.js';
-import type { Session } from '../ssh/session.js';
+import { liveConnection, type Session } from '../ssh/session.js';
 import { pairStatus, type PairStatus } from '../status/collect.js';
 import type { Config } from '../answers/resolve.js';
 import { applyFixes, pairDrift, type Drift } from './pair.js';
@@ -20,22 +20,8 @@ export interface RestoreEnv {
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** the node's connection, reconnected when it died (the link scenario drops it): up to 10 tries, 1 s apart */
-export async function reconnect(run: Pick<RestoreEnv, 'session'>, node: ResolvedNode): Promise<Conn> {
-  const old = run.session.conns[node.name];
-  if (old?.alive) {
-    const r = await old.run('true', { timeoutMs: 3000 }).catch(() => null);
-    if (r && r.code === 0) return old;
-  }
-  let lastErr: Error | null = null;
-  for (let i = 0; i < 10; i++) {
-    try {
-      return await run.session.reconnect(node, { connectTimeout: 5 });
-    } catch (e) {
-      lastErr = e as Error;
-      await wait(1000);
-    }
-  }
-  throw lastErr ?? new Error(`${node.name}: cannot reconnect`);
+export function reconnect(run: Pick<RestoreEnv, 'session'>, node: ResolvedNode): Promise<Conn> {
+  return liveConnection(run.session, node);
 }
 
 /** what differs from the snapshot now (a node whose link is still down gets one quick reconnect try per round) */

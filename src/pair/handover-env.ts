@@ -12,6 +12,11 @@ export interface PairEnv {
   conns: Record<string, Conn>;
   progress?: (line: string) => void;
   signal?: AbortSignal;
+  /**
+   * how a state flag is written on a node: the executor's records its previous value in the run's manifest (so an
+   * interrupted run, or `rollback`, puts it back); default setFlag on the node's connection
+   */
+  writeFlag?: (node: string, name: string, on: boolean) => Promise<void>;
 }
 
 /** seconds the kernel keeps a hold on lo (refreshed while it is needed) */
@@ -28,6 +33,12 @@ export async function setFlag(conn: Conn, name: string, on: boolean): Promise<vo
     [PATHS.flagDir, name, on ? '1' : '0'],
     `${on ? 'setting' : 'clearing'} the ${name} flag`,
   );
+}
+
+/** write state flag `name` on `node` the way the environment says (PairEnv.writeFlag), else setFlag */
+export async function writeFlag(env: PairEnv, node: string, name: string, on: boolean): Promise<void> {
+  if (env.writeFlag) await env.writeFlag(node, name, on);
+  else await setFlag(env.conns[node], name, on);
 }
 
 /** wait until `cond` holds on the VIP holders, polling every 100 ms; `tick` every 2 s meanwhile */

@@ -8,12 +8,13 @@ import { targetsOf, vipsOf, type Target } from '../answers/targets.js';
 import type { Conn } from '../conn.js';
 import { OperationError } from '../errors.js';
 import { gather } from '../facts/gather.js';
+import type { Facts } from '../facts/table.js';
 import { PATHS } from '../paths.js';
-import { setFlag, sleep, takeoverMs, waitHolders, type PairEnv } from './handover-env.js';
+import { sleep, takeoverMs, waitHolders, writeFlag, type PairEnv } from './handover-env.js';
 import { vipHolders } from '../observe/holders.js';
 import { plannedMove } from './move.js';
 
-export { setFlag, sleep, takeoverMs, type PairEnv } from './handover-env.js';
+export { setFlag, sleep, takeoverMs, writeFlag, type PairEnv } from './handover-env.js';
 
 export interface NodeReadiness {
   ready: boolean;
@@ -22,9 +23,17 @@ export interface NodeReadiness {
   states: Record<string, string | null>;
 }
 
+/** the facts readiness is judged on, read in one round trip */
+export const READINESS_FACTS = ['services', 'kadata', 'flags'] as const;
+export type ReadinessFacts = Pick<Facts, (typeof READINESS_FACTS)[number]>;
+
+/** read a node's readiness facts (one round trip) */
+export function readReadinessFacts(conn: Conn): Promise<ReadinessFacts> {
+  return gather(conn, READINESS_FACTS, { STATE_DIR: PATHS.flagDir }, { timeoutMs: 20_000 });
+}
+
 /** keepalived and nginx running, every instance BACKUP or MASTER (the running keepalived's own view) */
-export async function readiness(conn: Conn): Promise<NodeReadiness> {
-  const f = await gather(conn, ['services', 'kadata', 'flags'], { STATE_DIR: PATHS.flagDir }, { timeoutMs: 20_000 });
+export function readinessOf(f: ReadinessFacts): NodeReadiness {
   const { instances, unreadable } = f.kadata;
   const states = Object.fromEntries(instances.map((i) => [i.name, i.state]));
   const ka = f.services.keepalived?.active;
@@ -40,6 +49,11 @@ export async function readiness(conn: Conn): Promise<NodeReadiness> {
     else if (!instances.length) why = 'keepalived reports no instance';
   }
   return { ready: !why, why, states };
+}
+
+/** keepalived and nginx running, every instance BACKUP or MASTER, read from the node now */
+export async function readiness(conn: Conn): Promise<NodeReadiness> {
+  return readinessOf(await readReadinessFacts(conn));
 }
 
 /** the other nodes ready to take over from `from` (an error naming why none is) */
@@ -72,9 +86,15 @@ export interface HandoverOptions {
   demote?: boolean;
 }
 
-/** flags for every target: demote (the node stays a backup when it comes back) or handover */
-async function flags(conn: Conn, prefix: 'demote' | 'handover', targets: Target[], on: boolean): Promise<void> {
-  for (const t of targets) await setFlag(conn, `${prefix}.${t.name}`, on);
+/** flags on `node` for every target: demote (the node stays a backup when it comes back) or handover */
+async function flags(
+  env: PairEnv,
+  node: string,
+  prefix: 'demote' | 'handover',
+  targets: Target[],
+  on: boolean,
+): Promise<void> {
+  for (const t of targets) await writeFlag(env, node, `${prefix}.${t.name}`, on);
 }
 
 /**
@@ -93,21 +113,21 @@ export async function handOver(
   const trigger = async () => {
     if (opts.how === 'stop') {
       // it comes back a backup for these targets: the return is a planned move too (returnTo)
-      await flags(conn, 'demote', targets, true);
+      await flags(env, from, 'demote', targets, true);
       await conn.must(['systemctl', 'stop', 'keepalived'], 'systemctl stop keepalived');
     } else if (opts.how === 'flag') {
-      await flags(conn, 'handover', targets, true);
-      if (opts.demote) await flags(conn, 'demote', targets, true);
-    } else await setFlag(conn, 'maintenance', true);
+      await flags(env, from, 'handover', targets, true);
+      if (opts.demote) await flags(env, from, 'demote', targets, true);
+    } else await writeFlag(env, from, 'maintenance', true);
   };
   const undo = async () => {
     if (opts.how === 'stop') {
-      await flags(conn, 'demote', targets, false);
-      await conn.exec(['systemctl', 'start', 'keepalived']);
+      await flags(env, from, 'demote', targets, false);
+      await conn.exec(['systemctl', 'start', 'keepalived'], { timeoutMs: 120_000 });
     } else if (opts.how === 'flag') {
-      if (opts.demote) await flags(conn, 'demote', targets, false);
-      await flags(conn, 'handover', targets, false);
-    } else await setFlag(conn, 'maintenance', false);
+      if (opts.demote) await flags(env, from, 'demote', targets, false);
+      await flags(env, from, 'handover', targets, false);
+    } else await writeFlag(env, from, 'maintenance', false);
   };
   try {
     return await plannedMove(env, {
@@ -121,7 +141,7 @@ export async function handOver(
     });
   } finally {
     // a switchover's FAULT lasts only for the move: the old holder is a (demoted) backup again
-    if (opts.how === 'flag') await flags(conn, 'handover', targets, false).catch(() => undefined);
+    if (opts.how === 'flag') await flags(env, from, 'handover', targets, false).catch(() => undefined);
   }
 }
 
@@ -134,20 +154,20 @@ export async function handOver(
 export async function returnTo(env: PairEnv, node: string, back: Target[], release: Target[] = []): Promise<string[]> {
   const conn = env.conns[node];
   const log: string[] = [];
-  await flags(conn, 'demote', back, true);
+  await flags(env, node, 'demote', back, true);
   const { services } = await gather(conn, ['services']);
   if (services.keepalived?.active !== 'active') {
     await conn.must(['systemctl', 'start', 'keepalived'], 'systemctl start keepalived');
     log.push(`${node}: keepalived started`);
   }
   await awaitReady(env, node, [...back, ...release].length ? [...back, ...release] : targetsOf(env.cfg));
-  await flags(conn, 'demote', release, false);
+  await flags(env, node, 'demote', release, false);
   if (!back.length) return log;
   const holders = await vipHolders(env.cfg, env.conns);
   const vips = back.flatMap(vipsOf);
   const from = [...new Set(vips.flatMap((v) => holders[v] ?? []))];
   if (from.length !== 1 || from[0] === node) {
-    await flags(conn, 'demote', back, false);
+    await flags(env, node, 'demote', back, false);
     const r = await waitHolders(env, (h) => vips.every((v) => (h[v] ?? []).length === 1), takeoverMs(env.cfg, back));
     return [...log, r.ok ? `${vips.join(' ')} settled` : `${vips.join(' ')}: held by ${from.join(' and ') || 'none'}`];
   }
@@ -157,8 +177,8 @@ export async function returnTo(env: PairEnv, node: string, back: Target[], relea
       from: from[0],
       vips,
       takers: [node],
-      trigger: () => flags(conn, 'demote', back, false),
-      undo: () => flags(conn, 'demote', back, true),
+      trigger: () => flags(env, node, 'demote', back, false),
+      undo: () => flags(env, node, 'demote', back, true),
       to: node,
       timeoutMs: takeoverMs(env.cfg, back) + 4 * longest,
     })),

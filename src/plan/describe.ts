@@ -1,5 +1,5 @@
 /** One line per action, the same words in the plan (--dry-run), the progress output and the run's report. */
-import type { Action } from './types.js';
+import type { Action, RestoreAction } from './types.js';
 
 const mgr = (m: string) => (m === 'apt' ? 'apt-get' : m);
 const targets = (ts: { name: string; vips: string[] }[]) => ts.map((t) => `${t.name} (${t.vips.join(' ')})`).join(', ');
@@ -48,5 +48,47 @@ export function describeAction(c: Action): string {
       );
     case 'await-ready':
       return 'wait until keepalived here is a ready backup before the next node';
+    case 'flag':
+      return `${c.on ? 'set' : 'clear'} the ${c.name} flag (${flagMeaning(c.name, c.on)})`;
+    case 'switch':
+      return (
+        `move ${targets([c.target])} to ${c.to} without a gap: the handover flag here (FAULT for ${c.target.name}) ` +
+        `for the moment of the move${c.demote ? `, demoted for ${c.target.name} as it hands over` : ''}, ` +
+        `cleared after; then ${c.to} must hold them`
+      );
+    case 'drain':
+      return (
+        `set the maintenance flag (FAULT for every instance until maintenance off): ${targets(c.targets)} ` +
+        `handed over to ${c.to ?? 'a ready node'} without a gap`
+      );
+    default:
+      return describeRestore(c);
+  }
+}
+
+/** what a state flag does to keepalived's election on the node */
+function flagMeaning(name: string, on: boolean): string {
+  const [kind, target] = name.split(/\.(.*)/);
+  if (kind === 'maintenance') return on ? 'FAULT for every instance' : 'out of maintenance';
+  if (kind === 'demote') return on ? `a lower priority for ${target}` : `its own priority for ${target}`;
+  return on ? `FAULT for ${target}` : `no FAULT for ${target}`;
+}
+
+function describeRestore(c: RestoreAction): string {
+  switch (c.kind) {
+    case 'put-back':
+      return `put ${c.path}${c.dir ? '/' : ''} back from the run's backup`;
+    case 'remove-new':
+      return `remove ${c.path} (it did not exist before the run)`;
+    case 'undo-command':
+      return `undo: ${c.argv.join(' ')}`;
+    case 'flag-back':
+      return `put the ${c.name} flag back to ${c.value}`;
+    case 'left-installed':
+      return `leave ${c.names.join(' ')} installed (a rollback removes no package)`;
+    case 'unit':
+      return `systemctl ${c.action}${c.action === 'daemon-reload' ? '' : ` ${c.name}`}${c.why ? ` (${c.why})` : ''}`;
+    case 'rolled-back':
+      return `mark the run ${c.runDir.slice(c.runDir.lastIndexOf('/') + 1)} rolled back`;
   }
 }

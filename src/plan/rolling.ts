@@ -12,7 +12,7 @@ import { targetsOf, vipsOf } from '../answers/targets.js';
 import type { InitFacts } from '../facts/gather.js';
 import { expectedHolder } from '../pair/health.js';
 import { afterChange } from '../steps/effects.js';
-import { isPairAction, type Action, type NodePlan, type TargetRef } from './types.js';
+import { isChange, type Action, type NodePlan, type TargetRef } from './types.js';
 
 const SERVED = ['keepalived', 'nginx'];
 
@@ -35,7 +35,7 @@ function firstDisruptive(p: NodePlan, all: Record<string, InitFacts>): [number, 
   for (const [si, s] of p.steps.entries()) {
     for (const list of ['changes', 'handlers'] as const) {
       for (const [ai, a] of s[list].entries()) {
-        if (isPairAction(a)) continue;
+        if (!isChange(a)) continue;
         if (isDisruptive(a, f)) return [si, list, ai];
         f = afterChange(f, a, all);
       }
@@ -44,7 +44,8 @@ function firstDisruptive(p: NodePlan, all: Record<string, InitFacts>): [number, 
   return null;
 }
 
-function ref(t: ReturnType<typeof targetsOf>[number]): TargetRef {
+/** a target as the plan names it */
+export function targetRef(t: ReturnType<typeof targetsOf>[number]): TargetRef {
   return { name: t.name, vips: vipsOf(t), preempt: t.preempt };
 }
 
@@ -66,7 +67,7 @@ export function addRolling(cfg: Config, nodes: NodePlan[]): string[] {
             'but no other node can take over',
         );
       const [si, list, ai] = at;
-      p.steps[si][list].splice(ai, 0, { kind: 'handover', targets: held.map(ref) });
+      p.steps[si][list].splice(ai, 0, { kind: 'handover', targets: held.map(targetRef) });
     }
     // the turn starts at the hand-over (inserted at `at`) or at the first disruptive action
     const [si, list, ai] = at;
@@ -83,7 +84,9 @@ export function addRolling(cfg: Config, nodes: NodePlan[]): string[] {
       title: held.length ? 'Back in the pair: keepalived running, VIPs returned' : 'Back in the pair: a ready backup',
       changes: [],
       handlers: [
-        held.length ? { kind: 'return', targets: back.map(ref), release: release.map(ref) } : { kind: 'await-ready' },
+        held.length
+          ? { kind: 'return', targets: back.map(targetRef), release: release.map(targetRef) }
+          : { kind: 'await-ready' },
       ],
       notes: held
         .filter((t) => !back.includes(t))

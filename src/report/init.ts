@@ -23,7 +23,7 @@ export function renderInitReport(io: IO, report: InitReport, cfg: Config, json: 
     n.role,
     String(n.changes),
     n.holds.join(' ') || '-',
-    n.ok ? (n.ran || !n.leaving ? 'ok' : 'ok') : n.ran ? 'FAILED (restored)' : 'not run',
+    resultOf(n),
   ]);
   io.out(table(['node', 'host', 'role', 'changes', 'holds VIP', 'result'], rows));
   for (const w of report.warnings) io.err(st.yellow(`warning: ${w}`));
@@ -31,8 +31,17 @@ export function renderInitReport(io: IO, report: InitReport, cfg: Config, json: 
   for (const f of report.nodes.filter((n) => !n.ok)) {
     io.err(st.red(`${f.node}: ${printable(f.error ?? 'not run: the rolling phase stopped after a failure')}`));
     for (const x of f.restored ?? []) io.err(`  ${printable(x)}`);
+    if (f.notRestored) io.err(st.red(`  NOT restored: ${printable(f.notRestored)}`));
   }
   for (const p of report.problems.filter((x) => !report.nodes.some((n) => x.startsWith(`${n.node}: `))))
     io.err(st.red(printable(p)));
   io.err(`log: ${report.log}   backups on each node: ${PATHS.backupRoot}/${report.runId}/`);
+}
+
+/** a node's result in the table: ok, FAILED or interrupted and whether what it left half done was put back */
+function resultOf(n: InitReport['nodes'][number]): string {
+  if (n.ok) return 'ok';
+  if (!n.ran) return 'not run';
+  const what = n.interrupted ? 'interrupted' : 'FAILED';
+  return n.notRestored ? `${what} (NOT restored)` : `${what} (restored)`;
 }

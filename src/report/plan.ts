@@ -6,7 +6,7 @@
  */
 import { redact } from '../answers/resolve.js';
 import { describeAction } from '../plan/describe.js';
-import { actionsOf, changeCount, parallelCount, type NodePlan, type PairPlan } from '../plan/types.js';
+import { actionsOf, changeCount, parallelCount, type BaseFacts, type NodePlan, type PairPlan } from '../plan/types.js';
 import { printable } from '../printable.js';
 import type { FileChange } from '../steps/types.js';
 import { unifiedDiff } from './diff.js';
@@ -35,7 +35,7 @@ function fileView(f: FileChange, secrets: readonly string[]): FileView {
 }
 
 /** the answers' secrets and those the hosts' current files set (a password the answers no longer know) */
-function planSecrets(plan: PairPlan, secrets: readonly string[]): string[] {
+function planSecrets(plan: PairPlan<BaseFacts>, secrets: readonly string[]): string[] {
   const old = plan.nodes.flatMap((p) =>
     actionsOf(p).flatMap((c) =>
       (c.kind === 'file' || c.kind === 'remove-file') && typeof c.before === 'string' ? secretValuesIn(c.before) : [],
@@ -69,11 +69,11 @@ export interface PlanJson {
   }[];
 }
 
-function filesOf(p: NodePlan): FileChange[] {
+function filesOf(p: NodePlan<BaseFacts>): FileChange[] {
   return actionsOf(p).filter((c): c is FileChange => c.kind === 'file');
 }
 
-export function planToJson(plan: PairPlan, answerSecrets: readonly string[], offline: boolean): PlanJson {
+export function planToJson(plan: PairPlan<BaseFacts>, answerSecrets: readonly string[], offline: boolean): PlanJson {
   const secrets = planSecrets(plan, answerSecrets);
   return {
     offline,
@@ -104,7 +104,7 @@ export function planToJson(plan: PairPlan, answerSecrets: readonly string[], off
   };
 }
 
-function nodeHeader(p: NodePlan): string {
+function nodeHeader(p: NodePlan<BaseFacts>): string {
   const where = p.rolling ? `, rolling ${p.rollingOrder} (one node at a time)` : '';
   const holds = p.holds.length ? `, holds ${p.holds.join(' ')}` : '';
   return `== ${p.node} (${p.host}) ${p.role}: ${changeCount(p)} change(s)${holds}${where} ==`;
@@ -120,7 +120,7 @@ function fileText(f: FileChange, secrets: readonly string[], showContent: boolea
 }
 
 export function planToText(
-  plan: PairPlan,
+  plan: PairPlan<BaseFacts>,
   answerSecrets: readonly string[],
   opts: { offline: boolean; showContent: boolean },
 ): string {

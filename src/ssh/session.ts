@@ -150,3 +150,25 @@ export async function openSession(io: IO, cfg: SessionConfig, opts: SessionOptio
     close,
   };
 }
+
+/**
+ * The node's connection, made again when it died or no longer answers (a dropped link, a host rebooted): the one it
+ * has when a quick command still runs there, else a new one (session.reconnect), up to `tries` times `gapMs` apart.
+ */
+export async function liveConnection(s: Session, node: ResolvedNode, tries = 10, gapMs = 1000): Promise<Conn> {
+  const old = s.conns[node.name];
+  if (old?.alive) {
+    const r = await old.run('true', { timeoutMs: 3000 }).catch(() => null);
+    if (r && r.code === 0) return old;
+  }
+  let lastErr: Error | null = null;
+  for (let i = 0; i < tries; i++) {
+    try {
+      return await s.reconnect(node, { connectTimeout: 5 });
+    } catch (e) {
+      lastErr = e as Error;
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+  }
+  throw lastErr ?? new Error(`${node.name}: cannot reconnect`);
+}

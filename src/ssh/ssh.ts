@@ -39,7 +39,16 @@ export interface ConnectOptions {
   /** called when accept-new added a key */
   onNewHostKey?: (label: string, fp: string) => void;
   log?: (line: string) => void;
+  /** the longest a command may run when its caller gives no timeout (default DEFAULT_COMMAND_TIMEOUT_MS) */
+  commandTimeoutMs?: number;
 }
+
+/**
+ * the longest a command runs when its caller gives no timeout of its own: a command that hangs on a live
+ * connection (a full disk, a stuck NFS mount, a systemctl job waiting on another) fails instead of waiting forever.
+ * Package installs and the VRRP listen pass their own, longer or shorter.
+ */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
 
 /** the host key is unknown, changed or revoked: what it presented, for the wizard to show and (if new) trust */
 export class HostKeyError extends PreconditionError {
@@ -64,6 +73,8 @@ export class HostConnection implements Conn {
   sudo: Privilege = 'root';
   sudoPassword?: string;
   commands = 0;
+  /** the timeout of a command whose caller gives none */
+  defaultTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS;
 
   constructor(
     readonly node: ResolvedNode,
@@ -104,9 +115,10 @@ export class HostConnection implements Conn {
     );
   }
 
-  /** run a shell command line (caller quotes every value with cmd()/q()) */
+  /** run a shell command line (caller quotes every value with cmd()/q()); bounded by opts.timeoutMs or the default */
   run(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     if (this.dead) return Promise.reject(this.dead);
+    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     const { line, prefix } = this.wrap(command, opts.root ?? true);
     this.commands++;
     return new Promise((resolve, reject) => {
@@ -144,7 +156,7 @@ export class HostConnection implements Conn {
           );
           resolve(r);
         });
-        if (opts.timeoutMs) {
+        if (timeoutMs > 0) {
           timer = setTimeout(() => {
             try {
               ch.signal('KILL');
@@ -154,11 +166,11 @@ export class HostConnection implements Conn {
             ch.close();
             reject(
               new OperationError(
-                `${this.node.name}: command timed out after ${Math.round(opts.timeoutMs! / 1000)} s: ` +
+                `${this.node.name}: command timed out after ${Math.round(timeoutMs / 1000)} s: ` +
                   `${command.slice(0, 120)}`,
               ),
             );
-          }, opts.timeoutMs);
+          }, timeoutMs);
         }
         if (prefix) ch.write(prefix);
         if (opts.stdin !== undefined) ch.end(opts.stdin);
@@ -518,6 +530,7 @@ export async function connect(node: ResolvedNode, opts: ConnectOptions): Promise
     const client = await connectClient(base, sock);
     const hc = new HostConnection(node, client, log, jump);
     if (auth.password) hc.sudoPassword = auth.password;
+    if (opts.commandTimeoutMs !== undefined) hc.defaultTimeoutMs = opts.commandTimeoutMs;
     return hc;
   } catch (e) {
     jump?.end();

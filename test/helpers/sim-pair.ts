@@ -505,6 +505,14 @@ export class SimPair {
     if (c.kind === 'exec') return this.exec(name, c);
     // sh scripts
     if (t.includes('>/dev/null 2>&1; echo "$?"')) return this.fixes(name, t);
+    if (t.includes('"type":"flag"')) {
+      // the runner's flag write (runner.ts flag): the value it had recorded in the run's manifest, then written
+      const [, flag, value, runDir] = c.args;
+      const before = flag in h.flags ? h.flags[flag] : null;
+      this.manifest(name, runDir, JSON.stringify({ type: 'flag', name: flag, before }));
+      this.setFlag(name, flag, value);
+      return { stdout: `${before}\n` };
+    }
     if (t.includes('printf "%s\\n" "$3" > "$1/.$2.tmp"')) return (this.setFlag(name, c.args[1], c.args[2]), {});
     if ((c.args[1] === 'file' || c.args[1] === 'dir') && c.args[2]?.startsWith(PATHS.backupRoot))
       return this.withBackup(name, c);

@@ -20,7 +20,8 @@ import { OperationError, PreconditionError } from '../../src/errors.js';
 import type { InitFacts } from '../../src/facts/gather.js';
 import { FACTS } from '../../src/facts/table.js';
 import { PATHS } from '../../src/paths.js';
-import type { NodePlan, PairPlan, PlannedStep } from '../../src/plan/types.js';
+import type { IO } from '../../src/io.js';
+import type { Action, NodePlan, PairPlan, PlannedStep } from '../../src/plan/types.js';
 import type { Change, FileChange } from '../../src/steps/types.js';
 import { pair } from '../fixtures/answers.js';
 import { drive, unexpected } from '../helpers/clock.js';
@@ -498,6 +499,7 @@ describe('putting a host back (restore.ts)', () => {
       // services in the order rsyslog, nginx, keepalived: rsyslog did not run before; keepalived.conf restored:
       // keepalived reloads (no VIP moves); nginx read nothing restored: left alone
       'stop rsyslog (was not running before)',
+      'disable rsyslog (it was disabled before)',
       'reload-or-restart keepalived',
     ]);
     expect(h.files.get(CONF)!.content).toBe('old conf\n');
@@ -509,9 +511,8 @@ describe('putting a host back (restore.ts)', () => {
       'lb01: systemctl daemon-reload',
       'lb01: systemctl stop rsyslog',
       'lb01: systemctl disable rsyslog',
-      'lb01: systemctl enable nginx',
+      // enablement changed only where it differs from before (nginx and keepalived are enabled, as they were)
       'lb01: systemctl reload-or-restart keepalived',
-      'lb01: systemctl enable keepalived',
     ]);
     expect(manifestOf(sim).at(-1)).toMatchObject({ type: 'rolledback' });
   });
@@ -528,12 +529,12 @@ describe('putting a host back (restore.ts)', () => {
     h.units.nginx = { active: 'inactive', enabled: 'enabled' };
     const done = await restoreRun(sim.conns.lb01, RUN_DIR);
     // an unknown path: every service that ran is restarted (keepalived too, not only reloaded); nginx had stopped
-    expect(done.slice(-2)).toEqual(['start nginx', 'restart keepalived']);
     // nginx was not enabled before (not-found) and is now: disabled again
+    expect(done.slice(-3)).toEqual(['start nginx', 'disable nginx (it was not-found before)', 'restart keepalived']);
     expect(sim.events.slice(-3)).toEqual([
+      'lb01: systemctl start nginx',
       'lb01: systemctl disable nginx',
       'lb01: systemctl restart keepalived',
-      'lb01: systemctl enable keepalived',
     ]);
   });
 
@@ -583,6 +584,19 @@ function nodePlan(
   };
 }
 
+/** lb01, which holds the VIP, in the rolling phase: the VIP handed over, keepalived.conf written, a restart, back */
+function masterTurn(cfg: Config, content: string): NodePlan {
+  const ref = { name: 'VI_1', vips: ['172.16.70.183'], preempt: true };
+  const restart: Change = { kind: 'service', name: 'keepalived', action: 'restart' };
+  const changes: Action[] = [{ kind: 'handover', targets: [ref] }, file({ content, before: null })];
+  return nodePlan(
+    cfg,
+    'lb01',
+    [step('keepalived', changes, [restart, { kind: 'return', targets: [ref], release: [] }])],
+    1,
+  );
+}
+
 describe('executing a plan: the parallel phase, then the rolling one', () => {
   const ref = { name: 'VI_1', vips: ['172.16.70.183'], preempt: true };
   function env(sim: SimPair, cfg: Config): ExecuteEnv {
@@ -597,18 +611,7 @@ describe('executing a plan: the parallel phase, then the rolling one', () => {
     const sim = new SimPair(cfg);
     const plan: PairPlan = {
       nodes: [
-        nodePlan(
-          cfg,
-          'lb01',
-          [
-            step(
-              'keepalived',
-              [{ kind: 'handover', targets: [ref] }, conf('lb01 conf\n')],
-              [restart, { kind: 'return', targets: [ref], release: [] }],
-            ),
-          ],
-          1,
-        ),
+        masterTurn(cfg, 'lb01 conf\n'),
         nodePlan(cfg, 'lb02', [
           step('keepalived', [conf('lb02 conf\n'), { kind: 'verify', describe: 'ok', argv: ['true'] }], [restart]),
           step('ready', [], [{ kind: 'await-ready' }]),
@@ -617,7 +620,7 @@ describe('executing a plan: the parallel phase, then the rolling one', () => {
       refusals: [],
       warnings: [],
     };
-    const results = await drive(executePlan(env(sim, cfg), plan));
+    const results = (await drive(executePlan(env(sim, cfg), plan))).nodes;
     expect(results.map((r) => ({ node: r.node, ok: r.ok, ran: r.ran, changes: r.changes }))).toEqual([
       { node: 'lb01', ok: true, ran: true, changes: 1 },
       { node: 'lb02', ok: true, ran: true, changes: 1 },
@@ -643,7 +646,9 @@ describe('executing a plan: the parallel phase, then the rolling one', () => {
       'lb01: flag demote.VI_1=0',
     ]);
     expect(sim.holders()).toEqual({ '172.16.70.183': ['lb01'] });
-    expect(manifestOf(sim, 'lb01').map((e) => e.type)).toEqual(['start', 'file', 'end']);
+    // the hand-over's demotion and the return's flags are in the manifest too (a restore or rollback puts them back)
+    expect(manifestOf(sim, 'lb01').map((e) => e.type)).toEqual(['start', 'flag', 'file', 'flag', 'flag', 'end']);
+    expect(manifestOf(sim, 'lb01')[1]).toEqual({ type: 'flag', name: 'demote.VI_1', before: null });
   });
 
   it("a rolling node's actions before its turn run in the parallel phase, then one node at a time", async () => {
@@ -674,7 +679,7 @@ describe('executing a plan: the parallel phase, then the rolling one', () => {
       refusals: [],
       warnings: [],
     };
-    const results = await drive(executePlan(env(sim, cfg), plan));
+    const results = (await drive(executePlan(env(sim, cfg), plan))).nodes;
     expect(results.map((r) => r.ok)).toEqual([true, true]);
     const order = sim.events.filter((e) => /write|demote|(stop|restart|reload-or-restart) keepalived/.test(e));
     // both nodes on the new configuration (reloaded) before any restart: then lb02's turn, then lb01's
@@ -700,7 +705,7 @@ describe('executing a plan: the parallel phase, then the rolling one', () => {
       'systemctl restart keepalived',
       'keepalived running again here, a ready node; then VI_1 (172.16.70.183) back here (preempt)',
     ]);
-    expect(manifestOf(sim, 'lb01').map((e) => e.type)).toEqual(['start', 'file', 'end']);
+    expect(manifestOf(sim, 'lb01').map((e) => e.type)).toEqual(['start', 'file', 'flag', 'flag', 'flag', 'end']);
   });
 
   it('a failure in the parallel phase also puts back what the rolling nodes did before their turn', async () => {
@@ -718,13 +723,14 @@ describe('executing a plan: the parallel phase, then the rolling one', () => {
       refusals: [],
       warnings: [],
     };
-    const [r1, r2] = await drive(executePlan(env(sim, cfg), plan));
+    const [r1, r2] = (await drive(executePlan(env(sim, cfg), plan))).nodes;
     expect(r2.ok).toBe(false);
     expect(r1).toMatchObject({
       ok: false,
       ran: true,
-      error: 'stopped before its rolling turn: another node failed; restored',
+      error: 'stopped before its rolling turn: another node failed',
     });
+    expect(r1.notRestored).toBeUndefined();
     expect(r1.restored).toContain(`restored ${CONF}`);
     expect(sim.host('lb01').files.get(CONF)!.content).toBe('lb01 before\n');
     expect(sim.eventsOf('lb01').some((e) => /restart keepalived$/.test(e) && !/reload/.test(e))).toBe(false);
@@ -748,7 +754,7 @@ describe('executing a plan: the parallel phase, then the rolling one', () => {
       refusals: [],
       warnings: [],
     };
-    const [r1, r2] = await drive(executePlan(env(sim, cfg), plan));
+    const [r1, r2] = (await drive(executePlan(env(sim, cfg), plan))).nodes;
     expect(r2).toMatchObject({
       ok: false,
       ran: true,
@@ -779,10 +785,194 @@ describe('executing a plan: the parallel phase, then the rolling one', () => {
       refusals: [],
       warnings: [],
     };
-    const [r1, r2] = await drive(executePlan(env(sim, cfg), plan));
+    const [r1, r2] = (await drive(executePlan(env(sim, cfg), plan))).nodes;
     expect(r2.ok).toBe(false);
     expect(r2.error).toBe('lb02: systemctl restart keepalived failed (exit 1)');
-    expect(r2.restored).toEqual([expect.stringMatching(/^restore failed: /)]);
+    // said NOT restored, never restored
+    expect(r2.restored).toBeUndefined();
+    expect(r2.notRestored).toMatch(/^the restore failed: /);
     expect(r1).toMatchObject({ ok: true, ran: false });
+  });
+});
+
+describe('interrupted halfway: Ctrl-C and a dropped connection', () => {
+  const restart: Change = { kind: 'service', name: 'keepalived', action: 'restart' };
+  type Handlers = Parameters<NonNullable<IO['interrupt']>['onInterrupt']>[0];
+
+  /** an executor environment with a Ctrl-C the test presses (`ctrlC.first()`, `ctrlC.second()`) */
+  function interruptible(sim: SimPair, cfg: Config) {
+    const runners = Object.fromEntries(cfg.nodes.map((n) => [n.name, new HostRunner(sim.conns[n.name], n, RUN)]));
+    let handlers: Handlers = null;
+    const said: string[] = [];
+    const env: ExecuteEnv = {
+      cfg,
+      conns: sim.conns,
+      runners,
+      renderer: 'silent',
+      io: { err: (l) => void said.push(l), interrupt: { onInterrupt: (h) => (handlers = h) } },
+    };
+    return {
+      env,
+      said,
+      ctrlC: { first: () => handlers!.first('SIGINT'), second: () => handlers!.second('SIGINT') },
+      registered: () => handlers !== null,
+    };
+  }
+  const rollingPlan = (cfg: Config): PairPlan => ({
+    nodes: [masterTurn(cfg, 'lb01 new\n')],
+    refusals: [],
+    warnings: [],
+  });
+
+  it("Ctrl-C in init's rolling turn right after systemctl stop keepalived: started again, demote cleared", async () => {
+    const cfg = cfgOf(pair);
+    const sim = new SimPair(cfg);
+    const x = interruptible(sim, cfg);
+    let left: string[] = [];
+    sim.on(/^systemctl stop keepalived$/, () => {
+      x.ctrlC.first();
+      left = x.ctrlC.second();
+      return undefined; // the model stops it
+    });
+    const out = await drive(executePlan(x.env, rollingPlan(cfg)));
+    expect(out.interrupted).toBe(true);
+    expect(out.nodes[0]).toMatchObject({ ok: false, ran: true, interrupted: true, error: 'interrupted (Ctrl-C)' });
+    expect(out.nodes[0].notRestored).toBeUndefined();
+    // the move was undone, then the node put back from the manifest: keepalived runs, the demotion is gone
+    expect(sim.host('lb01').units.keepalived.active).toBe('active');
+    expect(sim.host('lb01').flags['demote.VI_1']).toBe(0);
+    // the move's own undo had put both back: the restore from the manifest found nothing left to do
+    expect(out.nodes[0].restored).toEqual([]);
+    expect(manifestOf(sim).map((e) => e.type)).toEqual(['start', 'flag', 'flag', 'rolledback', 'end']);
+    // nothing after the interruption ran: no file written, no restart
+    expect(sim.host('lb01').files.has(CONF)).toBe(false);
+    expect(sim.eventsOf('lb01')).not.toContain('lb01: systemctl restart keepalived');
+    expect(x.said[0]).toMatch(/^\nSIGINT: stopping every node before its next action/);
+    // a second Ctrl-C at that moment: the way to put it back by hand
+    expect(left).toEqual([
+      'SIGINT again: NOT putting anything back. Left half done, to fix by hand:',
+      `  lb01: ha-setup rollback --run ${RUN} --node lb01 --yes  (puts back what this run changed there: files, ` +
+        'state flags, services)',
+    ]);
+    // the handlers are the executor's only while it runs
+    expect(x.registered()).toBe(false);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sim.holders()).toEqual({ '172.16.70.183': ['lb01'] });
+  });
+
+  it('Ctrl-C once the VIPs moved (keepalived stopped): the restore starts it and clears the demotion', async () => {
+    const cfg = cfgOf(pair);
+    const sim = new SimPair(cfg);
+    const x = interruptible(sim, cfg);
+    sim.on('sysctl -qw "$k=1"', () => (x.ctrlC.first(), undefined), { node: 'lb01' });
+    const out = await drive(executePlan(x.env, rollingPlan(cfg)));
+    expect(out.interrupted).toBe(true);
+    expect(out.nodes[0].actions).toEqual([
+      'hand VI_1 (172.16.70.183) over to a ready node without a gap, stopping keepalived here',
+    ]);
+    expect(out.nodes[0].restored).toEqual(['flag demote.VI_1 back to 0', 'start keepalived']);
+    expect(sim.host('lb01').units.keepalived.active).toBe('active');
+    expect(sim.host('lb01').flags['demote.VI_1']).toBe(0);
+    expect(manifestOf(sim).map((e) => e.type)).toEqual(['start', 'flag', 'rolledback', 'end']);
+  });
+
+  const writeAndRestart = (cfg: Config): PairPlan => ({
+    nodes: [nodePlan(cfg, 'lb02', [step('k', [file({ content: 'lb02 new\n', before: null })], [restart])])],
+    refusals: [],
+    warnings: [],
+  });
+  /** lb02's connection drops while keepalived restarts */
+  const dropAtRestart = (sim: SimPair) =>
+    sim.on(
+      /^systemctl restart keepalived$/,
+      () => {
+        sim.conns.lb02.close();
+        throw new OperationError('lb02: SSH connection closed');
+      },
+      { node: 'lb02', times: 1 },
+    );
+
+  it('a connection dropped mid-run: connected again first, then the node is restored', async () => {
+    const cfg = cfgOf(pair);
+    const sim = new SimPair(cfg);
+    const x = interruptible(sim, cfg);
+    dropAtRestart(sim);
+    x.env.reconnect = async (n) => {
+      const node = cfg.nodes.find((y) => y.name === n)!;
+      sim.events.push(`${n}: reconnected`);
+      x.env.conns[n] = sim.connect(node);
+      const r = new HostRunner(x.env.conns[n], node, RUN);
+      r.carryOn(x.env.runners[n]);
+      x.env.runners[n] = r;
+    };
+    const [r2] = (await drive(executePlan(x.env, writeAndRestart(cfg)))).nodes;
+    expect(r2).toMatchObject({ ok: false, error: 'lb02: SSH connection closed' });
+    expect(r2.restored).toEqual([`removed ${CONF} (did not exist before)`, 'reload-or-restart keepalived']);
+    expect(r2.notRestored).toBeUndefined();
+    const ev = sim.eventsOf('lb02');
+    expect(ev.indexOf('lb02: reconnected')).toBeLessThan(ev.indexOf(`lb02: rm ${CONF}`));
+    expect(sim.host('lb02').files.has(CONF)).toBe(false);
+    // the run's end recorded through the new connection (its runner carried on the old one's beginning)
+    expect(manifestOf(sim, 'lb02').map((e) => e.type)).toEqual(['start', 'file', 'rolledback', 'end']);
+  });
+
+  it('a connection that cannot be made again: said NOT restored, never restored', async () => {
+    const cfg = cfgOf(pair);
+    const sim = new SimPair(cfg);
+    const x = interruptible(sim, cfg);
+    dropAtRestart(sim);
+    x.env.reconnect = async (n) => {
+      throw new PreconditionError(`${n} (172.16.70.182:22): unreachable: no SSH answer within 5 s`);
+    };
+    const [r2] = (await drive(executePlan(x.env, writeAndRestart(cfg)))).nodes;
+    expect(r2.ok).toBe(false);
+    expect(r2.restored).toBeUndefined();
+    expect(r2.notRestored).toBe(
+      'no connection to put it back: lb02 (172.16.70.182:22): unreachable: no SSH answer within 5 s',
+    );
+    // without a way to reconnect at all, a dead connection is not used either
+    delete x.env.reconnect;
+    const sim2 = new SimPair(cfg);
+    const y = interruptible(sim2, cfg);
+    dropAtRestart(sim2);
+    const [s2] = (await drive(executePlan(y.env, writeAndRestart(cfg)))).nodes;
+    expect(s2.notRestored).toBe('no connection to put it back: lb02: its SSH connection is gone');
+  });
+});
+
+describe('state flags in the manifest', () => {
+  it('each write records the value it had; a restore (rollback) puts back the value before the first', async () => {
+    const { sim, runner, h } = setup();
+    h.flags['demote.VI_1'] = 1;
+    const r = runner();
+    expect(await r.flag('maintenance', true)).toBeNull();
+    expect(await r.flag('demote.VI_1', false)).toBe(1);
+    expect(await r.flag('maintenance', false)).toBe(1);
+    expect(manifestOf(sim)).toEqual([
+      { type: 'flag', name: 'maintenance', before: null },
+      { type: 'flag', name: 'demote.VI_1', before: 1 },
+      { type: 'flag', name: 'maintenance', before: 1 },
+    ]);
+    expect(await latestRun(sim.conns.lb01)).toBe(RUN);
+    sim.events.length = 0;
+    const done = await restoreRun(sim.conns.lb01, RUN_DIR);
+    // each flag straight back to its value before the run's first write, when it does not have it now: never
+    // through the values in between (keepalived acts on each: a transient FAULT or demotion moves a VIP)
+    expect(done).toEqual(['flag demote.VI_1 back to 1']);
+    expect(sim.events).toEqual(['lb01: flag demote.VI_1=1', 'lb01: systemctl daemon-reload']);
+    expect(h.flags).toEqual({ 'demote.VI_1': 1, maintenance: 0 });
+    await expect(r.flag('x; rm -rf /', true)).rejects.toThrow('lb01: not a state flag: x; rm -rf /');
+  });
+
+  it('every remote step of a write, a restore and the manifest has its own timeout', async () => {
+    const { sim, runner } = setup();
+    const r = runner();
+    await r.begin({});
+    await r.writeFile(file());
+    await r.service({ kind: 'service', name: 'keepalived', action: 'daemon-reload' });
+    await r.flag('maintenance', true);
+    await restoreRun(sim.conns.lb01, RUN_DIR);
+    const untimed = sim.conns.lb01.calls.filter((c) => !c.opts.timeoutMs).map((c) => c.text.slice(0, 40));
+    expect(untimed).toEqual([]);
   });
 });

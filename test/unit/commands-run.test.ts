@@ -14,6 +14,8 @@ import { stringify } from 'yaml';
 import { resolveAnswers } from '../../src/answers/resolve.js';
 import type { InitReport } from '../../src/apply/init.js';
 import { main } from '../../src/cli.js';
+import { OperationError } from '../../src/errors.js';
+import type { IO } from '../../src/io.js';
 import { PATHS } from '../../src/paths.js';
 import { pair, type RawAnswers } from '../fixtures/answers.js';
 import { drive } from '../helpers/clock.js';
@@ -376,7 +378,7 @@ describe('switchover and maintenance', () => {
     lab.sim = new SimPair(cfgOf());
     const r = await run(['switchover', '--answers', answersFile()]);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^VI_1\s+172\.16\.70\.183\s+lb01\s+lb02\s+0\/40$/m);
+    expect(r.out).toMatch(/^VI_1\s+172\.16\.70\.183\s+lb01\s+lb02\s+done\s+0\/40$/m);
     expect(r.err).toContain(`  ${VIP} now on lb02`);
     expect(r.err).toMatch(/^note: VI_1 preempts: /m);
     expect(lab.clients).toEqual([VIP]);
@@ -425,6 +427,235 @@ describe('switchover and maintenance', () => {
     const refused = await run(['maintenance', 'lb01', 'on', '--answers', file]);
     expect(refused.code).toBe(2);
     expect(refused.err).toMatch(/^ha-setup: maintenance: no other node is ready to take VI_1 over from lb01/);
+  });
+});
+
+type Handlers = Parameters<NonNullable<IO['interrupt']>['onInterrupt']>[0];
+
+/** main() with an IO whose Ctrl-C the test presses: `press()` calls the handlers a command registered */
+function interruptible() {
+  let handlers: Handlers = null;
+  const io = { ...fakeIO({ env: ENV, cwd: dir }), interrupt: { onInterrupt: (h: Handlers) => (handlers = h) } };
+  return {
+    io,
+    press: () => handlers?.first('SIGINT'),
+    pressAgain: () => handlers?.second('SIGINT') ?? [],
+    run: async (argv: string[]) => {
+      const code = await drive(main(argv, io));
+      return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
+    },
+  };
+}
+
+/** the runner's write of state flag `name` = `value` on `node` (runner.ts flag) */
+const flagWrite = (name: string, value: string) => (c: { text: string; args: readonly string[] }) =>
+  c.text.includes('"type":"flag"') && c.args[1] === name && c.args[2] === value;
+
+describe('--dry-run: the plan of switchover, maintenance and rollback, and the run executing it', () => {
+  it('switchover --dry-run changes nothing and takes no lock; the real run executes exactly that list', async () => {
+    lab.sim = new SimPair(cfgOf());
+    const file = answersFile();
+    const dry = await run(['switchover', '--answers', file, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(lab.sim.events).toEqual([]);
+    expect(lab.sim.channels.filter((c) => c.command.includes('ha-setup-lock'))).toEqual([]);
+    expect(dry.out).toMatch(/^VI_1\s+172\.16\.70\.183\s+lb01\s+lb02$/m);
+    expect(dry.out).toContain('== lb01 (172.16.70.181) VI_1 MASTER: 0 change(s), holds 172.16.70.183, rolling 1');
+    expect(dry.out).toContain(`    - move VI_1 (${VIP}) to lb02 without a gap: the handover flag here`);
+    expect(dry.err).toMatch(/^note: VI_1 preempts: /m);
+    expect(dry.err).toContain('switchover --dry-run: nothing was changed');
+    const plan = JSON.parse((await run(['switchover', '--answers', file, '--dry-run', '--json'])).out);
+    expect(plan).toMatchObject({ dryRun: true, operation: 'switchover', moves: [{ from: 'lb01', to: 'lb02' }] });
+    expect(lab.sim.events).toEqual([]);
+    const r = await run(['switchover', '--answers', file, '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    const executed = report.nodes.map((n: { node: string; actions: string[] }) => [n.node, n.actions]);
+    expect(executed).toEqual(plan.nodes.map((n: { name: string; actions: string[] }) => [n.name, n.actions]));
+    expect(report.moves).toMatchObject([{ target: 'VI_1', result: 'done', holders: ['lb02'] }]);
+    expect(lab.sim.holders()).toEqual({ [VIP]: ['lb02'] });
+  });
+
+  it('maintenance NODE on|off --dry-run change nothing; the runs execute those lists', async () => {
+    lab.sim = new SimPair(cfgOf());
+    const file = answersFile();
+    for (const state of ['on', 'off']) {
+      const dry = await run(['maintenance', 'lb01', state, '--answers', file, '--dry-run', '--json']);
+      expect(dry.code).toBe(0);
+      expect(lab.sim.events).toEqual([]);
+      const plan = JSON.parse(dry.out);
+      const r = await run(['maintenance', 'lb01', state, '--answers', file, '--json']);
+      expect(r.code).toBe(0);
+      const report = JSON.parse(r.out);
+      expect(report.nodes.map((n: { actions: string[] }) => n.actions)).toEqual(
+        plan.nodes.map((n: { actions: string[] }) => n.actions),
+      );
+      lab.sim.events.length = 0;
+    }
+    expect(lab.sim.host('lb01').flags.maintenance).toBe(0);
+    expect(lab.sim.holders()).toEqual({ [VIP]: ['lb01'] });
+    const text = await run(['maintenance', 'lb01', 'on', '--answers', file, '--dry-run']);
+    expect(text.out).toContain(
+      `    - set the maintenance flag (FAULT for every instance until maintenance off): VI_1 (${VIP}) handed over ` +
+        'to lb02 without a gap',
+    );
+  });
+
+  it('rollback --dry-run lists what each node would restore; the rollback runs that list', async () => {
+    lab.sim = new SimPair(cfgOf(), { fresh: true });
+    const file = answersFile();
+    const init = JSON.parse((await run(['init', '--answers', file, '--yes', '--json'])).out) as InitReport;
+    lab.sim.events.length = 0;
+    const dry = await run(['rollback', '--answers', file, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.err).toContain(`lb01: restore run ${init.runId}`);
+    expect(dry.out).toContain(`    - remove ${PATHS.keepalivedConf} (it did not exist before the run)`);
+    expect(dry.out).toContain('    - systemctl stop keepalived (it was not running before)');
+    expect(lab.sim.events).toEqual([]);
+    const plan = JSON.parse((await run(['rollback', '--answers', file, '--dry-run', '--json'])).out);
+    expect(plan.runs).toEqual({ lb01: init.runId, lb02: init.runId });
+    const r = JSON.parse((await run(['rollback', '--answers', file, '--yes', '--json'])).out);
+    expect(r.actions).toEqual(
+      Object.fromEntries(plan.nodes.map((n: { name: string; actions: string[] }) => [n.name, n.actions])),
+    );
+    expect(lab.sim.host('lb01').files.has(PATHS.keepalivedConf)).toBe(false);
+  });
+});
+
+describe('interrupted halfway: Ctrl-C and a dropped connection in the changing commands', () => {
+  it('Ctrl-C after the hand-over flag in switchover: it is cleared, the node not left in FAULT; exit 130', async () => {
+    lab.sim = new SimPair(cfgOf());
+    const x = interruptible();
+    lab.sim.on(flagWrite('handover.VI_1', '1'), () => (x.press(), undefined), { node: 'lb01' });
+    const r = await x.run(['switchover', '--answers', answersFile()]);
+    expect(r.code).toBe(130);
+    expect(r.err).toContain('SIGINT: stopping, and undoing the move in progress');
+    expect(r.err).toMatch(/^ha-setup: switchover: interrupted; the move in progress was undone/m);
+    expect(r.out).toMatch(/^VI_1\s+172\.16\.70\.183\s+lb01\s+lb02\s+undone\s/m);
+    // no flag left on: neither the hand-over's FAULT nor the demotion of its trigger
+    expect(lab.sim.host('lb01').flags).toEqual({ 'handover.VI_1': 0, 'demote.VI_1': 0 });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lab.sim.holders()).toEqual({ [VIP]: ['lb01'] });
+    const state = await run(['status', '--answers', answersFile(), '--json']);
+    expect(JSON.parse(state.out).nodes[0].instances).toEqual([
+      { name: 'VI_1', state: 'MASTER', effectivePriority: 110 },
+    ]);
+  });
+
+  it('Ctrl-C in maintenance on as the node drains: its flag cleared; a second one says what is left', async () => {
+    lab.sim = new SimPair(cfgOf());
+    const x = interruptible();
+    let left: string[] = [];
+    lab.sim.on(
+      flagWrite('maintenance', '1'),
+      () => {
+        x.press();
+        left = x.pressAgain();
+        return undefined;
+      },
+      { node: 'lb01' },
+    );
+    const r = await x.run(['maintenance', 'lb01', 'on', '--answers', answersFile()]);
+    expect(r.code).toBe(130);
+    expect(lab.sim.host('lb01').flags.maintenance).toBe(0);
+    expect(r.err).not.toContain('lb01 is in maintenance');
+    expect(left[1]).toMatch(/^ {2}lb01: ha-setup rollback --run \S+ --node lb01 --yes/);
+  });
+
+  /** `node`'s connection dies: every command on it fails from now on, and its lock channel closes */
+  function kill(node: string): void {
+    const old = lab.sim.conns[node];
+    const dead = () => Promise.reject(new OperationError(`${node}: SSH connection closed`));
+    old.close();
+    Object.assign(old, { run: dead, exec: dead, sh: dead, spawn: dead });
+    for (const c of lab.sim.channels.filter((x) => x.node === node && x.command.includes('ha-setup-lock')))
+      c.ch.close();
+  }
+
+  /** a rule's reply: the first time, `node`'s connection dies under the command (a throwing reply uses no `times`) */
+  function dropOnce(node: string) {
+    let dropped = false;
+    return () => {
+      if (dropped) return undefined;
+      dropped = true;
+      kill(node);
+      throw new OperationError(`${node}: SSH connection closed`);
+    };
+  }
+
+  it('a connection dropped in the middle of a switchover: connected again, the hand-over flag put back', async () => {
+    lab.sim = new SimPair(cfgOf());
+    lab.sim.on(flagWrite('demote.VI_1', '1'), dropOnce('lb01'), { node: 'lb01' });
+    const r = await run(['switchover', '--answers', answersFile(), '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.out);
+    expect(report.moves).toMatchObject([{ target: 'VI_1', result: 'undone' }]);
+    expect(report.nodes[0]).toMatchObject({ node: 'lb01', ok: false, restored: ['flag handover.VI_1 back to 0'] });
+    expect(r.err).toMatch(/^ha-setup: switchover failed; what it had begun was undone$/m);
+    // put back through a new connection, the node not left in FAULT; the VIP back on its master
+    expect(lab.sim.host('lb01').flags).toEqual({ 'handover.VI_1': 0 });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(lab.sim.holders()).toEqual({ [VIP]: ['lb01'] });
+  });
+
+  it('a connection dropped as maintenance off gives the VIPs back: the node is in maintenance again', async () => {
+    lab.sim = new SimPair(cfgOf());
+    const file = answersFile();
+    expect((await run(['maintenance', 'lb01', 'on', '--answers', file])).code).toBe(0);
+    lab.sim.on(flagWrite('demote.VI_1', '0'), dropOnce('lb01'), { node: 'lb01' });
+    const r = await run(['maintenance', 'lb01', 'off', '--answers', file, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).nodes[0].restored).toEqual(['flag maintenance back to 1', 'flag demote.VI_1 back to 0']);
+    // as before the command: in maintenance, not demoted, the VIP on lb02
+    expect(lab.sim.host('lb01').flags).toEqual({ maintenance: 1, 'demote.VI_1': 0 });
+    expect(lab.sim.holders()).toEqual({ [VIP]: ['lb02'] });
+  });
+
+  /** lb02's connection drops while its keepalived (re)starts in init; `then` runs first */
+  const dropAtRestart = (then: () => void = () => undefined) => {
+    const drop = dropOnce('lb02');
+    lab.sim.on(
+      (c) => c.text === 'systemctl start keepalived' || c.text === 'systemctl restart keepalived',
+      () => (then(), drop()),
+      { node: 'lb02' },
+    );
+  };
+
+  it('a connection dropped mid-init: connected again (the lock taken over), then the node restored', async () => {
+    lab.sim = new SimPair(cfgOf(), { fresh: true });
+    dropAtRestart();
+    const r = await run(['init', '--answers', answersFile(), '--yes', '--json']);
+    expect(r.code).toBe(1);
+    const lb02 = (JSON.parse(r.out) as InitReport).nodes.find((n) => n.node === 'lb02')!;
+    expect(lb02).toMatchObject({ ok: false, error: 'lb02: SSH connection closed' });
+    expect(lb02.notRestored).toBeUndefined();
+    expect(lb02.restored).toContain(`removed ${PATHS.keepalivedConf} (did not exist before)`);
+    expect(r.err).toMatch(/^ha-setup: 1 node\(s\) failed and were restored: lb02$/m);
+    expect(lab.sim.host('lb02').files.has(PATHS.keepalivedConf)).toBe(false);
+    // the new connection took the run's lock over before the restore
+    expect(lab.sim.eventsOf('lb02').filter((e) => /locked/.test(e))).toEqual([
+      'lb02: locked',
+      'lb02: unlocked',
+      'lb02: locked',
+      'lb02: unlocked',
+    ]);
+  });
+
+  it('a connection that cannot be made again: said NOT restored, with the way to do it by hand; exit 1', async () => {
+    lab.sim = new SimPair(cfgOf(), { fresh: true });
+    dropAtRestart(() => lab.unreachable.add('lb02'));
+    const r = await run(['init', '--answers', answersFile(), '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^lb02\s.*FAILED \(NOT restored\)$/m);
+    expect(r.err).not.toMatch(/failed and were restored/);
+    expect(r.err).toMatch(/^ha-setup: 1 node\(s\) failed: 1 NOT restored$/m);
+    const runId = /backups on each node: \/var\/backups\/ha-setup\/(\S+)\//.exec(r.err)![1];
+    expect(r.err.split('\n')).toContain(
+      '  lb02: NOT put back (no connection to put it back: lb02 (172.16.70.182:22): unreachable: no SSH answer ' +
+        `within 10 s); by hand: ha-setup rollback --run ${runId} --node lb02`,
+    );
+    // what it wrote there is still there: nothing claims otherwise
+    expect(lab.sim.host('lb02').files.has(PATHS.keepalivedConf)).toBe(true);
   });
 });
 

@@ -2,8 +2,9 @@
  * Moving VIPs on a serving pair (pair/move.ts, handover.ts, switchover.ts) against a simulated pair whose VIPs
  * follow keepalived's election (test/helpers/sim-pair.ts), under fake timers: the planned move's steps in order
  * (handoff rule on the taker, hold on lo, the trigger, the wait, arp_ignore while draining, everything undone), the
- * undo when nobody takes over, switchover's choice of a taker and its demotions, maintenance on and off, the rolling
- * restart's stop and return, and the refusals.
+ * undo when nobody takes over, switchover's choice of a taker and its demotions, maintenance on and off (planned by
+ * plan/day2.ts and run by the executor, as the commands do), the rolling restart's stop and return, and the
+ * refusals.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveAnswers, type Config } from '../../src/answers/resolve.js';
@@ -12,7 +13,11 @@ import { OperationError, PreconditionError } from '../../src/errors.js';
 import { awaitReady, handOver, readiness, readyTakers, returnTo, takeoverMs } from '../../src/pair/handover.js';
 import { vipHolders } from '../../src/observe/holders.js';
 import { DRAIN_MAX_MS, plannedMove } from '../../src/pair/move.js';
-import { maintenanceOff, maintenanceOn, readFlags, switchover, targetsToMove } from '../../src/pair/switchover.js';
+import { executePlan } from '../../src/apply/execute.js';
+import { HostRunner } from '../../src/apply/runner.js';
+import { readPairFacts, targetsToMove, type PairFacts } from '../../src/pair/switchover.js';
+import { maintenanceOffPlan, maintenanceOnPlan, switchoverPlan, type Day2Plan } from '../../src/plan/day2.js';
+import type { Target } from '../../src/answers/targets.js';
 import { activeActive, nopreempt, pair, threeNodes } from '../fixtures/answers.js';
 import { drive, unexpected } from '../helpers/clock.js';
 import { SimPair } from '../helpers/sim-pair.js';
@@ -28,6 +33,26 @@ function setup(answers: unknown = pair, lagMs = 300) {
   return { cfg, sim, env, progress, t: targetsOf(cfg)[0] };
 }
 
+type Env = ReturnType<typeof setup>['env'];
+
+/**
+ * A day-2 command as it runs: the pair's facts read, the plan built, executed by the one executor; a failed node's
+ * error is thrown. Returns the plan, its first move and what the moves said (log).
+ */
+async function day2(env: Env, build: (pf: PairFacts) => Day2Plan) {
+  const plan = build(await drive(readPairFacts(env.cfg, env.conns)));
+  const runners = Object.fromEntries(
+    env.cfg.nodes.map((n) => [n.name, new HostRunner(env.conns[n.name], n, '20260101T120000Z-moves')]),
+  );
+  const out = await drive(executePlan({ cfg: env.cfg, conns: env.conns, runners, renderer: 'silent' }, plan));
+  const failed = out.nodes.find((r) => !r.ok);
+  if (failed) throw new OperationError(failed.error!);
+  return { plan, move: plan.moves[0], log: Object.values(out.logs).flat(), out };
+}
+const switchover = (env: Env, t: Target, to?: string) => day2(env, (pf) => switchoverPlan(env.cfg, pf, [t], to));
+const maintenanceOn = (env: Env, node: string) => day2(env, (pf) => maintenanceOnPlan(env.cfg, pf, node));
+const maintenanceOff = (env: Env, node: string) => day2(env, (pf) => maintenanceOffPlan(env.cfg, pf, node));
+
 beforeEach(() => {
   vi.useFakeTimers();
 });
@@ -40,11 +65,15 @@ describe('switchover', () => {
     const { sim, env, t, progress } = setup();
     expect(sim.holders()).toEqual({ [VIP]: ['lb01'] });
     const r = await drive(switchover(env, t));
-    expect(r).toMatchObject({ target: 'VI_1', vips: [VIP], from: 'lb01', to: 'lb02' });
+    expect(r.move).toMatchObject({ target: 'VI_1', vips: [VIP], from: 'lb01', to: 'lb02' });
+    // lb02 is not lb01's natural successor by priority here: every other node is demoted (lb02 is not, and its
+    // flag is 0 already: not written again); the holder itself only in the trigger, after its FAULT (demoted
+    // before, it would lose the VIP by preemption ahead of the handoff)
+    expect(r.out.nodes[0].actions).toEqual([
+      `move VI_1 (${VIP}) to lb02 without a gap: the handover flag here (FAULT for VI_1) for the moment of the move, ` +
+        'demoted for VI_1 as it hands over, cleared after; then lb02 must hold them',
+    ]);
     expect(sim.events).toEqual([
-      // lb02 is not lb01's natural successor by priority here: every other node is demoted; the holder itself only
-      // in the trigger, after its FAULT (demoted before, it would lose the VIP by preemption ahead of the handoff)
-      'lb02: flag demote.VI_1=0',
       'lb02: handoff on to 172.16.70.181 for 172.16.70.183',
       `lb01: hold ${VIP}`,
       'lb01: flag handover.VI_1=1',
@@ -58,14 +87,10 @@ describe('switchover', () => {
     ]);
     expect(sim.holders()).toEqual({ [VIP]: ['lb02'] });
     expect(sim.host('lb01').flags).toEqual({ 'demote.VI_1': 1, 'handover.VI_1': 0 });
-    expect(r.log).toEqual([
-      'lb01 demoted for VI_1 as it hands over',
-      `lb01: answering for ${VIP} while keepalived lets go of them`,
-      `${VIP} now on lb02`,
-    ]);
-    expect(progress).toEqual(r.log.slice(1));
+    expect(r.log).toEqual([`lb01: answering for ${VIP} while keepalived lets go of them`, `${VIP} now on lb02`]);
+    expect(progress).toEqual([]);
     // preempt would bring it back to lb01 without the demotion: said so
-    expect(r.notes).toEqual([
+    expect(r.move.notes).toEqual([
       'VI_1 preempts: without the switchover it would go back to lb01; it stays on lb02 until the next ' +
         '`ha-setup switchover` or `ha-setup maintenance NODE off`',
     ]);
@@ -77,8 +102,13 @@ describe('switchover', () => {
     await drive(switchover(env, t));
     sim.events.length = 0;
     const back = await drive(switchover(env, t, 'lb01'));
-    expect(back).toMatchObject({ from: 'lb02', to: 'lb01', notes: [] });
-    expect(sim.events.slice(0, 2)).toEqual(['lb01: flag demote.VI_1=0', 'lb02: flag demote.VI_1=0']);
+    expect(back.move).toMatchObject({ from: 'lb02', to: 'lb01', notes: [] });
+    // lb02 was never demoted: only lb01's demotion is lifted
+    expect(sim.events.slice(0, 1)).toEqual(['lb01: flag demote.VI_1=0']);
+    expect(back.plan.nodes.map((p) => [p.node, p.rolling])).toEqual([
+      ['lb01', false],
+      ['lb02', true],
+    ]);
     expect(sim.holders()).toEqual({ [VIP]: ['lb01'] });
   });
 
@@ -93,9 +123,14 @@ describe('switchover', () => {
     expect(Date.now() - start).toBeGreaterThanOrEqual(takeoverMs(cfg, [t]));
     const lb01 = sim.eventsOf('lb01');
     expect(lb01.filter((x) => x === `lb01: hold ${VIP}`).length).toBeGreaterThan(2);
-    // undone: the flag cleared (by the undo, then once more by handOver's finally), the hold dropped
+    // undone: the flag cleared (by the undo, then once more by handOver's finally), the hold dropped; the step's
+    // undo finds every flag back at its value already: no write through the values in between
     expect(lb01.filter((x) => x === 'lb01: flag handover.VI_1=0')).toHaveLength(2);
     expect(lb01.slice(-2)).toEqual([`lb01: unhold ${VIP}`, 'lb01: flag handover.VI_1=0']);
+    expect(lb01.filter((x) => /flag .*=1$/.test(x))).toEqual([
+      'lb01: flag handover.VI_1=1',
+      'lb01: flag demote.VI_1=1',
+    ]);
     expect(lb01).not.toContain('lb01: arp_ignore on');
     expect(sim.events).toContain('lb02: handoff off');
     expect(sim.holders()).toEqual({ [VIP]: ['lb01'] });
@@ -103,9 +138,6 @@ describe('switchover', () => {
 
   it('refusals before anything changes: unknown --to, a VIP on no node, no ready taker', async () => {
     const { sim, env, t } = setup();
-    await expect(switchover(env, t, 'lb09')).rejects.toThrow(
-      new PreconditionError('--to: unknown node "lb09" (nodes: lb01, lb02)'),
-    );
     sim.host('lb02').units.nginx.active = 'inactive';
     const e = await drive(switchover(env, t)).then(unexpected, (x: PreconditionError) => x);
     expect(e).toBeInstanceOf(PreconditionError);
@@ -120,7 +152,9 @@ describe('switchover', () => {
 
   it('to the node that already holds it: nothing to do', async () => {
     const { sim, env, t } = setup();
-    expect((await drive(switchover(env, t, 'lb01'))).log).toEqual(['VI_1 is already on lb01']);
+    const r = await drive(switchover(env, t, 'lb01'));
+    expect(r.move.notes).toEqual(['VI_1 is already on lb01']);
+    expect(r.plan.nodes).toEqual([]);
     expect(sim.events).toEqual([]);
   });
 
@@ -246,25 +280,18 @@ describe('maintenance', () => {
   it('on: the VIPs handed over (maintenance flag), then off: they come back as a planned move (preempt)', async () => {
     const { sim, env } = setup();
     const on = await drive(maintenanceOn(env, 'lb01'));
-    expect(on).toEqual([expect.objectContaining({ target: 'VI_1', vips: [VIP], from: 'lb01', to: 'lb02' })]);
+    expect(on.plan.moves).toEqual([expect.objectContaining({ target: 'VI_1', vips: [VIP], from: 'lb01', to: 'lb02' })]);
     expect(sim.events.filter((e) => e.includes('flag'))).toEqual(['lb01: flag maintenance=1']);
     expect(sim.holders()).toEqual({ [VIP]: ['lb02'] });
     sim.events.length = 0;
     const off = await drive(maintenanceOff(env, 'lb01'));
-    expect(off).toEqual([
-      {
-        target: 'VI_1',
-        vips: [VIP],
-        from: null,
-        to: 'lb01',
-        log: [
-          'lb01: maintenance flag off',
-          `lb02: answering for ${VIP} while keepalived lets go of them`,
-          `${VIP} now on lb01`,
-        ],
-        notes: [],
-      },
+    expect(off.plan.moves).toEqual([{ target: 'VI_1', vips: [VIP], from: 'lb02', to: 'lb01', notes: [] }]);
+    expect(off.out.nodes[0].actions).toEqual([
+      'set the demote.VI_1 flag (a lower priority for VI_1)',
+      'clear the maintenance flag (out of maintenance)',
+      `keepalived running again here, a ready node; then VI_1 (${VIP}) back here (preempt)`,
     ]);
+    expect(off.log).toEqual([`lb02: answering for ${VIP} while keepalived lets go of them`, `${VIP} now on lb01`]);
     expect(sim.events.filter((e) => !/systemctl|hold|arp|handoff/.test(e))).toEqual([
       // it stays demoted until the current holder is set up to answer, then the demotion is lifted
       'lb01: flag demote.VI_1=1',
@@ -279,11 +306,21 @@ describe('maintenance', () => {
   it('on for a node that holds nothing: only the flag; nopreempt VIPs stay where they are at off', async () => {
     const { sim, env } = setup(nopreempt);
     const r = await drive(maintenanceOn(env, 'lb02'));
-    expect(r[0].log).toEqual(['lb02: maintenance flag on (it held no VIP)']);
+    expect(r.move.notes).toEqual(['lb02 holds no VIP: only its maintenance flag is set']);
+    expect(r.out.nodes[0].actions).toEqual(['set the maintenance flag (FAULT for every instance)']);
     const off = await drive(maintenanceOff(env, 'lb02'));
-    expect(off[0]).toMatchObject({ target: '-', vips: [], to: 'lb02' });
-    expect(off[0].notes).toEqual(['VI_1 stay where they are (nopreempt, or another node is preferred)']);
-    expect(sim.host('lb02').flags).toEqual({ maintenance: 0, 'demote.VI_1': 0 });
+    expect(off.move).toMatchObject({ target: '-', vips: [], to: 'lb02' });
+    expect(off.move.notes).toEqual(['VI_1 stay where they are (nopreempt, or another node is preferred)']);
+    expect(sim.host('lb02').flags).toEqual({ maintenance: 0 });
+  });
+
+  it('off on a node that holds its VIPs (not in maintenance): no demotion, which would move them away', async () => {
+    const { sim, env } = setup();
+    const off = await drive(maintenanceOff(env, 'lb01'));
+    expect(off.plan.moves).toEqual([{ target: '-', vips: [], from: null, to: 'lb01', notes: [] }]);
+    expect(off.out.nodes[0].actions).toEqual(['keepalived running again here, a ready node']);
+    expect(sim.events.filter((e) => e.includes('flag'))).toEqual([]);
+    expect(sim.holders()).toEqual({ [VIP]: ['lb01'] });
   });
 
   it('refusals: on with no other node ready (nothing changed), off while keepalived or nginx is down', async () => {
@@ -299,17 +336,11 @@ describe('maintenance', () => {
       'maintenance off: lb01 must run keepalived and nginx first (keepalived active, nginx inactive): ' +
         'systemctl start nginx keepalived, then run this again',
     );
-    // both read in one round trip, as every read of whether a unit runs: the facts' services fact
-    expect(
-      sim.conns.lb01.calls.slice(from).map((c) => c.kind === 'sh' && c.text.includes('echo "@@services"')),
-    ).toEqual([true]);
-  });
-
-  it('readFlags: every node, an unreachable one as no flags', async () => {
-    const { sim, env } = setup();
-    sim.host('lb02').flags = { maintenance: 1 };
-    sim.conns.lb01.close();
-    expect(await drive(readFlags(env))).toEqual({ lb01: {}, lb02: { maintenance: 1 } });
+    // read in one round trip with the node's VRRP states and flags (the facts every day-2 plan reads), and the
+    // holders: nothing changed
+    const calls = sim.conns.lb01.calls.slice(from);
+    expect(calls.filter((c) => c.text.includes('echo "@@services"'))).toHaveLength(1);
+    expect(sim.events).toEqual([]);
   });
 });
 
@@ -367,12 +398,17 @@ describe('the rolling restart: stop, then return', () => {
     const { sim, env } = setup(threeNodes);
     const t = targetsOf(env.cfg)[0];
     const r = await drive(switchover(env, t));
-    expect(r).toMatchObject({ from: 'a', to: 'b' });
+    expect(r.move).toMatchObject({ from: 'a', to: 'b' });
     const r2 = await drive(switchover(env, t, 'c'));
-    expect(r2).toMatchObject({ from: 'b', to: 'c' });
-    // the holder b is demoted in the hand-over's trigger, after its FAULT: before it, c would preempt outside the
+    expect(r2.move).toMatchObject({ from: 'b', to: 'c' });
+    // a stays demoted (from the first switchover: not written again), c's demotion of then is lifted first; the
+    // holder b is demoted in the hand-over's trigger, after its FAULT: before it, c would preempt outside the
     // planned move
-    expect(r2.log.slice(0, 2)).toEqual(['a demoted for VI_1', 'b demoted for VI_1 as it hands over']);
+    expect(r2.out.nodes.map((n) => [n.node, n.actions.map((x) => x.slice(0, 40))])).toEqual([
+      ['b', ['move VI_1 (172.16.70.183) to c without a']],
+      ['c', ['clear the demote.VI_1 flag (its own prio']],
+    ]);
+    expect(sim.host('a').flags['demote.VI_1']).toBe(1);
     const ev = sim.events;
     expect(ev.indexOf('b: flag demote.VI_1=1')).toBeGreaterThan(ev.indexOf('b: flag handover.VI_1=1'));
     expect(sim.holders()).toEqual({ [VIP]: ['c'] });

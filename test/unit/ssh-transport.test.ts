@@ -185,6 +185,28 @@ describe('commands over a real SSH connection', () => {
     expect(c.alive).toBe(true);
   });
 
+  it('a command whose caller gives no timeout is bounded by the default: a hung one fails, never waits', async () => {
+    answer = (cmd) => (cmd.includes('sleep 1000') ? { hang: true } : { stdout: 'still here' });
+    // the default is 120 s; the test's connection gets a short one (ConnectOptions.commandTimeoutMs)
+    const short = await connect(node(), options({}, { commandTimeoutMs: 300 }));
+    try {
+      const t0 = Date.now();
+      await expect(short.sh('sleep 1000; echo "$1"', ['x'])).rejects.toThrow(/^lb01: command timed out after 0 s: /);
+      await expect(short.must(['sleep', '1000'], 'sleeping')).rejects.toThrow(/command timed out/);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      // a caller's own timeout still wins over the default
+      answer = async () => {
+        await new Promise((r) => setTimeout(r, 600));
+        return { stdout: 'slow but done' };
+      };
+      expect((await short.run('slow', { timeoutMs: 5000 })).stdout).toBe('slow but done');
+      expect(short.alive).toBe(true);
+    } finally {
+      short.close();
+    }
+    expect(c.defaultTimeoutMs).toBe(120_000);
+  });
+
   it('sudo without a password wraps the command in sudo -n sh -c; root: false runs it as the login user', async () => {
     const ran: { command: string; root: boolean }[] = [];
     answer = (cmd, _req, asRoot) => (ran.push({ command: cmd, root: asRoot }), { stdout: 'ok' });
