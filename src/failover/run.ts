@@ -10,6 +10,7 @@ import { hostForUrl } from '../answers/ip.js';
 import type { Config, ResolvedNode } from '../answers/resolve.js';
 import { vipsOf, type Target } from '../answers/targets.js';
 import { returnTo, setFlag } from '../pair/handover.js';
+import { returnsHome } from '../pair/health.js';
 import type { Session } from '../ssh/session.js';
 import type { Conn } from '../conn.js';
 import type { PairStatus } from '../status/collect.js';
@@ -293,7 +294,7 @@ async function giveBack(
   target: Target,
   master: ResolvedNode,
 ): Promise<{ from: number; to: number } | null> {
-  const expectBack = target.preempt && target.master === master.name;
+  const expectBack = returnsHome(run.cfg, target) && target.master === master.name;
   await reconnect(run, master);
   const env = { cfg: run.cfg, conns: run.session.conns, signal: run.signal, progress: run.progress };
   const from = Date.now();
@@ -414,7 +415,7 @@ function assemble(
   const tl = holdersOf(s);
   const m = measureNow(run, s, fr.faultAt, master.name, fr.restoredAt ?? end);
   const after = tl.length ? tl[tl.length - 1].holders : [];
-  const expectBack = target.preempt && target.master === master.name;
+  const expectBack = returnsHome(run.cfg, target) && target.master === master.name;
   const returnedAt = expectBack
     ? (tl.find(
         (p) => fr.restoredAt !== null && p.t >= fr.restoredAt && p.holders.length === 1 && p.holders[0] === master.name,

@@ -14,9 +14,10 @@ export interface VipVerdict {
   instance: string;
   vip: string;
   holders: string[];
-  /** the node expected to hold it; null: any one node (nopreempt, or no node can) */
+  /** the node expected to hold it; null: any one node (nopreempt, a tie at the top, or no node can) */
   expected: string | null;
   master: string;
+  /** keepalived moves it back to the expected node by itself (preempt, and no tie of priorities at the top) */
   preempt: boolean;
   problem: VipProblem | null;
   /** one line for people, null when healthy */
@@ -39,22 +40,38 @@ export function excluded(target: Target, node: string, ctx: PairContext): boolea
   return on(f, 'maintenance') || on(f, `handover.${target.name}`) || !!ctx.unable?.has(node);
 }
 
-/** the node with the highest effective priority for the target (its demotion counted), among those that can hold it */
-export function expectedHolder(cfg: Config, target: Target, ctx: PairContext = {}): string | null {
+/**
+ * the nodes with the highest effective priority for the target (their demotion counted), among those that can hold
+ * it: one node, or several with equal priorities (master: auto, where the checks' weights decide): keepalived keeps
+ * the VIP on whichever of those holds it (a backup does not preempt a master of equal priority)
+ */
+export function topHolders(cfg: Config, target: Target, ctx: PairContext = {}): string[] {
   const inst = target.instances[0];
-  let best: { node: string; prio: number } | null = null;
+  let best: { nodes: string[]; prio: number } | null = null;
   for (const n of cfg.nodes) {
     if (excluded(target, n.name, ctx)) continue;
     const prio = inst.priorities[n.name] - (on(ctx.flags?.[n.name], `demote.${target.name}`) ? target.demoteWeight : 0);
-    if (!best || prio > best.prio) best = { node: n.name, prio };
+    if (!best || prio > best.prio) best = { nodes: [n.name], prio };
+    else if (prio === best.prio) best.nodes.push(n.name);
   }
-  return best?.node ?? null;
+  return best?.nodes ?? [];
+}
+
+/** the node with the highest effective priority for the target (its demotion counted); of a tie, the first */
+export function expectedHolder(cfg: Config, target: Target, ctx: PairContext = {}): string | null {
+  return topHolders(cfg, target, ctx)[0] ?? null;
+}
+
+/** whether keepalived moves the target's VIPs back to one node by itself: preempt and no tie at the top */
+export function returnsHome(cfg: Config, target: Target, ctx: PairContext = {}): boolean {
+  return target.preempt && topHolders(cfg, target, ctx).length === 1;
 }
 
 export function judgeVips(cfg: Config, holders: VipHolders, ctx: PairContext = {}): VipVerdict[] {
   const out: VipVerdict[] = [];
   for (const t of targetsOf(cfg)) {
-    const expected = t.preempt ? expectedHolder(cfg, t, ctx) : null;
+    const top = t.preempt ? topHolders(cfg, t, ctx) : [];
+    const expected = top.length === 1 ? top[0] : null;
     for (const inst of t.instances) {
       for (const v of inst.vips) {
         const h = holders[v.address] ?? [];
@@ -69,12 +86,17 @@ export function judgeVips(cfg: Config, holders: VipHolders, ctx: PairContext = {
         } else if (h.length === 0) {
           problem = 'lost';
           text = `LOST VIP: ${inst.name} ${v.address} is on no node`;
-        } else if (expected && h[0] !== expected) {
+        } else if (top.length && !top.includes(h[0])) {
           problem = 'wrong-holder';
-          const why = expected === inst.master ? 'its master' : 'the highest priority after a switchover';
-          text = `${inst.name} ${v.address} is on ${h[0]}, expected on ${expected} (${why})`;
+          const why =
+            top.length > 1
+              ? 'the highest priority, equal on these nodes'
+              : expected === inst.master
+                ? 'its master'
+                : 'the highest priority after a switchover';
+          text = `${inst.name} ${v.address} is on ${h[0]}, expected on ${top.join(' or ')} (${why})`;
         }
-        out.push({ ...base, preempt: t.preempt, problem, text });
+        out.push({ ...base, preempt: t.preempt && top.length <= 1, problem, text });
       }
     }
   }

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
 import { targetOf, targetsOf } from '../../src/answers/targets.js';
-import { excluded, expectedHolder, judgeVips, vipProblems } from '../../src/pair/health.js';
-import { activeActive, nopreempt, pair, syncGroup, threeNodes } from '../fixtures/answers.js';
+import { excluded, expectedHolder, judgeVips, returnsHome, topHolders, vipProblems } from '../../src/pair/health.js';
+import { activeActive, nopreempt, pair, syncGroup, threeNodes, weightDriven } from '../fixtures/answers.js';
 
 const cfgOf = (a: unknown) => resolveAnswers(a, { env: {} });
 const VIP = '172.16.70.183';
@@ -49,6 +49,25 @@ describe('judgeVips', () => {
     const [v] = judgeVips(cfg, { [VIP]: ['lb02'] });
     expect(v).toMatchObject({ problem: 'wrong-holder', expected: 'lb01' });
     expect(v.text).toBe(`VI_1 ${VIP} is on lb02, expected on lb01 (its master)`);
+  });
+
+  it('master: auto (equal priorities): any of the tied nodes may hold it, and it stays where it is', () => {
+    const auto = cfgOf(weightDriven);
+    const [t] = targetsOf(auto);
+    expect(topHolders(auto, t)).toEqual(['lb01', 'lb02', 'lb03']);
+    expect(returnsHome(auto, t)).toBe(false);
+    for (const node of ['lb01', 'lb02', 'lb03'])
+      expect(judgeVips(auto, { [VIP]: [node] })[0]).toMatchObject({ problem: null, expected: null, preempt: false });
+    // one of them demoted (a switchover) or in maintenance: the others still tie
+    const flags = { lb01: { 'demote.k8s-api': 1 }, lb02: {}, lb03: { maintenance: 1 } };
+    expect(topHolders(auto, t, { flags })).toEqual(['lb02']);
+    expect(returnsHome(auto, t, { flags })).toBe(true);
+    const [v] = judgeVips(auto, { [VIP]: ['lb01'] }, { flags });
+    expect(v).toMatchObject({ problem: 'wrong-holder', expected: 'lb02' });
+    const two = { lb01: { 'demote.k8s-api': 1 }, lb02: {}, lb03: {} };
+    expect(judgeVips(auto, { [VIP]: ['lb01'] }, { flags: two })[0].text).toBe(
+      `k8s-api ${VIP} is on lb01, expected on lb02 or lb03 (the highest priority, equal on these nodes)`,
+    );
   });
 
   it('after a switchover (the master demoted) the other node is expected, and the master is the wrong holder', () => {
