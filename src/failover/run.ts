@@ -20,7 +20,7 @@ import { measure, holdersAt } from './measure.js';
 import { restorePair, reconnect } from './restore.js';
 import { startLocalProbe, startRemoteProbe, type Probe, type ProbeSample } from '../observe/probe.js';
 import { scenarios } from './scenarios.js';
-import type { HolderPoint, Measured, ReturnMeasure, ScenarioName } from './types.js';
+import type { HolderPoint, Measured, ReturnMeasure, ScenarioName, VipFigures } from './types.js';
 import { holderTimeline, startWatch, type Watch } from '../observe/holder-stream.js';
 import { verdict } from './verdict.js';
 import type { Waiting } from '../spinner.js';
@@ -33,9 +33,11 @@ export interface ScenarioResult {
   /** the instance, or the sync group's name */
   instance: string;
   group: string | null;
-  /** every VIP watched (all of a sync group's); `vip` is the one probed */
+  /** every VIP watched (all of a sync group's, both address families); `vip` is the first, the figures' own */
   vips: string[];
   vip: string;
+  /** each VIP probed on its own (every VIP of the target, unless --probe-url names one URL): its figures */
+  perVip: VipFigures[];
   masterBefore: string;
   masterAfter: string | null;
   timeToHolderMs: number | null;
@@ -134,6 +136,8 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, signal: Ab
 /** what one scenario watches and measures: the probe, the holders of the target's VIPs, and the figures */
 interface Sampling {
   probe: Probe;
+  /** one probe per further VIP of the target (its other family, the rest of a sync group) */
+  others: { vip: string; probe: Probe }[];
   watch: Watch;
   vips: string[];
   vip: string;
@@ -146,28 +150,34 @@ interface Sampling {
 async function startSampling(run: RunEnv, target: Target, master: ResolvedNode | null): Promise<Sampling> {
   const vips = vipsOf(target);
   const vip = vips[0];
-  const url = run.probeUrl ?? `http://${hostForUrl(vip)}/`;
+  const urlOf = (v: string) => `http://${hostForUrl(v)}/`;
   const probeTimeout = Math.max(100, Math.min(1000, run.probeIntervalMs * 4));
   const watch = await startWatch(run.session.conns, vips);
-  let probe: Probe;
+  let start: (url: string) => Promise<Probe> | Probe = (url) => startLocalProbe(url, run.probeIntervalMs, probeTimeout);
   let probeConn: Conn | null = null;
   if (run.probeFrom) {
     const pn = run.cfg.nodes.find((n) => n.name === run.probeFrom);
-    if (pn) probe = await startRemoteProbe(run.session.conns[pn.name], url, run.probeIntervalMs, probeTimeout);
+    let conn: Conn;
+    if (pn) conn = run.session.conns[pn.name];
     else {
       const base = master ?? run.cfg.nodes[0];
       const other: ResolvedNode = { ...base, name: run.probeFrom, host: run.probeFrom, port: 22, user: 'root' };
-      probeConn = await run.session.reconnect({ ...other, address: undefined });
-      probe = await startRemoteProbe(probeConn, url, run.probeIntervalMs, probeTimeout);
+      probeConn = conn = await run.session.reconnect({ ...other, address: undefined });
     }
-  } else probe = startLocalProbe(url, run.probeIntervalMs, probeTimeout);
-  return { probe, watch, vips, vip, nodes: run.cfg.nodes.map((n) => n.name), probeTimeout, probeConn, stopped: false };
+    start = (url) => startRemoteProbe(conn, url, run.probeIntervalMs, probeTimeout);
+  }
+  const probe = await start(run.probeUrl ?? urlOf(vip));
+  const others = run.probeUrl
+    ? []
+    : await Promise.all(vips.slice(1).map(async (v) => ({ vip: v, probe: await start(urlOf(v)) })));
+  const nodes = run.cfg.nodes.map((n) => n.name);
+  return { probe, others, watch, vips, vip, nodes, probeTimeout, probeConn, stopped: false };
 }
 
 async function stopSampling(s: Sampling): Promise<void> {
   if (s.stopped) return;
   s.stopped = true;
-  await Promise.all([s.probe.stop(), s.watch.stop()]);
+  await Promise.all([s.probe.stop(), ...s.others.map((o) => o.probe.stop()), s.watch.stop()]);
   s.probeConn?.close();
 }
 
@@ -181,12 +191,30 @@ function currentHolders(s: Sampling): string[] {
 }
 
 /** probe answers attributed to nodes by whatever identifies them (node name, hostname, address) */
-function attributed(run: RunEnv, s: Sampling): ProbeSample[] {
-  return s.probe.samples.map((p) => ({ ...p, servedBy: identify(p.servedBy, run.ids) }));
+function attributed(run: RunEnv, s: Sampling, probe = s.probe): ProbeSample[] {
+  return probe.samples.map((p) => ({ ...p, servedBy: identify(p.servedBy, run.ids) }));
 }
 
 function measureNow(run: RunEnv, s: Sampling, faultAt: number, master: string, windowEnd = Date.now()): Measured {
   return measure(attributed(run, s), holdersOf(s), faultAt, master, windowEnd, s.probeTimeout);
+}
+
+/** each VIP's own figures: the first from the main probe's, the others measured on their own probe and holders */
+function perVipOf(
+  run: RunEnv,
+  s: Sampling,
+  x: { m: Measured; faultAt: number; master: string; end: number; back: { from: number; to: number } | null },
+): VipFigures[] {
+  const ret = (probe: Probe) => (x.back ? returnMeasure(run, s, x.back, probe).failedProbes : null);
+  const first = { vip: s.vip, gapMs: x.m.gapMs, failedProbes: x.m.failedProbes, totalProbes: x.m.totalProbes };
+  return [
+    { ...first, returnFailed: ret(s.probe) },
+    ...s.others.map((o) => {
+      const m = measure(attributed(run, s, o.probe), holdersOf(s, o.vip), x.faultAt, x.master, x.end, s.probeTimeout);
+      const figures = { vip: o.vip, gapMs: m.gapMs, failedProbes: m.failedProbes, totalProbes: m.totalProbes };
+      return { ...figures, returnFailed: ret(o.probe) };
+    }),
+  ];
 }
 
 /** the bounds and limits of a scenario on this target with this master */
@@ -313,8 +341,8 @@ async function giveBack(
   return { from, to: Date.now() };
 }
 
-function returnMeasure(run: RunEnv, s: Sampling, w: { from: number; to: number }): ReturnMeasure {
-  const inWindow = attributed(run, s).filter((p) => p.t >= w.from && p.t <= w.to);
+function returnMeasure(run: RunEnv, s: Sampling, w: { from: number; to: number }, probe = s.probe): ReturnMeasure {
+  const inWindow = attributed(run, s, probe).filter((p) => p.t >= w.from && p.t <= w.to);
   let gap = 0;
   let start: number | null = null;
   for (const p of inWindow) {
@@ -361,10 +389,11 @@ async function scenarioOn(
   try {
     run.progress(`${target.name}: baseline through ${master.name}`);
     await sleep(600, run.signal);
-    if (!s.probe.samples.some((x) => x.ok))
-      throw new Error(
-        `${s.vip} does not answer before the test (is the controller on the VIP's network? try --probe-from)`,
-      );
+    for (const [vip, probe] of [[s.vip, s.probe] as const, ...s.others.map((o) => [o.vip, o.probe] as const)])
+      if (!probe.samples.some((x) => x.ok))
+        throw new Error(
+          `${vip} does not answer before the test (is the controller on the VIP's network? try --probe-from)`,
+        );
     pendingRestores.set(key, {
       describe: `${name} on ${master.name}`,
       manual: `on ${master.name}: ${sc.manual(master.interface)}`,
@@ -415,6 +444,13 @@ function assemble(
   const tl = holdersOf(s);
   const m = measureNow(run, s, fr.faultAt, master.name, fr.restoredAt ?? end);
   const after = tl.length ? tl[tl.length - 1].holders : [];
+  const perVip = perVipOf(run, s, {
+    m,
+    faultAt: fr.faultAt,
+    master: master.name,
+    end: fr.restoredAt ?? end,
+    back: x.back,
+  });
   const expectBack = returnsHome(run.cfg, target) && target.master === master.name;
   const returnedAt = expectBack
     ? (tl.find(
@@ -437,6 +473,7 @@ function assemble(
     expectBack,
     after,
     ret: x.back ? returnMeasure(run, s, x.back) : null,
+    others: perVip.slice(1),
   });
   return {
     name,
@@ -444,6 +481,7 @@ function assemble(
     group: target.group,
     vips: s.vips,
     vip: s.vip,
+    perVip,
     masterBefore: master.name,
     masterAfter: m.newHolder,
     timeToHolderMs: m.timeToHolderMs,

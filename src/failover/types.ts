@@ -30,3 +30,13 @@ export interface ReturnMeasure {
   /** longest run of failed probes during the return, ms */
   gapMs: number;
 }
+
+/** what clients of one VIP saw in a scenario (each VIP of a target has its own probe) */
+export interface VipFigures {
+  vip: string;
+  gapMs: number | null;
+  failedProbes: number;
+  totalProbes: number;
+  /** failed probes while the VIPs were given back (a planned move: expected 0); null without a return */
+  returnFailed: number | null;
+}

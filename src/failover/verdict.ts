@@ -4,7 +4,7 @@
  * clients something are failures; a crashed keepalived restarted before any failover was needed is a note.
  */
 import type { Target } from '../answers/targets.js';
-import type { HolderPoint, Measured, ReturnMeasure, ScenarioName } from './types.js';
+import type { HolderPoint, Measured, ReturnMeasure, ScenarioName, VipFigures } from './types.js';
 
 export interface VerdictInput {
   name: ScenarioName;
@@ -24,6 +24,8 @@ export interface VerdictInput {
   expectBack: boolean;
   after: string[];
   ret: ReturnMeasure | null;
+  /** the target's further VIPs (its other address family, the rest of a sync group), each probed on its own */
+  others?: VipFigures[];
 }
 
 export interface Verdict {
@@ -99,6 +101,11 @@ export function verdict(x: VerdictInput): Verdict {
   if (left.length) reasons.push(`not as before the test: ${left.join('; ')}`);
   const backNow = x.after.length === 1 && x.after[0] === x.master;
   if (x.expectBack && !backNow) reasons.push(`the VIP did not return to ${x.master} after the restore (preempt)`);
+  for (const o of x.others ?? []) {
+    if (o.gapMs === null) reasons.push(`${o.vip}: clients were not served again before the restore`);
+    else if (o.gapMs > x.maxGapMs) reasons.push(`${o.vip}: gap ${sec(o.gapMs)} is over the limit ${sec(x.maxGapMs)}`);
+    if (o.returnFailed) reasons.push(`${o.vip}: the planned return failed ${o.returnFailed} requests`);
+  }
   if (x.ret && x.ret.failedProbes > 0)
     reasons.push(
       `giving the VIP back to ${x.master} (a planned move) failed ${x.ret.failedProbes} of ${x.ret.totalProbes} ` +

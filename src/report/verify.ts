@@ -31,6 +31,29 @@ function row(r: ScenarioResult): string[] {
   ];
 }
 
+/** a target with several VIPs (both address families, a sync group): one row more per VIP, its own probe's figures */
+function rows(r: ScenarioResult): string[][] {
+  if (r.perVip.length < 2) return [row(r)];
+  return [
+    row(r),
+    ...r.perVip.map((v) => [
+      `  ${v.vip}`,
+      '',
+      '',
+      '',
+      v.gapMs === null ? 'never' : sec(v.gapMs),
+      '',
+      '',
+      `${v.failedProbes}/${v.totalProbes}`,
+      '',
+      v.returnFailed === null ? '-' : String(v.returnFailed),
+      '',
+      '',
+      '',
+    ]),
+  ];
+}
+
 /** one scenario's timeline strip, printed as it ends */
 export function scenarioStrip(io: IO, r: ScenarioResult, nodes: string[]): void {
   io.err(strip(r, nodes, { color: io.color }) + '\n');
@@ -45,7 +68,9 @@ export function renderVerify(
   if (opts.json) io.out(JSON.stringify(verifyReport(o, opts.maxGapMs, opts.verbose), null, 2));
   else {
     const head = ['instance', 'scenario', 'from', 'to', 'gap', 'bound', 'new holder', 'failed'];
-    io.out(table([...head, 'split brain', 'return failed', 'restored', 'VIP after', 'result'], o.results.map(row)));
+    io.out(
+      table([...head, 'split brain', 'return failed', 'restored', 'VIP after', 'result'], o.results.flatMap(rows)),
+    );
     io.out(
       'bound: the worst case the configuration implies; a gap fails above ' +
         (opts.maxGapMs !== undefined ? `--max-gap ${opts.maxGapMs / 1000} s` : MARGIN_TEXT) +

@@ -20,7 +20,7 @@ import type { Interrupt } from '../../src/io.js';
 import { runVerify, type VerifyReport } from '../../src/failover/verify.js';
 import { precheck } from '../../src/failover/precheck.js';
 import { pairStatus } from '../../src/status/collect.js';
-import { pair, activeActive, type RawAnswers } from '../fixtures/answers.js';
+import { pair, activeActive, dualStack, weightDriven, type RawAnswers } from '../fixtures/answers.js';
 import { drive } from '../helpers/clock.js';
 import { fakeIO } from '../helpers/fake-io.js';
 import { SimPair } from '../helpers/sim-pair.js';
@@ -140,6 +140,68 @@ describe('every scenario on a healthy pair', () => {
     expect(lab.sim.channels.every((c) => c.ch.ended)).toBe(true);
     expect(readFileSync(report, 'utf8')).toMatch(/^<!doctype html>/i);
     expect(r.err).toContain(`report: ${report}`);
+  });
+
+  it('dual stack: each VIP probed on its own, both move together, each within the bound', async () => {
+    // each node with its IPv6 address (where the hand-over of the VIPs' return sends the IPv6 flows it keeps)
+    const a = {
+      ...dualStack,
+      nodes: dualStack.nodes.map((n, i) => ({ ...n, address6: `fd00:172:16::18${i + 1}` })),
+    } as RawAnswers;
+    lab.sim = new SimPair(cfgOf(a));
+    const r = await verify([
+      '--answers',
+      answersFile(a),
+      '--probe-from',
+      'client',
+      '--probe-interval',
+      '50',
+      '--scenario',
+      'keepalived,crash',
+      '--json',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const out = JSON.parse(r.out) as VerifyReport;
+    for (const s of out.scenarios) {
+      expect(s.vips).toEqual([VIP, 'fd00:172:16::183']);
+      expect(s.perVip.map((v) => v.vip)).toEqual([VIP, 'fd00:172:16::183']);
+      for (const v of s.perVip) {
+        expect(v.totalProbes).toBeGreaterThan(10);
+        expect(v.failedProbes).toBeGreaterThan(0);
+        expect(v.gapMs!).toBeLessThanOrEqual(s.maxGapMs);
+        expect(v.returnFailed).toBe(0);
+      }
+      expect(s.masterAfter).toBe('lb02');
+    }
+    // the probes asked both families' URLs on the probe host
+    const curls = lab.sim.channels.filter((c) => c.command.includes('curl')).map((c) => c.command);
+    expect(curls.some((c) => c.includes('http://[fd00:172:16::183]/'))).toBe(true);
+    expect(curls.some((c) => c.includes(`http://${VIP}/`))).toBe(true);
+    // the table: a row per VIP under the scenario's
+    const t = await verify(['--answers', answersFile(a), '--probe-from', 'client', '--scenario', 'crash']);
+    expect(t.code, t.err).toBe(0);
+    expect(t.out).toMatch(new RegExp(`^ +${VIP} +\\d\\.\\d\\d s +\\d+/\\d+ +0 *$`, 'm'));
+    expect(t.out).toMatch(/^ +fd00:172:16::183 +\d\.\d\d s +\d+\/\d+ +0 *$/m);
+  });
+
+  it('master: auto (equal priorities): the VIP moves and stays where it went (no return expected)', async () => {
+    lab.sim = new SimPair(cfgOf(weightDriven as RawAnswers));
+    const r = await verify([
+      '--answers',
+      answersFile(weightDriven as RawAnswers),
+      '--probe-from',
+      'client',
+      '--probe-interval',
+      '50',
+      '--scenario',
+      'keepalived',
+      '--json',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const [s] = (JSON.parse(r.out) as VerifyReport).scenarios;
+    expect(s).toMatchObject({ ok: true, restored: true, return: null });
+    expect(s.masterAfter).not.toBe(s.masterBefore);
+    expect(s.holderAfterRestore).toEqual([s.masterAfter]);
   });
 
   it('the text report, one target of two (--instance), one scenario, a given --max-gap', async () => {
