@@ -146,7 +146,13 @@ async function runPairAction(run: Run, p: AnyNode, a: PairAction, pair: PairEnv)
       await handOver(pair, p.node, targetsOfRefs(cfg, a.targets), { how: 'stop' });
       return;
     case 'return':
-      await returnTo(pair, p.node, targetsOfRefs(cfg, a.targets), targetsOfRefs(cfg, a.release));
+      await returnTo(
+        pair,
+        p.node,
+        targetsOfRefs(cfg, a.targets),
+        targetsOfRefs(cfg, a.release),
+        targetsOfRefs(cfg, a.moveBack ?? []),
+      );
       return;
     case 'await-ready':
       await awaitReady(pair, p.node);

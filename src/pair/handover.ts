@@ -151,7 +151,13 @@ export async function handOver(
  * demoted while the current holder is set up to answer and finish requests, then the demotion is lifted and it
  * preempts. The demotions of `release` (targets handed over before, that do not come back) are lifted too.
  */
-export async function returnTo(env: PairEnv, node: string, back: Target[], release: Target[] = []): Promise<string[]> {
+export async function returnTo(
+  env: PairEnv,
+  node: string,
+  back: Target[],
+  release: Target[] = [],
+  moveBack: Target[] = [],
+): Promise<string[]> {
   const conn = env.conns[node];
   const log: string[] = [];
   await flags(env, node, 'demote', back, true);
@@ -160,8 +166,10 @@ export async function returnTo(env: PairEnv, node: string, back: Target[], relea
     await conn.must(['systemctl', 'start', 'keepalived'], 'systemctl start keepalived');
     log.push(`${node}: keepalived started`);
   }
-  await awaitReady(env, node, [...back, ...release].length ? [...back, ...release] : targetsOf(env.cfg));
-  await flags(env, node, 'demote', release, false);
+  const all = [...back, ...release, ...moveBack];
+  await awaitReady(env, node, all.length ? all : targetsOf(env.cfg));
+  await flags(env, node, 'demote', [...release, ...moveBack], false);
+  log.push(...(await moveBackTo(env, node, moveBack)));
   if (!back.length) return log;
   const holders = await vipHolders(env.cfg, env.conns);
   const vips = back.flatMap(vipsOf);
@@ -183,6 +191,36 @@ export async function returnTo(env: PairEnv, node: string, back: Target[], relea
       timeoutMs: takeoverMs(env.cfg, back) + 4 * longest,
     })),
   );
+  return log;
+}
+
+/**
+ * Targets that do not come back to `node` by themselves (nopreempt, or priorities tied at the top) moved back to it
+ * because it held them before: their holder hands them over (its handover flag: FAULT for the moment of the move)
+ * while every other node is demoted for them, so that `node` is the one that takes them; the demotions are lifted
+ * after. A planned move: the old holder answers until `node` holds the VIPs.
+ */
+async function moveBackTo(env: PairEnv, node: string, targets: Target[]): Promise<string[]> {
+  const log: string[] = [];
+  if (!targets.length) return log;
+  const holders = await vipHolders(env.cfg, env.conns);
+  for (const t of targets) {
+    const from = [...new Set(vipsOf(t).flatMap((v) => holders[v] ?? []))];
+    if (from.length !== 1 || from[0] === node) continue;
+    const others = env.cfg.nodes.map((n) => n.name).filter((n) => n !== node && n !== from[0] && env.conns[n]?.alive);
+    const demoted: string[] = [];
+    try {
+      for (const b of others) {
+        const { flags: f } = await gather(env.conns[b], ['flags']);
+        if (f[`demote.${t.name}`]) continue;
+        await writeFlag(env, b, `demote.${t.name}`, true);
+        demoted.push(b);
+      }
+      log.push(...(await handOver(env, from[0], [t], { how: 'flag', to: node })));
+    } finally {
+      for (const b of demoted) await writeFlag(env, b, `demote.${t.name}`, false);
+    }
+  }
   return log;
 }
 

@@ -44,7 +44,11 @@ export function describeAction(c: Action): string {
       return (
         'keepalived running again here, a ready node' +
         (c.targets.length ? `; then ${targets(c.targets)} back here (preempt)` : '') +
-        (c.release.length ? `; ${targets(c.release)} stay where they are` : '')
+        (c.release.length ? `; ${targets(c.release)} stay where they are` : '') +
+        (c.moveBack?.length
+          ? `; ${targets(c.moveBack)} moved back here (held here before; ` +
+            'they do not return by themselves: nopreempt or equal priorities): handed over by their holder'
+          : '')
       );
     case 'await-ready':
       return 'wait until keepalived here is a ready backup before the next node';

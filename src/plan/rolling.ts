@@ -2,7 +2,9 @@
  * Rolling restarts: a node whose plan takes keepalived or nginx down (a restart, a stop, a package upgrade) runs
  * that part in the rolling phase, one node at a time, nodes that hold no VIP first. A node that holds VIPs hands
  * them over to a ready node first (no gap: plan/types.ts 'handover') and, once it is back, takes back those that
- * preempt says are its own; a node that holds none is a ready backup again before the next one goes. What comes
+ * preempt says are its own, and has those that do not come back by themselves (nopreempt, equal priorities) handed
+ * back by their holder: a run leaves every VIP where it found it; a node that holds none is a ready backup again
+ * before the next one goes. What comes
  * before (file writes, reloads) runs in the parallel phase with every other node's: reloads do not move a VIP, and
  * a change the old and new configurations cannot speak across (a VRRP version, an advert interval) then reaches
  * every node at once instead of splitting the pair for a whole rolling turn.
@@ -10,7 +12,7 @@
 import type { Config } from '../answers/resolve.js';
 import { targetsOf, vipsOf } from '../answers/targets.js';
 import type { InitFacts } from '../facts/gather.js';
-import { expectedHolder } from '../pair/health.js';
+import { expectedHolder, returnsHome, topHolders } from '../pair/health.js';
 import { afterChange } from '../steps/effects.js';
 import { isChange, type Action, type NodePlan, type TargetRef } from './types.js';
 
@@ -76,20 +78,37 @@ export function addRolling(cfg: Config, nodes: NodePlan[]): string[] {
       (list === 'handlers' ? p.steps[si].changes.length : 0) +
       ai;
     if (p.leaving) continue;
-    const back = targets.filter((t) => t.preempt && held.includes(t) && expectedHolder(cfg, t, { flags }) === p.node);
+    const back = targets.filter(
+      (t) => held.includes(t) && returnsHome(cfg, t, { flags }) && expectedHolder(cfg, t, { flags }) === p.node,
+    );
+    // held here, not coming back by themselves (nopreempt, a tie at the top) and not demoted here on purpose: moved
+    // back by their holder's hand-over (a run keeps every VIP where it found it)
+    const moveBack = held.filter(
+      (t) =>
+        !back.includes(t) &&
+        !p.facts.flags[`demote.${t.name}`] &&
+        (!t.preempt || topHolders(cfg, t, { flags }).includes(p.node)),
+    );
     // handed over and not coming back: the hand-over's temporary demotion is lifted (not one set on purpose)
-    const release = held.filter((t) => !back.includes(t) && !p.facts.flags[`demote.${t.name}`]);
+    const release = held.filter(
+      (t) => !back.includes(t) && !moveBack.includes(t) && !p.facts.flags[`demote.${t.name}`],
+    );
     p.steps.push({
       id: 'rolling',
       title: held.length ? 'Back in the pair: keepalived running, VIPs returned' : 'Back in the pair: a ready backup',
       changes: [],
       handlers: [
         held.length
-          ? { kind: 'return', targets: back.map(targetRef), release: release.map(targetRef) }
+          ? {
+              kind: 'return',
+              targets: back.map(targetRef),
+              release: release.map(targetRef),
+              ...(moveBack.length ? { moveBack: moveBack.map(targetRef) } : {}),
+            }
           : { kind: 'await-ready' },
       ],
       notes: held
-        .filter((t) => !back.includes(t))
+        .filter((t) => !back.includes(t) && !moveBack.includes(t))
         .map(
           (t) =>
             `${t.name} stays where the hand-over put it (${t.preempt ? 'another node is preferred' : 'nopreempt'})`,

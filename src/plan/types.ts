@@ -23,9 +23,11 @@ export type PairAction =
   | { kind: 'handover'; targets: TargetRef[] }
   /**
    * keepalived running again and a ready backup or master; `targets` (preempt to this node) moved back to it as a
-   * planned move; `release`: targets handed over that stay where they are (their temporary demotion lifted)
+   * planned move; `release`: targets handed over that stay where they are (their temporary demotion lifted);
+   * `moveBack`: targets it held that do not come back by themselves (nopreempt, priorities tied at the top), moved
+   * back by their holder's hand-over
    */
-  | { kind: 'return'; targets: TargetRef[]; release: TargetRef[] }
+  | { kind: 'return'; targets: TargetRef[]; release: TargetRef[]; moveBack?: TargetRef[] }
   /** after a restart on a node that holds no VIP: wait until it is a ready backup before the next node goes */
   | { kind: 'await-ready' }
   /**

@@ -381,6 +381,46 @@ describe('the rolling restart: stop, then return', () => {
     expect((await drive(vipHolders(env.cfg, env.conns)))[VIP]).toEqual(['lb01']);
   });
 
+  it('nopreempt: the VIP it held is moved back by its holder, a planned move (0 failed requests)', async () => {
+    const { sim, env, t } = setup(nopreempt);
+    const vip = t.instances[0].vips[0].address;
+    await drive(handOver(env, 'lb01', [t], { how: 'stop' }));
+    expect(sim.holders()).toEqual({ [vip]: ['lb02'] });
+    sim.events.length = 0;
+    const log = await drive(returnTo(env, 'lb01', [], [], [t]));
+    expect(log[0]).toBe('lb01: keepalived started');
+    expect(log.at(-1)).toBe(`${vip} now on lb01`);
+    // lb01 back, its demotion lifted, then lb02 hands the VIP over (its handover flag for the moment of the move)
+    expect(sim.events.filter((e) => /flag|systemctl/.test(e))).toEqual([
+      'lb01: systemctl start keepalived',
+      'lb01: flag demote.VI_1=0',
+      'lb02: flag handover.VI_1=1',
+      'lb02: flag handover.VI_1=0',
+    ]);
+    expect(sim.holders()).toEqual({ [vip]: ['lb01'] });
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(sim.holders()).toEqual({ [vip]: ['lb01'] });
+  });
+
+  it('three nodes: a bystander is demoted for the move back, and only for it', async () => {
+    const { sim, env } = setup({
+      ...structuredClone(threeNodes),
+      instances: [{ ...threeNodes.instances[0], preempt: false }],
+    });
+    const t = targetsOf(env.cfg)[0];
+    const vip = t.instances[0].vips[0].address;
+    await drive(handOver(env, 'a', [t], { how: 'stop' }));
+    expect(sim.holders()).toEqual({ [vip]: ['b'] });
+    sim.events.length = 0;
+    await drive(returnTo(env, 'a', [], [], [t]));
+    expect(sim.holders()).toEqual({ [vip]: ['a'] });
+    const third = 'c';
+    expect(sim.events.filter((e) => e.startsWith(`${third}: flag`))).toEqual([
+      `${third}: flag demote.VI_1=1`,
+      `${third}: flag demote.VI_1=0`,
+    ]);
+  });
+
   it('returnTo when the VIP is already on the node: the demotion is lifted and it settles', async () => {
     const { sim, env, t } = setup();
     const log = await drive(returnTo(env, 'lb01', [t]));

@@ -15,7 +15,7 @@ import { afterChange } from '../../src/steps/effects.js';
 import { actionsOf, changeCount, isChange, isPairAction, type NodePlan } from '../../src/plan/types.js';
 import { PATHS } from '../../src/paths.js';
 import { planToJson, planToText } from '../../src/report/plan.js';
-import { clone, nopreempt, pair } from '../fixtures/answers.js';
+import { clone, nopreempt, pair, weightDriven } from '../fixtures/answers.js';
 import { allFresh, converge } from '../fixtures/facts.js';
 import { addAddress } from '../fixtures/facts.js';
 
@@ -124,20 +124,31 @@ describe('rolling restarts', () => {
     }
   });
 
-  it('nopreempt: the VIP stays where the hand-over put it (no return of it, a note says why)', () => {
+  it('nopreempt: the VIP it held is moved back by its holder after the turn (a run keeps VIPs where they were)', () => {
     const np = cfgOf({ ...clone(nopreempt), logging: { facility: 'local5' } });
     const f = converged(cfgOf(nopreempt), 'lb02', '10.0.0.3');
     const n = byNode(buildPlan({ cfg: np, facts: f, skipNetworkChecks: true }).nodes);
-    expect(actionsOf(n.lb02)).toContainEqual({
-      kind: 'handover',
-      targets: [{ name: 'VI_1', vips: ['10.0.0.3'], preempt: false }],
-    });
-    // not coming back: the hand-over's temporary demotion is lifted (released)
+    const ref = { name: 'VI_1', vips: ['10.0.0.3'], preempt: false };
+    expect(actionsOf(n.lb02)).toContainEqual({ kind: 'handover', targets: [ref] });
+    // it does not come back by itself (nopreempt): the holder then hands it back
     expect(n.lb02.steps.at(-1)).toMatchObject({
-      handlers: [{ kind: 'return', targets: [], release: [{ name: 'VI_1', vips: ['10.0.0.3'], preempt: false }] }],
-      notes: ['VI_1 stays where the hand-over put it (nopreempt)'],
+      handlers: [{ kind: 'return', targets: [], release: [], moveBack: [ref] }],
+      notes: [],
     });
+    expect(describeAction(n.lb02.steps.at(-1)!.handlers[0])).toBe(
+      'keepalived running again here, a ready node; VI_1 (10.0.0.3) moved back here (held here before; they do ' +
+        'not return by themselves: nopreempt or equal priorities): handed over by their holder',
+    );
     expect([n.lb01.rollingOrder, n.lb02.rollingOrder]).toEqual([1, 2]);
+  });
+
+  it('master: auto (equal priorities): the same, moved back to the node that held it', () => {
+    const auto = cfgOf({ ...clone(weightDriven), logging: { facility: 'local5' } });
+    const f = converged(cfgOf(weightDriven), 'lb02', '172.16.70.183');
+    const n = byNode(buildPlan({ cfg: auto, facts: f, skipNetworkChecks: true }).nodes);
+    expect(n.lb02.steps.at(-1)).toMatchObject({
+      handlers: [{ kind: 'return', targets: [], release: [], moveBack: [{ name: 'k8s-api' }] }],
+    });
   });
 
   it('preempt, but the holder is demoted (after a switchover): the VIP is not taken back', () => {
