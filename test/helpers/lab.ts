@@ -23,6 +23,12 @@ export interface LabState {
   controller: string;
   prefix: string;
   iface: string;
+  /** every host's IPv6 address is PREFIX6 + its IPv4 address's last octet (fd00:198:18::11), the controller ::1 */
+  prefix6: string;
+  /** the load balancers' second interface (host1) on the second bridge, PREFIX2.N/24 */
+  iface2: string;
+  prefix2: string;
+  controller2: string;
   identityFile: string;
   knownHostsFile: string;
   hosts: { name: string; address: string; role: string }[];
@@ -148,9 +154,10 @@ export function etcSum(name: string): string {
   ).stdout.trim();
 }
 
+/** the hosts holding `vip` (either family; an IPv6 VIP written as ip prints it) */
 export function vipHolders(vip: string, hosts = ['lb01', 'lb02']): string[] {
   return hosts.filter(
-    (h) => inHost(h, `ip -o -4 addr show | grep -q ' ${vip}/' && echo yes || true`).stdout.trim() === 'yes',
+    (h) => inHost(h, `ip -o addr show | grep -q ' ${vip}/' && echo yes || true`).stdout.trim() === 'yes',
   );
 }
 

@@ -110,6 +110,7 @@ describe('timeline pictures', () => {
     group: null,
     vips: ['198.18.0.100'],
     vip: '198.18.0.100',
+    perVip: [],
     masterBefore: 'lb01',
     masterAfter: 'lb02',
     timeToHolderMs: 400,

@@ -68,6 +68,7 @@ function result(x: Spec): ScenarioResult {
     group: x.group ?? null,
     vips: x.group ? ['198.18.0.100', '198.18.0.101'] : ['198.18.0.100'],
     vip: '198.18.0.100',
+    perVip: [],
     masterBefore: x.from,
     masterAfter: x.to,
     timeToHolderMs: x.moved === null ? null : x.moved - x.fault,

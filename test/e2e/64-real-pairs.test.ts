@@ -1,0 +1,241 @@
+/**
+ * Pairs as people run them, beyond the guides (issue 26): a dual-stack VIP (an IPv4 instance and its IPv6 twin in
+ * one sync group) with an instance on a second interface; a weight-driven pair (master: auto, equal priorities, the
+ * check's weight decides: the Kubernetes API style) set up by init; and the same kind of pair built by hand as the
+ * kubeadm guides do (names that differ between the nodes, an IPv6 twin), imported and taken over with 0 failed
+ * requests through each VIP, every VIP left on the node that held it.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { AnswersInput } from '../../src/answers/schema.js';
+import {
+  addr,
+  answersFile,
+  cli,
+  fullLab,
+  inHost,
+  json,
+  lab,
+  labAnswers,
+  labReset,
+  mainPid,
+  ROOT,
+  vipHolders,
+  type LabAnswers,
+} from '../helpers/lab.js';
+import { probed } from '../helpers/probe.js';
+
+const V4 = (n: number) => `${lab().prefix}.${n}`;
+const V6 = (n: number) => `${lab().prefix6}${n}`;
+const SEG2 = (n: number) => `${lab().prefix2}.${n}`;
+const sshArgs = () => ['--identity', fullLab().identityFile, '--known-hosts', fullLab().knownHostsFile];
+
+/** the client's view: the status code of a GET through a VIP (curl -g for an IPv6 literal) */
+function served(vip: string, from = 'client'): string {
+  const url = vip.includes(':') ? `http://[${vip}]/` : `http://${vip}/`;
+  return inHost(from, `curl -g -s -m 2 -o /dev/null -w '%{http_code}' '${url}'`, { allowFail: true }).stdout;
+}
+
+async function waitServed(vip: string): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (served(vip) !== '200') {
+    if (Date.now() > end) throw new Error(`${vip} is not served`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** init, and a re-run that changes and restarts nothing */
+async function initTwice(a: LabAnswers, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const file = answersFile(a);
+  const init = await cli(['init', '--answers', file, '--yes', '--json'], { env });
+  expect(init.code, init.stderr).toBe(0);
+  expect(json.init(init).ok).toBe(true);
+  const again = await cli(['init', '--answers', file, '--yes', '--json'], { env });
+  expect(again.code, again.stderr).toBe(0);
+  expect(json.init(again).nodes.map((n) => [n.node, n.changes, n.restarted])).toEqual(
+    a.nodes.map((n) => [n.name, 0, []]),
+  );
+  return file;
+}
+
+async function verify(file: string, scenarios: string, env: NodeJS.ProcessEnv = {}) {
+  const v = await cli(['verify-failover', '--answers', file, '--scenario', scenarios, '--json'], {
+    env,
+    timeoutMs: 900_000,
+  });
+  const r = json.verify(v);
+  expect(v.code, `${v.stderr}\n${v.stdout}`).toBe(0);
+  expect(r.ok).toBe(true);
+  for (const s of r.scenarios) {
+    expect({ instance: s.instance, name: s.name, ok: s.ok, restored: s.restored, reasons: s.reasons }).toEqual({
+      instance: s.instance,
+      name: s.name,
+      ok: true,
+      restored: true,
+      reasons: [],
+    });
+    for (const p of s.perVip) expect(p.gapMs, `${s.instance} ${s.name} ${p.vip}`).toBeLessThanOrEqual(s.maxGapMs);
+  }
+  return r;
+}
+
+describe('a dual-stack VIP, and an instance on the second interface', () => {
+  it('init, a re-run with 0 changes; every VIP of both families served through its master', async () => {
+    labReset('lb01', 'lb02', 'lb03');
+    const l = lab();
+    const a = labAnswers();
+    a.instances = [
+      {
+        name: 'VI_1',
+        virtualRouterId: 51,
+        vips: [`${V4(140)}/24`, `${V6(140)}/64`],
+        master: 'lb01',
+        authPass: 'lab1234',
+      },
+      {
+        name: 'VI_2',
+        virtualRouterId: 52,
+        vips: [`${SEG2(140)}/24`],
+        master: 'lb02',
+        authPass: 'lab5678',
+        interface: l.iface2,
+      },
+    ];
+    const file = await initTwice(a);
+    for (const vip of [V4(140), V6(140), SEG2(140)]) expect(served(vip), vip).toBe('200');
+    expect(vipHolders(V4(140))).toEqual(['lb01']);
+    expect(vipHolders(V6(140))).toEqual(['lb01']);
+    expect(vipHolders(SEG2(140))).toEqual(['lb02']);
+    // keepalived runs the twin: VI_1 (IPv4) and VI_1_v6 in one sync group on each node
+    const conf = inHost('lb01', 'cat /etc/keepalived/keepalived.conf').stdout;
+    expect(conf).toMatch(/vrrp_instance VI_1_v6 \{/);
+    expect(conf).toMatch(/interface host1/);
+    const st = await cli(['status', '--answers', file, '--json']);
+    expect(st.code, st.stderr).toBe(0);
+    const status = json.status(st);
+    expect(status.ok).toBe(true);
+    expect(status.vips.map((v) => [v.vip, v.holders])).toEqual([
+      [V4(140), ['lb01']],
+      [V6(140), ['lb01']],
+      [SEG2(140), ['lb02']],
+    ]);
+    // both families fail over together, each probed on its own, each within the bound; VI_2 on host1 too
+    const r = await verify(file, 'keepalived,crash');
+    const vi1 = r.scenarios.filter((s) => s.instance === 'VI_1');
+    expect(vi1.map((s) => s.perVip.map((p) => p.vip))).toEqual([
+      [V4(140), V6(140)],
+      [V4(140), V6(140)],
+    ]);
+    for (const s of vi1) {
+      expect(s.masterAfter).toBe('lb02');
+      for (const p of s.perVip) expect(p.returnFailed).toBe(0);
+    }
+    expect(r.scenarios.filter((s) => s.instance === 'VI_2').map((s) => s.masterBefore)).toEqual(['lb02', 'lb02']);
+    console.log(
+      'dual stack: ' +
+        vi1.map((s) => `${s.name} ${s.perVip.map((p) => `${p.vip} ${p.gapMs} ms`).join(', ')}`).join('; '),
+    );
+  });
+});
+
+describe('a weight-driven pair (master: auto, equal priorities, the check weight decides)', () => {
+  it('init; faults move the VIP and it stays where it went (a backup does not preempt an equal master)', async () => {
+    labReset('lb01', 'lb03');
+    const a = labAnswers({
+      nodes: [
+        { name: 'lb01', host: addr('lb01'), interface: lab().iface, priority: 100 },
+        { name: 'lb03', host: addr('lb03'), interface: lab().iface, priority: 100 },
+      ],
+      healthCheck: { mode: 'weight', interval: 1, fall: 2, rise: 1, weight: 2, url: 'http://127.0.0.1/' },
+    });
+    a.instances = [
+      { name: 'k8s-api', virtualRouterId: 71, vips: [`${V4(150)}/24`], master: 'auto', authPass: 'k8sPass1' },
+    ];
+    const file = await initTwice(a);
+    const holder = vipHolders(V4(150), ['lb01', 'lb03']);
+    expect(holder).toHaveLength(1);
+    const r = await verify(file, 'nginx,keepalived');
+    for (const s of r.scenarios) {
+      expect(s.return).toBeNull();
+      expect(s.masterAfter).not.toBe(s.masterBefore);
+      expect(s.holderAfterRestore).toEqual([s.masterAfter]);
+    }
+    const st = await cli(['status', '--answers', file, '--json']);
+    expect(st.code, st.stderr).toBe(0);
+    expect(json.status(st).ok).toBe(true);
+  });
+});
+
+describe('a Kubernetes API pair built by hand (kubeadm style): imported and taken over', () => {
+  const script = readFileSync(join(ROOT, 'test', 'e2e', 'handbuilt', 'k8s-api.sh'), 'utf8');
+  const build = (host: string, name: string) =>
+    inHost(
+      host,
+      `cat > /tmp/setup.sh <<'EOF_SETUP'\n${script}\nEOF_SETUP\n` +
+        `sh /tmp/setup.sh '${name}' 72 '${V4(160)}/24' '${V6(160)}/64' '${addr('web01')}' '${addr('web02')}'`,
+      { timeoutMs: 180_000 },
+    );
+  let file = '';
+  const env: Record<string, string> = {};
+
+  it('import: one instance of both families, master: auto, the names of each node', async () => {
+    labReset('lb01', 'lb03');
+    build('lb01', 'API_A');
+    build('lb03', 'API_B');
+    await waitServed(V4(160));
+    await waitServed(V6(160));
+    const dir = mkdtempSync(join(tmpdir(), 'ha-import-'));
+    file = join(dir, 'ha.yaml');
+    const r = await cli(['import', addr('lb01'), addr('lb03'), ...sshArgs(), '--out', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const a = parse(readFileSync(file, 'utf8')) as AnswersInput;
+    expect(a.instances).toHaveLength(1);
+    const inst = a.instances[0];
+    expect(inst.master).toBe('auto');
+    expect(inst.virtualRouterId).toBe(72);
+    expect(inst.vips).toEqual([`${V4(160)}/24`, `${V6(160)}/64`]);
+    expect(Object.values(inst.names ?? {}).sort()).toEqual(['API_A', 'API_B'].filter((n) => n !== inst.name));
+    expect(a.nodes.map((n) => n.priority)).toEqual([100, 100]);
+    expect(JSON.stringify(a)).not.toContain('k8sPass1');
+    // the password is named by the variable it must come from, never written
+    const passEnv = inst.authPassEnv!;
+    expect(r.stderr).toContain(passEnv);
+    env[passEnv] = 'k8sPass1';
+  });
+
+  it('init takes it over with 0 failed requests through both VIPs; each VIP stays where it was', async () => {
+    const before = vipHolders(V4(160), ['lb01', 'lb03']);
+    expect(before).toHaveLength(1);
+    let init: Awaited<ReturnType<typeof cli>> | null = null;
+    const v6 = await probed(V6(160), async () => {
+      const v4 = await probed(V4(160), async () => {
+        init = await cli(['init', '--answers', file, '--yes', '--json'], { env });
+      });
+      console.log(`takeover k8s-api: ${V4(160)} ${v4.failed} failed of ${v4.total}`);
+      expect(v4.failed, JSON.stringify(v4.failures.slice(0, 3))).toBe(0);
+    });
+    console.log(`takeover k8s-api: ${V6(160)} ${v6.failed} failed of ${v6.total}`);
+    expect(v6.failed, JSON.stringify(v6.failures.slice(0, 3))).toBe(0);
+    expect(init!.code, init!.stderr).toBe(0);
+    expect(json.init(init!).ok).toBe(true);
+    expect(vipHolders(V4(160), ['lb01', 'lb03'])).toEqual(before);
+    expect(vipHolders(V6(160), ['lb01', 'lb03'])).toEqual(before);
+    // keepalived keeps each node's own instance name
+    expect(inHost('lb03', 'cat /etc/keepalived/keepalived.conf').stdout).toMatch(/vrrp_instance API_B \{/);
+  });
+
+  it('verify-failover passes on it; a re-run changes and restarts nothing', async () => {
+    await verify(file, 'keepalived', env);
+    const pids = ['lb01', 'lb03'].map((h) => mainPid(h, 'keepalived'));
+    const again = await cli(['init', '--answers', file, '--yes', '--json'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(json.init(again).nodes.map((n) => [n.node, n.changes, n.restarted])).toEqual([
+      ['lb01', 0, []],
+      ['lb03', 0, []],
+    ]);
+    expect(['lb01', 'lb03'].map((h) => mainPid(h, 'keepalived'))).toEqual(pids);
+  });
+});
