@@ -1,0 +1,120 @@
+/**
+ * Many hands on one pair (issue 30): readers never disturb each other (100 `status` reads beside a running
+ * `status --watch` and the metrics timer: every read whole), one change at a time (a second changing command exits 2
+ * naming the first: command, user, controller, pid, since), and the day-2 commands' dry runs change nothing and list
+ * exactly what the real run then executes.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { answersFile, cli, etcSum, inHost, json, lab, labAnswers, labReset, ROOT, vipHolders } from '../helpers/lab.js';
+
+const VIP = () => `${lab().prefix}.100`;
+const flags = (h: string) => inHost(h, 'ls /var/lib/ha-setup/flags 2>/dev/null | sort; true').stdout;
+
+describe('many hands on the lab pair', () => {
+  let file = '';
+
+  it('set up: a fresh pair with the metrics timer', async () => {
+    labReset('lb01', 'lb02');
+    file = answersFile(labAnswers());
+    const r = await cli(['init', '--answers', file, '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(vipHolders(VIP())).toEqual(['lb01']);
+  });
+
+  it('100 status reads beside status --watch and the metrics timer: every read whole, none unknown', async () => {
+    const watch = spawn(
+      'node',
+      [join(ROOT, 'bin', 'ha-setup.js'), 'status', '--answers', file, '--watch', '--json', '--duration', '90'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let watchOut = '';
+    watch.stdout.on('data', (d: Buffer) => (watchOut += d.toString()));
+    const watchDone = new Promise<number>((res) => watch.on('close', (c) => res(c ?? -1)));
+    // the metrics timer's script, run as its timer runs it, in a loop on both nodes meanwhile
+    const loops = ['lb01', 'lb02'].map((h) =>
+      spawn(
+        'bash',
+        [
+          join(ROOT, 'scripts', 'lab'),
+          'exec',
+          h,
+          'sh',
+          '-c',
+          'for i in $(seq 60); do systemctl start ha-setup-metrics.service; done',
+        ],
+        {
+          stdio: 'ignore',
+        },
+      ),
+    );
+    const misreads: string[] = [];
+    for (let round = 0; round < 25; round++) {
+      const reads = await Promise.all([0, 1, 2, 3].map(() => cli(['status', '--answers', file, '--json'])));
+      for (const r of reads) {
+        if (r.code !== 0) {
+          misreads.push(`exit ${r.code}: ${r.stderr.split('\n')[0]}`);
+          continue;
+        }
+        const s = json.status(r);
+        for (const n of s.nodes)
+          if (n.stateUnreadable || n.instances.length === 0)
+            misreads.push(`${n.node}: ${n.stateUnreadable ?? 'no instance'}`);
+      }
+    }
+    watch.kill('SIGINT');
+    await Promise.all(loops.map((l) => new Promise((res) => l.on('close', res))));
+    expect(await watchDone).toBe(0);
+    expect(misreads).toEqual([]);
+    // the watch read the pair all along: its VIP never moved
+    expect(watchOut).toContain('"kind":"node"');
+    expect(watchOut).not.toContain('"kind":"vip"');
+  });
+
+  it('two changing commands: the second exits 2 at once, naming the first; --wait-lock waits for it', async () => {
+    const first = cli(['verify-failover', '--answers', file, '--scenario', 'switchover', '--json'], {
+      timeoutMs: 300_000,
+    });
+    await new Promise((r) => setTimeout(r, 4000));
+    const second = await cli(['switchover', '--answers', file]);
+    expect(second.code, second.stderr).toBe(2);
+    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    expect(second.stderr).toMatch(
+      /`verify-failover --answers \S+ --scenario switchover --json` by \S+ on \S+ \(pid \d+\), since/,
+    );
+    const waited = await cli(['switchover', '--answers', file, '--to', 'lb02', '--wait-lock', '120', '--json']);
+    const v = await first;
+    expect(v.code, v.stderr).toBe(0);
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(vipHolders(VIP())).toEqual(['lb02']);
+    const back = await cli(['switchover', '--answers', file, '--to', 'lb01']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(vipHolders(VIP())).toEqual(['lb01']);
+  });
+
+  it('switchover, maintenance and rollback --dry-run change nothing; the real switchover runs that list', async () => {
+    const before = ['lb01', 'lb02'].map((h) => [etcSum(h), flags(h)]);
+    const dry = {
+      switchover: await cli(['switchover', '--answers', file, '--dry-run', '--json']),
+      maintenance: await cli(['maintenance', 'lb01', 'on', '--answers', file, '--dry-run', '--json']),
+      rollback: await cli(['rollback', '--answers', file, '--dry-run', '--json']),
+    };
+    for (const [k, r] of Object.entries(dry)) {
+      expect(r.code, `${k}: ${r.stderr}`).toBe(0);
+      expect(JSON.parse(r.stdout).dryRun, k).toBe(true);
+    }
+    expect(['lb01', 'lb02'].map((h) => [etcSum(h), flags(h)])).toEqual(before);
+    expect(vipHolders(VIP())).toEqual(['lb01']);
+    const plan = JSON.parse(dry.switchover.stdout) as { nodes: { name: string; actions: string[] }[] };
+    expect(plan.nodes.find((n) => n.name === 'lb01')!.actions.length).toBeGreaterThan(0);
+    const real = await cli(['switchover', '--answers', file, '--json']);
+    expect(real.code, real.stderr).toBe(0);
+    const ran = JSON.parse(real.stdout) as { nodes: { node: string; actions: string[] }[] };
+    for (const n of plan.nodes) expect(ran.nodes.find((x) => x.node === n.name)!.actions).toEqual(n.actions);
+    const back = await cli(['switchover', '--answers', file, '--to', 'lb01']);
+    expect(back.code, back.stderr).toBe(0);
+  });
+});
