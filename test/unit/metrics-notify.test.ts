@@ -334,7 +334,9 @@ describe('notify hook: the webhook is bounded and never delays keepalived', () =
     await rx4.close();
   });
 
-  it('returns in < 0.5 s when the webhook accepts the connection and never answers', async () => {
+  // what is asserted is that the hook does not wait for the webhook: a hook that did would take at least curl's
+  // --max-time 3 of a try; 2 s leaves room for a loaded machine (the hook's own speed is not a unit test's business)
+  it('returns before one webhook try could end when the webhook accepts the connection and never answers', async () => {
     const sockets: Socket[] = [];
     const server = createTcpServer((s) => sockets.push(s));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -343,11 +345,11 @@ describe('notify hook: the webhook is bounded and never delays keepalived', () =
     for (const state of ['BACKUP', 'MASTER']) {
       const r = await h.run('INSTANCE', 'VI_1', state, '110');
       expect(r.code).toBe(0);
-      expect(r.ms).toBeLessThan(500);
+      expect(r.ms).toBeLessThan(2000);
     }
     await until('curl connected', () => sockets.length >= 2);
     const r = await h.run('SPLIT_BRAIN', 'VI_1');
-    expect(r.ms).toBeLessThan(500);
+    expect(r.ms).toBeLessThan(2000);
     for (const s of sockets) s.destroy();
     server.close();
   });
