@@ -204,13 +204,13 @@ export async function completeNodes(s: WizardState): Promise<void> {
   }
 }
 
-/** every IPv4 address of every node that the wizard reached (a VIP must be none of them) */
+/** every address (both families) of every node that the wizard reached (a VIP must be none of them) */
 export async function nodeAddresses(s: WizardState): Promise<string[]> {
   const out: string[] = [];
   for (const n of s.a.nodes as Partial[]) {
     out.push(String(n.host), ...(n.address ? [String(n.address)] : []));
     const k = await reach(s, n);
-    if (k) out.push(...k.info.interfaces.flatMap((i) => i.addresses.map((x) => x.split('/')[0])));
+    if (k) out.push(...k.info.interfaces.flatMap((i) => (i.ips ?? []).map((x) => x.address)));
   }
   return out;
 }
