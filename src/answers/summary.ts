@@ -65,9 +65,11 @@ export function summary(cfg: Config): string {
   for (const n of cfg.nodes)
     l.push(`  node ${n.name}: ${n.user}@${n.host}:${n.port}, interface ${n.interface}, priority ${n.priority}`);
   for (const i of cfg.instances) {
+    // master: auto: no fixed master, the node elected first and what moves the VIPs after
+    const master = i.masterAuto ? `auto (${i.master} first, the health check's weight decides)` : i.master;
     l.push(
       `  ${i.name}: VRID ${i.virtualRouterId}, VIP ${i.vips.map((v) => `${v.address}/${v.prefix}`).join(' ')}, ` +
-        `master ${i.master}, ${i.preempt ? 'preempt' : 'nopreempt'}, advert ${i.advertInt}s, ` +
+        `master ${master}, ${i.preempt ? 'preempt' : 'nopreempt'}, advert ${i.advertInt}s, ` +
         `${i.unicast ? 'unicast' : 'multicast'}, auth ${i.authPass ? 'yes' : 'no'}, ` +
         `priorities ${Object.entries(i.priorities)
           .map(([k, v]) => `${k}=${v}`)

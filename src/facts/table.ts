@@ -637,6 +637,29 @@ for v in $VIPS; do echo "$v $(ip neigh show to "$v" dev "$IFACE" nud reachable 2
         return { vip, lladdr: mac || null };
       }),
   ),
+  /**
+   * who answers for each IPv6 address of $VIPS on $IFACE (the wizard's check that an IPv6 VIP is free): the
+   * neighbour entry flushed (an old one proves nothing), one `ping -6` (ping6 where ping has no -6) whose neighbour
+   * solicitation a host using the address answers even when it drops the echo, then the fresh entry (REACHABLE) read
+   * with `ip -6 neigh`. One line per address: "VIP LLADDR|- yes|no" (yes: an echo reply came back)
+   */
+  vip6neighbors: fact(
+    `for v in $VIPS; do
+  case "$v" in *:*) ;; *) continue ;; esac
+  ip -6 neigh flush to "$v" dev "$IFACE" >/dev/null 2>&1
+  ping -6 -c 1 -W 1 -I "$IFACE" "$v" >/dev/null 2>&1; r=$?
+  if [ "$r" -eq 2 ] && command -v ping6 >/dev/null 2>&1; then ping6 -c 1 -W 1 -I "$IFACE" "$v" >/dev/null 2>&1; r=$?; fi
+  m=$(ip -6 neigh show to "$v" dev "$IFACE" nud reachable 2>/dev/null \
+| sed -n 's/.* lladdr \\([0-9a-f:]*\\).*/\\1/p' | head -1)
+  if [ "$r" -eq 0 ]; then e=yes; else e=no; fi
+  echo "$v \${m:--} $e"
+done`,
+    (t) =>
+      lines(t).map((l) => {
+        const [vip, mac, echo] = l.split(' ');
+        return { vip, lladdr: mac && mac !== '-' ? mac : null, echo: echo === 'yes' };
+      }),
+  ),
   /** "PATH yes|no": whether each directory ha-setup may create exists */
   dirs: fact('for d in $DIRS; do if [ -d "$d" ]; then echo "$d yes"; else echo "$d no"; fi; done', (t) =>
     Object.fromEntries(

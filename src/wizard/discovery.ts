@@ -1,8 +1,9 @@
 /**
  * What the wizard finds out about the hosts while it asks: it connects to each host as soon as its address is
  * given (host key verified; an unknown key is shown for the user to trust, a changed one is refused), reads its
- * interfaces and the address SSH came in on, checks that a VIP is free (the preflight's ARP probe) and listens
- * for the virtual router ids other VRRP routers use on the segment. Transport only: the questions are in the other
+ * interfaces and the address SSH came in on, checks that a VIP is free (the preflight's ARP probe; for an IPv6 VIP
+ * `ping -6` and the neighbour entry it leaves) and listens for the virtual router ids other VRRP routers use on the
+ * segment. Transport only: the questions are in the other
  * files of src/wizard/ (hosts.ts, network.ts, instances.ts...).
  */
 import type { Config, ResolvedNode } from '../answers/resolve.js';
@@ -73,11 +74,18 @@ export interface DiscoveryOptions {
 
 type SshAnswers = Config['answers']['ssh'];
 
+/** who answers for an IPv6 address on the link: the link-layer address of its neighbour entry, an echo reply */
+export interface NdpAnswer {
+  lladdr: string | null;
+  echo: boolean;
+}
+
 /** what the wizard uses (tests give it a scripted one) */
 export interface HostDiscovery {
   useSsh(ssh: Partial<SshAnswers>): void;
   probe(node: ResolvedNode): Promise<Probe>;
   arpAnswer(conn: Conn, iface: string, vip: string): Promise<string | null>;
+  ndpAnswer(conn: Conn, iface: string, vip: string): Promise<NdpAnswer | null>;
   listen(conn: Conn, iface: string, seconds: number): Promise<VrrpAdvert[]>;
   close(): void;
 }
@@ -130,6 +138,13 @@ export class Discovery implements HostDiscovery {
   async arpAnswer(conn: Conn, iface: string, vip: string): Promise<string | null> {
     const f = await gather(conn, ['vipneighbors'], { VIPS: vip, IFACE: iface }, { timeoutMs: 15_000 });
     return f.vipneighbors.find((n) => n.vip === vip)?.lladdr ?? null;
+  }
+
+  /** null when nothing answers for the IPv6 address `vip` on `iface` (neither neighbour discovery nor ping -6) */
+  async ndpAnswer(conn: Conn, iface: string, vip: string): Promise<NdpAnswer | null> {
+    const f = await gather(conn, ['vip6neighbors'], { VIPS: vip, IFACE: iface }, { timeoutMs: 15_000 });
+    const n = f.vip6neighbors.find((x) => x.vip === vip);
+    return n && (n.lladdr || n.echo) ? { lladdr: n.lladdr, echo: n.echo } : null;
   }
 
   /** VRRP adverts heard on `iface` during `seconds` */

@@ -138,64 +138,95 @@ async function askHost(s: WizardState, i: number, nodes: Partial[]): Promise<{ e
   }
 }
 
-/** every load balancer: how many, then each one's host, user, name, interface and priority */
-export async function askNodes(s: WizardState): Promise<void> {
+/**
+ * every load balancer: how many, then each one's host and user (each reached as it is given), then each one's name,
+ * interface and priority. `between`, after the hosts: true when it answered the rest (a pair taken over: the
+ * running pair's nodes replace them, takeover.ts), so nothing of what it replaces is asked before it.
+ */
+export async function askNodes(s: WizardState, between?: () => Promise<boolean>): Promise<void> {
   const { a, p } = s;
-  const nodes: Partial[] = [];
   const count = Number(
     await p.input({ message: 'How many load balancers?', default: '2', validate: intIn(2, 16, 'count') }),
   );
-  for (let i = 0; i < count; i++) {
-    const n = i + 1;
-    const { entry, k } = await askHost(s, i, nodes);
-    const taken = nodes.map((x) => String(x.name));
-    const hostname = k?.info.hostname.split('.')[0] ?? '';
-    const defName =
-      hostname && NAME_RE.test(hostname) && !taken.includes(hostname) ? hostname : `lb${String(n).padStart(2, '0')}`;
-    const name = (
-      await p.input({
-        message: `LB ${n}: name`,
-        default: defName,
-        validate: (v) => {
-          const ok = validators.name(v);
-          if (ok !== true) return ok;
-          return taken.includes(v.trim()) ? `${v.trim()} is already a name` : true;
-        },
-      })
-    ).trim();
-    const iface = await askInterface(p, `LB ${n} (${name})`, k, i > 0 ? String(nodes[0].interface) : 'eth0');
-    const priority = Number(
-      await p.input({
-        message: `LB ${n}: priority (1..254, the master highest)`,
-        default: String(Math.max(1, 110 - 10 * i)),
-        validate: validators.priority,
-      }),
+  const hosts: { entry: Partial; k: Known | null }[] = [];
+  for (let i = 0; i < count; i++)
+    hosts.push(
+      await askHost(
+        s,
+        i,
+        hosts.map((h) => h.entry),
+      ),
     );
-    const addr = k?.info.interfaces.find((x) => x.name === iface)?.addresses[0]?.split('/')[0];
-    nodes.push({
-      name,
-      ...entry,
-      interface: iface,
-      priority,
-      ...(addr && !isIPv4(String(entry.host)) ? { address: addr } : {}),
-    });
-  }
+  a.nodes = hosts.map((h) => ({ ...h.entry }));
+  if (between && (await between())) return;
+  const nodes: Partial[] = [];
+  for (const [i, { entry, k }] of hosts.entries()) nodes.push(await askNodeDetails(s, i, entry, k, nodes));
   a.nodes = nodes;
 }
 
-/** the nodes are given: ask only what each one lacks (address, interface, priority) */
-export async function completeNodes(s: WizardState): Promise<void> {
+/** LB `i + 1`'s name, VRRP interface and priority (its host and user `entry` known, `k` what was read of it) */
+async function askNodeDetails(
+  s: WizardState,
+  i: number,
+  entry: Partial,
+  k: Known | null,
+  nodes: Partial[],
+): Promise<Partial> {
+  const { p } = s;
+  const n = i + 1;
+  const taken = nodes.map((x) => String(x.name));
+  const hostname = k?.info.hostname.split('.')[0] ?? '';
+  const defName =
+    hostname && NAME_RE.test(hostname) && !taken.includes(hostname) ? hostname : `lb${String(n).padStart(2, '0')}`;
+  const name = (
+    await p.input({
+      message: `LB ${n}: name`,
+      default: defName,
+      validate: (v) => {
+        const ok = validators.name(v);
+        if (ok !== true) return ok;
+        return taken.includes(v.trim()) ? `${v.trim()} is already a name` : true;
+      },
+    })
+  ).trim();
+  const iface = await askInterface(p, `LB ${n} (${name})`, k, i > 0 ? String(nodes[0].interface) : 'eth0');
+  const priority = Number(
+    await p.input({
+      message: `LB ${n}: priority (1..254, the master highest; equal ones: no fixed master, the health check decides)`,
+      default: String(Math.max(1, 110 - 10 * i)),
+      validate: validators.priority,
+    }),
+  );
+  const addr = k?.info.interfaces.find((x) => x.name === iface)?.addresses[0]?.split('/')[0];
+  return {
+    name,
+    ...entry,
+    interface: iface,
+    priority,
+    ...(addr && !isIPv4(String(entry.host)) ? { address: addr } : {}),
+  };
+}
+
+/**
+ * the nodes are given: ask only what each one lacks (address, interface, priority). `between`, once every host is
+ * known: as for askNodes (true: a pair taken over answered the rest)
+ */
+export async function completeNodes(s: WizardState, between?: () => Promise<boolean>): Promise<void> {
   const { a, p } = s;
   for (const [i, n] of (a.nodes as Partial[]).entries()) {
     const label = String(n.name ?? n.host ?? `#${i + 1}`);
     if (!has(n, 'host')) {
       n.host = (await p.input({ message: `${label}: SSH address`, validate: validators.host })).trim();
     }
+  }
+  if (between && (await between())) return;
+  for (const [i, n] of (a.nodes as Partial[]).entries()) {
+    const label = String(n.name ?? n.host);
     if (!has(n, 'interface')) n.interface = await askInterface(p, label, await reach(s, n), 'eth0');
     if (!has(n, 'priority')) {
       n.priority = Number(
         await p.input({
-          message: `${label}: priority (1..254)`,
+          message: `${label}: priority (1..254; equal ones: no fixed master, the health check decides)`,
           default: String(Math.max(1, 110 - 10 * i)),
           validate: validators.priority,
         }),
@@ -204,13 +235,13 @@ export async function completeNodes(s: WizardState): Promise<void> {
   }
 }
 
-/** every IPv4 address of every node that the wizard reached (a VIP must be none of them) */
+/** every address (both families) of every node that the wizard reached (a VIP must be none of them) */
 export async function nodeAddresses(s: WizardState): Promise<string[]> {
   const out: string[] = [];
   for (const n of s.a.nodes as Partial[]) {
     out.push(String(n.host), ...(n.address ? [String(n.address)] : []));
     const k = await reach(s, n);
-    if (k) out.push(...k.info.interfaces.flatMap((i) => i.addresses.map((x) => x.split('/')[0])));
+    if (k) out.push(...k.info.interfaces.flatMap((i) => (i.ips ?? []).map((x) => x.address)));
   }
   return out;
 }

@@ -1,13 +1,31 @@
 /**
  * The network: which interface VRRP runs on (online, a list of the host's interfaces, the one SSH came in on
  * first), and where a VIP may go: in the master interface's subnet, no node's address, no other instance's VIP and
- * (online) nothing answering ARP for it. Online a free address of that subnet is proposed, from the top down.
+ * (online) nothing answering ARP for it. Online a free address of that subnet is proposed, from the top down. The
+ * IPv6 twin of each rule is in network6.ts.
  */
 import { parseCidr, sameSubnet } from '../answers/schema.js';
+import { isLinkLocal6 } from '../answers/ip.js';
+import type { InterfaceFact } from '../facts/types.js';
 import { startWaiting } from '../spinner.js';
 import { defaultInterface, type HostDiscovery } from './discovery.js';
 import { validators, type Prompter } from './prompter.js';
 import type { Known, WizardState } from './state.js';
+
+/** an interface's global IPv6 addresses with their prefix ("fd00:198:18::11/64"): not link-local, not loopback */
+export function globalIPv6(i: InterfaceFact | undefined): string[] {
+  return (i?.ips ?? [])
+    .filter((x) => x.family === 6 && !isLinkLocal6(x.address) && x.address !== '::1')
+    .map((x) => `${x.address}/${x.prefix}`);
+}
+
+/** the interfaces a VRRP instance can live on: up, not lo, with an IPv4 or a global IPv6 address */
+export function candidateInterfaces(k: Known): InterfaceFact[] {
+  return k.info.interfaces.filter((i) => i.name !== 'lo' && i.up && (i.addresses.length || globalIPv6(i).length));
+}
+
+/** what the interface list shows of an interface's addresses: IPv4, then global IPv6 */
+export const addressesOf = (i: InterfaceFact) => [...i.addresses, ...globalIPv6(i)].join(' ');
 
 /** the VRRP interface of a node: a list of the host's interfaces when it was reached, else typed */
 export async function askInterface(p: Prompter, label: string, k: Known | null, def: string): Promise<string> {
@@ -17,7 +35,7 @@ export async function askInterface(p: Prompter, label: string, k: Known | null, 
       message: `${label}: VRRP interface`,
       choices: ifs.map((i) => ({
         value: i.name,
-        name: `${i.name}  ${i.addresses.join(' ') || 'no IPv4 address'}  ${i.up ? 'UP' : 'DOWN'}`,
+        name: `${i.name}  ${addressesOf(i) || 'no address'}  ${i.up ? 'UP' : 'DOWN'}`,
       })),
       default: defaultInterface(k.info) ?? ifs[0].name,
     });
@@ -31,9 +49,9 @@ export async function askInterface(p: Prompter, label: string, k: Known | null, 
  */
 export function checkVip(text: string, ifaceCidr: string | null, nodeAddresses: string[]): string | { vip: string } {
   const c = parseCidr(text.trim());
-  if (!c) return `${text.trim()} is not an IPv4 address with an optional /prefix`;
+  if (!c) return `${text.trim()} is not an IPv4 or IPv6 address with an optional /prefix`;
   const iface = ifaceCidr ? parseCidr(ifaceCidr) : null;
-  const prefix = text.includes('/') ? c.prefix : (iface?.prefix ?? 32);
+  const prefix = text.includes('/') ? c.prefix : (iface?.prefix ?? (c.family === 6 ? 128 : 32));
   if (iface && !sameSubnet(c.address, iface.address, iface.prefix)) {
     return `${c.address} is not in the interface's subnet ${networkOf(iface.address, iface.prefix)}`;
   }

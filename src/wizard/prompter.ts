@@ -61,7 +61,14 @@ export const validators = {
     const parts = v.split(/[\s,]+/).filter(Boolean);
     if (!parts.length) return 'at least one VIP, e.g. 172.16.70.183/24';
     const bad = parts.find((p) => !parseCidr(p));
-    return bad ? `${bad} is not an IPv4 address with an optional /prefix` : true;
+    return bad ? `${bad} is not an IPv4 or IPv6 address with an optional /prefix` : true;
+  },
+  /** an IPv6 VIP as typed: an IPv6 address with an optional /prefix (where it may go: network6.ts) */
+  vip6: (v: string) => {
+    const t = v.trim();
+    const c = parseCidr(t);
+    if (!c) return `IPv6 VIP: "${t}" is not an IPv6 address; give x:y::z with an optional /prefix`;
+    return c.family === 6 ? true : `IPv6 VIP: ${c.address} is an IPv4 address; give an IPv6 address (x:y::z)`;
   },
   authPass: (v: string) => (v === '' || AUTH_PASS_RE.test(v) ? true : AUTH_PASS_RULE),
   url: (v: string) => (v === '' || URL_RE.test(v) ? true : 'an http(s) URL without quotes or spaces, or empty'),

@@ -51,7 +51,7 @@ export async function review(s: WizardState, r: ReviewOptions, listenSeconds?: n
       await askNodes(s);
       // instances name nodes: ask again only when a master is gone
       const names = (a.nodes as Partial[]).map((n) => String(n.name));
-      if ((a.instances as Partial[]).some((x) => !names.includes(String(x.master)))) {
+      if ((a.instances as Partial[]).some((x) => x.master !== 'auto' && !names.includes(String(x.master)))) {
         await askInstances(s, listenSeconds);
       }
     } else if (choice === 'instances') await askInstances(s, listenSeconds);

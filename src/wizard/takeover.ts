@@ -1,12 +1,15 @@
 /**
  * A pair built by hand: when a host the user gave already runs keepalived that ha-setup did not set up, the wizard
  * offers to take it over as it is (the answers read from the hosts, as `ha-setup import` does, so the hand-over
- * keeps every VIP where it is and costs no request) instead of replacing it from scratch, or to quit.
+ * keeps every VIP where it is and costs no request) instead of replacing it from scratch, or to quit. Offered once
+ * the hosts are known, before the questions whose answers the running pair gives (names, interfaces, priorities,
+ * VIPs); an instance it reads with no fixed master (master: auto) is said to be decided by the health check.
  */
 import type { ResolvedNode } from '../answers/resolve.js';
 import type { AnswersInput } from '../answers/schema.js';
 import { CancelledError, PreconditionError } from '../errors.js';
 import { reach, resolvedNode } from './hosts.js';
+import { masterAutoLine, priorityTies } from './instances.js';
 import { say, type Partial, type WizardState } from './state.js';
 
 /** what an import gives the wizard: the answers (snippets already written) and the VRRP passwords found */
@@ -91,5 +94,18 @@ export async function offerImport(s: WizardState, importPair: ImportPair): Promi
   }
   for (const [k, v] of Object.entries(imported)) if (k !== 'ssh') s.a[k] = v;
   say(s, `the answers now describe the running pair (${(imported.nodes as Partial[]).length} nodes); review them`);
+  sayMasterAuto(s, imported);
   return true;
+}
+
+/** the imported instances with no fixed master (master: auto): which priorities tie, and that the checks decide */
+function sayMasterAuto(s: WizardState, imported: Partial): void {
+  const nodes = (imported.nodes ?? []) as Partial[];
+  for (const inst of (imported.instances ?? []) as Partial[]) {
+    if (inst.master !== 'auto') continue;
+    const own = (inst.priorities ?? {}) as Record<string, number>;
+    const names = nodes.map((n) => String(n.name ?? n.host));
+    const ties = priorityTies(names.map((n, k) => [n, own[n] ?? Number(nodes[k].priority)]));
+    say(s, masterAutoLine(String(inst.name), ties ?? 'no node is the fixed master'));
+  }
 }

@@ -229,7 +229,8 @@ describe('wizard', () => {
   });
 
   it('rejects an unsafe interface name at the prompt', async () => {
-    const p = scripted(['', 'strict', '2', '10.0.0.1', 'root', 'lb01', 'eth0;reboot']);
+    // the hosts first (a pair running there would be offered for takeover before the rest), then each one's name
+    const p = scripted(['', 'strict', '2', '10.0.0.1', 'root', '10.0.0.2', 'root', 'lb01', 'eth0;reboot']);
     await expect(initCommand(fakeIO({ tty: true }), { dryRun: true, offline: true }, p)).rejects.toThrow(
       /rejected: a plain Linux interface name/,
     );

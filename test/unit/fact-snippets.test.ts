@@ -116,6 +116,63 @@ describe('fact snippets over captured command output', () => {
     expect(run(FACTS.nginxtest, { PATH: bin })).toEqual({ text: '', value: null });
   });
 
+  it('vip6neighbors: ping -6 from the interface, then the fresh neighbour entry; ping6 where ping has no -6', () => {
+    const log = join(bin, 'ndp.log');
+    writeFileSync(log, '');
+    // fd00:198:18::22 answers neighbour discovery (not the echo), fd00:198:18::23 the echo; nothing else answers
+    printer(
+      'ip',
+      [
+        `echo "ip $*" >> '${log}'`,
+        'case "$*" in *"neigh show to fd00:198:18::22 dev host0 nud reachable"*)',
+        '  echo "fd00:198:18::22 lladdr aa:bb:cc:00:00:22 router REACHABLE";; esac',
+      ].join('\n'),
+    );
+    const ping = (name: string) =>
+      printer(
+        name,
+        [
+          `echo "${name} $*" >> '${log}'`,
+          'if [ -n "$NO_PING_6" ] && [ "$1" = -6 ]; then echo "ping: invalid option -- \'6\'" >&2; exit 2; fi',
+          'case "$*" in *fd00:198:18::23) exit 0;; esac; exit 1',
+        ].join('\n'),
+      );
+    ping('ping');
+    ping('ping6');
+    const vars = { VIPS: '198.18.0.100 fd00:198:18::22 fd00:198:18::23 fd00:198:18::100', IFACE: 'host0' };
+    const { text, value } = run(FACTS.vip6neighbors, vars);
+    expect(text.trim().split('\n')).toEqual([
+      'fd00:198:18::22 aa:bb:cc:00:00:22 no',
+      'fd00:198:18::23 - yes',
+      'fd00:198:18::100 - no',
+    ]);
+    expect(value).toEqual([
+      { vip: 'fd00:198:18::22', lladdr: 'aa:bb:cc:00:00:22', echo: false },
+      { vip: 'fd00:198:18::23', lladdr: null, echo: true },
+      { vip: 'fd00:198:18::100', lladdr: null, echo: false },
+    ]);
+    // an IPv4 address is not probed here (ARP: vipneighbors); each IPv6 one flushed, pinged once, then read
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    expect(calls.filter((c) => c.includes('198.18.0.100'))).toEqual([]);
+    expect(calls.slice(0, 3)).toEqual([
+      'ip -6 neigh flush to fd00:198:18::22 dev host0',
+      'ping -6 -c 1 -W 1 -I host0 fd00:198:18::22',
+      'ip -6 neigh show to fd00:198:18::22 dev host0 nud reachable',
+    ]);
+    expect(calls.filter((c) => c.startsWith('ping6'))).toEqual([]);
+
+    // an old ping (no -6): ping6 with the same arguments
+    writeFileSync(log, '');
+    expect(run(FACTS.vip6neighbors, { ...vars, NO_PING_6: '1' }).value).toEqual(value);
+    expect(
+      readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .filter((c) => c.includes('::23') && c.startsWith('ping')),
+    ).toEqual(['ping -6 -c 1 -W 1 -I host0 fd00:198:18::23', 'ping6 -c 1 -W 1 -I host0 fd00:198:18::23']);
+    for (const f of ['ip', 'ping', 'ping6']) rmSync(join(bin, f));
+  });
+
   describe("vrrpseen: what keepalived logged of other routers in the last 30 s, by the host's clock", () => {
     // the host's clock and zone, pinned: `date +%s` / `date +%z` answer these, any other date call is the real one
     const pinned = (epoch: number, zone: string) =>

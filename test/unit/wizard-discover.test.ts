@@ -9,162 +9,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { HostDiscovery, HostInfo, Probe } from '../../src/wizard/discovery.js';
 import { defaultInterface, parseHostInfo } from '../../src/wizard/discovery.js';
-import type { HostConnection } from '../../src/ssh/ssh.js';
 import { checkVip, networkOf, VIP_PROPOSAL_TRIES, vipCandidates } from '../../src/wizard/network.js';
-import type { Prompter, Validate } from '../../src/wizard/prompter.js';
 import { wizard } from '../../src/wizard/wizard.js';
 import { answersForSaving } from '../../src/answers/summary.js';
 import { PreconditionError } from '../../src/errors.js';
 import type { RawAnswers } from '../fixtures/answers.js';
 import { fakeIO } from '../helpers/fake-io.js';
-
-interface Asked {
-  message: string;
-  default?: string | boolean;
-  choices?: string[];
-  rejected: string[];
-}
-
-/** the user presses Enter: the question's default is the answer (validated like a typed one, as inquirer does) */
-const ENTER = Symbol('Enter');
-type Answer = string | boolean | typeof ENTER;
-
-/** answers in order; a string answer that the question's validation rejects is recorded, and the next one used */
-function scripted(answers: Answer[]): Prompter & { asked: Asked[] } {
-  const asked: Asked[] = [];
-  const next = async (q: Asked, validate?: Validate) => {
-    asked.push(q);
-    for (;;) {
-      if (!answers.length) throw new Error(`unexpected question: ${q.message}`);
-      const given = answers.shift()!;
-      const a = given === ENTER ? (q.default ?? '') : given;
-      if (validate && typeof a === 'string') {
-        const ok = await validate(a);
-        if (ok !== true) {
-          q.rejected.push(`${a}: ${ok}`);
-          continue;
-        }
-      }
-      return a;
-    }
-  };
-  return {
-    asked,
-    input: async (q) => String(await next({ message: q.message, default: q.default, rejected: [] }, q.validate)),
-    password: async (q) => String(await next({ message: q.message, rejected: [] }, q.validate)),
-    select: async (q) =>
-      (await next({
-        message: q.message,
-        default: q.default,
-        choices: q.choices.map((c) => c.value),
-        rejected: [],
-      })) as never,
-    confirm: async (q) => Boolean(await next({ message: q.message, default: q.default, rejected: [] })),
-  };
-}
-
-const info = (host: string, addr: string): HostInfo => ({
-  hostname: host,
-  sshAddress: addr,
-  os: 'Debian GNU/Linux 12 (bookworm)',
-  family: 'debian',
-  interfaces: [
-    {
-      name: 'lo',
-      up: true,
-      multicast: false,
-      flags: ['LOOPBACK', 'UP'],
-      mac: '00:00:00:00:00:00',
-      addresses: ['127.0.0.1/8'],
-      ips: [{ address: '127.0.0.1', prefix: 8, family: 4, secondary: false }],
-    },
-    {
-      name: 'eth1',
-      up: true,
-      multicast: true,
-      flags: ['UP'],
-      mac: '02:00:00:00:00:09',
-      addresses: ['10.9.9.9/24'],
-      ips: [{ address: '10.9.9.9', prefix: 24, family: 4, secondary: false }],
-    },
-    {
-      name: 'host0',
-      up: true,
-      multicast: true,
-      flags: ['UP'],
-      mac: '02:00:00:00:00:01',
-      addresses: [`${addr}/24`],
-      ips: [{ address: addr, prefix: 24, family: 4, secondary: false }],
-    },
-  ],
-});
-
-/**
- * A scripted discovery: 198.18.0.91 is unreachable, other hosts have an unknown key until it is trusted. ARP:
- * 198.18.0.22 and 198.18.0.254 (the first VIP candidate) answer, and so does every address in `arpInUse`; with
- * `arpFails` the probe itself fails. `arp` records every address probed, in order.
- */
-function discovery(
-  opts: {
-    arpInUse?: (ip: string) => boolean;
-    arpFails?: boolean;
-    keepalived?: { active: boolean; managed: boolean };
-  } = {},
-): HostDiscovery & { trusted: string[]; probes: string[]; arp: string[] } {
-  const trusted: string[] = [];
-  const probes: string[] = [];
-  const arp: string[] = [];
-  const conn = {} as HostConnection;
-  return {
-    trusted,
-    probes,
-    arp,
-    useSsh(ssh) {
-      if (ssh.knownHostsFile) trusted.push(`file ${ssh.knownHostsFile}`);
-    },
-    async probe(node): Promise<Probe> {
-      probes.push(node.host);
-      if (node.host === '198.18.0.91') {
-        return { ok: false, kind: 'other', message: 'lb (198.18.0.91:22): unreachable: no SSH answer within 10 s' };
-      }
-      const file = trusted.find((t) => t.startsWith('file '))?.slice(5);
-      if (file && readFileSafe(file).includes(`${node.host} ssh-ed25519`)) {
-        const i = info(node.host === '198.18.0.11' ? 'lb01' : 'lb02', node.host);
-        return { ok: true, conn, info: { ...i, ...(opts.keepalived ? { keepalived: opts.keepalived } : {}) } };
-      }
-      return {
-        ok: false,
-        kind: 'unknown-key',
-        message: `${node.host}: host key ssh-ed25519 SHA256:abc is not in known_hosts`,
-        key: { type: 'ssh-ed25519', fingerprint: 'SHA256:abc', line: `${node.host} ssh-ed25519 AAAAC3Nza` },
-      };
-    },
-    async arpAnswer(_c, _i, vip) {
-      arp.push(vip);
-      if (opts.arpFails) throw new Error('ip: command not found');
-      if (vip === '198.18.0.22') return 'aa:bb:cc:00:00:22';
-      if (vip === '198.18.0.254' || opts.arpInUse?.(vip)) return 'aa:bb:cc:00:00:fe';
-      return null;
-    },
-    async listen() {
-      return [
-        { src: '198.18.0.50', vrid: 51, priority: 100, version: 2 },
-        { src: '198.18.0.11', vrid: 60, priority: 100, version: 2 }, // a node's own: not foreign
-      ];
-    },
-    close() {},
-  };
-}
-
-function readFileSafe(f: string): string {
-  try {
-    return readFileSync(f, 'utf8');
-  } catch {
-    return '';
-  }
-}
+import { ENTER, scripted, scriptedDiscovery as discovery, type Answer } from '../helpers/wizard-script.js';
 
 describe('online wizard', () => {
   it('connects as it goes, trusts keys, offers interfaces, checks the VIP and proposes a free id', async () => {
@@ -179,17 +31,18 @@ describe('online wizard', () => {
       'root',
       true, // trust lb01's key
       kh, // known_hosts file
-      'lb01', // name (default: hostname)
-      'host0', // interface
-      '110',
       '198.18.0.12',
       'root',
       true, // trust lb02's key (file already chosen)
+      'lb01', // name (default: hostname)
+      'host0', // interface
+      '110',
       'lb02',
       'host0',
       '100',
       'single',
       'lb01', // master
+      'host0', // the instance's interface (eth1 is up with an address too)
       '10.1.1.1', // not in the subnet: rejected
       '198.18.0.22', // answers ARP: rejected
       '198.18.0.12', // a node's address: rejected
@@ -261,7 +114,8 @@ describe('online wizard', () => {
       nginx: {},
       system: { selinux: 'leave', firewall: 'leave', multicast: true },
     };
-    const perInstance = (i: number): Answer[] => [i === 0 ? 'lb01' : 'lb02', vips[i], ENTER, '', true];
+    // master, interface (host0: the nodes'), VIP, id, password, preempt
+    const perInstance = (i: number): Answer[] => [i === 0 ? 'lb01' : 'lb02', ENTER, vips[i], ENTER, '', true];
     const answers: Answer[] = [layout, ...perInstance(0), ...(layout === 'double' ? perInstance(1) : [])];
     return { partial, answers };
   };
@@ -344,7 +198,7 @@ describe('subnet checks', () => {
       "198.18.1.100 is not in the interface's subnet 198.18.0.0/24",
     );
     expect(checkVip('198.18.0.11', '198.18.0.11/24', ['198.18.0.11'])).toMatch(/load balancer's own address/);
-    expect(checkVip('198.18.0.300', '198.18.0.11/24', [])).toMatch(/not an IPv4 address/);
+    expect(checkVip('198.18.0.300', '198.18.0.11/24', [])).toMatch(/not an IPv4 or IPv6 address/);
     expect(checkVip('172.16.70.183/24', null, [])).toEqual({ vip: '172.16.70.183/24' });
     expect(networkOf('172.16.70.183', 20)).toBe('172.16.64.0/20');
     expect(networkOf('10.1.2.3', 8)).toBe('10.0.0.0/8');

@@ -1,7 +1,8 @@
 /**
  * The wizard's discovery (src/wizard/discovery.ts) over the scripted SSH fake: what it connects with, how it becomes
  * root, what it reads as the login user and as root, how a refused host key or a failed read comes back to the
- * wizard, and the ARP and VRRP probes; the host's answers are sections of facts captured on the lab's hosts.
+ * wizard, and the ARP, IPv6 neighbour and VRRP probes; the host's answers are sections of facts captured on the
+ * lab's hosts.
  */
 import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -182,7 +183,7 @@ describe('Discovery.probe', () => {
   });
 });
 
-describe('Discovery.arpAnswer and listen', () => {
+describe('Discovery.arpAnswer, ndpAnswer and listen', () => {
   it('the link-layer address that answers ARP for a VIP; null for a VIP nothing answers', async () => {
     const d = discovery();
     const p = await d.probe(node());
@@ -196,6 +197,27 @@ describe('Discovery.arpAnswer and listen', () => {
     expect(asked.args).toEqual(expect.arrayContaining(['198.18.0.100', 'host0']));
     lab.rules[0] = { match: reads('vipneighbors'), reply: { stdout: gathered({ vipneighbors: rocky.vipneighbors }) } };
     expect(await d.arpAnswer(p.conn, 'host0', '198.18.0.104')).toBeNull();
+  });
+
+  it('who answers for an IPv6 VIP: its neighbour entry or an echo reply; null when nothing does', async () => {
+    const d = discovery();
+    const p = await d.probe(node());
+    if (!p.ok) throw new Error(p.message);
+    const answer = (line: string) => ({
+      match: reads('vip6neighbors'),
+      reply: { stdout: gathered({ vip6neighbors: line }) },
+    });
+    lab.rules.unshift(answer('fd00:198:18::22 aa:bb:cc:00:00:22 no'));
+    expect(await d.ndpAnswer(p.conn, 'host0', 'fd00:198:18::22')).toEqual({ lladdr: 'aa:bb:cc:00:00:22', echo: false });
+    const asked = lab.conns[0].calls.at(-1)!;
+    // the address and the interface go in as parameters (quoted), as root (ip neigh flush)
+    expect(asked.args).toEqual(expect.arrayContaining(['fd00:198:18::22', 'host0']));
+    expect(asked.text).not.toContain('fd00:198:18::22');
+    expect(asked.opts.root).toBe(true);
+    lab.rules[0] = answer('fd00:198:18::23 - yes');
+    expect(await d.ndpAnswer(p.conn, 'host0', 'fd00:198:18::23')).toEqual({ lladdr: null, echo: true });
+    lab.rules[0] = answer('fd00:198:18::100 - no');
+    expect(await d.ndpAnswer(p.conn, 'host0', 'fd00:198:18::100')).toBeNull();
   });
 
   it('the VRRP adverts heard on an interface, waited for as long as asked; no listener is an error', async () => {
