@@ -118,13 +118,7 @@ describe('the wizard connects as it goes, and builds a working pair', () => {
     enter();
     await prompt(/known_hosts file/);
     enter(); // ~/.ssh/known_hosts in this HOME
-    await prompt(/LB 1: name/);
-    enter(); // lb01, from the host's hostname
-    await prompt(/LB 1 \(lb01\): VRRP interface/);
-    expect(screen()).toMatch(/host0 +198\.18\.\d+\.11\/24 +UP/);
-    enter(); // host0: the interface SSH came in on, found
-    await prompt(/LB 1: priority/);
-    enter();
+    // every host's address first (a pair running there would be offered for takeover before the rest)
     await prompt(/LB 2: SSH address/);
     type(addr('lb02'));
     enter();
@@ -132,6 +126,13 @@ describe('the wizard connects as it goes, and builds a working pair', () => {
     enter();
     expectKeyQuestionNotFailure(await prompt(/Trust the host key of 198\.18\.\d+\.12/), 12);
     type('y');
+    enter();
+    await prompt(/LB 1: name/);
+    enter(); // lb01, from the host's hostname
+    await prompt(/LB 1 \(lb01\): VRRP interface/);
+    expect(screen()).toMatch(/host0 +198\.18\.\d+\.11\/24 +UP/);
+    enter(); // host0: the interface SSH came in on, found
+    await prompt(/LB 1: priority/);
     enter();
     await prompt(/LB 2: name/);
     enter();
@@ -143,6 +144,9 @@ describe('the wizard connects as it goes, and builds a working pair', () => {
     enter();
     await prompt(/VI_1: master/);
     enter();
+    // the load balancers have a second interface (host1): asked per instance, host0 (theirs) by default
+    await prompt(/VI_1: interface of its VIPs and VRRP adverts/);
+    enter();
     // the VIP question proposes a free address of host0's subnet (ARP-probed from lb01): Enter takes it
     const vipScreen = await prompt(
       /VI_1: VIP, a free address in 198\.18\.\d+\.0\/24 \(host0 of lb01\) \(198\.18\.\d+\.\d+\)/,
@@ -150,6 +154,10 @@ describe('the wizard connects as it goes, and builds a working pair', () => {
     const vip = /VI_1: VIP, a free address in \S+ \(host0 of lb01\) \((198\.18\.\d+\.\d+)\)/.exec(vipScreen)![1];
     expect(vip.startsWith(`${l.prefix}.`)).toBe(true);
     expect(vipScreen).toMatch(new RegExp(`${vip.replace(/\./g, '\\.')} is free \\(nothing answers ARP for it\\)`));
+    enter();
+    // host0 has a global IPv6 address on both: a free IPv6 VIP of its prefix is offered beside it (dual stack)
+    const v6Screen = await prompt(/VI_1: an IPv6 VIP beside/, 30_000);
+    const vip6 = /yes: (fd00:198:18::[0-9a-f]+)\/64 \(free\)/.exec(v6Screen)![1];
     enter();
     // it listened on the segment: web02's VRID 51 is in use, so it proposes 52
     await prompt(/VI_1: virtual router id.*\(52\)/, 30_000);
@@ -173,7 +181,7 @@ describe('the wizard connects as it goes, and builds a working pair', () => {
     await prompt(/Firewall/);
     enter();
     const review = await prompt(/Apply these answers\?/);
-    expect(review).toContain(`VI_1: VRID 52, VIP ${vip}/24, master lb01`);
+    expect(review).toContain(`VI_1: VRID 52, VIP ${vip}/24 ${vip6}/64, master lb01`);
     // Debian + Rocky: nginx.sync is off; the review says what will be applied, not "nginx config from lb01"
     expect(review).not.toMatch(/nginx config(uration)? (copied )?from/);
     expect(review).toContain('nginx: each node keeps its own configuration (nginx.sync: false)');
@@ -188,7 +196,7 @@ describe('the wizard connects as it goes, and builds a working pair', () => {
     // the pair it built
     const answers = parse(readFileSync(saved, 'utf8'));
     expect(answers.nodes.map((n: { interface: string }) => n.interface)).toEqual(['host0', 'host0']);
-    expect(answers.instances[0]).toMatchObject({ virtualRouterId: 52, vips: [`${vip}/24`] });
+    expect(answers.instances[0]).toMatchObject({ virtualRouterId: 52, vips: [`${vip}/24`, `${vip6}/64`] });
     expect(
       readFileSync(join(home, '.ssh', 'known_hosts'), 'utf8')
         .trim()
@@ -200,6 +208,9 @@ describe('the wizard connects as it goes, and builds a working pair', () => {
       pages.add(/served by (web0[12])/.exec(inHost('client', `curl -s -m 3 http://${vip}/`).stdout)?.[1] ?? '');
     }
     expect([...pages].sort()).toEqual(['web01', 'web02']);
+    // the IPv6 VIP: on the same master (its twin in one sync group), served too
+    expect(vipHolders(vip6)).toEqual(['lb01']);
+    expect(inHost('client', `curl -g -s -m 3 'http://[${vip6}]/'`).stdout).toMatch(/served by web0[12]/);
     const v = await cli(['verify-failover', '--answers', saved, '--scenario', 'all', '--json'], {
       env: { HOME: home },
       timeoutMs: 600_000,
