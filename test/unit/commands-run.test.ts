@@ -74,6 +74,9 @@ beforeAll(async () => {
 
 beforeEach(() => {
   vi.useFakeTimers();
+  // a pinned clock: run ids are dated, and a date such as 20261206T211113Z holds the fixtures' password 1111, which
+  // the output masks wherever it appears
+  vi.setSystemTime(new Date('2026-03-04T05:06:07Z'));
   lab.unreachable.clear();
   lab.clients.length = 0;
 });
