@@ -39,10 +39,9 @@ export const FILE_CHECK_SH = String.raw`file_check() {
 /**
  * pkg_of PATH: "NAME VERSION" of the package that owns exactly PATH (dpkg or rpm), or nothing. bin_check PATH:
  * file_check's answer, and "no is not owned by a package" when neither PATH nor the file it resolves to belongs to
- * one (a binary that came with the system, not one someone put there).
+ * one (a binary that came with the system, not one someone put there). Needs FILE_CHECK_SH (BIN_CHECK_SH: both).
  */
-export const BIN_CHECK_SH = String.raw`${FILE_CHECK_SH}
-pkg_of() {
+export const PKG_CHECK_SH = String.raw`pkg_of() {
   if command -v dpkg-query >/dev/null 2>&1; then
     _pn=$(dpkg-query -S "$1" 2>/dev/null | awk -v p="$1" '!/^diversion by/ {
       i = index($0, ": ")
@@ -59,6 +58,11 @@ bin_check() {
   else echo "no it is not owned by a package"; fi
 }`;
 
+export const BIN_CHECK_SH = `${FILE_CHECK_SH}\n${PKG_CHECK_SH}`;
+
+/** the shell functions of import's reading of unknown daemons (package ownership: bin_check) */
+export const BIN_CHECK_PRELUDE = [FILE_CHECK_SH, PKG_CHECK_SH] as const;
+
 /** file_check's answer: the resolved path, or why not */
 export function parseFileCheck(line: string): { ok: true; path: string } | { ok: false; why: string } | null {
   const m = /^(ok|no) (.*)$/.exec(line.trim());
@@ -66,9 +70,11 @@ export function parseFileCheck(line: string): { ok: true; path: string } | { ok:
   return m[1] === 'ok' ? { ok: true, path: m[2] } : { ok: false, why: m[2] };
 }
 
-/** the notifyscript fact: notify.script ($NOTIFY_SCRIPT) checked as the notify hook checks it before running it */
+/**
+ * the notifyscript fact: notify.script ($NOTIFY_SCRIPT) checked as the notify hook checks it before running it (its
+ * prelude: FILE_CHECK_SH)
+ */
 export const NOTIFY_SCRIPT_SH = String.raw`if [ -n "$NOTIFY_SCRIPT" ]; then
-${FILE_CHECK_SH}
   r=$(file_check "$NOTIFY_SCRIPT")
   case $r in
     "ok "*) if [ -x "${'$'}{r#ok }" ]; then echo "$r"; else echo "no it is not executable"; fi ;;

@@ -4,7 +4,8 @@
  * they need in ONE round trip per host (gather.ts); the Facts type is derived from this table.
  *
  * Snippets read their inputs from shell variables set by the gather script ($FILES, $VIPS, $IFACE, ...: see VARS),
- * which come in as quoted positional parameters: no value is ever pasted into the script text.
+ * which come in as quoted positional parameters: no value is ever pasted into the script text. Shell functions that
+ * several facts use (the file checks of safe-file.ts) are their preludes, defined once per round trip.
  */
 import { isHostAddress, NAME_RE, USER_RE } from '../answers/schema.js';
 import { canonicalIP, canonicalIPv6 } from '../answers/ip.js';
@@ -22,7 +23,7 @@ import {
 } from './daemons.js';
 import { GLOBS_SH, parseFileEntries, parseGlobs } from './file-entries.js';
 import { offsetMinutes, parseLogStamp } from './logstamp.js';
-import { NOTIFY_SCRIPT_SH, parseNotifyScript } from './safe-file.js';
+import { BIN_CHECK_PRELUDE, FILE_CHECK_SH, NOTIFY_SCRIPT_SH, parseNotifyScript } from './safe-file.js';
 import { NO_LISTENER, parseVrrpAdverts, VRRP_LISTEN_SH } from './vrrp.js';
 import type {
   FileFact,
@@ -57,9 +58,11 @@ export type FactVar = (typeof VARS)[number];
 export type FactVars = Partial<Record<FactVar, string>>;
 
 export interface FactDef<T> {
-  /** POSIX sh; stderr is discarded; may use the VARS */
+  /** POSIX sh; stderr is discarded; may use the VARS and the functions its prelude defines */
   sh: string;
   parse(text: string): T;
+  /** shell function definitions the snippet uses, each put once in front of a gather script (gather.ts) */
+  prelude?: readonly string[];
 }
 
 const lines = (t: string) =>
@@ -68,8 +71,13 @@ const lines = (t: string) =>
     .map((l) => l.trim())
     .filter(Boolean);
 
-function fact<T>(sh: string, parse: (text: string) => T): FactDef<T> {
-  return { sh, parse };
+function fact<T>(sh: string, parse: (text: string) => T, prelude?: readonly string[]): FactDef<T> {
+  return prelude ? { sh, parse, prelude } : { sh, parse };
+}
+
+/** a fact's snippet with its prelude, to run on its own */
+export function factSh(f: FactDef<unknown>): string {
+  return [...(f.prelude ?? []), f.sh].join('\n');
 }
 
 export const SERVICES = [
@@ -610,15 +618,15 @@ $1 == "ActiveState" { a = $2; seen = 1 } $1 == "UnitFileState" { e = $2; seen = 
   /** every process named keepalived, of any user (import: only root's is the daemon) */
   kaprocs: fact(KA_PROCS_SH, parseKeepalivedProcs),
   /** the candidate keepalived binaries, read as files (version, build options, package): none is run */
-  kabins: fact(KA_BINS_SH, parseKeepalivedBins),
+  kabins: fact(KA_BINS_SH, parseKeepalivedBins, BIN_CHECK_PRELUDE),
   /** the environment files keepalived's unit reads, whole */
   kaenv: fact(KA_ENV_SH, parseFileEntries),
   /** nginx -T of the unit's binary and configuration, run only for a root-owned binary of a package */
-  nginxdump: fact(NGINX_DUMP_SH, parseNginxDump),
+  nginxdump: fact(NGINX_DUMP_SH, parseNginxDump, BIN_CHECK_PRELUDE),
   /** the files $GLOBS match (keepalived's configuration and includes) and the scripts they name, whole */
   globs: fact(GLOBS_SH, parseGlobs),
   /** notify.script ($NOTIFY_SCRIPT) as the notify hook checks it before running it as root */
-  notifyscript: fact(NOTIFY_SCRIPT_SH, parseNotifyScript),
+  notifyscript: fact(NOTIFY_SCRIPT_SH, parseNotifyScript, [FILE_CHECK_SH]),
   /**
    * which link-layer address answers ARP for each VIP: a neighbour entry left from earlier (the VIP was on another
    * host a minute ago) proves nothing, so it is flushed, asked again, and only a fresh answer (REACHABLE) counts
