@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { ResolvedNode } from '../answers/resolve.js';
 import { noEpoch } from '../answers/packages.js';
 import { OperationError, PreconditionError } from '../errors.js';
-import { FACTS } from '../facts/table.js';
+import { FACTS, factSh } from '../facts/table.js';
 import type { ServiceFact } from '../facts/types.js';
 import { FLAG_WRITE_SH, PATHS } from '../paths.js';
 import { lastLines } from '../printable.js';
@@ -389,7 +389,7 @@ export class HostRunner {
   /** the plan rendered keepalived.conf for the version it expected: another one stops the node's run */
   private async checkVersion(expected: string | null | undefined): Promise<void> {
     if (!expected) return;
-    const r = await this.conn.run(FACTS.kaversion.sh, { timeoutMs: 30_000 });
+    const r = await this.conn.run(factSh(FACTS.kaversion), { timeoutMs: 30_000 });
     const got = FACTS.kaversion.parse(r.stdout);
     if (got !== expected)
       throw new FactChanged(

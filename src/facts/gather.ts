@@ -100,6 +100,7 @@ export const INIT_FACTS = [
   'kavips',
   'vrrpseen',
   'notifyscript',
+  'bins',
 ] as const satisfies readonly FactName[];
 export type InitFacts = Pick<Facts, (typeof INIT_FACTS)[number]> & {
   /** true for --offline plans: nothing was read from the host */
