@@ -86,6 +86,24 @@ export const HA_BIN_PRELUDE = [FILE_CHECK_SH, HA_BIN_SH] as const;
 /** the shell functions of import's reading of unknown daemons (package ownership: bin_check) */
 export const BIN_CHECK_PRELUDE = [FILE_CHECK_SH, PKG_CHECK_SH] as const;
 
+/**
+ * sh -c CHECKED_RUN_SH NAME ARGS...: runs NAME with ARGS as root's PATH finds it, by its resolved path, only when
+ * ha_bin accepts it; else nothing runs: exit 126 with ha_bin's line on stderr (127: not on the PATH)
+ */
+export const CHECKED_RUN_SH = String.raw`${FILE_CHECK_SH}
+${HA_BIN_SH}
+_r=$(ha_bin "$0")
+case $_r in
+  "ok "*) exec "${'$'}{_r#ok }" "$@" ;;
+  "") echo "$0: not found on root's PATH" >&2; exit 127 ;;
+  *) echo "${'$'}{_r#no }: not run (ha-setup runs as root only a binary nobody but root can change)" >&2; exit 126 ;;
+esac`;
+
+/** argv (NAME ARGS...) run through CHECKED_RUN_SH: how the apply runs keepalived -t and nginx -t */
+export function checkedArgv(argv: readonly string[]): string[] {
+  return ['sh', '-c', CHECKED_RUN_SH, ...argv];
+}
+
 /** file_check's answer: the resolved path, or why not */
 export function parseFileCheck(line: string): { ok: true; path: string } | { ok: false; why: string } | null {
   const m = /^(ok|no) (.*)$/.exec(line.trim());

@@ -1,8 +1,9 @@
 /**
  * ha-setup runs the keepalived and nginx it manages as root only from a file nobody but root can change (ha_bin of
- * src/facts/safe-file.ts): the facts that run them (kaversion, katest, nginxtest), each run by a real sh on this
- * machine with stubs that leave a mark when run; the bins fact says why not (root's PATH, and the binaries their
- * units start), and init's preflight refuses such a host with that line.
+ * src/facts/safe-file.ts): the facts that run them (kaversion, katest, nginxtest), the apply's validators
+ * (checkedArgv) and the 1.x check (validate-keepalived-1x.sh), each run by a real sh on this machine with stubs that
+ * leave a mark when run; the bins fact says why not (root's PATH, and the binaries their units start), and init's
+ * preflight refuses such a host with that line.
  *
  * The stubs live under safeDir() (a directory only the user running the tests can write, as root's are), made
  * group-writable where a test needs it; this machine's own keepalived and nginx are in /usr/sbin.
@@ -14,8 +15,10 @@ import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
 import { gatherArgs, gatherScript, parseGathered } from '../../src/facts/gather.js';
+import { checkedArgv } from '../../src/facts/safe-file.js';
 import type { FactName, FactVars } from '../../src/facts/table.js';
 import { preflight } from '../../src/plan/preflight.js';
+import { validateScript1x } from '../../src/steps/keepalived-config.js';
 import { pair } from '../fixtures/answers.js';
 import { fresh } from '../fixtures/facts.js';
 import { removeSafeDirs, safeDir } from '../helpers/safe-dir.js';
@@ -29,6 +32,7 @@ const mark = join(tmp, 'ran');
 beforeEach(() => rmSync(mark, { force: true }));
 
 const SYSTEM = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const NOT_RUN = 'not run (ha-setup runs as root only a binary nobody but root can change)';
 
 /** a keepalived or nginx that leaves the mark when run, and answers as one */
 function payload(path: string, mode = 0o755): string {
@@ -165,5 +169,42 @@ describe('the facts run keepalived and nginx only from a file nobody but root ca
     ]);
     f.bins = facts(['bins'], '/nonexistent').bins;
     expect(preflight(cfg, node, f, new Set()).filter((l) => l.includes('keepalived at'))).toEqual([]);
+  });
+});
+
+describe("the apply's validators and the 1.x check run the checked binary by its resolved path, or nothing", () => {
+  const safe = safeDir();
+  const gw = binDir(safe, 'gw');
+  const unsafe = payload(join(gw, 'keepalived'), 0o775);
+  const run = (argv: readonly string[], path: string) =>
+    // HOME: bash run from here may read this machine's ~/.bashrc
+    spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: { PATH: `${path}:${SYSTEM}`, HOME: tmp } });
+
+  it('checkedArgv (keepalived -t, nginx -t): exit 126 and why, nothing run; a safe one by its resolved path', () => {
+    const r = run(checkedArgv(['keepalived', '-t', '-f', '/etc/keepalived/keepalived.conf']), gw);
+    expect([r.status, r.stdout, r.stderr]).toEqual([
+      126,
+      '',
+      `keepalived at ${unsafe} is writable by group or others (mode 775): ${NOT_RUN}\n`,
+    ]);
+    expect(existsSync(mark)).toBe(false);
+    const real = payload(join(binDir(safe, 'opt'), 'keepalived-2.2.7'));
+    const links = binDir(safe, 'links');
+    symlinkSync(real, join(links, 'keepalived'));
+    const ok = run(checkedArgv(['keepalived', '-t', '-f', 'a b']), links);
+    expect(ok.status).toBe(0);
+    expect(spawnSync('cat', [mark], { encoding: 'utf8' }).stdout).toBe(`${real} -t -f a b\n`);
+    expect(run(checkedArgv(['no-such-binary', '-t']), links).status).toBe(127);
+  });
+
+  it('validate-keepalived-1x.sh as ha-setup runs it (no binary given): exit 2 and why, nothing run', () => {
+    const conf = join(safe, 'keepalived.conf');
+    writeFileSync(conf, 'global_defs {\n}\n');
+    const r = run(['bash', '-c', validateScript1x(), 'validate-keepalived-1x', conf], gw);
+    expect([r.status, r.stderr]).toEqual([
+      2,
+      `keepalived at ${unsafe} is writable by group or others (mode 775): ${NOT_RUN}\n`,
+    ]);
+    expect(existsSync(mark)).toBe(false);
   });
 });
