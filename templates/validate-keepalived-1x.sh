@@ -3,6 +3,9 @@
 # (1.x, e.g. CentOS 7's 1.3.5, which even answers -t with exit 0): run the real binary for a few seconds in a private
 # network + mount namespace, then read what it logged.
 #   usage: validate-keepalived-1x.sh CONF [KEEPALIVED_BINARY] [SECONDS]
+# Without KEEPALIVED_BINARY (as ha-setup runs it): the keepalived root's PATH finds, by the path it resolves to, only
+# when nobody but root can change that file (ha_bin of src/facts/safe-file.ts, which ha-setup puts in front of this
+# script); else nothing runs (exit 2).
 # Interfaces the config names (interface X / dev X) are recreated in the namespace (as veths with carrier) only if
 # they exist on this host, each with this host's first IPv4 address on it, so a wrong interface name still fails.
 #   exit 0 = no problem seen, 1 = problems (printed), 2 = could not run the check
@@ -13,9 +16,18 @@
 # 1.3.5 from respawning a child that died on a bad file.
 set -u
 CONF=$(readlink -f "${1:?usage: $0 CONF [BINARY] [SECONDS]}")
-KA=${2:-keepalived}
+KA=${2:-}
 SECS=${3:-2}
 [ -r "$CONF" ] || { echo "cannot read $CONF" >&2; exit 2; }
+if [ -z "$KA" ]; then
+  command -v ha_bin >/dev/null || { echo "no KEEPALIVED_BINARY, and no ha_bin in front of this script" >&2; exit 2; }
+  r=$(ha_bin keepalived)
+  case $r in
+    "ok "*) KA=${r#ok } ;;
+    "") echo "no keepalived on root's PATH" >&2; exit 2 ;;
+    *) echo "${r#no }: not run (ha-setup runs as root only a binary nobody but root can change)" >&2; exit 2 ;;
+  esac
+fi
 command -v "$KA" >/dev/null || { echo "no keepalived binary $KA" >&2; exit 2; }
 # the file and the snippets it includes (the operator's conf.d): their scripts and interfaces count too
 FILES="$CONF"

@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import type { ResolvedNode } from '../answers/resolve.js';
 import { noEpoch } from '../answers/packages.js';
 import { OperationError, PreconditionError } from '../errors.js';
-import { FACTS } from '../facts/table.js';
+import { checkedArgv } from '../facts/safe-file.js';
+import { FACTS, factSh } from '../facts/table.js';
 import type { ServiceFact } from '../facts/types.js';
 import { FLAG_WRITE_SH, PATHS } from '../paths.js';
 import { lastLines } from '../printable.js';
@@ -254,7 +255,7 @@ export class HostRunner {
     );
     if (!validate) return;
     if (c.validateInPlace) {
-      const v = await this.conn.exec(validate, { timeoutMs: 60_000 });
+      const v = await this.conn.exec(validator(validate), { timeoutMs: 60_000 });
       if (v.code === 0) return;
       // put the previous file back (or remove the new one), as the backup recorded it
       const back = await this.conn.sh(
@@ -272,10 +273,7 @@ export class HostRunner {
       );
     }
     const tmp = r.stdout.trim().split('\n').pop()!;
-    const v = await this.conn.exec(
-      validate.map((a) => (a === '{file}' ? tmp : a)),
-      { timeoutMs: 60_000 },
-    );
+    const v = await this.conn.exec(validator(validate.map((a) => (a === '{file}' ? tmp : a))), { timeoutMs: 60_000 });
     if (v.code !== 0) {
       await this.conn.exec(['rm', '-f', tmp], { timeoutMs: WRITE_TIMEOUT_MS });
       const why = lastLines(v.stderr + v.stdout);
@@ -294,7 +292,7 @@ export class HostRunner {
       pre: [CAS_SH],
     });
     if (!c.validate) return;
-    const v = await this.conn.exec(c.validate, { timeoutMs: 60_000 });
+    const v = await this.conn.exec(validator(c.validate), { timeoutMs: 60_000 });
     if (v.code === 0) return;
     const back = await this.conn.sh('cp -a "$1/files$2" "$2"', [this.runDir, c.path], {
       timeoutMs: WRITE_TIMEOUT_MS,
@@ -389,7 +387,7 @@ export class HostRunner {
   /** the plan rendered keepalived.conf for the version it expected: another one stops the node's run */
   private async checkVersion(expected: string | null | undefined): Promise<void> {
     if (!expected) return;
-    const r = await this.conn.run(FACTS.kaversion.sh, { timeoutMs: 30_000 });
+    const r = await this.conn.run(factSh(FACTS.kaversion), { timeoutMs: 30_000 });
     const got = FACTS.kaversion.parse(r.stdout);
     if (got !== expected)
       throw new FactChanged(
@@ -479,7 +477,7 @@ export class HostRunner {
         `rsync ${configDir}`,
         { timeoutMs: 120_000 },
       );
-      const t = await this.conn.exec(['nginx', '-t'], { timeoutMs: WRITE_TIMEOUT_MS });
+      const t = await this.conn.exec(validator(['nginx', '-t']), { timeoutMs: WRITE_TIMEOUT_MS });
       if (t.code !== 0) {
         await this.conn.sh('rsync -a --delete "$1/files$2/" "$2/"', [this.runDir, configDir], { timeoutMs: 120_000 });
         throw new OperationError(
@@ -497,6 +495,14 @@ export class HostRunner {
     const r = await this.conn.exec(c.argv, { timeoutMs: 60_000 });
     if (r.code !== 0) throw new OperationError(`${this.node.name}: check failed: ${c.describe}`);
   }
+}
+
+/**
+ * a validator's argv as it runs: keepalived and nginx by the path root's PATH finds, only when nobody but root can
+ * change that file (checkedArgv; init's preflight refuses such a host already: this holds for what changed since)
+ */
+function validator(argv: readonly string[]): readonly string[] {
+  return argv[0] === 'keepalived' || argv[0] === 'nginx' ? checkedArgv(argv) : argv;
 }
 
 /** the longest the nginx sync's tar stream between two hosts may take */

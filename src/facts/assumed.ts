@@ -75,5 +75,6 @@ export function assumedFacts(cfg: Config, node: ResolvedNode, family: OsFamily):
     kavips: [],
     vrrpseen: [],
     notifyscript: null,
+    bins: [],
   };
 }

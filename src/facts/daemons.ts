@@ -5,7 +5,6 @@
  * names, run only when only root could have written it (bin_check, safe-file.ts) and owned by a package.
  */
 import { B64_SH, FILE_ENTRY_SH } from './file-entries.js';
-import { BIN_CHECK_SH } from './safe-file.js';
 import type { KeepalivedBinary, KeepalivedProcess, KeepalivedUnit, NginxDumpFact } from './types.js';
 
 const decode = (s: string) => (s === '-' ? '' : Buffer.from(s.trim(), 'base64').toString('utf8'));
@@ -72,10 +71,10 @@ export function parseKeepalivedProcs(t: string): KeepalivedProcess[] {
 /**
  * For each candidate keepalived binary: a root keepalived process's (read through /proc/PID/exe: the running file,
  * deleted or not), the unit's ExecStart path, `command -v keepalived`: "@bin FROM <base64 path>", "deleted", "pkg NAME
- * VERSION", "version ..." and "build ..." (strings read from the file with grep: nothing is run)
+ * VERSION", "version ..." and "build ..." (strings read from the file with grep: nothing is run). Its prelude:
+ * BIN_CHECK_PRELUDE (safe-file.ts)
  */
 export const KA_BINS_SH = String.raw`${B64_SH}
-${BIN_CHECK_SH}
 ka_read() {
   echo "@bin $1 $(printf %s "$3" | b64)"
   case "$3" in
@@ -139,10 +138,9 @@ export const KA_ENV_SH = String.raw`${FILE_ENTRY_SH}
 /**
  * nginx -T: the binary the nginx unit's ExecStart names (else `command -v nginx`), its configuration the unit's -c
  * (else nginx's default), run (bounded: 20 s) only when bin_check passes; "bin", "conf", "rc", "out", "err" lines
- * (base64), or "unsafe <base64 binary> <base64 why>", or "none"
+ * (base64), or "unsafe <base64 binary> <base64 why>", or "none". Its prelude: BIN_CHECK_PRELUDE (safe-file.ts)
  */
 export const NGINX_DUMP_SH = String.raw`${B64_SH}
-${BIN_CHECK_SH}
 _nu=$(systemctl show nginx.service -p ExecStart 2>/dev/null | head -n 1)
 _nb=$(printf '%s\n' "$_nu" | sed -n 's/.*path=\([^ ;]*\).*/\1/p')
 _nc=$(printf '%s\n' "$_nu" | sed -n 's/.*argv\[\]=\(.*\) ; ignore_errors=.*/\1/p' | awk '{

@@ -27,11 +27,15 @@ export function parseSections(out: string): Record<string, string> {
   return sections;
 }
 
-/** the script gathering `names`; its inputs come from positional parameters in the order of VARS */
+/**
+ * the script gathering `names`; its inputs come from positional parameters in the order of VARS; the shell functions
+ * of the facts' preludes are defined once, first
+ */
 export function gatherScript(names: readonly FactName[]): string {
   const vars = VARS.map((v, i) => `${v}="\${${i + 1}}"`).join('; ');
+  const prelude = [...new Set(names.flatMap((n): readonly string[] => FACTS[n].prelude ?? []))];
   const body = names.map((n) => `echo "@@${n.toLowerCase()}"\n{ ${FACTS[n].sh}\n} 2>/dev/null`).join('\n');
-  return `${vars}\nexport LC_ALL=C\n${body}\necho "@@end"\n`;
+  return `${vars}\nexport LC_ALL=C\n${prelude.map((p) => `${p}\n`).join('')}${body}\necho "@@end"\n`;
 }
 
 export function gatherArgs(vars: FactVars): string[] {
@@ -96,6 +100,7 @@ export const INIT_FACTS = [
   'kavips',
   'vrrpseen',
   'notifyscript',
+  'bins',
 ] as const satisfies readonly FactName[];
 export type InitFacts = Pick<Facts, (typeof INIT_FACTS)[number]> & {
   /** true for --offline plans: nothing was read from the host */

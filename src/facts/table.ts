@@ -4,7 +4,8 @@
  * they need in ONE round trip per host (gather.ts); the Facts type is derived from this table.
  *
  * Snippets read their inputs from shell variables set by the gather script ($FILES, $VIPS, $IFACE, ...: see VARS),
- * which come in as quoted positional parameters: no value is ever pasted into the script text.
+ * which come in as quoted positional parameters: no value is ever pasted into the script text. Shell functions that
+ * several facts use (the file checks of safe-file.ts) are their preludes, defined once per round trip.
  */
 import { isHostAddress, NAME_RE, USER_RE } from '../answers/schema.js';
 import { canonicalIP, canonicalIPv6 } from '../answers/ip.js';
@@ -22,7 +23,14 @@ import {
 } from './daemons.js';
 import { GLOBS_SH, parseFileEntries, parseGlobs } from './file-entries.js';
 import { offsetMinutes, parseLogStamp } from './logstamp.js';
-import { NOTIFY_SCRIPT_SH, parseNotifyScript } from './safe-file.js';
+import {
+  BIN_CHECK_PRELUDE,
+  FILE_CHECK_SH,
+  HA_BIN_PRELUDE,
+  NOTIFY_SCRIPT_SH,
+  parseBins,
+  parseNotifyScript,
+} from './safe-file.js';
 import { NO_LISTENER, parseVrrpAdverts, VRRP_LISTEN_SH } from './vrrp.js';
 import type {
   FileFact,
@@ -57,9 +65,11 @@ export type FactVar = (typeof VARS)[number];
 export type FactVars = Partial<Record<FactVar, string>>;
 
 export interface FactDef<T> {
-  /** POSIX sh; stderr is discarded; may use the VARS */
+  /** POSIX sh; stderr is discarded; may use the VARS and the functions its prelude defines */
   sh: string;
   parse(text: string): T;
+  /** shell function definitions the snippet uses, each put once in front of a gather script (gather.ts) */
+  prelude?: readonly string[];
 }
 
 const lines = (t: string) =>
@@ -68,9 +78,17 @@ const lines = (t: string) =>
     .map((l) => l.trim())
     .filter(Boolean);
 
-function fact<T>(sh: string, parse: (text: string) => T): FactDef<T> {
-  return { sh, parse };
+function fact<T>(sh: string, parse: (text: string) => T, prelude?: readonly string[]): FactDef<T> {
+  return prelude ? { sh, parse, prelude } : { sh, parse };
 }
+
+/** a fact's snippet with its prelude, to run on its own */
+export function factSh(f: FactDef<unknown>): string {
+  return [...(f.prelude ?? []), f.sh].join('\n');
+}
+
+/** the keepalived that root's PATH finds, in $k, when ha_bin accepts it (else $k is empty: nothing is run) */
+const KA_BIN = 'k=$(ha_bin keepalived); case $k in "ok "*) k=${k#ok } ;; *) k= ;; esac';
 
 export const SERVICES = [
   'keepalived',
@@ -495,10 +513,8 @@ elif command -v rpm >/dev/null 2>&1; then
 fi`,
     parsePackages,
   ),
-  kaversion: fact(
-    'command -v keepalived >/dev/null 2>&1 && keepalived --version 2>&1 | head -1',
-    parseKeepalivedVersion,
-  ),
+  /** the version `keepalived --version` prints, run only when ha_bin accepts the binary (else null: see bins) */
+  kaversion: fact(`${KA_BIN}\n[ -z "$k" ] || "$k" --version 2>&1 | head -1`, parseKeepalivedVersion, HA_BIN_PRELUDE),
   /**
    * the keepalived version the package manager would install (only when it is not installed): rendering and the
    * dry-run plan target that version (CentOS 7's repositories give 1.3.5) before the install happens
@@ -610,15 +626,33 @@ $1 == "ActiveState" { a = $2; seen = 1 } $1 == "UnitFileState" { e = $2; seen = 
   /** every process named keepalived, of any user (import: only root's is the daemon) */
   kaprocs: fact(KA_PROCS_SH, parseKeepalivedProcs),
   /** the candidate keepalived binaries, read as files (version, build options, package): none is run */
-  kabins: fact(KA_BINS_SH, parseKeepalivedBins),
+  kabins: fact(KA_BINS_SH, parseKeepalivedBins, BIN_CHECK_PRELUDE),
   /** the environment files keepalived's unit reads, whole */
   kaenv: fact(KA_ENV_SH, parseFileEntries),
   /** nginx -T of the unit's binary and configuration, run only for a root-owned binary of a package */
-  nginxdump: fact(NGINX_DUMP_SH, parseNginxDump),
+  nginxdump: fact(NGINX_DUMP_SH, parseNginxDump, BIN_CHECK_PRELUDE),
   /** the files $GLOBS match (keepalived's configuration and includes) and the scripts they name, whole */
   globs: fact(GLOBS_SH, parseGlobs),
   /** notify.script ($NOTIFY_SCRIPT) as the notify hook checks it before running it as root */
-  notifyscript: fact(NOTIFY_SCRIPT_SH, parseNotifyScript),
+  notifyscript: fact(NOTIFY_SCRIPT_SH, parseNotifyScript, [FILE_CHECK_SH]),
+  /**
+   * the keepalived and nginx ha-setup runs (root's PATH) and every binary their units start (ExecStart and the other
+   * Exec* commands, the distribution's and ha-setup's drop-ins', but the one PATH found already), each checked by
+   * ha_path: ha-setup runs none that a user other than root could have changed (the facts that run keepalived or
+   * nginx run nothing then), and init refuses a host where one of them is such a file
+   */
+  bins: fact(
+    `for n in keepalived nginx; do
+  r=$(ha_bin "$n"); [ -z "$r" ] || echo "$n $r"
+  c=$(command -v "$n" 2>/dev/null)
+  systemctl show -p ExecStartPre -p ExecStart -p ExecStartPost -p ExecReload -p ExecStop -p ExecStopPost \
+    "$n.service" 2>/dev/null | grep -o 'path=[^ ;]*' | sed 's/^path=//' | awk '!s[$0]++' \
+    | while IFS= read -r p; do
+      [ "$p" = "$c" ] || echo "$n.service $(ha_path "$p (run by $n.service)" "$p")"; done
+done`,
+    parseBins,
+    HA_BIN_PRELUDE,
+  ),
   /**
    * which link-layer address answers ARP for each VIP: a neighbour entry left from earlier (the VIP was on another
    * host a minute ago) proves nothing, so it is flushed, asked again, and only a fresh answer (REACHABLE) counts
@@ -702,18 +736,27 @@ done`,
    * would nginx start again on the configuration on disk? (a failed reload leaves nginx running on the old one: a
    * latent fault that a restart or a reboot turns into an outage)
    */
-  nginxtest: fact('if command -v nginx >/dev/null 2>&1; then nginx -t 2>&1; echo "exit $?"; fi', parseTest),
-  /** keepalived's configuration on disk, checked by the installed keepalived when it has -t (2.0.4+; else none) */
+  nginxtest: fact(
+    `n=$(ha_bin nginx); case $n in "ok "*) "\${n#ok }" -t 2>&1; echo "exit $?" ;; esac`,
+    parseTest,
+    HA_BIN_PRELUDE,
+  ),
+  /**
+   * keepalived's configuration on disk, checked by the installed keepalived when it has -t (2.0.4+; else none), run
+   * only when ha_bin accepts the binary
+   */
   katest: fact(
-    `if command -v keepalived >/dev/null 2>&1 && [ -f "$CONF" ]; then
-  v=$(keepalived --version 2>&1 | head -1 \\
+    `${KA_BIN}
+if [ -n "$k" ] && [ -f "$CONF" ]; then
+  v=$("$k" --version 2>&1 | head -1 \\
     | sed -n 's/.*Keepalived v\\([0-9]*\\)\\.\\([0-9]*\\)\\.\\([0-9]*\\).*/\\1 \\2 \\3/p')
   set -- $v
   if [ "\${1:-0}" -gt 2 ] || { [ "\${1:-0}" = 2 ] && { [ "$2" -gt 0 ] || [ "$3" -ge 4 ]; }; }; then
-    out=$(keepalived -t -f "$CONF" 2>&1); c=$?; printf '%s\\n' "$out" | tail -n 5; echo "exit $c"
+    out=$("$k" -t -f "$CONF" 2>&1); c=$?; printf '%s\\n' "$out" | tail -n 5; echo "exit $c"
   fi
 fi`,
     parseTest,
+    HA_BIN_PRELUDE,
   ),
   /**
    * VIPs the running keepalived itself manages (its SIGUSR1 state dump, of which only the address lines leave the

@@ -132,3 +132,17 @@ export type NginxDumpFact =
   | { state: 'none' }
   | { state: 'unsafe'; binary: string; why: string }
   | { state: 'ran'; binary: string; conf: string; rc: number; out: string; err: string };
+
+/** a keepalived or nginx binary ha-setup runs (root's PATH finds it) or their unit starts, as ha_path judged it */
+export type BinFact =
+  | {
+      /** "keepalived" / "nginx": root's PATH finds it; "keepalived.service" / "nginx.service": its unit runs it */
+      via: string;
+      /** the file it resolves to: what ha-setup runs */
+      path: string;
+    }
+  | {
+      via: string;
+      /** why nothing runs it, one line ("keepalived at /usr/local/sbin/keepalived is writable by group or ...") */
+      refused: string;
+    };

@@ -6,9 +6,9 @@
 import type { Config } from '../answers/resolve.js';
 import type { Target } from '../answers/targets.js';
 import { PATHS } from '../paths.js';
-import { readTemplate } from '../render.js';
 import type { Conn } from '../conn.js';
 import { keepalivedFeatures } from '../keepalived.js';
+import { validateScript1x } from '../steps/keepalived-config.js';
 import { latentOf, type NodeStatus, type PairStatus } from '../status/collect.js';
 import type { ScenarioName } from './scenarios.js';
 
@@ -63,12 +63,9 @@ export function notReady(n: NodeStatus, t: Target): string | null {
 
 /** keepalived before 2.0.4 has no -t: its configuration is checked by a real start in a private namespace */
 async function checkOld(conn: Conn, node: string): Promise<string | null> {
-  const r = await conn.exec(
-    ['bash', '-c', readTemplate('validate-keepalived-1x.sh'), 'validate', PATHS.keepalivedConf],
-    {
-      timeoutMs: 60_000,
-    },
-  );
+  const r = await conn.exec(['bash', '-c', validateScript1x(), 'validate', PATHS.keepalivedConf], {
+    timeoutMs: 60_000,
+  });
   if (r.code === 0) return null;
   const first = (r.stderr + r.stdout).trim().split('\n').filter(Boolean)[0] ?? `exit ${r.code}`;
   return `keepalived on ${node} would not start again on its configuration: ${first}`;

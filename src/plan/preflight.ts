@@ -170,6 +170,13 @@ export function preflight(
       `${who}: notify.script ${cfg.notify.script}: ${ns.why}; the notify hook runs it as root only when nobody but ` +
         'root can change it or a directory above it (what keepalived checks with enable_script_security)',
     );
+  // keepalived -t, nginx -t and the services' starts run these as root: only files nobody but root can change
+  for (const b of facts.bins ?? [])
+    if ('refused' in b)
+      out.push(
+        `${who}: ${b.refused}; ha-setup runs keepalived and nginx as root only from a file nobody but root can ` +
+          'change (root-owned, not writable by group or others, nor any directory above it, no ACL): fix that first',
+      );
   // (becoming root is the session's precondition, checked on connecting: facts are always gathered as root)
   const names = Object.keys(facts.interfaces);
   for (const i of nodeInterfaces(cfg, node)) {

@@ -2,7 +2,8 @@
  * Health of the pair, read from every node in one round trip each through the facts table: services (running,
  * enabled, masked), links, VIPs on the interfaces, keepalived's own view (state and effective priority per
  * instance), recent transitions, ha-setup's state flags (maintenance, a switchover's demotions), latent faults (a
- * configuration on disk that would not start again), and what identifies the host. verify-failover takes it as the
+ * configuration on disk that would not start again, a keepalived or nginx binary ha-setup does not run because a user
+ * other than root could have changed it), and what identifies the host. verify-failover takes it as the
  * snapshot the pair must return to after every fault. The VIPs are judged by pair/health.ts.
  */
 import type { Config } from '../answers/resolve.js';
@@ -56,6 +57,11 @@ export interface NodeStatus {
   /** configuration on disk that would not start again: nginx -t, keepalived -t (2.0.4+) */
   nginxTest: TestFact | null;
   keepalivedTest: TestFact | null;
+  /**
+   * keepalived, nginx or a binary their units start that a user other than root could have changed: why, one line
+   * each (the bins fact); ha-setup runs none of them, so the configuration tests above were not run either
+   */
+  unsafeBinaries: string[];
 }
 
 export interface PairStatus {
@@ -80,6 +86,7 @@ export const STATUS_FACTS = [
   'flags',
   'nginxtest',
   'katest',
+  'bins',
 ] as const;
 type StatusFact = (typeof STATUS_FACTS)[number];
 
@@ -113,6 +120,7 @@ function unknownNode(cfg: Config, name: string): NodeStatus {
     flags: {},
     nginxTest: null,
     keepalivedTest: null,
+    unsafeBinaries: [],
   };
 }
 
@@ -147,6 +155,7 @@ export function nodeStatusOf(
     flags: f.flags,
     nginxTest: f.nginxtest,
     keepalivedTest: f.katest,
+    unsafeBinaries: f.bins.flatMap((b) => ('refused' in b ? [b.refused] : [])),
   };
 }
 
@@ -184,6 +193,11 @@ export function latentOf(n: NodeStatus): string[] {
   if (n.keepalivedTest && !n.keepalivedTest.ok)
     out.push(
       `keepalived on ${n.node} would not start again on its configuration: ${n.keepalivedTest.firstError ?? ''}`,
+    );
+  for (const b of n.unsafeBinaries)
+    out.push(
+      `${n.node}: ${b}; ha-setup does not run it (nor checks the configuration with it), and a start of the ` +
+        'service runs it as root',
     );
   return out;
 }

@@ -22,6 +22,7 @@ import {
 } from '../render.js';
 import { renderNotifyScript } from '../metrics/notify.js';
 import type { Change } from './types.js';
+import { HA_BIN_PRELUDE } from '../facts/safe-file.js';
 import { keepalivedFeatures } from '../keepalived.js';
 import { fileChange, keepalivedVersionOf, stepPlan, svc, type Step, type StepContext } from './context.js';
 
@@ -33,9 +34,12 @@ export function includePlaceholder(dir: string): string {
   return `${dir}/00-ha-setup.conf`;
 }
 
-/** the check that stands in for `keepalived -t` on 1.x (templates/validate-keepalived-1x.sh) */
+/**
+ * the check that stands in for `keepalived -t` on 1.x (templates/validate-keepalived-1x.sh), with the functions it
+ * finds keepalived with (ha_bin: only a binary nobody but root can change) after its first line
+ */
 export function validateScript1x(): string {
-  return readTemplate('validate-keepalived-1x.sh');
+  return readTemplate('validate-keepalived-1x.sh').replace(/^(#!.*\n)/, (l) => `${l}${HA_BIN_PRELUDE.join('\n')}\n`);
 }
 
 /** a directory created when missing (with what it makes true for the later steps) */

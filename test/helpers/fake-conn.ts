@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { ClientChannel } from 'ssh2';
 import type { ResolvedNode } from '../../src/answers/resolve.js';
 import type { Conn, ExecOptions, ExecResult, Privilege, Spawned } from '../../src/conn.js';
+import { CHECKED_RUN_SH } from '../../src/facts/safe-file.js';
 
 export interface FakeCall {
   kind: 'run' | 'exec' | 'sh';
@@ -13,6 +14,11 @@ export interface FakeCall {
   text: string;
   args: readonly string[];
   opts: ExecOptions;
+  /**
+   * an argv run through checkedArgv (safe-file.ts: only when nobody but root can change the binary): text and args
+   * are the argv it wraps, as the host runs it when the check passes (the check itself runs in a real sh elsewhere)
+   */
+  checked?: true;
 }
 
 export type Answer = (call: FakeCall) => Partial<ExecResult> | undefined;
@@ -24,6 +30,10 @@ export interface FakeConn extends Conn {
 export function fakeNode(over: Partial<ResolvedNode> = {}): ResolvedNode {
   return { name: 'lb01', host: '172.16.70.181', port: 22, user: 'root', interface: 'ens33', priority: 110, ...over };
 }
+
+/** the argv a checkedArgv wraps, else argv itself */
+const uncheckedArgv = (argv: readonly string[]) =>
+  argv[0] === 'sh' && argv[1] === '-c' && argv[2] === CHECKED_RUN_SH ? argv.slice(3) : argv;
 
 export function fakeConn(answer: Answer, node: ResolvedNode = fakeNode()): FakeConn {
   const calls: FakeCall[] = [];
@@ -43,7 +53,16 @@ export function fakeConn(answer: Answer, node: ResolvedNode = fakeNode()): FakeC
     },
     sudo: 'root' as Privilege,
     run: (command, opts = {}) => call({ kind: 'run', text: command, args: [], opts }),
-    exec: (argv, opts = {}) => call({ kind: 'exec', text: argv.join(' '), args: argv, opts }),
+    exec: (argv, opts = {}) => {
+      const inner = uncheckedArgv(argv);
+      return call({
+        kind: 'exec',
+        text: inner.join(' '),
+        args: inner,
+        opts,
+        ...(inner !== argv ? { checked: true } : {}),
+      });
+    },
     sh: (script, args = [], opts = {}) => call({ kind: 'sh', text: script, args, opts }),
     async must(argv, what, opts) {
       const r = await conn.exec(argv, opts);

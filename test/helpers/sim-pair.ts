@@ -19,7 +19,7 @@ import type { Config, ResolvedNode } from '../../src/answers/resolve.js';
 import { targetsOf, type Target } from '../../src/answers/targets.js';
 import type { ExecResult, Spawned } from '../../src/conn.js';
 import { parseSections } from '../../src/facts/gather.js';
-import { FACTS, SERVICES, VARS } from '../../src/facts/table.js';
+import { FACTS, factSh, SERVICES, VARS } from '../../src/facts/table.js';
 import type { LockHolder } from '../../src/apply/lock.js';
 import { PATHS } from '../../src/paths.js';
 import { fakeConn, type FakeCall, type FakeConn } from './fake-conn.js';
@@ -497,7 +497,7 @@ export class SimPair {
     if (c.kind === 'sh' && t.includes('echo "@@end"')) return this.gather(name, c);
     if (c.kind === 'run') {
       if (t === FACTS.interfaces.sh) return { stdout: this.interfaces(name) };
-      if (t === FACTS.kaversion.sh) return { stdout: this.section(name, 'kaversion', {}) };
+      if (t === factSh(FACTS.kaversion)) return { stdout: this.section(name, 'kaversion', {}) };
       if (t === 'date +%s%N') return { stdout: `${ns()}\n` };
       if (/apt-get install/.test(t)) return this.installed(name, t.split(' ').slice(-1));
       return {};

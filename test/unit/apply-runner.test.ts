@@ -18,7 +18,7 @@ import { expectedHash, FactChanged, HostRunner } from '../../src/apply/runner.js
 import { lastLines } from '../../src/printable.js';
 import { OperationError, PreconditionError } from '../../src/errors.js';
 import type { InitFacts } from '../../src/facts/gather.js';
-import { FACTS } from '../../src/facts/table.js';
+import { FACTS, factSh } from '../../src/facts/table.js';
 import { PATHS } from '../../src/paths.js';
 import type { IO } from '../../src/io.js';
 import type { Action, NodePlan, PairPlan, PlannedStep } from '../../src/plan/types.js';
@@ -179,6 +179,36 @@ describe('writing a file', () => {
     );
   });
 
+  it('keepalived -t and nginx -t run only through the check of the binary on the host (checkedArgv)', async () => {
+    const { sim, runner, conn } = setup();
+    const up = `/etc/nginx/${PATHS.nginxUpstream}`;
+    await runner().writeFile(file({ validate: ['keepalived', '-t', '-f', '{file}'] }));
+    await runner().writeFile(file({ path: up, validate: ['nginx', '-t'], validateInPlace: true }));
+    await runner().removeFile({ kind: 'remove-file', path: up, before: 'new conf\n', validate: ['nginx', '-t'] });
+    await drive(runner().syncNginx(sim.conns.lb02, '/etc/nginx'), { stepMs: 5 });
+    const validators = conn.calls.filter((c) => c.kind === 'exec' && /^(keepalived|nginx)$/.test(c.args[0]));
+    expect(validators.map((c) => [c.text, c.checked])).toEqual([
+      ['keepalived -t -f /etc/keepalived/.ha-setup.tmp.BBBBBB', true],
+      ['nginx -t', true],
+      ['nginx -t', true],
+      ['nginx -t', true],
+    ]);
+    // a binary the check refuses (safe-binaries.test.ts: exit 126, why on stderr): not run, the file not installed
+    sim.on(/^keepalived -t/, {
+      code: 126,
+      stderr:
+        'keepalived at /usr/local/sbin/keepalived is writable by group or others (mode 775): not run (ha-setup ' +
+        'runs as root only a binary nobody but root can change)\n',
+    });
+    await expect(
+      runner().writeFile(
+        file({ content: 'newer\n', before: 'new conf\n', validate: ['keepalived', '-t', '-f', '{file}'] }),
+      ),
+    ).rejects.toThrow(
+      `lb01: keepalived rejected the new ${CONF} (exit 126): keepalived at /usr/local/sbin/keepalived is writable`,
+    );
+  });
+
   it('a failing write names the step and the last lines of the output', async () => {
     const { sim, runner } = setup();
     sim.on('cat > "$t"', { code: 1, stderr: 'mktemp: failed\ndisk full\n' });
@@ -214,7 +244,8 @@ describe('commands, packages, services, checks', () => {
       'DEBIAN_FRONTEND=noninteractive apt-get update -q',
       'DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confdef ' +
         '-o Dpkg::Options::=--force-confold keepalived',
-      'command -v keepalived >/dev/null 2>&1 && keepalived --version 2>&1 | head -1',
+      // keepalived --version, of a binary nobody but root can change only (ha_bin)
+      factSh(FACTS.kaversion),
     ]);
     expect(manifestOf(sim)).toEqual([{ type: 'package', names: ['keepalived'] }]);
   });
@@ -271,7 +302,7 @@ describe('commands, packages, services, checks', () => {
 
   it('another keepalived version installed than the plan rendered for: FactChanged', async () => {
     const { runner, sim } = setup();
-    sim.on((c) => c.text === FACTS.kaversion.sh, { stdout: 'Keepalived v2.3.1 (03/01,2025)\n' });
+    sim.on((c) => c.text === factSh(FACTS.kaversion), { stdout: 'Keepalived v2.3.1 (03/01,2025)\n' });
     const e = await runner()
       .install({ kind: 'package', manager: 'dnf', names: ['keepalived'], expectVersion: '2.2.7' })
       .then(unexpected, (x: Error) => x);

@@ -172,6 +172,22 @@ describe('init', () => {
     expect(lab.sim.events.filter((e) => !/locked/.test(e))).toEqual([]);
   });
 
+  it('refused before anything changes: a keepalived a user other than root could have changed', async () => {
+    lab.sim = new SimPair(cfgOf(), { fresh: true });
+    // the bins fact as a host with a source-built, group-writable keepalived answers it (safe-binaries.test.ts)
+    lab.sim.host('lb02').base.bins =
+      'keepalived no keepalived at /usr/local/sbin/keepalived is writable by group or others (mode 775)\n' +
+      'nginx ok /usr/sbin/nginx';
+    const r = await run(['init', '--answers', answersFile(), '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^ha-setup: preconditions failed; nothing was changed$/m);
+    expect(r.err).toContain(
+      '  lb02 (172.16.70.182): keepalived at /usr/local/sbin/keepalived is writable by group or others (mode 775); ' +
+        'ha-setup runs keepalived and nginx as root only from a file nobody but root can change',
+    );
+    expect(lab.sim.events.filter((e) => !/locked/.test(e))).toEqual([]);
+  });
+
   it('refused: a node that cannot be reached, or that another run holds', async () => {
     lab.sim = new SimPair(cfgOf(), { fresh: true });
     lab.unreachable.add('lb02');

@@ -8,12 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { FACTS, parseServices, type FactDef } from '../../src/facts/table.js';
+import { FACTS, factSh, parseServices, type FactDef } from '../../src/facts/table.js';
 import { HOLDER_LOOP } from '../../src/facts/streamed.js';
+import { removeSafeDirs, safeDir } from '../helpers/safe-dir.js';
 
 const fx = (f: string) => join(__dirname, '..', 'fixtures', 'cmd', f);
 const bin = mkdtempSync(join(tmpdir(), 'fact-bin-'));
-afterAll(() => rmSync(bin, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(bin, { recursive: true, force: true });
+  removeSafeDirs();
+});
 
 function printer(name: string, body: string): void {
   writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
@@ -27,7 +31,10 @@ printer('firewall-cmd', `cat '${fx('firewall-cmd-list-all.txt')}'`);
 printer('dpkg-query', `cat "$DPKG_FIXTURE"`);
 
 function run<T>(f: FactDef<T>, env: Record<string, string> = {}): { text: string; value: T } {
-  const r = spawnSync('/bin/sh', ['-c', f.sh], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin`, ...env } });
+  const r = spawnSync('/bin/sh', ['-c', factSh(f)], {
+    encoding: 'utf8',
+    env: { PATH: `${bin}:/usr/bin:/bin`, ...env },
+  });
   expect(r.status).toBe(0);
   return { text: r.stdout, value: f.parse(r.stdout) };
 }
@@ -103,17 +110,24 @@ describe('fact snippets over captured command output', () => {
   });
 
   it("nginxtest: nginx -t's output and exit code; no nginx on the host is nothing known", () => {
-    // PATH: only the printers (an nginx of this machine must not answer)
-    printer('nginx', 'echo \'nginx: [emerg] unknown directive "upstrem" in /etc/nginx/conf.d/x.conf:1\' >&2; exit 1');
-    expect(run(FACTS.nginxtest, { PATH: bin }).value).toEqual({
+    // PATH: a stub nginx in a directory only root can write (ha_bin runs no other), and the system's tools (this
+    // machine's nginx is in /usr/sbin: not on it)
+    const safe = safeDir();
+    const PATH = `${safe}:/usr/bin:/bin`;
+    const nginx = (body: string) => {
+      writeFileSync(join(safe, 'nginx'), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(safe, 'nginx'), 0o755);
+    };
+    nginx('echo \'nginx: [emerg] unknown directive "upstrem" in /etc/nginx/conf.d/x.conf:1\' >&2; exit 1');
+    expect(run(FACTS.nginxtest, { PATH }).value).toEqual({
       ok: false,
       code: 1,
       firstError: 'nginx: [emerg] unknown directive "upstrem" in /etc/nginx/conf.d/x.conf:1',
     });
-    printer('nginx', "echo 'nginx: configuration file /etc/nginx/nginx.conf test is successful' >&2");
-    expect(run(FACTS.nginxtest, { PATH: bin }).value).toEqual({ ok: true, code: 0, firstError: null });
-    rmSync(join(bin, 'nginx'));
-    expect(run(FACTS.nginxtest, { PATH: bin })).toEqual({ text: '', value: null });
+    nginx("echo 'nginx: configuration file /etc/nginx/nginx.conf test is successful' >&2");
+    expect(run(FACTS.nginxtest, { PATH }).value).toEqual({ ok: true, code: 0, firstError: null });
+    rmSync(join(safe, 'nginx'));
+    expect(run(FACTS.nginxtest, { PATH })).toEqual({ text: '', value: null });
   });
 
   it('vip6neighbors: ping -6 from the interface, then the fresh neighbour entry; ping6 where ping has no -6', () => {

@@ -43,6 +43,7 @@ function node(name: string, over: Partial<NodeStatus> = {}): NodeStatus {
     flags: {},
     nginxTest: null,
     keepalivedTest: null,
+    unsafeBinaries: [],
     ...over,
   };
 }
@@ -319,6 +320,21 @@ describe('status from the facts table, and privilege', () => {
     expect(pairStatus.latent).toEqual([
       'nginx on lb01 would not start again after a restart or reboot: ' +
         'nginx: [emerg] unknown directive "x" in /etc/nginx/conf.d/a.conf:1',
+    ]);
+    // a keepalived a user other than root could have changed (the bins fact): not run, so not checked either
+    const unsafe = nodeStatusOf(
+      node('lb02'),
+      parseGathered(
+        STATUS_FACTS,
+        gathered({
+          services: 'keepalived active enabled 9\nnginx active enabled 8',
+          bins: 'keepalived no keepalived at /usr/local/sbin/keepalived is writable by group or others (mode 775)',
+        }),
+      ),
+    );
+    expect(judgePair(cfgOf(pair), [s, unsafe]).latent.slice(1)).toEqual([
+      'lb02: keepalived at /usr/local/sbin/keepalived is writable by group or others (mode 775); ha-setup does not ' +
+        'run it (nor checks the configuration with it), and a start of the service runs it as root',
     ]);
     // nginx down on lb01 is a problem, and lb01 cannot be the expected holder: lb02 is; a VIP on another node than
     // expected is init's concern, status only counts a split brain or a lost VIP
