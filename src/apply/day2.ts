@@ -8,7 +8,7 @@
 import type { Config } from '../answers/resolve.js';
 import type { IO } from '../io.js';
 import { vipHolders, type VipHolders } from '../observe/holders.js';
-import { watchClients, type ClientView } from '../observe/clients.js';
+import { watchAllClients, type ClientView } from '../observe/clients.js';
 import { readPairFacts, type PairFacts } from '../pair/switchover.js';
 import type { Day2Plan, PlannedMove } from '../plan/day2.js';
 import { CancelledError, OperationError } from '../errors.js';
@@ -70,7 +70,7 @@ export async function runDay2(
     const plan = build(await readPairFacts(cfg, s.conns));
     if (opts.dryRun) return { kind: 'plan', plan };
     const watched = plan.moves.map((m) => !!m.vips.length && !!m.to && m.from !== m.to && plan.nodes.length > 0);
-    const watches = await Promise.all(plan.moves.map((m, i) => (watched[i] ? watchClients(m.vips[0]) : null)));
+    const watches = await Promise.all(plan.moves.map((m, i) => (watched[i] ? watchAllClients(m.vips) : null)));
     let out: PlanOutcome | null = null;
     let views: ClientView[] = [];
     try {

@@ -44,3 +44,19 @@ export async function watchClients(vip: string, intervalMs = 50): Promise<Client
     },
   };
 }
+
+/** every VIP of a move watched (both address families of a dual-stack target): one view, the counts summed */
+export async function watchAllClients(vips: string[], intervalMs = 50): Promise<ClientWatch> {
+  const watches = await Promise.all(vips.map((v) => watchClients(v, intervalMs)));
+  return {
+    async stop() {
+      const views = await Promise.all(watches.map((w) => w.stop()));
+      return {
+        reachable: views.every((v) => v.reachable),
+        failed: views.reduce((n, v) => n + v.failed, 0),
+        total: views.reduce((n, v) => n + v.total, 0),
+        servedBy: [...new Set(views.flatMap((v) => v.servedBy))],
+      };
+    },
+  };
+}

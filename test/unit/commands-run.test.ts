@@ -33,14 +33,26 @@ vi.mock('../../src/ssh/ssh.js', async (importOriginal) =>
 );
 
 // what clients see during a switchover: the controller cannot reach the lab's VIPs, so the probe is the model's
-vi.mock('../../src/observe/clients.js', () => ({
-  watchClients: async (vip: string) => {
+vi.mock('../../src/observe/clients.js', () => {
+  const watchClients = async (vip: string) => {
     lab.clients.push(vip);
     return {
       stop: async () => ({ reachable: true, failed: 0, total: 40, servedBy: lab.sim.holders()[vip] ?? [] }),
     };
-  },
-}));
+  };
+  return {
+    watchClients,
+    watchAllClients: async (vips: string[]) => {
+      const ws = await Promise.all(vips.map(watchClients));
+      return {
+        stop: async () => {
+          const vs = await Promise.all(ws.map((w) => w.stop()));
+          return { ...vs[0], total: vs.reduce((n, v) => n + v.total, 0), servedBy: vs.flatMap((v) => v.servedBy) };
+        },
+      };
+    },
+  };
+});
 
 const dir = mkdtempSync(join(tmpdir(), 'commands-run-'));
 const answersFile = (a: RawAnswers = pair, name = 'ha-setup.yaml') => {

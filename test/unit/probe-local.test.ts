@@ -7,7 +7,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { watchClients } from '../../src/observe/clients.js';
+import { watchAllClients, watchClients } from '../../src/observe/clients.js';
 import { orderedProbe, startLocalProbe, type ProbeSample } from '../../src/observe/probe.js';
 
 /** how the "VIP" answers right now */
@@ -96,6 +96,21 @@ describe('clients during a move (watchClients)', () => {
     expect(view.failed).toBeGreaterThan(0);
     expect(view.total).toBeGreaterThan(view.failed + 5);
     expect(view.servedBy).toEqual(['lb02']);
+  });
+
+  it('every VIP of a move (both families of a dual-stack target): one view, the counts summed', async () => {
+    const w = await watchAllClients([base, base], 20);
+    mode = 'error';
+    await wait(100);
+    mode = 'ok';
+    servedBy = 'lb02';
+    const view = await w.stop();
+    expect(view.reachable).toBe(true);
+    expect(view.failed).toBeGreaterThan(1);
+    expect(view.servedBy).toEqual(['lb02']);
+    // one unreachable VIP: the move's clients were not all checked
+    const half = await watchAllClients([base, '127.0.0.1:9'], 20);
+    expect((await half.stop()).reachable).toBe(false);
   });
 
   it('a VIP the controller cannot reach: not checked, stop returns at once', async () => {
