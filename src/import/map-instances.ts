@@ -6,6 +6,7 @@
 import { AUTH_PASS_RE, ENV_RE, INSTANCE_RE, type AnswersInput } from '../answers/schema.js';
 import { vrrpVersionOf } from './map-complete.js';
 import type { HostModel, InstanceModel, VipModel } from './map-host.js';
+import type { ImportedSecret } from './types.js';
 
 export { vrrpVersionOf } from './map-complete.js';
 
@@ -18,7 +19,7 @@ export interface PairContext {
   refusals: string[];
   warnings: string[];
   decisions: string[];
-  secrets: { env: string; instance: string; where: string }[];
+  secrets: ImportedSecret[];
   passwordEnvPrefix: string;
 }
 
