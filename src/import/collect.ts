@@ -6,7 +6,7 @@
  * would choose it, and one `globs` round trip per include level reads it and what it includes (globs expanded on
  * the host, every file whole, any byte intact), with the scripts it names.
  */
-import { isIPv4 } from '../answers/schema.js';
+import { canonicalIP } from '../answers/ip.js';
 import type { Conn } from '../conn.js';
 import { globsVar } from '../facts/file-entries.js';
 import { gather } from '../facts/gather.js';
@@ -364,8 +364,8 @@ export function vipsHeld(config: KeepalivedConfig, interfaces: HostInterface[]):
   for (const [n, parents] of walkConf(config.tree)) {
     const p = parents[parents.length - 1];
     if (!p || !/^virtual_ipaddress(_excluded)?$/.test(p.keyword)) continue;
-    const addr = n.keyword.split('/')[0];
-    if (isIPv4(addr) && have.has(addr) && !out.includes(addr)) out.push(addr);
+    const addr = canonicalIP(n.keyword.split('/')[0]);
+    if (addr && have.has(addr) && !out.includes(addr)) out.push(addr);
   }
   return out;
 }

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers, type Config, type ResolvedNode } from '../../src/answers/resolve.js';
+import { vrrpInstancesOf } from '../../src/answers/targets.js';
 import { mapImport } from '../../src/import/map.js';
 import { importedPasswords } from '../../src/import/files.js';
 import type { ImportResult } from '../../src/import/types.js';
@@ -110,7 +111,7 @@ describe('import of a pair ha-setup set up, then init: 0 changes', () => {
       expect(r.dropped).toEqual([]);
       expect(r.ledger.filter((l) => l.keyword === 'notify_master_rx_lower_pri').map((l) => l.how)).toEqual(
         cfg.nodes.flatMap((n) =>
-          versionOf(cfg, version, n.name) === '2.2.7' ? cfg.instances.map(() => 'mapped') : [],
+          versionOf(cfg, version, n.name) === '2.2.7' ? vrrpInstancesOf(cfg, n).map(() => 'mapped') : [],
         ),
       );
     });
