@@ -1,7 +1,8 @@
 /**
  * The one judgement of VIP health, for init (the wait for settling), status, verify-failover and switchover: each
  * VIP must be held by exactly one node, and with preempt by the node keepalived is expected to elect: the highest
- * priority among the nodes that can hold it, after ha-setup's state flags (a switchover's demotions, maintenance).
+ * priority among the nodes that can hold it, after ha-setup's state flags (a switchover's demotions, maintenance);
+ * among equal highest priorities (master: auto) the one that holds it (keepalived never preempts an equal one).
  */
 import type { Config } from '../answers/resolve.js';
 import { targetsOf, type Target } from '../answers/targets.js';
@@ -39,25 +40,30 @@ export function excluded(target: Target, node: string, ctx: PairContext): boolea
   return on(f, 'maintenance') || on(f, `handover.${target.name}`) || !!ctx.unable?.has(node);
 }
 
+/** the nodes of the highest effective priority for the target (demotions counted) among those that can hold it */
+function topNodes(cfg: Config, target: Target, ctx: PairContext): string[] {
+  const inst = target.instances[0];
+  const prio = (n: string) =>
+    inst.priorities[n] - (on(ctx.flags?.[n], `demote.${target.name}`) ? target.demoteWeight : 0);
+  const able = cfg.nodes.map((n) => n.name).filter((n) => !excluded(target, n, ctx));
+  const top = Math.max(...able.map(prio));
+  return able.filter((n) => prio(n) === top);
+}
+
 /** the node with the highest effective priority for the target (its demotion counted), among those that can hold it */
 export function expectedHolder(cfg: Config, target: Target, ctx: PairContext = {}): string | null {
-  const inst = target.instances[0];
-  let best: { node: string; prio: number } | null = null;
-  for (const n of cfg.nodes) {
-    if (excluded(target, n.name, ctx)) continue;
-    const prio = inst.priorities[n.name] - (on(ctx.flags?.[n.name], `demote.${target.name}`) ? target.demoteWeight : 0);
-    if (!best || prio > best.prio) best = { node: n.name, prio };
-  }
-  return best?.node ?? null;
+  return topNodes(cfg, target, ctx)[0] ?? null;
 }
 
 export function judgeVips(cfg: Config, holders: VipHolders, ctx: PairContext = {}): VipVerdict[] {
   const out: VipVerdict[] = [];
   for (const t of targetsOf(cfg)) {
-    const expected = t.preempt ? expectedHolder(cfg, t, ctx) : null;
+    const top = t.preempt ? topNodes(cfg, t, ctx) : [];
     for (const inst of t.instances) {
       for (const v of inst.vips) {
         const h = holders[v.address] ?? [];
+        // equal priorities (master: auto): keepalived never preempts an equal priority, the holder keeps the VIP
+        const expected = h.length === 1 && top.includes(h[0]) ? h[0] : (top[0] ?? null);
         const base = { instance: inst.name, vip: v.address, holders: h, expected, master: inst.master };
         let problem: VipProblem | null = null;
         let text: string | null = null;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveAnswers } from '../../src/answers/resolve.js';
 import { targetOf, targetsOf } from '../../src/answers/targets.js';
 import { excluded, expectedHolder, judgeVips, vipProblems } from '../../src/pair/health.js';
-import { activeActive, nopreempt, pair, syncGroup, threeNodes } from '../fixtures/answers.js';
+import { activeActive, nopreempt, pair, syncGroup, threeNodes, weightDriven } from '../fixtures/answers.js';
 
 const cfgOf = (a: unknown) => resolveAnswers(a, { env: {} });
 const VIP = '172.16.70.183';
@@ -27,6 +27,19 @@ describe('judgeVips', () => {
         text: null,
       },
     ]);
+  });
+
+  it('master auto (equal priorities): any node of the highest priority keeps the VIP it holds', () => {
+    const auto = cfgOf(weightDriven);
+    // keepalived never preempts an equal priority: lb02 keeps what it took over (a takeover leaves it there)
+    expect(judgeVips(auto, { [VIP]: ['lb02'] })[0]).toMatchObject({ problem: null, expected: 'lb02' });
+    // demoted by a switchover, lb01 is below the others: either of them
+    const flags = { lb01: { 'demote.k8s-api': 1 } };
+    expect(judgeVips(auto, { [VIP]: ['lb03'] }, { flags })[0]).toMatchObject({ problem: null, expected: 'lb03' });
+    expect(judgeVips(auto, { [VIP]: ['lb01'] }, { flags })[0]).toMatchObject({
+      problem: 'wrong-holder',
+      expected: 'lb02',
+    });
   });
 
   it('split brain: the VIP on two nodes at once', () => {
