@@ -291,3 +291,89 @@ describe('import: no fixed master, names per node, the VIPs kept where they are'
     ]);
   });
 });
+
+describe('import: addresses as keepalived reads them', () => {
+  it('one family per instance, set by its first address: the other family ignored, a bad address skipped', async () => {
+    const conf = (prio: number, peer: string) =>
+      `vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    priority ${prio}\n` +
+      '    virtual_ipaddress {\n        10.0.0.51/24\n        not-an-ip/24\n        10.0.0.52/33\n    }\n' +
+      // after the IPv4 VIPs: an IPv6 source, native_ipv6, an IPv6 peer are ignored
+      `    unicast_src_ip fd00::9\n    native_ipv6\n    unicast_peer {\n        fd00::8\n        nope\n` +
+      `        ${peer}\n    }\n}\n`;
+    const r = await hosts([{ conf: conf(150, '10.0.0.2') }, { conf: conf(100, '10.0.0.1') }]);
+    expect(r.refusals).toEqual([]);
+    expect(r.answers.instances[0]).toMatchObject({ vips: ['10.0.0.51/24'], unicast: true });
+    // no IPv4 source: the interface's address
+    expect(r.answers.nodes.map((n) => n.address)).toEqual(['10.0.0.1', '10.0.0.2']);
+    const other = 'keepalived ignores it (one address family per vrrp_instance, set by its first address)';
+    expect(r.dropped.filter((d) => d.at.startsWith('a:')).map((d) => `${d.at.split(':')[2]} ${d.text}`)).toEqual([
+      '7 not-an-ip/24: not an IPv4 or IPv6 address[/prefix]: keepalived skips it',
+      '8 10.0.0.52/33: not an IPv4 or IPv6 address[/prefix]: keepalived skips it',
+      `10 unicast_src_ip: an IPv6 address in an IPv4 instance: ${other}`,
+      '11 native_ipv6: the instance has IPv4 addresses: keepalived ignores it',
+      `13 fd00::8: an IPv6 address in an IPv4 instance: ${other}`,
+      "14 nope: 'nope' is not an IP address: keepalived skips it",
+    ]);
+  });
+
+  it('two unicast sources of one family on a node: refused (ha-setup has one per node and family)', async () => {
+    const two = (h: number) =>
+      ['VI_1', 'VI_2']
+        .map((name, k) =>
+          inst({
+            name,
+            vrid: 51 + k,
+            prio: 150 - h * 50,
+            vips: [`10.0.0.${51 + k}/24`],
+            extra: `    unicast_src_ip 10.0.${k}.${h + 1}\n    unicast_peer {\n        10.0.${k}.${2 - h}\n    }\n`,
+          }),
+        )
+        .join('');
+    const r = await hosts([{ conf: two(0) }, { conf: two(1) }]);
+    expect(r.refusals).toContain(
+      'a: unicast_src_ip 10.0.0.1 and 10.0.1.1: ha-setup sends the IPv4 adverts of every instance from one address ' +
+        'of the node (nodes[].address)',
+    );
+  });
+});
+
+describe('import: a sync group and the check weight', () => {
+  const grouped = (prio: number, tracking: string) =>
+    'vrrp_script chk {\n    script "/usr/bin/killall -0 nginx"\n    interval 1\n    weight -60\n}\n' +
+    `vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n${tracking}}\n` +
+    ['VI_1', 'VI_2']
+      .map((name, k) =>
+        inst({
+          name,
+          vrid: 51 + k,
+          prio,
+          vips: [`10.0.0.${51 + k}/24`],
+          extra: '    track_script {\n        chk\n    }\n',
+        }),
+      )
+      .join('');
+
+  it('keepalived applies the weights only with sync_group_tracking_weight: kept then, else dropped', async () => {
+    const on = await hosts([
+      { conf: grouped(150, '    sync_group_tracking_weight\n') },
+      { conf: grouped(100, '    sync_group_tracking_weight\n') },
+    ]);
+    expect(on.answers.healthCheck?.weight).toBe(-60);
+    expect(on.answers.syncGroups).toEqual([{ name: 'G', instances: ['VI_1', 'VI_2'] }]);
+    const off = await hosts([{ conf: grouped(150, '') }, { conf: grouped(100, '') }]);
+    expect(off.answers.healthCheck?.weight).toBeUndefined();
+    expect(off.decisions).toContain(
+      'healthCheck.weight: -60 not imported: keepalived ignores tracking weights in a sync group without ' +
+        'sync_group_tracking_weight (global_tracking on 1.x): a failed check puts the group in FAULT',
+    );
+  });
+
+  it('a sync group on one host only: written on every node, said so', async () => {
+    const r = await hosts([
+      { conf: grouped(150, '    sync_group_tracking_weight\n') },
+      { conf: grouped(100, '').replace(/vrrp_sync_group G \{[^]*?\n\}\n/, '') },
+    ]);
+    expect(r.answers.syncGroups).toEqual([{ name: 'G', instances: ['VI_1', 'VI_2'] }]);
+    expect(r.warnings).toContain('vrrp_sync_group G: on a only: ha-setup writes it on every node');
+  });
+});

@@ -12,10 +12,12 @@ import { mapImport } from '../../src/import/map.js';
 import { importedPasswords } from '../../src/import/files.js';
 import type { ImportResult } from '../../src/import/types.js';
 import { PATHS } from '../../src/paths.js';
+import { renderImport } from '../../src/report/import.js';
 import { renderNotifyScript } from '../../src/metrics/notify.js';
 import { DEFAULT_RENDER_PATHS, renderCheckScript, renderFlagScript, renderKeepalivedConf } from '../../src/render.js';
 import { clone, fast, pair, variants } from '../fixtures/answers.js';
 import { importedHost } from '../fixtures/import/hosts.js';
+import { fakeIO } from '../helpers/fake-io.js';
 
 /** each node's keepalived version: one for all, or one per node in node order */
 type Versions = string | string[];
@@ -124,6 +126,12 @@ describe("ha-setup's webhook: its URL is a secret the answers name a variable fo
     expect(r.answers.alerts).toEqual({ webhookEnv: 'HA_WEBHOOK_URL' });
     expect(r.secrets).toContainEqual({ env: 'HA_WEBHOOK_URL', where: `lb01:${PATHS.webhookUrl}` });
     expect(JSON.stringify(r)).not.toContain('hooks.example.com');
+    const io = fakeIO();
+    renderImport(io, { result: r, hosts }, [], false);
+    expect(io.stderr).toContain(
+      'webhook: alerts.webhookEnv reads its URL from $HA_WEBHOOK_URL (the current value is in ' +
+        `lb01:${PATHS.webhookUrl}): export HA_WEBHOOK_URL=...`,
+    );
     expect(again.alerts.webhook).toBe('https://hooks.example.com/ha');
     hosts[0].webhookUrl = 'https://hooks.example.com/ha';
     expect(importedPasswords({ result: r, hosts })).toEqual({
