@@ -64,7 +64,17 @@ async function host(name, text, address, holds) {
     keepalivedMajor: 2,
     daemonOptions: { ...parseDaemonArgs(['-D'], 2), source: 'generated' },
     configPath: F,
-    interfaces: [{ name: 'eth0', up: true, addresses: [{ address, prefix: 24, secondary: false }] }],
+    interfaces: [
+      {
+        name: 'eth0',
+        up: true,
+        multicast: true,
+        flags: ['UP'],
+        mac: '',
+        addresses: [`${address}/24`],
+        ips: [{ address, prefix: 24, family: 4, secondary: false }],
+      },
+    ],
     holds,
     config,
     scripts: {},

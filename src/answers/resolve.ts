@@ -413,7 +413,6 @@ function resolveInstances(
   env: NodeJS.ProcessEnv,
   found: Found,
 ): ResolvedInstance[] {
-  const vridSeen = new Map<number, number>();
   const nameSeen = new Map<string, number>();
   const vipSeen = new Map<string, string>();
   const nodeAddresses = new Set(nodes.flatMap((n) => [n.host, n.address].filter((x): x is string => !!x)));
@@ -425,13 +424,6 @@ function resolveInstances(
         `${at}.name: "${inst.name}" is already instances[${nameSeen.get(inst.name)}]; instance names must be unique`,
       );
     nameSeen.set(inst.name, i);
-    if (vridSeen.has(inst.virtualRouterId)) {
-      found.problems.push(
-        `${at}.virtualRouterId: ${inst.virtualRouterId} is already used by ` +
-          `instances[${vridSeen.get(inst.virtualRouterId)}]; each instance needs its own id 1..255`,
-      );
-    }
-    vridSeen.set(inst.virtualRouterId, i);
     if (!nodes.some((n) => n.name === inst.master) && inst.master !== 'auto')
       found.problems.push(`${at}.master: unknown node "${inst.master}" (nodes: ${nodeNames}), or auto`);
     const vips = inst.vips.map(vipOf);
@@ -476,6 +468,31 @@ function resolveInstances(
       trackWeight: 0,
     };
   });
+}
+
+/**
+ * keepalived refuses one virtual router id twice on an interface for one address family (VRRP over IPv4 and over
+ * IPv6 are apart): an IPv4 and an IPv6 instance, or two instances on two interfaces, may share one
+ */
+function checkVrids(nodes: ResolvedNode[], instances: ResolvedInstance[], found: Found): void {
+  const seen = new Map<string, number>();
+  const told = new Set<string>();
+  for (const n of nodes)
+    instances.forEach((inst, i) => {
+      const iface = inst.interface ?? n.interface;
+      for (const f of new Set(inst.vips.map((v) => v.family))) {
+        const key = `${n.name} ${iface} ${f} ${inst.virtualRouterId}`;
+        const j = seen.get(key);
+        if (j === undefined) seen.set(key, i);
+        else if (!told.has(`${j} ${i}`)) {
+          told.add(`${j} ${i}`);
+          found.problems.push(
+            `instances[${i}].virtualRouterId: ${inst.virtualRouterId} is already used by instances[${j}] on ` +
+              `${iface} (IPv${f}); keepalived allows one instance per id, interface and address family`,
+          );
+        }
+      }
+    });
 }
 
 /** the health check's weight: 0 (FAULT) by default and with nopreempt; a negative one must beat the priority gap */
@@ -592,6 +609,7 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
   const vrrpVersion: 2 | 3 = a.profile === 'fast' ? 3 : 2;
   const nodes = resolveNodes(a, found);
   const instances = resolveInstances(a, nodes, vrrpVersion, env, found);
+  checkVrids(nodes, instances, found);
   checkInstanceExtras(a, nodes, instances, found.problems);
   const weight = checkWeightOf(a.healthCheck, instances, found);
   instances.forEach((x) => (x.trackWeight = x.preempt ? weight : 0));

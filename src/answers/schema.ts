@@ -16,7 +16,7 @@ export const USER_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
  * metric labels and the notify hook's arguments, so no path separator, quote, shell or keepalived syntax character
  */
 export const INSTANCE_RE = /^[A-Za-z0-9_][A-Za-z0-9_.:@+,=%^~-]{0,62}$/;
-const INSTANCE_RULE = '1-63 characters of A-Z a-z 0-9 _ . : @ + , = % ^ ~ - starting with a letter, digit or _';
+export const INSTANCE_RULE = '1-63 characters of A-Z a-z 0-9 _ . : @ + , = % ^ ~ - starting with a letter, digit or _';
 export const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 /** absolute path made of safe characters only (no spaces, quotes, $, ;, newlines) */
 export const ABS_PATH_RE = /^\/(?:[A-Za-z0-9_.@+-]+\/?)*$/;

@@ -6,7 +6,7 @@
  * would choose it, and one `globs` round trip per include level reads it and what it includes (globs expanded on
  * the host, every file whole, any byte intact), with the scripts it names.
  */
-import { isIPv4 } from '../answers/schema.js';
+import { canonicalIP } from '../answers/ip.js';
 import type { Conn } from '../conn.js';
 import { globsVar } from '../facts/file-entries.js';
 import { gather } from '../facts/gather.js';
@@ -20,6 +20,8 @@ import {
   type DaemonOptions,
 } from './daemon-options.js';
 import { loadKeepalivedConfig, walkConf, type IncludedFile, type KeepalivedConfig } from './keepalived-conf.js';
+import { PATHS } from '../paths.js';
+import { hookVar } from './map-own.js';
 import { findNginxUpstream, splitNginxDump } from './nginx-conf.js';
 import type { HostInterface, HostNginx, ImportedHost } from './types.js';
 
@@ -285,6 +287,7 @@ export async function collectHost(given: string, conn: Conn, opts: CollectOption
     configId: daemon.options.configId ?? (major === 2 ? hostname.split('.')[0] : undefined),
   });
   const scripts = await readScripts(config, seen, remote);
+  const webhookUrl = await readWebhookUrl(scripts, remote);
   const services = {
     keepalived: daemon.running ? 'active' : (f.services.keepalived?.active ?? 'unknown'),
     nginx: f.services.nginx?.active ?? 'unknown',
@@ -306,6 +309,7 @@ export async function collectHost(given: string, conn: Conn, opts: CollectOption
     holds: vipsHeld(config, interfaces),
     config,
     scripts,
+    ...(webhookUrl !== undefined ? { webhookUrl } : {}),
     ...(nginx ? { nginx } : {}),
     services,
     latent,
@@ -335,6 +339,24 @@ async function readScripts(
   return scripts;
 }
 
+/**
+ * the URL ha-setup's notify hook posts to, from its root-only file (PATHS.webhookUrl, the one the hook names): kept
+ * in memory for a takeover in the same run, never in the answers or the output
+ */
+async function readWebhookUrl(
+  scripts: Record<string, string>,
+  remote: (glob: string, dir: string) => Promise<IncludedFile[]>,
+): Promise<string | undefined> {
+  const hook = scripts[PATHS.notifyScript];
+  if (hook === undefined || hookVar(hook, 'WEBHOOK_URL_FILE') !== PATHS.webhookUrl) return undefined;
+  const got = await remote(PATHS.webhookUrl, '/').catch(() => [] as IncludedFile[]);
+  const line = got
+    .find((e) => e.path === PATHS.webhookUrl && !e.skip)
+    ?.text.split('\n')[0]
+    .trim();
+  return line || undefined;
+}
+
 /** the configuration's VIPs (virtual_ipaddress entries) that this host has on an interface now */
 export function vipsHeld(config: KeepalivedConfig, interfaces: HostInterface[]): string[] {
   const have = new Set(interfaces.flatMap((i) => i.ips.map((a) => a.address)));
@@ -342,8 +364,8 @@ export function vipsHeld(config: KeepalivedConfig, interfaces: HostInterface[]):
   for (const [n, parents] of walkConf(config.tree)) {
     const p = parents[parents.length - 1];
     if (!p || !/^virtual_ipaddress(_excluded)?$/.test(p.keyword)) continue;
-    const addr = n.keyword.split('/')[0];
-    if (isIPv4(addr) && have.has(addr) && !out.includes(addr)) out.push(addr);
+    const addr = canonicalIP(n.keyword.split('/')[0]);
+    if (addr && have.has(addr) && !out.includes(addr)) out.push(addr);
   }
   return out;
 }

@@ -5,9 +5,11 @@
  * password).
  */
 import { basename, join } from 'node:path';
-import { AUTH_PASS_RE, type AnswersInput } from '../answers/schema.js';
+import { AUTH_PASS_RE, URL_RE, type AnswersInput } from '../answers/schema.js';
+import { PATHS } from '../paths.js';
 import type { LocalFile } from '../local-files.js';
 import { walkConf } from './keepalived-conf.js';
+import { hookVar } from './map-own.js';
 import type { ImportOutcome } from './run.js';
 
 /**
@@ -33,11 +35,17 @@ export function snippetFiles(
 
 /**
  * The current VRRP password of each imported instance, by the environment variable the answers name (what the
- * first host's auth_pass says, cut to the 8 characters keepalived uses); a value ha-setup would refuse is left out.
+ * first host's auth_pass says, cut to the 8 characters keepalived uses), and the webhook's URL; a value ha-setup
+ * would refuse is left out.
  */
 export function importedPasswords(out: ImportOutcome): Record<string, string> {
   const found: Record<string, string> = {};
   for (const s of out.result.secrets) {
+    if (s.instance === undefined) {
+      const url = webhookOf(out, s.where.split(':')[0]);
+      if (url && URL_RE.test(url)) found[s.env] = url;
+      continue;
+    }
     const m = /^[^:]+:(.+):(\d+)$/.exec(s.where);
     if (!m) continue;
     for (const h of out.hosts) {
@@ -50,4 +58,12 @@ export function importedPasswords(out: ImportOutcome): Record<string, string> {
     }
   }
   return found;
+}
+
+/** the webhook URL of a node's notify hook: read from its root-only file, or (an older hook) from the hook itself */
+function webhookOf(out: ImportOutcome, node: string): string | undefined {
+  const host = out.hosts[out.result.answers.nodes.findIndex((n) => n.name === node)];
+  if (!host) return undefined;
+  const hook = host.scripts[PATHS.notifyScript];
+  return host.webhookUrl ?? (hook === undefined ? undefined : (hookVar(hook, 'WEBHOOK_URL') ?? undefined));
 }

@@ -10,8 +10,16 @@ export type { InstanceRun };
 
 const OWNER = 255;
 
-/** the VRRP version of an instance: its own `version`, else global_defs' vrrp_version, else 2 */
+/**
+ * the VRRP version keepalived runs an instance with: 3 for an IPv6 instance (keepalived's VRRP over IPv6 is
+ * VRRPv3), else its own `version`, else global_defs' vrrp_version, else 2
+ */
 export function vrrpVersionOf(m: HostModel, i: InstanceModel): number {
+  return i.family === 6 ? 3 : declaredVersionOf(m, i);
+}
+
+/** the version the configuration asks for (an IPv6 instance without one runs VRRPv3 whatever global_defs says) */
+export function declaredVersionOf(m: HostModel, i: InstanceModel): number {
   return i.version ?? m.vrrpVersion ?? 2;
 }
 

@@ -4,25 +4,57 @@
 import { ABS_PATH_RE, EMAIL_RE, INSTANCE_RE, isHostAddress, type AnswersInput } from '../answers/schema.js';
 import { facilityName } from './daemon-options.js';
 import { commandOf } from './map-checks.js';
-import { differs, type PairContext, type Vrid } from './map-instances.js';
+import { dualGroupName } from '../answers/targets.js';
+import { differs, rowsOf, type PairContext, type Vrid } from './map-instances.js';
 
-/** vrrp_sync_group -> syncGroups (a group of one instance does nothing more than the instance) */
-export function syncGroupsOf(ctx: PairContext, vrids: Vrid[]): AnswersInput['syncGroups'] {
-  const names = new Set(vrids.map((x) => x.per[0].name));
+/**
+ * vrrp_sync_group -> syncGroups, its members named as the answers name them (a group of one instance does nothing
+ * more than the instance). A group of exactly an instance's IPv4 and IPv6 vrrp_instances is the one ha-setup writes
+ * itself for such an instance (NAME_dual)
+ */
+export function syncGroupsOf(
+  ctx: PairContext,
+  vrids: Vrid[],
+  instances: AnswersInput['instances'],
+): AnswersInput['syncGroups'] {
   const out: NonNullable<AnswersInput['syncGroups']> = [];
+  const on: string[][] = [];
   ctx.models.forEach((m, h) => {
+    const answersName = new Map(vrids.flatMap((x, k) => rowsOf(x).map((r) => [r[h].name, instances[k].name] as const)));
     for (const g of m.groups) {
-      const members = g.members.filter((n) => names.has(n));
+      const members = [...new Set(g.members.flatMap((n) => answersName.get(n) ?? []))];
+      const dual = vrids.find(
+        (x) => x.twin && g.members.length === 2 && rowsOf(x).every((r) => g.members.includes(r[h].name)),
+      );
+      if (dual) {
+        m.fates.set(g.node, 'mapped');
+        const own = dualGroupName(dual.per[h].name);
+        if (g.name !== own)
+          ctx.warnings.push(
+            `vrrp_sync_group ${g.name} (${ctx.names[h]}): the group of ${members[0]}'s IPv4 and IPv6 instances: ` +
+              `init renames it ${own}`,
+          );
+        continue;
+      }
       if (members.length < 2 || !INSTANCE_RE.test(g.name)) {
         m.fates.set(g.node, 'dropped', `sync group of ${members.length} instance(s): nothing to move together`);
         continue;
       }
       m.fates.set(g.node, 'mapped');
-      const same = out.find((o) => o.name === g.name);
-      if (!same) out.push({ name: g.name, instances: members });
-      else if (same.instances.join() !== members.join())
+      const k = out.findIndex((o) => o.name === g.name);
+      if (k < 0) {
+        out.push({ name: g.name, instances: members });
+        on.push([ctx.names[h]]);
+        continue;
+      }
+      on[k].push(ctx.names[h]);
+      if (out[k].instances.join() !== members.join())
         ctx.warnings.push(`vrrp_sync_group ${g.name}: ${ctx.names[h]}'s members differ; the first host's are imported`);
     }
+  });
+  out.forEach((g, k) => {
+    if (on[k].length < ctx.names.length)
+      ctx.warnings.push(`vrrp_sync_group ${g.name}: on ${on[k].join(', ')} only: ha-setup writes it on every node`);
   });
   return out;
 }

@@ -7,7 +7,8 @@ import type { AnswersInput } from '../answers/schema.js';
 import type { ConfNode } from './keepalived-conf.js';
 import { classifyCheck, commandOf, type CheckKind, type HttpTool } from './map-checks.js';
 import { allTracks, ignoredWords, type ScriptModel } from './map-host.js';
-import type { PairContext, Vrid } from './map-instances.js';
+import type { InstanceModel } from './map-model.js';
+import { rowsOf, type PairContext, type Vrid } from './map-instances.js';
 
 type HealthCheck = NonNullable<AnswersInput['healthCheck']>;
 
@@ -143,8 +144,8 @@ function checkAnswer(ctx: PairContext, vrids: Vrid[], s: ScriptModel, ref: numbe
  * the weight keepalived applies on each host to each instance: the instance's (or its sync group's) track_script
  * line's `weight N`, else that host's vrrp_script weight
  */
-function hostWeights(ctx: PairContext, x: Vrid, name: string): number[] {
-  return x.per.map((i, h) => {
+function hostWeights(ctx: PairContext, row: InstanceModel[], name: string): number[] {
+  return row.map((i, h) => {
     const m = ctx.models[h];
     const group = m.groups.find((g) => g.members.includes(i.name));
     const line = [...i.tracks, ...(group?.tracks ?? [])].find((t) => t.name === name);
@@ -159,12 +160,13 @@ function moves(prios: number[], weights: number[], master: number): boolean {
   return prios.some((p, h) => h !== master && p + Math.max(0, weights[h]) > failed);
 }
 
-function masterIndex(x: Vrid): number {
-  return x.per.reduce((b, i, h) => (i.run.priority > x.per[b].run.priority ? h : b), 0);
+function masterIndex(row: InstanceModel[]): number {
+  return row.reduce((b, i, h) => (i.run.priority > row[b].run.priority ? h : b), 0);
 }
 
 function weightOf(ctx: PairContext, vrids: Vrid[], s: ScriptModel, mode: string, ref: number): number | undefined {
-  const perVrid = vrids.map((x) => hostWeights(ctx, x, s.name));
+  const rows = vrids.flatMap(rowsOf);
+  const perVrid = rows.map((r) => hostWeights(ctx, r, s.name));
   const all = [...new Set(perVrid.flat())];
   const refW = perVrid[0]?.[ref] ?? s.weight;
   const drop = (why: string) => {
@@ -174,18 +176,21 @@ function weightOf(ctx: PairContext, vrids: Vrid[], s: ScriptModel, mode: string,
   if (all.length === 1 && all[0] === 0) return undefined;
   if (mode === 'restart-then-stop')
     return drop('the script stops keepalived itself and exits 0, so keepalived never applies the weight');
-  if (ctx.models.some((m) => m.groups.length))
-    return drop('keepalived ignores tracking weights in a sync group (a failed check puts the group in FAULT)');
-  if (vrids.some((x) => x.per.some((i) => i.run.nopreempt)))
+  if (ctx.models.some((m) => m.groups.some((g) => !g.trackingWeight)))
+    return drop(
+      'keepalived ignores tracking weights in a sync group without sync_group_tracking_weight (global_tracking on ' +
+        '1.x): a failed check puts the group in FAULT',
+    );
+  if (rows.some((r) => r.some((i) => i.run.nopreempt)))
     return drop('with nopreempt only FAULT (weight 0) moves the VIP');
-  const runs = vrids.map((x, k) =>
+  const runs = rows.map((r, k) =>
     moves(
-      x.per.map((i) => i.run.priority),
+      r.map((i) => i.run.priority),
       perVrid[k],
-      masterIndex(x),
+      masterIndex(r),
     ),
   );
-  const each = (k: number) => vrids[k].per.map((_, h) => `${ctx.names[h]} ${perVrid[k][h]}`).join(', ');
+  const each = (k: number) => rows[k].map((_, h) => `${ctx.names[h]} ${perVrid[k][h]}`).join(', ');
   if (runs.every((r) => !r)) {
     ctx.warnings.push(
       `healthCheck: a failed check never moved the VIP (each host's priority and weight: ${each(0)}): ` +
@@ -195,8 +200,8 @@ function weightOf(ctx: PairContext, vrids: Vrid[], s: ScriptModel, mode: string,
   }
   const gap = Math.max(
     0,
-    ...vrids.map((x) => {
-      const ps = x.per.map((i) => i.run.priority).sort((a, b) => b - a);
+    ...rows.map((r) => {
+      const ps = r.map((i) => i.run.priority).sort((a, b) => b - a);
       return ps[0] - (ps[1] ?? 0);
     }),
   );

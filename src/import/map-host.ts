@@ -5,7 +5,7 @@
  * snippet, or dropped (with why). What keepalived settles when it completes an instance (the priority of a MASTER
  * without one, vrrp_strict's rules, nopreempt and preempt_delay cleared) is in map-complete.ts.
  */
-import { isIPv4 } from '../answers/schema.js';
+import { canonicalIP, familyOf } from '../answers/ip.js';
 import { dirnameOf, eachConf, type ConfNode } from './keepalived-conf.js';
 import { completeInstance } from './map-complete.js';
 import {
@@ -166,14 +166,33 @@ function readGlobalOther(m: HostModel, k: ConfNode, siblings: ConfNode[]): void 
   m.keptGlobals.push(k);
 }
 
-function vipOf(n: ConfNode, iface: string | undefined, fates: Fates): VipModel | null {
+/** the family of an address line of an instance: the first one sets the instance's; one of the other is ignored */
+function sameFamily(inst: InstanceModel, family: 4 | 6): boolean {
+  if (!inst.familySet) {
+    inst.family = family;
+    inst.familySet = true;
+  }
+  return inst.family === family;
+}
+
+const otherFamily = (inst: InstanceModel, family: 4 | 6) =>
+  `an IPv${family} address in an IPv${inst.family} instance: keepalived ignores it (one address family per ` +
+  'vrrp_instance, set by its first address)';
+
+function vipOf(n: ConfNode, inst: InstanceModel, iface: string | undefined, fates: Fates): VipModel | null {
   const [addr, len, extra] = n.keyword.split('/');
-  const prefix = len === undefined ? 32 : /^\d{1,2}$/.test(len) && Number(len) <= 32 ? Number(len) : NaN;
-  if (extra !== undefined || !isIPv4(addr) || Number.isNaN(prefix)) {
-    fates.set(n, 'dropped', "not an IPv4 address[/prefix]: ha-setup's VIPs are IPv4");
+  const address = canonicalIP(addr);
+  const max = address && familyOf(address) === 6 ? 128 : 32;
+  const prefix = len === undefined ? max : /^\d{1,3}$/.test(len) && Number(len) <= max ? Number(len) : NaN;
+  if (extra !== undefined || !address || Number.isNaN(prefix)) {
+    fates.set(n, 'dropped', 'not an IPv4 or IPv6 address[/prefix]: keepalived skips it');
     return null;
   }
-  const vip: VipModel = { address: addr, prefix, explicitPrefix: len !== undefined, node: n };
+  if (!sameFamily(inst, familyOf(address))) {
+    fates.set(n, 'dropped', otherFamily(inst, familyOf(address)));
+    return null;
+  }
+  const vip: VipModel = { address, prefix, explicitPrefix: len !== undefined, node: n };
   const rest: string[] = [];
   for (let i = 0; i < n.args.length; i++) {
     const a = n.args[i];
@@ -189,6 +208,18 @@ function vipOf(n: ConfNode, iface: string | undefined, fates: Fates): VipModel |
     'dropped',
   );
   return vip;
+}
+
+/** unicast_src_ip and each unicast_peer: an address of the instance's family (keepalived skips the others) */
+function unicastAddress(fates: Fates, inst: InstanceModel, k: ConfNode, v: string | undefined): string | undefined {
+  const address = v === undefined ? null : canonicalIP(v);
+  if (!address) {
+    fates.set(k, 'dropped', `'${v ?? ''}' is not an IP address: keepalived skips it`);
+    return undefined;
+  }
+  if (sameFamily(inst, familyOf(address))) return address;
+  fates.set(k, 'dropped', otherFamily(inst, familyOf(address)));
+  return undefined;
 }
 
 const INSTANCE_DROPPED: Record<string, string> = {
@@ -208,6 +239,8 @@ function newInstance(block: ConfNode): InstanceModel {
     name: block.args[0] ?? '',
     node: block,
     wantMaster: false,
+    family: 4,
+    familySet: false,
     vrid: null,
     priorityRead: null,
     advertInt: 1,
@@ -274,7 +307,7 @@ function readInstanceKeyword(m: HostModel, inst: InstanceModel, k: ConfNode, ifa
     case 'virtual_ipaddress':
       fates.mark(k, 'mapped');
       for (const c of values(fates, k)) {
-        const vip = vipOf(c, iface, fates);
+        const vip = vipOf(c, inst, iface, fates);
         if (vip) inst.vips.push(vip);
       }
       return;
@@ -285,12 +318,22 @@ function readInstanceKeyword(m: HostModel, inst: InstanceModel, k: ConfNode, ifa
     case 'preempt_delay':
       inst.preemptDelay = readSeconds(v, major) ?? 0;
       return mapWords(fates, k, 1);
-    case 'unicast_src_ip':
-      inst.unicastSrc = v;
-      return mapWords(fates, k, 1);
+    case 'unicast_src_ip': {
+      const address = unicastAddress(fates, inst, k, v);
+      if (address) inst.unicastSrc = address;
+      return address ? mapWords(fates, k, 1) : undefined;
+    }
     case 'unicast_peer':
-      for (const c of values(fates, k)) inst.unicastPeers.push({ address: c.keyword, node: c });
+      for (const c of values(fates, k)) {
+        const address = unicastAddress(fates, inst, c, c.keyword);
+        if (address) inst.unicastPeers.push({ address, node: c });
+      }
       return fates.set(k, 'mapped');
+    case 'native_ipv6':
+      if (inst.familySet && inst.family === 4)
+        return fates.set(k, 'dropped', 'the instance has IPv4 addresses: keepalived ignores it');
+      sameFamily(inst, 6);
+      return mapWords(fates, k, 0);
     case 'track_script':
       inst.tracks.push(...tracksOf(fates, k));
       return fates.set(k, 'mapped');
@@ -370,7 +413,14 @@ function readTrackFile(m: HostModel, block: ConfNode): void {
 
 function readGroup(m: HostModel, block: ConfNode): GroupModel {
   const major = m.host.keepalivedMajor;
-  const g: GroupModel = { name: block.args[0] ?? '', node: block, members: [], tracks: [], notifies: [] };
+  const g: GroupModel = {
+    name: block.args[0] ?? '',
+    node: block,
+    members: [],
+    tracks: [],
+    notifies: [],
+    trackingWeight: false,
+  };
   for (const k of lines(m.fates, block)) {
     if (k.keyword === 'group') g.members.push(...values(m.fates, k).flatMap((c) => [c.keyword, ...c.args]));
     else if (k.keyword === 'track_script') g.tracks.push(...tracksOf(m.fates, k));
@@ -379,6 +429,8 @@ function readGroup(m: HostModel, block: ConfNode): GroupModel {
     else if (k.keyword === 'global_tracking' || k.keyword === 'sync_group_tracking_weight') {
       // ha-setup's sync groups track with every member's weights: the keyword of the node's keepalived
       const own = major === 2 ? 'sync_group_tracking_weight' : 'global_tracking';
+      // 2.x reads global_tracking as sync_group_tracking_weight (deprecated); 1.x does not know the latter
+      g.trackingWeight = true;
       if (k.keyword === own) m.fates.set(k, 'mapped');
       else m.fates.set(k, 'dropped', `ha-setup writes ${own} on keepalived ${major}.x`);
     } else m.fates.set(k, 'dropped', 'ha-setup renders its sync groups without it');

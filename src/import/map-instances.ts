@@ -1,11 +1,13 @@
 /**
- * The pair's VRRP instances across hosts: matched by virtual router id, refused when the hosts disagree on what
- * must agree (name, VIPs, advert interval, VRRP version, authentication, distinct priorities, one VIP holder),
- * and turned into the answers' instances (master, priorities, preempt, unicast, authPassEnv).
+ * The pair's VRRP instances across hosts (matched by map-units.ts): refused when the hosts disagree on what must
+ * agree (VIPs, advert interval, VRRP version, authentication, one VIP holder), and turned into the answers'
+ * instances (names, master or auto, priorities, preempt, unicast, authPassEnv).
  */
-import { AUTH_PASS_RE, ENV_RE, INSTANCE_RE, type AnswersInput } from '../answers/schema.js';
+import { twinName } from '../answers/instances.js';
+import { AUTH_PASS_RE, ENV_RE, INSTANCE_RE, INSTANCE_RULE, type AnswersInput } from '../answers/schema.js';
 import { vrrpVersionOf } from './map-complete.js';
 import type { HostModel, InstanceModel, VipModel } from './map-host.js';
+import type { ImportedSecret } from './types.js';
 
 export { vrrpVersionOf } from './map-complete.js';
 
@@ -18,116 +20,133 @@ export interface PairContext {
   refusals: string[];
   warnings: string[];
   decisions: string[];
-  secrets: { env: string; instance: string; where: string }[];
+  secrets: ImportedSecret[];
   passwordEnvPrefix: string;
 }
 
-/** one instance (by VRID) on every host, in host order */
+/** one answers instance on every host, in host order (map-units.ts matches them) */
 export interface Vrid {
   vrid: number;
+  /** its vrrp_instance on every host: the IPv4 one of an instance with both families */
   per: InstanceModel[];
+  /** the IPv6 twin on every host of an instance with both families; null otherwise */
+  twin: InstanceModel[] | null;
+  /** the host whose view the answers take for it: its master, or with master: auto the node holding its VIPs */
+  master?: number;
 }
 
-/** instances matched by VRID; a VRID missing on a host, or an instance without a valid id, is refused */
-export function matchInstances(ctx: PairContext): Vrid[] {
-  const ids: number[] = [];
-  ctx.models.forEach((m, h) => {
-    for (const i of m.instances) {
-      if (i.vrid === null) ctx.refusals.push(`${ctx.names[h]}: vrrp_instance ${i.name} has no valid virtual_router_id`);
-      else if (!ids.includes(i.vrid)) ids.push(i.vrid);
-      const same = m.instances.filter((j) => j.vrid !== null && j.vrid === i.vrid);
-      if (same.length > 1 && same[0] === i)
-        ctx.refusals.push(
-          `${ctx.names[h]}: VRID ${i.vrid} is used by ${same.map((j) => j.name).join(' and ')}; ` +
-            'ha-setup runs one instance per VRID',
-        );
-    }
-  });
-  const out: Vrid[] = [];
-  for (const vrid of ids) {
-    const per = ctx.models.map((m) => m.instances.find((i) => i.vrid === vrid));
-    const missing = per.map((p, h) => (p ? null : ctx.names[h])).filter((x): x is string => !!x);
-    if (missing.length) {
-      const has = per.map((p, h) => (p ? `${ctx.names[h]} (${p.name})` : null)).filter(Boolean);
-      ctx.refusals.push(`VRID ${vrid}: configured on ${has.join(', ')} but not on ${missing.join(', ')}`);
-      continue;
-    }
-    out.push({ vrid, per: per as InstanceModel[] });
-  }
-  return out;
+/** the vrrp_instances of an answers instance: one per host, and the IPv6 twins' */
+export function rowsOf(x: Vrid): InstanceModel[][] {
+  return x.twin ? [x.per, x.twin] : [x.per];
 }
 
 const vipKey = (v: VipModel) =>
   `${v.address}/${v.prefix}${v.dev ? ` dev ${v.dev}` : ''}${v.label ? ` label ${v.label}` : ''}`;
 
-/** what must agree between the hosts of one VRID */
+/** what must agree between the hosts of one instance (its names may differ: instances[].names) */
 export function checkAgreement(ctx: PairContext, x: Vrid): void {
   const { names, models } = ctx;
-  const differ = (what: string, f: (i: InstanceModel, h: number) => string) => {
-    const vals = x.per.map(f);
+  const differ = (what: string, row: InstanceModel[], f: (i: InstanceModel, h: number) => string) => {
+    const vals = row.map(f);
     if (new Set(vals).size > 1)
       ctx.refusals.push(
         `VRID ${x.vrid}: the hosts disagree on ${what}: ${vals.map((v, h) => `${names[h]} ${v}`).join(', ')}`,
       );
   };
-  differ('the instance name', (i) => i.name);
-  differ('the VIPs', (i) => i.vips.map(vipKey).sort().join(' ') || '(none)');
-  differ('the advert interval', (i) => `${i.advertInt}s`);
-  differ('the VRRP version', (i, h) => `v${vrrpVersionOf(models[h], i)}`);
-  differ('the authentication type', (i) => i.run.auth ?? 'none');
+  for (const row of rowsOf(x)) differ('the VIPs', row, (i) => i.vips.map(vipKey).sort().join(' ') || '(none)');
+  differ('the advert interval', x.per, (i) => `${i.advertInt}s`);
+  differ('the VRRP version', x.per, (i, h) => `v${vrrpVersionOf(models[h], i)}`);
+  differ('the authentication type', x.per, (i) => i.run.auth ?? 'none');
   const passes = x.per.map((i) => i.authPass ?? '');
   if (new Set(passes).size > 1)
     ctx.refusals.push(
       `VRID ${x.vrid}: the hosts disagree on the authentication password (${names.join(', ')}; values not shown)`,
     );
-  const byPrio = new Map<number, string[]>();
-  x.per.forEach((i, h) => byPrio.set(i.run.priority, [...(byPrio.get(i.run.priority) ?? []), names[h]]));
-  for (const [p, hs] of byPrio)
-    if (hs.length > 1)
-      ctx.refusals.push(`VRID ${x.vrid} (${x.per[0].name}): ${hs.join(' and ')} both have priority ${p}`);
-  for (const v of x.per[0].vips) {
+  for (const v of rowsOf(x).flatMap((r) => r[0].vips)) {
     const holders = models.map((m, h) => (m.host.holds.includes(v.address) ? names[h] : null)).filter(Boolean);
     if (holders.length > 1)
       ctx.refusals.push(
         `VRID ${x.vrid} (${x.per[0].name}): split brain now: ${v.address} is held by ${holders.join(' and ')}`,
       );
   }
-  if (!x.per[0].vips.length) ctx.refusals.push(`VRID ${x.vrid} (${x.per[0].name}): no IPv4 VIP ha-setup can manage`);
-  if (!INSTANCE_RE.test(x.per[0].name))
-    ctx.refusals.push(
-      `VRID ${x.vrid}: instance name '${x.per[0].name}' is not one ha-setup accepts (1-31 of A-Z 0-9 _ . -)`,
-    );
+  if (!x.per[0].vips.length) ctx.refusals.push(`VRID ${x.vrid} (${x.per[0].name}): no VIP ha-setup can manage`);
+  for (const name of new Set(x.per.map((i) => i.name)))
+    if (!INSTANCE_RE.test(name))
+      ctx.refusals.push(`VRID ${x.vrid}: instance name '${name}' is not one ha-setup accepts (${INSTANCE_RULE})`);
   if (x.per.some((i) => i.run.priority === 255))
     ctx.refusals.push(`VRID ${x.vrid}: priority 255 (the address owner) cannot be reproduced (ha-setup: 1..254)`);
 }
 
-/** who is master: the VIP holder (when consistent with the priorities), else state MASTER, else top priority */
-function masterOf(ctx: PairContext, x: Vrid): number {
-  const { names, models } = ctx;
-  const top = x.per.reduce((b, i, h) => (i.run.priority > x.per[b].run.priority ? h : b), 0);
-  const holders = models
-    .map((m, h) => (x.per[h].vips.length && x.per[h].vips.every((v) => m.host.holds.includes(v.address)) ? h : -1))
+/** the master chosen: a node (`master`), or none in particular (`auto`: equal priorities; `master` its holder) */
+interface MasterChoice {
+  master: number;
+  auto: boolean;
+  /** the VIPs stay on a node below the highest priority: the higher ones do not preempt */
+  keptByNopreempt: boolean;
+}
+
+/** the hosts that hold every VIP of the instance now */
+function holdersOf(ctx: PairContext, x: Vrid): number[] {
+  if (!x.per[0].vips.length) return [];
+  return ctx.models
+    .map((m, h) => (rowsOf(x).every((r) => r[h].vips.every((v) => m.host.holds.includes(v.address))) ? h : -1))
     .filter((h) => h >= 0);
-  const label = `instances ${x.per[0].name} (VRID ${x.vrid}): master ${names[top]}`;
-  if (holders.length === 1 && holders[0] === top) {
-    ctx.decisions.push(`${label}: it holds the VIPs now and has the highest priority (${x.per[top].run.priority})`);
-    return top;
-  }
-  if (holders.length === 1) {
-    ctx.warnings.push(
-      `${label} (highest priority ${x.per[top].run.priority}), but ${names[holders[0]]} holds the VIPs now ` +
-        `(priority ${x.per[holders[0]].run.priority}): a failed check on ${names[top]}, or nopreempt after a failover?`,
+}
+
+/**
+ * who is master: equal priorities -> auto (keepalived never preempts an equal priority: the holder keeps the VIPs);
+ * the VIP holder when it has the highest priority, or when every node above it has nopreempt (keepalived keeps the
+ * VIPs there: a takeover must too); else the highest priority (state MASTER named)
+ */
+function masterOf(ctx: PairContext, x: Vrid): MasterChoice {
+  const { names } = ctx;
+  const prios = x.per.map((i) => i.run.priority);
+  const top = prios.indexOf(Math.max(...prios));
+  const holders = holdersOf(ctx, x);
+  const holder = holders.length === 1 ? holders[0] : -1;
+  const label = `instances ${x.per[0].name} (VRID ${x.vrid})`;
+  const tied = [...new Set(prios.filter((p, h) => prios.indexOf(p) !== h))];
+  if (tied.length) {
+    const each = tied.map((p) => `${names.filter((_, h) => prios[h] === p).join(' and ')} have priority ${p}`);
+    const now = holder >= 0 ? `${names[holder]} holds` : 'no host holds all';
+    ctx.decisions.push(
+      `${label}: master auto: ${each.join('; ')} (no fixed master: the checks' weights decide, and a node that ` +
+        `holds the VIPs keeps them against an equal priority); ${now} its VIPs now`,
     );
-    return top;
+    return { master: holder >= 0 ? holder : top, auto: true, keptByNopreempt: false };
+  }
+  if (holder === top) {
+    ctx.decisions.push(
+      `${label}: master ${names[top]}: it holds the VIPs now and has the highest priority (${prios[top]})`,
+    );
+    return { master: top, auto: false, keptByNopreempt: false };
+  }
+  if (holder >= 0) {
+    const above = x.per.map((_, h) => h).filter((h) => prios[h] > prios[holder]);
+    if (rowsOf(x).every((r) => above.every((h) => r[h].run.nopreempt))) {
+      ctx.warnings.push(
+        `${label}: master ${names[holder]}: it holds the VIPs now and keepalived keeps them there (nopreempt on ` +
+          `${above.map((h) => `${names[h]}, priority ${prios[h]}`).join('; ')}); the answers give ${names[holder]} ` +
+          'the highest priority, so init changes the priorities, not where the VIPs are',
+      );
+      return { master: holder, auto: false, keptByNopreempt: true };
+    }
+    ctx.warnings.push(
+      `${label}: master ${names[top]} (highest priority ${prios[top]}), but ${names[holder]} holds the VIPs now ` +
+        `(priority ${prios[holder]}): a failed check on ${names[top]}?`,
+    );
+    return { master: top, auto: false, keptByNopreempt: false };
   }
   const masters = x.per.map((i, h) => (i.run.master ? h : -1)).filter((h) => h >= 0);
   const stateMaster = masters.length ? `; state MASTER on ${masters.map((h) => names[h]).join(', ')}` : '';
   const why =
     masters.length === 1 && masters[0] === top
       ? 'state MASTER and the highest priority'
-      : `the highest priority (${x.per[top].run.priority})${stateMaster}`;
-  ctx.decisions.push(`${label}: ${why}; ${holders.length ? 'several hosts' : 'no host'} holds all its VIPs now`);
-  return top;
+      : `the highest priority (${prios[top]})${stateMaster}`;
+  ctx.decisions.push(
+    `${label}: master ${names[top]}: ${why}; ${holders.length ? 'several hosts' : 'no host'} holds all its VIPs now`,
+  );
+  return { master: top, auto: false, keptByNopreempt: false };
 }
 
 function vipAnswer(v: VipModel): VipAnswers {
@@ -152,28 +171,80 @@ export function envNameOf(prefix: string, instance: string): string {
   return ENV_RE.test(n) ? n : `HA_PASS_${instance.length}`;
 }
 
+/** the instance's name: the one most hosts give it (the first host's on a tie); the others in `names` */
+function namesOf(ctx: PairContext, x: Vrid): { name: string; names?: Record<string, string> } {
+  const count = (n: string) => x.per.filter((i) => i.name === n).length;
+  const name = x.per.reduce((b, i) => (count(i.name) > count(b) ? i.name : b), x.per[0].name);
+  const names = Object.fromEntries(x.per.flatMap((i, h) => (i.name === name ? [] : [[ctx.names[h], i.name]])));
+  if (!Object.keys(names).length) return { name };
+  ctx.decisions.push(
+    `instances ${name} (VRID ${x.vrid}): named ${Object.entries(names)
+      .map(([n, v]) => `${v} on ${n}`)
+      .join(', ')} (instances[].names): one instance, the virtual router id ties them`,
+  );
+  return { name, names };
+}
+
+/** an IPv4 and an IPv6 instance taken as one: how ha-setup runs them (its twin X_v6, in sync group X_dual) */
+function twinNotes(ctx: PairContext, x: Vrid, name: string): void {
+  if (!x.twin) return;
+  const renamed = x.twin.flatMap((t, h) =>
+    t.name === twinName(x.per[h].name) ? [] : [`${ctx.names[h]} ${t.name} -> ${twinName(x.per[h].name)}`],
+  );
+  ctx.decisions.push(
+    `instances ${name} (VRID ${x.vrid}): its IPv4 and IPv6 vrrp_instances (one id, one interface) move together: ` +
+      `one instance with VIPs of both families; ha-setup runs the IPv6 ones in ${twinName(name)}, in one sync ` +
+      'group with it',
+  );
+  if (renamed.length)
+    ctx.warnings.push(
+      `instances ${name}: ha-setup names the IPv6 instance after the IPv4 one: init renames ${renamed.join(', ')} ` +
+        '(what reads the old name, a notify script or a monitoring rule, must follow)',
+    );
+}
+
+/** per-instance priorities when they are not what resolve derives from the node priorities */
+function prioritiesOf(x: Vrid, choice: MasterChoice, nodePrio: number[]): number[] | null {
+  const actual = x.per.map((i) => i.run.priority);
+  if (choice.auto) return actual.some((p, h) => p !== nodePrio[h]) ? actual : null;
+  const wanted = [...actual];
+  if (choice.keptByNopreempt) {
+    // the holder takes the highest priority (the answers' master has it): the others keep their order
+    const top = wanted.indexOf(Math.max(...wanted));
+    [wanted[top], wanted[choice.master]] = [wanted[choice.master], wanted[top]];
+  }
+  const derived = derivedPriorities(nodePrio, choice.master);
+  return wanted.some((p, h) => p !== derived[h]) ? wanted : null;
+}
+
 /** the answers' instance for one VRID */
 export function instanceAnswer(ctx: PairContext, x: Vrid, nodePrio: number[]): InstanceAnswers {
   const { names } = ctx;
   const first = x.per[0];
-  const master = masterOf(ctx, x);
+  const choice = masterOf(ctx, x);
+  const master = choice.master;
+  x.master = master;
+  const named = namesOf(ctx, x);
+  const vips = rowsOf(x).flatMap((r) => r[0].vips);
   const inst: InstanceAnswers = {
-    name: first.name,
+    name: named.name,
+    ...(named.names ? { names: named.names } : {}),
     virtualRouterId: x.vrid,
-    vips: first.vips.map(vipAnswer),
-    master: names[master],
+    vips: vips.map(vipAnswer),
+    master: choice.auto ? 'auto' : names[master],
     advertInt: first.advertInt,
   };
-  if (first.vips.some((v) => !v.explicitPrefix))
-    ctx.decisions.push(`instances ${first.name}: a VIP without /prefix is /32, as keepalived adds it`);
-  const actual = x.per.map((i) => i.run.priority);
-  const derived = derivedPriorities(nodePrio, master);
-  if (actual.some((p, h) => p !== derived[h]))
-    inst.priorities = Object.fromEntries(names.map((n, h) => [n, actual[h]]));
-  x.per.forEach((i, h) => {
-    for (const n of i.run.notes) ctx.warnings.push(`${ctx.models[h].fates.at(i.node)}: vrrp_instance ${i.name}: ${n}`);
-  });
-  preemptOf(ctx, x, master, inst);
+  if (vips.some((v) => !v.explicitPrefix))
+    ctx.decisions.push(`instances ${inst.name}: a VIP without /prefix is /32 (IPv6: /128), as keepalived adds it`);
+  twinNotes(ctx, x, inst.name);
+  const priorities = prioritiesOf(x, choice, nodePrio);
+  if (priorities) inst.priorities = Object.fromEntries(names.map((n, h) => [n, priorities[h]]));
+  for (const row of rowsOf(x))
+    row.forEach((i, h) => {
+      for (const n of i.run.notes)
+        ctx.warnings.push(`${ctx.models[h].fates.at(i.node)}: vrrp_instance ${i.name}: ${n}`);
+    });
+  preemptOf(ctx, x, choice, inst);
   authOf(ctx, x, inst);
   const uni = x.per.map((i) => i.unicastPeers.length > 0);
   if (new Set(uni).size > 1)
@@ -198,18 +269,23 @@ export function differs(
   ctx.warnings.push(`${what} differs between the hosts (${each}): ${consequence}; imported: ${ctx.names[ref]}'s`);
 }
 
-function preemptOf(ctx: PairContext, x: Vrid, master: number, inst: InstanceAnswers): void {
+function preemptOf(ctx: PairContext, x: Vrid, choice: MasterChoice, inst: InstanceAnswers): void {
   const { names } = ctx;
+  const { master } = choice;
   const eff = x.per.map((i) => i.run.nopreempt);
-  if (eff[master]) inst.preempt = false;
+  // the VIPs stay on a lower priority because the nodes above it do not preempt: so must ha-setup's pair
+  const nopreempt = eff[master] || choice.keptByNopreempt;
+  if (nopreempt) inst.preempt = false;
   if (new Set(eff).size > 1)
     ctx.decisions.push(
       `instances ${inst.name}: nopreempt on ${names.filter((_, h) => eff[h]).join(', ')} only: ` +
-        `the master's setting counts (${eff[master] ? 'nopreempt' : 'preempt'})`,
+        (choice.keptByNopreempt
+          ? 'it keeps the VIPs where they are (nopreempt)'
+          : `the master's setting counts (${eff[master] ? 'nopreempt' : 'preempt'})`),
     );
   const delays = x.per.map((i) => i.run.preemptDelay);
   const delay = delays[master];
-  if (delay && !eff[master]) inst.preemptDelay = Math.min(1000, Math.round(delay));
+  if (delay && !nopreempt) inst.preemptDelay = Math.min(1000, Math.round(delay));
   differs(
     ctx,
     `instances ${inst.name}: preempt_delay`,
@@ -222,12 +298,14 @@ function preemptOf(ctx: PairContext, x: Vrid, master: number, inst: InstanceAnsw
 function authOf(ctx: PairContext, x: Vrid, inst: InstanceAnswers): void {
   const { models, names } = ctx;
   const i = x.per[0];
-  if (vrrpVersionOf(models[0], i) === 3) {
-    x.per.forEach((p, h) => {
-      if (p.authNode) models[h].fates.set(p.authNode, 'dropped', 'VRRPv3 has no authentication: keepalived ignores it');
+  const noAuth = (row: InstanceModel[]) =>
+    row.forEach((p, h) => {
+      if (!p.authNode) return;
+      const v6 = p.family === 6 ? ' (VRRP over IPv6 is VRRPv3)' : '';
+      models[h].fates.set(p.authNode, 'dropped', `VRRPv3${v6} has no authentication: keepalived ignores it`);
     });
-    return;
-  }
+  if (x.twin) noAuth(x.twin);
+  if (vrrpVersionOf(models[0], i) === 3) return noAuth(x.per);
   if (i.authPass === undefined || !i.authPassNode) return;
   if (models.some((m) => m.strict))
     ctx.decisions.push(

@@ -61,6 +61,7 @@ export class Fates {
 }
 
 export interface VipModel {
+  /** canonical (IPv6 in RFC 5952 form) */
   address: string;
   prefix: number;
   explicitPrefix: boolean;
@@ -88,6 +89,13 @@ export interface InstanceModel {
   wantMaster: boolean;
   stateNode?: ConfNode;
   interface?: string;
+  /**
+   * the address family keepalived gives the instance: the first of its unicast_src_ip, unicast_peer,
+   * virtual_ipaddress or native_ipv6 lines decides (IPv4 when none does); a VIP of the other family is ignored
+   */
+  family: 4 | 6;
+  /** a line has set the family (the later ones of the other family are ignored) */
+  familySet: boolean;
   vrid: number | null;
   /** the priority line's value as keepalived reads it (null: no priority line) */
   priorityRead: number | null;
@@ -134,6 +142,8 @@ export interface GroupModel {
   members: string[];
   tracks: TrackModel[];
   notifies: NotifyModel[];
+  /** sync_group_tracking_weight (2.x) or global_tracking: keepalived applies its members' tracking weights */
+  trackingWeight: boolean;
 }
 
 export interface HostModel {

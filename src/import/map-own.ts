@@ -69,7 +69,7 @@ export function markOwn(ctx: PairContext): boolean {
 }
 
 /** `NAME='value'` of ha-setup's notify hook (shell single quotes, as metrics/shell.ts shq writes them) */
-function hookVar(text: string, name: string): string | null {
+export function hookVar(text: string, name: string): string | null {
   const m = new RegExp(`^${name}=((?:'[^']*'|\\\\')*)$`, 'm').exec(text);
   if (!m) return null;
   return m[1].replace(/'\\''/g, "'").replace(/^'|'$/g, '');
@@ -97,12 +97,16 @@ export function hookAnswers(
       'metrics: on (the hook refreshes them); metrics.textfileDir and metrics.install are not in what keepalived ' +
         'runs: the defaults are imported',
     );
-  const webhook = hookVar(text, 'WEBHOOK_URL');
-  if (webhook) {
-    answers.alerts = { webhook };
+  // the URL is a credential (a Slack-style hook): in a root-only file (WEBHOOK_URL_FILE), in the hook itself
+  // before (WEBHOOK_URL); the answers name a variable for it, as for the VRRP passwords
+  const urlFile = hookVar(text, 'WEBHOOK_URL_FILE');
+  if (urlFile || hookVar(text, 'WEBHOOK_URL')) {
+    const env = `${ctx.passwordEnvPrefix}WEBHOOK_URL`;
+    answers.alerts = { webhookEnv: env };
+    ctx.secrets.push({ env, where: `${ctx.names[ref]}:${urlFile || PATHS.notifyScript}` });
     ctx.warnings.push(
-      `alerts.webhook: ${webhook} (ha-setup's hook); its header lines, if any, are in ${PATHS.webhookHeaders}: ` +
-        'name the variable that holds them in alerts.webhookHeadersEnv',
+      `alerts.webhookEnv: ${env} (ha-setup's hook posts to a webhook); its header lines, if any, are in ` +
+        `${PATHS.webhookHeaders}: name the variable that holds them in alerts.webhookHeadersEnv`,
     );
   }
   ctx.decisions.push(

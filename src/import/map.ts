@@ -4,20 +4,16 @@
  * snippet, or dropped with why), the refusals when ha-setup cannot take the pair over safely, and where the VRRP
  * passwords are (the answers name an environment variable only).
  */
+import { isLinkLocal6 } from '../answers/ip.js';
 import { answersSchema, isIPv4, NAME_RE, type AnswersInput } from '../answers/schema.js';
 import { eachConf, type ConfNode } from './keepalived-conf.js';
 import { loggingOf, notifyOf, syncGroupsOf } from './map-extras.js';
 import { healthCheckOf } from './map-health.js';
 import { hookAnswers, markOwn, ownGlobals, realtimeOf } from './map-own.js';
 import { readHost, type HostModel } from './map-host.js';
-import {
-  checkAgreement,
-  instanceAnswer,
-  matchInstances,
-  vrrpVersionOf,
-  type PairContext,
-  type Vrid,
-} from './map-instances.js';
+import { declaredVersionOf } from './map-complete.js';
+import { checkAgreement, instanceAnswer, rowsOf, type PairContext, type Vrid } from './map-instances.js';
+import { matchInstances } from './map-units.js';
 import type { ImportedHost, ImportOptions, ImportResult, Note } from './types.js';
 
 export type { ImportedHost, ImportOptions, ImportResult, Note } from './types.js';
@@ -39,39 +35,70 @@ export function nodeNames(hosts: ImportedHost[]): string[] {
   return names.map((n, i) => (names.indexOf(n) === i ? n : `${n}-${i + 1}`));
 }
 
-function interfaceOf(ctx: PairContext, h: number, vrids: Vrid[]): string {
+/** each host's interface: the one most of its vrrp_instances use (the first of them on a tie) */
+function interfaceOf(ctx: PairContext, h: number): string {
   const host = ctx.models[h].host;
-  const mine = vrids.length ? vrids.map((x) => x.per[h]) : ctx.models[h].instances;
-  const ifs = [...new Set(mine.map((i) => i.interface).filter((i): i is string => !!i))];
-  if (!ifs.length) {
+  const mine = ctx.models[h].instances;
+  const used = mine.map((i) => i.interface).filter((i): i is string => !!i);
+  if (!used.length) {
     if (mine.length) ctx.refusals.push(`${ctx.names[h]}: no vrrp_instance names its interface`);
     return host.interfaces.find((i) => i.name !== 'lo')?.name ?? 'eth0';
   }
-  if (ifs.length > 1)
-    ctx.refusals.push(
-      `${ctx.names[h]}: instances on several interfaces (${ifs.join(', ')}); ha-setup uses one per node`,
-    );
-  if (host.interfaces.length && !host.interfaces.some((i) => i.name === ifs[0]))
-    ctx.warnings.push(`${ctx.names[h]}: interface ${ifs[0]} does not exist on the host now`);
-  return ifs[0];
+  const count = (i: string) => used.filter((u) => u === i).length;
+  const iface = used.reduce((b, i) => (count(i) > count(b) ? i : b), used[0]);
+  for (const i of new Set(used))
+    if (host.interfaces.length && !host.interfaces.some((f) => f.name === i))
+      ctx.warnings.push(`${ctx.names[h]}: interface ${i} does not exist on the host now`);
+  return iface;
 }
 
-/** the node's own address on its interface (unicast_src_ip first) */
-function addressOf(ctx: PairContext, h: number, vrids: Vrid[], iface: string): string | undefined {
-  const src = vrids.map((x) => x.per[h].unicastSrc).find((s) => s && isIPv4(s));
-  if (src) return src;
+/**
+ * instances[].interface: an instance on another interface than its nodes' (one name on every node, as the answers
+ * hold it), refused when its interface is another one on some nodes only under different names
+ */
+function instanceInterfaces(ctx: PairContext, vrids: Vrid[], nodes: AnswersInput['nodes'], out: Instances): void {
+  vrids.forEach((x, k) => {
+    const ifs = x.per.map((i, h) => i.interface ?? nodes[h].interface);
+    if (ifs.every((i, h) => i === nodes[h].interface)) return;
+    if (ifs.every((i) => i === ifs[0])) {
+      out[k].interface = ifs[0];
+      ctx.decisions.push(`instances ${out[k].name}: interface ${ifs[0]} (the nodes' is ${nodes[0].interface})`);
+      return;
+    }
+    const each = ifs.map((i, h) => `${ctx.names[h]} ${i} (its node's ${nodes[h].interface})`).join(', ');
+    ctx.refusals.push(
+      `VRID ${x.vrid} (${out[k].name}): on other interfaces than its nodes', under different names (${each}): ` +
+        "ha-setup's instances[].interface is one name for every node",
+    );
+  });
+}
+
+type Instances = AnswersInput['instances'];
+
+/** a host's own address of one family for unicast: its unicast_src_ip (one for every instance), else its interface's */
+function addressOf(ctx: PairContext, h: number, vrids: Vrid[], family: 4 | 6, iface: string): string | undefined {
+  const rows = vrids.flatMap(rowsOf).filter((r) => r[h].family === family);
+  const srcs = [...new Set(rows.map((r) => r[h].unicastSrc).filter((s): s is string => !!s))];
+  if (srcs.length > 1)
+    ctx.refusals.push(
+      `${ctx.names[h]}: unicast_src_ip ${srcs.join(' and ')}: ha-setup sends the IPv${family} adverts of every ` +
+        `instance from one address of the node (nodes[].${family === 4 ? 'address' : 'address6'})`,
+    );
+  if (srcs.length) return srcs[0];
   const host = ctx.models[h].host;
-  const vips = new Set(vrids.flatMap((x) => x.per[h].vips.map((v) => v.address)));
+  const on = family === 4 ? iface : (rows[0]?.[h].interface ?? iface);
+  const vips = new Set(vrids.flatMap((x) => rowsOf(x).flatMap((r) => r[h].vips.map((v) => v.address))));
   const a = host.interfaces
-    .find((i) => i.name === iface)
-    ?.ips.find((x) => x.family === 4 && !x.secondary && !vips.has(x.address));
+    .find((i) => i.name === on)
+    ?.ips.find((x) => x.family === family && !x.secondary && !vips.has(x.address) && !isLinkLocal6(x.address));
   return a?.address;
 }
 
 function nodesOf(ctx: PairContext, vrids: Vrid[], opts: ImportOptions): AnswersInput['nodes'] {
-  const unicast = vrids.some((x) => x.per.some((i) => i.unicastPeers.length));
+  const unicast = (family: 4 | 6) =>
+    vrids.some((x) => rowsOf(x).some((r) => r[0].family === family && r.some((i) => i.unicastPeers.length)));
   const nodes = ctx.models.map((m, h) => {
-    const iface = interfaceOf(ctx, h, vrids);
+    const iface = interfaceOf(ctx, h);
     const node: AnswersInput['nodes'][number] = {
       name: ctx.names[h],
       host: m.host.given,
@@ -80,24 +107,34 @@ function nodesOf(ctx: PairContext, vrids: Vrid[], opts: ImportOptions): AnswersI
       interface: iface,
       priority: vrids[0]?.per[h].run.priority ?? 100,
     };
-    const address = addressOf(ctx, h, vrids, iface);
-    if (address && (unicast || !isIPv4(m.host.given))) node.address = address;
+    const address = addressOf(ctx, h, vrids, 4, iface);
+    if (address && (unicast(4) || !isIPv4(m.host.given))) node.address = address;
+    if (unicast(6)) {
+      const address6 = addressOf(ctx, h, vrids, 6, iface);
+      if (address6) node.address6 = address6;
+      else
+        ctx.refusals.push(
+          `${ctx.names[h]}: no IPv6 address to send the IPv6 unicast adverts from (no unicast_src_ip, no global ` +
+            'address on the interface): ha-setup needs one (nodes[].address6)',
+        );
+    }
     return node;
   });
-  if (unicast) checkPeers(ctx, vrids, nodes);
+  if (unicast(4) || unicast(6)) checkPeers(ctx, vrids, nodes);
   return nodes;
 }
 
 /** unicast_peer: the other imported nodes; the node itself (keepalived sends itself adverts); or a foreign host */
 function checkPeers(ctx: PairContext, vrids: Vrid[], nodes: AnswersInput['nodes']): void {
-  for (const x of vrids)
-    x.per.forEach((i, h) => {
+  for (const row of vrids.flatMap(rowsOf))
+    row.forEach((i, h) => {
       const m = ctx.models[h];
-      const others = nodes.filter((_, k) => k !== h).map((n) => n.address);
-      const own = new Set([nodes[h].address, ...m.host.interfaces.flatMap((f) => f.ips.map((a) => a.address))]);
+      const own = (n: AnswersInput['nodes'][number]) => (i.family === 4 ? n.address : n.address6);
+      const others = nodes.filter((_, k) => k !== h).map(own);
+      const self = new Set([own(nodes[h]), ...m.host.interfaces.flatMap((f) => f.ips.map((a) => a.address))]);
       for (const p of i.unicastPeers) {
         if (others.includes(p.address)) continue;
-        if (own.has(p.address)) {
+        if (self.has(p.address)) {
           m.fates.set(p.node, 'mapped');
           ctx.decisions.push(
             `${m.fates.at(p.node)}: unicast_peer ${p.address} is ${ctx.names[h]} itself: ` +
@@ -337,13 +374,18 @@ export function mapImport(hosts: ImportedHost[], opts: ImportOptions): ImportRes
 }
 
 function buildAnswers(ctx: PairContext, vrids: Vrid[], opts: ImportOptions, dropped: Note[]): AnswersInput {
-  const versions = new Set(vrids.flatMap((x) => x.per.map((i, h) => vrrpVersionOf(ctx.models[h], i))));
+  // an IPv6 instance runs VRRPv3 whatever the profile: the IPv4 instances decide it (else what the IPv6 ones ask)
+  const v4 = vrids.filter((x) => x.per[0].family === 4);
+  const versions = new Set(
+    (v4.length ? v4 : vrids).flatMap((x) => x.per.map((i, h) => declaredVersionOf(ctx.models[h], i))),
+  );
   if (versions.size > 1) ctx.refusals.push('the instances mix VRRP versions 2 and 3; ha-setup runs one profile');
   const fast = versions.has(3);
   const hook = markOwn(ctx);
   const nodePrio = ctx.models.map((_, h) => vrids[0]?.per[h].run.priority ?? 100);
   const nodes = nodesOf(ctx, vrids, opts);
   const instances = vrids.map((x) => instanceAnswer(ctx, x, nodePrio));
+  instanceInterfaces(ctx, vrids, nodes, instances);
   for (const i of instances) {
     const a = i.advertInt ?? 1;
     if (!fast && (!Number.isInteger(a) || a < 1 || a > 255))
@@ -353,14 +395,14 @@ function buildAnswers(ctx: PairContext, vrids: Vrid[], opts: ImportOptions, drop
     if (fast && (Math.abs(Math.round(a * 100) - a * 100) > 1e-6 || a < 0.01 || a > 40.95))
       ctx.refusals.push(`${i.name}: advert_int ${a} with VRRPv3: ha-setup's fast profile needs 0.01..40.95 s`);
   }
-  const ref = Math.max(0, ctx.names.indexOf(instances[0]?.master ?? ''));
+  const ref = vrids[0]?.master ?? 0;
   const answers: AnswersInput = { nodes, instances, profile: fast ? 'fast' : 'standard' };
   if (fast) ctx.decisions.push('profile: fast (VRRPv3: vrrp_version 3)');
   const ssh: NonNullable<AnswersInput['ssh']> = {};
   if (opts.ssh.identityFile) ssh.identityFile = opts.ssh.identityFile;
   if (opts.ssh.knownHostsFile) ssh.knownHostsFile = opts.ssh.knownHostsFile;
   if (Object.keys(ssh).length) answers.ssh = ssh;
-  const syncGroups = syncGroupsOf(ctx, vrids);
+  const syncGroups = syncGroupsOf(ctx, vrids, instances);
   if (syncGroups?.length) answers.syncGroups = syncGroups;
   const hc = healthCheckOf(ctx, vrids, ref);
   if (hc) answers.healthCheck = hc;
@@ -383,7 +425,7 @@ function mcastNotes(m: HostModel, nodes: AnswersInput['nodes']): void {
   const mine = nodes.find((n) => n.name === m.fates.host);
   for (const i of m.instances)
     if (i.mcastSrc) {
-      const same = i.mcastSrc.args[0] && i.mcastSrc.args[0] === mine?.address;
+      const same = i.mcastSrc.args[0] && i.mcastSrc.args[0] === (i.family === 4 ? mine?.address : mine?.address6);
       m.fates.default(
         i.mcastSrc,
         same ? 'mapped' : 'dropped',

@@ -47,12 +47,23 @@ export interface ImportedHost {
   scripts: Record<string, string>;
   nginx?: HostNginx;
   services: { keepalived: string; nginx: string };
+  /** the webhook URL ha-setup's notify hook posts to (its root-only file), for a takeover in the same run */
+  webhookUrl?: string;
   /** latent faults found while reading (keepalived not running, nginx -T failing...) */
   latent: string[];
   /** how what was read was decided (where keepalived's version comes from) */
   notes?: string[];
   /** what was read and left alone, and why (a keepalived process that is not the daemon, nginx -T not run) */
   warnings?: string[];
+}
+
+/** a secret the answers read from a variable: an instance's VRRP password, or (no instance) the webhook's URL */
+export interface ImportedSecret {
+  env: string;
+  /** the instance whose authPassEnv names it; none: alerts.webhookEnv */
+  instance?: string;
+  /** where its current value is: host:file:line (a password), host:file (the URL) */
+  where: string;
 }
 
 export interface Note {
@@ -76,8 +87,8 @@ export interface ImportResult {
   /** why ha-setup cannot take this pair over (exit 2): one line each */
   refusals: string[];
   warnings: string[];
-  /** where each VRRP password is now; the answers name the variable only */
-  secrets: { env: string; instance: string; where: string }[];
+  /** where each secret is now (a VRRP password, the webhook's URL); the answers name the variable only */
+  secrets: ImportedSecret[];
   /**
    * files to write into keepalived.includeDir: what the answers cannot express but keepalived can include (`node`:
    * that node's only, when the hosts' kept parts differ)

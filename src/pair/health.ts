@@ -1,7 +1,8 @@
 /**
  * The one judgement of VIP health, for init (the wait for settling), status, verify-failover and switchover: each
  * VIP must be held by exactly one node, and with preempt by the node keepalived is expected to elect: the highest
- * priority among the nodes that can hold it, after ha-setup's state flags (a switchover's demotions, maintenance).
+ * priority among the nodes that can hold it, after ha-setup's state flags (a switchover's demotions, maintenance);
+ * among equal highest priorities (master: auto) the one that holds it (keepalived never preempts an equal one).
  */
 import type { Config } from '../answers/resolve.js';
 import { targetsOf, type Target } from '../answers/targets.js';
@@ -71,10 +72,11 @@ export function judgeVips(cfg: Config, holders: VipHolders, ctx: PairContext = {
   const out: VipVerdict[] = [];
   for (const t of targetsOf(cfg)) {
     const top = t.preempt ? topHolders(cfg, t, ctx) : [];
-    const expected = top.length === 1 ? top[0] : null;
     for (const inst of t.instances) {
       for (const v of inst.vips) {
         const h = holders[v.address] ?? [];
+        // equal priorities (master: auto): keepalived never preempts an equal priority, the holder keeps the VIP
+        const expected = h.length === 1 && top.includes(h[0]) ? h[0] : (top[0] ?? null);
         const base = { instance: inst.name, vip: v.address, holders: h, expected, master: inst.master };
         let problem: VipProblem | null = null;
         let text: string | null = null;

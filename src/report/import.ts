@@ -21,8 +21,11 @@ export function renderImport(io: IO, out: ImportOutcome, snippetFiles: string[],
   for (const f of snippetFiles) say(`wrote ${f} (named by keepalived.snippets; init installs it)`);
   for (const s of r.secrets)
     say(
-      `password: instance ${s.instance} reads it from $${s.env} (the current value is at ${s.where}): ` +
-        `export ${s.env}=...`,
+      s.instance === undefined
+        ? `webhook: alerts.webhookEnv reads its URL from $${s.env} (the current value is in ${s.where}): ` +
+            `export ${s.env}=...`
+        : `password: instance ${s.instance} reads it from $${s.env} (the current value is at ${s.where}): ` +
+            `export ${s.env}=...`,
     );
   for (const w of r.warnings) say(`warning: ${w}`, st.yellow);
 }

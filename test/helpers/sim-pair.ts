@@ -240,6 +240,8 @@ export class SimPair {
         if (!this.canHold(t, n) || (n !== kept && this.hosts[n].neverTakesOver)) continue;
         if (best === null || this.priority(t, n) > this.priority(t, best)) best = n;
       }
+      // an equal priority never preempts (master: auto): the holder keeps it
+      if (kept && best && this.canHold(t, kept) && this.priority(t, kept) === this.priority(t, best)) best = kept;
       this.holder[t.name] = best;
     }
   }

@@ -351,6 +351,22 @@ describe('answers: the pairs people run (IPv6, dual stack, several interfaces, n
     ]);
   });
 
+  it('virtual router ids: one per interface and address family, as keepalived allows them', () => {
+    const a = clone(pair) as RawAnswers;
+    // an IPv4 and an IPv6 instance share 51, and so does one on another interface
+    a.instances.push(
+      { name: 'VI_6', virtualRouterId: 51, vips: ['fd00:172:16::190/64'], master: 'lb02' },
+      { name: 'VI_B', virtualRouterId: 51, vips: ['10.9.0.10/24'], master: 'lb01', interface: 'ens34' },
+    );
+    expect(resolveAnswers(a, { env: {} }).instances.map((i) => i.virtualRouterId)).toEqual([51, 51, 51]);
+    // a dual-stack instance takes 51 for both families on ens33
+    a.instances[0].vips.push('fd00:172:16::183/64');
+    expect(problems(a)).toEqual([
+      'instances[1].virtualRouterId: 51 is already used by instances[0] on ens33 (IPv6); keepalived allows one ' +
+        'instance per id, interface and address family',
+    ]);
+  });
+
   it('instances[].interface: the instance on another interface than the node', () => {
     const cfg = resolveAnswers(twoInterfaces, { env: {} });
     expect(cfg.instances.map((i) => i.interface)).toEqual([null, 'ens34']);

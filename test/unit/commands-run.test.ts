@@ -17,7 +17,7 @@ import { main } from '../../src/cli.js';
 import { OperationError } from '../../src/errors.js';
 import type { IO } from '../../src/io.js';
 import { PATHS } from '../../src/paths.js';
-import { pair, type RawAnswers } from '../fixtures/answers.js';
+import { pair, weightDriven, type RawAnswers } from '../fixtures/answers.js';
 import { drive } from '../helpers/clock.js';
 import { fakeIO } from '../helpers/fake-io.js';
 import { SimPair } from '../helpers/sim-pair.js';
@@ -356,6 +356,17 @@ describe('status', () => {
 });
 
 describe('status as a table', () => {
+  it('master auto: the VIP on any node of the highest priority is where keepalived keeps it', async () => {
+    lab.sim = new SimPair(cfgOf(weightDriven));
+    // lb02 took it over while lb01 and lb03 were down; back, neither preempts an equal priority
+    for (const n of ['lb01', 'lb03']) lab.sim.host(n).units.keepalived.active = 'inactive';
+    expect(lab.sim.holders()[VIP]).toEqual(['lb02']);
+    for (const n of ['lb01', 'lb03']) lab.sim.host(n).units.keepalived.active = 'active';
+    const r = await run(['status', '--answers', answersFile(weightDriven, 'auto.yaml')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`k8s-api ${VIP}: lb02  (expected: any one node of the highest priority (master: auto))`);
+  });
+
   it('per node: reachable, services, VRRP state, VIPs held, maintenance or demotion; who holds each VIP', async () => {
     const upstream = { ...structuredClone(pair), nginx: { upstream: { backends: ['10.0.0.21:80', '10.0.0.22:80'] } } };
     lab.sim = new SimPair(cfgOf(upstream));

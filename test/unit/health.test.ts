@@ -29,6 +29,19 @@ describe('judgeVips', () => {
     ]);
   });
 
+  it('master auto (equal priorities): any node of the highest priority keeps the VIP it holds', () => {
+    const auto = cfgOf(weightDriven);
+    // keepalived never preempts an equal priority: lb02 keeps what it took over (a takeover leaves it there)
+    expect(judgeVips(auto, { [VIP]: ['lb02'] })[0]).toMatchObject({ problem: null, expected: 'lb02' });
+    // demoted by a switchover, lb01 is below the others: either of them
+    const flags = { lb01: { 'demote.k8s-api': 1 } };
+    expect(judgeVips(auto, { [VIP]: ['lb03'] }, { flags })[0]).toMatchObject({ problem: null, expected: 'lb03' });
+    expect(judgeVips(auto, { [VIP]: ['lb01'] }, { flags })[0]).toMatchObject({
+      problem: 'wrong-holder',
+      expected: 'lb02',
+    });
+  });
+
   it('split brain: the VIP on two nodes at once', () => {
     const [v] = judgeVips(cfg, { [VIP]: ['lb01', 'lb02'] });
     expect(v.problem).toBe('split-brain');
@@ -57,7 +70,7 @@ describe('judgeVips', () => {
     expect(topHolders(auto, t)).toEqual(['lb01', 'lb02', 'lb03']);
     expect(returnsHome(auto, t)).toBe(false);
     for (const node of ['lb01', 'lb02', 'lb03'])
-      expect(judgeVips(auto, { [VIP]: [node] })[0]).toMatchObject({ problem: null, expected: null, preempt: false });
+      expect(judgeVips(auto, { [VIP]: [node] })[0]).toMatchObject({ problem: null, expected: node, preempt: false });
     // one of them demoted (a switchover) or in maintenance: the others still tie
     const flags = { lb01: { 'demote.k8s-api': 1 }, lb02: {}, lb03: { maintenance: 1 } };
     expect(topHolders(auto, t, { flags })).toEqual(['lb02']);

@@ -6,6 +6,7 @@ import type { KeepalivedBinary } from '../../src/facts/types.js';
 import { collectHost, defaultConfOf, hostReader, versionOf } from '../../src/import/collect.js';
 import { execStartArgv, parseDaemonArgs, parseEnvironmentFile } from '../../src/import/daemon-options.js';
 import { mapImport } from '../../src/import/map.js';
+import { PATHS } from '../../src/paths.js';
 import { fixture } from '../fixtures/import/hosts.js';
 import { fakeConn, fakeNode, type FakeCall, type FakeConn } from '../helpers/fake-conn.js';
 import {
@@ -283,6 +284,30 @@ describe('collectHost: a stopped unit, includes, failures', () => {
         'the next nginx reload fails too',
     ]);
     expect(h.osFamily).toBe('debian');
+  });
+
+  it("ha-setup's notify hook posts to a webhook: its URL read from the root-only file the hook names", async () => {
+    const hook = `#!/bin/sh\nWEBHOOK_URL_FILE='${PATHS.webhookUrl}'\nWEBHOOK_HEADERS=''\n`;
+    const host: ImportHost = {
+      hostname: 'lb01',
+      os: OS_DEBIAN,
+      unit: fixture('systemctl-show-keepalived-debian12.txt'),
+      bins: { '/usr/sbin/keepalived': VERSION_DEBIAN },
+      packages: { '/usr/sbin/keepalived': 'keepalived 1:2.2.7-1+b2' },
+      envfiles: {},
+      files: {
+        '/etc/keepalived/keepalived.conf': `vrrp_instance V {\n  notify "${PATHS.notifyScript}"\n}\n`,
+        [PATHS.notifyScript]: hook,
+        [PATHS.webhookUrl]: 'https://hooks.example.com/ha\n',
+      },
+      own: '172.16.70.181',
+      services: 'keepalived active\nnginx active',
+    };
+    const h = await collectHost('lb01', hostConn(host));
+    expect(h.webhookUrl).toBe('https://hooks.example.com/ha');
+    // another file named by the hook is not read
+    host.files[PATHS.notifyScript] = hook.replace(PATHS.webhookUrl, '/etc/shadow');
+    expect((await collectHost('lb01', hostConn(host))).webhookUrl).toBeUndefined();
   });
 
   it('a host that cannot run the script is an error naming it', async () => {

@@ -247,7 +247,7 @@ describe('mapImport: refusals', () => {
     expect(r.refusals).toEqual(['VRID 50: the hosts disagree on the VIPs: lb01 10.0.0.3/32, lb02 10.0.0.4/32']);
   });
 
-  it('names, advert interval, version, auth type and password, equal priorities, split brain', async () => {
+  it('advert interval, version, auth type and password, split brain (not names, nor equal priorities)', async () => {
     const F = '/etc/keepalived/keepalived.conf';
     const conf = (name: string, prio: number, extra: string) =>
       `vrrp_instance ${name} {\n interface eth0\n virtual_router_id 7\n priority ${prio}\n${extra}` +
@@ -272,17 +272,17 @@ describe('mapImport: refusals', () => {
     ]);
     const r = mapImport(hosts, SSH);
     expect(r.refusals).toEqual([
-      'VRID 7: the hosts disagree on the instance name: lb1 VI_A, lb02 VI_B',
       'VRID 7: the hosts disagree on the advert interval: lb1 1s, lb02 2s',
       'VRID 7: the hosts disagree on the VRRP version: lb1 v2, lb02 v3',
       // VRRPv3 has no authentication: keepalived ignores lb02's AH
       'VRID 7: the hosts disagree on the authentication type: lb1 PASS, lb02 none',
       'VRID 7: the hosts disagree on the authentication password (lb1, lb02; values not shown)',
-      'VRID 7 (VI_A): lb1 and lb02 both have priority 100',
       'VRID 7 (VI_A): split brain now: 10.0.0.9 is held by lb1 and lb02',
       'the instances mix VRRP versions 2 and 3; ha-setup runs one profile',
     ]);
     expect(JSON.stringify(r)).not.toMatch(/"(aa|bb)"/);
+    // names differ: one instance named per node; equal priorities: no fixed master
+    expect(r.answers.instances[0]).toMatchObject({ name: 'VI_A', names: { lb02: 'VI_B' }, master: 'auto' });
   });
 
   it('an instance on one host only, or without a valid virtual router id', async () => {
@@ -305,7 +305,7 @@ describe('mapImport: refusals', () => {
 });
 
 describe('mapImport: guide 004, its first keepalived.conf', () => {
-  it('"priority 110" followed by full-width spaces is priority 100 for keepalived: the pair is refused', async () => {
+  it('"priority 110" and full-width spaces is priority 100 for keepalived: equal priorities, master auto', async () => {
     const F = '/etc/keepalived/keepalived.conf';
     const master = fixture('004-keepalived-first.conf');
     // the guide's backup: "备服务器这为 BACKUP", "备服务器这小于110"
@@ -325,7 +325,15 @@ describe('mapImport: guide 004, its first keepalived.conf', () => {
       }),
     ]);
     const r = mapImport(hosts, SSH);
-    expect(r.refusals).toEqual(['VRID 51 (VI_1): KeepMaster and KeepBackup both have priority 100']);
+    // keepalived runs both at 100: no fixed master, the check's weight -5 moves the VIP off a failing holder
+    expect(r.refusals).toEqual([]);
+    expect(r.answers.instances[0].master).toBe('auto');
+    expect(r.answers.healthCheck?.weight).toBe(-5);
+    expect(r.decisions).toContain(
+      'instances VI_1 (VRID 51): master auto: KeepMaster and KeepBackup have priority 100 (no fixed master: the ' +
+        "checks' weights decide, and a node that holds the VIPs keeps them against an equal priority); no host " +
+        'holds all its VIPs now',
+    );
     expect(r.warnings).toContain(
       `KeepMaster:${F}:27: state: 'MASTER\u3000\u3000\u3000\u3000' is not a state: keepalived reads it as BACKUP`,
     );
@@ -359,15 +367,30 @@ describe('mapImport: guide 000 (nopreempt, the restart-then-stop script, keepali
     expectAccountedFor(hosts, r);
   });
 
-  it('nopreempt -> preempt: false; a VIP held by the lower priority node is explained, not obeyed', async () => {
+  it('nopreempt after a failover: the VIP stays where keepalived keeps it, on the lower priority holder', async () => {
     const hosts = await pair000('pair-000-lb01-nopreempt.conf', 'pair-000-lb02-nopreempt.conf', [[], ['10.0.0.3']]);
     const r = mapImport(hosts, SSH);
-    expect(r.answers.instances[0]).toMatchObject({ master: 'lb01', preempt: false });
+    expect(r.refusals).toEqual([]);
+    // lb02 is the master now: it takes the highest priority (nodes keep theirs: resolve derives the swap)
+    expect(r.answers.instances[0]).toMatchObject({ master: 'lb02', preempt: false });
+    expect(r.answers.instances[0].priorities).toBeUndefined();
+    expect(r.warnings).toContain(
+      'instances VI_1 (VRID 50): master lb02: it holds the VIPs now and keepalived keeps them there (nopreempt on ' +
+        'lb01, priority 200); the answers give lb02 the highest priority, so init changes the priorities, not ' +
+        'where the VIPs are',
+    );
+    const cfg = resolveAnswers(r.answers, { env: { HA_VI_1_PASS: '1111' } });
+    expect(cfg.instances[0]).toMatchObject({ master: 'lb02', preempt: false, priorities: { lb01: 150, lb02: 200 } });
+  });
+
+  it('a VIP on the lower priority node of a preempting pair: the master stays the highest priority', async () => {
+    const hosts = await pair000('pair-000-lb01.conf', 'pair-000-lb02.conf', [[], ['10.0.0.3']]);
+    const r = mapImport(hosts, SSH);
+    expect(r.answers.instances[0]).toMatchObject({ master: 'lb01' });
     expect(r.warnings).toContain(
       'instances VI_1 (VRID 50): master lb01 (highest priority 200), but lb02 holds the VIPs now (priority 150): ' +
-        'a failed check on lb01, or nopreempt after a failover?',
+        'a failed check on lb01?',
     );
-    expect(resolveAnswers(r.answers, { env: { HA_VI_1_PASS: '1111' } }).instances[0].preempt).toBe(false);
   });
 });
 
@@ -583,7 +606,7 @@ describe('mapImport: keepalived 1.x and 2.x readings', () => {
       ),
     );
     const r = mapImport(hosts, SSH);
-    expect(r.refusals).toContain('VRID 51 (VI_1): no IPv4 VIP ha-setup can manage');
+    expect(r.refusals).toContain('VRID 51 (VI_1): no VIP ha-setup can manage');
     const a = r.dropped.filter((d) => d.at.startsWith('a:')).map((d) => `${d.at.split(':')[2]} ${d.text.slice(0, 70)}`);
     expect(a).toEqual([
       '2 vrrp_track_file: keepalived 1.x does not know this keyword in the top ',

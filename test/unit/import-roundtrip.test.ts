@@ -7,13 +7,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveAnswers, type Config, type ResolvedNode } from '../../src/answers/resolve.js';
+import { vrrpInstancesOf } from '../../src/answers/targets.js';
 import { mapImport } from '../../src/import/map.js';
+import { importedPasswords } from '../../src/import/files.js';
 import type { ImportResult } from '../../src/import/types.js';
 import { PATHS } from '../../src/paths.js';
+import { renderImport } from '../../src/report/import.js';
 import { renderNotifyScript } from '../../src/metrics/notify.js';
 import { DEFAULT_RENDER_PATHS, renderCheckScript, renderFlagScript, renderKeepalivedConf } from '../../src/render.js';
 import { clone, fast, pair, variants } from '../fixtures/answers.js';
 import { importedHost } from '../fixtures/import/hosts.js';
+import { fakeIO } from '../helpers/fake-io.js';
 
 /** each node's keepalived version: one for all, or one per node in node order */
 type Versions = string | string[];
@@ -32,10 +36,12 @@ function rendered(cfg: Config, node: ResolvedNode, versions: Versions): Record<s
   };
 }
 
-/** the passwords of the answers, by the variable the import names */
+/** the passwords (and the webhook's URL) of the answers, by the variable the import names */
 function passwordEnv(cfg: Config, r: ImportResult): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const s of r.secrets) env[s.env] = cfg.instances.find((i) => i.name === s.instance)!.authPass!;
+  for (const s of r.secrets)
+    env[s.env] =
+      s.instance === undefined ? cfg.alerts.webhook! : cfg.instances.find((i) => i.name === s.instance)!.authPass!;
   return env;
 }
 
@@ -60,7 +66,7 @@ async function roundTrip(answers: unknown, versions: Versions) {
   );
   const r = mapImport(hosts, { ssh: {} });
   const again = resolveAnswers(r.answers, { env: passwordEnv(cfg, r) });
-  return { cfg, r, again };
+  return { cfg, r, again, hosts };
 }
 
 const withAlerts = {
@@ -107,9 +113,34 @@ describe('import of a pair ha-setup set up, then init: 0 changes', () => {
       expect(r.dropped).toEqual([]);
       expect(r.ledger.filter((l) => l.keyword === 'notify_master_rx_lower_pri').map((l) => l.how)).toEqual(
         cfg.nodes.flatMap((n) =>
-          versionOf(cfg, version, n.name) === '2.2.7' ? cfg.instances.map(() => 'mapped') : [],
+          versionOf(cfg, version, n.name) === '2.2.7' ? vrrpInstancesOf(cfg, n).map(() => 'mapped') : [],
         ),
       );
     });
   }
+});
+
+describe("ha-setup's webhook: its URL is a secret the answers name a variable for", () => {
+  it('alerts.webhookEnv, where the URL is; a takeover in the same run gets it from the root-only file', async () => {
+    const { r, again, hosts } = await roundTrip(withAlerts, '2.2.7');
+    expect(r.answers.alerts).toEqual({ webhookEnv: 'HA_WEBHOOK_URL' });
+    expect(r.secrets).toContainEqual({ env: 'HA_WEBHOOK_URL', where: `lb01:${PATHS.webhookUrl}` });
+    expect(JSON.stringify(r)).not.toContain('hooks.example.com');
+    const io = fakeIO();
+    renderImport(io, { result: r, hosts }, [], false);
+    expect(io.stderr).toContain(
+      'webhook: alerts.webhookEnv reads its URL from $HA_WEBHOOK_URL (the current value is in ' +
+        `lb01:${PATHS.webhookUrl}): export HA_WEBHOOK_URL=...`,
+    );
+    expect(again.alerts.webhook).toBe('https://hooks.example.com/ha');
+    hosts[0].webhookUrl = 'https://hooks.example.com/ha';
+    expect(importedPasswords({ result: r, hosts })).toEqual({
+      HA_VI_1_PASS: '1111',
+      HA_WEBHOOK_URL: 'https://hooks.example.com/ha',
+    });
+    // an older hook had the URL in itself
+    delete hosts[0].webhookUrl;
+    hosts[0].scripts[PATHS.notifyScript] = "WEBHOOK_URL='https://x.example/h'\n";
+    expect(importedPasswords({ result: r, hosts })).toMatchObject({ HA_WEBHOOK_URL: 'https://x.example/h' });
+  });
 });
