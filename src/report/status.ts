@@ -50,13 +50,14 @@ export function renderStatus(io: IO, cfg: Config, s: PairStatus, json: boolean):
   io.out('');
   for (const v of s.vips) {
     const auto = cfg.instances.find((i) => i.name === v.instance)?.masterAuto;
-    const expect = !v.preempt
-      ? 'any one node (nopreempt)'
-      : auto && v.expected === v.holders[0]
+    const expect =
+      auto && v.expected === v.holders[0]
         ? 'any one node of the highest priority (master: auto)'
-        : v.expected === v.master
-          ? `master ${v.master}`
-          : `${v.expected ?? 'none'} (the master ${v.master} is demoted or in maintenance)`;
+        : !v.preempt
+          ? 'any one node (nopreempt)'
+          : v.expected === v.master
+            ? `master ${v.master}`
+            : `${v.expected ?? 'none'} (the master ${v.master} is demoted or in maintenance)`;
     io.out(`${v.instance} ${v.vip}: ${v.holders.length ? v.holders.join(', ') : 'nobody'}  (expected: ${expect})`);
   }
   for (const n of s.nodes) {
