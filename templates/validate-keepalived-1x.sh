@@ -7,7 +7,8 @@
 # when nobody but root can change that file (ha_bin of src/facts/safe-file.ts, which ha-setup puts in front of this
 # script); else nothing runs (exit 2).
 # Interfaces the config names (interface X / dev X) are recreated in the namespace (as veths with carrier) only if
-# they exist on this host, each with this host's first IPv4 address on it, so a wrong interface name still fails.
+# they exist on this host, each with this host's addresses on it (both families, IPv6 without DAD), so a wrong
+# interface name still fails and a unicast source of either family is there to send from.
 #   exit 0 = no problem seen, 1 = problems (printed), 2 = could not run the check
 # Side effects on the host: none (tmpfs over /run and the script directories; a private netns whose interfaces are
 # veths named as in the config; scripts are replaced by `exit 0` stubs with the real files' owner/mode so that
@@ -38,7 +39,8 @@ IFACES=""
 # shellcheck disable=SC2086
 for i in $(cat $FILES | grep -oE "(^|[[:space:]])(interface|dev)[[:space:]]+[^[:space:]!#]+" | awk '{print $2}' | sort -u); do
   ip link show dev "$i" >/dev/null 2>&1 || continue
-  IFACES="$IFACES $i=$(ip -o -4 addr show dev "$i" | awk '{print $4; exit}')"
+  # every address of both families but link-local (an IPv6 unicast source must exist there: keepalived sends from it)
+  IFACES="$IFACES $i=$(ip -o addr show dev "$i" | awk '$4 !~ /^fe80:/ {printf "%s%s", s, $4; s = ","}')"
 done
 export CONF KA SECS IFACES FILES
 out=$(unshare -m -n /bin/bash -c '
@@ -67,7 +69,9 @@ n=0
 for ia in $IFACES; do
   i=${ia%%=*} a=${ia#*=} n=$((n + 1))
   ip link add "$i" type veth peer name "kavpeer$n" && ip link set "kavpeer$n" up && ip link set "$i" up
-  [ -z "$a" ] || ip addr add "$a" dev "$i"
+  for x in $(printf "%s" "$a" | tr , " "); do
+    case $x in *:*) ip -6 addr add "$x" dev "$i" nodad ;; *) ip addr add "$x" dev "$i" ;; esac
+  done
 done
 cd /
 "$KA" -f "$CONF" -n -l -D -R >/run/ka.log 2>&1 &

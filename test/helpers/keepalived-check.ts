@@ -62,7 +62,8 @@ function prepare(
   for (const b of conf.split(/^vrrp_instance /m).slice(1)) {
     const iface = /^\s*interface (\S+)/m.exec(b)?.[1];
     const src = /^\s*unicast_src_ip (\S+)/m.exec(b)?.[1];
-    if (iface && src && interfaces.includes(iface)) args.push(`addr=${iface}@${src}/${src.includes(':') ? 128 : 32}`);
+    // with the prefix a host has it on (the peers on the link: 1.x sends its unicast adverts from it to them)
+    if (iface && src && interfaces.includes(iface)) args.push(`addr=${iface}@${src}/${src.includes(':') ? 64 : 24}`);
   }
   for (const [path, mode] of Object.entries(chmods)) args.push(`chmod=${path}:${mode}`);
   return {
