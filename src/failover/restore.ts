@@ -6,7 +6,7 @@
 import type { ResolvedNode } from '../answers/resolve.js';
 import type { Conn } from '../conn.js';
 import { liveConnection, type Session } from '../ssh/session.js';
-import { pairStatus, type PairStatus } from '../status/collect.js';
+import { DRIFT_FACTS, pairStatus, type PairStatus } from '../status/collect.js';
 import type { Config } from '../answers/resolve.js';
 import { applyFixes, pairDrift, type Drift } from './pair.js';
 
@@ -28,7 +28,7 @@ export function reconnect(run: Pick<RestoreEnv, 'session'>, node: ResolvedNode):
 async function driftNow(run: RestoreEnv, keepDemotions: boolean): Promise<Drift[]> {
   for (const n of run.cfg.nodes)
     if (!run.session.conns[n.name]?.alive) await run.session.reconnect(n, { connectTimeout: 3 }).catch(() => null);
-  return pairDrift(run.snapshot, await pairStatus(run.cfg, run.session.conns), run.cfg, keepDemotions);
+  return pairDrift(run.snapshot, await pairStatus(run.cfg, run.session.conns, DRIFT_FACTS), run.cfg, keepDemotions);
 }
 
 /**

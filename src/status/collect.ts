@@ -94,7 +94,14 @@ type StatusFact = (typeof STATUS_FACTS)[number];
  * what `status --watch` reads every second: the status without the backends (a curl of up to 1 s per backend
  * that is down) and keepalived's version, which the watch shows nowhere
  */
-export const WATCH_FACTS = STATUS_FACTS.filter((n) => n !== 'backends' && n !== 'kaversion');
+export const WATCH_FACTS = STATUS_FACTS.filter((n) => n !== 'backends' && n !== 'kaversion' && n !== 'bins');
+/**
+ * what verify-failover's restore compares with its snapshot, polled while the pair settles: units, links, VIP holders,
+ * VRRP states, flags (the latent-fault checks and the backends' curls are read once per scenario, not per poll)
+ */
+export const DRIFT_FACTS = ['services', 'hostname', 'interfaces', 'kadata', 'flags'] as const;
+/** facts a status read may leave out (their parts of the status are empty then) */
+type OptionalFact = 'backends' | 'kaversion' | 'transitions' | 'nginxtest' | 'katest' | 'bins';
 
 function unknownNode(cfg: Config, name: string): NodeStatus {
   const node = cfg.nodes.find((n) => n.name === name)!;
@@ -127,7 +134,7 @@ function unknownNode(cfg: Config, name: string): NodeStatus {
 /** a node's status from its facts (pure) */
 export function nodeStatusOf(
   base: NodeStatus,
-  f: Pick<Facts, Exclude<StatusFact, 'backends' | 'kaversion'>> & Partial<Pick<Facts, 'backends' | 'kaversion'>>,
+  f: Pick<Facts, Exclude<StatusFact, OptionalFact>> & Partial<Pick<Facts, OptionalFact>>,
 ): NodeStatus {
   const unit = (n: UnitName): UnitState => ({
     active: f.services[n]?.active ?? 'unknown',
@@ -146,16 +153,16 @@ export function nodeStatusOf(
     addresses: [...addressesOn(f.interfaces)],
     instances: f.kadata.instances,
     stateUnreadable: f.kadata.unreadable,
-    transitions: f.transitions,
+    transitions: f.transitions ?? [],
     backends: f.backends ?? [],
     maintenance: (f.flags.maintenance ?? 0) !== 0,
     demoted: Object.keys(f.flags)
       .filter((k) => k.startsWith('demote.') && f.flags[k] !== 0)
       .map((k) => k.slice('demote.'.length)),
     flags: f.flags,
-    nginxTest: f.nginxtest,
-    keepalivedTest: f.katest,
-    unsafeBinaries: f.bins.flatMap((b) => ('refused' in b ? [b.refused] : [])),
+    nginxTest: f.nginxtest ?? null,
+    keepalivedTest: f.katest ?? null,
+    unsafeBinaries: (f.bins ?? []).flatMap((b) => ('refused' in b ? [b.refused] : [])),
   };
 }
 
@@ -239,7 +246,11 @@ export function judgePair(cfg: Config, nodes: NodeStatus[]): PairStatus {
   };
 }
 
-export async function pairStatus(cfg: Config, conns: Record<string, Conn | undefined>): Promise<PairStatus> {
-  const nodes = await Promise.all(cfg.nodes.map((n) => nodeStatus(cfg, n.name, conns[n.name])));
+export async function pairStatus(
+  cfg: Config,
+  conns: Record<string, Conn | undefined>,
+  facts: readonly StatusFact[] = STATUS_FACTS,
+): Promise<PairStatus> {
+  const nodes = await Promise.all(cfg.nodes.map((n) => nodeStatus(cfg, n.name, conns[n.name], facts)));
   return judgePair(cfg, nodes);
 }
