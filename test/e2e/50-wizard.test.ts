@@ -130,7 +130,9 @@ describe('the wizard connects as it goes, and builds a working pair', () => {
     await prompt(/LB 1: name/);
     enter(); // lb01, from the host's hostname
     await prompt(/LB 1 \(lb01\): VRRP interface/);
-    expect(screen()).toMatch(/host0 +198\.18\.\d+\.11\/24 +UP/);
+    // each interface with its addresses of both families (the lab gives every host fd00:198:18::N/64)
+    expect(screen()).toMatch(/host0 +198\.18\.\d+\.11\/24 fd00:198:18::11\/64 +UP/);
+    expect(screen()).toMatch(/host1 +198\.18\.1\.11\/24 +UP/);
     enter(); // host0: the interface SSH came in on, found
     await prompt(/LB 1: priority/);
     enter();
