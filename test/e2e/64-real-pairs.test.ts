@@ -3,7 +3,8 @@
  * one sync group) with an instance on a second interface; a weight-driven pair (master: auto, equal priorities, the
  * check's weight decides: the Kubernetes API style) set up by init; and the same kind of pair built by hand as the
  * kubeadm guides do (names that differ between the nodes, an IPv6 twin), imported and taken over with 0 failed
- * requests through each VIP, every VIP left on the node that held it.
+ * requests through each VIP, every VIP left on the node that held it. VIPs from .170 and ids from 81: 60-takeover's
+ * hand-built pair (ids 71/72, VIPs .140/.141) may still run on lb04.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,24 +92,24 @@ describe('a dual-stack VIP, and an instance on the second interface', () => {
       {
         name: 'VI_1',
         virtualRouterId: 51,
-        vips: [`${V4(140)}/24`, `${V6(140)}/64`],
+        vips: [`${V4(170)}/24`, `${V6(170)}/64`],
         master: 'lb01',
         authPass: 'lab1234',
       },
       {
         name: 'VI_2',
-        virtualRouterId: 52,
-        vips: [`${SEG2(140)}/24`],
+        virtualRouterId: 82,
+        vips: [`${SEG2(170)}/24`],
         master: 'lb02',
         authPass: 'lab5678',
         interface: l.iface2,
       },
     ];
     const file = await initTwice(a);
-    for (const vip of [V4(140), V6(140), SEG2(140)]) expect(served(vip), vip).toBe('200');
-    expect(vipHolders(V4(140))).toEqual(['lb01']);
-    expect(vipHolders(V6(140))).toEqual(['lb01']);
-    expect(vipHolders(SEG2(140))).toEqual(['lb02']);
+    for (const vip of [V4(170), V6(170), SEG2(170)]) expect(served(vip), vip).toBe('200');
+    expect(vipHolders(V4(170))).toEqual(['lb01']);
+    expect(vipHolders(V6(170))).toEqual(['lb01']);
+    expect(vipHolders(SEG2(170))).toEqual(['lb02']);
     // keepalived runs the twin: VI_1 (IPv4) and VI_1_v6 in one sync group on each node
     const conf = inHost('lb01', 'cat /etc/keepalived/keepalived.conf').stdout;
     expect(conf).toMatch(/vrrp_instance VI_1_v6 \{/);
@@ -118,16 +119,16 @@ describe('a dual-stack VIP, and an instance on the second interface', () => {
     const status = json.status(st);
     expect(status.ok).toBe(true);
     expect(status.vips.map((v) => [v.vip, v.holders])).toEqual([
-      [V4(140), ['lb01']],
-      [V6(140), ['lb01']],
-      [SEG2(140), ['lb02']],
+      [V4(170), ['lb01']],
+      [V6(170), ['lb01']],
+      [SEG2(170), ['lb02']],
     ]);
     // both families fail over together, each probed on its own, each within the bound; VI_2 on host1 too
     const r = await verify(file, 'keepalived,crash');
     const vi1 = r.scenarios.filter((s) => s.instance === 'VI_1');
     expect(vi1.map((s) => s.perVip.map((p) => p.vip))).toEqual([
-      [V4(140), V6(140)],
-      [V4(140), V6(140)],
+      [V4(170), V6(170)],
+      [V4(170), V6(170)],
     ]);
     for (const s of vi1) {
       expect(s.masterAfter).toBe('lb02');
@@ -152,10 +153,10 @@ describe('a weight-driven pair (master: auto, equal priorities, the check weight
       healthCheck: { mode: 'weight', interval: 1, fall: 2, rise: 1, weight: 2, url: 'http://127.0.0.1/' },
     });
     a.instances = [
-      { name: 'k8s-api', virtualRouterId: 71, vips: [`${V4(150)}/24`], master: 'auto', authPass: 'k8sPass1' },
+      { name: 'k8s-api', virtualRouterId: 85, vips: [`${V4(175)}/24`], master: 'auto', authPass: 'k8sPass1' },
     ];
     const file = await initTwice(a);
-    const holder = vipHolders(V4(150), ['lb01', 'lb03']);
+    const holder = vipHolders(V4(175), ['lb01', 'lb03']);
     expect(holder).toHaveLength(1);
     const r = await verify(file, 'nginx,keepalived');
     for (const s of r.scenarios) {
@@ -175,7 +176,7 @@ describe('a Kubernetes API pair built by hand (kubeadm style): imported and take
     inHost(
       host,
       `cat > /tmp/setup.sh <<'EOF_SETUP'\n${script}\nEOF_SETUP\n` +
-        `sh /tmp/setup.sh '${name}' 72 '${V4(160)}/24' '${V6(160)}/64' '${addr('web01')}' '${addr('web02')}'`,
+        `sh /tmp/setup.sh '${name}' 88 '${V4(180)}/24' '${V6(180)}/64' '${addr('web01')}' '${addr('web02')}'`,
       { timeoutMs: 180_000 },
     );
   let file = '';
@@ -185,8 +186,8 @@ describe('a Kubernetes API pair built by hand (kubeadm style): imported and take
     labReset('lb01', 'lb03');
     build('lb01', 'API_A');
     build('lb03', 'API_B');
-    await waitServed(V4(160));
-    await waitServed(V6(160));
+    await waitServed(V4(180));
+    await waitServed(V6(180));
     const dir = mkdtempSync(join(tmpdir(), 'ha-import-'));
     file = join(dir, 'ha.yaml');
     const r = await cli(['import', addr('lb01'), addr('lb03'), ...sshArgs(), '--out', file]);
@@ -195,8 +196,8 @@ describe('a Kubernetes API pair built by hand (kubeadm style): imported and take
     expect(a.instances).toHaveLength(1);
     const inst = a.instances[0];
     expect(inst.master).toBe('auto');
-    expect(inst.virtualRouterId).toBe(72);
-    expect(inst.vips).toEqual([`${V4(160)}/24`, `${V6(160)}/64`]);
+    expect(inst.virtualRouterId).toBe(88);
+    expect(inst.vips).toEqual([`${V4(180)}/24`, `${V6(180)}/64`]);
     expect(Object.values(inst.names ?? {}).sort()).toEqual(['API_A', 'API_B'].filter((n) => n !== inst.name));
     expect(a.nodes.map((n) => n.priority)).toEqual([100, 100]);
     expect(JSON.stringify(a)).not.toContain('k8sPass1');
@@ -207,22 +208,22 @@ describe('a Kubernetes API pair built by hand (kubeadm style): imported and take
   });
 
   it('init takes it over with 0 failed requests through both VIPs; each VIP stays where it was', async () => {
-    const before = vipHolders(V4(160), ['lb01', 'lb03']);
+    const before = vipHolders(V4(180), ['lb01', 'lb03']);
     expect(before).toHaveLength(1);
     let init: Awaited<ReturnType<typeof cli>> | null = null;
-    const v6 = await probed(V6(160), async () => {
-      const v4 = await probed(V4(160), async () => {
+    const v6 = await probed(V6(180), async () => {
+      const v4 = await probed(V4(180), async () => {
         init = await cli(['init', '--answers', file, '--yes', '--json'], { env });
       });
-      console.log(`takeover k8s-api: ${V4(160)} ${v4.failed} failed of ${v4.total}`);
+      console.log(`takeover k8s-api: ${V4(180)} ${v4.failed} failed of ${v4.total}`);
       expect(v4.failed, JSON.stringify(v4.failures.slice(0, 3))).toBe(0);
     });
-    console.log(`takeover k8s-api: ${V6(160)} ${v6.failed} failed of ${v6.total}`);
+    console.log(`takeover k8s-api: ${V6(180)} ${v6.failed} failed of ${v6.total}`);
     expect(v6.failed, JSON.stringify(v6.failures.slice(0, 3))).toBe(0);
     expect(init!.code, init!.stderr).toBe(0);
     expect(json.init(init!).ok).toBe(true);
-    expect(vipHolders(V4(160), ['lb01', 'lb03'])).toEqual(before);
-    expect(vipHolders(V6(160), ['lb01', 'lb03'])).toEqual(before);
+    expect(vipHolders(V4(180), ['lb01', 'lb03'])).toEqual(before);
+    expect(vipHolders(V6(180), ['lb01', 'lb03'])).toEqual(before);
     // keepalived keeps each node's own instance name
     expect(inHost('lb03', 'cat /etc/keepalived/keepalived.conf').stdout).toMatch(/vrrp_instance API_B \{/);
   });
