@@ -91,7 +91,7 @@ describe('a dual-stack VIP, and an instance on the second interface', () => {
     a.instances = [
       {
         name: 'VI_1',
-        virtualRouterId: 51,
+        virtualRouterId: 81,
         vips: [`${V4(170)}/24`, `${V6(170)}/64`],
         master: 'lb01',
         authPass: 'lab1234',
