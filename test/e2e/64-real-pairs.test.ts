@@ -6,6 +6,7 @@
  * requests through each VIP, every VIP left on the node that held it. VIPs from .170 and ids from 81: 60-takeover's
  * hand-built pair (ids 71/72, VIPs .140/.141) may still run on lb04.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,10 +35,22 @@ const V6 = (n: number) => `${lab().prefix6}${n}`;
 const SEG2 = (n: number) => `${lab().prefix2}.${n}`;
 const sshArgs = () => ['--identity', fullLab().identityFile, '--known-hosts', fullLab().knownHostsFile];
 
-/** the client's view: the status code of a GET through a VIP (curl -g for an IPv6 literal) */
-function served(vip: string, from = 'client'): string {
+/**
+ * a client's view: the status code of a GET through a VIP (curl -g for an IPv6 literal), from the client host, or
+ * for a VIP of the second segment (only the LBs and the controller are on it) from the controller
+ */
+function served(vip: string): string {
   const url = vip.includes(':') ? `http://[${vip}]/` : `http://${vip}/`;
-  return inHost(from, `curl -g -s -m 2 -o /dev/null -w '%{http_code}' '${url}'`, { allowFail: true }).stdout;
+  const args = ['-g', '-s', '-m', '2', '-o', '/dev/null', '-w', '%{http_code}', url];
+  if (vip.startsWith(`${lab().prefix2}.`)) return spawnSync('curl', args, { encoding: 'utf8' }).stdout;
+  return inHost(
+    'client',
+    `curl ${args
+      .slice(0, -1)
+      .map((a) => `'${a}'`)
+      .join(' ')} '${url}'`,
+    { allowFail: true },
+  ).stdout;
 }
 
 async function waitServed(vip: string): Promise<void> {
@@ -67,8 +80,8 @@ async function verify(file: string, scenarios: string, env: NodeJS.ProcessEnv = 
     env,
     timeoutMs: 900_000,
   });
-  const r = json.verify(v);
   expect(v.code, `${v.stderr}\n${v.stdout}`).toBe(0);
+  const r = json.verify(v);
   expect(r.ok).toBe(true);
   for (const s of r.scenarios) {
     expect({ instance: s.instance, name: s.name, ok: s.ok, restored: s.restored, reasons: s.reasons }).toEqual({

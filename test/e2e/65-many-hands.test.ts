@@ -52,6 +52,8 @@ describe('many hands on the lab pair', () => {
         },
       ),
     );
+    // listened for at once: a loop that ends before the reads do must not be waited for in vain
+    const loopsDone = loops.map((l) => new Promise((res) => l.on('close', res)));
     const misreads: string[] = [];
     // 20 reads here (a status read takes seconds on the lab); the 100-read figure is the bench's to measure
     for (let round = 0; round < 5; round++) {
@@ -68,7 +70,7 @@ describe('many hands on the lab pair', () => {
       }
     }
     watch.kill('SIGINT');
-    await Promise.all(loops.map((l) => new Promise((res) => l.on('close', res))));
+    await Promise.all(loopsDone);
     expect(await watchDone).toBe(0);
     expect(misreads).toEqual([]);
     // the watch read the pair all along: its VIP never moved
