@@ -3,6 +3,7 @@
  * node (a latent fault on any node refuses the whole test, naming node, service and the first error line), and each
  * target needs another node ready to take over. Nothing is touched when this refuses.
  */
+import { hasV4, hasV6, twinName } from '../answers/instances.js';
 import type { Config } from '../answers/resolve.js';
 import type { Target } from '../answers/targets.js';
 import { PATHS } from '../paths.js';
@@ -56,8 +57,13 @@ export function notReady(n: NodeStatus, t: Target): string | null {
   if (n.maintenance) return `${n.node} is in maintenance`;
   if (n.keepalived !== 'active') return `keepalived on ${n.node} is ${n.keepalived}`;
   if (n.nginx !== 'active') return `nginx on ${n.node} is ${n.nginx}`;
-  const bad = t.instances.filter((i) => n.instances.find((x) => x.name === i.name)?.state !== 'BACKUP');
-  if (bad.length) return `${bad.map((i) => i.name).join(', ')} on ${n.node} is not BACKUP`;
+  // each instance under the name it has on this node (instances[].names), and its IPv6 twin when it has one
+  const own = t.instances.flatMap((i) => {
+    const name = i.names[n.node] ?? i.name;
+    return hasV4(i) && hasV6(i) ? [name, twinName(name)] : [name];
+  });
+  const bad = own.filter((name) => n.instances.find((x) => x.name === name)?.state !== 'BACKUP');
+  if (bad.length) return `${bad.join(', ')} on ${n.node} is not BACKUP`;
   return null;
 }
 
