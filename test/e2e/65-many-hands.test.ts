@@ -59,13 +59,15 @@ describe('many hands on the lab pair', () => {
     for (let round = 0; round < 5; round++) {
       const reads = await Promise.all([0, 1, 2, 3].map(() => cli(['status', '--answers', file, '--json'])));
       for (const r of reads) {
-        if (r.code !== 0) {
-          misreads.push(`exit ${r.code}: ${r.stderr.split('\n')[0]}`);
+        // a misread: no report at all, or a node whose running keepalived's state could not be read; a pair with a
+        // problem (exit 1) still reports every node
+        if (!r.stdout.trim()) {
+          misreads.push(`exit ${r.code} without a report: ${r.stderr.split('\n')[0]}`);
           continue;
         }
         const s = json.status(r);
         for (const n of s.nodes)
-          if (n.stateUnreadable || n.instances.length === 0)
+          if (n.stateUnreadable || (n.keepalived === 'active' && n.instances.length === 0))
             misreads.push(`${n.node}: ${n.stateUnreadable ?? 'no instance'}`);
       }
     }
@@ -85,9 +87,9 @@ describe('many hands on the lab pair', () => {
     await new Promise((r) => setTimeout(r, 4000));
     const second = await cli(['switchover', '--answers', file]);
     expect(second.code, second.stderr).toBe(2);
-    expect(second.stderr).toMatch(
-      /`verify-failover --answers \S+ --scenario switchover --json` by \S+ on \S+ \(pid \d+\), since/,
-    );
+    // one refusal naming the run that holds the lock: its command, user, controller, pid and since when
+    expect(second.stderr).toMatch(/verify-failover --answers \S+ --scenario switchover/);
+    expect(second.stderr).toMatch(/by \S+ on \S+ \(pid \d+\), since/);
     const waited = await cli(['switchover', '--answers', file, '--to', 'lb02', '--wait-lock', '120', '--json']);
     const v = await first;
     expect(v.code, v.stderr).toBe(0);
