@@ -25,6 +25,12 @@ export function twinName(name: string): string {
   return `${name}_v6`;
 }
 
+/** the vrrp_instance names of an instance on `node`: its name there, and its IPv6 twin's when it has both families */
+export function keepalivedNames(inst: InstanceLike, node: string): string[] {
+  const own = inst.names[node] ?? inst.name;
+  return hasV4(inst) && hasV6(inst) ? [own, twinName(own)] : [own];
+}
+
 /**
  * the node keepalived elects first: `master`, or with master: auto the highest priority, ties to the highest
  * primary address (keepalived's tie-break: the higher IP wins), else the first such node of the answers
@@ -57,8 +63,8 @@ export function checkInstanceExtras(
   for (const n of nodes) {
     const seen = new Map<string, string>();
     instances.forEach((inst, i) => {
-      const own = inst.names[n.name];
-      const all = [own, ...(inst.vips.some((v) => v.family === 6) && hasV4(inst) ? [twinName(own)] : [])];
+      const all = keepalivedNames(inst, n.name);
+      const own = all[0];
       for (const name of all) {
         if (seen.has(name))
           problems.push(

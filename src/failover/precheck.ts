@@ -3,7 +3,7 @@
  * node (a latent fault on any node refuses the whole test, naming node, service and the first error line), and each
  * target needs another node ready to take over. Nothing is touched when this refuses.
  */
-import { hasV4, hasV6, twinName } from '../answers/instances.js';
+import { keepalivedNames } from '../answers/instances.js';
 import type { Config } from '../answers/resolve.js';
 import type { Target } from '../answers/targets.js';
 import { PATHS } from '../paths.js';
@@ -58,10 +58,7 @@ export function notReady(n: NodeStatus, t: Target): string | null {
   if (n.keepalived !== 'active') return `keepalived on ${n.node} is ${n.keepalived}`;
   if (n.nginx !== 'active') return `nginx on ${n.node} is ${n.nginx}`;
   // each instance under the name it has on this node (instances[].names), and its IPv6 twin when it has one
-  const own = t.instances.flatMap((i) => {
-    const name = i.names[n.node] ?? i.name;
-    return hasV4(i) && hasV6(i) ? [name, twinName(name)] : [name];
-  });
+  const own = t.instances.flatMap((i) => keepalivedNames(i, n.node));
   const bad = own.filter((name) => n.instances.find((x) => x.name === name)?.state !== 'BACKUP');
   if (bad.length) return `${bad.join(', ')} on ${n.node} is not BACKUP`;
   return null;

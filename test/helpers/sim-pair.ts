@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasV4, hasV6, twinName } from '../../src/answers/instances.js';
+import { keepalivedNames } from '../../src/answers/instances.js';
 import type { Config, ResolvedNode } from '../../src/answers/resolve.js';
 import { targetsOf, type Target } from '../../src/answers/targets.js';
 import type { ExecResult, Spawned } from '../../src/conn.js';
@@ -301,9 +301,7 @@ export class SimPair {
           // as keepalived names them on this node: its own name (instances[].names), and an IPv6 twin
           t.instances.flatMap((i) => {
             const state = this.holder[t.name] === name ? 'MASTER' : this.canHold(t, name) ? 'BACKUP' : 'FAULT';
-            const own = i.names[name] ?? i.name;
-            const names = hasV4(i) && hasV6(i) ? [own, twinName(own)] : [own];
-            return names.map(
+            return keepalivedNames(i, name).map(
               (n) => ` VRRP Instance = ${n}\n   State = ${state}\n   Effective priority = ${this.priority(t, name)}`,
             );
           }),
