@@ -13,7 +13,8 @@ import { identify, identities } from '../observe/identify.js';
 import { orderedProbe, type ProbeLoop, type ProbeSample } from '../observe/probe.js';
 import { judgePair, nodeStatus, WATCH_FACTS, type NodeStatus, type PairStatus } from './collect.js';
 
-/** a holder stream silent this long no longer says what its node holds (the node dropped off) */
+/** a holder stream silent this long no longer says what its node holds: a status read since does, or a node that is
+ * heard holding the VIP (a busy node's silence is not a VIP gone) */
 export const STALE_MS = 1000;
 /** ...and is started again after this long when the connection is alive */
 const RESTART_MS = 3000;
@@ -285,7 +286,7 @@ export class WatchState {
     return events;
   }
 
-  /** a stream that went silent stops counting */
+  /** a stream that went silent stops counting once a status read or another node says otherwise */
   refresh(t: number): WatchEvent[] {
     return this.recompute(t);
   }
@@ -379,13 +380,16 @@ export class WatchState {
     this.transitions.splice(0, Math.max(0, this.transitions.length - KEPT));
   }
 
-  /** does `node` hold `vip` at t: its stream while it is fresh, else a status read since */
-  private holds(node: string, vip: string, t: number): boolean {
+  /**
+   * does `node` hold `vip` at t: its stream while it is fresh, else a status read since its last sample; null when
+   * neither says (a stream gone silent on a busy node is not a VIP gone)
+   */
+  private holds(node: string, vip: string, t: number): boolean | null {
     const s = this.streamed.get(node);
     if (s && t - s.at <= STALE_MS) return s.vips.has(vip);
     const st = this.statuses.get(node);
-    if (!st || (s && st.at < s.at)) return false;
-    return st.status.reachable && st.status.addresses.includes(vip);
+    if (st && (!s || st.at >= s.at)) return st.status.reachable && st.status.addresses.includes(vip);
+    return null;
   }
 
   /** holders of every VIP at t; an event for each that changed (none until every node has said something) */
@@ -394,8 +398,13 @@ export class WatchState {
     if (names.some((n) => !this.streamed.has(n) && !this.statuses.has(n))) return [];
     const events: WatchEvent[] = [];
     for (const { instance, vip } of this.vips) {
-      const now = names.filter((n) => this.holds(n, vip, t));
+      const said = names.map((n) => [n, this.holds(n, vip, t)] as const);
       const before = this.holders.get(vip) ?? null;
+      // a node that says nothing keeps what it was last seen holding, until a node that does say holds the VIP
+      const othersHold = said.some(([, h]) => h === true);
+      const now = said
+        .filter(([n, h]) => h === true || (h === null && !othersHold && !!before?.includes(n)))
+        .map(([n]) => n);
       if (before && before.join() === now.join()) continue;
       this.holders.set(vip, now);
       events.push(this.vipEvent(instance, vip, before, now, t));

@@ -223,13 +223,22 @@ describe('the watch: events from the status reads, the holder streams and the pr
     }
   });
 
-  it('a node whose stream goes silent no longer counts as holding; a newer status read says again', () => {
+  it("a silent stream is not a VIP gone: the node keeps it until a status read or another node's stream says", async () => {
     const s = new WatchState(cfg, 0, 200);
     expect(s.onHolderSamples([{ t: 1000, node: 'lb01', vips: [VIP] }])).toEqual([]);
     expect(s.onHolderSamples([{ t: 1010, node: 'lb02', vips: [] }])).toMatchObject([{ from: null, to: ['lb01'] }]);
     s.onHolderSamples([{ t: 2000, node: 'lb02', vips: [] }]);
-    // lb01 silent for more than a second: its VIP is no longer counted
-    expect(s.refresh(2100)).toMatchObject([{ from: ['lb01'], to: [] }]);
+    // lb01 silent for more than a second (a busy node, a slow sshd): still the holder, no event
+    expect(s.refresh(2100)).toEqual([]);
+    expect(s.refresh(5000)).toEqual([]);
+    // lb02 is heard holding it: the VIP moved
+    expect(s.onHolderSamples([{ t: 5050, node: 'lb02', vips: [VIP] }])).toMatchObject([{ from: ['lb01'], to: ['lb02'] }]);
+    // lb02 silent and lb01 back without it: lb02 keeps it
+    s.onHolderSamples([{ t: 5100, node: 'lb01', vips: [] }]);
+    expect(s.refresh(7000)).toEqual([]);
+    // a status read of lb02 newer than its last sample says it cannot be reached: nobody holds the VIP
+    const gone = await nodeStatus(cfg, 'lb02', undefined);
+    expect(s.onNodeStatus(gone, 7100).filter((e) => e.kind === 'vip')).toMatchObject([{ from: ['lb02'], to: [] }]);
     expect(newLines(['a', 'b'], ['a', 'b', 'c'])).toEqual(['c']);
     expect(newLines(['a', 'b'], ['b', 'c', 'd'])).toEqual(['c', 'd']);
     expect(newLines(['x'], ['c', 'd'])).toEqual(['c', 'd']);
