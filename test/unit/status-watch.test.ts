@@ -232,7 +232,9 @@ describe('the watch: events from the status reads, the holder streams and the pr
     expect(s.refresh(2100)).toEqual([]);
     expect(s.refresh(5000)).toEqual([]);
     // lb02 is heard holding it: the VIP moved
-    expect(s.onHolderSamples([{ t: 5050, node: 'lb02', vips: [VIP] }])).toMatchObject([{ from: ['lb01'], to: ['lb02'] }]);
+    expect(s.onHolderSamples([{ t: 5050, node: 'lb02', vips: [VIP] }])).toMatchObject([
+      { from: ['lb01'], to: ['lb02'] },
+    ]);
     // lb02 silent and lb01 back without it: lb02 keeps it
     s.onHolderSamples([{ t: 5100, node: 'lb01', vips: [] }]);
     expect(s.refresh(7000)).toEqual([]);
