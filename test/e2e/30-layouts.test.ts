@@ -195,6 +195,9 @@ describe('layout matrix (each on freshly reset hosts)', () => {
         { name: 'lb03', host: addr('lb03'), user: l.users.sudoPassword, interface: l.iface, priority: 100 },
       ],
       nginx: upstream(),
+      // what is tested here is the path (jump host, sudo with and without a password), not the timers: the fast
+      // profile's short ones keep the five scenarios quick
+      profile: 'fast',
     });
     a.ssh = { ...a.ssh, configFile: cfgFile, passwordEnv: 'HA_E2E_SUDO' };
     const env = { HA_E2E_SUDO: l.users.password };
@@ -223,6 +226,8 @@ describe('layout matrix (each on freshly reset hosts)', () => {
       syncGroups: [{ name: 'G_WEB', instances: ['VI_1', 'VI_2'] }],
       keepalived: { includeDir: '/etc/keepalived/conf.d' },
       nginx: upstream(),
+      // the group moving as one is tested here, not the timers (the guides' layouts above keep theirs)
+      profile: 'fast',
     });
     a.instances.push({
       name: 'VI_2',
