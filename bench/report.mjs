@@ -3,7 +3,7 @@
 const SCEN = ['nginx', 'keepalived', 'crash', 'link'];
 const VARIANTS = ['guides', 'standard', 'fast'];
 // the advert interval of each configuration (the bench's answers take the profiles' defaults)
-const ADVERT_S = { guides: 1, standard: 1, fast: 0.1 };
+const ADVERT_S = { guides: 1, standard: 1, fast: 0.1, ultra: 0.02 };
 const f = (ms) => (ms === null || ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
 const ratio = (a, b) => (a && b ? `${(a / b).toFixed(1)}x` : 'n/a');
 
@@ -200,6 +200,7 @@ export function renderResults(r, baseline) {
       L.push('');
     }
   }
+  ultraSection(r, L);
   // targets
   const t = [];
   const fo = r.failover;
@@ -279,6 +280,17 @@ export function renderResults(r, baseline) {
       ]);
     }
   }
+  const fu = r.failover?.ultra;
+  if (fu) {
+    for (const s of SCEN)
+      t.push([`ultra: ${s} gap <= 0.1 s (median)`, fu[s].medianMs, (x) => x <= 100, f(fu[s].medianMs)]);
+  }
+  if (r.stress?.ultra) {
+    for (const c of ['cpu', 'loss1', 'cpuLoss1']) {
+      const x = r.stress.ultra[c];
+      t.push([`ultra: 0 false failovers under ${c}`, x?.flaps, (n) => n === 0, `${x?.flaps} in ${x?.windowS} s`]);
+    }
+  }
   // every operation on a serving pair costs 0 failed requests (the guides' manual way is shown, not judged)
   const zero = (name, x) =>
     t.push([`${name}: 0 failed requests`, x.failed, (n) => n === 0, `${x.failed} / ${x.probes}`]);
@@ -292,4 +304,59 @@ export function renderResults(r, baseline) {
   }
   L.push('');
   return L.join('\n');
+}
+
+/** the ultra profile's part (npm run bench -- --ultra, and -- --stress-ultra) */
+function ultraSection(r, L) {
+  const fu = r.failover?.ultra;
+  if (fu) {
+    const m = r.ultraMeta;
+    L.push('## The ultra profile (VRRPv3, adverts every 0.02 s)', '');
+    L.push(
+      `\`npm run bench -- --ultra\`: ${m?.machine.date}; ${m?.runs} runs per scenario on the same mixed pair, ` +
+        `a probe through the VIP every ${m?.probeIntervalMs} ms; wall time ${((m?.wallS ?? 0) / 60).toFixed(1)} min.`,
+      '',
+      '| scenario | gap median / p95 | split brain median / p95 | bound | runs within the bound | back |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
+    for (const s of SCEN) {
+      const x = fu[s];
+      const within = (r.raw?.ultra?.[s] ?? []).filter((y) => y.gapMs !== null && y.gapMs <= y.expectedMaxMs).length;
+      L.push(
+        `| ${s} | ${f(x.medianMs)} / ${f(x.p95Ms)} | ${x.splitBrainMs ?? 'n/a'} / ${x.splitBrainP95Ms ?? 'n/a'} ms | ` +
+          `${f(x.expectedMaxMs)} | ${within}/${x.runs} | ${x.vipReturned}/${x.runs} |`,
+      );
+    }
+    L.push('');
+  }
+  const su = r.stress?.ultra;
+  if (su) {
+    const m = r.stressUltraMeta;
+    L.push(
+      `### ultra under stress (\`npm run bench -- --stress-ultra\`: ${m?.machine.date}, wall time ` +
+        `${((m?.wallS ?? 0) / 60).toFixed(1)} min; ultra on the guides' hosts beside standard and fast, the same ` +
+        'conditions)',
+      '',
+      '| condition | ultra: flaps/h (flaps), split | the model (random loss, 3 adverts in a row) |',
+      '| --- | --- | --- |',
+    );
+    const model = { loss1: 0.01, loss5: 0.05, loss25: 0.25, cpuLoss1: 0.01 };
+    for (const c of ['cpu', 'loss1', 'loss5', 'cpuLoss1', 'rt', 'loss25']) {
+      const x = su[c];
+      const p = model[c];
+      const expect = x && p ? `${((x.windowS / ADVERT_S.ultra) * (1 - p) * p ** 3).toFixed(2)} expected` : '';
+      L.push(
+        `| ${c} | ${x ? `${x.flapsPerHour}/h (${x.flaps} in ${x.windowS} s), split ${x.splitBrainMs} ms` : 'n/a'} | ` +
+          `${expect} |`,
+      );
+    }
+    L.push('');
+    const busy = r.stressScenarios?.ultra;
+    if (busy && fu) {
+      L.push("| scenario | ultra with the master's CPU saturated / idle |", '| --- | --- |');
+      for (const s of SCEN)
+        L.push(`| ${s} | ${f(busy[s].medianMs)} / ${f(fu[s].medianMs)}; split ${busy[s].splitBrainMs ?? 'n/a'} ms |`);
+      L.push('');
+    }
+  }
 }

@@ -37,6 +37,14 @@ const KNOWN_FLAGS = {
     'both profiles: day2',
   ],
   '--init': ['instead of the main benchmark: only the init wall times (fresh and re-run, 1 and 3 pairs)'],
+  '--ultra': [
+    'instead of the main benchmark: the ultra profile (VRRPv3, 0.02 s adverts) on the same mixed pair,',
+    'BENCH_RUNS runs of the four scenarios, a probe every 10 ms: failover.ultra',
+  ],
+  '--stress-ultra': [
+    'the stress benchmark with ultra in the place of the guides (standard, fast and ultra side by',
+    "side, as many hogs on the masters' CPU as before): stress.{standard,fast,ultra}, the guides' kept",
+  ],
   '--stress': [
     'about 18 minutes, instead of the main benchmark: false failovers and split brains under a busy or',
     "lossy master (bench/stress.mjs), and the four scenarios' gaps under the busy master",
@@ -72,7 +80,9 @@ for (const arg of process.argv.slice(2)) {
   }
   FLAGS.add(arg);
 }
-const STRESS = FLAGS.has('--stress');
+const STRESS_ULTRA = FLAGS.has('--stress-ultra');
+const STRESS = FLAGS.has('--stress') || STRESS_ULTRA;
+const ULTRA = FLAGS.has('--ultra');
 const TAKEOVER = FLAGS.has('--takeover');
 const DAY2 = FLAGS.has('--day2');
 const INIT_ONLY = FLAGS.has('--init');
@@ -269,7 +279,33 @@ const resultsPath = join(ROOT, 'bench', 'results.json');
 const previous = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {};
 let results;
 
-if (TAKEOVER || DAY2) {
+if (ULTRA) {
+  // the ultra profile on the mixed pair of the main benchmark, its scenarios run by run; the others' figures kept
+  const hosts = ['lb01', 'lb02'];
+  const file = answers('ultra', hosts, 100, 50, { profile: 'ultra' });
+  lab('up', '--pairs', '1');
+  const raw = Object.fromEntries(SCEN.map((x) => [x, []]));
+  for (let run = 1; run <= RUNS; run++) {
+    await mustInit(file, 'ultra');
+    await waitHealthy(file, hosts);
+    const rs = await scenarios(file, SCEN);
+    SCEN.forEach((x, k) => {
+      raw[x].push(rs[k]);
+      log(`run ${run} ultra ${x}: gap ${rs[k].gapMs ?? '?'} ms, split ${rs[k].splitBrainMs ?? '?'} ms`);
+    });
+    await waitHealthy(file, hosts);
+  }
+  lab('down');
+  results = {
+    ...previous,
+    failover: {
+      ...previous.failover,
+      ultra: Object.fromEntries(Object.entries(raw).map(([x, rs]) => [x, summarize(rs)])),
+    },
+    raw: { ...previous.raw, ultra: raw },
+    ultraMeta: { machine, runs: RUNS, probeIntervalMs: 10, wallS: (Date.now() - t0) / 1000 },
+  };
+} else if (TAKEOVER || DAY2) {
   results = { ...previous };
   if (TAKEOVER) results.takeover = { ...(await takeoverBench(ROOT, log, DAY2_RUNS)), machine };
   if (DAY2) results.day2 = { ...(await day2Bench(ROOT, log, DAY2_RUNS)), machine };
@@ -390,24 +426,28 @@ if (TAKEOVER || DAY2) {
   // stress: three Debian pairs side by side (the even LBs of --pairs 3 are Rocky-like: made Debian here)
   lab('up', '--pairs', '3');
   lab('reset', 'lb02:debian', 'lb04:debian', 'lb06:debian');
+  // --stress-ultra: ultra on the guides' hosts (three pairs at most in the lab), the same load on the masters' CPU
+  const first = STRESS_ULTRA ? 'ultra' : 'guides';
   const pairs = {
-    guides: ['lb01', 'lb02'],
+    [first]: ['lb01', 'lb02'],
     standard: ['lb03', 'lb04'],
     fast: ['lb05', 'lb06'],
   };
   const st = readLab();
   const files = {
-    guides: answers('s-guides', pairs.guides, 101, 61, GUIDES),
+    [first]: STRESS_ULTRA
+      ? answers('s-ultra', pairs.ultra, 101, 61, { profile: 'ultra' })
+      : answers('s-guides', pairs.guides, 101, 61, GUIDES),
     standard: answers('s-standard', pairs.standard, 102, 62),
     fast: answers('s-fast', pairs.fast, 103, 63, { profile: 'fast' }),
   };
-  const vips = { guides: `${st.prefix}.101`, standard: `${st.prefix}.102`, fast: `${st.prefix}.103` };
+  const vips = { [first]: `${st.prefix}.101`, standard: `${st.prefix}.102`, fast: `${st.prefix}.103` };
   const all = Object.values(pairs).flat();
   const masters = Object.values(pairs).map((p) => p[0]);
   const backups = Object.values(pairs).map((p) => p[1]);
   await Promise.all(Object.entries(files).map(([v, f]) => mustInit(f, v)));
   const sp = stressPlan(ROOT);
-  const stress = { guides: {}, standard: {}, fast: {} };
+  const stress = { [first]: {}, standard: {}, fast: {} };
   for (const condition of [...CONDITIONS, ...SHORT_CONDITIONS]) {
     const windowS = SHORT_CONDITIONS.includes(condition) ? SHORT_WINDOW_S : WINDOW_S;
     for (const [v, f] of Object.entries(files)) await waitHealthy(f, pairs[v]);
@@ -441,12 +481,15 @@ if (TAKEOVER || DAY2) {
     log(`${v} under cpu: ${SCEN.map((x, k) => `${x} ${rs[k].gapMs} ms`).join(', ')}`);
   }
   lab('down');
-  results = {
-    ...previous,
-    stress,
-    stressScenarios: underCpu,
-    stressMeta: { machine, windowS: WINDOW_S, wallS: (Date.now() - t0) / 1000 },
-  };
+  const meta = { machine, windowS: WINDOW_S, wallS: (Date.now() - t0) / 1000 };
+  results = STRESS_ULTRA
+    ? {
+        ...previous,
+        stress: { ...previous.stress, ...stress },
+        stressScenarios: { ...previous.stressScenarios, ...underCpu },
+        stressUltraMeta: meta,
+      }
+    : { ...previous, stress, stressScenarios: underCpu, stressMeta: meta };
 }
 
 writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');

@@ -81,7 +81,7 @@ function addSetupCommands(program: Command, io: IO, run: Run): void {
       .option('--max-gap <seconds>', 'fail when clients see a longer gap (default from the profile)')
       .option('--probe-url <url>', 'URL probed through the VIP (default http://VIP/)')
       .option('--probe-from <node-or-host>', 'run the probe on this host over SSH instead of the controller')
-      .option('--probe-interval <ms>', 'milliseconds between probes', '50')
+      .option('--probe-interval <ms>', 'milliseconds between probes (default 50; 10 on an ultra pair)')
       .option('--report <file>', 'also write a self-contained timeline picture (.html or .svg)')
       .option('--force', 'skip the preflight health check (the test may then fail on purpose)'),
     { lock: true },

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import { hostForUrl } from './answers/ip.js';
-import type { Config, ResolvedNode } from './answers/resolve.js';
+import { isFastProfile, type Config, type ResolvedNode } from './answers/resolve.js';
 import { keepalivedFeatures } from './keepalived.js';
 import { targetsOf, vrrpInstancesOf, vrrpSyncGroupsOf } from './answers/targets.js';
 import { PATHS } from './paths.js';
@@ -51,11 +51,11 @@ export const DEFAULT_RENDER_PATHS: RenderPaths = {
 };
 
 /**
- * the fast profile adds an instant nginx stop/start signal (track_file written by systemd), same weight as the
- * check; keepalived before 2.0 has no track_file
+ * the fast and ultra profiles add an instant nginx stop/start signal (track_file written by systemd), same weight as
+ * the check; keepalived before 2.0 has no track_file
  */
 export function trackFileOf(cfg: Config, version: string | null = null): { weight: number } | null {
-  if (cfg.profile !== 'fast' || cfg.healthCheck.mode !== 'weight') return null;
+  if (!isFastProfile(cfg.profile) || cfg.healthCheck.mode !== 'weight') return null;
   if (!keepalivedFeatures(version).trackFile) return null;
   return { weight: cfg.healthCheck.weight };
 }

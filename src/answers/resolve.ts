@@ -89,7 +89,7 @@ export interface Config {
   answers: Answers;
   nodes: ResolvedNode[];
   instances: ResolvedInstance[];
-  profile: 'standard' | 'fast';
+  profile: Profile;
   vrrpVersion: 2 | 3;
   healthCheck: ResolvedHealthCheck;
   nginx: {
@@ -304,9 +304,20 @@ function resolveNodes(a: Answers, found: Found): ResolvedNode[] {
   return nodes;
 }
 
+export type Profile = 'standard' | 'fast' | 'ultra';
+
+/** the advert interval each profile starts from: 1 s (VRRPv2), 0.1 s (fast), 0.02 s (ultra: failover under 0.1 s) */
+export const DEFAULT_ADVERT: Record<Profile, number> = { standard: 1, fast: 0.1, ultra: 0.02 };
+
+/** the profiles that run VRRPv3 with sub-second adverts and signal nginx's stop at once (track_file) */
+export function isFastProfile(profile: Profile): boolean {
+  return profile !== 'standard';
+}
+
 /** the advert interval: whole seconds for VRRPv2, centiseconds for v3 */
-function advertIntOf(inst: InstanceAnswers, at: string, vrrpVersion: 2 | 3, found: Found): number {
-  const advertInt = inst.advertInt ?? (vrrpVersion === 3 ? 0.1 : 1);
+function advertIntOf(inst: InstanceAnswers, at: string, profile: Profile, found: Found): number {
+  const vrrpVersion = isFastProfile(profile) ? 3 : 2;
+  const advertInt = inst.advertInt ?? DEFAULT_ADVERT[profile];
   if (vrrpVersion === 2) {
     if (!Number.isInteger(advertInt) || advertInt < 1 || advertInt > 255) {
       found.problems.push(
@@ -319,7 +330,8 @@ function advertIntOf(inst: InstanceAnswers, at: string, vrrpVersion: 2 | 3, foun
   const centi = Math.round(advertInt * 100);
   if (Math.abs(centi - advertInt * 100) > 1e-6 || centi < 1 || centi > 4095) {
     found.problems.push(
-      `${at}.advertInt: must be 0.01..40.95 seconds in steps of 0.01 with profile fast (VRRPv3) (got ${advertInt})`,
+      `${at}.advertInt: must be 0.01..40.95 seconds in steps of 0.01 with profile ${profile} (VRRPv3) ` +
+        `(got ${advertInt})`,
     );
   }
   return centi / 100;
@@ -357,7 +369,7 @@ function authPassOf(inst: InstanceAnswers, at: string, vrrpVersion: 2 | 3, env: 
   if (authPass === null) return null;
   found.secrets.push(authPass);
   if (vrrpVersion === 3) {
-    found.warnings.push(`${at}: VRRPv3 (profile fast) has no authentication; authPass is not used`);
+    found.warnings.push(`${at}: VRRPv3 (profile fast or ultra) has no authentication; authPass is not used`);
     return null;
   }
   return authPass;
@@ -459,7 +471,7 @@ function resolveInstances(
       masterAuto: inst.master === 'auto',
       interface: inst.interface ?? null,
       names: Object.fromEntries(nodes.map((n) => [n.name, inst.names?.[n.name] ?? inst.name])),
-      advertInt: advertIntOf(inst, at, vrrpVersion, found),
+      advertInt: advertIntOf(inst, at, a.profile, found),
       authPass: authPassOf(inst, at, vrrpVersion, env, found),
       preempt: inst.preempt,
       preemptDelay: inst.preemptDelay,
@@ -606,7 +618,13 @@ export function resolveAnswers(data: unknown, opts: ResolveOptions = {}): Config
     throw new ValidationError(`${opts.source ?? 'answers'}: ${shape.problems.length} problem(s)`, shape.problems);
   const a = shape.answers;
   const found: Found = { problems: [], warnings: [], secrets: [], needSecrets: opts.needSecrets ?? true };
-  const vrrpVersion: 2 | 3 = a.profile === 'fast' ? 3 : 2;
+  const vrrpVersion: 2 | 3 = isFastProfile(a.profile) ? 3 : 2;
+  // ultra promises failover in under 100 ms: the guides' restart-then-stop script takes 1.5 s before it lets go
+  if (a.profile === 'ultra' && a.healthCheck.mode !== 'weight')
+    found.problems.push(
+      'healthCheck.mode: profile ultra needs weight (restart-then-stop tries a restart and waits 1.5 s before the ' +
+        'VIP can move)',
+    );
   const nodes = resolveNodes(a, found);
   const instances = resolveInstances(a, nodes, vrrpVersion, env, found);
   checkVrids(nodes, instances, found);

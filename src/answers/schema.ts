@@ -169,7 +169,7 @@ export const answersSchema = z.strictObject({
   instances: z.array(instanceSchema).min(1, 'needs at least one instance'),
   /** the guides' vrrp_sync_group: instances that must move together (all on the same master) */
   syncGroups: z.array(syncGroupSchema).default([]),
-  profile: z.enum(['standard', 'fast'], { error: 'must be standard or fast' }).default('standard'),
+  profile: z.enum(['standard', 'fast', 'ultra'], { error: 'must be standard, fast or ultra' }).default('standard'),
   healthCheck: z
     .strictObject({
       mode: z.enum(['weight', 'restart-then-stop'], { error: 'must be weight or restart-then-stop' }).default('weight'),

@@ -4,7 +4,7 @@
  * reloaded or handed VIPs over, wait until every VIP is settled where keepalived is expected to elect it. Returns
  * typed results; the command renders them.
  */
-import type { Config } from '../answers/resolve.js';
+import { isFastProfile, type Config } from '../answers/resolve.js';
 import { CancelledError, OperationError, PreconditionError } from '../errors.js';
 import type { IO } from '../io.js';
 import { reElectionMs } from '../answers/timing.js';
@@ -123,7 +123,7 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<In
       // hosts) the first holder is the new election's, so it is enough to see the expected one
       const ranBefore = plan.nodes.some((p) => p.facts.services.keepalived?.active === 'active');
       const stableUntil = ranBefore && electionMayMove(results) ? Date.now() + reElectionMs(cfg) : 0;
-      const w = await waitForSettled(cfg, s.conns, flags, cfg.profile === 'fast' ? 8000 : 15000, stableUntil);
+      const w = await waitForSettled(cfg, s.conns, flags, isFastProfile(cfg.profile) ? 8000 : 15000, stableUntil);
       holders = w.holders;
       vipProblemsFound = w.ok ? [] : w.problems;
     } else holders = await vipHolders(cfg, s.conns).catch(() => ({}));

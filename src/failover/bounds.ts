@@ -15,7 +15,7 @@
  * - keepalived before 2.0 (CentOS 7's 1.3.5) applies a check result at the next advert, and logs "Transition to
  *   MASTER STATE" one advert interval before it really takes the VIP (seen on the lab): one advert more for each.
  */
-import type { Config, ResolvedInstance } from '../answers/resolve.js';
+import { isFastProfile, type Config, type Profile, type ResolvedInstance } from '../answers/resolve.js';
 import { keepalivedFeatures } from '../keepalived.js';
 import { masterDownMs, skewMs } from '../answers/timing.js';
 import type { ScenarioName } from './scenarios.js';
@@ -40,7 +40,7 @@ export interface BoundFeatures {
 export function boundFeatures(cfg: Config, versions: (string | null)[]): BoundFeatures {
   return {
     trackFile:
-      cfg.profile === 'fast' &&
+      isFastProfile(cfg.profile) &&
       cfg.healthCheck.mode === 'weight' &&
       versions.every((v) => keepalivedFeatures(v).trackFile),
     lateTransition: versions.some((v) => keepalivedFeatures(v).lateTransition),
@@ -52,9 +52,12 @@ export const TRANSITION_MS = 100;
 /** the guides' restart-then-stop script: `systemctl restart nginx`, `sleep 1`, then `systemctl stop keepalived` */
 export const RESTART_ATTEMPT_MS = 1500;
 
-/** a stated margin on top of a bound for --max-gap: 0.5 s plus 20 % of the bound */
-export function marginMs(boundMs: number): number {
-  return Math.round(500 + 0.2 * boundMs);
+/**
+ * a stated margin on top of a bound for --max-gap: 0.5 s plus 20 % of the bound; the ultra profile promises under
+ * 100 ms, so its margin is 0.05 s plus 20 % (a probe every 10 ms, ARP, the new master's first answers)
+ */
+export function marginMs(boundMs: number, profile: Profile = 'standard'): number {
+  return Math.round((profile === 'ultra' ? 50 : 500) + 0.2 * boundMs);
 }
 
 export { masterDownMs, reElectionMs, skewMs } from '../answers/timing.js';
@@ -78,7 +81,7 @@ export function expectedBounds(
   cfg: Config,
   inst: ResolvedInstance,
   holder: string,
-  features: BoundFeatures = { trackFile: cfg.profile === 'fast' && cfg.healthCheck.mode === 'weight' },
+  features: BoundFeatures = { trackFile: isFastProfile(cfg.profile) && cfg.healthCheck.mode === 'weight' },
 ): Bounds {
   const backup = takeoverNode(inst, holder);
   const a = inst.advertInt;
@@ -176,7 +179,7 @@ export function boundsSummary(cfg: Config, features?: BoundFeatures): { lines: s
       if (inst.trackWeight < 0) how.push('healthCheck.weight 0 (FAULT: the backup takes over after its skew time)');
       if (hc.mode === 'restart-then-stop')
         how.push('healthCheck.mode weight (no restart attempt, no stopped keepalived)');
-      if (cfg.profile !== 'fast') how.push('profile fast (instant nginx stop signal, 0.1 s adverts)');
+      if (!isFastProfile(cfg.profile)) how.push('profile fast (instant nginx stop signal, 0.1 s adverts)');
       warnings.push(
         `${inst.name}: when nginx dies on the master, clients may wait up to ${s(b.nginx.expectedMaxMs)} ` +
           `(${b.nginx.why})` +

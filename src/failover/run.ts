@@ -221,7 +221,7 @@ function perVipOf(
 function limitsOf(run: RunEnv, target: Target, master: string, name: ScenarioName) {
   const bounds = target.instances.map((i) => expectedBounds(run.cfg, i, master, run.features));
   const bound = Math.max(...bounds.map((b) => b[name].expectedMaxMs));
-  const maxGapMs = run.maxGapMs ?? Math.round(bound + marginMs(bound));
+  const maxGapMs = run.maxGapMs ?? Math.round(bound + marginMs(bound, run.cfg.profile));
   // the link stays down long enough for the backup to take over (a sync group: the slowest of its instances)
   const linkDown = linkDownMs(Math.max(...bounds.map((b) => b.link.expectedMaxMs)));
   return { bound, maxGapMs, linkDown, why: bounds[0][name].why };

@@ -116,7 +116,7 @@ export function hookAnswers(
 
 /** global_defs lines ha-setup writes for these answers: mapped (the rest stays as the operator's snippet) */
 export function ownGlobals(ctx: PairContext, answers: AnswersInput): void {
-  const fast = answers.profile === 'fast';
+  const fast = answers.profile === 'fast' || answers.profile === 'ultra';
   const email = !!answers.notify?.email?.length;
   for (const m of ctx.models) {
     m.keptGlobals = m.keptGlobals.filter((k) => {

@@ -24,7 +24,7 @@ import { renderNotifyScript } from '../metrics/notify.js';
 import type { Change } from './types.js';
 import { HA_BIN_PRELUDE } from '../facts/safe-file.js';
 import { keepalivedFeatures } from '../keepalived.js';
-import { fileChange, keepalivedVersionOf, stepPlan, svc, type Step, type StepContext } from './context.js';
+import { fileChange, keepalivedVersionOf, refuse, stepPlan, svc, type Step, type StepContext } from './context.js';
 
 export const INCLUDE_PLACEHOLDER =
   '! Managed by ha-setup: keepalived before 2.0 refuses an include that matches no file.\n' +
@@ -104,6 +104,14 @@ export const keepalivedConfig: Step = {
     const { cfg, node } = ctx;
     // rendered for the keepalived the host has (or will get: the package file's or the repository's version)
     const version = keepalivedVersionOf(cfg, ctx.facts);
+    // ultra's figures need 2.x: 1.x has no track_file (nginx's stop seen by the check, a second or more later) and
+    // applies check results and takes over one advert late
+    if (cfg.profile === 'ultra' && !keepalivedFeatures(version).trackFile)
+      return refuse(
+        this,
+        `profile ultra needs keepalived 2.x on every node; ${node.name} runs (or would get) ${version}, which has ` +
+          'no track_file and takes over one advert late: use profile fast there',
+      );
     // the peers as they run now where keepalived is installed: during an upgrade rolled through the pair a peer
     // still runs its old version (a 2.x node keeps its 1.x peers' unicast checksum until a re-run after the upgrade)
     const peers = cfg.nodes

@@ -1,6 +1,7 @@
 /**
- * The failover checks: the profile (standard VRRPv2 1 s adverts, or fast VRRPv3 0.1 s) and what happens when nginx
- * fails on the master (move the VIP at once, or the guides' restart-then-stop), with the health-check URL.
+ * The failover checks: the profile (standard VRRPv2 1 s adverts, fast VRRPv3 0.1 s, ultra 0.02 s) and what happens
+ * when nginx fails on the master (move the VIP at once, or the guides' restart-then-stop; ultra moves it at once),
+ * with the health-check URL.
  */
 import { validators } from './prompter.js';
 import { has, type WizardState } from './state.js';
@@ -17,25 +18,33 @@ export async function askChecks(s: WizardState): Promise<void> {
           value: 'fast',
           name: 'fast: VRRPv3, advert 0.1 s, instant nginx stop detection (more adverts, jitter-sensitive)',
         },
+        {
+          value: 'ultra',
+          name: 'ultra: VRRPv3, advert 0.02 s: failover under 0.1 s (keepalived 2.x; a busy or lossy segment flaps)',
+        },
       ],
       default: 'standard',
     });
   }
   if (!has(a, 'healthCheck')) {
-    const mode = await p.select({
-      message: 'When nginx fails on the master',
-      choices: [
-        {
-          value: 'weight',
-          name: 'move the VIP at once (the node goes FAULT); it comes back when nginx does (recommended)',
-        },
-        {
-          value: 'restart-then-stop',
-          name: "try to restart nginx, else stop keepalived (the guides' check_nginx.sh)",
-        },
-      ],
-      default: 'weight',
-    });
+    // ultra's figures need the VIP to move at once: the restart attempt alone takes 1.5 s
+    const mode: 'weight' | 'restart-then-stop' =
+      a.profile === 'ultra'
+        ? 'weight'
+        : await p.select({
+            message: 'When nginx fails on the master',
+            choices: [
+              {
+                value: 'weight',
+                name: 'move the VIP at once (the node goes FAULT); it comes back when nginx does (recommended)',
+              },
+              {
+                value: 'restart-then-stop',
+                name: "try to restart nginx, else stop keepalived (the guides' check_nginx.sh)",
+              },
+            ],
+            default: 'weight',
+          });
     const url = (
       await p.input({
         message: 'Health-check URL on each LB (empty: check the nginx process only)',

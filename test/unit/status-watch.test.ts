@@ -223,7 +223,7 @@ describe('the watch: events from the status reads, the holder streams and the pr
     }
   });
 
-  it("a silent stream is not a VIP gone: the node keeps it until a status read or another node's stream says", async () => {
+  it('a silent stream is not a VIP gone: the node keeps it until a status read or another node says', async () => {
     const s = new WatchState(cfg, 0, 200);
     expect(s.onHolderSamples([{ t: 1000, node: 'lb01', vips: [VIP] }])).toEqual([]);
     expect(s.onHolderSamples([{ t: 1010, node: 'lb02', vips: [] }])).toMatchObject([{ from: null, to: ['lb01'] }]);

@@ -1,0 +1,66 @@
+/**
+ * The ultra profile on the lab (issue 27): VRRPv3 with 0.02 s adverts and the instant nginx signal. init sets up the
+ * pair and a re-run changes nothing; verify-failover probes every 10 ms, passes every scenario within its bound and
+ * leaves the pair as it found it. The medians over 5 runs are the bench's (`failover.ultra.*`), not a test's.
+ * VIP .180 and id 91: clear of the other files' pairs.
+ */
+import { describe, expect, it } from 'vitest';
+import { addr, answersFile, cli, inHost, json, lab, labAnswers, labReset, vipHolders } from '../helpers/lab.js';
+
+const VIP = () => `${lab().prefix}.180`;
+
+describe('profile ultra on the lab pair', () => {
+  let file = '';
+
+  it('init: VRRPv3 with 0.02 s adverts, the VIP on lb01; a re-run changes and restarts nothing', async () => {
+    labReset('lb01', 'lb03');
+    const a = labAnswers({
+      nodes: [
+        { name: 'lb01', host: addr('lb01'), interface: lab().iface, priority: 110 },
+        { name: 'lb03', host: addr('lb03'), interface: lab().iface, priority: 100 },
+      ],
+      profile: 'ultra',
+    });
+    a.instances[0] = { name: 'VI_1', virtualRouterId: 91, vips: [`${VIP()}/24`], master: 'lb01' };
+    file = answersFile(a);
+    const r = await cli(['init', '--answers', file, '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(vipHolders(VIP(), ['lb01', 'lb03'])).toEqual(['lb01']);
+    for (const h of ['lb01', 'lb03']) {
+      const conf = inHost(h, 'cat /etc/keepalived/keepalived.conf').stdout;
+      expect(conf).toMatch(/^ {4}advert_int 0\.02$/m);
+      expect(conf).toMatch(/^ {4}vrrp_version 3$/m);
+      expect(conf).toContain('track_file');
+    }
+    const again = await cli(['init', '--answers', file, '--yes', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(json.init(again).nodes.map((n) => [n.node, n.changes, n.restarted])).toEqual([
+      ['lb01', 0, []],
+      ['lb03', 0, []],
+    ]);
+  });
+
+  it('verify-failover: a probe every 10 ms, every scenario within its bound (< 0.2 s), the pair restored', async () => {
+    const v = await cli(['verify-failover', '--answers', file, '--scenario', 'all', '--json'], { timeoutMs: 600_000 });
+    expect(v.code, `${v.stderr}\n${v.stdout}`).toBe(0);
+    const report = json.verify(v);
+    expect(report.scenarios.map((s) => s.name)).toEqual(['nginx', 'keepalived', 'crash', 'link', 'switchover']);
+    for (const s of report.scenarios) {
+      expect({ name: s.name, ok: s.ok, restored: s.restored, reasons: s.reasons }).toEqual({
+        name: s.name,
+        ok: true,
+        restored: true,
+        reasons: [],
+      });
+      // the 10 ms probe: about 100 probes a second through the VIP
+      expect(s.totalProbes, s.name).toBeGreaterThan(50);
+      if (s.name === 'switchover') continue;
+      expect(s.expectedMaxMs, s.name).toBeLessThan(200);
+      expect(s.gapMs, s.name).not.toBeNull();
+      expect(s.gapMs!, s.name).toBeLessThanOrEqual(s.maxGapMs);
+    }
+    expect(vipHolders(VIP(), ['lb01', 'lb03'])).toEqual(['lb01']);
+    const st = await cli(['status', '--answers', file, '--json']);
+    expect(st.code, st.stderr).toBe(0);
+  });
+});
