@@ -19,7 +19,8 @@ export function renderResults(r, baseline) {
       '',
     );
   }
-  if (r.failover) {
+  const three = (x) => !!(x?.guides && x.standard && x.fast);
+  if (three(r.failover)) {
     L.push('## Failover: client-observed gap (median / p95), split-brain time (median), bound', '');
     L.push(
       '| scenario | the guides | ha-setup standard | ha-setup fast | fast vs guides |',
@@ -139,7 +140,7 @@ export function renderResults(r, baseline) {
     }
     L.push('');
   }
-  if (r.stress) {
+  if (three(r.stress)) {
     const w = r.stressMeta?.windowS;
     L.push('## Under stress: false failovers (flaps) per hour and split-brain time', '');
     L.push(
@@ -188,7 +189,7 @@ export function renderResults(r, baseline) {
       }
       L.push('');
     }
-    if (r.stressScenarios && r.failover) {
+    if (three(r.stressScenarios) && three(r.failover)) {
       L.push("### Failover gaps with the master's CPU saturated, against idle (median of the bench)", '');
       L.push('| scenario | the guides: busy / idle | standard | fast |', '| --- | --- | --- | --- |');
       for (const s of SCEN) {
@@ -204,7 +205,7 @@ export function renderResults(r, baseline) {
   // targets
   const t = [];
   const fo = r.failover;
-  if (fo) {
+  if (three(fo)) {
     t.push(['fast: nginx gap < 1.0 s', fo.fast.nginx.medianMs, (x) => x < 1000, f(fo.fast.nginx.medianMs)]);
     t.push([
       'fast: keepalived stop gap < 0.3 s',
@@ -269,7 +270,7 @@ export function renderResults(r, baseline) {
     t.push(['fresh pair <= 8 s', r.init.freshPairS, (x) => x <= 8, `${r.init.freshPairS.toFixed(1)} s`]);
     t.push(['ha-setup --help < 300 ms', r.helpMs, (x) => x < 300, `${r.helpMs.toFixed(0)} ms`]);
   }
-  if (r.stress) {
+  if (three(r.stress)) {
     for (const v of ['standard', 'fast']) {
       const x = r.stress[v].cpuLoss1;
       t.push([

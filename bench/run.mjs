@@ -11,6 +11,8 @@
 //     3. `ha-setup --help` start-up time, SSH round trips per host of a re-run.
 //   npm run bench -- --stress    about 18 minutes: false failovers and split brains under a busy or lossy master
 //     (bench/stress.mjs), and the four scenarios' gaps under the busy master.
+//   npm run bench -- --ultra     the ultra profile's four scenarios (BENCH_RUNS runs, a probe every 10 ms).
+//   npm run bench -- --stress-ultra   the stress benchmark with ultra in the guides' place (about 20 minutes).
 //   npm run bench -- --help      the flags and environment variables; an unknown flag is refused (exit 2).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -60,7 +62,7 @@ guides' configuration, ha-setup standard and fast; init wall time on fresh hosts
 
 Flags:
 ${Object.entries(flags)
-  .map(([flag, lines]) => `  ${flag.padEnd(12)}  ${lines.join(`\n${' '.repeat(16)}`)}`)
+  .map(([flag, lines]) => `  ${flag.padEnd(14)}  ${lines.join(`\n${' '.repeat(16)}`)}`)
   .join('\n')}
 
 Environment: BENCH_RUNS (runs per figure, default 5), BENCH_STRESS_WINDOW (seconds per stress condition, 200),
@@ -83,6 +85,10 @@ for (const arg of process.argv.slice(2)) {
 const STRESS_ULTRA = FLAGS.has('--stress-ultra');
 const STRESS = FLAGS.has('--stress') || STRESS_ULTRA;
 const ULTRA = FLAGS.has('--ultra');
+if (ULTRA && FLAGS.size > 1) {
+  process.stderr.write('bench: --ultra runs alone (give one flag per run)\n');
+  process.exit(2);
+}
 const TAKEOVER = FLAGS.has('--takeover');
 const DAY2 = FLAGS.has('--day2');
 const INIT_ONLY = FLAGS.has('--init');
@@ -394,7 +400,10 @@ if (ULTRA) {
     ...previous,
     machine,
     runs: RUNS,
-    failover: INIT_ONLY ? previous.failover : failover,
+    // ultra's figures come from --ultra: kept
+    failover: INIT_ONLY
+      ? previous.failover
+      : { ...failover, ...(previous.failover?.ultra ? { ultra: previous.failover.ultra } : {}) },
     init: {
       freshPairS: oneFreshS,
       freshPairP95S: p95(s.oneFresh),
@@ -418,7 +427,7 @@ if (ULTRA) {
     },
     helpMs: median(helpMs),
     roundTripsRerun: roundTrips,
-    raw: INIT_ONLY ? previous.raw : raw,
+    raw: INIT_ONLY ? previous.raw : { ...raw, ...(previous.raw?.ultra ? { ultra: previous.raw.ultra } : {}) },
     wallS: (Date.now() - t0) / 1000,
   };
   delete results.targets;
@@ -482,14 +491,24 @@ if (ULTRA) {
   }
   lab('down');
   const meta = { machine, windowS: WINDOW_S, wallS: (Date.now() - t0) / 1000 };
+  // --stress-ultra adds ultra's figures; standard and fast, measured beside it, are kept in its meta (the main stress
+  // table stays one run's); a --stress keeps ultra's
   results = STRESS_ULTRA
     ? {
         ...previous,
-        stress: { ...previous.stress, ...stress },
-        stressScenarios: { ...previous.stressScenarios, ...underCpu },
-        stressUltraMeta: meta,
+        stress: { ...previous.stress, ultra: stress.ultra },
+        stressScenarios: { ...previous.stressScenarios, ultra: underCpu.ultra },
+        stressUltraMeta: { ...meta, beside: { stress: { standard: stress.standard, fast: stress.fast } } },
       }
-    : { ...previous, stress, stressScenarios: underCpu, stressMeta: meta };
+    : {
+        ...previous,
+        stress: { ...stress, ...(previous.stress?.ultra ? { ultra: previous.stress.ultra } : {}) },
+        stressScenarios: {
+          ...underCpu,
+          ...(previous.stressScenarios?.ultra ? { ultra: previous.stressScenarios.ultra } : {}),
+        },
+        stressMeta: meta,
+      };
 }
 
 writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');

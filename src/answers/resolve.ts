@@ -322,7 +322,7 @@ function advertIntOf(inst: InstanceAnswers, at: string, profile: Profile, found:
     if (!Number.isInteger(advertInt) || advertInt < 1 || advertInt > 255) {
       found.problems.push(
         `${at}.advertInt: must be a whole number of seconds 1..255 with profile standard (VRRPv2); ` +
-          `sub-second needs profile: fast (got ${advertInt})`,
+          `sub-second needs profile: fast or ultra (got ${advertInt})`,
       );
     }
     return advertInt;

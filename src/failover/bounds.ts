@@ -53,8 +53,8 @@ export const TRANSITION_MS = 100;
 export const RESTART_ATTEMPT_MS = 1500;
 
 /**
- * a stated margin on top of a bound for --max-gap: 0.5 s plus 20 % of the bound; the ultra profile promises under
- * 100 ms, so its margin is 0.05 s plus 20 % (a probe every 10 ms, ARP, the new master's first answers)
+ * a stated margin on top of a bound for --max-gap: 0.5 s plus 20 % of the bound; the ultra profile's bounds are
+ * 0.11-0.17 s, so its margin is 0.05 s plus 20 % (a probe every 10 ms, ARP, the new master's first answers)
  */
 export function marginMs(boundMs: number, profile: Profile = 'standard'): number {
   return Math.round((profile === 'ultra' ? 50 : 500) + 0.2 * boundMs);

@@ -5,6 +5,7 @@
  * passwords are (the answers name an environment variable only).
  */
 import { isLinkLocal6 } from '../answers/ip.js';
+import { DEFAULT_ADVERT } from '../answers/resolve.js';
 import { answersSchema, isIPv4, NAME_RE, type AnswersInput } from '../answers/schema.js';
 import { eachConf, type ConfNode } from './keepalived-conf.js';
 import { loggingOf, notifyOf, syncGroupsOf } from './map-extras.js';
@@ -393,11 +394,12 @@ function buildAnswers(ctx: PairContext, vrids: Vrid[], opts: ImportOptions, drop
         `${i.name}: advert_int ${a} with VRRPv2: ha-setup's standard profile needs whole seconds 1..255`,
       );
     if (fast && (Math.abs(Math.round(a * 100) - a * 100) > 1e-6 || a < 0.01 || a > 40.95))
-      ctx.refusals.push(`${i.name}: advert_int ${a} with VRRPv3: ha-setup's fast profile needs 0.01..40.95 s`);
+      ctx.refusals.push(
+        `${i.name}: advert_int ${a} with VRRPv3: ha-setup's fast and ultra profiles need 0.01..40.95 s`,
+      );
   }
   const ref = vrids[0]?.master ?? 0;
   const answers: AnswersInput = { nodes, instances, profile: fast ? 'fast' : 'standard' };
-  if (fast) ctx.decisions.push('profile: fast (VRRPv3: vrrp_version 3)');
   const ssh: NonNullable<AnswersInput['ssh']> = {};
   if (opts.ssh.identityFile) ssh.identityFile = opts.ssh.identityFile;
   if (opts.ssh.knownHostsFile) ssh.knownHostsFile = opts.ssh.knownHostsFile;
@@ -406,6 +408,14 @@ function buildAnswers(ctx: PairContext, vrids: Vrid[], opts: ImportOptions, drop
   if (syncGroups?.length) answers.syncGroups = syncGroups;
   const hc = healthCheckOf(ctx, vrids, ref);
   if (hc) answers.healthCheck = hc;
+  // ultra is fast at its 0.02 s adverts, where every node runs keepalived 2.x and a failed check moves the VIP
+  const ultra =
+    fast &&
+    instances.every((i) => i.advertInt === DEFAULT_ADVERT.ultra) &&
+    ctx.models.every((m) => m.host.keepalivedMajor === 2) &&
+    (hc?.mode ?? 'weight') === 'weight';
+  if (ultra) answers.profile = 'ultra';
+  if (fast) ctx.decisions.push(`profile: ${answers.profile} (VRRPv3: vrrp_version 3)`);
   answers.nginx = nginxOf(ctx, ref, dropped);
   answers.system = { selinux: 'leave', firewall: 'leave', multicast: true };
   ctx.decisions.push('system: selinux and firewall left as they are (the pair runs with them now)');

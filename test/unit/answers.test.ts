@@ -199,7 +199,7 @@ describe('answers: every invalid input gives one line naming the key and what is
     ],
     ['wrong type', (a) => (a.nodes[0].priority = 'high'), /^nodes\[0\]\.priority: must be a number/],
     ['missing interface', (a) => delete a.nodes[0].interface, /^nodes\[0\]\.interface: is required/],
-    ['bad profile', (a) => (a.profile = 'turbo'), /^profile: must be one of standard, fast \(got "turbo"\)/],
+    ['bad profile', (a) => (a.profile = 'turbo'), /^profile: must be one of standard, fast, ultra \(got "turbo"\)/],
     [
       'bad selinux',
       (a) => (a.system = { selinux: 'off' }),
