@@ -66,8 +66,8 @@ ${Object.entries(flags)
   .join('\n')}
 
 Environment: BENCH_RUNS (runs per figure, default 5), BENCH_STRESS_WINDOW (seconds per stress condition, 200),
-BENCH_STRESS_SHORT_WINDOW (seconds of the rt and loss25 stress conditions, 60), BENCH_DAY2_RUNS (runs of each
---takeover and --day2 figure, 2).
+BENCH_STRESS_SHORT_WINDOW (seconds of the rt and loss25 stress conditions, 60), BENCH_STRESS_CONDITIONS (some
+conditions only, comma-separated), BENCH_DAY2_RUNS (runs of each --takeover and --day2 figure, 2).
 `;
 }
 const FLAGS = new Set();
@@ -457,7 +457,10 @@ if (ULTRA) {
   await Promise.all(Object.entries(files).map(([v, f]) => mustInit(f, v)));
   const sp = stressPlan(ROOT);
   const stress = { [first]: {}, standard: {}, fast: {} };
-  for (const condition of [...CONDITIONS, ...SHORT_CONDITIONS]) {
+  // BENCH_STRESS_CONDITIONS: some of them only (a comma-separated list), each merged into the figures kept
+  const only = process.env.BENCH_STRESS_CONDITIONS?.split(',').filter(Boolean);
+  const conditions = [...CONDITIONS, ...SHORT_CONDITIONS].filter((c) => !only || only.includes(c));
+  for (const condition of conditions) {
     const windowS = SHORT_CONDITIONS.includes(condition) ? SHORT_WINDOW_S : WINDOW_S;
     for (const [v, f] of Object.entries(files)) await waitHealthy(f, pairs[v]);
     sp.apply(condition, masters, backups);
@@ -479,9 +482,10 @@ if (ULTRA) {
       log(`${condition} ${v}: ${c.flaps} false failovers, split brain ${c.splitBrainMs} ms`);
     }
   }
-  // the four scenarios with the master's CPU saturated, one configuration after the other
+  // the four scenarios with the master's CPU saturated, one configuration after the other (--stress-ultra: ultra's)
   const underCpu = {};
   for (const [v, f] of Object.entries(files)) {
+    if (STRESS_ULTRA && v !== 'ultra') continue;
     await waitHealthy(f, pairs[v]);
     sp.apply('cpu', [pairs[v][0]], [pairs[v][1]]);
     const rs = await scenarios(f, SCEN);
@@ -496,9 +500,14 @@ if (ULTRA) {
   results = STRESS_ULTRA
     ? {
         ...previous,
-        stress: { ...previous.stress, ultra: stress.ultra },
+        stress: { ...previous.stress, ultra: { ...previous.stress?.ultra, ...stress.ultra } },
         stressScenarios: { ...previous.stressScenarios, ultra: underCpu.ultra },
-        stressUltraMeta: { ...meta, beside: { stress: { standard: stress.standard, fast: stress.fast } } },
+        stressUltraMeta: {
+          ...meta,
+          conditions,
+          beside: { stress: { standard: stress.standard, fast: stress.fast } },
+          ...(previous.stressUltraMeta ? { before: previous.stressUltraMeta } : {}),
+        },
       }
     : {
         ...previous,

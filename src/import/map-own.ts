@@ -124,6 +124,7 @@ export function ownGlobals(ctx: PairContext, answers: AnswersInput): void {
       const mine =
         (fast && k.keyword === 'vrrp_garp_master_delay' && v === '1') ||
         (fast && k.keyword === 'vrrp_garp_master_repeat' && v === '3') ||
+        (answers.profile === 'ultra' && k.keyword === 'vrrp_priority' && v === '-20') ||
         (email && k.keyword === 'smtp_connect_timeout' && v === '30');
       if (mine) m.fates.set(k, 'mapped');
       return !mine;

@@ -37,6 +37,10 @@ describe('profile ultra', () => {
     expect(conf).toMatch(/^ {4}vrrp_version 3$/m);
     expect(conf).toMatch(/^ {4}advert_int 0\.02$/m);
     expect(conf).toMatch(/^ {4}vrrp_garp_master_delay 1$/m);
+    expect(conf).toMatch(/^ {4}vrrp_priority -20$/m);
+    expect(renderKeepalivedConf(cfgOf({ ...clone(ultra), profile: 'fast' }), cfg.nodes[0])).not.toContain(
+      'vrrp_priority',
+    );
     expect(conf).toContain('track_file');
     const slower = clone(ultra) as { instances: { advertInt?: number }[] };
     slower.instances[0].advertInt = 0.05;
