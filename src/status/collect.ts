@@ -96,6 +96,13 @@ type StatusFact = (typeof STATUS_FACTS)[number];
  */
 export const WATCH_FACTS = STATUS_FACTS.filter((n) => n !== 'backends' && n !== 'kaversion' && n !== 'bins');
 /**
+ * ...and most of its reads leave out the latent-fault checks too (`nginx -t`, `keepalived -t`: a process each that
+ * parses every file, every second on every node, next to the health check on a busy host); the watch runs them
+ * every LATENT_EVERY reads and shows their last result in between
+ */
+export const WATCH_LIGHT_FACTS = WATCH_FACTS.filter((n) => n !== 'nginxtest' && n !== 'katest');
+export const LATENT_EVERY = 10;
+/**
  * what verify-failover's restore compares with its snapshot, polled while the pair settles: units, links, VIP holders,
  * VRRP states, flags (the latent-fault checks and the backends' curls are read once per scenario, not per poll)
  */

@@ -11,7 +11,15 @@ import type { Conn } from '../conn.js';
 import { startWatch, type HolderSample, type Watch } from '../observe/holder-stream.js';
 import { identify, identities } from '../observe/identify.js';
 import { orderedProbe, type ProbeLoop, type ProbeSample } from '../observe/probe.js';
-import { judgePair, nodeStatus, WATCH_FACTS, type NodeStatus, type PairStatus } from './collect.js';
+import {
+  judgePair,
+  LATENT_EVERY,
+  nodeStatus,
+  WATCH_FACTS,
+  WATCH_LIGHT_FACTS,
+  type NodeStatus,
+  type PairStatus,
+} from './collect.js';
 
 /** a holder stream silent this long no longer says what its node holds: a status read since does, or a node that is
  * heard holding the VIP (a busy node's silence is not a VIP gone) */
@@ -28,7 +36,7 @@ export interface WatchDeps {
   /** probe loop through a VIP, results in the order sent (default: observe/probe.ts orderedProbe on http://VIP/) */
   probe?(vip: string, intervalMs: number, onResult: (r: ProbeSample) => void): ProbeLoop;
   /** one node's status (default: collect.ts nodeStatus) */
-  nodeStatus?(cfg: Config, name: string, conn: Conn | undefined): Promise<NodeStatus>;
+  nodeStatus?(cfg: Config, name: string, conn: Conn | undefined, facts?: readonly string[]): Promise<NodeStatus>;
   now?(): number;
 }
 
@@ -540,7 +548,12 @@ class WatchRun implements StatusWatch {
   private async nodeLoop(name: string): Promise<void> {
     let conn = this.conns[name];
     let tried = -Infinity;
-    const read = this.deps.nodeStatus ?? ((c: Config, n: string, x?: Conn) => nodeStatus(c, n, x, WATCH_FACTS));
+    const read =
+      this.deps.nodeStatus ??
+      ((c: Config, n: string, x: Conn | undefined, f?: readonly string[]) =>
+        nodeStatus(c, n, x, (f ?? WATCH_FACTS) as typeof WATCH_FACTS));
+    let reads = 0;
+    let latent: Pick<NodeStatus, 'nginxTest' | 'keepalivedTest'> | null = null;
     while (!this.stopped) {
       const t0 = this.now();
       if (!conn?.alive && this.opts.reconnect && t0 - tried >= RECONNECT_MS) {
@@ -549,8 +562,16 @@ class WatchRun implements StatusWatch {
       }
       if (!this.stopped) await this.ensureStream(name, conn);
       if (this.stopped) break;
-      const st = await read(this.cfg, name, conn);
+      // the latent-fault checks on the first read and every LATENT_EVERY reads after a reachable one; their last
+      // result in between
+      const full = !latent || reads % LATENT_EVERY === 0;
+      const st = await read(this.cfg, name, conn, full ? WATCH_FACTS : WATCH_LIGHT_FACTS);
       if (this.stopped) break;
+      if (st.reachable) {
+        reads++;
+        if (full) latent = { nginxTest: st.nginxTest, keepalivedTest: st.keepalivedTest };
+        else if (latent) Object.assign(st, latent);
+      }
       this.emit(this.state.onNodeStatus(st, this.now()));
       await this.sleep((this.opts.statusIntervalMs ?? 1000) - (this.now() - t0));
     }

@@ -11,7 +11,7 @@ import { UsageError } from '../../src/errors.js';
 import { styler, type Interrupt, type IO } from '../../src/io.js';
 import { clock, fit, frame, jsonLine, plainLine, startRenderer } from '../../src/report/watch.js';
 import { renderStatus } from '../../src/report/status.js';
-import { judgePair, nodeStatus } from '../../src/status/collect.js';
+import { judgePair, LATENT_EVERY, nodeStatus } from '../../src/status/collect.js';
 import type { ProbeSample } from '../../src/observe/probe.js';
 import { newLines, startStatusWatch, WatchState, type WatchDeps, type WatchEvent } from '../../src/status/watch.js';
 import { pair } from '../fixtures/answers.js';
@@ -40,6 +40,8 @@ interface Host {
   state: string;
   prio: number;
   log: string[];
+  /** what `nginx -t` says on the host (default: exit 0) */
+  nginxtest?: string;
   conn: FakeConn;
   streams: FakeStream[];
 }
@@ -63,7 +65,7 @@ function statusText(h: Host): string {
     transitions: h.log.join('\n'),
     backends: '',
     flags: 'maintenance 0',
-    nginxtest: 'exit 0',
+    nginxtest: h.nginxtest ?? 'exit 0',
     katest: '',
   });
 }
@@ -211,16 +213,40 @@ describe('the watch: events from the status reads, the holder streams and the pr
     expect(events.length).toBe(n);
   });
 
-  it("each read leaves out what the watch shows nowhere: the backends' curls, keepalived's version", async () => {
+  it("each read leaves out what the watch shows nowhere (the backends' curls, keepalived's version); nginx -t and keepalived -t on the first read and every 10th, shown in between", async () => {
     const p = watchPair();
-    const w = startStatusWatch(cfg, p.conns, p.opts, { ...p.deps, nodeStatus: undefined }, () => undefined);
+    const views: WatchEvent[] = [];
+    const w = startStatusWatch(cfg, p.conns, p.opts, { ...p.deps, nodeStatus: undefined }, (e) => views.push(e));
     const reads = (h: Host) => h.conn.calls.filter((c) => c.kind === 'sh');
-    await until('a few reads', () => p.hosts.every((h) => reads(h).length >= 2));
+    await until('a few reads', () => p.hosts.every((h) => reads(h).length >= 3));
     await w.stop();
     for (const h of p.hosts) {
-      expect(reads(h).every((c) => c.text.includes('@@services') && c.text.includes('@@katest'))).toBe(true);
-      expect(reads(h).some((c) => /@@backends|@@kaversion/.test(c.text))).toBe(false);
+      const r = reads(h);
+      expect(r.every((c) => c.text.includes('@@services'))).toBe(true);
+      expect(r.some((c) => /@@backends|@@kaversion/.test(c.text))).toBe(false);
+      expect(r.map((c) => c.text.includes('@@katest') && c.text.includes('@@nginxtest')).slice(0, 3)).toEqual([
+        true,
+        false,
+        false,
+      ]);
     }
+    expect(LATENT_EVERY).toBe(10);
+    expect(views.length).toBeGreaterThan(0);
+  });
+
+  it('a latent fault found by the first read stays in the view through the reads without nginx -t', async () => {
+    const p = watchPair({ lb01: { nginxtest: 'nginx: [emerg] unknown directive "this"\nexit 1' } });
+    const w = startStatusWatch(cfg, p.conns, p.opts, { ...p.deps, nodeStatus: undefined }, () => undefined);
+    const reads = () => p.hosts[0].conn.calls.filter((c) => c.kind === 'sh').length;
+    const seen: boolean[] = [];
+    await until('four reads of lb01', () => {
+      seen.push(w.view().problems.some((x) => /lb01/.test(x) && /nginx/.test(x)));
+      return reads() >= 4;
+    });
+    await w.stop();
+    // once read, the fault is in every view after it
+    expect(seen.slice(seen.indexOf(true))).not.toContain(false);
+    expect(seen).toContain(true);
   });
 
   it('a silent stream is not a VIP gone: the node keeps it until a status read or another node says', async () => {
