@@ -213,7 +213,8 @@ describe('the watch: events from the status reads, the holder streams and the pr
     expect(events.length).toBe(n);
   });
 
-  it("each read leaves out what the watch shows nowhere (the backends' curls, keepalived's version); nginx -t and keepalived -t on the first read and every 10th, shown in between", async () => {
+  // nginx -t and keepalived -t: on the first read and every 10th, their last result shown in between
+  it("each read leaves out what the watch shows nowhere (backends' curls, keepalived's version)", async () => {
     const p = watchPair();
     const views: WatchEvent[] = [];
     const w = startStatusWatch(cfg, p.conns, p.opts, { ...p.deps, nodeStatus: undefined }, (e) => views.push(e));
