@@ -3,12 +3,12 @@
  * pair and a re-run changes nothing; verify-failover probes every 10 ms, passes every scenario and leaves the pair
  * as it found it, every gap under 0.5 s (a CI machine's noise is not judged here: the medians over 5
  * runs against the bounds are the bench's, `failover.ultra.*`).
- * VIP .180 and id 91: clear of the other files' pairs.
+ * VIP .190 and id 95: clear of the other files' pairs (64 uses .180 and 88 on the same hosts).
  */
 import { describe, expect, it } from 'vitest';
 import { addr, answersFile, cli, inHost, json, lab, labAnswers, labReset, vipHolders } from '../helpers/lab.js';
 
-const VIP = () => `${lab().prefix}.180`;
+const VIP = () => `${lab().prefix}.190`;
 
 describe('profile ultra on the lab pair', () => {
   let file = '';
@@ -22,7 +22,7 @@ describe('profile ultra on the lab pair', () => {
       ],
       profile: 'ultra',
     });
-    a.instances[0] = { name: 'VI_1', virtualRouterId: 91, vips: [`${VIP()}/24`], master: 'lb01' };
+    a.instances[0] = { name: 'VI_1', virtualRouterId: 95, vips: [`${VIP()}/24`], master: 'lb01' };
     file = answersFile(a);
     const r = await cli(['init', '--answers', file, '--yes', '--json']);
     expect(r.code, r.stderr).toBe(0);
