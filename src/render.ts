@@ -106,6 +106,7 @@ export function renderKeepalivedConf(
     node,
     paths,
     trackFile: trackFileOf(cfg, versions.self),
+    fastProfile: isFastProfile(cfg.profile),
     realtime: cfg.realtime && f.realtime ? REALTIME_PRIORITY : null,
     oldUnicastChecksum: f.oldUnicastChecksum && oldPeer && cfg.vrrpVersion === 3,
     flags: stateFlags(cfg, versions.self),

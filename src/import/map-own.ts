@@ -6,6 +6,7 @@
  * global_defs lines it derives from the answers. Read back, they are the answers that write them again: an import
  * of a pair ha-setup set up, then init, changes nothing. None of them is an operator snippet.
  */
+import { isFastProfile } from '../answers/resolve.js';
 import type { AnswersInput } from '../answers/schema.js';
 import { PATHS } from '../paths.js';
 import { REALTIME_PRIORITY } from '../render.js';
@@ -116,7 +117,7 @@ export function hookAnswers(
 
 /** global_defs lines ha-setup writes for these answers: mapped (the rest stays as the operator's snippet) */
 export function ownGlobals(ctx: PairContext, answers: AnswersInput): void {
-  const fast = answers.profile === 'fast' || answers.profile === 'ultra';
+  const fast = isFastProfile(answers.profile ?? 'standard');
   const email = !!answers.notify?.email?.length;
   for (const m of ctx.models) {
     m.keptGlobals = m.keptGlobals.filter((k) => {

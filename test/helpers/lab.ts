@@ -6,6 +6,7 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
 import { stringify } from 'yaml';
 import type { AnswersInput } from '../../src/answers/schema.js';
 import type { InitReport } from '../../src/apply/init.js';
@@ -91,6 +92,17 @@ export const json = {
   verify: (r: CliResult) => JSON.parse(r.stdout) as VerifyReport,
   status: (r: CliResult) => JSON.parse(r.stdout) as PairStatus,
 };
+
+/** a verify-failover scenario passed and restored the pair, with no reason given against it */
+export function expectPassed(s: VerifyReport['scenarios'][number]): void {
+  expect({ instance: s.instance, name: s.name, ok: s.ok, restored: s.restored, reasons: s.reasons }).toEqual({
+    instance: s.instance,
+    name: s.name,
+    ok: true,
+    restored: true,
+    reasons: [],
+  });
+}
 
 /** answers for the lab: the required sections are always there, so tests can change them in place */
 export type LabAnswers = AnswersInput & {
