@@ -179,12 +179,20 @@ export function buildProgram(io: IO, run: (p: Promise<number>) => void): Command
 
 /**
  * Ctrl-C and SIGTERM for the process: the command that registered handlers stops and restores on the first one; a
- * second one prints what is left and exits 130 at once. Without handlers a signal ends the process with 130.
+ * second one prints what is left and exits 130 at once. Without handlers a signal ends the process with 130. Once the
+ * command has ended (`finished`), a signal while the last connections close exits with the command's own code: the
+ * work is done, and a signal must not turn its result into a kill.
  */
-export function processInterrupt(io: Pick<IO, 'err'>): { interrupt: Interrupt; dispose(): void } {
+export function processInterrupt(io: Pick<IO, 'err'>): {
+  interrupt: Interrupt;
+  finished(code: number): void;
+  dispose(): void;
+} {
   let handlers: Parameters<Interrupt['onInterrupt']>[0] = null;
   let count = 0;
+  let done: number | null = null;
   const on = (sig: NodeJS.Signals) => {
+    if (done !== null) process.exit(done);
     count++;
     if (!handlers) process.exit(130);
     if (count === 1) return handlers.first(sig);
@@ -195,6 +203,7 @@ export function processInterrupt(io: Pick<IO, 'err'>): { interrupt: Interrupt; d
   process.on('SIGTERM', on);
   return {
     interrupt: { onInterrupt: (h) => ((handlers = h), (count = 0)) },
+    finished: (code) => void (done = code),
     dispose: () => {
       process.off('SIGINT', on);
       process.off('SIGTERM', on);

@@ -26,7 +26,7 @@ describe('many hands on the lab pair', () => {
   it('20 status reads beside status --watch and the metrics timer: every read whole, none unknown', async () => {
     const watch = spawn(
       'node',
-      [join(ROOT, 'bin', 'ha-setup'), 'status', '--answers', file, '--watch', '--json', '--duration', '90'],
+      [join(ROOT, 'bin', 'ha-setup'), 'status', '--answers', file, '--watch', '--json', '--duration', '300'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

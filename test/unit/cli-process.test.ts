@@ -59,6 +59,19 @@ describe('Ctrl-C and SIGTERM', () => {
     expect(exit).toHaveBeenCalledWith(130);
     p.dispose();
   });
+
+  it('after the command ended: a signal exits with its code (a watch ended by its duration stays 0)', () => {
+    const p = processInterrupt(fakeIO());
+    p.interrupt.onInterrupt({ first: vi.fn(), second: () => [] });
+    p.interrupt.onInterrupt(null);
+    p.finished(0);
+    expect(() => handlerOf('SIGINT')('SIGINT')).toThrow(Exited);
+    expect(exit).toHaveBeenCalledWith(0);
+    p.finished(1);
+    expect(() => handlerOf('SIGTERM')('SIGTERM')).toThrow(Exited);
+    expect(exit).toHaveBeenLastCalledWith(1);
+    p.dispose();
+  });
 });
 
 describe("the process's IO", () => {
