@@ -22,6 +22,8 @@ export const PATHS = {
   runDir: '/run/ha-setup',
   keepalivedDropin: '/etc/systemd/system/keepalived.service.d/ha-setup.conf',
   nginxDropin: '/etc/systemd/system/nginx.service.d/ha-setup.conf',
+  /** stopped before nginx stops (PartOf=, After=): writes the track file first, so the VIP moves while nginx serves */
+  nginxStopUnit: '/etc/systemd/system/ha-setup-nginx-stop.service',
   metricsService: '/etc/systemd/system/ha-setup-metrics.service',
   metricsTimer: '/etc/systemd/system/ha-setup-metrics.timer',
   rsyslogRule: '/etc/rsyslog.d/30-ha-setup-keepalived.conf',
@@ -35,6 +37,9 @@ export const PATHS = {
   lockDir: '/run/ha-setup',
   runLog: '/var/log/ha-setup.log',
 } as const;
+
+/** the unit whose stop (before nginx's) writes the track file (PATHS.nginxStopUnit): nginx's drop-in wants it */
+export const NGINX_STOP_UNIT = 'ha-setup-nginx-stop.service';
 
 /**
  * writes state flag $2 = $3 in directory $1 atomically, through a dot file (the flags fact, keepalived's track_file
@@ -72,6 +77,7 @@ export function managedFiles(
     PATHS.webhookUrl,
     PATHS.keepalivedDropin,
     PATHS.nginxDropin,
+    PATHS.nginxStopUnit,
     PATHS.metricsService,
     PATHS.metricsTimer,
     PATHS.rsyslogRule,

@@ -7,7 +7,7 @@ import { hostForUrl } from './answers/ip.js';
 import { isFastProfile, type Config, type ResolvedNode } from './answers/resolve.js';
 import { keepalivedFeatures } from './keepalived.js';
 import { targetsOf, vrrpInstancesOf, vrrpSyncGroupsOf } from './answers/targets.js';
-import { PATHS } from './paths.js';
+import { NGINX_STOP_UNIT, PATHS } from './paths.js';
 
 export const TEMPLATE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'templates');
 
@@ -172,7 +172,11 @@ export function renderNginxUpstream(cfg: Config): string | null {
 }
 
 export function renderNginxDropin(paths: RenderPaths = DEFAULT_RENDER_PATHS): string {
-  return renderTemplate('nginx-dropin.conf.ejs', { paths });
+  return renderTemplate('nginx-dropin.conf.ejs', { paths, unit: NGINX_STOP_UNIT });
+}
+
+export function renderNginxStopUnit(paths: RenderPaths = DEFAULT_RENDER_PATHS): string {
+  return renderTemplate('nginx-stop.service.ejs', { paths });
 }
 
 /** Replace or add VAR="value" in a shell-style options file, keeping every other line. */

@@ -6,7 +6,7 @@
  * planRestore lists the actions from the run's manifest (what `rollback --dry-run` shows); runRestoreAction runs
  * one; restoreRun does both at once.
  */
-import { PATHS, daemonOptionsFile, FLAG_WRITE_SH } from '../paths.js';
+import { PATHS, daemonOptionsFile, FLAG_WRITE_SH, NGINX_STOP_UNIT } from '../paths.js';
 import type { Conn } from '../conn.js';
 import { gather } from '../facts/gather.js';
 import type { FlagFacts, ServiceFact } from '../facts/types.js';
@@ -84,7 +84,8 @@ function unitActions(entries: ManifestEntry[], runDir: string, now: Record<strin
   const out: RestoreAction[] = [];
   const unit = (name: string, action: Extract<RestoreAction, { kind: 'unit' }>['action'], why: string) =>
     out.push({ runDir, kind: 'unit', name, action, why });
-  for (const name of ['rsyslog', 'nginx', 'keepalived']) {
+  // the unit that signals nginx's stop to keepalived: started or stopped as it was (stopped alone it writes nothing)
+  for (const name of ['rsyslog', 'nginx', NGINX_STOP_UNIT, 'keepalived']) {
     const before = start.services[name];
     if (!before) continue;
     const isActive = now[name]?.active === 'active';

@@ -97,6 +97,7 @@ export const SERVICES = [
   'firewalld',
   'prometheus-node-exporter',
   'ha-setup-metrics.timer',
+  'ha-setup-nginx-stop.service',
 ] as const;
 
 export function parseOsRelease(t: string): OsFact {

@@ -5,7 +5,7 @@
  * touched: a host named by another node's members.json alone is left as it is. Pure: the node's facts -> changes.
  */
 import type { InitFacts } from '../facts/gather.js';
-import { PATHS } from '../paths.js';
+import { PATHS, NGINX_STOP_UNIT } from '../paths.js';
 import { UPSTREAM_HEADER } from '../render.js';
 import type { Change, StepPlan } from './types.js';
 import { currentContent, stepPlan, svc, type StepContext } from './context.js';
@@ -16,6 +16,7 @@ const MARKED = [PATHS.keepalivedConf, PATHS.checkScript, PATHS.notifyScript, PAT
 const OURS = [
   PATHS.keepalivedDropin,
   PATHS.nginxDropin,
+  PATHS.nginxStopUnit,
   PATHS.metricsService,
   PATHS.metricsTimer,
   PATHS.rsyslogRule,
@@ -50,6 +51,9 @@ export function deconfigureSteps(ctx: StepContext): StepPlan[] {
   const timer = svc(ctx, 'ha-setup-metrics.timer');
   if (timer.active === 'active') changes.push({ kind: 'service', name: 'ha-setup-metrics.timer', action: 'stop' });
   if (timer.enabled === 'enabled') changes.push({ kind: 'service', name: 'ha-setup-metrics.timer', action: 'disable' });
+  // nothing to signal once keepalived is gone (its stop alone: nginx keeps running)
+  if (svc(ctx, NGINX_STOP_UNIT).active === 'active')
+    changes.push({ kind: 'service', name: NGINX_STOP_UNIT, action: 'stop' });
   const remove = (path: string, validate?: string[]) => {
     const cur = currentContent(ctx.facts, path);
     if (cur !== null) changes.push({ kind: 'remove-file', path, before: cur, ...(validate ? { validate } : {}) });

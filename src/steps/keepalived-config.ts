@@ -7,7 +7,7 @@
  * reloads keepalived if it runs.
  */
 import { nodeInterfaces } from '../answers/targets.js';
-import { flagArgv, PATHS } from '../paths.js';
+import { flagArgv, NGINX_STOP_UNIT, PATHS } from '../paths.js';
 import {
   renderCheckScript,
   renderFlagScript,
@@ -15,6 +15,7 @@ import {
   renderKeepalivedDropin,
   vipsOfNode,
   renderNginxDropin,
+  renderNginxStopUnit,
   stateFlags,
   trackFileOf,
   DEFAULT_RENDER_PATHS,
@@ -24,7 +25,16 @@ import { renderNotifyScript } from '../metrics/notify.js';
 import type { Change } from './types.js';
 import { HA_BIN_PRELUDE } from '../facts/safe-file.js';
 import { keepalivedFeatures } from '../keepalived.js';
-import { fileChange, keepalivedVersionOf, refuse, stepPlan, svc, type Step, type StepContext } from './context.js';
+import {
+  fileChange,
+  keepalivedVersionOf,
+  mayRun,
+  refuse,
+  stepPlan,
+  svc,
+  type Step,
+  type StepContext,
+} from './context.js';
 
 export const INCLUDE_PLACEHOLDER =
   '! Managed by ha-setup: keepalived before 2.0 refuses an include that matches no file.\n' +
@@ -82,7 +92,12 @@ function supportFiles(ctx: StepContext, version: string | null): { changes: Chan
   );
   const units = [
     ...fileChange(ctx, PATHS.keepalivedDropin, dropin, '644'),
-    ...(trackFileOf(cfg, version) ? fileChange(ctx, PATHS.nginxDropin, renderNginxDropin(), '644') : []),
+    ...(trackFileOf(cfg, version)
+      ? [
+          ...fileChange(ctx, PATHS.nginxDropin, renderNginxDropin(), '644'),
+          ...fileChange(ctx, PATHS.nginxStopUnit, renderNginxStopUnit(), '644'),
+        ]
+      : []),
   ];
   changes.push(...units);
   // the guides' `include /etc/keepalived/conf.d/*.conf`: the directory must exist for the operator's snippets, and
@@ -127,6 +142,14 @@ export const keepalivedConfig: Step = {
     changes.push(...confChanges);
     const handlers: Change[] = [];
     if (unitChanged) handlers.push({ kind: 'service', name: 'systemd', action: 'daemon-reload' });
+    // nginx's drop-in starts the signalling unit with nginx; a running nginx gets it now (only an active unit is
+    // stopped with nginx, so a planned stop is signalled before it begins): after the daemon-reload when the units
+    // change, else on its own
+    if (trackFileOf(cfg, version) && mayRun(svc(ctx, 'nginx')) && svc(ctx, NGINX_STOP_UNIT).active !== 'active') {
+      const start: Change = { kind: 'service', name: NGINX_STOP_UNIT, action: 'start' };
+      if (unitChanged) handlers.push(start);
+      else changes.push(start);
+    }
     const checkChanged = changes.some(
       (c) =>
         c.kind === 'file' &&

@@ -1,8 +1,9 @@
 /**
  * The ultra profile on the lab (issue 27): VRRPv3 with 0.02 s adverts and the instant nginx signal. init sets up the
  * pair and a re-run changes nothing; verify-failover probes every 10 ms, passes every scenario and leaves the pair
- * as it found it, every gap under 0.5 s (a CI machine's noise is not judged here: the medians over 5
- * runs against the bounds are the bench's, `failover.ultra.*`).
+ * as it found it, every gap under 0.5 s (a CI machine's noise is not judged here: the medians over 5 runs against
+ * the bounds are the bench's, `failover.ultra.*`). A planned stop of nginx reaches keepalived before nginx's own
+ * stop ends.
  * VIP .190 and id 95: clear of the other files' pairs (64 uses .180 and 88 on the same hosts).
  */
 import { describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ import {
   labReset,
   vipHolders,
 } from '../helpers/lab.js';
+import { NGINX_STOP_UNIT, PATHS } from '../../src/paths.js';
 
 const VIP = () => `${lab().prefix}.190`;
 
@@ -50,6 +52,29 @@ describe('profile ultra on the lab pair', () => {
       ['lb01', 0, []],
       ['lb03', 0, []],
     ]);
+  });
+
+  it("a planned nginx stop is signalled before nginx's own stop ends; the signalling unit alone writes nothing", () => {
+    const track = () => inHost('lb03', `cat ${PATHS.trackFile}`).stdout.trim();
+    for (const h of ['lb01', 'lb03'])
+      expect(inHost(h, `systemctl is-active ${NGINX_STOP_UNIT}`).stdout.trim(), h).toBe('active');
+    expect(track()).toBe('0');
+    // nginx's master held (SIGSTOP) on the backup: its stop cannot end, yet keepalived is told at once
+    const held = inHost(
+      'lb03',
+      'pid=$(systemctl show -p MainPID --value nginx); kill -STOP "$pid"; systemctl stop --no-block nginx; ' +
+        `sleep 0.5; cat ${PATHS.trackFile}; systemctl is-active nginx; kill -CONT "$pid"; ` +
+        'for i in $(seq 100); do systemctl is-active --quiet nginx || break; sleep 0.1; done; systemctl start nginx',
+      { allowFail: true },
+    ).stdout.split('\n');
+    expect(held.slice(0, 2)).toEqual(['1', 'deactivating']);
+    expect(track()).toBe('0');
+    expect(inHost('lb03', `systemctl is-active ${NGINX_STOP_UNIT}`).stdout.trim()).toBe('active');
+    // stopped alone (a rollback does that), with nginx serving: the track file stays 0
+    inHost('lb03', `systemctl stop ${NGINX_STOP_UNIT}`);
+    expect(track()).toBe('0');
+    inHost('lb03', `systemctl start ${NGINX_STOP_UNIT}`);
+    expect(vipHolders(VIP(), ['lb01', 'lb03'])).toEqual(['lb01']);
   });
 
   it('verify-failover: a probe every 10 ms, bounds under 0.2 s, every gap under 0.5 s, the pair restored', async () => {

@@ -323,7 +323,7 @@ export class SimPair {
         return this.interfaces(name);
       case 'services':
         return SERVICES.map((s) => {
-          const u = h.units[s] ?? { active: 'inactive', enabled: '' };
+          const u = h.units[s.replace(/\.service$/, '')] ?? { active: 'inactive', enabled: '' };
           return `${s} ${u.active} ${u.enabled} ${running(u) ? 100 : 0}`;
         }).join('\n');
       case 'kadata':
@@ -433,6 +433,12 @@ export class SimPair {
       case 'unmask':
         u.enabled = 'enabled';
         break;
+    }
+    // ha-setup's signalling unit: stopped with nginx (PartOf=), started with it when nginx's drop-in wants it
+    if (unitName === 'nginx') {
+      const signal = (h.units['ha-setup-nginx-stop'] ??= { active: 'inactive', enabled: 'static' });
+      if (!running(u)) signal.active = 'inactive';
+      else if (h.files.has(PATHS.nginxDropin)) signal.active = 'active';
     }
     this.event(name, `systemctl ${action} ${unitName}`);
     this.touch();

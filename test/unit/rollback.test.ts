@@ -1,7 +1,7 @@
 /** Which services a rollback restarts: only those that read a restored file (pure mapping, no host). */
 import { describe, expect, it } from 'vitest';
-import { serviceOfPath } from '../../src/apply/restore.js';
-import { PATHS } from '../../src/paths.js';
+import { planRestore, serviceOfPath } from '../../src/apply/restore.js';
+import { NGINX_STOP_UNIT, PATHS } from '../../src/paths.js';
 
 describe('rollback: the service of a restored path', () => {
   it('maps ha-setup’s files to the service that reads them', () => {
@@ -23,5 +23,24 @@ describe('rollback: the service of a restored path', () => {
     expect(serviceOfPath('/opt/lb/conf/conf.d/ha-setup-upstream.conf', ['/opt/lb/conf'])).toBe('nginx');
     expect(serviceOfPath('/opt/lb/conf/conf.d/ha-setup-upstream.conf', [])).toBe('all');
     expect(serviceOfPath('/opt/lb/conf-other/x.conf', ['/opt/lb/conf'])).toBe('all');
+  });
+
+  it("the unit that signals nginx's stop is put back as it was: stopped when the run started it", () => {
+    const svc = (active: string) => ({ active, enabled: 'static', mainPid: 0 });
+    const start = {
+      type: 'start' as const,
+      runId: 'r1',
+      time: '2026-12-07T00:00:00Z',
+      node: 'lb01',
+      services: { nginx: svc('active'), [NGINX_STOP_UNIT]: svc('inactive') },
+    };
+    const file = { type: 'file' as const, path: PATHS.nginxStopUnit, existed: false };
+    const now = { services: { nginx: svc('active'), [NGINX_STOP_UNIT]: svc('active') }, flags: null };
+    const actions = planRestore([start, file], '/var/backups/ha-setup/r1', now);
+    expect(actions.filter((a) => a.kind === 'unit').map((a) => `${a.action} ${a.name}`)).toEqual([
+      'daemon-reload systemd',
+      'reload-or-restart nginx',
+      `stop ${NGINX_STOP_UNIT}`,
+    ]);
   });
 });

@@ -5,7 +5,7 @@ import { buildPlan } from '../../src/plan/build.js';
 import type { InitFacts } from '../../src/facts/gather.js';
 import { actionsOf, changeCount, isPairAction, type Action } from '../../src/plan/types.js';
 import type { Change } from '../../src/steps/types.js';
-import { FLAG_WRITE_SH, PATHS } from '../../src/paths.js';
+import { FLAG_WRITE_SH, NGINX_STOP_UNIT, PATHS } from '../../src/paths.js';
 import { firewall } from '../../src/steps/firewall.js';
 import { multicast } from '../../src/steps/multicast.js';
 import { nginx } from '../../src/steps/nginx.js';
@@ -245,9 +245,37 @@ describe('keepalived config', () => {
     c.facts.dirs[PATHS.flagDir] = true;
     expect(keepalivedConfig.plan(c).changes.filter((x) => x.kind === 'command')).toEqual([]);
   });
-  it('fast profile adds the nginx drop-in', () => {
+  it('fast profile adds the nginx drop-in and the unit that signals a planned stop before it begins', () => {
     const p = keepalivedConfig.plan(ctx(fast, () => {}, 'debian'));
     expect(kinds(p.changes)).toContain(`file ${PATHS.nginxDropin}`);
+    expect(kinds(p.changes)).toContain(`file ${PATHS.nginxStopUnit}`);
+    const file = (path: string) =>
+      (p.changes.find((x) => x.kind === 'file' && x.path === path) as Extract<Change, { kind: 'file' }>).content;
+    expect(file(PATHS.nginxDropin)).toContain(`Wants=${NGINX_STOP_UNIT}`);
+    // stopped with nginx and before it; its write only when nginx's own stop or restart is queued
+    expect(file(PATHS.nginxStopUnit)).toMatch(/PartOf=nginx\.service\nAfter=nginx\.service/);
+    expect(file(PATHS.nginxStopUnit)).toContain('grep -Eq "nginx.service +(stop|restart) " || exit 0;');
+    expect(file(PATHS.nginxStopUnit)).toContain(`echo 1 > ${PATHS.trackFile}`);
+    // nginx may run (fresh host: unknown): the unit started after the daemon-reload
+    expect(kinds(p.handlers).slice(0, 2)).toEqual(['daemon-reload systemd', `start ${NGINX_STOP_UNIT}`]);
+    // the units in place, nginx running, the unit not: started on its own (no daemon-reload)
+    const running = ctx(
+      fast,
+      (f) => (f.services.nginx = { active: 'active', enabled: 'enabled', mainPid: 7 }),
+      'debian',
+    );
+    const planned = keepalivedConfig.plan(running);
+    for (const c of planned.changes)
+      if (c.kind === 'file') running.facts.files[c.path] = { exists: true, content: c.content, mode: c.mode };
+    const again = keepalivedConfig.plan(running);
+    expect(kinds(again.changes).filter((k) => !k.startsWith('file '))).toContain(`start ${NGINX_STOP_UNIT}`);
+    expect(kinds(again.handlers)).not.toContain('daemon-reload systemd');
+    // running: nothing; nginx stopped: its start starts the unit (Wants=)
+    running.facts.services[NGINX_STOP_UNIT] = { active: 'active', enabled: 'static', mainPid: 0 };
+    expect(kinds(keepalivedConfig.plan(running).changes)).not.toContain(`start ${NGINX_STOP_UNIT}`);
+    running.facts.services[NGINX_STOP_UNIT] = { active: 'inactive', enabled: 'static', mainPid: 0 };
+    running.facts.services.nginx = { active: 'inactive', enabled: 'enabled', mainPid: 0 };
+    expect(kinds(keepalivedConfig.plan(running).changes)).not.toContain(`start ${NGINX_STOP_UNIT}`);
   });
   it("CentOS 7 (its repositories' keepalived 1.3.5): no track_file nor its drop-in, validated by a real start", () => {
     const c = ctx(fast); // assumed RHEL host: CentOS 7, candidate 1.3.5
