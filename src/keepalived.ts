@@ -36,6 +36,12 @@ export interface KeepalivedFeatures {
    * advert interval before the VIP is taken (seen on the lab): verify-failover's bounds add an advert for each
    */
   lateTransition: boolean;
+  /**
+   * 1.x starts an instance that tracks a weight-0 vrrp_script in FAULT until the script's first result, and may be
+   * MASTER for a moment before that when no advert came (seen on the lab with 1.3.5: BACKUP, MASTER, FAULT, then
+   * BACKUP and MASTER after the check's rise): the first holder seen after a start can lose the VIP again
+   */
+  faultAtStart: boolean;
   /** `vrrp_rt_priority`: the VRRP process in real-time scheduling (2.x; 1.3.5 has no such keyword) */
   realtime: boolean;
   /** `notify_master_rx_lower_pri`: a script when a master hears a lower-priority master (2.0.6+): a split brain */
@@ -52,6 +58,7 @@ export function keepalivedFeatures(version: string | null): KeepalivedFeatures {
     oldUnicastChecksum: two,
     emptyIncludeOk: two,
     lateTransition: !two,
+    faultAtStart: !two,
     realtime: two,
     rxLowerPri: versionAtLeast(v, '2.0.6'),
   };

@@ -8,6 +8,8 @@ import { isFastProfile, type Config } from '../answers/resolve.js';
 import { CancelledError, OperationError, PreconditionError } from '../errors.js';
 import type { IO } from '../io.js';
 import { reElectionMs } from '../answers/timing.js';
+import { keepalivedFeatures } from '../keepalived.js';
+import { keepalivedVersionOf } from '../steps/context.js';
 import { judgeVips, vipProblems } from '../pair/health.js';
 import { vipHolders, type VipHolders } from '../observe/holders.js';
 import { sleep } from '../pair/handover.js';
@@ -122,8 +124,14 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<In
       // a keepalived that ran before may still show its old state for a while; on a pair where none ran (fresh
       // hosts) the first holder is the new election's, so it is enough to see the expected one
       const ranBefore = plan.nodes.some((p) => p.facts.services.keepalived?.active === 'active');
-      const stableUntil = ranBefore && electionMayMove(results) ? Date.now() + reElectionMs(cfg) : 0;
-      const w = await waitForSettled(cfg, s.conns, flags, isFastProfile(cfg.profile) ? 8000 : 15000, stableUntil);
+      // keepalived 1.x after a start: only a holder seen once its scripts have reported counts (faultAtStart)
+      const oneX = plan.nodes.some((p) => keepalivedFeatures(keepalivedVersionOf(cfg, p.facts)).faultAtStart);
+      const hc = cfg.healthCheck;
+      const scriptsMs = oneX ? (hc.interval * hc.rise + hc.timeout + 1) * 1000 : 0;
+      const stableUntil =
+        (ranBefore || oneX) && electionMayMove(results) ? Date.now() + reElectionMs(cfg) + scriptsMs : 0;
+      const timeoutMs = (isFastProfile(cfg.profile) ? 8000 : 15000) + scriptsMs;
+      const w = await waitForSettled(cfg, s.conns, flags, timeoutMs, stableUntil);
       holders = w.holders;
       vipProblemsFound = w.ok ? [] : w.problems;
     } else holders = await vipHolders(cfg, s.conns).catch(() => ({}));
