@@ -121,10 +121,11 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<In
     let holders: VipHolders = {};
     let vipProblemsFound: string[] = [];
     if (!failed.length) {
-      // a keepalived that ran before may still show its old state for a while; on a pair where none ran (fresh
-      // hosts) the first holder is the new election's, so it is enough to see the expected one
+      // a keepalived that ran before may still show its old state for a while, and 1.x after a start may hold the
+      // VIP for a moment before its scripts have reported (faultAtStart): then only a holder seen after the
+      // re-election (plus the scripts' first results on 1.x) counts; on a fresh 2.x pair the first holder is the
+      // new election's, so it is enough to see the expected one
       const ranBefore = plan.nodes.some((p) => p.facts.services.keepalived?.active === 'active');
-      // keepalived 1.x after a start: only a holder seen once its scripts have reported counts (faultAtStart)
       const oneX = plan.nodes.some((p) => keepalivedFeatures(keepalivedVersionOf(cfg, p.facts)).faultAtStart);
       const hc = cfg.healthCheck;
       const scriptsMs = oneX ? (hc.interval * hc.rise + hc.timeout + 1) * 1000 : 0;

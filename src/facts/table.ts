@@ -9,7 +9,7 @@
  */
 import { isHostAddress, NAME_RE, USER_RE } from '../answers/schema.js';
 import { canonicalIP, canonicalIPv6 } from '../answers/ip.js';
-import { PATHS } from '../paths.js';
+import { NGINX_STOP_UNIT, PATHS } from '../paths.js';
 import {
   KA_BINS_SH,
   KA_ENV_SH,
@@ -97,7 +97,7 @@ export const SERVICES = [
   'firewalld',
   'prometheus-node-exporter',
   'ha-setup-metrics.timer',
-  'ha-setup-nginx-stop.service',
+  NGINX_STOP_UNIT,
 ] as const;
 
 export function parseOsRelease(t: string): OsFact {

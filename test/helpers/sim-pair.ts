@@ -22,7 +22,7 @@ import type { ExecResult, Spawned } from '../../src/conn.js';
 import { parseSections } from '../../src/facts/gather.js';
 import { FACTS, factSh, SERVICES, VARS } from '../../src/facts/table.js';
 import type { LockHolder } from '../../src/apply/lock.js';
-import { PATHS } from '../../src/paths.js';
+import { NGINX_STOP_UNIT, PATHS } from '../../src/paths.js';
 import { fakeConn, type FakeCall, type FakeConn } from './fake-conn.js';
 import { FakeChannel, matches, type Rule } from './scripted.js';
 import { shellWords } from './ssh-server.js';
@@ -436,7 +436,7 @@ export class SimPair {
     }
     // ha-setup's signalling unit: stopped with nginx (PartOf=), started with it when nginx's drop-in wants it
     if (unitName === 'nginx') {
-      const signal = (h.units['ha-setup-nginx-stop'] ??= { active: 'inactive', enabled: 'static' });
+      const signal = (h.units[NGINX_STOP_UNIT.replace(/\.service$/, '')] ??= { active: 'inactive', enabled: 'static' });
       if (!running(u)) signal.active = 'inactive';
       else if (h.files.has(PATHS.nginxDropin)) signal.active = 'active';
     }
