@@ -9,7 +9,7 @@
 import type { Config } from '../answers/resolve.js';
 import { targetsOf, vipsOf, type Target } from '../answers/targets.js';
 import { PreconditionError } from '../errors.js';
-import { expectedHolder } from '../pair/health.js';
+import { expectedHolder, returnsHome, topHolders } from '../pair/health.js';
 import { readinessOf, type ReadinessFacts } from '../pair/handover.js';
 import type { PairFacts } from '../pair/switchover.js';
 import { roleOf } from './build.js';
@@ -129,14 +129,17 @@ export function switchoverPlan(cfg: Config, pf: PairFacts, targets: Target[], to
       continue;
     }
     const taker = chooseTaker(cfg, pf, t, from, to);
-    const natural = expectedHolder(cfg, t, {}) === taker;
+    // the taker wins by its own priority: it is at the top (alone, or tied: master: auto), and once the holder is
+    // FAULT no other node ties with it
+    const rest = topHolders(cfg, t, { flags: { [from]: { [`handover.${t.name}`]: 1 } } });
+    const natural = topHolders(cfg, t, {}).includes(taker) && rest.length === 1 && rest[0] === taker;
     const step = { id: `switchover ${t.name}`, title: `switchover ${t.name}: ${from} -> ${taker}` };
     for (const n of cfg.nodes)
       if (n.name !== from || natural) b.flag(n.name, step, `demote.${t.name}`, !natural && n.name !== taker);
     b.add(from, step, { kind: 'switch', target: targetRef(t), to: taker, demote: !natural });
     const home = expectedHolder(cfg, t, {});
     const notes =
-      t.preempt && home !== taker
+      returnsHome(cfg, t, {}) && home !== taker
         ? [
             `${t.name} preempts: without the switchover it would go back to ${home}; it stays on ${taker} until the ` +
               'next `ha-setup switchover` or `ha-setup maintenance NODE off`',
@@ -203,7 +206,11 @@ export function maintenanceOffPlan(cfg: Config, pf: PairFacts, node: string): Da
   // the targets that come back to it; not one it holds already (run on a node that is not in maintenance): demoted
   // for the move back, it would hand them over by preemption instead
   const holds = (t: Target) => vipsOf(t).every((v) => (pf.holders[v] ?? []).includes(node));
-  const back = targets.filter((t) => t.preempt && expectedHolder(cfg, t, { flags }) === node && !holds(t));
+  // (keepalived moves a target back by itself only with preempt and one node at the top: equal priorities, master:
+  // auto, keep the VIP where it is)
+  const back = targets.filter(
+    (t) => returnsHome(cfg, t, { flags }) && expectedHolder(cfg, t, { flags }) === node && !holds(t),
+  );
   for (const t of targets) b.flag(node, step, `demote.${t.name}`, back.includes(t));
   b.flag(node, step, 'maintenance', false);
   b.add(node, step, { kind: 'return', targets: back.map(targetRef), release: [] });
@@ -215,7 +222,9 @@ export function maintenanceOffPlan(cfg: Config, pf: PairFacts, node: string): Da
       vips: back.flatMap(vipsOf),
       from: from.length === 1 ? from[0] : null,
       to: node,
-      notes: stay.length ? [`${stay.join(', ')} stay where they are (nopreempt, or another node is preferred)`] : [],
+      notes: stay.length
+        ? [`${stay.join(', ')} stay where they are (nopreempt, equal priorities, or another node is preferred)`]
+        : [],
     },
   ]);
 }

@@ -247,4 +247,22 @@ describe('a Kubernetes API pair built by hand (kubeadm style): imported and take
     ]);
     expect(['lb01', 'lb03'].map((h) => mainPid(h, 'keepalived'))).toEqual(pids);
   });
+
+  it('switchover to lb01, maintenance on it and off: 0 failed requests; the VIPs stay on lb03 (a tie)', async () => {
+    // lb01 is the first node: the one a tie used to be read as "the master" of (off then tried to move the VIPs
+    // back to it by preemption, which keepalived never does for an equal priority, waited and failed)
+    const runs: Awaited<ReturnType<typeof cli>>[] = [];
+    const v6 = await probed(V6(180), async () => {
+      const v4 = await probed(V4(180), async () => {
+        runs.push(await cli(['switchover', '--to', 'lb01', '--answers', file, '--json'], { env }));
+        for (const state of ['on', 'off'])
+          runs.push(await cli(['maintenance', 'lb01', state, '--answers', file, '--json'], { env }));
+      });
+      expect(v4.failed, JSON.stringify(v4.failures.slice(0, 3))).toBe(0);
+    });
+    expect(v6.failed, JSON.stringify(v6.failures.slice(0, 3))).toBe(0);
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    expect(vipHolders(V4(180), ['lb01', 'lb03'])).toEqual(['lb03']);
+    expect(vipHolders(V6(180), ['lb01', 'lb03'])).toEqual(['lb03']);
+  });
 });

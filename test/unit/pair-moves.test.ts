@@ -18,7 +18,7 @@ import { HostRunner } from '../../src/apply/runner.js';
 import { readPairFacts, targetsToMove, type PairFacts } from '../../src/pair/switchover.js';
 import { maintenanceOffPlan, maintenanceOnPlan, switchoverPlan, type Day2Plan } from '../../src/plan/day2.js';
 import type { Target } from '../../src/answers/targets.js';
-import { activeActive, nopreempt, pair, threeNodes } from '../fixtures/answers.js';
+import { activeActive, nopreempt, pair, threeNodes, weightDriven } from '../fixtures/answers.js';
 import { drive, unexpected } from '../helpers/clock.js';
 import { SimPair } from '../helpers/sim-pair.js';
 
@@ -134,6 +134,26 @@ describe('switchover', () => {
     expect(lb01).not.toContain('lb01: arp_ignore on');
     expect(sim.events).toContain('lb02: handoff off');
     expect(sim.holders()).toEqual({ [VIP]: ['lb01'] });
+  });
+
+  it('master: auto, two nodes: the taker wins its tie once the holder is FAULT; nobody demoted', async () => {
+    const { sim, env, t } = setup({ ...weightDriven, nodes: weightDriven.nodes.slice(0, 2) });
+    const r = await drive(switchover(env, t));
+    // no "preempts back" note either: an equal priority never preempts
+    expect(r.move).toMatchObject({ from: 'lb01', to: 'lb02', notes: [] });
+    expect(sim.events.filter((e) => e.includes('demote'))).toEqual([]);
+    expect(sim.holders()).toEqual({ [VIP]: ['lb02'] });
+  });
+
+  it('master: auto, three nodes: the third ties with the taker, so it is demoted for the move', async () => {
+    const { sim, env, t } = setup(weightDriven);
+    const r = await drive(switchover(env, t, 'lb03'));
+    expect(r.move).toMatchObject({ from: 'lb01', to: 'lb03' });
+    expect(sim.events.filter((e) => e.includes('demote'))).toEqual([
+      'lb02: flag demote.k8s-api=1',
+      'lb01: flag demote.k8s-api=1',
+    ]);
+    expect(sim.holders()).toEqual({ [VIP]: ['lb03'] });
   });
 
   it('refusals before anything changes: unknown --to, a VIP on no node, no ready taker', async () => {
@@ -310,7 +330,9 @@ describe('maintenance', () => {
     expect(r.out.nodes[0].actions).toEqual(['set the maintenance flag (FAULT for every instance)']);
     const off = await drive(maintenanceOff(env, 'lb02'));
     expect(off.move).toMatchObject({ target: '-', vips: [], to: 'lb02' });
-    expect(off.move.notes).toEqual(['VI_1 stay where they are (nopreempt, or another node is preferred)']);
+    expect(off.move.notes).toEqual([
+      'VI_1 stay where they are (nopreempt, equal priorities, or another node is preferred)',
+    ]);
     expect(sim.host('lb02').flags).toEqual({ maintenance: 0 });
   });
 
@@ -321,6 +343,23 @@ describe('maintenance', () => {
     expect(off.out.nodes[0].actions).toEqual(['keepalived running again here, a ready node']);
     expect(sim.events.filter((e) => e.includes('flag'))).toEqual([]);
     expect(sim.holders()).toEqual({ [VIP]: ['lb01'] });
+  });
+
+  it('master: auto (equal priorities): off leaves the VIP where maintenance put it, no move back', async () => {
+    // keepalived never preempts an equal priority: a move back by preemption would wait in vain and be undone
+    const { sim, env } = setup(weightDriven);
+    expect(sim.holders()).toEqual({ [VIP]: ['lb01'] });
+    await drive(maintenanceOn(env, 'lb01'));
+    const [holder] = sim.holders()[VIP];
+    expect(holder).not.toBe('lb01');
+    sim.events.length = 0;
+    const off = await drive(maintenanceOff(env, 'lb01'));
+    expect(off.move).toMatchObject({ target: '-', vips: [], to: 'lb01' });
+    expect(off.move.notes).toEqual([
+      'k8s-api stay where they are (nopreempt, equal priorities, or another node is preferred)',
+    ]);
+    expect(sim.events.filter((e) => e.includes('flag'))).toEqual(['lb01: flag maintenance=0']);
+    expect(sim.holders()).toEqual({ [VIP]: [holder] });
   });
 
   it('refusals: on with no other node ready (nothing changed), off while keepalived or nginx is down', async () => {
