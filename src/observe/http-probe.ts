@@ -13,6 +13,8 @@ export interface ProbeSample {
   /** the X-LB header */
   servedBy: string | null;
   ms: number;
+  /** why it failed, when the client saw why: the socket error's code (ECONNRESET, EHOSTUNREACH...) or 'timeout' */
+  error?: string;
 }
 
 /** send one request; `onDone` is called exactly once. Destroying the returned request ends it as failed */
@@ -24,20 +26,21 @@ export function probeOnce(
 ): http.ClientRequest {
   const t = Date.now();
   let settled = false;
-  const finish = (ok: boolean, status: number, servedBy: string | null) => {
+  const finish = (ok: boolean, status: number, servedBy: string | null, error?: string) => {
     if (settled) return;
     settled = true;
-    onDone({ t, ok, status, servedBy, ms: Date.now() - t });
+    onDone({ t, ok, status, servedBy, ms: Date.now() - t, ...(error ? { error } : {}) });
   };
+  const why = (e: Error) => (e as NodeJS.ErrnoException).code ?? e.message;
   const headers = { 'user-agent': userAgent, connection: 'close' };
   const req = http.get(url, { agent: false, timeout: timeoutMs, headers }, (res) => {
     const by = res.headers['x-lb'];
     const status = res.statusCode ?? 0;
     res.resume();
     res.on('end', () => finish(status > 0 && status < 500, status, typeof by === 'string' ? by : null));
-    res.on('error', () => finish(false, 0, null));
+    res.on('error', (e) => finish(false, 0, null, why(e)));
   });
   req.on('timeout', () => req.destroy(new Error('timeout')));
-  req.on('error', () => finish(false, 0, null));
+  req.on('error', (e) => finish(false, 0, null, why(e)));
   return req;
 }
