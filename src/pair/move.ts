@@ -1,9 +1,9 @@
 /**
  * One planned move of VIPs from a node (`from`) to another, without a failed request:
  *
- * 1. the nodes that may take the VIPs over pass packets of connections they do not know on to `from` (an nftables
- *    rule: a TCP packet to a VIP that is not a SYN and opens no connection here is marked, and the marked flows are
- *    duplicated to `from` and dropped here), so a request in flight at the switch is finished by `from`;
+ * 1. the nodes that may take the VIPs over pass packets of connections they do not know on to `from` (nftables: a
+ *    TCP packet to a VIP whose connection did not open here since the handoff began, by its SYN, is duplicated to
+ *    `from` and dropped here), so a request in flight at the switch is finished by `from`;
  * 2. `from` holds the VIPs on its lo (kernel lifetime of a few seconds, refreshed while needed), so it keeps
  *    answering while its keepalived lets go of them;
  * 3. the trigger (keepalived stopped, a handover flag, a demotion cleared...) makes another node take them over
@@ -18,7 +18,7 @@
  */
 import { isLinkLocal6 } from '../answers/ip.js';
 import type { ResolvedNode } from '../answers/resolve.js';
-import { vrrpInstancesOf } from '../answers/targets.js';
+import { targetsOf, vipsOf, vrrpInstancesOf } from '../answers/targets.js';
 import type { Conn } from '../conn.js';
 import { OperationError } from '../errors.js';
 import { gather } from '../facts/gather.js';
@@ -76,20 +76,46 @@ export async function handoffOn(conn: Conn, groups: HandoffGroup[]): Promise<boo
   if (first.code === 3) return false;
   for (const [i, g] of groups.entries()) {
     const fam = g.family === 6 ? 'ip6' : 'ip';
+    const addr = g.family === 6 ? 'ipv6_addr' : 'ipv4_addr';
     const t = `${fam} ${HANDOFF_TABLE}_${g.family}_${i}`;
-    const r = await conn.sh(
-      [
-        'from=$1; dev=$2; shift 2; set_=$(printf "%s, " "$@"); set_="{ ${set_%, } }"',
-        `nft add table ${t} || exit 1`,
-        `nft add chain ${t} pre '{ type filter hook prerouting priority -150; }' || exit 1`,
-        `nft add rule ${t} pre ${fam} daddr "$set_" tcp flags \\& syn == 0 ct state new ` +
-          `ct mark set ${HANDOFF_MARK} || exit 1`,
-        `nft add rule ${t} pre ct mark ${HANDOFF_MARK} ${fam} daddr "$set_" ` +
-          'dup to "$from" device "$dev" drop || exit 1',
-      ].join('\n'),
-      [g.from, g.dev, ...g.vips],
-      { timeoutMs: 20_000 },
-    );
+    const head = [
+      'from=$1; dev=$2; shift 2; set_=$(printf "%s, " "$@"); set_="{ ${set_%, } }"',
+      `nft delete table ${t} 2>/dev/null`,
+      `nft add table ${t} || exit 1`,
+      `nft add chain ${t} pre '{ type filter hook prerouting priority -150; }' || exit 1`,
+    ];
+    const flow = `${fam} saddr . tcp sport . ${fam} daddr . tcp dport`;
+    // the flows this node saw open (their SYN) since the handoff began: every other TCP packet to a VIP belongs to
+    // a connection `from` opened. Conntrack's "new" cannot tell that: a client reuses its ports within seconds, and
+    // this node's conntrack (and a TIME_WAIT socket) still knows the 4-tuple from when it last held the VIP, so the
+    // request went to the stale socket here and timed out (IPv6 probes at 200 requests/s on the lab, 2-3 in 12
+    // switchovers)
+    const bySet = [
+      ...head,
+      `nft add set ${t} mine '{ type ${addr} . inet_service . ${addr} . inet_service; ` +
+        "flags dynamic, timeout; timeout 10m; size 262144; }' || exit 1",
+      // not local here yet: keepalived sends its unsolicited NA as it adds an IPv6 VIP, and the kernel installs the
+      // address's local route a moment later; a SYN in between got "unreachable route" back (a 1 s retransmit: a
+      // request over its timeout, 1-2 in 12 switchovers at 200 requests/s on the lab)
+      `nft add rule ${t} pre ${fam} daddr "$set_" fib daddr type != local counter ` +
+        'dup to "$from" device "$dev" drop || exit 1',
+      `nft add rule ${t} pre ${fam} daddr "$set_" ` +
+        `'tcp flags & (syn | ack) == syn counter add @mine { ${flow} }' || exit 1`,
+      `nft add rule ${t} pre ${fam} daddr "$set_" 'meta l4proto tcp ${flow} != @mine counter' ` +
+        'dup to "$from" device "$dev" drop || exit 1',
+    ];
+    // an nft or kernel without dynamic sets of concatenations: conntrack's view (a packet that is no SYN and opens
+    // a connection here), right but for a reused 4-tuple
+    const byConntrack = [
+      ...head,
+      `nft add rule ${t} pre ${fam} daddr "$set_" tcp flags \\& syn == 0 ct state new ` +
+        `ct mark set ${HANDOFF_MARK} || exit 1`,
+      `nft add rule ${t} pre ct mark ${HANDOFF_MARK} ${fam} daddr "$set_" ` +
+        'dup to "$from" device "$dev" drop || exit 1',
+    ];
+    const args = [g.from, g.dev, ...g.vips];
+    let r = await conn.sh(bySet.join('\n'), args, { timeoutMs: 20_000 });
+    if (r.code !== 0) r = await conn.sh(byConntrack.join('\n'), args, { timeoutMs: 20_000 });
     if (r.code !== 0)
       throw new OperationError(`${conn.node.name}: the handoff rule failed (exit ${r.code}): ${r.stderr.trim()}`);
   }
@@ -141,14 +167,21 @@ export async function openConnections(conn: Conn, vips: string[]): Promise<numbe
 }
 
 /**
- * the node's address of a family on an interface (where the handoff sends the flows it keeps): its first IPv4 one,
- * or its first global IPv6 one (not link-local)
+ * the node's own address of a family on an interface (where the handoff sends the flows it keeps): its first IPv4
+ * one that is not secondary, or its first global IPv6 one (not link-local); never one of the pair's VIPs (`vips`):
+ * IPv6 has no secondary addresses and lists the VIP the node holds first, and a handoff to the VIP sent the flows
+ * back to the taker itself (reset, or looped there)
  */
-export async function addressOn(conn: Conn, iface: string, family: 4 | 6 = 4): Promise<string> {
+export async function addressOn(conn: Conn, iface: string, family: 4 | 6 = 4, vips: string[] = []): Promise<string> {
   const f = await gather(conn, ['interfaces'], {}, { timeoutMs: 10_000 });
-  const ips = (f.interfaces[iface]?.ips ?? []).filter((a) => a.family === family && !isLinkLocal6(a.address));
-  const a = ips.find((x) => !x.secondary)?.address ?? (family === 4 ? conn.node.address : conn.node.address6);
-  if (!a) throw new OperationError(`${conn.node.name}: no IPv${family} address on ${iface}`);
+  const ips = (f.interfaces[iface]?.ips ?? []).filter(
+    (a) => a.family === family && !isLinkLocal6(a.address) && !vips.includes(a.address),
+  );
+  const a =
+    ips.find((x) => !x.secondary)?.address ??
+    ips[0]?.address ??
+    (family === 4 ? conn.node.address : conn.node.address6);
+  if (!a || vips.includes(a)) throw new OperationError(`${conn.node.name}: no IPv${family} address on ${iface}`);
   return a;
 }
 
@@ -193,7 +226,8 @@ export async function plannedMove(env: PairEnv, m: MoveSpec): Promise<string[]> 
   // per family and interface: the old holder's address there, where the takers pass on the flows they do not know
   const routes = vipRoutes(env.cfg, node, m.vips);
   const groups: HandoffGroup[] = [];
-  for (const r of routes) groups.push({ ...r, from: await addressOn(conn, r.dev, r.family) });
+  const allVips = targetsOf(env.cfg).flatMap(vipsOf);
+  for (const r of routes) groups.push({ ...r, from: await addressOn(conn, r.dev, r.family, allVips) });
   const arpDevs = [...new Set(routes.filter((r) => r.family === 4).map((r) => r.dev))];
   const handoffs: string[] = [];
   let quiet = false;

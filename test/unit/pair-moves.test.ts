@@ -12,7 +12,9 @@ import { targetsOf } from '../../src/answers/targets.js';
 import { OperationError, PreconditionError } from '../../src/errors.js';
 import { awaitReady, handOver, readiness, readyTakers, returnTo, takeoverMs } from '../../src/pair/handover.js';
 import { vipHolders } from '../../src/observe/holders.js';
-import { DRAIN_MAX_MS, plannedMove } from '../../src/pair/move.js';
+import { addressOn, DRAIN_MAX_MS, handoffOn, plannedMove } from '../../src/pair/move.js';
+import { gatherScript } from '../../src/facts/gather.js';
+import { fakeConn } from '../helpers/fake-conn.js';
 import { executePlan } from '../../src/apply/execute.js';
 import { HostRunner } from '../../src/apply/runner.js';
 import { readPairFacts, targetsToMove, type PairFacts } from '../../src/pair/switchover.js';
@@ -491,5 +493,65 @@ describe('the rolling restart: stop, then return', () => {
     const ev = sim.events;
     expect(ev.indexOf('b: flag demote.VI_1=1')).toBeGreaterThan(ev.indexOf('b: flag handover.VI_1=1'));
     expect(sim.holders()).toEqual({ [VIP]: ['c'] });
+  });
+});
+
+describe('the handoff on a taker, and where it sends the flows it keeps', () => {
+  const ifaces = [
+    'link 2: host0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 state UP\\    link/ether 7e:48:11:67:35:a7 brd ff:ff',
+    'addr 2: host0    inet 198.18.0.190/24 scope global host0\\       valid_lft forever',
+    'addr 2: host0    inet 198.18.0.11/24 scope global secondary host0\\       valid_lft forever',
+    // IPv6 has no secondary addresses, and lists the VIP the node holds first
+    'addr 2: host0    inet6 fd00:198:18::190/64 scope global nodad\\       valid_lft forever',
+    'addr 2: host0    inet6 fd00:198:18::11/64 scope global\\       valid_lft forever',
+    'addr 2: host0    inet6 fe80::7c48:11ff:fe67:35a7/64 scope link\\       valid_lft forever',
+  ].join('\n');
+
+  it("the old holder's own address of each family, never a VIP (a handoff to the VIP came back)", async () => {
+    // the host's answer to the one-round-trip read of the interfaces fact
+    const read = (out: string) => (c: { text: string }) =>
+      c.text === gatherScript(['interfaces']) ? { stdout: `@@interfaces\n${out}\n@@end\n` } : undefined;
+    const conn = fakeConn(read(ifaces));
+    const vips = ['198.18.0.190', 'fd00:198:18::190'];
+    expect(await addressOn(conn, 'host0', 6, vips)).toBe('fd00:198:18::11');
+    // a VIP that is the interface's primary IPv4 address (the only one of its subnet there) is skipped too
+    expect(await addressOn(conn, 'host0', 4, vips)).toBe('198.18.0.11');
+    // only VIPs there: an error, not a handoff to the VIP
+    const only = fakeConn(read(ifaces.split('\n').slice(0, 2).join('\n')));
+    const e = await addressOn(only, 'host0', 4, vips).then(unexpected, (x: Error) => x);
+    expect(e.message).toBe('lb01: no IPv4 address on host0');
+  });
+
+  it('flows by their SYN since the handoff began; a VIP not yet local goes on; old nft: conntrack', async () => {
+    const scripts: string[] = [];
+    let sets = true;
+    const conn = fakeConn((c) => {
+      if (c.kind !== 'sh' || !c.text.startsWith('from=$1')) return undefined;
+      scripts.push(c.text);
+      return { code: c.text.includes('add set') && !sets ? 1 : 0 };
+    });
+    const group = { family: 6 as const, dev: 'host0', from: 'fd00:198:18::11', vips: ['fd00:198:18::190'] };
+    expect(await handoffOn(conn, [group])).toBe(true);
+    const rules = scripts[0].split('\n').filter((l) => l.startsWith('nft add rule'));
+    expect(rules).toEqual([
+      `nft add rule ip6 ha_setup_handoff_6_0 pre ip6 daddr "$set_" fib daddr type != local counter ` +
+        'dup to "$from" device "$dev" drop || exit 1',
+      `nft add rule ip6 ha_setup_handoff_6_0 pre ip6 daddr "$set_" 'tcp flags & (syn | ack) == syn counter add ` +
+        "@mine { ip6 saddr . tcp sport . ip6 daddr . tcp dport }' || exit 1",
+      `nft add rule ip6 ha_setup_handoff_6_0 pre ip6 daddr "$set_" 'meta l4proto tcp ip6 saddr . tcp sport . ` +
+        `ip6 daddr . tcp dport != @mine counter' dup to "$from" device "$dev" drop || exit 1`,
+    ]);
+    expect(conn.calls.find((c) => c.text === scripts[0])?.args).toEqual([
+      'fd00:198:18::11',
+      'host0',
+      'fd00:198:18::190',
+    ]);
+    // an nft or kernel without dynamic sets: the conntrack rules instead
+    sets = false;
+    scripts.length = 0;
+    expect(await handoffOn(conn, [group])).toBe(true);
+    expect(scripts).toHaveLength(2);
+    expect(scripts[1]).toContain('ct state new ct mark set 0x48a5');
+    expect(scripts[1]).not.toContain('add set');
   });
 });
