@@ -36,6 +36,9 @@ export function completeInstance(m: HostModel, i: InstanceModel): InstanceRun {
   };
   if (i.priorityRead === null && i.wantMaster)
     notes.push('no priority line: keepalived gives state MASTER priority 255 (the address owner)');
+  // vrrp_auth_type_handler sets the type only on PASS or AH: a block without either runs without authentication
+  if (i.authNode && !i.authType && i.authPass !== undefined)
+    notes.push('authentication without auth_type PASS or AH: keepalived runs it without authentication');
   if (m.host.keepalivedMajor === 2) complete2x(m, i, run, strict);
   else complete1x(m, i, run, strict);
   return run;
@@ -45,8 +48,37 @@ function startState(run: InstanceRun): string {
   return run.master ? 'MASTER' : 'BACKUP';
 }
 
+/**
+ * the advert interval keepalived 2.x runs (vrrp_complete_instance): VRRPv2 in whole seconds (rounded, at least 1),
+ * VRRPv3 in units of 10 ms (rounded, at least 0.01) and below 40.96 s; 1.x runs what it read
+ */
+function advert2x(m: HostModel, i: InstanceModel, notes: string[]): void {
+  const a = i.advertInt;
+  if (a > 255 || a < 0.01) {
+    // vrrp_adv_handler reads 0.01..255 s (2.0.10 on): outside, it keeps the default
+    i.advertInt = 1;
+    notes.push(`advert_int ${a} is not 0.01..255 s: keepalived ignores it and runs 1 s`);
+    return;
+  }
+  if (vrrpVersionOf(m, i) === 2) {
+    if (Number.isInteger(a)) return;
+    i.advertInt = Math.max(1, Math.round(a));
+    notes.push(`advert_int ${a} with VRRPv2: keepalived rounds it to whole seconds: ${i.advertInt} s`);
+    return;
+  }
+  const run = a > 40.95 ? 40.95 : Math.max(0.01, Math.round(a * 100) / 100);
+  if (Math.abs(run - a) < 1e-9) return;
+  i.advertInt = run;
+  notes.push(
+    a > 40.95
+      ? `advert_int ${a} with VRRPv3: keepalived caps it at 40.95 s`
+      : `advert_int ${a} with VRRPv3: keepalived rounds it to 10 ms: ${run} s`,
+  );
+}
+
 function complete2x(m: HostModel, i: InstanceModel, run: InstanceRun, strict: boolean): void {
   const { notes } = run;
+  advert2x(m, i, notes);
   if (!i.stateNode) run.master = run.priority === OWNER;
   else if (strict && run.master !== (run.priority === OWNER)) {
     run.master = run.priority === OWNER;

@@ -135,6 +135,13 @@ function checkAnswer(ctx: PairContext, vrids: Vrid[], s: ScriptModel, ref: numbe
   hc.fall = Math.min(100, s.fall);
   hc.rise = Math.min(100, s.rise);
   if (s.timeout !== undefined) hc.timeout = Math.min(60, Math.max(1, Math.ceil(s.timeout)));
+  else if (hc.mode === 'weight' && hc.interval > 2) {
+    // keepalived gives a script without a timeout its interval (vrrp_scheduler.c), not ha-setup's default of 2 s
+    hc.timeout = Math.min(60, hc.interval);
+    ctx.decisions.push(
+      `healthCheck.timeout: vrrp_script ${s.name} has none: keepalived lets it run its interval, ${hc.timeout} s`,
+    );
+  }
   const w = weightOf(ctx, vrids, s, hc.mode ?? 'weight', ref);
   if (w !== undefined) hc.weight = w;
   return hc;

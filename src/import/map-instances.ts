@@ -306,6 +306,19 @@ function authOf(ctx: PairContext, x: Vrid, inst: InstanceAnswers): void {
     });
   if (x.twin) noAuth(x.twin);
   if (vrrpVersionOf(models[0], i) === 3) return noAuth(x.per);
+  // no auth_type PASS or AH: keepalived sends and accepts adverts without authentication (its password unused)
+  const typeless = x.per.map((p) => !!p.authNode && !p.authType);
+  x.per.forEach((p, h) => {
+    if (typeless[h])
+      models[h].fates.set(p.authNode!, 'dropped', 'no auth_type PASS or AH: keepalived runs without authentication');
+  });
+  const typed = x.per.map((p) => !!p.authType && p.authPass !== undefined);
+  if (typeless.some(Boolean) && typed.some(Boolean))
+    ctx.warnings.push(
+      `VRID ${x.vrid}: authentication runs on ${names.filter((_, h) => typed[h]).join(', ')} but not on ` +
+        `${names.filter((_, h) => typeless[h]).join(', ')}: keepalived drops the adverts of the other kind`,
+    );
+  if (typeless[0]) return;
   if (i.authPass === undefined || !i.authPassNode) return;
   if (models.some((m) => m.strict))
     ctx.decisions.push(

@@ -166,6 +166,73 @@ describe('mapping what keepalived runs', () => {
     });
   });
 
+  it('an authentication block without auth_type PASS or AH: keepalived runs without it, no password', async () => {
+    const auth = '    authentication {\n        auth_pass secret1\n    }\n';
+    const r = await pair(instance(150, auth, 'MASTER'), instance(100, auth));
+    expect(r.answers.instances[0].authPassEnv).toBeUndefined();
+    expect(r.secrets).toEqual([]);
+    expect(r.dropped).toContainEqual({
+      at: `a:${F}:7`,
+      text: 'authentication: no auth_type PASS or AH: keepalived runs without authentication',
+    });
+    // 'PASS;' is not PASS either (vrrp_auth_type_handler compares the word)
+    const semi = '    authentication {\n        auth_type PASS;\n        auth_pass secret1\n    }\n';
+    const s = await pair(instance(150, semi, 'MASTER'), instance(100, semi));
+    expect(s.answers.instances[0].authPassEnv).toBeUndefined();
+    // one host with PASS, the other without a type: they drop each other's adverts
+    const pass = '    authentication {\n        auth_type PASS\n        auth_pass secret1\n    }\n';
+    const mixed = await pair(instance(150, pass, 'MASTER'), instance(100, auth));
+    expect(mixed.warnings).toContain(
+      'VRID 51: authentication runs on a but not on b: keepalived drops the adverts of the other kind',
+    );
+  });
+
+  it('advert_int as keepalived 2.x runs it: VRRPv2 rounded to whole seconds, outside 0.01..255 ignored', async () => {
+    const half = await pair(instance(150, '', 'MASTER').replace('advert_int 1', 'advert_int 0.5'), instance(100));
+    expect(half.refusals).toEqual([]);
+    expect(half.answers.instances[0].advertInt ?? 1).toBe(1);
+    expect(half.warnings).toContain(
+      `a:${F}:1: vrrp_instance VI_1: advert_int 0.5 with VRRPv2: keepalived rounds it to whole seconds: 1 s`,
+    );
+    const big = await pair(
+      instance(150, '', 'MASTER').replace('advert_int 1', 'advert_int 1.6'),
+      instance(100).replace('advert_int 1', 'advert_int 2'),
+    );
+    expect(big.answers.instances[0].advertInt).toBe(2);
+    const out = await pair(instance(150, '', 'MASTER').replace('advert_int 1', 'advert_int 300'), instance(100));
+    expect(out.answers.instances[0].advertInt ?? 1).toBe(1);
+    expect(out.refusals).toEqual([]);
+    // VRRPv3: units of 10 ms
+    const v3 = 'global_defs {\n    vrrp_version 3\n}\n';
+    const fine = await pair(
+      v3 + instance(150, '', 'MASTER').replace('advert_int 1', 'advert_int 0.123'),
+      v3 + instance(100).replace('advert_int 1', 'advert_int 0.12'),
+    );
+    expect(fine.answers.instances[0].advertInt).toBe(0.12);
+    // keepalived 1.x rounds nothing: still refused for the standard profile
+    const old = await pair(instance(150, '', 'MASTER').replace('advert_int 1', 'advert_int 0.5'), instance(100), {
+      major: 1,
+    });
+    expect(old.refusals).toContain(
+      "VI_1: advert_int 0.5 with VRRPv2: ha-setup's standard profile needs whole seconds 1..255",
+    );
+  });
+
+  it('a vrrp_script without timeout: keepalived lets it run its interval; the answers say so', async () => {
+    const script = 'vrrp_script chk {\n    script "/usr/bin/pgrep nginx"\n    interval 5\n    weight -60\n}\n';
+    const track = '    track_script {\n        chk weight 0\n    }\n';
+    const r = await pair(script + instance(150, track, 'MASTER'), script + instance(100, track));
+    expect(r.answers.healthCheck?.timeout).toBe(5);
+    expect(r.decisions).toContain(
+      'healthCheck.timeout: vrrp_script chk has none: keepalived lets it run its interval, 5 s',
+    );
+    const withTimeout = await pair(
+      script.replace('interval 5', 'interval 5\n    timeout 2') + instance(150, track, 'MASTER'),
+      script.replace('interval 5', 'interval 5\n    timeout 2') + instance(100, track),
+    );
+    expect(withTimeout.answers.healthCheck?.timeout).toBe(2);
+  });
+
   it('state MASTER without a priority line: keepalived runs priority 255 (the address owner)', async () => {
     const r = await pair(instance(null, '', 'MASTER'), instance(null));
     expect(r.warnings).toContain(
