@@ -82,6 +82,11 @@ const PROCESS_CHECK = any([
   String.raw`\bps\b[^\n]*\|\s*grep\b[^\n]*nginx`,
 ]);
 
+/** an executable's bytes (ELF, or any NUL byte), not a script's text */
+export function isBinary(text: string): boolean {
+  return text.startsWith('\x7fELF') || text.includes('\0');
+}
+
 /** strip comment lines so a commented-out command does not count */
 function code(text: string): string {
   return text
@@ -93,9 +98,11 @@ function code(text: string): string {
 /** recognise a health check command (its script's text from `scripts` when known) */
 export function classifyCheck(words: string[], scripts: Record<string, string>): CheckKind {
   const file = scriptFileOf(words);
-  const text = code(file && scripts[file] !== undefined ? scripts[file] : words.join(' '));
-  const from = file && scripts[file] !== undefined ? { file } : {};
-  const mine = { ...from, ...(file && OWN_CHECK.test(scripts[file] ?? '') ? { own: true as const } : {}) };
+  // a program (`script "/usr/bin/curl -s http://127.0.0.1/"`): the command line is the check, not the program's bytes
+  const script = file !== undefined && scripts[file] !== undefined && !isBinary(scripts[file]) ? scripts[file] : null;
+  const text = code(script ?? words.join(' '));
+  const from = script !== null ? { file: file! } : {};
+  const mine = { ...from, ...(script !== null && OWN_CHECK.test(script) ? { own: true as const } : {}) };
   if (NGINX_START.test(text) && KEEPALIVED_STOP.test(text)) return { kind: 'restart-then-stop', ...mine };
   const http = /\b(?:curl|wget)\b/.test(text) ? urlOf(text) : null;
   if (http) return { kind: 'http', url: http.url, tool: http.tool, ...mine };

@@ -218,6 +218,25 @@ describe('mapping what keepalived runs', () => {
     );
   });
 
+  it('a check that runs a program: its command line is the check, never the bytes of the program file', async () => {
+    const elf = (...texts: string[]) => `\x7fELF\x02\x01\x01\0\0${texts.join('\0')}\0`;
+    const scripts = {
+      '/usr/bin/curl': elf('https://curl.se/docs/sslcerts.html', 'curl: (6) Could not resolve'),
+      '/usr/bin/killall': elf('killall -0 sshd', 'usage'),
+    };
+    const check = (cmd: string) =>
+      `vrrp_script chk {\n    script "${cmd}"\n    interval 1\n    fall 2\n}\n` +
+      instance(150, '    track_script {\n        chk\n    }\n', 'MASTER');
+    const curl = '/usr/bin/curl -s -o /dev/null --max-time 1 http://127.0.0.1/';
+    const r = await pair(check(curl), check(curl).replace('150', '100').replace('MASTER', 'BACKUP'), { scripts });
+    expect(r.answers.healthCheck?.url).toBe('http://127.0.0.1/');
+    const killall = '/usr/bin/killall -0 nginx';
+    const k = await pair(check(killall), check(killall).replace('150', '100').replace('MASTER', 'BACKUP'), {
+      scripts,
+    });
+    expect(k.decisions).toContain(`healthCheck: vrrp_script chk (a:${F}:1) is an nginx process check`);
+  });
+
   it('a vrrp_script without timeout: keepalived lets it run its interval; the answers say so', async () => {
     const script = 'vrrp_script chk {\n    script "/usr/bin/pgrep nginx"\n    interval 5\n    weight -60\n}\n';
     const track = '    track_script {\n        chk weight 0\n    }\n';
