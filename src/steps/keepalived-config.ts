@@ -6,7 +6,7 @@
  * replaces the old one (`keepalived -t`; on 1.x, which has none, a real start in a private namespace); a change
  * reloads keepalived if it runs.
  */
-import { nodeInterfaces } from '../answers/targets.js';
+import { nodeInterfaces, vrrpInstancesOf, vrrpSyncGroupsOf } from '../answers/targets.js';
 import { flagArgv, NGINX_STOP_UNIT, PATHS } from '../paths.js';
 import {
   renderCheckScript,
@@ -26,6 +26,7 @@ import type { Change } from './types.js';
 import { HA_BIN_PRELUDE } from '../facts/safe-file.js';
 import { keepalivedFeatures } from '../keepalived.js';
 import {
+  currentContent,
   fileChange,
   keepalivedVersionOf,
   mayRun,
@@ -112,6 +113,44 @@ function supportFiles(ctx: StepContext, version: string | null): { changes: Chan
   return { changes, unitChanged: units.length > 0 };
 }
 
+/** the vrrp_sync_groups of a keepalived.conf: name -> its members, sorted (comments and blank lines left out) */
+export function syncGroupsIn(conf: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const re = /^\s*vrrp_sync_group\s+(\S+)\s*\{\s*group\s*\{([^}]*)\}/gm;
+  for (const m of conf.matchAll(re)) {
+    const members = m[2]
+      .split('\n')
+      .map((l) => l.replace(/[#!].*$/, '').trim())
+      .filter(Boolean)
+      .flatMap((l) => l.split(/\s+/));
+    out.set(m[1], members.sort().join(' '));
+  }
+  return out;
+}
+
+/**
+ * Would a reload put a VIP this node holds down for a while? keepalived's reload keeps a sync group MASTER only when
+ * all its members were MASTER before (2.x set_previous_sync_group_states, vrrp_init_state): a group that is new, or
+ * has other members than before (an IPv6 VIP's twin added to an instance, a syncGroups entry), resets a MASTER
+ * member to BACKUP until every member's master-down timer has passed (seen on the lab: an IPv6 VIP added to a
+ * serving IPv4 pair lost its IPv4 VIP for 3.4 s). Such a node is restarted in the rolling phase instead, its VIPs
+ * handed over first; what it cannot tell (no configuration read) counts as a change.
+ */
+export function reloadResetsHolder(ctx: StepContext): boolean {
+  const { cfg, node, facts } = ctx;
+  const held = new Set(Object.values(facts.interfaces).flatMap((f) => f.ips.map((a) => a.address)));
+  const holds = new Set(
+    vrrpInstancesOf(cfg, node)
+      .filter((v) => v.vips.some((a) => held.has(a.address)))
+      .map((v) => v.name),
+  );
+  if (!holds.size) return false;
+  const before = syncGroupsIn(currentContent(facts, PATHS.keepalivedConf) ?? '');
+  return vrrpSyncGroupsOf(cfg, node).some(
+    (g) => g.members.some((m) => holds.has(m)) && before.get(g.name) !== [...g.members].sort().join(' '),
+  );
+}
+
 export const keepalivedConfig: Step = {
   id: 'keepalived-config',
   title: 'keepalived: configuration and health check',
@@ -155,10 +194,15 @@ export const keepalivedConfig: Step = {
         c.kind === 'file' &&
         (c.path === PATHS.checkScript || (!!cfg.includeDir && c.path.startsWith(`${cfg.includeDir}/`))),
     );
-    // a reload is harmless to clients (the VIP stays where it is); a keepalived that is not running is started by
+    // a reload is harmless to clients (the VIP stays where it is) unless it resets a sync group this node is MASTER
+    // of (then a restart, rolled with its VIPs handed over first); a keepalived that is not running is started by
     // the services step, after its daemon options are in place
     if (svc(ctx, 'keepalived').active === 'active' && (confChanges.length || checkChanged))
-      handlers.push({ kind: 'service', name: 'keepalived', action: 'reload-or-restart' });
+      handlers.push({
+        kind: 'service',
+        name: 'keepalived',
+        action: confChanges.length && reloadResetsHolder(ctx) ? 'restart' : 'reload-or-restart',
+      });
     return stepPlan(this, changes, handlers);
   },
 };

@@ -31,6 +31,37 @@ function converged(cfg: Config, holder: string | null = 'lb01', vip = VIP): Reco
 const lines = (p: NodePlan) => actionsOf(p).map(describeAction);
 const byNode = (nodes: NodePlan[]) => Object.fromEntries(nodes.map((n) => [n.node, n]));
 
+describe('a reload that would reset a sync group the node is MASTER of', () => {
+  // an IPv6 VIP added to a serving IPv4 instance: its twin and their sync group are new; keepalived's reload keeps a
+  // group MASTER only when every member was, so the holder's VI_1 went BACKUP for 3.4 s on the lab
+  const v6 = clone(pair);
+  v6.instances[0].vips = ['172.16.70.183/24', 'fd00::183/64'];
+  const cfg = cfgOf(v6);
+  const plan = buildPlan({ cfg, facts: converged(cfgOf(pair)), skipNetworkChecks: true });
+  const { lb01, lb02 } = byNode(plan.nodes);
+
+  it('the holder restarts in the rolling phase, its VIPs handed over first; the other node reloads', () => {
+    expect(plan.refusals).toEqual([]);
+    expect(lines(lb01)).toContain('systemctl restart keepalived');
+    expect(lines(lb01)).not.toContain('systemctl reload-or-restart keepalived');
+    expect(lb01.rolling).toBe(true);
+    const acts = actionsOf(lb01);
+    const restart = acts.findIndex((a) => a.kind === 'service' && a.name === 'keepalived' && a.action === 'restart');
+    expect(acts[restart - 1].kind).toBe('handover');
+    expect(lines(lb02)).toContain('systemctl reload-or-restart keepalived');
+    expect(lb02.rolling).toBe(false);
+  });
+
+  it('a group that is there already (same name, same members) reloads on the holder too', () => {
+    const again = buildPlan({ cfg, facts: converged(cfg), skipNetworkChecks: true });
+    const other = cfgOf({ ...v6, healthCheck: { ...v6.healthCheck, interval: 3 } });
+    const changed = buildPlan({ cfg: other, facts: converged(cfg), skipNetworkChecks: true });
+    expect(again.nodes.map((n) => changeCount(n))).toEqual([0, 0]);
+    expect(lines(byNode(changed.nodes).lb01)).toContain('systemctl reload-or-restart keepalived');
+    expect(byNode(changed.nodes).lb01.rolling).toBe(false);
+  });
+});
+
 describe('rolling restarts', () => {
   // new daemon options (another log facility) take a keepalived restart: a reload keeps the old ones
   const cfg = cfgOf({ ...clone(pair), logging: { facility: 'local5' } });
