@@ -179,7 +179,17 @@ const otherFamily = (inst: InstanceModel, family: 4 | 6) =>
   `an IPv${family} address in an IPv${inst.family} instance: keepalived ignores it (one address family per ` +
   'vrrp_instance, set by its first address)';
 
-function vipOf(n: ConfNode, inst: InstanceModel, iface: string | undefined, fates: Fates): VipModel | null {
+/**
+ * one line of virtual_ipaddress (of the instance's family: the first address sets it) or of
+ * virtual_ipaddress_excluded (`excluded`: any family, keepalived's alloc_vrrp_evip checks none)
+ */
+function vipOf(
+  n: ConfNode,
+  inst: InstanceModel,
+  iface: string | undefined,
+  fates: Fates,
+  excluded: boolean,
+): VipModel | null {
   const [addr, len, extra] = n.keyword.split('/');
   const address = canonicalIP(addr);
   const max = address && familyOf(address) === 6 ? 128 : 32;
@@ -188,7 +198,7 @@ function vipOf(n: ConfNode, inst: InstanceModel, iface: string | undefined, fate
     fates.set(n, 'dropped', 'not an IPv4 or IPv6 address[/prefix]: keepalived skips it');
     return null;
   }
-  if (!sameFamily(inst, familyOf(address))) {
+  if (!excluded && !sameFamily(inst, familyOf(address))) {
     fates.set(n, 'dropped', otherFamily(inst, familyOf(address)));
     return null;
   }
@@ -225,7 +235,6 @@ function unicastAddress(fates: Fates, inst: InstanceModel, k: ConfNode, v: strin
 const INSTANCE_DROPPED: Record<string, string> = {
   track_interface: 'ha-setup tracks the VRRP interface only',
   dont_track_primary: 'ha-setup tracks the VRRP interface',
-  virtual_ipaddress_excluded: 'ha-setup has no excluded VIPs: these addresses are not managed any more',
   virtual_routes: 'ha-setup has no virtual routes',
   virtual_rules: 'ha-setup has no virtual rules',
   use_vmac: 'ha-setup does not use a VRRP virtual MAC',
@@ -262,6 +271,8 @@ function readInstance(m: HostModel, block: ConfNode): InstanceModel {
   const kids = lines(m.fates, block);
   const iface = kids.find((k) => k.keyword === 'interface')?.args[0];
   for (const k of kids) readInstanceKeyword(m, inst, k, iface);
+  // the advertised addresses first, then the excluded ones (whatever order the blocks came in)
+  inst.vips.sort((a, b) => Number(!!a.excluded) - Number(!!b.excluded));
   return inst;
 }
 
@@ -305,10 +316,19 @@ function readInstanceKeyword(m: HostModel, inst: InstanceModel, k: ConfNode, ifa
     case 'authentication':
       return readAuth(m, inst, k);
     case 'virtual_ipaddress':
-      fates.mark(k, 'mapped');
+    case 'virtual_ipaddress_excluded':
+      fates.mark(
+        k,
+        'mapped',
+        k.keyword === 'virtual_ipaddress'
+          ? undefined
+          : 'keepalived moves these addresses with the instance without advertising them: ha-setup makes them ' +
+              'VIPs of the instance (advertised; IPv6 ones of an IPv4 instance in its IPv6 twin, one sync group)',
+      );
       for (const c of values(fates, k)) {
-        const vip = vipOf(c, inst, iface, fates);
-        if (vip) inst.vips.push(vip);
+        const excluded = k.keyword === 'virtual_ipaddress_excluded';
+        const vip = vipOf(c, inst, iface, fates, excluded);
+        if (vip) inst.vips.push(excluded ? { ...vip, excluded } : vip);
       }
       return;
     case 'nopreempt':

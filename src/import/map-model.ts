@@ -67,6 +67,8 @@ export interface VipModel {
   explicitPrefix: boolean;
   dev?: string;
   label?: string;
+  /** from virtual_ipaddress_excluded (moved with the instance, not advertised) */
+  excluded?: boolean;
   node: ConfNode;
 }
 

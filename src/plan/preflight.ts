@@ -14,7 +14,8 @@ import { actionsOf, type NodePlan } from './types.js';
 export function configuredVips(conf: string | undefined): Set<string> {
   const out = new Set<string>();
   if (!conf) return out;
-  const re = /virtual_ipaddress\s*\{([^}]*)\}/g;
+  // virtual_ipaddress_excluded too: keepalived adds and removes those addresses with the instance as well
+  const re = /virtual_ipaddress(?:_excluded)?\s*\{([^}]*)\}/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(conf))) {
     for (const line of m[1].split('\n')) {

@@ -3,7 +3,8 @@
  * one sync group) with an instance on a second interface; a weight-driven pair (master: auto, equal priorities, the
  * check's weight decides: the Kubernetes API style) set up by init; and the same kind of pair built by hand as the
  * kubeadm guides do (names that differ between the nodes, an IPv6 twin), imported and taken over with 0 failed
- * requests through each VIP, every VIP left on the node that held it. VIPs from .170 and ids from 81: 60-takeover's
+ * requests through each VIP, every VIP left on the node that held it; and an older dual-stack pair whose IPv6 VIP is
+ * an excluded address of its IPv4 instance, taken over the same way. VIPs from .170 and ids from 81: 60-takeover's
  * hand-built pair (ids 71/72, VIPs .140/.141) may still run on lb04.
  */
 import { spawnSync } from 'node:child_process';
@@ -278,5 +279,56 @@ describe('a Kubernetes API pair built by hand (kubeadm style): imported and take
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     expect(vipHolders(V4(180), ['lb01', 'lb03'])).toEqual(['lb03']);
     expect(vipHolders(V6(180), ['lb01', 'lb03'])).toEqual(['lb03']);
+  });
+});
+
+describe('an older dual-stack pair: its IPv6 VIP in virtual_ipaddress_excluded, imported and taken over', () => {
+  const script = readFileSync(join(ROOT, 'test', 'e2e', 'handbuilt', 'dual-excluded.sh'), 'utf8');
+  const build = (host: string, prio: number) =>
+    inHost(
+      host,
+      `cat > /tmp/setup.sh <<'EOF_SETUP'\n${script}\nEOF_SETUP\n` +
+        `sh /tmp/setup.sh ${prio} 89 '${V4(185)}/24' '${V6(185)}/64' '${addr('web01')}' '${addr('web02')}'`,
+      { timeoutMs: 180_000 },
+    );
+
+  it('the excluded IPv6 address becomes a VIP of the instance; init takes over with 0 failed on both', async () => {
+    labReset('lb01', 'lb03');
+    build('lb01', 150);
+    build('lb03', 100);
+    await waitServed(V4(185));
+    await waitServed(V6(185));
+    const dir = mkdtempSync(join(tmpdir(), 'ha-import-'));
+    const file = join(dir, 'ha.yaml');
+    const r = await cli(['import', addr('lb01'), addr('lb03'), ...sshArgs(), '--out', file]);
+    expect(r.code, r.stderr).toBe(0);
+    // once "not managed any more": the takeover would have removed an address clients use
+    expect(r.stderr).toMatch(/virtual_ipaddress_excluded: keepalived moves these addresses with the instance/);
+    const a = parse(readFileSync(file, 'utf8')) as AnswersInput;
+    expect(a.instances.map((i) => [i.master, i.vips])).toEqual([['lb01', [`${V4(185)}/24`, `${V6(185)}/64`]]]);
+    // the program the check runs (/usr/bin/curl) is not read as the check: the URL is the command line's
+    expect(a.healthCheck?.url).toBe('http://127.0.0.1/');
+    const env = { [a.instances[0].authPassEnv!]: 'dsPass12' };
+    // the holder's new sync group (the instance and its IPv6 twin) would be reset by a reload: it is restarted
+    // with its VIPs handed over first
+    let init: Awaited<ReturnType<typeof cli>> | null = null;
+    const v6 = await probed(V6(185), async () => {
+      const v4 = await probed(V4(185), async () => {
+        init = await cli(['init', '--answers', file, '--yes', '--json'], { env });
+      });
+      console.log(`takeover excluded: ${V4(185)} ${v4.failed} failed of ${v4.total}`);
+      expect(v4.failed, JSON.stringify(v4.failures.slice(0, 3))).toBe(0);
+    });
+    console.log(`takeover excluded: ${V6(185)} ${v6.failed} failed of ${v6.total}`);
+    expect(v6.failed, JSON.stringify(v6.failures.slice(0, 3))).toBe(0);
+    expect(init!.code, init!.stderr).toBe(0);
+    expect(vipHolders(V4(185), ['lb01', 'lb03'])).toEqual(['lb01']);
+    expect(vipHolders(V6(185), ['lb01', 'lb03'])).toEqual(['lb01']);
+    const again = await cli(['init', '--answers', file, '--yes', '--json'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(json.init(again).nodes.map((n) => [n.node, n.changes, n.restarted])).toEqual([
+      ['lb01', 0, []],
+      ['lb03', 0, []],
+    ]);
   });
 });

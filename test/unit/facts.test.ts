@@ -69,6 +69,11 @@ describe('facts from a real Debian 12 lab host', () => {
     expect(f.files['/etc/selinux/config'].content).toContain('SELINUX=disabled');
     expect(f.files['/etc/keepalived/keepalived.conf'].mode).toBe('600');
     expect(configuredVips(f.files['/etc/keepalived/keepalived.conf'].content)).toEqual(new Set(['198.18.0.100']));
+    // an excluded address is keepalived's too: it adds and removes it with the instance
+    const conf =
+      'vrrp_instance VI_DS {\n    virtual_ipaddress {\n        10.0.0.5/24\n    }\n' +
+      '    virtual_ipaddress_excluded {\n        2001:db8::5/64\n    }\n}\n';
+    expect(configuredVips(conf)).toEqual(new Set(['10.0.0.5', '2001:db8::5']));
   });
   it('services, sysctl, nginx tree, VIP neighbour', () => {
     expect(f.services.keepalived).toMatchObject({ active: 'active', enabled: 'enabled' });

@@ -237,6 +237,19 @@ describe('mapping what keepalived runs', () => {
     expect(k.decisions).toContain(`healthCheck: vrrp_script chk (a:${F}:1) is an nginx process check`);
   });
 
+  it('virtual_ipaddress_excluded: VIPs of the instance, of either family (keepalived moves them with it)', async () => {
+    const ex = '    virtual_ipaddress_excluded {\n        2001:db8::100/64\n        10.0.0.101/24\n    }\n';
+    const r = await pair(instance(150, ex, 'MASTER'), instance(100, ex));
+    expect(r.refusals).toEqual([]);
+    expect(r.answers.instances[0].vips).toEqual(['10.0.0.100/24', '2001:db8::100/64', '10.0.0.101/24']);
+    expect(r.dropped.filter((d) => d.text.includes('excluded'))).toEqual([]);
+    expect(r.warnings).toContain(
+      `a:${F}:7: virtual_ipaddress_excluded: keepalived moves these addresses with the instance without ` +
+        'advertising them: ha-setup makes them VIPs of the instance (advertised; IPv6 ones of an IPv4 instance in ' +
+        'its IPv6 twin, one sync group)',
+    );
+  });
+
   it('a vrrp_script without timeout: keepalived lets it run its interval; the answers say so', async () => {
     const script = 'vrrp_script chk {\n    script "/usr/bin/pgrep nginx"\n    interval 5\n    weight -60\n}\n';
     const track = '    track_script {\n        chk weight 0\n    }\n';
