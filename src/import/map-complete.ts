@@ -4,6 +4,7 @@
  * state vrrp_strict allows, the authentication it ignores, and the nopreempt / preempt_delay it clears. The import
  * maps what keepalived runs, not what the lines say; each difference is a note on the instance.
  */
+import { versionAtLeast } from '../keepalived.js';
 import type { HostModel, InstanceModel, InstanceRun } from './map-model.js';
 
 export type { InstanceRun };
@@ -39,6 +40,7 @@ export function completeInstance(m: HostModel, i: InstanceModel): InstanceRun {
   // vrrp_auth_type_handler sets the type only on PASS or AH: a block without either runs without authentication
   if (i.authNode && !i.authType && i.authPass !== undefined)
     notes.push('authentication without auth_type PASS or AH: keepalived runs it without authentication');
+  advertRun(m, i, notes);
   if (m.host.keepalivedMajor === 2) complete2x(m, i, run, strict);
   else complete1x(m, i, run, strict);
   return run;
@@ -49,36 +51,36 @@ function startState(run: InstanceRun): string {
 }
 
 /**
- * the advert interval keepalived 2.x runs (vrrp_complete_instance): VRRPv2 in whole seconds (rounded, at least 1),
- * VRRPv3 in units of 10 ms (rounded, at least 0.01) and below 40.96 s; 1.x runs what it read
+ * the advert interval keepalived runs (vrrp_complete_instance, 1.3.5 and 2.x alike): VRRPv2 in whole seconds (half up,
+ * at least 1, at most 255), VRRPv3 in units of 10 ms (half up, at least 0.01, at most 40.95). From 2.0.10 the parser
+ * reads only 0.01..255 s and keeps the default 1 s for anything else; before, any positive value (atof) is taken.
+ * Computed in microseconds as keepalived does (TIMER_HZ), so 0.145 is 0.15, not a float's 0.14.
  */
-function advert2x(m: HostModel, i: InstanceModel, notes: string[]): void {
+function advertRun(m: HostModel, i: InstanceModel, notes: string[]): void {
   const a = i.advertInt;
-  if (a > 255 || a < 0.01) {
-    // vrrp_adv_handler reads 0.01..255 s (2.0.10 on): outside, it keeps the default
+  const us = Math.round(a * 1e6);
+  if (versionAtLeast(m.host.keepalivedVersion, '2.0.10') && (us < 10_000 || us > 255e6)) {
     i.advertInt = 1;
     notes.push(`advert_int ${a} is not 0.01..255 s: keepalived ignores it and runs 1 s`);
     return;
   }
-  if (vrrpVersionOf(m, i) === 2) {
-    if (Number.isInteger(a)) return;
-    i.advertInt = Math.max(1, Math.round(a));
-    notes.push(`advert_int ${a} with VRRPv2: keepalived rounds it to whole seconds: ${i.advertInt} s`);
-    return;
-  }
-  const run = a > 40.95 ? 40.95 : Math.max(0.01, Math.round(a * 100) / 100);
-  if (Math.abs(run - a) < 1e-9) return;
-  i.advertInt = run;
+  const v3 = vrrpVersionOf(m, i) === 3;
+  const unit = v3 ? 10_000 : 1_000_000;
+  const max = v3 ? 4095 * 10_000 : 255 * 1_000_000;
+  let run = us >= max + unit ? max : us % unit ? us + unit / 2 - ((us + unit / 2) % unit) : us;
+  if (run === 0) run = unit;
+  if (run === us) return;
+  i.advertInt = run / 1e6;
   notes.push(
-    a > 40.95
-      ? `advert_int ${a} with VRRPv3: keepalived caps it at 40.95 s`
-      : `advert_int ${a} with VRRPv3: keepalived rounds it to 10 ms: ${run} s`,
+    us >= max + unit
+      ? `advert_int ${a} with VRRPv${v3 ? 3 : 2}: keepalived caps it at ${i.advertInt} s`
+      : `advert_int ${a} with VRRPv${v3 ? 3 : 2}: keepalived rounds it to ${v3 ? '10 ms' : 'whole seconds'}: ` +
+          `${i.advertInt} s`,
   );
 }
 
 function complete2x(m: HostModel, i: InstanceModel, run: InstanceRun, strict: boolean): void {
   const { notes } = run;
-  advert2x(m, i, notes);
   if (!i.stateNode) run.master = run.priority === OWNER;
   else if (strict && run.master !== (run.priority === OWNER)) {
     run.master = run.priority === OWNER;

@@ -232,6 +232,10 @@ function unicastAddress(fates: Fates, inst: InstanceModel, k: ConfNode, v: strin
   return undefined;
 }
 
+const EXCLUDED_NOTE =
+  'keepalived moves these addresses with the instance without advertising them: ha-setup makes them VIPs of the ' +
+  'instance (advertised; IPv6 ones of an IPv4 instance in its IPv6 twin, one sync group)';
+
 const INSTANCE_DROPPED: Record<string, string> = {
   track_interface: 'ha-setup tracks the VRRP interface only',
   dont_track_primary: 'ha-setup tracks the VRRP interface',
@@ -271,8 +275,17 @@ function readInstance(m: HostModel, block: ConfNode): InstanceModel {
   const kids = lines(m.fates, block);
   const iface = kids.find((k) => k.keyword === 'interface')?.args[0];
   for (const k of kids) readInstanceKeyword(m, inst, k, iface);
-  // the advertised addresses first, then the excluded ones (whatever order the blocks came in)
+  // the advertised addresses first, then the excluded ones (whatever order the blocks came in), each address once
   inst.vips.sort((a, b) => Number(!!a.excluded) - Number(!!b.excluded));
+  const seen = new Set<string>();
+  inst.vips = inst.vips.filter((v) => {
+    if (!seen.has(v.address)) {
+      seen.add(v.address);
+      return true;
+    }
+    m.fates.set(v.node, 'dropped', `${v.address} is already a VIP of this instance`);
+    return false;
+  });
   return inst;
 }
 
@@ -317,14 +330,7 @@ function readInstanceKeyword(m: HostModel, inst: InstanceModel, k: ConfNode, ifa
       return readAuth(m, inst, k);
     case 'virtual_ipaddress':
     case 'virtual_ipaddress_excluded':
-      fates.mark(
-        k,
-        'mapped',
-        k.keyword === 'virtual_ipaddress'
-          ? undefined
-          : 'keepalived moves these addresses with the instance without advertising them: ha-setup makes them ' +
-              'VIPs of the instance (advertised; IPv6 ones of an IPv4 instance in its IPv6 twin, one sync group)',
-      );
+      fates.mark(k, 'mapped', k.keyword === 'virtual_ipaddress' ? undefined : EXCLUDED_NOTE);
       for (const c of values(fates, k)) {
         const excluded = k.keyword === 'virtual_ipaddress_excluded';
         const vip = vipOf(c, inst, iface, fates, excluded);

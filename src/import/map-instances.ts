@@ -41,7 +41,8 @@ export function rowsOf(x: Vrid): InstanceModel[][] {
 }
 
 const vipKey = (v: VipModel) =>
-  `${v.address}/${v.prefix}${v.dev ? ` dev ${v.dev}` : ''}${v.label ? ` label ${v.label}` : ''}`;
+  `${v.address}/${v.prefix}${v.dev ? ` dev ${v.dev}` : ''}${v.label ? ` label ${v.label}` : ''}` +
+  (v.excluded ? ' (excluded)' : '');
 
 /** what must agree between the hosts of one instance (its names may differ: instances[].names) */
 export function checkAgreement(ctx: PairContext, x: Vrid): void {
@@ -57,7 +58,8 @@ export function checkAgreement(ctx: PairContext, x: Vrid): void {
   differ('the advert interval', x.per, (i) => `${i.advertInt}s`);
   differ('the VRRP version', x.per, (i, h) => `v${vrrpVersionOf(models[h], i)}`);
   differ('the authentication type', x.per, (i) => i.run.auth ?? 'none');
-  const passes = x.per.map((i) => i.authPass ?? '');
+  // only where a type makes keepalived use it (a password without auth_type PASS or AH is never sent)
+  const passes = x.per.filter((i) => i.authType).map((i) => i.authPass ?? '');
   if (new Set(passes).size > 1)
     ctx.refusals.push(
       `VRID ${x.vrid}: the hosts disagree on the authentication password (${names.join(', ')}; values not shown)`,
@@ -70,6 +72,11 @@ export function checkAgreement(ctx: PairContext, x: Vrid): void {
       );
   }
   if (!x.per[0].vips.length) ctx.refusals.push(`VRID ${x.vrid} (${x.per[0].name}): no VIP ha-setup can manage`);
+  else if (x.per.some((i) => i.vips.every((v) => v.excluded)))
+    ctx.refusals.push(
+      `VRID ${x.vrid} (${x.per[0].name}): only virtual_ipaddress_excluded addresses: ha-setup advertises its VIPs, ` +
+        'and the running nodes, which advertise none, would drop those adverts during the takeover',
+    );
   for (const name of new Set(x.per.map((i) => i.name)))
     if (!INSTANCE_RE.test(name))
       ctx.refusals.push(`VRID ${x.vrid}: instance name '${name}' is not one ha-setup accepts (${INSTANCE_RULE})`);
@@ -297,7 +304,7 @@ function preemptOf(ctx: PairContext, x: Vrid, choice: MasterChoice, inst: Instan
 
 function authOf(ctx: PairContext, x: Vrid, inst: InstanceAnswers): void {
   const { models, names } = ctx;
-  const i = x.per[0];
+  const first = x.per[0];
   const noAuth = (row: InstanceModel[]) =>
     row.forEach((p, h) => {
       if (!p.authNode) return;
@@ -305,20 +312,24 @@ function authOf(ctx: PairContext, x: Vrid, inst: InstanceAnswers): void {
       models[h].fates.set(p.authNode, 'dropped', `VRRPv3${v6} has no authentication: keepalived ignores it`);
     });
   if (x.twin) noAuth(x.twin);
-  if (vrrpVersionOf(models[0], i) === 3) return noAuth(x.per);
+  if (vrrpVersionOf(models[0], first) === 3) return noAuth(x.per);
   // no auth_type PASS or AH: keepalived sends and accepts adverts without authentication (its password unused)
   const typeless = x.per.map((p) => !!p.authNode && !p.authType);
   x.per.forEach((p, h) => {
     if (typeless[h])
       models[h].fates.set(p.authNode!, 'dropped', 'no auth_type PASS or AH: keepalived runs without authentication');
   });
-  const typed = x.per.map((p) => !!p.authType && p.authPass !== undefined);
-  if (typeless.some(Boolean) && typed.some(Boolean))
+  // what keepalived runs (vrrp_strict clears the type on 2.x): a mix is refused (checkAgreement), this says why
+  const runs = x.per.map((p) => p.run.auth !== null);
+  if (typeless.some(Boolean) && runs.some(Boolean))
     ctx.warnings.push(
-      `VRID ${x.vrid}: authentication runs on ${names.filter((_, h) => typed[h]).join(', ')} but not on ` +
+      `VRID ${x.vrid}: authentication runs on ${names.filter((_, h) => runs[h]).join(', ')} but not on ` +
         `${names.filter((_, h) => typeless[h]).join(', ')}: keepalived drops the adverts of the other kind`,
     );
-  if (typeless[0]) return;
+  // the password of the first host whose auth_type makes keepalived read it (whatever the hosts' order)
+  const src = x.per.findIndex((p) => !!p.authType && p.authPass !== undefined && !!p.authPassNode);
+  if (src < 0) return;
+  const i = x.per[src];
   if (i.authPass === undefined || !i.authPassNode) return;
   if (models.some((m) => m.strict))
     ctx.decisions.push(
@@ -336,7 +347,7 @@ function authOf(ctx: PairContext, x: Vrid, inst: InstanceAnswers): void {
   });
   const env = envNameOf(ctx.passwordEnvPrefix, inst.name);
   inst.authPassEnv = env;
-  const where = `${names[0]}:${i.authPassNode.at.file}:${i.authPassNode.at.line}`;
+  const where = `${names[src]}:${i.authPassNode.at.file}:${i.authPassNode.at.line}`;
   ctx.secrets.push({ env, instance: inst.name, where });
   if (i.authPass.length > 8)
     ctx.warnings.push(

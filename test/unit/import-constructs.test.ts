@@ -187,35 +187,53 @@ describe('mapping what keepalived runs', () => {
     );
   });
 
-  it('advert_int as keepalived 2.x runs it: VRRPv2 rounded to whole seconds, outside 0.01..255 ignored', async () => {
-    const half = await pair(instance(150, '', 'MASTER').replace('advert_int 1', 'advert_int 0.5'), instance(100));
+  it('advert_int as keepalived runs it: VRRPv2 whole seconds, VRRPv3 10 ms, the range of each version', async () => {
+    const adv = (v: string) => instance(150, '', 'MASTER').replace('advert_int 1', `advert_int ${v}`);
+    const half = await pair(adv('0.5'), instance(100));
     expect(half.refusals).toEqual([]);
     expect(half.answers.instances[0].advertInt ?? 1).toBe(1);
     expect(half.warnings).toContain(
       `a:${F}:1: vrrp_instance VI_1: advert_int 0.5 with VRRPv2: keepalived rounds it to whole seconds: 1 s`,
     );
-    const big = await pair(
-      instance(150, '', 'MASTER').replace('advert_int 1', 'advert_int 1.6'),
-      instance(100).replace('advert_int 1', 'advert_int 2'),
-    );
+    const big = await pair(adv('1.6'), instance(100).replace('advert_int 1', 'advert_int 2'));
     expect(big.answers.instances[0].advertInt).toBe(2);
-    const out = await pair(instance(150, '', 'MASTER').replace('advert_int 1', 'advert_int 300'), instance(100));
+    // 2.0.10 on: the parser reads 0.01..255 s and keeps 1 s for anything else
+    const out = await pair(adv('300'), instance(100));
     expect(out.answers.instances[0].advertInt ?? 1).toBe(1);
     expect(out.refusals).toEqual([]);
-    // VRRPv3: units of 10 ms
+    // before (2.0.0 .. 2.0.9, 1.x): any positive value, VRRPv2 capped at 255 s
+    const early = await pair(adv('300'), instance(100).replace('advert_int 1', 'advert_int 255'), { version: '2.0.5' });
+    expect(early.answers.instances[0].advertInt).toBe(255);
+    // VRRPv3: units of 10 ms, from the decimal value (0.145 is 0.15, as keepalived's microseconds make it)
     const v3 = 'global_defs {\n    vrrp_version 3\n}\n';
-    const fine = await pair(
-      v3 + instance(150, '', 'MASTER').replace('advert_int 1', 'advert_int 0.123'),
-      v3 + instance(100).replace('advert_int 1', 'advert_int 0.12'),
-    );
+    const fine = await pair(v3 + adv('0.123'), v3 + instance(100).replace('advert_int 1', 'advert_int 0.12'));
     expect(fine.answers.instances[0].advertInt).toBe(0.12);
-    // keepalived 1.x rounds nothing: still refused for the standard profile
-    const old = await pair(instance(150, '', 'MASTER').replace('advert_int 1', 'advert_int 0.5'), instance(100), {
-      major: 1,
-    });
-    expect(old.refusals).toContain(
-      "VI_1: advert_int 0.5 with VRRPv2: ha-setup's standard profile needs whole seconds 1..255",
+    const mid = await pair(v3 + adv('0.145'), v3 + instance(100).replace('advert_int 1', 'advert_int 0.15'));
+    expect(mid.refusals).toEqual([]);
+    expect(mid.answers.instances[0].advertInt).toBe(0.15);
+    // keepalived 1.3.5 rounds the same way (its vrrp_complete_instance)
+    const old = await pair(adv('0.5'), instance(100), { major: 1 });
+    expect(old.refusals).toEqual([]);
+    expect(old.answers.instances[0].advertInt ?? 1).toBe(1);
+  });
+
+  it('authentication as each host runs it: passwords compared only where a type uses them', async () => {
+    const block = (type: string | null, pw: string) =>
+      `    authentication {\n${type ? `        auth_type ${type}\n` : ''}        auth_pass ${pw}\n    }\n`;
+    // neither host runs authentication: their unused passwords may differ
+    const unused = await pair(instance(150, block(null, 'one1'), 'MASTER'), instance(100, block(null, 'two2')));
+    expect(unused.refusals).toEqual([]);
+    expect(unused.answers.instances[0].authPassEnv).toBeUndefined();
+    // vrrp_strict (2.x) clears the type: nobody runs it, no claim that one side drops the other's adverts; the
+    // password carried is the typed host's, whichever host comes first
+    const strict = 'global_defs {\n    vrrp_strict\n}\n';
+    const r = await pair(
+      strict + instance(150, block(null, 'one1'), 'MASTER'),
+      strict + instance(100, block('PASS', 'two2')),
     );
+    expect(r.warnings.filter((w) => w.includes('drops the adverts'))).toEqual([]);
+    expect(r.answers.instances[0].authPassEnv).toBe('HA_VI_1_PASS');
+    expect(r.secrets.map((x) => x.where)).toEqual([`b:${F}:12`]);
   });
 
   it('a check that runs a program: its command line is the check, never the bytes of the program file', async () => {
@@ -248,6 +266,28 @@ describe('mapping what keepalived runs', () => {
         'advertising them: ha-setup makes them VIPs of the instance (advertised; IPv6 ones of an IPv4 instance in ' +
         'its IPv6 twin, one sync group)',
     );
+  });
+
+  it('excluded addresses: each once, an instance of excluded ones only refused, the hosts compared', async () => {
+    const ex = (a: string) => `    virtual_ipaddress_excluded {\n        ${a}\n    }\n`;
+    const dup = await pair(instance(150, ex('10.0.0.100/24'), 'MASTER'), instance(100, ex('10.0.0.100/24')));
+    expect(dup.answers.instances[0].vips).toEqual(['10.0.0.100/24']);
+    expect(dup.dropped).toContainEqual({
+      at: `a:${F}:8`,
+      text: '10.0.0.100/24: 10.0.0.100 is already a VIP of this instance',
+    });
+    const only = (prio: number, state = 'BACKUP') =>
+      instance(prio, ex('2001:db8::100/64'), state).replace(/ {4}virtual_ipaddress \{\n[^}]*\}\n/, '');
+    const r = await pair(only(150, 'MASTER'), only(100));
+    expect(r.refusals).toContain(
+      'VRID 51 (VI_1): only virtual_ipaddress_excluded addresses: ha-setup advertises its VIPs, and the running ' +
+        'nodes, which advertise none, would drop those adverts during the takeover',
+    );
+    const mixed = await pair(
+      instance(150, ex('10.0.0.101/24'), 'MASTER'),
+      instance(100, '').replace('10.0.0.100/24', '10.0.0.100/24\n        10.0.0.101/24'),
+    );
+    expect(mixed.refusals.some((x) => x.includes('10.0.0.101/24 (excluded)'))).toBe(true);
   });
 
   it('a vrrp_script without timeout: keepalived lets it run its interval; the answers say so', async () => {
