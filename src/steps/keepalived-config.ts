@@ -6,6 +6,7 @@
  * replaces the old one (`keepalived -t`; on 1.x, which has none, a real start in a private namespace); a change
  * reloads keepalived if it runs.
  */
+import { canonicalIP } from '../answers/ip.js';
 import { nodeInterfaces, vrrpInstancesOf, vrrpSyncGroupsOf } from '../answers/targets.js';
 import { flagArgv, NGINX_STOP_UNIT, PATHS } from '../paths.js';
 import {
@@ -24,7 +25,7 @@ import {
 import { renderNotifyScript } from '../metrics/notify.js';
 import type { Change } from './types.js';
 import { HA_BIN_PRELUDE } from '../facts/safe-file.js';
-import { keepalivedFeatures } from '../keepalived.js';
+import { keepalivedFeatures, versionAtLeast } from '../keepalived.js';
 import {
   currentContent,
   fileChange,
@@ -113,42 +114,116 @@ function supportFiles(ctx: StepContext, version: string | null): { changes: Chan
   return { changes, unitChanged: units.length > 0 };
 }
 
-/** the vrrp_sync_groups of a keepalived.conf: name -> its members, sorted (comments and blank lines left out) */
+/** a keepalived.conf without comments (`#`, `!`) */
+function uncommented(conf: string): string {
+  return conf.replace(/[#!].*$/gm, '');
+}
+
+/** the vrrp_sync_groups of a keepalived.conf: name -> its members, sorted */
 export function syncGroupsIn(conf: string): Map<string, string> {
   const out = new Map<string, string>();
-  const re = /^\s*vrrp_sync_group\s+(\S+)\s*\{\s*group\s*\{([^}]*)\}/gm;
-  for (const m of conf.matchAll(re)) {
-    const members = m[2]
-      .split('\n')
-      .map((l) => l.replace(/[#!].*$/, '').trim())
-      .filter(Boolean)
-      .flatMap((l) => l.split(/\s+/));
-    out.set(m[1], members.sort().join(' '));
+  for (const [name, body] of blocksIn(conf, 'vrrp_sync_group')) {
+    const members = /\bgroup\s*\{([^}]*)\}/.exec(body)?.[1].trim().split(/\s+/).filter(Boolean) ?? [];
+    out.set(name, members.sort().join(' '));
   }
   return out;
 }
 
+/** the top-level blocks `KEYWORD NAME { ... }` of a keepalived.conf: name -> body (braces counted) */
+export function blocksIn(conf: string, keyword: string): Map<string, string> {
+  const text = uncommented(conf);
+  const out = new Map<string, string>();
+  const re = new RegExp(`^\\s*${keyword}\\s+(\\S+)\\s*\\{`, 'gm');
+  for (const m of text.matchAll(re)) {
+    let depth = 1;
+    let k = m.index + m[0].length;
+    for (; k < text.length && depth > 0; k++) depth += text[k] === '{' ? 1 : text[k] === '}' ? -1 : 0;
+    out.set(m[1], text.slice(m.index + m[0].length, k - 1));
+  }
+  return out;
+}
+
+/** the value of `key` in a block (keepalived reads a quoted word without its quotes) */
+const word = (body: string, key: string) =>
+  (new RegExp(`^\\s*${key}\\s+(\\S+)`, 'm').exec(body)?.[1] ?? '').replace(/^"(.*)"$/, '$1');
+
+/** what keepalived matches an instance by across a reload (vrrp_exist: id, interface, unicast and its source) */
+function identityOf(body: string): string {
+  const unicast = /^\s*unicast_peer\b/m.test(body) ? `unicast from ${word(body, 'unicast_src_ip')}` : 'multicast';
+  return `${word(body, 'virtual_router_id')} ${word(body, 'interface')} ${unicast}`;
+}
+
+/** what an instance's adverts carry that a peer checks (its VIPs, interval, version, authentication) */
+function advertOf(body: string, globalVersion: string): string {
+  const vips = (/\bvirtual_ipaddress\s*\{([^}]*)\}/.exec(body)?.[1] ?? '')
+    .split('\n')
+    .map((l) => {
+      const a = l.trim().split(/\s+/)[0]?.split('/')[0] ?? '';
+      return a && (canonicalIP(a) ?? a);
+    })
+    .filter(Boolean)
+    .sort();
+  const auth = /\bauthentication\s*\{([^}]*)\}/.exec(body)?.[1] ?? '';
+  const version = word(body, 'version') || globalVersion || '2';
+  return [
+    vips.join(' '),
+    String(Number(word(body, 'advert_int')) || 1),
+    version,
+    // VRRPv3 carries no authentication (keepalived ignores the block)
+    // keepalived sends the first 8 characters of a longer password
+    version === '2' ? `${word(auth, 'auth_type')}:${word(auth, 'auth_pass').slice(0, 8)}` : '',
+  ].join(' | ');
+}
+
 /**
- * Would a reload put a VIP this node holds down for a while? keepalived's reload keeps a sync group MASTER only when
- * all its members were MASTER before (2.x set_previous_sync_group_states, vrrp_init_state): a group that is new, or
- * has other members than before (an IPv6 VIP's twin added to an instance, a syncGroups entry), resets a MASTER
- * member to BACKUP until every member's master-down timer has passed (seen on the lab: an IPv6 VIP added to a
- * serving IPv4 pair lost its IPv4 VIP for 3.4 s). Such a node is restarted in the rolling phase instead, its VIPs
- * handed over first; what it cannot tell (no configuration read) counts as a change.
+ * The instances this node is MASTER of (it holds their VIPs) that a reload would reset, which puts their VIPs down
+ * until the master-down timers pass: one keepalived no longer recognises (its id, interface or unicast source
+ * changed: vrrp_exist), or whose sync group is new or has other members (keepalived keeps a group MASTER across a
+ * reload only when all its members were MASTER before: set_previous_sync_group_states, vrrp_init_state; 1.3.5
+ * restores a group by name, and resets one that lost members), or any grouped one on 2.0.0..2.0.7 (every group goes
+ * BACKUP on a reload there). Seen on the lab: an IPv6 VIP added to a serving IPv4 pair (its twin and their group
+ * new) left the IPv4 VIP on no node for 3.4 s. What the current keepalived.conf does not show counts as a change.
  */
-export function reloadResetsHolder(ctx: StepContext): boolean {
+export function reloadResets(ctx: StepContext, version: string | null, conf: string): string[] {
   const { cfg, node, facts } = ctx;
   const held = new Set(Object.values(facts.interfaces).flatMap((f) => f.ips.map((a) => a.address)));
-  const holds = new Set(
-    vrrpInstancesOf(cfg, node)
-      .filter((v) => v.vips.some((a) => held.has(a.address)))
-      .map((v) => v.name),
-  );
-  if (!holds.size) return false;
-  const before = syncGroupsIn(currentContent(facts, PATHS.keepalivedConf) ?? '');
-  return vrrpSyncGroupsOf(cfg, node).some(
-    (g) => g.members.some((m) => holds.has(m)) && before.get(g.name) !== [...g.members].sort().join(' '),
-  );
+  const mine = vrrpInstancesOf(cfg, node);
+  const holds = new Set(mine.filter((v) => v.vips.some((a) => held.has(a.address))).map((v) => v.name));
+  if (!holds.size) return [];
+  const old = currentContent(facts, PATHS.keepalivedConf) ?? '';
+  const before = syncGroupsIn(old);
+  const oldBlocks = blocksIn(old, 'vrrp_instance');
+  const groups = vrrpSyncGroupsOf(cfg, node);
+  const anyGroupResets = versionAtLeast(version, '2.0.0') && !versionAtLeast(version, '2.0.8');
+  const out = new Set<string>();
+  for (const g of groups) {
+    if (!anyGroupResets && before.get(g.name) === [...g.members].sort().join(' ')) continue;
+    for (const m of g.members) if (holds.has(m)) out.add(m);
+  }
+  const rendered = blocksIn(conf, 'vrrp_instance');
+  for (const name of holds) {
+    const was = oldBlocks.get(name);
+    if (was === undefined || identityOf(was) !== identityOf(rendered.get(name) ?? '')) out.add(name);
+  }
+  return [...out];
+}
+
+/**
+ * The instances that exist before and after (same name), are reset by the reload on this node, and advertise
+ * otherwise after it: the holder restarts only in its rolling turn while the other nodes reload at once, so for that
+ * whole time the two configurations would drop each other's adverts (a VIP count, an interval, a version, a
+ * password: vrrp_check_packet) and both nodes would hold the VIPs.
+ */
+export function speaksOtherwise(ctx: StepContext, conf: string, resets: string[]): string[] {
+  const old = currentContent(ctx.facts, PATHS.keepalivedConf) ?? '';
+  const oldBlocks = blocksIn(old, 'vrrp_instance');
+  const newBlocks = blocksIn(conf, 'vrrp_instance');
+  const gv = (c: string) => /^\s*vrrp_version\s+(\d)/m.exec(uncommented(c))?.[1] ?? '';
+  return resets.filter((n) => {
+    const was = oldBlocks.get(n);
+    const now = newBlocks.get(n);
+    return was !== undefined && now !== undefined && advertOf(was, gv(old)) !== advertOf(now, gv(conf));
+  });
 }
 
 export const keepalivedConfig: Step = {
@@ -197,12 +272,19 @@ export const keepalivedConfig: Step = {
     // a reload is harmless to clients (the VIP stays where it is) unless it resets a sync group this node is MASTER
     // of (then a restart, rolled with its VIPs handed over first); a keepalived that is not running is started by
     // the services step, after its daemon options are in place
-    if (svc(ctx, 'keepalived').active === 'active' && (confChanges.length || checkChanged))
-      handlers.push({
-        kind: 'service',
-        name: 'keepalived',
-        action: confChanges.length && reloadResetsHolder(ctx) ? 'restart' : 'reload-or-restart',
-      });
+    const running = svc(ctx, 'keepalived').active === 'active';
+    const resets = running && confChanges.length ? reloadResets(ctx, ctx.facts.kaversion ?? version, conf) : [];
+    const both = speaksOtherwise(ctx, conf, resets);
+    if (both.length)
+      return refuse(
+        this,
+        `${node.name} holds the VIPs of ${both.join(', ')}, which a reload would reset (a new sync group or ` +
+          'member, or another id, interface or unicast source), so keepalived restarts there in its rolling turn; ' +
+          'this run also changes what they advertise (VIPs, interval, version or password), and the other nodes, ' +
+          'reloaded first, would not hear it until then: make the two changes in separate runs',
+      );
+    if (running && (confChanges.length || checkChanged))
+      handlers.push({ kind: 'service', name: 'keepalived', action: resets.length ? 'restart' : 'reload-or-restart' });
     return stepPlan(this, changes, handlers);
   },
 };

@@ -52,6 +52,31 @@ describe('a reload that would reset a sync group the node is MASTER of', () => {
     expect(lb02.rolling).toBe(false);
   });
 
+  it('refused when the same run also changes what the holder advertises (the nodes would not hear each other)', () => {
+    const more = clone(v6);
+    more.instances[0].vips = ['172.16.70.183/24', '172.16.70.184/24', 'fd00::183/64'];
+    const r = buildPlan({ cfg: cfgOf(more), facts: converged(cfgOf(pair)), skipNetworkChecks: true });
+    expect(r.refusals.join('\n')).toMatch(
+      /lb01 holds the VIPs of VI_1, which a reload would reset .* make the two changes in separate runs/,
+    );
+  });
+
+  it('another virtual router id on the holder: keepalived would not know the instance again: restarted', () => {
+    const other = clone(pair);
+    other.instances[0].virtualRouterId = 61;
+    const r = buildPlan({ cfg: cfgOf(other), facts: converged(cfgOf(pair)), skipNetworkChecks: true });
+    expect(lines(byNode(r.nodes).lb01)).toContain('systemctl restart keepalived');
+    expect(lines(byNode(r.nodes).lb02)).toContain('systemctl reload-or-restart keepalived');
+  });
+
+  it('keepalived 2.0.0 .. 2.0.7 puts every sync group in BACKUP on a reload: a holder in one restarts', () => {
+    const facts = converged(cfg);
+    for (const f of Object.values(facts)) f.kaversion = '2.0.5';
+    const other = cfgOf({ ...v6, healthCheck: { ...v6.healthCheck, interval: 3 } });
+    const r = buildPlan({ cfg: other, facts, skipNetworkChecks: true });
+    expect(lines(byNode(r.nodes).lb01)).toContain('systemctl restart keepalived');
+  });
+
   it('a group that is there already (same name, same members) reloads on the holder too', () => {
     const again = buildPlan({ cfg, facts: converged(cfg), skipNetworkChecks: true });
     const other = cfgOf({ ...v6, healthCheck: { ...v6.healthCheck, interval: 3 } });
