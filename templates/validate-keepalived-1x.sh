@@ -10,9 +10,10 @@
 # they exist on this host, each with this host's addresses on it (both families, IPv6 without DAD), so a wrong
 # interface name still fails and a unicast source of either family is there to send from.
 #   exit 0 = no problem seen, 1 = problems (printed), 2 = could not run the check
-# Side effects on the host: none (tmpfs over /run and the script directories; a private netns whose interfaces are
-# veths named as in the config; scripts are replaced by `exit 0` stubs with the real files' owner/mode so that
-# script existence and security are still checked but nothing runs; syslog goes nowhere).
+# Side effects on the host: none (tmpfs over /run and the script directories; /dev/null over /dev/log and the
+# console; a private netns whose interfaces are veths named as in the config, and every process left in it killed;
+# scripts are replaced by `exit 0` stubs with the real files' owner/mode so that script existence and security are
+# still checked but nothing runs; syslog goes nowhere).
 # Works with util-linux 2.23 (CentOS 7: no --propagation, so the mounts are made private explicitly). -R keeps
 # 1.3.5 from respawning a child that died on a bad file.
 set -u
@@ -64,6 +65,10 @@ for d in $(for s in $scripts; do dirname "$s"; done | sort -u); do
   done
 done
 if [ -S /dev/log ]; then mount --bind /dev/null /dev/log; fi
+# without /dev/log, syslog() of a keepalived started with -l falls back to the system console: its lines would land
+# on the console of the host, and a console nobody reads (the passive pty of a container) blocks the write, and
+# keepalived with it, forever
+if [ -e /dev/console ]; then mount --bind /dev/null /dev/console; fi
 ip link set lo up
 n=0
 for ia in $IFACES; do
@@ -80,6 +85,13 @@ sleep "$SECS"
 kill -TERM $p 2>/dev/null || echo "@@exited-early"
 for _ in $(seq 50); do kill -0 $p 2>/dev/null || break; sleep 0.2; done
 kill -KILL $p 2>/dev/null || true
+# and whatever else of its runs in this private network namespace (a child whose parent died before it could stop
+# it would outlive this script)
+me=$(readlink /proc/$$/ns/net)
+for d in /proc/[0-9]*; do
+  [ "${d#/proc/}" = $$ ] && continue
+  [ "$(readlink "$d/ns/net" 2>/dev/null)" = "$me" ] && kill -KILL "${d#/proc/}" 2>/dev/null
+done
 cat /run/ka.log
 ' 2>&1) || { echo "$out"; echo "namespace setup failed" >&2; exit 2; }
 

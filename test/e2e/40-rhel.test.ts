@@ -105,6 +105,10 @@ describe('RHEL-like pairs', () => {
       const conf = inHost(h, 'cat /etc/keepalived/keepalived.conf').stdout;
       expect(conf).toContain('vrrp_version 3');
       expect(conf).not.toContain('track_file');
+      // every check ran 1.3.5 in a namespace of its own and left nothing behind: no process of it, and it wrote
+      // nothing on the console (a console nobody reads blocked such a check, and left its VRRP child running)
+      expect(inHost(h, "pgrep -f -- ' -n -l -D -R$' || echo none").stdout.trim()).toBe('none');
+      expect(inHost(h, 'timeout 2 sh -c "echo > /dev/console" && echo writable').stdout.trim()).toBe('writable');
     }
     // the new file was checked by starting 1.3.5 on it (it has no -t, and answers -t with exit 0): the run log
     const logDir = join(tmpdir(), 'ha-setup-e2e-logs');
