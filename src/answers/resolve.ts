@@ -80,10 +80,24 @@ export interface ResolvedHealthCheck {
   interval: number;
   fall: number;
   rise: number;
+  /** how long nginx may take to answer the check (curl --max-time) */
   timeout: number;
+  /**
+   * keepalived's limit for the whole script (vrrp_script timeout): `timeout` plus CHECK_SCRIPT_SLACK_S for the
+   * script's own process starts, so a busy host is not read as a dead nginx (keepalived kills a script at its
+   * timeout and counts a failure)
+   */
+  scriptTimeout: number;
   weight: number;
   url?: string;
 }
+
+/**
+ * seconds keepalived gives the check script beyond the check's own limit: its process starts (pgrep, curl, date, mv)
+ * took up to 0.25 s each on the loaded lab, and a script killed at exactly the curl limit failed twice in a row
+ * (fall 2) on a node whose nginx answered: FAULT, and the VIP left it
+ */
+export const CHECK_SCRIPT_SLACK_S = 2;
 
 export interface Config {
   answers: Answers;
@@ -719,6 +733,9 @@ function buildConfig(
   found: Found,
 ): Config {
   const hc = a.healthCheck;
+  // the guides' script restarts nginx, waits 1 s and checks again before it stops keepalived: a shorter timeout
+  // would kill it first (keepalived counts that as a failure, and keepalived is never stopped)
+  const timeout = hc.timeout ?? (hc.mode === 'restart-then-stop' ? 3 : Math.max(1, Math.min(hc.interval, 2)));
   return {
     answers: a,
     nodes: r.nodes,
@@ -730,9 +747,8 @@ function buildConfig(
       interval: hc.interval,
       fall: hc.fall,
       rise: hc.rise,
-      // the guides' script restarts nginx, waits 1 s and checks again before it stops keepalived: a shorter timeout
-      // would kill it first (keepalived counts that as a failure, and keepalived is never stopped)
-      timeout: hc.timeout ?? (hc.mode === 'restart-then-stop' ? 3 : Math.max(1, Math.min(hc.interval, 2))),
+      timeout,
+      scriptTimeout: timeout + CHECK_SCRIPT_SLACK_S,
       weight: r.weight,
       url: hc.url,
     },

@@ -128,7 +128,7 @@ export async function runInit(io: IO, cfg: Config, opts: RunOptions): Promise<In
       const ranBefore = plan.nodes.some((p) => p.facts.services.keepalived?.active === 'active');
       const oneX = plan.nodes.some((p) => keepalivedFeatures(keepalivedVersionOf(cfg, p.facts)).faultAtStart);
       const hc = cfg.healthCheck;
-      const scriptsMs = oneX ? (hc.interval * hc.rise + hc.timeout + 1) * 1000 : 0;
+      const scriptsMs = oneX ? (hc.interval * hc.rise + hc.scriptTimeout + 1) * 1000 : 0;
       const stableUntil =
         (ranBefore || oneX) && electionMayMove(results) ? Date.now() + reElectionMs(cfg) + scriptsMs : 0;
       const timeoutMs = (isFastProfile(cfg.profile) ? 8000 : 15000) + scriptsMs;

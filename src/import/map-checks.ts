@@ -7,10 +7,14 @@ import { URL_RE } from '../answers/schema.js';
 import type { ConfNode } from './keepalived-conf.js';
 import { quotedEscaped } from './keepalived-lex.js';
 
+/**
+ * `own`: ha-setup's own check script; `limit` its healthCheck.timeout as it says (keepalived's timeout for the
+ * script is larger: CHECK_SCRIPT_SLACK_S)
+ */
 export type CheckKind =
-  | { kind: 'restart-then-stop'; file?: string; own?: true }
-  | { kind: 'http'; url: string; file?: string; tool: HttpTool; own?: true }
-  | { kind: 'process'; file?: string; own?: true }
+  | { kind: 'restart-then-stop'; file?: string; own?: true; limit?: number }
+  | { kind: 'http'; url: string; file?: string; tool: HttpTool; own?: true; limit?: number }
+  | { kind: 'process'; file?: string; own?: true; limit?: number }
   | { kind: 'other'; what: string; file?: string };
 
 /** the first lines of the check script ha-setup writes (templates/check_nginx.sh.ejs) */
@@ -102,7 +106,9 @@ export function classifyCheck(words: string[], scripts: Record<string, string>):
   const script = file !== undefined && scripts[file] !== undefined && !isBinary(scripts[file]) ? scripts[file] : null;
   const text = code(script ?? words.join(' '));
   const from = script !== null ? { file: file! } : {};
-  const mine = { ...from, ...(script !== null && OWN_CHECK.test(script) ? { own: true as const } : {}) };
+  const own = script !== null && OWN_CHECK.test(script);
+  const limit = own ? /^# healthCheck\.timeout: (\d+) s\b/m.exec(script)?.[1] : undefined;
+  const mine = { ...from, ...(own ? { own: true as const } : {}), ...(limit ? { limit: Number(limit) } : {}) };
   if (NGINX_START.test(text) && KEEPALIVED_STOP.test(text)) return { kind: 'restart-then-stop', ...mine };
   const http = /\b(?:curl|wget)\b/.test(text) ? urlOf(text) : null;
   if (http) return { kind: 'http', url: http.url, tool: http.tool, ...mine };

@@ -134,7 +134,9 @@ function checkAnswer(ctx: PairContext, vrids: Vrid[], s: ScriptModel, ref: numbe
   if (hc.interval !== s.interval) ctx.decisions.push(`healthCheck.interval: ${s.interval} s read as ${hc.interval} s`);
   hc.fall = Math.min(100, s.fall);
   hc.rise = Math.min(100, s.rise);
-  if (s.timeout !== undefined) hc.timeout = Math.min(60, Math.max(1, Math.ceil(s.timeout)));
+  // ha-setup's own check says its limit: keepalived's timeout for it is that plus CHECK_SCRIPT_SLACK_S
+  if (kind.kind !== 'other' && kind.limit !== undefined) hc.timeout = Math.min(60, Math.max(1, kind.limit));
+  else if (s.timeout !== undefined) hc.timeout = Math.min(60, Math.max(1, Math.ceil(s.timeout)));
   else if (hc.mode === 'weight' && hc.interval > 2) {
     // keepalived gives a script without a timeout its interval (vrrp_scheduler.c), not ha-setup's default of 2 s
     hc.timeout = Math.min(60, hc.interval);

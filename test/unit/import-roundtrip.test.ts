@@ -45,12 +45,16 @@ function passwordEnv(cfg: Config, r: ImportResult): Record<string, string> {
   return env;
 }
 
-async function roundTrip(answers: unknown, versions: Versions) {
+async function roundTrip(
+  answers: unknown,
+  versions: Versions,
+  edit: (files: Record<string, string>) => Record<string, string> = (f) => f,
+) {
   const cfg = resolveAnswers(answers, { env: {} });
   const hosts = await Promise.all(
     cfg.nodes.map((node) => {
       const version = versionOf(cfg, versions, node.name);
-      const files = rendered(cfg, node, versions);
+      const files = edit(rendered(cfg, node, versions));
       const holds = cfg.instances.filter((i) => i.master === node.name).flatMap((i) => i.vips.map((v) => v.address));
       return importedHost({
         given: node.host,
@@ -122,6 +126,25 @@ describe('import of a pair ha-setup set up, then init: 0 changes', () => {
       );
     });
   }
+});
+
+describe("ha-setup's check: its limit on nginx's answer, not keepalived's timeout for the script", () => {
+  it("read from the line the check says it on; a check written before that line: keepalived's timeout", async () => {
+    const answers = { ...clone(pair), healthCheck: { ...pair.healthCheck, timeout: 2 } };
+    const now = await roundTrip(answers, '2.2.7');
+    expect(now.r.answers.healthCheck?.timeout).toBe(2);
+    expect(now.again.healthCheck.scriptTimeout).toBe(4);
+    // an older ha-setup's pair: keepalived's timeout was the check's limit, and the script did not say it
+    const older = await roundTrip(answers, '2.2.7', (f) => ({
+      ...f,
+      [PATHS.keepalivedConf]: f[PATHS.keepalivedConf].replace(
+        /(vrrp_script chk_nginx \{[^}]*\n\s+timeout) 4\n/,
+        '$1 3\n',
+      ),
+      [PATHS.checkScript]: f[PATHS.checkScript].replace(/^# healthCheck\.timeout: .*\n/m, ''),
+    }));
+    expect(older.r.answers.healthCheck?.timeout).toBe(3);
+  });
 });
 
 describe("ha-setup's webhook: its URL is a secret the answers name a variable for", () => {

@@ -293,7 +293,8 @@ describe('keepalived.conf content', () => {
     const cfg = resolveAnswers(guides, { env: {} });
     const c = renderKeepalivedConf(cfg, cfg.nodes[0]);
     expect(c).toMatch(/notification_email \{\n\s+ops@example\.com\n\s+\}/);
-    expect(c).toMatch(/interval 2\n\s+timeout 3\n\s+fall 3\n\s+rise 2\n\s+weight 0/);
+    // the guides' script may take 3 s (a restart, 1 s, a second check); keepalived gives it 2 s more
+    expect(c).toMatch(/interval 2\n\s+timeout 5\n\s+fall 3\n\s+rise 2\n\s+weight 0/);
     const s = renderCheckScript(cfg);
     expect(s).toContain('systemctl restart nginx');
     expect(s).toContain('systemctl stop keepalived');
@@ -315,6 +316,20 @@ describe('other rendered files', () => {
     const s = renderCheckScript(cfg);
     expect(s).toContain("'http://127.0.0.1/'");
     expect(s).toContain('pgrep -x nginx');
+  });
+  it("the check's limit is nginx's answer (curl); keepalived gives the whole script 2 s more (busy host)", () => {
+    for (const [timeout, script] of [
+      [undefined, 3],
+      [4, 6],
+    ] as const) {
+      const c = resolveAnswers({ ...pair, healthCheck: { ...pair.healthCheck, timeout } }, { env: {} });
+      expect(c.healthCheck.timeout).toBe(script - 2);
+      expect(renderCheckScript(c)).toContain(`--max-time ${script - 2} 'http://127.0.0.1/'`);
+      expect(renderCheckScript(c)).toMatch(new RegExp(`^# healthCheck\\.timeout: ${script - 2} s for nginx`, 'm'));
+      expect(renderKeepalivedConf(c, c.nodes[0])).toMatch(
+        new RegExp(`vrrp_script chk_nginx \\{[^}]*\\n\\s+timeout ${script}\\n`),
+      );
+    }
   });
   it('keepalived drop-in: multicast on before start, restart on crash when asked', () => {
     expect(renderKeepalivedDropin(['ens33'], true, true)).toMatch(
