@@ -62,9 +62,19 @@ export async function waitHolders(
   }
 }
 
-/** the longest a takeover can take for these targets: a master-down timer, a 1.x flag script's second, an advert */
+/**
+ * the latest keepalived 1.x sees a state flag change: flag.sh runs every second with a 2 s timeout (2.x reads the
+ * flag file through inotify at once). 1 s was counted before: on the loaded lab a 1.3.5 node whose demotion was
+ * lifted had not taken its VIP back 3.1 s later, and the give-back of verify-failover was called failed
+ */
+export const FLAG_SCRIPT_MS = 3000;
+
+/**
+ * the longest a takeover can take for these targets (the moment a planned move gives up): a master-down timer, a
+ * 1.x flag script, 1 s, an advert
+ */
 export function takeoverMs(cfg: Config, targets: Target[]): number {
   const ints = targets.flatMap((t) => t.instances);
   const worst = Math.max(...ints.map((i) => masterDownMs(cfg, i, Math.min(...Object.values(i.priorities)))));
-  return worst + 2000 + Math.max(...ints.map((i) => i.advertInt * 1000));
+  return worst + FLAG_SCRIPT_MS + 1000 + Math.max(...ints.map((i) => i.advertInt * 1000));
 }
