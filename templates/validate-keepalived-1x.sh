@@ -84,9 +84,9 @@ p=$!
 sleep "$SECS"
 kill -TERM $p 2>/dev/null || echo "@@exited-early"
 for _ in $(seq 50); do kill -0 $p 2>/dev/null || break; sleep 0.2; done
-kill -KILL $p 2>/dev/null || true
-# and whatever else of its runs in this private network namespace (a child whose parent died before it could stop
-# it would outlive this script), found without a process start per process (-ef compares the namespaces by inode)
+# then it and whatever else of its runs in this private network namespace, killed (a child whose parent died before
+# it could stop it would outlive this script), found without a process start per process (-ef compares the
+# namespaces by inode)
 for d in /proc/[0-9]*; do
   [ "${d#/proc/}" = $$ ] && continue
   [ "$d/ns/net" -ef /proc/$$/ns/net ] && kill -KILL "${d#/proc/}" 2>/dev/null
