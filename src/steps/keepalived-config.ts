@@ -175,6 +175,19 @@ function advertOf(body: string, globalVersion: string): string {
   ].join(' | ');
 }
 
+/** the node's keepalived.conf as it is and as the run renders it, each with its vrrp_instance blocks: read once */
+export interface ConfChange {
+  old: string;
+  conf: string;
+  oldBlocks: Map<string, string>;
+  newBlocks: Map<string, string>;
+}
+
+export function confChange(ctx: StepContext, conf: string): ConfChange {
+  const old = currentContent(ctx.facts, PATHS.keepalivedConf) ?? '';
+  return { old, conf, oldBlocks: blocksIn(old, 'vrrp_instance'), newBlocks: blocksIn(conf, 'vrrp_instance') };
+}
+
 /**
  * The instances this node is MASTER of (it holds their VIPs) that a reload would reset, which puts their VIPs down
  * until the master-down timers pass: one keepalived no longer recognises (its id, interface or unicast source
@@ -184,15 +197,13 @@ function advertOf(body: string, globalVersion: string): string {
  * BACKUP on a reload there). Seen on the lab: an IPv6 VIP added to a serving IPv4 pair (its twin and their group
  * new) left the IPv4 VIP on no node for 3.4 s. What the current keepalived.conf does not show counts as a change.
  */
-export function reloadResets(ctx: StepContext, version: string | null, conf: string): string[] {
+export function reloadResets(ctx: StepContext, version: string | null, c: ConfChange): string[] {
   const { cfg, node, facts } = ctx;
   const held = new Set(Object.values(facts.interfaces).flatMap((f) => f.ips.map((a) => a.address)));
   const mine = vrrpInstancesOf(cfg, node);
   const holds = new Set(mine.filter((v) => v.vips.some((a) => held.has(a.address))).map((v) => v.name));
   if (!holds.size) return [];
-  const old = currentContent(facts, PATHS.keepalivedConf) ?? '';
-  const before = syncGroupsIn(old);
-  const oldBlocks = blocksIn(old, 'vrrp_instance');
+  const before = syncGroupsIn(c.old);
   const groups = vrrpSyncGroupsOf(cfg, node);
   const anyGroupResets = versionAtLeast(version, '2.0.0') && !versionAtLeast(version, '2.0.8');
   const out = new Set<string>();
@@ -200,10 +211,9 @@ export function reloadResets(ctx: StepContext, version: string | null, conf: str
     if (!anyGroupResets && before.get(g.name) === [...g.members].sort().join(' ')) continue;
     for (const m of g.members) if (holds.has(m)) out.add(m);
   }
-  const rendered = blocksIn(conf, 'vrrp_instance');
   for (const name of holds) {
-    const was = oldBlocks.get(name);
-    if (was === undefined || identityOf(was) !== identityOf(rendered.get(name) ?? '')) out.add(name);
+    const was = c.oldBlocks.get(name);
+    if (was === undefined || identityOf(was) !== identityOf(c.newBlocks.get(name) ?? '')) out.add(name);
   }
   return [...out];
 }
@@ -214,15 +224,14 @@ export function reloadResets(ctx: StepContext, version: string | null, conf: str
  * whole time the two configurations would drop each other's adverts (a VIP count, an interval, a version, a
  * password: vrrp_check_packet) and both nodes would hold the VIPs.
  */
-export function speaksOtherwise(ctx: StepContext, conf: string, resets: string[]): string[] {
-  const old = currentContent(ctx.facts, PATHS.keepalivedConf) ?? '';
-  const oldBlocks = blocksIn(old, 'vrrp_instance');
-  const newBlocks = blocksIn(conf, 'vrrp_instance');
-  const gv = (c: string) => /^\s*vrrp_version\s+(\d)/m.exec(uncommented(c))?.[1] ?? '';
+export function speaksOtherwise(c: ConfChange, resets: string[]): string[] {
+  if (!resets.length) return [];
+  const gv = (text: string) => /^\s*vrrp_version\s+(\d)/m.exec(uncommented(text))?.[1] ?? '';
+  const [oldV, newV] = [gv(c.old), gv(c.conf)];
   return resets.filter((n) => {
-    const was = oldBlocks.get(n);
-    const now = newBlocks.get(n);
-    return was !== undefined && now !== undefined && advertOf(was, gv(old)) !== advertOf(now, gv(conf));
+    const was = c.oldBlocks.get(n);
+    const now = c.newBlocks.get(n);
+    return was !== undefined && now !== undefined && advertOf(was, oldV) !== advertOf(now, newV);
   });
 }
 
@@ -273,8 +282,9 @@ export const keepalivedConfig: Step = {
     // of (then a restart, rolled with its VIPs handed over first); a keepalived that is not running is started by
     // the services step, after its daemon options are in place
     const running = svc(ctx, 'keepalived').active === 'active';
-    const resets = running && confChanges.length ? reloadResets(ctx, ctx.facts.kaversion ?? version, conf) : [];
-    const both = speaksOtherwise(ctx, conf, resets);
+    const change = running && confChanges.length ? confChange(ctx, conf) : null;
+    const resets = change ? reloadResets(ctx, ctx.facts.kaversion ?? version, change) : [];
+    const both = change ? speaksOtherwise(change, resets) : [];
     if (both.length)
       return refuse(
         this,
